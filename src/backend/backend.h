@@ -1,0 +1,137 @@
+#pragma once
+// Backend: the LMDB environment behind mvcc, lease, auth and membership (etcd's mvcc/backend).
+//
+// One LMDB file, <dir>/db (lock file <dir>/db-lock), with the named databases of schema.h.
+//
+// Writes are batched. A writer opens a BatchTx (at most one at a time: the applier thread, or
+// the compactor between two of its txns), stages puts and deletes, and ends it; nothing touches
+// LMDB on that path. The commit thread commits one LMDB write transaction every
+// Options::batch_interval, or sooner once Options::batch_limit ops are staged. A commit never
+// splits a BatchTx: everything staged under one BatchTx lands in the same LMDB transaction, so
+// the consistent index stored in `meta` always matches the data it covers.
+//
+// Staged values are readable at once through the ReadBuffer (see read_buffer.h).
+//
+// Durability policy: every LMDB commit, background or forced, is a normal synchronous LMDB
+// commit (no MDB_NOSYNC / MDB_NOMETASYNC): when a commit returns, its data and the consistent
+// index are on disk. Background commits cost one fdatasync per batch on the commit thread,
+// never on the request path (the WAL is the durability log until then). ForceCommit() commits
+// whatever is staged before returning.
+//
+// Failure policy: a failed background commit (disk full, I/O error) aborts the process with
+// the LMDB error, as etcd panics on a failed bbolt commit: the staged state cannot be dropped,
+// and the WAL replays it on restart. ForceCommit returns the error instead.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "backend/read_buffer.h"
+#include "backend/schema.h"
+#include "common/mutex.h"
+
+typedef struct MDB_env MDB_env;
+
+namespace etcdpp::backend {
+
+struct Options {
+  std::string dir;  // holds the file "db"; created if missing
+  absl::Duration batch_interval = absl::Milliseconds(100);
+  size_t batch_limit = 10000;              // staged ops that trigger an early commit
+  size_t map_size = size_t{64} << 30;      // LMDB map size (address space, not disk)
+  unsigned max_readers = 1024;             // concurrent read transactions
+  bool background_commits = true;          // false: only ForceCommit commits (tests)
+};
+
+class BatchTx;
+
+class Backend {
+ public:
+  static absl::StatusOr<std::unique_ptr<Backend>> Open(const Options& options);
+  // Stops the commit thread, commits what is staged, closes the environment.
+  ~Backend();
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  // Commits everything staged so far and returns once it is durable. Must not be called by a
+  // thread that holds a BatchTx.
+  absl::Status ForceCommit();
+
+  // --- Reads: any thread, concurrent with the writer and the committer. They see every staged
+  // write (committed or not).
+  // The value of `key`, or NotFound.
+  absl::StatusOr<std::string> Get(Bucket b, std::string_view key) const;
+  // Looks up each of `keys`; calls fn(i, value) for those present (value valid for the call).
+  absl::Status GetMany(Bucket b, const std::vector<std::string>& keys,
+                       absl::FunctionRef<void(size_t, std::string_view)> fn) const;
+  // Visits the pairs with from <= key < to (to "" = no upper bound) in key order until fn
+  // returns false.
+  absl::Status Range(Bucket b, std::string_view from, std::string_view to,
+                     absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const;
+
+  // Size of the database file in bytes, and the bytes of it in use (etcd's dbSize and
+  // dbSizeInUse; the difference is free pages a defragmentation would return).
+  int64_t Size() const;
+  int64_t SizeInUse() const;
+  const std::string& path() const { return path_; }
+
+  // Staged ops not yet handed to a commit (tests, metrics).
+  size_t PendingOpsForTest() const { return buffer_.PendingOps(); }
+
+ private:
+  friend class BatchTx;
+  Backend(const Options& options, std::string path, MDB_env* env, std::vector<unsigned> dbis);
+  void CommitLoop();
+  absl::Status CommitStaged();
+  void Signal();
+
+  // Constant after construction.
+  const Options options_;
+  const std::string path_;
+  MDB_env* const env_;
+  const std::vector<unsigned> dbis_;  // indexed by Bucket
+
+  ReadBuffer buffer_;
+
+  // Lock order: commit_mu_ before batch_mu_ (before the ReadBuffer's lock).
+  // Serializes commits (commit thread and ForceCommit).
+  Mutex commit_mu_ ABSL_ACQUIRED_BEFORE(batch_mu_);
+  // Held by a BatchTx for its whole life, and by a commit while it takes the staged batch, so a
+  // commit never splits a BatchTx.
+  Mutex batch_mu_;
+
+  Mutex loop_mu_;
+  CondVar loop_cv_{&loop_mu_};
+  bool stop_ ABSL_GUARDED_BY(loop_mu_) = false;
+  bool kick_ ABSL_GUARDED_BY(loop_mu_) = false;
+  std::thread committer_;  // runs CommitLoop() when options_.background_commits
+};
+
+// The one open write batch. Holds the backend's batch lock from construction to End() (or
+// destruction). Staged writes are visible to readers at once and committed later.
+class ABSL_SCOPED_LOCKABLE BatchTx {
+ public:
+  explicit BatchTx(Backend* be) ABSL_EXCLUSIVE_LOCK_FUNCTION(be->batch_mu_);
+  ~BatchTx() ABSL_UNLOCK_FUNCTION();
+  BatchTx(const BatchTx&) = delete;
+  BatchTx& operator=(const BatchTx&) = delete;
+
+  void Put(Bucket b, std::string_view key, std::string value);
+  void Delete(Bucket b, std::string_view key);
+  // Releases the batch lock; the object must not be used afterwards.
+  void End() ABSL_UNLOCK_FUNCTION();
+
+ private:
+  Backend* const be_;
+  bool ended_ = false;
+};
+
+}  // namespace etcdpp::backend
