@@ -1,0 +1,158 @@
+#include "server/applier.h"
+
+#include "internalpb/internal.pb.h"
+#include "server/errors.h"
+#include "spdlog/spdlog.h"
+
+namespace etcdpp::server {
+namespace pb = ::etcdserverpb;
+
+Applier::Applier(KvApplier* kv, uint64_t consistent_index)
+    : kv_(kv), consistent_index_(consistent_index) {}
+
+Applier::~Applier() { Stop(); }
+
+void Applier::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void Applier::Stop() {
+  {
+    MutexLock l(&mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.SignalAll();
+  if (thread_.joinable()) thread_.join();
+  absl::flat_hash_map<uint64_t, Waiter> waiters;
+  {
+    MutexLock l(&mu_);
+    waiters.swap(waiters_);
+    applied_notifications_.clear();
+  }
+  for (auto& [id, w] : waiters) w(ApplyResult{ErrStopped(), nullptr, nullptr});
+}
+
+void Applier::Register(uint64_t id, Waiter w) {
+  MutexLock l(&mu_);
+  waiters_[id] = std::move(w);
+}
+
+void Applier::Fail(uint64_t id, absl::Status st) { Wake(id, ApplyResult{std::move(st), nullptr, nullptr}); }
+
+void Applier::Enqueue(std::vector<raft::Entry> entries) {
+  {
+    MutexLock l(&mu_);
+    queue_.push_back(std::move(entries));
+  }
+  cv_.SignalAll();
+}
+
+bool Applier::WaitApplied(uint64_t index) {
+  MutexLock l(&mu_);
+  while (!stopping_ && applied_.load(std::memory_order_acquire) < index) cv_.Wait();
+  return !stopping_;
+}
+
+void Applier::NotifyApplied(uint64_t index, std::function<void()> fn) {
+  {
+    MutexLock l(&mu_);
+    if (applied_.load(std::memory_order_acquire) < index) {
+      applied_notifications_.emplace(index, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void Applier::Loop() {
+  for (;;) {
+    std::vector<raft::Entry> batch;
+    {
+      MutexLock l(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait();
+      if (stopping_) return;
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    for (const raft::Entry& e : batch) ApplyEntry(e);
+    cv_.SignalAll();  // WaitApplied callers
+    RunAppliedNotifications();
+  }
+}
+
+void Applier::RunAppliedNotifications() {
+  std::vector<std::function<void()>> ready;
+  {
+    MutexLock l(&mu_);
+    uint64_t applied = applied_.load(std::memory_order_acquire);
+    auto end = applied_notifications_.upper_bound(applied);
+    for (auto it = applied_notifications_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    applied_notifications_.erase(applied_notifications_.begin(), end);
+  }
+  for (auto& fn : ready) fn();
+}
+
+void Applier::ApplyEntry(const raft::Entry& e) {
+  if (e.type == raft::EntryType::kNormal && !e.data.empty()) {
+    uint64_t id = 0;
+    ApplyResult r = Execute(e.data, e.index, &id);
+    if (id != 0) Wake(id, std::move(r));
+  }
+  applied_.store(e.index, std::memory_order_release);
+}
+
+// Applies one client request. Entries the backend already holds (replayed after a restart)
+// are skipped: their effects are durable and their waiters are gone.
+ApplyResult Applier::Execute(const std::string& data, uint64_t index, uint64_t* id) {
+  internalpb::InternalRequest req;
+  if (!req.ParseFromString(data)) {
+    spdlog::error("cannot decode the request at raft index {}", index);
+    return ApplyResult{absl::DataLossError("undecodable request"), nullptr, nullptr};
+  }
+  *id = req.id();
+  if (index <= consistent_index_) return ApplyResult{ErrStopped(), nullptr, nullptr};
+  consistent_index_ = index;
+  ApplyResult r;
+  switch (req.request_case()) {
+    case internalpb::InternalRequest::kPut: {
+      auto resp = std::make_unique<pb::PutResponse>();
+      r.status = kv_->Put(req.put(), index, resp.get());
+      r.response = std::move(resp);
+      break;
+    }
+    case internalpb::InternalRequest::kDeleteRange: {
+      auto resp = std::make_unique<pb::DeleteRangeResponse>();
+      r.status = kv_->DeleteRange(req.delete_range(), index, resp.get());
+      r.response = std::move(resp);
+      break;
+    }
+    case internalpb::InternalRequest::kTxn: {
+      auto resp = std::make_unique<pb::TxnResponse>();
+      r.status = kv_->Txn(req.txn(), index, resp.get());
+      r.response = std::move(resp);
+      break;
+    }
+    case internalpb::InternalRequest::kCompaction: {
+      auto resp = std::make_unique<pb::CompactionResponse>();
+      r.status = kv_->Compact(req.compaction(), index, resp.get(), &r.wait_physical);
+      r.response = std::move(resp);
+      break;
+    }
+    default:
+      r.status = absl::UnimplementedError("unknown request");
+  }
+  return r;
+}
+
+void Applier::Wake(uint64_t id, ApplyResult r) {
+  Waiter w;
+  {
+    MutexLock l(&mu_);
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) return;
+    w = std::move(it->second);
+    waiters_.erase(it);
+  }
+  w(std::move(r));
+}
+
+}  // namespace etcdpp::server

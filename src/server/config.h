@@ -1,0 +1,53 @@
+#pragma once
+// Server configuration: etcd's flag names, Go-style syntax (-name x, --name x, --name=x) and
+// the ETCD_* environment forms (ETCD_DATA_DIR for --data-dir). A flag on the command line wins
+// over the environment, as in etcd.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace etcdpp::server {
+
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;
+  int port = 0;
+  std::string ToString() const;
+};
+
+struct Config {
+  std::string name = "default";
+  std::string data_dir;  // default: <name>.etcd
+  std::vector<Url> listen_client_urls;
+  std::vector<Url> advertise_client_urls;
+  std::vector<Url> listen_peer_urls;
+  std::vector<Url> initial_advertise_peer_urls;
+  std::string initial_cluster;  // "name=url,name=url"
+  std::string initial_cluster_state = "new";
+  std::string initial_cluster_token = "etcd-cluster";
+  uint64_t max_request_bytes = 1572864;  // 1.5 MiB
+  uint64_t max_txn_ops = 128;
+  int64_t quota_backend_bytes = 0;
+  uint64_t heartbeat_interval_ms = 100;
+  uint64_t election_timeout_ms = 1000;
+  uint64_t snapshot_count = 100000;
+  std::string log_level = "info";
+  int64_t backend_batch_interval_ms = 100;
+  int64_t backend_batch_limit = 10000;
+  bool unsafe_no_fsync = false;
+  bool show_version = false;
+  bool show_help = false;
+};
+
+// Parses argv (without argv[0]) and the environment (a list of "KEY=VALUE"). Errors carry the
+// message etcd prints for the same mistake.
+absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
+                                   const std::vector<std::string>& environ);
+
+// Parses "http://127.0.0.1:2379,http://..." into URLs.
+absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list);
+
+}  // namespace etcdpp::server

@@ -1,0 +1,52 @@
+#include "server/config.h"
+
+#include "gtest/gtest.h"
+
+namespace etcdpp::server {
+namespace {
+
+TEST(ConfigTest, DefaultsAreEtcds) {
+  absl::StatusOr<Config> c = ParseConfig({}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name, "default");
+  EXPECT_EQ(c->data_dir, "default.etcd");
+  EXPECT_EQ(c->max_request_bytes, 1572864u);
+  EXPECT_EQ(c->max_txn_ops, 128u);
+  EXPECT_EQ(c->initial_cluster, "default=http://localhost:2380");
+  ASSERT_EQ(c->listen_client_urls.size(), 1u);
+  EXPECT_EQ(c->listen_client_urls[0].ToString(), "http://localhost:2379");
+}
+
+TEST(ConfigTest, GoStyleFlagForms) {
+  absl::StatusOr<Config> c = ParseConfig(
+      {"-name", "a", "--data-dir", "/tmp/x", "--max-txn-ops=7", "-listen-client-urls=http://127.0.0.1:1,http://127.0.0.1:2",
+       "--unsafe-no-fsync", "--peer-auto-tls=false"},
+      {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name, "a");
+  EXPECT_EQ(c->data_dir, "/tmp/x");
+  EXPECT_EQ(c->max_txn_ops, 7u);
+  ASSERT_EQ(c->listen_client_urls.size(), 2u);
+  EXPECT_EQ(c->listen_client_urls[1].port, 2);
+  EXPECT_TRUE(c->unsafe_no_fsync);
+}
+
+TEST(ConfigTest, EnvironmentFillsWhatFlagsLeaveOut) {
+  absl::StatusOr<Config> c =
+      ParseConfig({"--name", "flag"}, {"ETCD_NAME=env", "ETCD_MAX_REQUEST_BYTES=10", "PATH=/bin"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name, "flag");
+  EXPECT_EQ(c->max_request_bytes, 10u);
+}
+
+TEST(ConfigTest, MistakesGetGoFlagMessages) {
+  EXPECT_EQ(ParseConfig({"--no-such-flag"}, {}).status().message(),
+            "flag provided but not defined: -no-such-flag");
+  EXPECT_EQ(ParseConfig({"--name"}, {}).status().message(), "flag needs an argument: -name");
+  EXPECT_FALSE(ParseConfig({"--max-txn-ops", "x"}, {}).ok());
+  EXPECT_FALSE(ParseConfig({"--listen-client-urls", "127.0.0.1:2379"}, {}).ok());
+  EXPECT_FALSE(ParseConfig({"--initial-cluster-state", "bogus"}, {}).ok());
+}
+
+}  // namespace
+}  // namespace etcdpp::server

@@ -1,0 +1,42 @@
+#include "server/errors.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace etcdpp::server {
+
+absl::Status ErrEmptyKey() { return absl::InvalidArgumentError("etcdserver: key is not provided"); }
+absl::Status ErrValueProvided() {
+  return absl::InvalidArgumentError("etcdserver: value is provided");
+}
+absl::Status ErrLeaseProvided() {
+  return absl::InvalidArgumentError("etcdserver: lease is provided");
+}
+absl::Status ErrKeyNotFound() { return absl::InvalidArgumentError("etcdserver: key not found"); }
+absl::Status ErrTooManyOps() {
+  return absl::InvalidArgumentError("etcdserver: too many operations in txn request");
+}
+absl::Status ErrDuplicateKey() {
+  return absl::InvalidArgumentError("etcdserver: duplicate key given in txn request");
+}
+absl::Status ErrInvalidSortOption() {
+  return absl::InvalidArgumentError("etcdserver: invalid sort option");
+}
+absl::Status ErrRequestTooLarge() {
+  return absl::InvalidArgumentError("etcdserver: request is too large");
+}
+absl::Status ErrLeaseNotFound() { return absl::NotFoundError("etcdserver: requested lease not found"); }
+absl::Status ErrNoLeader() { return absl::UnavailableError("etcdserver: no leader"); }
+absl::Status ErrStopped() { return absl::UnavailableError("etcdserver: server stopped"); }
+absl::Status ErrTimeout() { return absl::UnavailableError("etcdserver: request timed out"); }
+
+grpc::Status ToGrpcStatus(const absl::Status& st) {
+  if (st.ok()) return grpc::Status::OK;
+  auto code = static_cast<grpc::StatusCode>(static_cast<int>(st.code()));
+  if (absl::StartsWith(st.message(), "etcdserver: ")) {
+    return grpc::Status(code, std::string(st.message()));
+  }
+  return grpc::Status(code, absl::StrCat("etcdserver: ", st.message()));
+}
+
+}  // namespace etcdpp::server

@@ -1,0 +1,32 @@
+#pragma once
+// etcd's error table at the edge (etcd's api/v3rpc/rpctypes/error.go): every error a client
+// can see, with etcd's gRPC code and exact message. Modules below return absl::Status values
+// carrying the message without the "etcdserver: " prefix (mvcc: "mvcc: required revision has
+// been compacted"); ToGrpcStatus adds it, as etcd's togRPCError does.
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace etcdpp::server {
+
+// Request validation (v3rpc key.go).
+absl::Status ErrEmptyKey();
+absl::Status ErrValueProvided();
+absl::Status ErrLeaseProvided();
+absl::Status ErrKeyNotFound();
+absl::Status ErrTooManyOps();
+absl::Status ErrDuplicateKey();
+absl::Status ErrInvalidSortOption();
+absl::Status ErrRequestTooLarge();
+// Leases (until the lessor exists every lease id is unknown).
+absl::Status ErrLeaseNotFound();
+// Server state.
+absl::Status ErrNoLeader();
+absl::Status ErrStopped();
+absl::Status ErrTimeout();
+
+// Maps a status to the gRPC status clients see: same code (absl and gRPC share the numbering)
+// and the message with etcd's "etcdserver: " prefix when the module did not add it.
+grpc::Status ToGrpcStatus(const absl::Status& st);
+
+}  // namespace etcdpp::server

@@ -1,0 +1,259 @@
+#include "server/etcd_server.h"
+
+#include <chrono>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "raft/confchange.h"
+#include "server/errors.h"
+#include "server/services.h"
+#include "spdlog/spdlog.h"
+
+namespace etcdpp::server {
+namespace pb = ::etcdserverpb;
+
+absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Open(const Config& cfg) {
+  std::unique_ptr<EtcdServer> s(new EtcdServer(cfg));
+  s->env_ = Env::Default();
+  s->member_dir_ = cfg.data_dir + "/member";
+  RETURN_NOT_OK(s->OpenStorage());
+  RETURN_NOT_OK(s->OpenRaft());
+  return s;
+}
+
+EtcdServer::~EtcdServer() { Stop(); }
+
+// The backend and the mvcc store on it (member/snap/db).
+absl::Status EtcdServer::OpenStorage() {
+  RETURN_NOT_OK(env_->CreateDirs(member_dir_ + "/snap"));
+  backend::Options bo;
+  bo.dir = member_dir_ + "/snap";
+  bo.batch_interval = absl::Milliseconds(cfg_.backend_batch_interval_ms);
+  bo.batch_limit = static_cast<size_t>(cfg_.backend_batch_limit);
+  ASSIGN_OR_RETURN(backend_, backend::Backend::Open(bo));
+  ASSIGN_OR_RETURN(kv_, mvcc::KvStore::Open(backend_.get()));
+  kv_applier_ = std::make_unique<KvApplier>(kv_.get());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<raft::RawNode>> EtcdServer::NewRawNode(uint64_t applied) {
+  raft::Config rc;
+  rc.id = member_id_;
+  rc.heartbeat_tick = 1;
+  rc.election_tick = static_cast<int>(cfg_.election_timeout_ms / cfg_.heartbeat_interval_ms);
+  rc.storage = raft_storage_.get();
+  rc.applied = applied;
+  rc.max_size_per_msg = 1 << 20;
+  rc.max_inflight_msgs = 512;
+  rc.check_quorum = true;
+  rc.pre_vote = true;
+  rc.seed = std::random_device{}();
+  return raft::RawNode::Open(rc);
+}
+
+// A new member writes its WAL and bootstraps raft with the initial cluster; an existing one
+// replays its WAL into the raft log.
+absl::Status EtcdServer::OpenRaft() {
+  raft_storage_ = std::make_unique<raft::MemoryStorage>();
+  std::unique_ptr<raft::RawNode> raw;
+  std::string wal_dir = member_dir_ + "/wal";
+  if (wal::Wal::Exists(env_, wal_dir)) {
+    RETURN_NOT_OK(Restart(raft_storage_.get(), &raw));
+  } else {
+    RETURN_NOT_OK(BootstrapNew(raft_storage_.get(), &raw));
+  }
+  applier_ = std::make_unique<Applier>(kv_applier_.get(), kv_->ConsistentIndex());
+  RaftNode::Callbacks cb;
+  cb.on_committed = [this](std::vector<raft::Entry> ents) { applier_->Enqueue(std::move(ents)); };
+  cb.on_dropped = [this](uint64_t id, absl::Status) { applier_->Fail(id, ErrNoLeader()); };
+  cb.on_read_state = [this](const raft::ReadState& rs) { reads_->OnReadState(rs); };
+  cb.on_conf_change = [this](const raft::Entry& e, const raft::ConfChange& cc) { OnConfChange(e, cc); };
+  node_ = std::make_unique<RaftNode>(
+      RaftNode::Options{.id = member_id_, .tick_ms = static_cast<int64_t>(cfg_.heartbeat_interval_ms)},
+      std::move(raw), raft_storage_.get(), wal_.get(), std::move(cb));
+  reads_ = std::make_unique<ReadIndexLoop>(node_.get(), applier_.get());
+  return absl::OkStatus();
+}
+
+absl::Status EtcdServer::BootstrapNew(raft::MemoryStorage* storage,
+                                      std::unique_ptr<raft::RawNode>* raw) {
+  if (cfg_.initial_cluster_state == "existing") {
+    return absl::UnimplementedError("joining an existing cluster is not supported yet");
+  }
+  ASSIGN_OR_RETURN(std::vector<Member> members,
+                   ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token));
+  std::vector<uint64_t> ids;
+  std::vector<raft::Peer> peers;
+  for (Member& m : members) {
+    ids.push_back(m.id);
+    if (m.name == cfg_.name) {
+      member_id_ = m.id;
+      for (const Url& u : cfg_.advertise_client_urls) m.client_urls.push_back(u.ToString());
+    }
+  }
+  if (member_id_ == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "couldn't find local name \"", cfg_.name, "\" in the initial cluster configuration"));
+  }
+  cluster_id_ = ComputeClusterId(ids);
+  for (const Member& m : members) peers.push_back(raft::Peer{m.id, EncodeMember(m)});
+  internalpb::WalMetadata md;
+  md.set_node_id(member_id_);
+  md.set_cluster_id(cluster_id_);
+  ASSIGN_OR_RETURN(wal_, wal::Wal::Create(env_, member_dir_ + "/wal", md.SerializeAsString()));
+  ASSIGN_OR_RETURN(*raw, NewRawNode(0));
+  return (*raw)->Bootstrap(peers);
+}
+
+absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw) {
+  ASSIGN_OR_RETURN(wal_, wal::Wal::Open(env_, member_dir_ + "/wal", wal::WalSnapshot{}));
+  ASSIGN_OR_RETURN(wal::Wal::Contents c, wal_->ReadAll());
+  internalpb::WalMetadata md;
+  if (!md.ParseFromString(c.metadata)) {
+    return absl::DataLossError(absl::StrCat("cannot decode the WAL metadata in ", member_dir_, "/wal"));
+  }
+  member_id_ = md.node_id();
+  cluster_id_ = md.cluster_id();
+  spdlog::info("restarting member {:x} in cluster {:x} at commit index {}", member_id_, cluster_id_,
+               c.state.commit);
+  if (!c.state.IsEmpty()) RETURN_NOT_OK(storage->SetHardState(c.state));
+  if (!c.entries.empty()) RETURN_NOT_OK(storage->Append(c.entries));
+  ASSIGN_OR_RETURN(*raw, NewRawNode(0));
+  return absl::OkStatus();
+}
+
+void EtcdServer::OnConfChange(const raft::Entry& e, const raft::ConfChange& cc) {
+  if (cc.type != raft::ConfChangeType::kAddNode && cc.type != raft::ConfChangeType::kAddLearnerNode) {
+    return;
+  }
+  absl::StatusOr<Member> m = DecodeMember(cc.context);
+  if (!m.ok()) return;
+  MutexLock l(&mu_);
+  for (const Member& existing : members_) {
+    if (existing.id == m->id) return;
+  }
+  members_.push_back(*std::move(m));
+}
+
+absl::Status EtcdServer::Start() {
+  applier_->Start();
+  node_->Start();
+  reads_->Start();
+  RETURN_NOT_OK(StartGrpc());
+  WaitForLeader();
+  spdlog::info("enabled capabilities for version 3.6");
+  spdlog::info("published local member to cluster through raft");
+  spdlog::info("ready to serve client requests");
+  return absl::OkStatus();
+}
+
+// Blocks until this member knows a leader and has applied what was committed when it learned
+// of it, so the first requests see the whole log.
+void EtcdServer::WaitForLeader() {
+  for (int i = 0; i < 600 && node_->leader() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  applier_->WaitApplied(node_->commit_index());
+}
+
+void EtcdServer::Stop() {
+  {
+    MutexLock l(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (reads_) reads_->Stop();
+  if (node_) node_->Stop();
+  if (applier_) applier_->Stop();
+  std::vector<std::thread> detached;
+  {
+    MutexLock l(&mu_);
+    detached.swap(detached_);
+  }
+  for (std::thread& t : detached) t.join();
+  if (grpc_) grpc_->Wait();
+  if (backend_) (void)backend_->ForceCommit();
+}
+
+absl::Status EtcdServer::fatal() const { return node_ ? node_->fatal() : absl::OkStatus(); }
+
+void EtcdServer::FillHeader(pb::ResponseHeader* h) const {
+  h->set_cluster_id(cluster_id_);
+  h->set_member_id(member_id_);
+  h->set_raft_term(node_->term());
+}
+
+void EtcdServer::Propose(internalpb::InternalRequest req, Applier::Waiter done) {
+  uint64_t id = (member_id_ << 40) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);
+  if (id == 0) id = 1;
+  req.set_id(id);
+  std::string data = req.SerializeAsString();
+  if (data.size() > cfg_.max_request_bytes) {
+    done(ApplyResult{ErrRequestTooLarge(), nullptr, nullptr});
+    return;
+  }
+  if (node_->leader() == 0) {
+    done(ApplyResult{ErrNoLeader(), nullptr, nullptr});
+    return;
+  }
+  applier_->Register(id, std::move(done));
+  node_->Propose(id, std::move(data));
+}
+
+void EtcdServer::LinearizableRead(ReadIndexLoop::Done done) { reads_->Read(std::move(done)); }
+
+void EtcdServer::RunDetached(std::function<void()> fn) {
+  MutexLock l(&mu_);
+  if (stopped_) return;
+  detached_.emplace_back(std::move(fn));
+}
+
+void EtcdServer::FillStatus(pb::StatusResponse* resp) const {
+  FillHeader(resp->mutable_header());
+  resp->mutable_header()->set_revision(kv_->Rev());
+  resp->set_version("3.6.0");
+  resp->set_dbsize(backend_->Size());
+  resp->set_dbsizeinuse(backend_->SizeInUse());
+  resp->set_leader(node_->leader());
+  resp->set_raftindex(node_->commit_index());
+  resp->set_raftterm(node_->term());
+  resp->set_raftappliedindex(applier_->applied_index());
+  resp->set_dbsizequota(cfg_.quota_backend_bytes > 0 ? cfg_.quota_backend_bytes : 2LL << 30);
+}
+
+}  // namespace etcdpp::server
+
+namespace etcdpp::server {
+
+// One gRPC server on every --listen-client-urls address. (Sharing the port with HTTP/1.1
+// through our own accept loop comes with the JSON gateway.)
+absl::Status EtcdServer::StartGrpc() {
+  grpc::ServerBuilder builder;
+  for (const Url& u : cfg_.listen_client_urls) {
+    if (u.scheme != "http") {
+      return absl::UnimplementedError(absl::StrCat("TLS client URLs are not supported yet: ", u.ToString()));
+    }
+    builder.AddListeningPort(absl::StrCat(u.host.find(':') != std::string::npos ? "[" : "", u.host,
+                                          u.host.find(':') != std::string::npos ? "]" : "", ":", u.port),
+                             grpc::InsecureServerCredentials());
+  }
+  // etcd: requests up to --max-request-bytes plus gRPC overhead; responses unbounded.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(cfg_.max_request_bytes + 512 * 1024));
+  builder.SetMaxSendMessageSize(INT32_MAX);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, INT32_MAX);
+  services_ = MakeClientServices(this);
+  for (auto& svc : services_) builder.RegisterService(svc.get());
+  grpc_ = builder.BuildAndStart();
+  if (grpc_ == nullptr) {
+    std::string urls;
+    for (const Url& u : cfg_.listen_client_urls) urls += u.ToString() + " ";
+    return absl::UnavailableError(absl::StrCat("cannot listen on client URLs ", urls,
+                                               "(address already in use?)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace etcdpp::server

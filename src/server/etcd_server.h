@@ -1,0 +1,98 @@
+#pragma once
+// EtcdServer owns one member: the backend, the mvcc store, the WAL, the Raft node, the applier,
+// the ReadIndex loop and the gRPC server. It starts them in that order and stops them in
+// reverse. Services reach the member only through the small surface below.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "backend/backend.h"
+#include "common/env.h"
+#include "common/mutex.h"
+#include "etcdserverpb/rpc.pb.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "internalpb/internal.pb.h"
+#include "mvcc/kvstore.h"
+#include "raft/storage.h"
+#include "server/applier.h"
+#include "server/config.h"
+#include "server/kv_apply.h"
+#include "server/membership.h"
+#include "server/raft_node.h"
+#include "server/read_index.h"
+#include "wal/wal.h"
+
+namespace etcdpp::server {
+
+class EtcdServer {
+ public:
+  // Opens or bootstraps the member's data dir; nothing is served until Start().
+  static absl::StatusOr<std::unique_ptr<EtcdServer>> Open(const Config& cfg);
+  ~EtcdServer();
+
+  // Starts the threads and the client listeners; returns once the client port accepts
+  // connections and the member has a leader (or with an error).
+  absl::Status Start();
+  // Stops serving and joins every thread, in reverse order of Start.
+  void Stop();
+  // The first fatal error of a member thread, if any (main polls it).
+  absl::Status fatal() const;
+
+  // ---- For the gRPC services ----
+  const Config& config() const { return cfg_; }
+  const KvApplier& kv() const { return *kv_applier_; }
+  // Fills cluster_id, member_id and raft_term; the revision stays as the applier set it.
+  void FillHeader(etcdserverpb::ResponseHeader* h) const;
+  // Sends a write through Raft; `done` runs once it is applied or has failed.
+  void Propose(internalpb::InternalRequest req, Applier::Waiter done);
+  // `done` runs once a linearizable read may be served locally.
+  void LinearizableRead(ReadIndexLoop::Done done);
+  // Runs `fn` on a thread of its own (slow waits such as a physical compaction), joined at Stop.
+  void RunDetached(std::function<void()> fn);
+  void FillStatus(etcdserverpb::StatusResponse* resp) const;
+
+ private:
+  EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
+  absl::Status OpenStorage();
+  absl::Status OpenRaft();
+  absl::Status BootstrapNew(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
+  absl::Status Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
+  absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(uint64_t applied);
+  absl::Status StartGrpc();
+  void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc);
+  void WaitForLeader();
+
+  // Constant after Open.
+  const Config cfg_;
+  std::string member_dir_;
+  uint64_t member_id_ = 0;
+  uint64_t cluster_id_ = 0;
+  Env* env_ = nullptr;
+
+  // Owned parts, in start order (destroyed in reverse).
+  std::unique_ptr<backend::Backend> backend_;
+  std::unique_ptr<mvcc::KvStore> kv_;
+  std::unique_ptr<KvApplier> kv_applier_;
+  std::unique_ptr<wal::Wal> wal_;
+  std::unique_ptr<raft::MemoryStorage> raft_storage_;
+  std::unique_ptr<Applier> applier_;
+  std::unique_ptr<RaftNode> node_;
+  std::unique_ptr<ReadIndexLoop> reads_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> grpc_;
+
+  std::atomic<uint64_t> next_request_id_{0};
+
+  mutable Mutex mu_;
+  std::vector<Member> members_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> detached_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace etcdpp::server

@@ -1,0 +1,64 @@
+#include "server/flag_set.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace etcdpp::server {
+
+FlagSet::FlagSet(std::set<std::string> value_flags, std::set<std::string> bool_flags)
+    : value_flags_(std::move(value_flags)), bool_flags_(std::move(bool_flags)) {}
+
+bool FlagSet::Known(const std::string& name) const {
+  return value_flags_.count(name) > 0 || bool_flags_.count(name) > 0;
+}
+
+absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() < 2 || arg[0] != '-') {
+      return absl::InvalidArgumentError(absl::StrCat("'", arg, "' is not a valid flag"));
+    }
+    std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
+    std::string name = body;
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = body.find('='); eq != std::string::npos) {
+      name = body.substr(0, eq);
+      value = body.substr(eq + 1);
+      has_value = true;
+    }
+    if (!Known(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("flag provided but not defined: -", name));
+    }
+    if (bool_flags_.count(name) > 0) {
+      values_[name] = has_value ? value : "true";
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: -", name));
+      }
+      value = args[++i];
+    }
+    values_[name] = value;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FlagSet::ApplyEnvironment(const std::vector<std::string>& environ) {
+  for (const std::string& kv : environ) {
+    if (!absl::StartsWith(kv, "ETCD_")) continue;
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = absl::AsciiStrToLower(kv.substr(5, eq - 5));
+    std::replace(name.begin(), name.end(), '_', '-');
+    if (!Known(name) || Has(name)) continue;  // unknown ETCD_* variables are ignored
+    values_[name] = kv.substr(eq + 1);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace etcdpp::server

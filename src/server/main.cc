@@ -1,0 +1,87 @@
+// etcdpp: an etcd-compatible key-value server. Flags, environment and milestone log lines are
+// etcd's, so unit files, scripts and test harnesses written for etcd work unchanged.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "server/config.h"
+#include "server/etcd_server.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+extern char** environ;
+
+namespace {
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("etcdpp");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%f %^%L%$ | %v");
+  spdlog::set_level(spdlog::level::from_str(level == "warn" ? "warning" : level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+// Waits for SIGINT or SIGTERM (blocked in every thread, taken here synchronously).
+int WaitForSignal(etcdpp::server::EtcdServer* server) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  for (;;) {
+    timespec ts{0, 200 * 1000 * 1000};
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("received {} signal, shutting down...", sig == SIGINT ? "interrupt" : "terminated");
+      return 0;
+    }
+    if (absl::Status st = server->fatal(); !st.ok()) return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals before any thread starts, so only WaitForSignal takes them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  absl::StatusOr<etcdpp::server::Config> cfg = etcdpp::server::ParseConfig(args, env);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "etcd: %s\n", std::string(cfg.status().message()).c_str());
+    return 2;
+  }
+  if (cfg->show_version) {
+    std::printf("etcd Version: 3.6.0\netcdpp Version: 0.1.0\nGo Version: none (C++)\nGo OS/Arch: linux/amd64\n");
+    return 0;
+  }
+  if (cfg->show_help) {
+    std::printf("Usage: etcdpp [flags]\n  Flags are etcd's (see `etcd --help`).\n");
+    return 0;
+  }
+  SetUpLogging(cfg->log_level);
+  spdlog::info("etcdpp starting: name {} data-dir {}", cfg->name, cfg->data_dir);
+  absl::StatusOr<std::unique_ptr<etcdpp::server::EtcdServer>> server =
+      etcdpp::server::EtcdServer::Open(*cfg);
+  if (!server.ok()) {
+    spdlog::critical("cannot open the member: {}", server.status().ToString());
+    return 1;
+  }
+  if (absl::Status st = (*server)->Start(); !st.ok()) {
+    spdlog::critical("cannot start: {}", st.ToString());
+    return 1;
+  }
+  int rc = WaitForSignal(server->get());
+  (*server)->Stop();
+  return rc;
+}

@@ -1,0 +1,162 @@
+#include "server/raft_node.h"
+
+#include <chrono>
+
+#include "common/status.h"
+#include "raft/confchange.h"
+#include "spdlog/spdlog.h"
+
+namespace etcdpp::server {
+
+RaftNode::RaftNode(Options opts, std::unique_ptr<raft::RawNode> raw, raft::MemoryStorage* storage,
+                   wal::Wal* wal, Callbacks cb)
+    : opts_(opts), raw_(std::move(raw)), storage_(storage), wal_(wal), cb_(std::move(cb)) {}
+
+RaftNode::~RaftNode() { Stop(); }
+
+void RaftNode::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void RaftNode::Stop() {
+  {
+    MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  cv_.SignalAll();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RaftNode::Propose(uint64_t id, std::string data) {
+  {
+    MutexLock l(&mu_);
+    proposals_.push_back({id, std::move(data)});
+  }
+  cv_.Signal();
+}
+
+void RaftNode::ReadIndex(std::string request_ctx) {
+  {
+    MutexLock l(&mu_);
+    read_requests_.push_back(std::move(request_ctx));
+  }
+  cv_.Signal();
+}
+
+void RaftNode::Step(raft::Message m) {
+  {
+    MutexLock l(&mu_);
+    inbox_.push_back(std::move(m));
+  }
+  cv_.Signal();
+}
+
+absl::Status RaftNode::fatal() const {
+  MutexLock l(&mu_);
+  return fatal_;
+}
+
+void RaftNode::Loop() {
+  using Clock = std::chrono::steady_clock;
+  auto next_tick = Clock::now() + std::chrono::milliseconds(opts_.tick_ms);
+  for (;;) {
+    {
+      MutexLock l(&mu_);
+      while (!stopping_ && proposals_.empty() && read_requests_.empty() && inbox_.empty() &&
+             Clock::now() < next_tick) {
+        cv_.WaitFor(next_tick - Clock::now());
+      }
+      if (stopping_) return;
+    }
+    if (Clock::now() >= next_tick) {
+      raw_->Tick();
+      next_tick = Clock::now() + std::chrono::milliseconds(opts_.tick_ms);
+    }
+    DrainInputs();
+    if (absl::Status st = HandleReadies(); !st.ok()) {
+      spdlog::critical("raft node stopped: {}", st.ToString());
+      MutexLock l(&mu_);
+      fatal_ = st;
+      return;
+    }
+  }
+}
+
+// Moves everything queued by other threads into the state machine, as one batch.
+void RaftNode::DrainInputs() {
+  std::vector<Proposal> proposals;
+  std::vector<std::string> reads;
+  std::vector<raft::Message> inbox;
+  {
+    MutexLock l(&mu_);
+    proposals.swap(proposals_);
+    reads.swap(read_requests_);
+    inbox.swap(inbox_);
+  }
+  for (raft::Message& m : inbox) {
+    if (absl::Status st = raw_->Step(m); !st.ok()) spdlog::debug("raft step: {}", st.ToString());
+  }
+  for (Proposal& p : proposals) {
+    if (absl::Status st = raw_->Propose(std::move(p.data)); !st.ok()) cb_.on_dropped(p.id, st);
+  }
+  for (std::string& ctx : reads) raw_->ReadIndex(std::move(ctx));
+}
+
+absl::Status RaftNode::HandleReadies() {
+  while (raw_->HasReady()) {
+    raft::Ready rd = raw_->GetReady();
+    RETURN_NOT_OK(Persist(rd));
+    if (!rd.messages.empty() && cb_.send) cb_.send(std::move(rd.messages));
+    for (const raft::ReadState& rs : rd.read_states) cb_.on_read_state(rs);
+    ApplyConfChanges(rd.committed_entries);
+    if (!rd.committed_entries.empty()) {
+      commit_.store(rd.committed_entries.back().index, std::memory_order_release);
+      cb_.on_committed(std::move(rd.committed_entries));
+    }
+    raw_->Advance(rd);
+    PublishState();
+    MaybeCampaignAlone();
+  }
+  return absl::OkStatus();
+}
+
+// WAL first (the durability log; one sync per Ready), then the in-memory log raft reads.
+absl::Status RaftNode::Persist(const raft::Ready& rd) {
+  if (!rd.hard_state.IsEmpty() || !rd.entries.empty()) {
+    RETURN_NOT_OK_PREPEND(wal_->Save(rd.hard_state, rd.entries), "wal save");
+  }
+  if (!rd.hard_state.IsEmpty()) RETURN_NOT_OK(storage_->SetHardState(rd.hard_state));
+  if (!rd.entries.empty()) RETURN_NOT_OK(storage_->Append(rd.entries));
+  return absl::OkStatus();
+}
+
+void RaftNode::ApplyConfChanges(const std::vector<raft::Entry>& committed) {
+  for (const raft::Entry& e : committed) {
+    if (e.type != raft::EntryType::kConfChange) continue;
+    absl::StatusOr<raft::ConfChange> cc = raft::DecodeConfChange(e.data);
+    if (!cc.ok()) {
+      spdlog::critical("undecodable conf change at index {}: {}", e.index, cc.status().ToString());
+      continue;
+    }
+    conf_state_ = raw_->ApplyConfChange(*cc);
+    if (cb_.on_conf_change) cb_.on_conf_change(e, *cc);
+  }
+}
+
+// A member that is the only voter need not wait out an election timeout: it campaigns as soon
+// as it knows the configuration (raft's own quorum logic then elects it at once).
+void RaftNode::MaybeCampaignAlone() {
+  if (campaigned_alone_ || conf_state_.voters.size() != 1 || conf_state_.voters[0] != opts_.id) {
+    return;
+  }
+  campaigned_alone_ = true;
+  if (raw_->Status().soft_state.state != raft::StateType::kLeader) {
+    if (absl::Status st = raw_->Campaign(); !st.ok()) spdlog::warn("campaign: {}", st.ToString());
+  }
+}
+
+void RaftNode::PublishState() {
+  raft::BasicStatus s = raw_->Status();
+  term_.store(s.hard_state.term, std::memory_order_release);
+  leader_.store(s.soft_state.lead, std::memory_order_release);
+}
+
+}  // namespace etcdpp::server

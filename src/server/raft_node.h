@@ -1,0 +1,102 @@
+#pragma once
+// The Raft node driver: the one thread that owns the raft::RawNode. It ticks the clock, feeds
+// proposals, ReadIndex requests and peer messages in, and for each Ready persists the hard
+// state and entries to the WAL (one fdatasync per batch), appends them to the MemoryStorage,
+// sends messages, applies conf changes to the raft state, hands committed entries to the
+// applier and advances. Nothing else touches the RawNode.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/mutex.h"
+#include "raft/rawnode.h"
+#include "raft/storage.h"
+#include "wal/wal.h"
+
+namespace etcdpp::server {
+
+class RaftNode {
+ public:
+  struct Callbacks {
+    // Committed entries, in log order (runs on the node thread; must not block long).
+    std::function<void(std::vector<raft::Entry>)> on_committed;
+    // A proposal that raft refused (no leader): the waiter for `id` must fail with `st`.
+    std::function<void(uint64_t id, absl::Status st)> on_dropped;
+    // Answers to ReadIndex requests.
+    std::function<void(const raft::ReadState&)> on_read_state;
+    // Messages for other members (none on a single member).
+    std::function<void(std::vector<raft::Message>)> send;
+    // A conf change entry was applied to the raft configuration.
+    std::function<void(const raft::Entry&, const raft::ConfChange&)> on_conf_change;
+  };
+  struct Options {
+    uint64_t id = 0;
+    int64_t tick_ms = 100;  // --heartbeat-interval
+  };
+
+  // None of the pointers is owned; all must outlive the node. Start() runs the thread.
+  RaftNode(Options opts, std::unique_ptr<raft::RawNode> raw, raft::MemoryStorage* storage,
+           wal::Wal* wal, Callbacks cb);
+  ~RaftNode();
+
+  void Start();
+  void Stop();  // joins the node thread
+
+  // Any thread. `id` tags the proposal so a drop can fail its waiter.
+  void Propose(uint64_t id, std::string data);
+  void ReadIndex(std::string request_ctx);
+  void Step(raft::Message m);
+
+  uint64_t term() const { return term_.load(std::memory_order_acquire); }
+  uint64_t leader() const { return leader_.load(std::memory_order_acquire); }
+  uint64_t commit_index() const { return commit_.load(std::memory_order_acquire); }
+  // A fatal error on the node thread (e.g. the WAL cannot sync): the member must stop.
+  absl::Status fatal() const;
+
+ private:
+  struct Proposal {
+    uint64_t id;
+    std::string data;
+  };
+
+  void Loop();  // the node thread: wait for input or the next tick, then drain Readies
+  void DrainInputs();
+  absl::Status HandleReadies();
+  absl::Status Persist(const raft::Ready& rd);
+  void ApplyConfChanges(const std::vector<raft::Entry>& committed);
+  void MaybeCampaignAlone();
+  void PublishState();
+
+  // Constant after construction.
+  const Options opts_;
+  const std::unique_ptr<raft::RawNode> raw_;  // touched by the node thread only
+  raft::MemoryStorage* const storage_;
+  wal::Wal* const wal_;
+  const Callbacks cb_;
+
+  // State of the node thread only.
+  raft::ConfState conf_state_;
+  bool campaigned_alone_ = false;
+
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};
+  std::vector<Proposal> proposals_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> read_requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<raft::Message> inbox_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status fatal_ ABSL_GUARDED_BY(mu_);
+
+  std::atomic<uint64_t> term_{0};
+  std::atomic<uint64_t> leader_{0};
+  std::atomic<uint64_t> commit_{0};
+
+  std::thread thread_;  // runs Loop()
+};
+
+}  // namespace etcdpp::server

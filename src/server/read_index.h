@@ -1,0 +1,59 @@
+#pragma once
+// Linearizable reads through ReadIndex (etcd's linearizableReadLoop): reads that arrive while
+// a round is in flight share the next round. One round asks Raft for a read index, waits for
+// the matching ReadState, waits until the applier has applied up to it, then releases every
+// read of the batch. No read ever goes through the log.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/mutex.h"
+#include "raft/types.h"
+
+namespace etcdpp::server {
+
+class Applier;
+class RaftNode;
+
+class ReadIndexLoop {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  // Neither pointer is owned; both must outlive the loop.
+  ReadIndexLoop(RaftNode* node, Applier* applier);
+  ~ReadIndexLoop();
+
+  void Start();
+  void Stop();  // joins; pending reads fail with "etcdserver: server stopped"
+
+  // Calls `done` (on the loop thread) once a read may be served locally.
+  void Read(Done done);
+  // From the Raft node thread.
+  void OnReadState(const raft::ReadState& rs);
+
+ private:
+  void Loop();  // the read-index thread: one round per iteration
+  absl::Status Round();
+  void FailAll(std::vector<Done>* batch, const absl::Status& st);
+
+  RaftNode* const node_;
+  Applier* const applier_;
+
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  std::vector<Done> pending_ ABSL_GUARDED_BY(mu_);
+  std::string awaited_ctx_ ABSL_GUARDED_BY(mu_);
+  uint64_t read_index_ ABSL_GUARDED_BY(mu_) = 0;
+  bool answered_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_ctx_ = 1;  // loop thread only
+
+  std::thread thread_;  // runs Loop()
+};
+
+}  // namespace etcdpp::server

@@ -1,0 +1,45 @@
+#include "server/services.h"
+
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "server/etcd_server.h"
+#include "server/kv_service.h"
+#include "v3electionpb/v3election.grpc.pb.h"
+#include "v3lockpb/v3lock.grpc.pb.h"
+
+namespace etcdpp::server {
+namespace pb = ::etcdserverpb;
+
+namespace {
+
+// Maintenance: Status now; the other RPCs answer UNIMPLEMENTED until they are built.
+class MaintenanceService final : public pb::Maintenance::CallbackService {
+ public:
+  explicit MaintenanceService(EtcdServer* s) : s_(s) {}
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx, const pb::StatusRequest*,
+                                   pb::StatusResponse* resp) override {
+    s_->FillStatus(resp);
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  EtcdServer* const s_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(EtcdServer* server) {
+  std::vector<std::unique_ptr<grpc::Service>> v;
+  v.push_back(std::make_unique<KvService>(server));
+  v.push_back(std::make_unique<MaintenanceService>(server));
+  v.push_back(std::make_unique<pb::Watch::CallbackService>());
+  v.push_back(std::make_unique<pb::Lease::CallbackService>());
+  v.push_back(std::make_unique<pb::Cluster::CallbackService>());
+  v.push_back(std::make_unique<pb::Auth::CallbackService>());
+  v.push_back(std::make_unique<v3electionpb::Election::CallbackService>());
+  v.push_back(std::make_unique<v3lockpb::Lock::CallbackService>());
+  return v;
+}
+
+}  // namespace etcdpp::server
