@@ -1,0 +1,131 @@
+#pragma once
+// The write-ahead log: raft entries, hard states and snapshot markers appended to segmented,
+// preallocated, CRC-chained files, one fdatasync per Save batch (etcd's wal package; the byte
+// format is specified in wal/record.h).
+//
+// Life cycle: Create (a new log, ready to append) or Open (at a snapshot marker) then ReadAll
+// (replays, repairs a torn tail, and makes the log ready to append); then Save / SaveSnapshot /
+// ReleaseLockTo; Close. A Wal holds an exclusive lock on each of its segment files, so a second
+// Wal (in this or another process) cannot open the same directory.
+//
+// Failure policy: a failed write or sync leaves the tail in an unknown state, so the Wal
+// refuses every later write with the first error; the caller must stop (etcd panics). Reading
+// corruption is DataLossError naming the segment file and offset; the server refuses to start.
+//
+// Thread safety: all methods may be called from any thread (they serialize on one mutex), but
+// the server drives it from its Raft node thread only.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/env.h"
+#include "common/mutex.h"
+#include "raft/types.h"
+#include "wal/codec.h"
+#include "wal/record.h"
+#include "wal/segment_name.h"
+
+namespace etcdpp::wal {
+
+struct Options {
+  uint64_t segment_size = 64 << 20;  // tests use small segments
+};
+
+class Wal {
+ public:
+  // True when `dir` holds at least one segment file.
+  static bool Exists(Env* env, const std::string& dir);
+
+  // Creates dir (must not hold a WAL) with a first segment starting with a metadata record and
+  // an empty snapshot marker; returns a WAL ready for Save. `env` must outlive the Wal.
+  static absl::StatusOr<std::unique_ptr<Wal>> Create(Env* env, const std::string& dir,
+                                                     std::string metadata, Options opts = {});
+  // Opens for reading from the snapshot marker `snap` (must exist in the log unless index 0).
+  // NotFound when no segment can hold it. ReadAll must come next.
+  static absl::StatusOr<std::unique_ptr<Wal>> Open(Env* env, const std::string& dir,
+                                                   WalSnapshot snap, Options opts = {});
+
+  struct Contents {
+    std::string metadata;
+    raft::HardState state;
+    std::vector<raft::Entry> entries;
+  };
+  // Reads everything after the snapshot marker; repairs a torn tail (a partially written or
+  // zeroed final record of the last segment is cut off); corruption anywhere else returns
+  // absl::DataLossError naming the segment file and the byte offset. NotFound ("wal: snapshot
+  // not found") when the marker is missing, FailedPrecondition ("wal: snapshot mismatch") when
+  // its term differs. After it the WAL appends. Only once per Open.
+  absl::StatusOr<Contents> ReadAll();
+
+  // Appends the entries, then the hard state (if not empty), and fdatasyncs once when anything
+  // was written. Entries may overwrite a suffix (index <= last index): readers keep the later
+  // ones. Cuts a new segment afterwards when the tail is full.
+  absl::Status Save(const raft::HardState& st, const std::vector<raft::Entry>& ents);
+  // Appends a snapshot marker and fdatasyncs.
+  absl::Status SaveSnapshot(const WalSnapshot& snap);
+  // Segments whose entries are all below `index` may be deleted (the backend durably holds
+  // them); deletes them, keeping (as etcd) the last segment starting below `index`.
+  absl::Status ReleaseLockTo(uint64_t index);
+  // Syncs the tail and releases the files and locks. Idempotent; the destructor calls it.
+  absl::Status Close();
+
+  ~Wal();
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // Names of the live segments, oldest first (for tests and dump tools).
+  std::vector<std::string> SegmentNamesForTest();
+
+ private:
+  struct Segment {
+    SegmentName name;
+    std::unique_ptr<FileLock> lock;
+  };
+
+  Wal(Env* env, std::string dir, Options opts);
+
+  // Replays the segments from segments_[0] into *out; leaves the tail offset and crc.
+  absl::Status ReplayLocked(Contents* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct ReplayState {
+    Contents* out;
+    bool metadata_seen = false;
+    bool snap_found = false;
+  };
+  // Applies one record, read at `offset` of the segment at `path`.
+  absl::Status ApplyRecordLocked(const Record& rec, const std::string& path, uint64_t offset,
+                                 ReplayState* rs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Opens the last segment for appending at tail_offset_, zeroing whatever follows it.
+  absl::Status OpenTailLocked(bool zero_rest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes `batch` at the tail, syncs, and cuts when full; latches the first failure.
+  absl::Status AppendLocked(const std::string& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes a segment's opening records (CRC, metadata, hard state if any) into *out.
+  void AppendSegmentHeaderLocked(std::string* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckWritableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string PathOf(const SegmentName& name) const;
+
+  // Constant after construction.
+  Env* const env_;
+  const std::string dir_;
+  const Options opts_;
+
+  Mutex mu_;
+  WalSnapshot start_ ABSL_GUARDED_BY(mu_);        // the marker ReadAll starts from
+  std::string metadata_ ABSL_GUARDED_BY(mu_);
+  raft::HardState state_ ABSL_GUARDED_BY(mu_);    // last hard state written or read
+  uint64_t last_index_ ABSL_GUARDED_BY(mu_) = 0;  // index of the last entry written or read
+  std::vector<Segment> segments_ ABSL_GUARDED_BY(mu_);  // oldest first; back() is the tail
+  // Invariant: set iff the Wal can append (after Create, or after ReadAll until Close).
+  std::unique_ptr<File> tail_ ABSL_GUARDED_BY(mu_);
+  uint64_t tail_offset_ ABSL_GUARDED_BY(mu_) = 0;  // end of the last record in the tail
+  uint32_t crc_ ABSL_GUARDED_BY(mu_) = 0;          // crc of the last record written or read
+  bool read_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status write_error_ ABSL_GUARDED_BY(mu_);  // first failed write or sync; sticky
+};
+
+}  // namespace etcdpp::wal
