@@ -1,0 +1,84 @@
+#include "mvcc/compaction.h"
+
+#include <string>
+#include <vector>
+
+#include "backend/schema.h"
+#include "mvcc/revision.h"
+
+namespace etcdpp::mvcc {
+
+bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet& keep,
+                           const std::atomic<bool>* stop) {
+  const std::string end = RevBytes(Revision{rev + 1, 0});
+  std::string from = RevBytes(Revision{0, 0});
+  while (!stop->load()) {
+    std::vector<std::string> doomed;
+    size_t visited = 0;
+    Revision last;
+    absl::Status st = be->Range(backend::Bucket::kKey, from, end,
+                                [&](std::string_view k, std::string_view) {
+                                  last = RevFromBytes(k);
+                                  if (!keep.contains(last)) doomed.emplace_back(k);
+                                  return ++visited < kCompactionBatchLimit;
+                                });
+    if (!st.ok()) return false;  // a read error: the compaction resumes at the next restart
+    backend::BatchTx tx(be);
+    for (const std::string& k : doomed) tx.Delete(backend::Bucket::kKey, k);
+    if (visited < kCompactionBatchLimit) {
+      tx.Put(backend::Bucket::kMeta, backend::kFinishedCompactKey, RevBytes(Revision{rev, 0}));
+      return true;
+    }
+    tx.End();
+    from = RevBytes(Revision{last.main, last.sub + 1});
+  }
+  return false;
+}
+
+void CompactionJob::MarkDone() {
+  MutexLock l(&mu_);
+  done_ = true;
+  cv_.SignalAll();
+}
+
+void CompactionJob::Wait() {
+  MutexLock l(&mu_);
+  while (!done_) cv_.Wait();
+}
+
+Compactor::Compactor(backend::Backend* be) : be_(be), thread_([this] { Loop(); }) {}
+
+Compactor::~Compactor() {
+  stop_ = true;
+  {
+    MutexLock l(&mu_);
+    cv_.SignalAll();
+  }
+  thread_.join();
+  MutexLock l(&mu_);
+  for (auto& job : queue_) job->MarkDone();
+  queue_.clear();
+}
+
+void Compactor::Schedule(std::shared_ptr<CompactionJob> job) {
+  MutexLock l(&mu_);
+  queue_.push_back(std::move(job));
+  cv_.Signal();
+}
+
+void Compactor::Loop() {
+  while (true) {
+    std::shared_ptr<CompactionJob> job;
+    {
+      MutexLock l(&mu_);
+      while (queue_.empty() && !stop_.load()) cv_.Wait();
+      if (stop_.load()) return;
+      job = queue_.front();
+      queue_.pop_front();
+    }
+    RunPhysicalCompaction(be_, job->rev(), job->keep(), &stop_);
+    job->MarkDone();
+  }
+}
+
+}  // namespace etcdpp::mvcc

@@ -1,0 +1,65 @@
+#pragma once
+// Physical compaction: removing the compacted revisions from the backend's key bucket, in
+// chunks so the writer is never held for long (etcd's scheduleCompaction), on the compactor's
+// own thread, in the order the compactions were scheduled.
+
+#include <cstdint>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "backend/backend.h"
+#include "common/mutex.h"
+#include "mvcc/key_index.h"
+
+namespace etcdpp::mvcc {
+
+// Revisions visited per chunk (etcd's compaction batch limit).
+inline constexpr size_t kCompactionBatchLimit = 1000;
+
+// Deletes the key-bucket entries with revision <= rev that are not in `keep`, then records
+// finishedCompactRev = rev. Stops early (returning false) when *stop becomes true.
+bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet& keep,
+                           const std::atomic<bool>* stop);
+
+// One scheduled compaction; Wait() returns once it finished (or was abandoned at shutdown).
+class CompactionJob {
+ public:
+  CompactionJob(int64_t rev, RevisionSet keep) : rev_(rev), keep_(std::move(keep)) {}
+  int64_t rev() const { return rev_; }
+  const RevisionSet& keep() const { return keep_; }
+  void MarkDone();
+  void Wait();
+
+ private:
+  const int64_t rev_;
+  const RevisionSet keep_;
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A FIFO worker thread running compaction jobs.
+class Compactor {
+ public:
+  explicit Compactor(backend::Backend* be);
+  // Abandons queued jobs (their waiters return) and joins the thread.
+  ~Compactor();
+
+  // shared_ptr: the job is shared by the queue and the waiter function the caller keeps.
+  void Schedule(std::shared_ptr<CompactionJob> job);
+
+ private:
+  void Loop();
+
+  backend::Backend* const be_;
+  std::atomic<bool> stop_{false};
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  std::deque<std::shared_ptr<CompactionJob>> queue_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;  // runs Loop()
+};
+
+}  // namespace etcdpp::mvcc
