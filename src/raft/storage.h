@@ -23,6 +23,7 @@ absl::Status UnavailableError();
 absl::Status SnapshotTemporarilyUnavailableError();
 bool IsCompacted(const absl::Status& s);
 bool IsSnapOutOfDate(const absl::Status& s);
+// Call it qualified (raft::IsUnavailable): unqualified, ADL also finds absl::IsUnavailable.
 bool IsUnavailable(const absl::Status& s);
 bool IsSnapshotTemporarilyUnavailable(const absl::Status& s);
 
