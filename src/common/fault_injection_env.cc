@@ -172,13 +172,25 @@ void FaultInjectionEnv::MovePathsLocked(const std::string& from, const std::stri
   }
 }
 
+namespace {
+
+// Counts one call down; true when this call is the one to fail.
+bool CountDown(std::atomic<int>* countdown) {
+  int n = countdown->load();
+  while (n >= 0 && !countdown->compare_exchange_weak(n, n - 1)) {
+  }
+  return n == 0;
+}
+
+}  // namespace
+
 absl::Status FaultInjectionEnv::CheckWriteFault() {
-  if (fail_next_write_.exchange(false)) return absl::InternalError("injected write failure");
+  if (CountDown(&fail_write_countdown_)) return absl::InternalError("injected write failure");
   return absl::OkStatus();
 }
 
 absl::Status FaultInjectionEnv::CheckSyncFault() {
-  if (fail_next_sync_.exchange(false)) return absl::InternalError("injected sync failure");
+  if (CountDown(&fail_sync_countdown_)) return absl::InternalError("injected sync failure");
   return absl::OkStatus();
 }
 

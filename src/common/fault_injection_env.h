@@ -12,9 +12,9 @@
 // are removed. Files that existed before the env first opened them count as synced. Removals
 // are treated as durable at once.
 //
-// FailNextWrite() / FailNextSync() make the next write-like call (WriteAt, Append, Truncate,
-// Preallocate) or sync (Sync, Fsync, SyncDir) on any file fail with an injected error, without
-// touching the file.
+// FailNextWrite(n) / FailNextSync(n) let n more write-like calls (WriteAt, Append, Truncate,
+// Preallocate) or syncs (Sync, Fsync, SyncDir) through, on any file, then make the next one fail
+// with an injected error (InternalError) without touching the file. Each arms one failure.
 
 #include <atomic>
 #include <map>
@@ -36,8 +36,8 @@ class FaultInjectionEnv final : public Env {
   // Simulates a power loss; see the file comment. Close the files first (like a crash, the
   // handles are gone afterwards); later syncs start tracking afresh.
   [[nodiscard]] absl::Status DropUnsyncedData();
-  void FailNextWrite() { fail_next_write_ = true; }
-  void FailNextSync() { fail_next_sync_ = true; }
+  void FailNextWrite(int after = 0) { fail_write_countdown_ = after; }
+  void FailNextSync(int after = 0) { fail_sync_countdown_ = after; }
   // Number of successful Sync/Fsync calls on files so far.
   int sync_count() const { return sync_count_; }
 
@@ -95,8 +95,9 @@ class FaultInjectionEnv final : public Env {
   // Constant after construction.
   Env* const base_;
 
-  std::atomic<bool> fail_next_write_{false};
-  std::atomic<bool> fail_next_sync_{false};
+  // Calls to let through before the armed failure; -1 when disarmed.
+  std::atomic<int> fail_write_countdown_{-1};
+  std::atomic<int> fail_sync_countdown_{-1};
   std::atomic<int> sync_count_{0};
 
   Mutex mu_;

@@ -112,8 +112,13 @@ TEST_F(FaultInjectionEnvTest, FailNextWriteAndSync) {
   env_.FailNextSync();
   EXPECT_FALSE((*f)->Sync().ok());
   EXPECT_TRUE((*f)->Sync().ok());
+  env_.FailNextWrite(/*after=*/2);
+  EXPECT_TRUE((*f)->Append("c").ok());
+  EXPECT_TRUE((*f)->Append("d").ok());
+  EXPECT_FALSE((*f)->Append("e").ok());
+  EXPECT_TRUE((*f)->Append("f").ok());
   ASSERT_TRUE((*f)->Close().ok());
-  EXPECT_EQ(Read("f"), "b");
+  EXPECT_EQ(Read("f"), "bcdf");
 }
 
 }  // namespace
