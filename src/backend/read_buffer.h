@@ -23,6 +23,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/functional/function_ref.h"
+#include "backend/rw_mutex.h"
 #include "backend/schema.h"
 
 namespace etcdpp::backend {
@@ -69,7 +70,7 @@ class ReadBuffer {
   Lookup GetLocked(Bucket b, std::string_view key,
                    absl::FunctionRef<void(std::string_view)> fn) const;
 
-  mutable std::shared_mutex mu_;  // writers: Put/Delete/StartCommit/FinishCommit
+  mutable RwMutex mu_;  // exclusive: Put/Delete/StartCommit/FinishCommit
   Maps pending_;                  // guarded by mu_
   Maps committing_;               // written under mu_ (exclusive); read by the committer freely
   std::atomic<size_t> pending_ops_{0};

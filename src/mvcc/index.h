@@ -16,6 +16,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/functional/function_ref.h"
+#include "backend/rw_mutex.h"
 #include "mvcc/key_index.h"
 
 namespace etcdpp::mvcc {
@@ -62,7 +63,7 @@ class Index {
   void VisitLocked(std::string_view key, std::string_view end,
                    absl::FunctionRef<bool(const std::string&, const KeyIndex&)> fn) const;
 
-  mutable std::shared_mutex mu_;
+  mutable backend::RwMutex mu_;  // writer-preferring: the applier must not starve
   Tree tree_;  // guarded by mu_
 };
 

@@ -165,11 +165,11 @@ absl::StatusOr<std::function<void()>> KvStore::Compact(int64_t rev, uint64_t con
   RevisionSet keep;
   {
     backend::BatchTx tx(be_);
+    SaveConsistentIndex(&tx, consistent_index);  // the entry is applied even when it fails
     if (rev <= CompactRev()) return CompactedError();
     if (rev > Rev()) return FutureRevError();
     compact_rev_.store(rev, std::memory_order_release);  // before the index changes
     tx.Put(backend::Bucket::kMeta, backend::kScheduledCompactKey, RevBytes(Revision{rev, 0}));
-    SaveConsistentIndex(&tx, consistent_index);
     keep = index_.Compact(rev);
   }
   // The scheduled compaction is durable before any revision is removed (as etcd).
