@@ -11,38 +11,41 @@
 // follows etcd's etcdserver/api/v3rpc/key.go (checkPutRequest, checkTxnRequest: op count
 // before keys, checkIntervals for duplicates) and the messages are rpctypes/error.go's.
 //
-//  case                               code                message
-//  ---------------------------------  ------------------  -----------------------------------------
-//  put_empty_key                      INVALID_ARGUMENT    etcdserver: key is not provided
-//  range_empty_key                    INVALID_ARGUMENT    etcdserver: key is not provided
-//  delete_empty_key                   INVALID_ARGUMENT    etcdserver: key is not provided
-//  put_empty_key_and_ignore_value     INVALID_ARGUMENT    etcdserver: key is not provided
-//  put_ignore_value_with_value        INVALID_ARGUMENT    etcdserver: value is provided
-//  put_ignore_lease_with_lease        INVALID_ARGUMENT    etcdserver: lease is provided
-//  put_ignore_value_missing_key       INVALID_ARGUMENT    etcdserver: key not found
-//  put_over_max_request_bytes         INVALID_ARGUMENT    etcdserver: request is too large
-//  put_over_grpc_receive_limit        RESOURCE_EXHAUSTED  grpc: received message larger than max
-//                                                         (528393 vs. 528384)
-//  txn_too_many_success_ops           INVALID_ARGUMENT    etcdserver: too many operations in txn
-//  request txn_too_many_compares              INVALID_ARGUMENT    etcdserver: too many operations
-//  in txn request txn_too_many_ops_before_empty_key  INVALID_ARGUMENT    etcdserver: too many
-//  operations in txn request txn_max_ops_ok                     OK txn_empty_compare_key
-//  INVALID_ARGUMENT    etcdserver: key is not provided txn_empty_put_key INVALID_ARGUMENT
-//  etcdserver: key is not provided txn_empty_request_op               INVALID_ARGUMENT etcdserver:
-//  key not found txn_duplicate_put                  INVALID_ARGUMENT    etcdserver: duplicate key
-//  given in txn request txn_put_inside_deleted_range       INVALID_ARGUMENT    etcdserver:
-//  duplicate key given in txn request txn_duplicate_put_in_failure       INVALID_ARGUMENT
-//  etcdserver: duplicate key given in txn request txn_nested_duplicate_put INVALID_ARGUMENT
-//  etcdserver: duplicate key given in txn request txn_same_put_in_both_branches_ok   OK
-//  range_compacted_revision           OUT_OF_RANGE        etcdserver: mvcc: required revision has
-//  been compacted range_future_revision              OUT_OF_RANGE        etcdserver: mvcc: required
-//  revision is a future revision range_at_compact_revision_ok       OK range_invalid_sort_order_ok
-//  OK   (sort_order 7: no sorting, as NONE) put_lease_not_found                NOT_FOUND
-//  etcdserver: requested lease not found txn_put_lease_not_found            NOT_FOUND etcdserver:
-//  requested lease not found compact_future_revision            OUT_OF_RANGE        etcdserver:
-//  mvcc: required revision is a future revision compact_compacted_revision         OUT_OF_RANGE
-//  etcdserver: mvcc: required revision has been compacted compact_at_compact_revision OUT_OF_RANGE
-//  etcdserver: mvcc: required revision has been compacted
+// clang-format off
+//  case                               code              message (after "etcdserver: ")
+//  ---------------------------------  ----------------  ---------------------------------------
+//  put_empty_key                      INVALID_ARGUMENT  key is not provided
+//  range_empty_key                    INVALID_ARGUMENT  key is not provided
+//  delete_empty_key                   INVALID_ARGUMENT  key is not provided
+//  put_empty_key_and_ignore_value     INVALID_ARGUMENT  key is not provided
+//  put_ignore_value_with_value        INVALID_ARGUMENT  value is provided
+//  put_ignore_lease_with_lease        INVALID_ARGUMENT  lease is provided
+//  put_ignore_value_missing_key       INVALID_ARGUMENT  key not found
+//  put_over_max_request_bytes         INVALID_ARGUMENT  request is too large
+//  put_over_grpc_receive_limit        RESOURCE_EXHAUSTED, gRPC's own message (no "etcdserver: "):
+//                                     "grpc: received message larger than max (528393 vs. 528384)"
+//  txn_too_many_success_ops           INVALID_ARGUMENT  too many operations in txn request
+//  txn_too_many_compares              INVALID_ARGUMENT  too many operations in txn request
+//  txn_too_many_ops_before_empty_key  INVALID_ARGUMENT  too many operations in txn request
+//  txn_max_ops_ok                     OK
+//  txn_empty_compare_key              INVALID_ARGUMENT  key is not provided
+//  txn_empty_put_key                  INVALID_ARGUMENT  key is not provided
+//  txn_empty_request_op               INVALID_ARGUMENT  key not found
+//  txn_duplicate_put                  INVALID_ARGUMENT  duplicate key given in txn request
+//  txn_put_inside_deleted_range       INVALID_ARGUMENT  duplicate key given in txn request
+//  txn_duplicate_put_in_failure       INVALID_ARGUMENT  duplicate key given in txn request
+//  txn_nested_duplicate_put           INVALID_ARGUMENT  duplicate key given in txn request
+//  txn_same_put_in_both_branches_ok   OK
+//  range_compacted_revision           OUT_OF_RANGE      mvcc: required revision has been compacted
+//  range_future_revision              OUT_OF_RANGE      mvcc: required revision is a future revision
+//  range_at_compact_revision_ok       OK
+//  range_invalid_sort_order_ok        OK                (sort_order 7 sorts as NONE)
+//  put_lease_not_found                NOT_FOUND         requested lease not found
+//  txn_put_lease_not_found            NOT_FOUND         requested lease not found
+//  compact_future_revision            OUT_OF_RANGE      mvcc: required revision is a future revision
+//  compact_compacted_revision         OUT_OF_RANGE      mvcc: required revision has been compacted
+//  compact_at_compact_revision        OUT_OF_RANGE      mvcc: required revision has been compacted
+// clang-format on
 //
 // Not in the table: an out-of-range sort_target (e.g. 99). etcd 3.4 then sorts with a nil
 // sorter and panics, killing the server; see SortTargetTest below (etcdpp must survive it).
