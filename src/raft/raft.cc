@@ -249,7 +249,10 @@ void Raft::BecomeLeader() {
   Reset(term_);
   lead_ = id_;
   state_ = StateType::kLeader;
-  if (Progress* pr = tracker_.Get(id_)) pr->BecomeReplicate();
+  if (Progress* pr = tracker_.Get(id_)) {
+    pr->BecomeReplicate();
+    pr->recent_active = true;  // the leader is always active for its own check-quorum
+  }
   // Conservatively treat any unapplied entry as a possible conf change.
   pending_conf_index_ = log_->LastIndex();
   // Raft §8: "each leader commit a blank no-op entry into the log at the start of its term".

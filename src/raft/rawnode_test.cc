@@ -105,6 +105,28 @@ TEST(RawNodeTest, SingleVoterElectsItselfAfterElectionTimeout) {
   EXPECT_EQ(n->Status().hard_state.term, 2u);
 }
 
+// Raft §6.2 (check-quorum): a leader steps down only when it has not heard from a quorum; a
+// single voter is its own quorum and so keeps leading however long it runs.
+TEST(RawNodeTest, SingleVoterWithCheckQuorumStaysLeader) {
+  MemoryStorage s;
+  Config c = MakeConfig(1, &s);
+  c.check_quorum = true;
+  c.pre_vote = true;
+  auto n = *RawNode::Open(c);
+  ASSERT_TRUE(n->Bootstrap({{.id = 1}}).ok());
+  Handle(*n, s);
+  ASSERT_TRUE(n->Campaign().ok());
+  while (n->HasReady()) Handle(*n, s);
+  ASSERT_EQ(n->Status().soft_state.state, StateType::kLeader);
+  uint64_t term = n->Status().hard_state.term;
+  for (int i = 0; i < 200; ++i) {
+    n->Tick();
+    while (n->HasReady()) Handle(*n, s);
+  }
+  EXPECT_EQ(n->Status().soft_state.state, StateType::kLeader);
+  EXPECT_EQ(n->Status().hard_state.term, term);
+}
+
 TEST(RawNodeTest, RestartFromMemoryStorageKeepsTermVoteAndCommit) {
   MemoryStorage s;
   {

@@ -93,22 +93,22 @@ absl::StatusOr<int64_t> ParseDurationMs(const std::string& flag, const std::stri
   return absl::ToInt64Milliseconds(d);
 }
 
-absl::StatusOr<Url> ParseUrl(const std::string& flag, std::string_view s) {
+absl::StatusOr<Url> ParseUrl(const std::string& flag, const std::string& s) {
   Url url;
   size_t sep = s.find("://");
-  if (sep == std::string_view::npos) {
+  if (sep == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid value \"", s, "\" for flag -", flag, ": URL scheme must be http, https, unix, or unixs: ", s));
   }
   url.scheme = std::string(s.substr(0, sep));
-  std::string_view rest = s.substr(sep + 3);
-  if (size_t slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
+  std::string rest = s.substr(sep + 3);
+  if (size_t slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
   size_t colon = rest.rfind(':');
   if (url.scheme != "http" && url.scheme != "https") {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid value \"", s, "\" for flag -", flag, ": URL scheme must be http, https, unix, or unixs: ", s));
   }
-  if (colon == std::string_view::npos || !absl::SimpleAtoi(rest.substr(colon + 1), &url.port)) {
+  if (colon == std::string::npos || !absl::SimpleAtoi(rest.substr(colon + 1), &url.port)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid value \"", s, "\" for flag -", flag, ": URL address does not have the form \"host:port\": ", s));
   }
@@ -210,7 +210,7 @@ std::string Url::ToString() const {
 
 absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list) {
   std::vector<Url> out;
-  for (std::string_view part : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+  for (const std::string& part : std::vector<std::string>(absl::StrSplit(list, ',', absl::SkipWhitespace()))) {
     ASSIGN_OR_RETURN(Url u, ParseUrl(flag, part));
     out.push_back(std::move(u));
   }

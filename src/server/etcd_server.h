@@ -15,6 +15,7 @@
 #include "common/env.h"
 #include "common/mutex.h"
 #include "etcdserverpb/rpc.pb.h"
+#include "grpcpp/impl/service_type.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "internalpb/internal.pb.h"

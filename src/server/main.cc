@@ -18,7 +18,7 @@ extern char** environ;
 namespace {
 
 void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("etcdpp");
+  auto logger = spdlog::stderr_color_mt("etcdpp");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%f %^%L%$ | %v");
   spdlog::set_level(spdlog::level::from_str(level == "warn" ? "warning" : level));

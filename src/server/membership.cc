@@ -45,7 +45,8 @@ uint64_t ComputeClusterId(std::vector<uint64_t> member_ids) {
 absl::StatusOr<std::vector<Member>> ParseInitialCluster(const std::string& initial_cluster,
                                                         const std::string& token) {
   std::map<std::string, std::vector<std::string>> urls_by_name;
-  for (std::string_view part : absl::StrSplit(initial_cluster, ',', absl::SkipWhitespace())) {
+  for (const std::string& part :
+       std::vector<std::string>(absl::StrSplit(initial_cluster, ',', absl::SkipWhitespace()))) {
     std::vector<std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
       return absl::InvalidArgumentError(

@@ -107,11 +107,12 @@ absl::Status RaftNode::HandleReadies() {
     if (!rd.messages.empty() && cb_.send) cb_.send(std::move(rd.messages));
     for (const raft::ReadState& rs : rd.read_states) cb_.on_read_state(rs);
     ApplyConfChanges(rd.committed_entries);
+    // Advance reads the Ready; only then do the committed entries move on to the applier.
+    raw_->Advance(rd);
     if (!rd.committed_entries.empty()) {
       commit_.store(rd.committed_entries.back().index, std::memory_order_release);
       cb_.on_committed(std::move(rd.committed_entries));
     }
-    raw_->Advance(rd);
     PublishState();
     MaybeCampaignAlone();
   }
