@@ -358,12 +358,13 @@ run_side() {
   # (Not jq: it parses numbers as doubles and would round 64-bit ids.)
   member=$(sed -nE 's/.*"member_id":([0-9]+).*/\1/p' <<<"$status")
   cluster=$(sed -nE 's/.*"cluster_id":([0-9]+).*/\1/p' <<<"$status")
+  # The hex form as etcdctl prints it (simple/table status), from etcdctl itself.
+  member_hex=$("$ETCDCTL" --endpoints="$EP" endpoint status 2>/dev/null | awk -F', ' '{print $2}')
   stop_pid "$SERVER_PID"
-  if [[ ! $member =~ ^[0-9]+$ || ! $cluster =~ ^[0-9]+$ ]]; then
+  if [[ ! $member =~ ^[0-9]+$ || ! $cluster =~ ^[0-9]+$ || ! $member_hex =~ ^[0-9a-f]+$ ]]; then
     echo "kv_compat: $name: cannot read member/cluster id from endpoint status: $status" >&2
     return 1
   fi
-  member_hex=$(echo "obase=16; $member" | bc | tr 'A-F' 'a-f')
   normalize "$member" "$member_hex" "$cluster" "$CLIENT_PORT" "$PEER_PORT" \
     <"$dir/raw.txt" >"$dir/normalized.txt"
   echo "$N" >"$dir/count"
