@@ -39,7 +39,6 @@
 //  range_compacted_revision           OUT_OF_RANGE      mvcc: required revision has been compacted
 //  range_future_revision              OUT_OF_RANGE      mvcc: required revision is a future revision
 //  range_at_compact_revision_ok       OK
-//  range_invalid_sort_order_ok        OK                (sort_order 7 sorts as NONE)
 //  put_lease_not_found                NOT_FOUND         requested lease not found
 //  txn_put_lease_not_found            NOT_FOUND         requested lease not found
 //  compact_future_revision            OUT_OF_RANGE      mvcc: required revision is a future revision
@@ -308,14 +307,6 @@ const std::vector<Case>& Cases() {
          return Range(kv, r);
        },
        kOk, ""},
-      {"range_invalid_sort_order_ok",
-       [](KV::Stub& kv) {
-         etcdserverpb::RangeRequest r;
-         r.set_key("hist");
-         r.set_sort_order(static_cast<etcdserverpb::RangeRequest::SortOrder>(7));
-         return Range(kv, r);
-       },
-       kOk, ""},
       {"put_lease_not_found",
        [](KV::Stub& kv) {
          auto p = PutReq("leased");
@@ -460,11 +451,36 @@ TEST_P(SortTargetTest, OutOfRangeSortTargetDoesNotKillTheServer) {
     r.set_sort_order(static_cast<etcdserverpb::RangeRequest::SortOrder>(order));
     r.set_sort_target(static_cast<etcdserverpb::RangeRequest::SortTarget>(99));
     grpc::Status st = Range(*kv_, r);
-    EXPECT_TRUE(st.ok() || st.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
-        << "sort_order " << order << ": " << StatusString(st);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << StatusString(st);
+    EXPECT_EQ(st.error_message(), "etcdserver: invalid sort option");
     ExpectStillServes("sort-target-99-order-" + std::to_string(order));
   }
 }
+
+// A documented, deliberate difference (docs/compatibility.md): an out-of-range sort_order
+// (7). etcd 3.4 answers OK and sorts as NONE; etcd 3.5+ and etcdpp refuse it with
+// INVALID_ARGUMENT "etcdserver: invalid sort option" (etcd's ErrGRPCInvalidSortOption).
+class SortOrderTest : public SharedServerTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override { Attach(GetParam()); }
+};
+
+TEST_P(SortOrderTest, OutOfRangeSortOrder) {
+  etcdserverpb::RangeRequest r;
+  r.set_key("hist");
+  r.set_sort_order(static_cast<etcdserverpb::RangeRequest::SortOrder>(7));
+  grpc::Status st = Range(*kv_, r);
+  if (GetParam() == "etcd") {
+    EXPECT_TRUE(st.ok()) << "etcd 3.4 sorts as NONE: " << StatusString(st);
+  } else {
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << StatusString(st);
+    EXPECT_EQ(st.error_message(), "etcdserver: invalid sort option");
+  }
+  ExpectStillServes("sort-order-7");
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, SortOrderTest, ::testing::Values("etcdpp", "etcd"),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Servers, SortTargetTest, ::testing::Values("etcdpp", "etcd"),
                          [](const auto& info) { return info.param; });

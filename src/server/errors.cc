@@ -30,10 +30,15 @@ absl::Status ErrNoLeader() { return absl::UnavailableError("etcdserver: no leade
 absl::Status ErrStopped() { return absl::UnavailableError("etcdserver: server stopped"); }
 absl::Status ErrTimeout() { return absl::UnavailableError("etcdserver: request timed out"); }
 
+absl::Status ErrReceivedTooLarge(size_t size, size_t limit) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("grpc: received message larger than max (", size, " vs. ", limit, ")"));
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& st) {
   if (st.ok()) return grpc::Status::OK;
   auto code = static_cast<grpc::StatusCode>(static_cast<int>(st.code()));
-  if (absl::StartsWith(st.message(), "etcdserver: ")) {
+  if (absl::StartsWith(st.message(), "etcdserver: ") || absl::StartsWith(st.message(), "grpc: ")) {
     return grpc::Status(code, std::string(st.message()));
   }
   return grpc::Status(code, absl::StrCat("etcdserver: ", st.message()));

@@ -25,8 +25,13 @@ absl::Status ErrNoLeader();
 absl::Status ErrStopped();
 absl::Status ErrTimeout();
 
+// gRPC's own refusal of an oversized message, with grpc-go's text (the C++ core words it
+// differently), for requests between etcd's limit and the transport's hard cap.
+absl::Status ErrReceivedTooLarge(size_t size, size_t limit);
+
 // Maps a status to the gRPC status clients see: same code (absl and gRPC share the numbering)
-// and the message with etcd's "etcdserver: " prefix when the module did not add it.
+// and the message with etcd's "etcdserver: " prefix when the module did not add it (transport
+// errors keep grpc-go's "grpc: " words).
 grpc::Status ToGrpcStatus(const absl::Status& st);
 
 }  // namespace etcdpp::server

@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
+#include "server/kv_service.h"
 #include "server/services.h"
 #include "spdlog/spdlog.h"
 
@@ -239,8 +240,9 @@ absl::Status EtcdServer::StartGrpc() {
                                           u.host.find(':') != std::string::npos ? "]" : "", ":", u.port),
                              grpc::InsecureServerCredentials());
   }
-  // etcd: requests up to --max-request-bytes plus gRPC overhead; responses unbounded.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(cfg_.max_request_bytes + 512 * 1024));
+  // etcd: requests up to --max-request-bytes plus gRPC overhead; responses unbounded. The
+  // transport takes twice that, so the handlers refuse the excess with grpc-go's message.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(2 * (cfg_.max_request_bytes + kGrpcOverheadBytes)));
   builder.SetMaxSendMessageSize(INT32_MAX);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, INT32_MAX);

@@ -175,7 +175,7 @@ absl::Status CheckRequestOp(const pb::RequestOp& op, int64_t max_txn_ops) {
   if (op.has_request_put()) return CheckPutRequest(op.request_put());
   if (op.has_request_delete_range()) return CheckDeleteRequest(op.request_delete_range());
   if (op.has_request_txn()) return CheckTxnRequest(op.request_txn(), max_txn_ops);
-  return absl::OkStatus();
+  return ErrKeyNotFound();  // an op with no request set: etcd's answer for an empty op
 }
 
 // A deleted interval [key, end) ("" end: the single key; "\0" end: every key >= key).

@@ -23,6 +23,14 @@ Applier::Waiter FinishWrite(EtcdServer* s, grpc::ServerUnaryReactor* reactor, Re
   };
 }
 
+// etcd's gRPC server takes messages up to --max-request-bytes plus 512 KiB of overhead;
+// ours takes more (see StartGrpc) so that we can refuse with grpc-go's words.
+absl::Status CheckSize(const EtcdServer* s, const google::protobuf::Message& m) {
+  size_t limit = s->config().max_request_bytes + kGrpcOverheadBytes;
+  size_t size = m.ByteSizeLong();
+  return size > limit ? ErrReceivedTooLarge(size, limit) : absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* Reject(grpc::CallbackServerContext* ctx, const absl::Status& st) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(st));
@@ -33,6 +41,7 @@ grpc::ServerUnaryReactor* Reject(grpc::CallbackServerContext* ctx, const absl::S
 
 grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
                                            const pb::RangeRequest* req, pb::RangeResponse* resp) {
+  if (absl::Status st = CheckSize(s_, *req); !st.ok()) return Reject(ctx, st);
   if (absl::Status st = CheckRangeRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   auto serve = [this, reactor, req, resp](absl::Status st) {
@@ -50,6 +59,7 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
 
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
                                          const pb::PutRequest* req, pb::PutResponse* resp) {
+  if (absl::Status st = CheckSize(s_, *req); !st.ok()) return Reject(ctx, st);
   if (absl::Status st = CheckPutRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
@@ -61,6 +71,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ctx,
                                                  const pb::DeleteRangeRequest* req,
                                                  pb::DeleteRangeResponse* resp) {
+  if (absl::Status st = CheckSize(s_, *req); !st.ok()) return Reject(ctx, st);
   if (absl::Status st = CheckDeleteRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
@@ -71,7 +82,8 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
 
 grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
                                          const pb::TxnRequest* req, pb::TxnResponse* resp) {
-  absl::Status st = CheckTxnRequest(*req, static_cast<int64_t>(s_->config().max_txn_ops));
+  absl::Status st = CheckSize(s_, *req);
+  if (st.ok()) st = CheckTxnRequest(*req, static_cast<int64_t>(s_->config().max_txn_ops));
   if (!st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   if (IsTxnReadOnly(*req)) {

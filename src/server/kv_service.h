@@ -6,6 +6,9 @@ namespace etcdpp::server {
 
 class EtcdServer;
 
+// gRPC overhead etcd allows on top of --max-request-bytes (etcd's grpcOverheadBytes).
+inline constexpr size_t kGrpcOverheadBytes = 512 * 1024;
+
 class KvService final : public etcdserverpb::KV::CallbackService {
  public:
   // `s` is not owned and outlives the service.
