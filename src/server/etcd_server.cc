@@ -224,6 +224,16 @@ void EtcdServer::FillStatus(pb::StatusResponse* resp) const {
   resp->set_dbsizequota(cfg_.quota_backend_bytes > 0 ? cfg_.quota_backend_bytes : 2LL << 30);
 }
 
+absl::Status EtcdServer::HashKV(int64_t rev, pb::HashKVResponse* resp) const {
+  ASSIGN_OR_RETURN(mvcc::HashResult h, kv_->HashByRev(rev));
+  FillHeader(resp->mutable_header());
+  resp->mutable_header()->set_revision(h.revision);
+  resp->set_hash(h.hash);
+  resp->set_compact_revision(h.compact_revision);
+  resp->set_hash_revision(h.revision);
+  return absl::OkStatus();
+}
+
 }  // namespace etcdpp::server
 
 namespace etcdpp::server {

@@ -57,6 +57,7 @@ class EtcdServer {
   // Runs `fn` on a thread of its own (slow waits such as a physical compaction), joined at Stop.
   void RunDetached(std::function<void()> fn);
   void FillStatus(etcdserverpb::StatusResponse* resp) const;
+  absl::Status HashKV(int64_t rev, etcdserverpb::HashKVResponse* resp) const;
 
  private:
   EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}

@@ -1,6 +1,7 @@
 #include "server/services.h"
 
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "server/errors.h"
 #include "server/etcd_server.h"
 #include "server/kv_service.h"
 #include "v3electionpb/v3election.grpc.pb.h"
@@ -11,7 +12,7 @@ namespace pb = ::etcdserverpb;
 
 namespace {
 
-// Maintenance: Status now; the other RPCs answer UNIMPLEMENTED until they are built.
+// Maintenance: Status and HashKV now; the other RPCs answer UNIMPLEMENTED until they are built.
 class MaintenanceService final : public pb::Maintenance::CallbackService {
  public:
   explicit MaintenanceService(EtcdServer* s) : s_(s) {}
@@ -20,6 +21,13 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
     s_->FillStatus(resp);
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  // etcd's HashKV: the hash of the key bucket up to a revision (0: the current one).
+  grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* ctx, const pb::HashKVRequest* req,
+                                   pb::HashKVResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(s_->HashKV(req->revision(), resp)));
     return reactor;
   }
 
