@@ -70,8 +70,13 @@ absl::Status EtcdServer::OpenRaft() {
   cb.on_dropped = [this](uint64_t id, absl::Status) { applier_->Fail(id, ErrNoLeader()); };
   cb.on_read_state = [this](const raft::ReadState& rs) { reads_->OnReadState(rs); };
   cb.on_conf_change = [this](const raft::Entry& e, const raft::ConfChange& cc) { OnConfChange(e, cc); };
+  transport_ = NewTransport();
+  cb.send = [this](std::vector<raft::Message> msgs) { transport_->Send(std::move(msgs)); };
+  int election_ticks = static_cast<int>(cfg_.election_timeout_ms / cfg_.heartbeat_interval_ms);
   node_ = std::make_unique<RaftNode>(
-      RaftNode::Options{.id = member_id_, .tick_ms = static_cast<int64_t>(cfg_.heartbeat_interval_ms)},
+      RaftNode::Options{.id = member_id_,
+                        .tick_ms = static_cast<int64_t>(cfg_.heartbeat_interval_ms),
+                        .advance_ticks = election_ticks - 1},
       std::move(raw), raft_storage_.get(), wal_.get(), std::move(cb));
   reads_ = std::make_unique<ReadIndexLoop>(node_.get(), applier_.get());
   return absl::OkStatus();
@@ -124,12 +129,24 @@ absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<r
   return absl::OkStatus();
 }
 
+std::unique_ptr<Transport> EtcdServer::NewTransport() {
+  Transport::Options to{member_id_, cluster_id_, cfg_.listen_peer_urls,
+                        member_dir_ + "/../peer-faults"};
+  Transport::Hooks hooks;
+  hooks.deliver = [this](raft::Message m) { node_->Step(std::move(m)); };
+  hooks.report_unreachable = [this](uint64_t id) { node_->ReportUnreachable(id); };
+  hooks.report_snapshot = [this](uint64_t id, bool failure) { node_->ReportSnapshot(id, failure); };
+  return std::make_unique<Transport>(std::move(to), std::move(hooks));
+}
+
 void EtcdServer::OnConfChange(const raft::Entry& e, const raft::ConfChange& cc) {
-  if (cc.type != raft::ConfChangeType::kAddNode && cc.type != raft::ConfChangeType::kAddLearnerNode) {
+  if (cc.type == raft::ConfChangeType::kRemoveNode) {
+    transport_->RemovePeer(cc.node_id);
     return;
   }
   absl::StatusOr<Member> m = DecodeMember(cc.context);
   if (!m.ok()) return;
+  transport_->AddPeer(m->id, m->peer_urls);
   MutexLock l(&mu_);
   for (const Member& existing : members_) {
     if (existing.id == m->id) return;
@@ -139,6 +156,7 @@ void EtcdServer::OnConfChange(const raft::Entry& e, const raft::ConfChange& cc) 
 
 absl::Status EtcdServer::Start() {
   applier_->Start();
+  RETURN_NOT_OK(transport_->Start());
   node_->Start();
   reads_->Start();
   RETURN_NOT_OK(StartGrpc());
@@ -167,6 +185,7 @@ void EtcdServer::Stop() {
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (reads_) reads_->Stop();
   if (node_) node_->Stop();
+  if (transport_) transport_->Stop();
   if (applier_) applier_->Stop();
   std::vector<std::thread> detached;
   {

@@ -27,6 +27,7 @@
 #include "server/membership.h"
 #include "server/raft_node.h"
 #include "server/read_index.h"
+#include "server/transport.h"
 #include "wal/wal.h"
 
 namespace etcdpp::server {
@@ -69,6 +70,7 @@ class EtcdServer {
   absl::Status StartGrpc();
   void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc);
   void WaitForLeader();
+  std::unique_ptr<Transport> NewTransport();
 
   // Constant after Open.
   const Config cfg_;
@@ -84,6 +86,7 @@ class EtcdServer {
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<raft::MemoryStorage> raft_storage_;
   std::unique_ptr<Applier> applier_;
+  std::unique_ptr<Transport> transport_;
   std::unique_ptr<RaftNode> node_;
   std::unique_ptr<ReadIndexLoop> reads_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

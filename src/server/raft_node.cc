@@ -49,6 +49,48 @@ void RaftNode::Step(raft::Message m) {
   cv_.Signal();
 }
 
+void RaftNode::ProposeConfChange(uint64_t id, raft::ConfChange cc) {
+  {
+    MutexLock l(&mu_);
+    conf_proposals_.push_back({id, std::move(cc)});
+  }
+  cv_.Signal();
+}
+
+void RaftNode::TransferLeader(uint64_t transferee) {
+  {
+    MutexLock l(&mu_);
+    transfer_to_ = transferee;
+  }
+  cv_.Signal();
+}
+
+void RaftNode::ReportUnreachable(uint64_t peer) {
+  {
+    MutexLock l(&mu_);
+    reports_.push_back({peer, false, true});
+  }
+  cv_.Signal();
+}
+
+void RaftNode::ReportSnapshot(uint64_t peer, bool failure) {
+  {
+    MutexLock l(&mu_);
+    reports_.push_back({peer, true, failure});
+  }
+  cv_.Signal();
+}
+
+raft::ConfState RaftNode::conf_state() const {
+  MutexLock l(&mu_);
+  return published_conf_;
+}
+
+bool RaftNode::HasInputLocked() const {
+  return !proposals_.empty() || !read_requests_.empty() || !inbox_.empty() ||
+         !conf_proposals_.empty() || !reports_.empty() || transfer_to_ != 0;
+}
+
 absl::Status RaftNode::fatal() const {
   MutexLock l(&mu_);
   return fatal_;
@@ -57,11 +99,11 @@ absl::Status RaftNode::fatal() const {
 void RaftNode::Loop() {
   using Clock = std::chrono::steady_clock;
   auto next_tick = Clock::now() + std::chrono::milliseconds(opts_.tick_ms);
+  for (int i = 0; i < opts_.advance_ticks; ++i) raw_->Tick();
   for (;;) {
     {
       MutexLock l(&mu_);
-      while (!stopping_ && proposals_.empty() && read_requests_.empty() && inbox_.empty() &&
-             Clock::now() < next_tick) {
+      while (!stopping_ && !HasInputLocked() && Clock::now() < next_tick) {
         cv_.WaitFor(next_tick - Clock::now());
       }
       if (stopping_) return;
@@ -98,6 +140,35 @@ void RaftNode::DrainInputs() {
     if (absl::Status st = raw_->Propose(std::move(p.data)); !st.ok()) cb_.on_dropped(p.id, st);
   }
   for (std::string& ctx : reads) raw_->ReadIndex(std::move(ctx));
+  DrainControl();
+}
+
+// Conf changes, leader transfers and the transport's reports.
+void RaftNode::DrainControl() {
+  std::vector<ConfProposal> ccs;
+  std::vector<Report> reports;
+  uint64_t transfer_to = 0;
+  {
+    MutexLock l(&mu_);
+    ccs.swap(conf_proposals_);
+    reports.swap(reports_);
+    std::swap(transfer_to, transfer_to_);
+  }
+  for (const Report& r : reports) {
+    if (r.snapshot) {
+      raw_->ReportSnapshot(r.peer, r.failure);
+    } else {
+      raw_->ReportUnreachable(r.peer);
+    }
+  }
+  for (ConfProposal& p : ccs) {
+    if (absl::Status st = raw_->ProposeConfChange(p.cc); !st.ok()) cb_.on_dropped(p.id, st);
+  }
+  if (transfer_to != 0) {
+    if (absl::Status st = raw_->TransferLeader(transfer_to); !st.ok()) {
+      spdlog::warn("leader transfer to {:x}: {}", transfer_to, st.ToString());
+    }
+  }
 }
 
 absl::Status RaftNode::HandleReadies() {
@@ -138,6 +209,10 @@ void RaftNode::ApplyConfChanges(const std::vector<raft::Entry>& committed) {
       continue;
     }
     conf_state_ = raw_->ApplyConfChange(*cc);
+    {
+      MutexLock l(&mu_);
+      published_conf_ = conf_state_;
+    }
     if (cb_.on_conf_change) cb_.on_conf_change(e, *cc);
   }
 }
@@ -158,6 +233,7 @@ void RaftNode::PublishState() {
   raft::BasicStatus s = raw_->Status();
   term_.store(s.hard_state.term, std::memory_order_release);
   leader_.store(s.soft_state.lead, std::memory_order_release);
+  is_leader_.store(s.soft_state.state == raft::StateType::kLeader, std::memory_order_release);
 }
 
 }  // namespace etcdpp::server

@@ -38,6 +38,9 @@ class RaftNode {
   struct Options {
     uint64_t id = 0;
     int64_t tick_ms = 100;  // --heartbeat-interval
+    // Ticks to advance at start (etcd's --initial-election-tick-advance): a fresh member of a
+    // multi-member cluster then campaigns after 1..election ticks instead of election..2x.
+    int advance_ticks = 0;
   };
 
   // None of the pointers is owned; all must outlive the node. Start() runs the thread.
@@ -52,6 +55,16 @@ class RaftNode {
   void Propose(uint64_t id, std::string data);
   void ReadIndex(std::string request_ctx);
   void Step(raft::Message m);
+  // A conf change proposal; a refusal fails the waiter for `id` through on_dropped.
+  void ProposeConfChange(uint64_t id, raft::ConfChange cc);
+  void TransferLeader(uint64_t transferee);
+  // From the transport (any thread).
+  void ReportUnreachable(uint64_t peer);
+  void ReportSnapshot(uint64_t peer, bool failure);
+  // Voters and learners as the raft configuration has them now.
+  raft::ConfState conf_state() const;
+  // True while this member is the leader.
+  bool is_leader() const { return is_leader_.load(std::memory_order_acquire); }
 
   uint64_t term() const { return term_.load(std::memory_order_acquire); }
   uint64_t leader() const { return leader_.load(std::memory_order_acquire); }
@@ -64,9 +77,20 @@ class RaftNode {
     uint64_t id;
     std::string data;
   };
+  struct ConfProposal {
+    uint64_t id;
+    raft::ConfChange cc;
+  };
+  struct Report {
+    uint64_t peer;
+    bool snapshot;  // false: unreachable
+    bool failure;
+  };
 
   void Loop();  // the node thread: wait for input or the next tick, then drain Readies
   void DrainInputs();
+  void DrainControl();
+  bool HasInputLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status HandleReadies();
   absl::Status Persist(const raft::Ready& rd);
   void ApplyConfChanges(const std::vector<raft::Entry>& committed);
@@ -89,12 +113,17 @@ class RaftNode {
   std::vector<Proposal> proposals_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> read_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<raft::Message> inbox_ ABSL_GUARDED_BY(mu_);
+  std::vector<ConfProposal> conf_proposals_ ABSL_GUARDED_BY(mu_);
+  std::vector<Report> reports_ ABSL_GUARDED_BY(mu_);
+  uint64_t transfer_to_ ABSL_GUARDED_BY(mu_) = 0;
+  raft::ConfState published_conf_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status fatal_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};
   std::atomic<uint64_t> commit_{0};
+  std::atomic<bool> is_leader_{false};
 
   std::thread thread_;  // runs Loop()
 };

@@ -1,0 +1,91 @@
+#pragma once
+// PeerSender: the outgoing half of the peer transport for one remote member. The Raft node
+// thread hands it messages through Send(), which never blocks: they go to a bounded queue, and
+// a full queue drops (Raft retransmits). The sender thread drains the queue in batches onto
+// one long-lived gRPC client stream (Peer.Stream); a failed stream is torn down, the peer is
+// reported unreachable, and the next connection attempt waits a doubling back-off.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/mutex.h"
+#include "grpcpp/grpcpp.h"
+#include "internalpb/peer.grpc.pb.h"
+#include "raft/types.h"
+
+namespace etcdpp::server {
+
+class PeerSender {
+ public:
+  struct Options {
+    uint64_t local_id = 0;
+    uint64_t cluster_id = 0;
+    uint64_t peer_id = 0;
+    std::vector<std::string> peer_urls;  // "http://host:port"
+    size_t queue_limit = 4096;           // messages
+  };
+  struct Hooks {
+    // The peer could not be reached (a send failed); runs on the sender thread.
+    std::function<void(uint64_t peer)> on_unreachable;
+    // A snapshot message to the peer was delivered (failure == false) or lost.
+    std::function<void(uint64_t peer, bool failure)> on_snapshot_sent;
+    // True while a test fault switch cuts traffic to the peer.
+    std::function<bool(uint64_t peer)> is_cut;
+  };
+
+  PeerSender(Options opts, Hooks hooks);
+  ~PeerSender();
+
+  void Start();
+  void Stop();  // cancels a blocked write and joins
+
+  // Non-blocking; drops the message when the queue is full.
+  void Send(raft::Message m);
+  void UpdateUrls(std::vector<std::string> urls);
+  // True when the last write succeeded (for health reporting).
+  bool active() const;
+
+ private:
+  void Loop();  // the sender thread
+  std::vector<raft::Message> TakeBatch();
+  bool EnsureStream();
+  bool WriteBatch(const std::vector<raft::Message>& batch);
+  void CloseStream();
+  void Failed(const std::vector<raft::Message>& batch);
+
+  // Constant after construction.
+  const uint64_t local_id_;
+  const uint64_t cluster_id_;
+  const uint64_t peer_id_;
+  const size_t queue_limit_;
+  const Hooks hooks_;
+
+  // Sender thread only.
+  std::unique_ptr<internalpb::Peer::Stub> stub_;
+  std::unique_ptr<grpc::ClientWriter<internalpb::PeerBatch>> writer_;
+  internalpb::PeerAck ack_;
+  std::chrono::milliseconds backoff_{0};
+  size_t url_index_ = 0;
+
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};
+  std::deque<raft::Message> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> urls_ ABSL_GUARDED_BY(mu_);
+  bool urls_changed_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<grpc::ClientContext> ctx_ ABSL_GUARDED_BY(mu_);  // of the open stream
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool active_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::thread thread_;  // runs Loop()
+};
+
+// "http://127.0.0.1:2380" -> "127.0.0.1:2380" (the gRPC target).
+std::string GrpcTargetOfUrl(const std::string& url);
+
+}  // namespace etcdpp::server

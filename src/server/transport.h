@@ -1,0 +1,88 @@
+#pragma once
+// Transport: the peer side of a member (--listen-peer-urls). Outgoing: one PeerSender per
+// remote member (bounded queue, batching, reconnect with back-off), so the Raft node thread
+// never blocks on a slow or dead peer. Incoming: the Peer gRPC service, which hands every
+// message of a batch from this cluster to `deliver` (RaftNode::Step).
+//
+// Test-only fault switch: with ETCDPP_TEST_PEER_FAULTS=1 in the environment, the member reads
+// <data-dir>/peer-faults (re-read at most every 100 ms): hex member IDs, one per line, or "*"
+// for every peer; traffic to and from those members is dropped as if the network ate it.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "common/mutex.h"
+#include "grpcpp/server.h"
+#include "raft/types.h"
+#include "server/config.h"
+#include "server/peer_sender.h"
+
+namespace etcdpp::server {
+
+class PeerFaults {
+ public:
+  // Disabled unless ETCDPP_TEST_PEER_FAULTS=1.
+  explicit PeerFaults(std::string file);
+  bool IsCut(uint64_t peer);
+
+ private:
+  const std::string file_;
+  const bool enabled_;
+  Mutex mu_;
+  std::chrono::steady_clock::time_point loaded_at_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint64_t> cut_ ABSL_GUARDED_BY(mu_);
+  bool cut_all_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class Transport {
+ public:
+  struct Options {
+    uint64_t local_id = 0;
+    uint64_t cluster_id = 0;
+    std::vector<Url> listen_urls;
+    std::string faults_file;  // see PeerFaults
+  };
+  struct Hooks {
+    std::function<void(raft::Message)> deliver;     // any thread (gRPC)
+    std::function<void(uint64_t)> report_unreachable;
+    std::function<void(uint64_t, bool)> report_snapshot;
+  };
+
+  Transport(Options opts, Hooks hooks);
+  ~Transport();
+
+  absl::Status Start();  // listens on the peer URLs
+  void Stop();           // stops the senders, then the server
+
+  // Called from the Raft node thread; never blocks.
+  void Send(std::vector<raft::Message> msgs);
+  void AddPeer(uint64_t id, std::vector<std::string> urls);  // or updates its URLs
+  void RemovePeer(uint64_t id);
+  // Members this one has a working stream to (endpoint health / learner promotion hints).
+  bool IsActive(uint64_t id) const;
+
+  // For the Peer service.
+  uint64_t cluster_id() const { return opts_.cluster_id; }
+  bool IsCut(uint64_t peer) { return faults_.IsCut(peer); }
+  void Deliver(raft::Message m) { hooks_.deliver(std::move(m)); }
+
+ private:
+  const Options opts_;
+  const Hooks hooks_;
+  PeerFaults faults_;
+
+  mutable Mutex mu_;
+  std::map<uint64_t, std::unique_ptr<PeerSender>> peers_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace etcdpp::server
