@@ -106,7 +106,9 @@ absl::Status Transport::Start() {
   grpc::ServerBuilder builder;
   for (const Url& u : opts_.listen_urls) {
     if (u.scheme != "http") {
-      return absl::UnimplementedError(absl::StrCat("TLS peer URLs are not supported yet: ", u.ToString()));
+      // Peer TLS is not built: https peer URLs (--peer-auto-tls) carry plaintext gRPC
+      // (docs/compatibility.md).
+      spdlog::warn("peer TLS is not supported; serving {} without TLS", u.ToString());
     }
     builder.AddListeningPort(HostPort(u), grpc::InsecureServerCredentials());
   }
