@@ -1,0 +1,68 @@
+#include "bench/tool/endpoints.h"
+
+#include <chrono>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace etcdpp::bench {
+namespace {
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int id) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+  args.SetInt("etcdpp.bench.conn", id);
+  args.SetMaxReceiveMessageSize(-1);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+auto In(int seconds) { return std::chrono::system_clock::now() + std::chrono::seconds(seconds); }
+
+}  // namespace
+
+std::string HostPort(const std::string& endpoint) {
+  for (const char* scheme : {"http://", "https://", "unix://"}) {
+    if (absl::StartsWith(endpoint, scheme)) return endpoint.substr(strlen(scheme));
+  }
+  return endpoint;
+}
+
+absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints) {
+  for (const auto& ep : endpoints) {
+    auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(HostPort(ep), -1));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(5));
+    etcdserverpb::StatusResponse resp;
+    grpc::Status st = stub->Status(&ctx, etcdserverpb::StatusRequest(), &resp);
+    if (st.ok() && resp.leader() != 0 && resp.leader() == resp.header().member_id()) return ep;
+  }
+  return absl::UnavailableError("no endpoint reports itself as the leader");
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts) {
+  std::vector<std::string> targets;
+  if (opts.target_leader) {
+    auto leader = FindLeader(opts.endpoints);
+    if (!leader.ok()) return leader.status();
+    targets.push_back(HostPort(*leader));
+  } else {
+    for (const auto& ep : opts.endpoints) targets.push_back(HostPort(ep));
+  }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < opts.conns; ++i) {
+    channels.push_back(NewChannel(targets[i % targets.size()], i));
+  }
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (!channels[i]->WaitForConnected(In(5))) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to ", targets[i % targets.size()]));
+    }
+  }
+  return channels;
+}
+
+}  // namespace etcdpp::bench
