@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -126,6 +128,10 @@ absl::Status ApplyUrls(const FlagSet& fs, const std::string& flag, std::vector<U
 absl::Status ApplyNumbers(const FlagSet& fs, Config* c) {
   if (fs.Has("max-request-bytes")) {
     ASSIGN_OR_RETURN(c->max_request_bytes, ParseUint("max-request-bytes", fs.Get("max-request-bytes")));
+  }
+  if (fs.Has("max-concurrent-streams")) {
+    ASSIGN_OR_RETURN(uint64_t v, ParseUint("max-concurrent-streams", fs.Get("max-concurrent-streams")));
+    c->max_concurrent_streams = static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
   }
   if (fs.Has("max-txn-ops")) {
     ASSIGN_OR_RETURN(c->max_txn_ops, ParseUint("max-txn-ops", fs.Get("max-txn-ops")));

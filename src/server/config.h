@@ -30,6 +30,7 @@ struct Config {
   std::string initial_cluster_token = "etcd-cluster";
   uint64_t max_request_bytes = 1572864;  // 1.5 MiB
   uint64_t max_txn_ops = 128;
+  uint32_t max_concurrent_streams = UINT32_MAX;  // per client connection, and the gateway's
   int64_t quota_backend_bytes = 0;
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;

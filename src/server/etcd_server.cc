@@ -182,6 +182,7 @@ void EtcdServer::Stop() {
     if (stopped_) return;
     stopped_ = true;
   }
+  if (client_port_) client_port_->StopAccepting();
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (reads_) reads_->Stop();
   if (node_) node_->Stop();
@@ -194,6 +195,7 @@ void EtcdServer::Stop() {
   }
   for (std::thread& t : detached) t.join();
   if (grpc_) grpc_->Wait();
+  client_port_.reset();
   if (backend_) (void)backend_->ForceCommit();
 }
 
@@ -257,34 +259,39 @@ absl::Status EtcdServer::HashKV(int64_t rev, pb::HashKVResponse* resp) const {
 
 namespace etcdpp::server {
 
-// One gRPC server on every --listen-client-urls address. (Sharing the port with HTTP/1.1
-// through our own accept loop comes with the JSON gateway.)
+// One gRPC server behind every --listen-client-urls socket, which also serves HTTP/1.1 (the
+// JSON gateway, /health, /version, /metrics): see http/client_port.h.
 absl::Status EtcdServer::StartGrpc() {
-  grpc::ServerBuilder builder;
+  http::ClientPort::Options po;
   for (const Url& u : cfg_.listen_client_urls) {
     if (u.scheme != "http") {
       return absl::UnimplementedError(absl::StrCat("TLS client URLs are not supported yet: ", u.ToString()));
     }
-    builder.AddListeningPort(absl::StrCat(u.host.find(':') != std::string::npos ? "[" : "", u.host,
-                                          u.host.find(':') != std::string::npos ? "]" : "", ":", u.port),
-                             grpc::InsecureServerCredentials());
+    po.addresses.push_back({u.host, u.port});
   }
-  // etcd: requests up to --max-request-bytes plus gRPC overhead; responses unbounded. The
-  // transport takes twice that, so the handlers refuse the excess with grpc-go's message.
+  po.max_concurrent_streams = cfg_.max_concurrent_streams;
+  po.max_request_body = 2 * (cfg_.max_request_bytes + kGrpcOverheadBytes);
+  po.serve_http = getenv("ETCDPP_NO_CLIENT_HTTP") == nullptr;  // measurement baseline only
+  ASSIGN_OR_RETURN(client_port_, http::ClientPort::Listen(po));
+  grpc::ServerBuilder builder;
+  client_port_->AddTo(&builder);
   builder.SetMaxReceiveMessageSize(static_cast<int>(2 * (cfg_.max_request_bytes + kGrpcOverheadBytes)));
   builder.SetMaxSendMessageSize(INT32_MAX);
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, INT32_MAX);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(std::min<uint32_t>(cfg_.max_concurrent_streams, INT32_MAX)));
   services_ = MakeClientServices(this);
   for (auto& svc : services_) builder.RegisterService(svc.get());
   grpc_ = builder.BuildAndStart();
-  if (grpc_ == nullptr) {
-    std::string urls;
-    for (const Url& u : cfg_.listen_client_urls) urls += u.ToString() + " ";
-    return absl::UnavailableError(absl::StrCat("cannot listen on client URLs ", urls,
-                                               "(address already in use?)"));
-  }
-  return absl::OkStatus();
+  if (grpc_ == nullptr) return absl::InternalError("cannot start the gRPC server");
+  return client_port_->Start(grpc_.get(), MakeMemberView());
+}
+
+http::MemberView EtcdServer::MakeMemberView() {
+  http::MemberView v;
+  v.leader = [this] { return node_->leader(); };
+  v.server_version = "3.6.0";
+  v.cluster_version = "3.6.0";
+  return v;
 }
 
 }  // namespace etcdpp::server

@@ -23,6 +23,7 @@
 #include "raft/storage.h"
 #include "server/applier.h"
 #include "server/config.h"
+#include "server/http/client_port.h"
 #include "server/kv_apply.h"
 #include "server/membership.h"
 #include "server/raft_node.h"
@@ -68,6 +69,7 @@ class EtcdServer {
   absl::Status Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
   absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(uint64_t applied);
   absl::Status StartGrpc();
+  http::MemberView MakeMemberView();
   void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc);
   void WaitForLeader();
   std::unique_ptr<Transport> NewTransport();
@@ -90,6 +92,7 @@ class EtcdServer {
   std::unique_ptr<RaftNode> node_;
   std::unique_ptr<ReadIndexLoop> reads_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<http::ClientPort> client_port_;  // the listeners; outlives grpc_'s calls
   std::unique_ptr<grpc::Server> grpc_;
 
   std::atomic<uint64_t> next_request_id_{0};

@@ -1,0 +1,45 @@
+#pragma once
+// ClientHttp: what the client port answers over HTTP/1.1. /v3/ (and /v3beta/, rewritten as
+// etcd does) goes to the JSON gateway; /health, /livez, /readyz and /version answer as etcd's
+// etcdhttp handlers; /metrics serves the Prometheus text exposition. Anything else is Go's
+// "404 page not found".
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/http/gateway.h"
+#include "server/http/request.h"
+#include "server/http/responder.h"
+
+namespace etcdpp::server::http {
+
+// What the health and version endpoints read from the member.
+struct MemberView {
+  std::function<uint64_t()> leader;                    // 0: no leader
+  std::function<std::vector<std::string>()> alarms;    // active alarm names, e.g. "NOSPACE"
+  std::function<std::string()> metrics;                // Prometheus text exposition
+  std::function<void(bool healthy)> on_health;         // counts health checks
+  std::string server_version;
+  std::string cluster_version;
+};
+
+class ClientHttp {
+ public:
+  // gateway may be null (a metrics-only listener serves /metrics and /health alone).
+  ClientHttp(MemberView member, Gateway* gateway) : member_(std::move(member)), gateway_(gateway) {}
+  void Handle(Request req, std::shared_ptr<Responder> resp);
+
+ private:
+  void Health(const Request& req, std::shared_ptr<Responder> resp);
+  void Version(const Request& req, Responder* resp);
+  void Probe(const Request& req, bool ready, Responder* resp);
+  void FinishHealth(bool healthy, Responder* resp);
+
+  const MemberView member_;
+  Gateway* const gateway_;
+};
+
+}  // namespace etcdpp::server::http

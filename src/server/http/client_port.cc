@@ -1,0 +1,69 @@
+#include "server/http/client_port.h"
+
+#include <unistd.h>
+
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace etcdpp::server::http {
+
+absl::StatusOr<std::unique_ptr<ClientPort>> ClientPort::Listen(Options opts) {
+  std::unique_ptr<ClientPort> p(new ClientPort(std::move(opts)));
+  // gRPC clients send their preface at once and curl its request line: 3 s is generous.
+  absl::StatusOr<std::unique_ptr<PortSharer>> sharer = PortSharer::Listen(p->opts_.addresses, absl::Seconds(3));
+  if (!sharer.ok()) return sharer.status();
+  p->sharer_ = std::move(*sharer);
+  return p;
+}
+
+ClientPort::~ClientPort() {
+  StopAccepting();
+  gateway_.reset();
+}
+
+void ClientPort::AddTo(grpc::ServerBuilder* builder) {
+  acceptor_ = builder->experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+      grpc::InsecureServerCredentials());
+}
+
+absl::Status ClientPort::Start(grpc::Server* server, MemberView member) {
+  if (opts_.serve_http) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);
+    args.SetMaxSendMessageSize(-1);
+    gateway_ = std::make_unique<Gateway>(server->InProcessChannel(args), opts_.max_concurrent_streams);
+    http_handler_ = std::make_unique<ClientHttp>(std::move(member), gateway_.get());
+    HttpServer::Options ho;
+    ho.limits.max_body_bytes = opts_.max_request_body;
+    absl::StatusOr<std::unique_ptr<HttpServer>> hs =
+        HttpServer::Start(ho, [h = http_handler_.get()](Request req, std::shared_ptr<Responder> resp) {
+          h->Handle(std::move(req), std::move(resp));
+        });
+    if (!hs.ok()) return hs.status();
+    http_ = std::move(*hs);
+  }
+  PortSharer::Sinks sinks;
+  sinks.grpc = [this](int listen_fd, int fd) {
+    grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters p;
+    p.listener_fd = listen_fd;
+    p.fd = fd;
+    acceptor_->HandleNewConnection(&p);
+  };
+  sinks.http = [this](int fd) {
+    if (http_) {
+      http_->Adopt(fd);
+    } else {
+      close(fd);
+    }
+  };
+  sharer_->Start(std::move(sinks));
+  return absl::OkStatus();
+}
+
+void ClientPort::StopAccepting() {
+  if (sharer_) sharer_->Stop();
+  if (http_) http_->Stop();
+}
+
+}  // namespace etcdpp::server::http

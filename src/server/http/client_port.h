@@ -1,0 +1,54 @@
+#pragma once
+// ClientPort: everything behind the --listen-client-urls sockets. Listen() binds them; the
+// gRPC server is built with an external connection acceptor instead of listening ports of its
+// own; Start() then routes each accepted connection (PortSharer) to gRPC or to the HTTP/1.1
+// server, whose requests reach the JSON gateway over an in-process channel.
+//
+// Shutdown order (EtcdServer::Stop): StopAccepting() before grpc::Server::Shutdown (gRPC's
+// acceptor does not close descriptors handed to it after shutdown), and the ClientPort is
+// destroyed only after grpc::Server::Wait, once no gateway call can still complete.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "server/http/client_http.h"
+#include "server/http/gateway.h"
+#include "server/http/http_server.h"
+#include "server/http/port_sharer.h"
+
+namespace etcdpp::server::http {
+
+class ClientPort {
+ public:
+  struct Options {
+    std::vector<PortSharer::Address> addresses;
+    uint32_t max_concurrent_streams = UINT32_MAX;
+    size_t max_request_body = 16 << 20;
+    bool serve_http = true;  // false: gRPC only on these sockets (the measurement baseline)
+  };
+  static absl::StatusOr<std::unique_ptr<ClientPort>> Listen(Options opts);
+  ~ClientPort();
+
+  // Registers the acceptor on the builder; call before BuildAndStart.
+  void AddTo(grpc::ServerBuilder* builder);
+  // Starts routing connections once the gRPC server runs.
+  absl::Status Start(grpc::Server* server, MemberView member);
+  void StopAccepting();
+  int port(size_t i) const { return sharer_->port(i); }
+
+ private:
+  explicit ClientPort(Options opts) : opts_(std::move(opts)) {}
+
+  const Options opts_;
+  std::unique_ptr<PortSharer> sharer_;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<ClientHttp> http_handler_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace etcdpp::server::http

@@ -1,0 +1,266 @@
+#include "server/http/http_server.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace etcdpp::server::http {
+namespace {
+constexpr uint64_t kWakeId = 0;
+constexpr size_t kMaxBufferedOut = 64 << 20;  // a client that stops reading is cut off
+}  // namespace
+
+struct HttpServer::Conn {
+  Conn(uint64_t id, int fd, RequestParser::Limits limits) : id(id), fd(fd), parser(limits) {}
+  const uint64_t id;
+  const int fd;
+  std::string in;
+  std::string out;
+  RequestParser parser;
+  bool handling = false;          // a request is with the handler
+  bool close_after_flush = false;
+  bool want_write = false;
+  absl::Time deadline = absl::InfiniteFuture();  // read or idle deadline when not handling
+  std::shared_ptr<Responder> responder;
+};
+
+HttpServer::HttpServer(Options opts, Handler handler) : opts_(opts), handler_(std::move(handler)) {}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(Options opts, Handler handler) {
+  std::unique_ptr<HttpServer> s(new HttpServer(opts, std::move(handler)));
+  s->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  s->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s->epoll_fd_ < 0 || s->wake_fd_ < 0) {
+    return absl::InternalError(absl::StrCat("http server: epoll/eventfd: ", strerror(errno)));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeId;
+  epoll_ctl(s->epoll_fd_, EPOLL_CTL_ADD, s->wake_fd_, &ev);
+  s->mailbox_ = std::make_shared<Mailbox>(s->wake_fd_);
+  s->loop_ = std::thread([p = s.get()] { p->Loop(); });
+  return s;
+}
+
+HttpServer::~HttpServer() {
+  Stop();
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void HttpServer::Adopt(int fd) {
+  {
+    MutexLock l(&mu_);
+    if (!stopping_) {
+      pending_.push_back(fd);
+      fd = -1;
+    }
+  }
+  if (fd >= 0) {
+    close(fd);
+    return;
+  }
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+void HttpServer::Stop() {
+  {
+    MutexLock l(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  mailbox_->Close();
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof(one));
+  if (loop_.joinable()) loop_.join();
+}
+
+size_t HttpServer::ConnectionCountForTest() { return conn_count_.load(); }
+
+void HttpServer::Loop() {
+  epoll_event evs[64];
+  for (;;) {
+    int n = epoll_wait(epoll_fd_, evs, 64, 100);
+    {
+      MutexLock l(&mu_);
+      if (stopping_) break;
+    }
+    for (int i = 0; i < n; ++i) {
+      uint64_t id = evs[i].data.u64;
+      if (id == kWakeId) {
+        uint64_t v;
+        (void)!read(wake_fd_, &v, sizeof(v));
+        continue;
+      }
+      auto it = conns_.find(id);
+      if (it == conns_.end()) continue;
+      if (evs[i].events & EPOLLOUT) Flush(it->second.get());
+      if (conns_.count(id) && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) OnReadable(conns_[id].get());
+    }
+    AdoptPending();
+    for (Outgoing& o : mailbox_->Drain()) Deliver(std::move(o));
+    ExpireDeadlines();
+  }
+  std::vector<uint64_t> ids;
+  for (auto& [id, c] : conns_) ids.push_back(id);
+  for (uint64_t id : ids) Close(id);
+  std::vector<int> pending;
+  {
+    MutexLock l(&mu_);
+    pending.swap(pending_);
+  }
+  for (int fd : pending) close(fd);
+}
+
+void HttpServer::AdoptPending() {
+  std::vector<int> fds;
+  {
+    MutexLock l(&mu_);
+    fds.swap(pending_);
+  }
+  for (int fd : fds) {
+    uint64_t id = next_id_++;
+    auto c = std::make_unique<Conn>(id, fd, opts_.limits);
+    c->deadline = absl::Now() + opts_.read_timeout;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = id;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      close(fd);
+      continue;
+    }
+    Conn* raw = c.get();
+    conns_[id] = std::move(c);
+    conn_count_.store(conns_.size());
+    ParseAndDispatch(raw);  // bytes may already be waiting; the read event says so anyway
+  }
+}
+
+void HttpServer::OnReadable(Conn* c) {
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      c->in.append(buf, static_cast<size_t>(n));
+      if (c->in.size() > opts_.limits.max_header_bytes + opts_.limits.max_body_bytes + 4096) break;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0 && errno == EINTR) continue;
+    Close(c->id);  // EOF or error: the client is gone
+    return;
+  }
+  if (!c->handling) ParseAndDispatch(c);
+}
+
+void HttpServer::ParseAndDispatch(Conn* c) {
+  if (c->handling || c->close_after_flush || c->in.empty()) return;
+  bool was_started = c->parser.started();
+  RequestParser::Result r = c->parser.Feed(&c->in);
+  if (!was_started && c->parser.started()) c->deadline = absl::Now() + opts_.read_timeout;
+  if (r == RequestParser::Result::kNeedMore) return;
+  if (r == RequestParser::Result::kError) {
+    SendError(c, c->parser.error_status(), c->parser.error_text());
+    return;
+  }
+  Request req = c->parser.TakeRequest();
+  c->handling = true;
+  c->deadline = absl::InfiniteFuture();
+  c->responder = std::make_shared<Responder>(mailbox_, c->id, req.keep_alive);
+  handler_(std::move(req), c->responder);
+}
+
+void HttpServer::SendError(Conn* c, int status, const std::string& text) {
+  c->handling = true;
+  c->close_after_flush = true;
+  c->deadline = absl::Now() + absl::Seconds(5);  // a client that never reads the error is cut
+  std::string body = text + "\n";
+  absl::StrAppend(&c->out, "HTTP/1.1 ", status, " ", StatusText(status),
+                  "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ",
+                  body.size(), "\r\n\r\n", body);
+  Flush(c);
+}
+
+void HttpServer::Deliver(Outgoing o) {
+  auto it = conns_.find(o.conn_id);
+  if (it == conns_.end()) return;
+  Conn* c = it->second.get();
+  c->out += o.bytes;
+  if (c->out.size() > kMaxBufferedOut) {
+    Close(c->id);
+    return;
+  }
+  if (o.end_of_response) {
+    c->handling = false;
+    c->responder.reset();
+    if (o.close) c->close_after_flush = true;
+    c->deadline = absl::Now() + opts_.idle_timeout;
+  }
+  uint64_t id = c->id;
+  Flush(c);
+  if (conns_.count(id)) ParseAndDispatch(c);  // a pipelined request may be waiting
+}
+
+void HttpServer::Flush(Conn* c) {
+  while (!c->out.empty()) {
+    ssize_t n = send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c->out.erase(0, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    Close(c->id);
+    return;
+  }
+  bool want = !c->out.empty();
+  if (!want && c->close_after_flush) {
+    Close(c->id);
+    return;
+  }
+  if (want != c->want_write) {
+    c->want_write = want;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
+    ev.data.u64 = c->id;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
+  }
+}
+
+void HttpServer::Close(uint64_t id) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  std::unique_ptr<Conn> c = std::move(it->second);
+  conns_.erase(it);
+  conn_count_.store(conns_.size());
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
+  close(c->fd);
+  if (c->responder) c->responder->MarkGone();
+}
+
+// Requests that do not arrive whole in time get 408; idle connections are closed.
+void HttpServer::ExpireDeadlines() {
+  absl::Time now = absl::Now();
+  std::vector<uint64_t> expired;
+  for (auto& [id, c] : conns_) {
+    if ((!c->handling || c->close_after_flush) && now > c->deadline) expired.push_back(id);
+  }
+  for (uint64_t id : expired) {
+    Conn* c = conns_[id].get();
+    if (c->close_after_flush) {
+      Close(id);
+    } else if (c->parser.started()) {
+      SendError(c, 408, "Request Timeout");
+    } else {
+      Close(id);
+    }
+  }
+}
+
+}  // namespace etcdpp::server::http
