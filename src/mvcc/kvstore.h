@@ -142,6 +142,9 @@ class TxnWrite {
   // This txn's changes in order (for watchers): puts as stored; deletions hold the key and
   // mod_revision = the deletion's revision (create_revision 0).
   const std::vector<mvccpb::KeyValue>& Changes() const { return changes_; }
+  // The backend batch this txn holds: other modules (the lessor) stage their records here so
+  // that they commit with this txn's changes and consistent index.
+  backend::BatchTx* batch() { return &tx_; }
   // Publishes atomically: readers see all changes of this txn or none. Idempotent.
   void End();
 

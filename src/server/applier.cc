@@ -96,6 +96,8 @@ void Applier::ApplyEntry(const raft::Entry& e) {
     uint64_t id = 0;
     ApplyResult r = Execute(e.data, e.index, &id);
     if (id != 0) Wake(id, std::move(r));
+  } else if (e.type == raft::EntryType::kNormal && on_empty_entry_) {
+    on_empty_entry_(e);
   }
   applied_.store(e.index, std::memory_order_release);
 }
@@ -137,8 +139,34 @@ ApplyResult Applier::Execute(const std::string& data, uint64_t index, uint64_t* 
       r.response = std::move(resp);
       break;
     }
+    case internalpb::InternalRequest::kLeaseGrant:
+    case internalpb::InternalRequest::kLeaseRevoke:
+    case internalpb::InternalRequest::kLeaseCheckpoint:
+      return ExecuteLease(req, index);
     default:
       r.status = absl::UnimplementedError("unknown request");
+  }
+  return r;
+}
+
+ApplyResult Applier::ExecuteLease(const internalpb::InternalRequest& req, uint64_t index) {
+  ApplyResult r;
+  if (leases_ == nullptr) {
+    r.status = absl::UnimplementedError("leases are not served");
+    return r;
+  }
+  if (req.has_lease_grant()) {
+    auto resp = std::make_unique<pb::LeaseGrantResponse>();
+    r.status = leases_->Grant(req.lease_grant(), index, resp.get());
+    r.response = std::move(resp);
+  } else if (req.has_lease_revoke()) {
+    auto resp = std::make_unique<pb::LeaseRevokeResponse>();
+    r.status = leases_->Revoke(req.lease_revoke(), index, resp.get());
+    r.response = std::move(resp);
+  } else {
+    auto resp = std::make_unique<pb::LeaseCheckpointResponse>();
+    r.status = leases_->Checkpoint(req.lease_checkpoint(), index, resp.get());
+    r.response = std::move(resp);
   }
   return r;
 }

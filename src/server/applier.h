@@ -17,8 +17,10 @@
 #include "absl/status/status.h"
 #include "common/mutex.h"
 #include "google/protobuf/message.h"
+#include "internalpb/internal.pb.h"
 #include "raft/types.h"
 #include "server/kv_apply.h"
+#include "server/lease_apply.h"
 
 namespace etcdpp::server {
 
@@ -36,6 +38,12 @@ class Applier {
   // `kv` is not owned and must outlive the applier.
   explicit Applier(KvApplier* kv, uint64_t consistent_index);
   ~Applier();
+
+  // Lease entries go to `leases` (not owned; null: they fail as UNIMPLEMENTED). Before Start.
+  void SetLeaseApplier(LeaseApplier* leases) { leases_ = leases; }
+  // Runs on the applier thread for each applied empty normal entry (a new leader's first
+  // entry of its term: etcd promotes the lessor there). Before Start.
+  void SetOnEmptyEntry(std::function<void(const raft::Entry&)> fn) { on_empty_entry_ = std::move(fn); }
 
   void Start();
   void Stop();  // joins; pending waiters fail with "etcdserver: server stopped"
@@ -57,11 +65,14 @@ class Applier {
   void Loop();  // the applier thread
   void ApplyEntry(const raft::Entry& e);
   ApplyResult Execute(const std::string& data, uint64_t index, uint64_t* id);
+  ApplyResult ExecuteLease(const internalpb::InternalRequest& req, uint64_t index);
   void Wake(uint64_t id, ApplyResult r);
   void RunAppliedNotifications();
 
   // Constant after construction.
   KvApplier* const kv_;
+  LeaseApplier* leases_ = nullptr;                          // set before Start
+  std::function<void(const raft::Entry&)> on_empty_entry_;  // set before Start
 
   Mutex mu_;
   CondVar cv_{&mu_};

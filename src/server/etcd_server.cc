@@ -35,7 +35,7 @@ absl::Status EtcdServer::OpenStorage() {
   ASSIGN_OR_RETURN(backend_, backend::Backend::Open(bo));
   ASSIGN_OR_RETURN(kv_, mvcc::KvStore::Open(backend_.get()));
   kv_applier_ = std::make_unique<KvApplier>(kv_.get());
-  return absl::OkStatus();
+  return OpenLeases();
 }
 
 absl::StatusOr<std::unique_ptr<raft::RawNode>> EtcdServer::NewRawNode(uint64_t applied) {
@@ -65,6 +65,8 @@ absl::Status EtcdServer::OpenRaft() {
     RETURN_NOT_OK(BootstrapNew(raft_storage_.get(), &raw));
   }
   applier_ = std::make_unique<Applier>(kv_applier_.get(), kv_->ConsistentIndex());
+  applier_->SetLeaseApplier(lease_applier_.get());
+  applier_->SetOnEmptyEntry([this](const raft::Entry& e) { OnEmptyEntry(e); });
   RaftNode::Callbacks cb;
   cb.on_committed = [this](std::vector<raft::Entry> ents) { applier_->Enqueue(std::move(ents)); };
   cb.on_dropped = [this](uint64_t id, absl::Status) { applier_->Fail(id, ErrNoLeader()); };
@@ -159,6 +161,7 @@ absl::Status EtcdServer::Start() {
   RETURN_NOT_OK(transport_->Start());
   node_->Start();
   reads_->Start();
+  lease_timer_->Start();
   RETURN_NOT_OK(StartGrpc());
   WaitForLeader();
   spdlog::info("enabled capabilities for version 3.6");
@@ -184,6 +187,7 @@ void EtcdServer::Stop() {
   }
   if (client_port_) client_port_->StopAccepting();
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  if (lease_timer_) lease_timer_->Stop();
   if (reads_) reads_->Stop();
   if (node_) node_->Stop();
   if (transport_) transport_->Stop();

@@ -19,12 +19,15 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "internalpb/internal.pb.h"
+#include "lease/lessor.h"
 #include "mvcc/kvstore.h"
 #include "raft/storage.h"
 #include "server/applier.h"
 #include "server/config.h"
 #include "server/http/client_port.h"
 #include "server/kv_apply.h"
+#include "server/lease_apply.h"
+#include "server/lease_timer.h"
 #include "server/membership.h"
 #include "server/raft_node.h"
 #include "server/read_index.h"
@@ -61,6 +64,27 @@ class EtcdServer {
   void FillStatus(etcdserverpb::StatusResponse* resp) const;
   absl::Status HashKV(int64_t rev, etcdserverpb::HashKVResponse* resp) const;
 
+  // ---- For the Lease service (etcd_server_lease.cc) ----
+  const lease::Lessor& lessor() const { return *lessor_; }
+  int64_t CurrentRevision() const { return kv_->Rev(); }
+  // A fresh lease ID for a grant that names none: positive, unique per member (etcd's idutil).
+  int64_t NextLeaseId();
+  using RenewDone = std::function<void(absl::StatusOr<int64_t>)>;
+  using TimeToLiveDone = std::function<void(absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse>)>;
+  // Renews on the leader once it applied what was committed (etcd's LeaseRenew); `done` gets the
+  // TTL, lease::LeaseNotFoundError or another error. On a follower: the forwarder below.
+  void RenewLease(int64_t id, RenewDone done);
+  // The leader's view of a lease (not found: lease::LeaseNotFoundError). On a follower: the
+  // forwarder below.
+  void LeaseTimeToLive(const etcdserverpb::LeaseTimeToLiveRequest& r, TimeToLiveDone done);
+  // How a follower reaches the leader's lessor (set by the peer transport). Without one, a
+  // follower answers "etcdserver: no leader".
+  struct LeaseForwarder {
+    std::function<void(int64_t id, RenewDone)> renew;
+    std::function<void(const etcdserverpb::LeaseTimeToLiveRequest&, TimeToLiveDone)> time_to_live;
+  };
+  void SetLeaseForwarder(LeaseForwarder f);
+
  private:
   EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
   absl::Status OpenStorage();
@@ -73,6 +97,11 @@ class EtcdServer {
   void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc);
   void WaitForLeader();
   std::unique_ptr<Transport> NewTransport();
+  absl::Status OpenLeases();
+  void OnEmptyEntry(const raft::Entry& e);
+  bool IsLeader() const;
+  void RenewOnLeader(int64_t id, RenewDone done);
+  LeaseForwarder lease_forwarder() const;
 
   // Constant after Open.
   const Config cfg_;
@@ -85,6 +114,9 @@ class EtcdServer {
   std::unique_ptr<backend::Backend> backend_;
   std::unique_ptr<mvcc::KvStore> kv_;
   std::unique_ptr<KvApplier> kv_applier_;
+  std::unique_ptr<lease::Lessor> lessor_;
+  std::unique_ptr<LeaseApplier> lease_applier_;
+  std::unique_ptr<LeaseTimer> lease_timer_;  // the lease timer thread (started after reads_)
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<raft::MemoryStorage> raft_storage_;
   std::unique_ptr<Applier> applier_;
@@ -96,11 +128,14 @@ class EtcdServer {
   std::unique_ptr<grpc::Server> grpc_;
 
   std::atomic<uint64_t> next_request_id_{0};
+  std::atomic<uint64_t> next_lease_seq_{0};
+  uint64_t lease_id_base_ = 0;  // constant after Open
 
   mutable Mutex mu_;
   std::vector<Member> members_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> detached_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  LeaseForwarder lease_forwarder_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace etcdpp::server

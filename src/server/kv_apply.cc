@@ -6,6 +6,7 @@
 
 #include "common/status.h"
 #include "server/errors.h"
+#include "server/lease_apply.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -286,7 +287,8 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
 
 // etcd's checkPut and checkRange over the chosen path: errors that must surface before any write.
 absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
-                      const pb::TxnRequest& r, const TxnPath& path) {
+                      const std::function<bool(int64_t)>& lease_exists, const pb::TxnRequest& r,
+                      const TxnPath& path) {
   size_t nested = 0;
   for (const pb::RequestOp& op : path.succeeded ? r.success() : r.failure()) {
     if (op.has_request_put()) {
@@ -295,7 +297,7 @@ absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
         ASSIGN_OR_RETURN(mvcc::RangeResult rr, view(p.key(), "", mvcc::RangeOptions{}));
         if (rr.kvs.empty()) return ErrKeyNotFound();
       }
-      if (p.lease() != 0) return ErrLeaseNotFound();  // no lessor yet: every lease is unknown
+      if (p.lease() != 0 && !lease_exists(p.lease())) return ErrLeaseNotFound();
     } else if (op.has_request_range()) {
       int64_t want = op.request_range().revision();
       if (want > rev) return absl::OutOfRangeError("mvcc: required revision is a future revision");
@@ -303,7 +305,8 @@ absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
         return absl::OutOfRangeError("mvcc: required revision has been compacted");
       }
     } else if (op.has_request_txn()) {
-      RETURN_NOT_OK(CheckOps(view, rev, compact_rev, op.request_txn(), path.nested[nested++]));
+      RETURN_NOT_OK(CheckOps(view, rev, compact_rev, lease_exists, op.request_txn(),
+                             path.nested[nested++]));
     }
   }
   return absl::OkStatus();
@@ -370,16 +373,18 @@ absl::Status KvApplier::ReadOnlyTxn(const pb::TxnRequest& r, pb::TxnResponse* re
   int64_t rev = kv_->Rev();
   RangeFn view = StoreView(kv_, rev);
   TxnPath path = ComputePath(view, r);
-  RETURN_NOT_OK(CheckOps(view, rev, kv_->CompactRev(), r, path));
+  RETURN_NOT_OK(CheckOps(view, rev, kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); },
+                         r, path));
   RETURN_NOT_OK(RunOps(view, nullptr, r, path, resp));
   resp->mutable_header()->set_revision(rev);
   return absl::OkStatus();
 }
 
 absl::Status KvApplier::Put(const pb::PutRequest& r, uint64_t index, pb::PutResponse* resp) {
-  if (r.lease() != 0) return ErrLeaseNotFound();  // no lessor yet: every lease is unknown
+  if (r.lease() != 0 && !LeaseExists(r.lease())) return ErrLeaseNotFound();
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
   absl::Status st = PutIn(txn.get(), r, resp);
+  SyncLeases(*txn);
   txn->End();
   return st;
 }
@@ -388,6 +393,7 @@ absl::Status KvApplier::DeleteRange(const pb::DeleteRangeRequest& r, uint64_t in
                                     pb::DeleteRangeResponse* resp) {
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
   absl::Status st = DeleteIn(txn.get(), r, resp);
+  SyncLeases(*txn);
   txn->End();
   return st;
 }
@@ -396,11 +402,17 @@ absl::Status KvApplier::Txn(const pb::TxnRequest& r, uint64_t index, pb::TxnResp
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
   RangeFn view = TxnView(txn.get());
   TxnPath path = ComputePath(view, r);
-  absl::Status st = CheckOps(view, txn->Rev(), kv_->CompactRev(), r, path);
+  absl::Status st = CheckOps(view, txn->Rev(), kv_->CompactRev(),
+                             [this](int64_t id) { return LeaseExists(id); }, r, path);
   if (st.ok()) st = RunOps(view, txn.get(), r, path, resp);
   resp->mutable_header()->set_revision(txn->Rev());
+  SyncLeases(*txn);
   txn->End();
   return st;
+}
+
+void KvApplier::SyncLeases(const mvcc::TxnWrite& txn) const {
+  if (lessor_ != nullptr) SyncLeaseAttachments(lessor_, txn.Changes());
 }
 
 absl::Status KvApplier::Compact(const pb::CompactionRequest& r, uint64_t index,

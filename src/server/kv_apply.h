@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "etcdserverpb/rpc.pb.h"
+#include "lease/lessor.h"
 #include "mvcc/kvstore.h"
 
 namespace etcdpp::server {
@@ -24,6 +25,9 @@ class KvApplier {
  public:
   // `kv` is not owned and must outlive the applier.
   explicit KvApplier(mvcc::KvStore* kv) : kv_(kv) {}
+  // Puts then need an existing lease and keep key attachments in step (null: every lease is
+  // unknown). Not owned; set before the applier starts.
+  void SetLessor(lease::Lessor* lessor) { lessor_ = lessor; }
 
   // Reads at the store's current revision (any thread).
   absl::Status Range(const etcdserverpb::RangeRequest& r, etcdserverpb::RangeResponse* resp) const;
@@ -40,7 +44,11 @@ class KvApplier {
                        etcdserverpb::CompactionResponse* resp, std::function<void()>* wait_physical);
 
  private:
+  bool LeaseExists(int64_t id) const { return lessor_ != nullptr && lessor_->Exists(id); }
+  void SyncLeases(const mvcc::TxnWrite& txn) const;
+
   mvcc::KvStore* const kv_;
+  lease::Lessor* lessor_ = nullptr;
 };
 
 }  // namespace etcdpp::server

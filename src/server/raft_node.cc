@@ -180,6 +180,7 @@ absl::Status RaftNode::HandleReadies() {
     ApplyConfChanges(rd.committed_entries);
     // Advance reads the Ready; only then do the committed entries move on to the applier.
     raw_->Advance(rd);
+    PublishState();  // leadership first, as etcd: the applier promotes the lessor on it
     if (!rd.committed_entries.empty()) {
       commit_.store(rd.committed_entries.back().index, std::memory_order_release);
       cb_.on_committed(std::move(rd.committed_entries));

@@ -4,6 +4,7 @@
 #include "server/errors.h"
 #include "server/etcd_server.h"
 #include "server/kv_service.h"
+#include "server/lease_service.h"
 #include "v3electionpb/v3election.grpc.pb.h"
 #include "v3lockpb/v3lock.grpc.pb.h"
 
@@ -42,7 +43,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(EtcdServer* serve
   v.push_back(std::make_unique<KvService>(server));
   v.push_back(std::make_unique<MaintenanceService>(server));
   v.push_back(std::make_unique<pb::Watch::CallbackService>());
-  v.push_back(std::make_unique<pb::Lease::CallbackService>());
+  v.push_back(std::make_unique<LeaseService>(server));
   v.push_back(std::make_unique<pb::Cluster::CallbackService>());
   v.push_back(std::make_unique<pb::Auth::CallbackService>());
   v.push_back(std::make_unique<v3electionpb::Election::CallbackService>());

@@ -1,0 +1,140 @@
+#include "server/lease_service.h"
+
+#include "lease/errors.h"
+#include "server/errors.h"
+#include "server/etcd_server.h"
+
+namespace etcdpp::server {
+namespace pb = ::etcdserverpb;
+
+namespace {
+
+// Answers a call whose entry was applied: the applier's response (header revision set at
+// apply time), completed with the member's header fields.
+template <typename Resp>
+Applier::Waiter FinishApplied(EtcdServer* s, grpc::ServerUnaryReactor* reactor, Resp* resp) {
+  return [s, reactor, resp](ApplyResult r) {
+    if (!r.status.ok()) {
+      reactor->Finish(ToGrpcStatus(r.status));
+      return;
+    }
+    resp->Swap(static_cast<Resp*>(r.response.get()));
+    s->FillHeader(resp->mutable_header());
+    reactor->Finish(grpc::Status::OK);
+  };
+}
+
+// etcd's header for lease answers served outside the log: the current revision.
+void FillCurrentHeader(const EtcdServer* s, pb::ResponseHeader* h) {
+  s->FillHeader(h);
+  h->set_revision(s->CurrentRevision());
+}
+
+// One keepalive stream: read a request, renew, write the answer, read the next (etcd's
+// leaseKeepAlive loop). At most one operation is in flight, so the members need no lock.
+class KeepAliveReactor final
+    : public grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
+ public:
+  explicit KeepAliveReactor(EtcdServer* s) : s_(s) { StartRead(&req_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side (or the call is gone)
+      Finish(grpc::Status::OK);
+      return;
+    }
+    // The header is taken before the renewal, as etcd: a revocation can not appear to come
+    // before a keepalive that was acknowledged.
+    resp_.Clear();
+    resp_.set_id(req_.id());
+    FillCurrentHeader(s_, resp_.mutable_header());
+    s_->RenewLease(req_.id(), [this](absl::StatusOr<int64_t> ttl) { OnRenewed(std::move(ttl)); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "context canceled"));
+      return;
+    }
+    StartRead(&req_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void OnRenewed(absl::StatusOr<int64_t> ttl) {
+    if (!ttl.ok() && !lease::IsLeaseNotFound(ttl.status())) {
+      Finish(ToGrpcStatus(ttl.status()));
+      return;
+    }
+    resp_.set_ttl(ttl.ok() ? *ttl : 0);  // an unknown lease: TTL 0, the stream goes on
+    StartWrite(&resp_);
+  }
+
+  EtcdServer* const s_;
+  pb::LeaseKeepAliveRequest req_;
+  pb::LeaseKeepAliveResponse resp_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* ctx,
+                                                   const pb::LeaseGrantRequest* req,
+                                                   pb::LeaseGrantResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  internalpb::InternalRequest ir;
+  *ir.mutable_lease_grant() = *req;
+  if (req->id() == 0) ir.mutable_lease_grant()->set_id(s_->NextLeaseId());
+  s_->Propose(std::move(ir), FinishApplied(s_, reactor, resp));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext* ctx,
+                                                    const pb::LeaseRevokeRequest* req,
+                                                    pb::LeaseRevokeResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  internalpb::InternalRequest ir;
+  *ir.mutable_lease_revoke() = *req;
+  s_->Propose(std::move(ir), FinishApplied(s_, reactor, resp));
+  return reactor;
+}
+
+grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse>*
+LeaseService::LeaseKeepAlive(grpc::CallbackServerContext* ctx) {
+  return new KeepAliveReactor(s_);
+}
+
+// An unknown lease is not an error here: etcd answers TTL -1.
+grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerContext* ctx,
+                                                        const pb::LeaseTimeToLiveRequest* req,
+                                                        pb::LeaseTimeToLiveResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  EtcdServer* s = s_;
+  int64_t id = req->id();
+  s_->LeaseTimeToLive(*req, [s, reactor, resp, id](absl::StatusOr<pb::LeaseTimeToLiveResponse> r) {
+    if (!r.ok() && !lease::IsLeaseNotFound(r.status())) {
+      reactor->Finish(ToGrpcStatus(r.status()));
+      return;
+    }
+    if (r.ok()) {
+      resp->Swap(&*r);
+    } else {
+      resp->set_id(id);
+      resp->set_ttl(-1);
+    }
+    FillCurrentHeader(s, resp->mutable_header());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LeaseService::LeaseLeases(grpc::CallbackServerContext* ctx,
+                                                    const pb::LeaseLeasesRequest* req,
+                                                    pb::LeaseLeasesResponse* resp) {
+  for (lease::LeaseId id : s_->lessor().Leases()) resp->add_leases()->set_id(id);
+  FillCurrentHeader(s_, resp->mutable_header());
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace etcdpp::server
