@@ -17,6 +17,10 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int id) {
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
   args.SetInt("etcdpp.bench.conn", id);
   args.SetMaxReceiveMessageSize(-1);
+  // Reconnect quickly: bench/compare dials a server that is still starting (restart time).
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -57,7 +61,9 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& 
     channels.push_back(NewChannel(targets[i % targets.size()], i));
   }
   for (size_t i = 0; i < channels.size(); ++i) {
-    if (!channels[i]->WaitForConnected(In(5))) {
+    auto deadline = std::chrono::system_clock::now() +
+                    std::chrono::milliseconds(static_cast<int64_t>(opts.dial_timeout_s * 1e3));
+    if (!channels[i]->WaitForConnected(deadline)) {
       return absl::UnavailableError(
           absl::StrCat("cannot connect to ", targets[i % targets.size()]));
     }

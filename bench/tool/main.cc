@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_format.h"
 #include "bench/tool/driver.h"
+#include "bench/tool/echo_server.h"
+#include "bench/tool/fdatasync_floor.h"
 #include "bench/tool/endpoints.h"
 #include "bench/tool/options.h"
 #include "bench/tool/workload.h"
@@ -20,6 +22,17 @@ double CpuSeconds() {
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+int RunFloor(Options opts) {
+  if (opts.total == kUnset) opts.total = 1000;
+  Recorder rec(1);
+  double secs = RunFdatasyncFloor(opts, &rec);
+  if (secs < 0) return 1;
+  Summary s = Summarize("fdatasync", &rec, 0, secs);
+  std::printf("%s\n", opts.json ? FormatJson("fdatasync", {s}, "").c_str()
+                                 : FormatText(s).c_str());
+  return s.errors > 0 ? 1 : 0;
+}
+
 int Main(int argc, char** argv) {
   auto parsed = ParseOptions(argc, argv);
   if (!parsed.ok()) {
@@ -27,6 +40,20 @@ int Main(int argc, char** argv) {
     return 2;
   }
   Options opts = *parsed;
+  if (opts.workload == "fdatasync") return RunFloor(opts);
+  std::unique_ptr<EchoServer> echo;
+  if (opts.workload == "grpc-rtt") {  // range 1 key against an in-process no-op server
+    auto started = EchoServer::Start();
+    if (!started.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(started.status().message()).c_str());
+      return 1;
+    }
+    echo = *std::move(started);
+    opts.endpoints = {echo->address()};
+    opts.workload = "range";
+    opts.args = {"k"};
+    opts.consistency = "s";
+  }
   ApplyWorkloadDefaults(&opts);
   const Workload* w = FindWorkload(opts.workload);
   if (w == nullptr) {

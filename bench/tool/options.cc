@@ -67,6 +67,7 @@ std::map<std::string, Setter> Flags(Options* o) {
       {"threads", Int32(&o->threads)},
       {"timeout", [o](const std::string& v) { return ParseDuration(v, &o->timeout_s); }},
       {"stall-timeout", [o](const std::string& v) { return ParseDuration(v, &o->stall_s); }},
+      {"dial-timeout", [o](const std::string& v) { return ParseDuration(v, &o->dial_timeout_s); }},
       {"total", Int(&o->total)},
       {"duration", [o](const std::string& v) { return ParseDuration(v, &o->duration_s); }},
       {"rate", Int(&o->rate)},
@@ -78,6 +79,7 @@ std::map<std::string, Setter> Flags(Options* o) {
       {"rw-ratio", Double(&o->rw_ratio)},
       {"limit", Int(&o->limit)},
       {"end-key", Str(&o->end_key)},
+      {"data-dir", Str(&o->data_dir)},
       {"put-rate", Int(&o->put_rate)},
       {"put-total", Int(&o->put_total)},
       {"streams", Int(&o->streams)},
@@ -93,7 +95,7 @@ std::map<std::string, bool*> BoolFlags(Options* o) {
 
 // Flags etcd's tool has that we accept and ignore (so etcd command lines run unchanged).
 bool IgnoredFlag(const std::string& name) {
-  return name == "precise" || name == "sample" || name == "dial-timeout" ||
+  return name == "precise" || name == "sample" ||
          name == "report-interval" || name == "compact-interval" ||
          name == "compact-index-delta" || name == "check-hashkv";
 }
@@ -179,7 +181,9 @@ std::string Usage() {
          "  watch           --streams --watch-per-stream --put-total --put-rate --key-size\n"
          "                  --key-space-size --sequential-keys\n"
          "  watch-latency   --total --put-rate --key-size --val-size (watchers = --clients)\n"
-         "  lease-keepalive --total --duration --rate\n";
+         "  lease-keepalive --total --duration --rate\n"
+         "  grpc-rtt        range against an in-process no-op server: the loopback floor\n"
+         "  fdatasync       --data-dir --total: the disk's raw sync latency (the other floor)\n";
 }
 
 }  // namespace etcdpp::bench

@@ -30,6 +30,7 @@ struct Options {
   int threads = 0;                      // 0: min(2, clients)
   double timeout_s = 10;                // deadline of each unary request
   double stall_s = 15;                  // stop when nothing completes for this long
+  double dial_timeout_s = 5;            // etcd's --dial-timeout: wait this long to connect
   // Workload flags; kUnset means "the workload's default".
   int64_t total = kUnset;
   double duration_s = 0;                // > 0: run this long (total unlimited unless given)
@@ -47,6 +48,7 @@ struct Options {
   int64_t put_total = 1000;             // watch
   int64_t streams = 10;                 // watch
   int64_t watch_per_stream = 100;       // watch
+  std::string data_dir = ".";           // fdatasync: where the test file goes
 };
 
 // Parses argv. Errors name the bad flag.
