@@ -18,7 +18,7 @@ struct Config {
   int heartbeat_tick = 1;  // ticks between leader heartbeats
   Storage* storage = nullptr;  // not owned; must outlive the RawNode
   // The last index the caller applied before a restart; committed entries after it come out in
-  // Ready. Must not exceed the persisted commit index.
+  // Ready. Must lie between the snapshot index and the persisted commit index (0: the snapshot).
   uint64_t applied = 0;
   uint64_t max_size_per_msg = 1 << 20;  // byte limit of the entries of one MsgApp (>= 1 entry)
   size_t max_inflight_msgs = 256;       // in-flight MsgApp per follower in replicate state

@@ -59,6 +59,11 @@ absl::StatusOr<std::unique_ptr<Raft>> Raft::Open(const Config& c) {
       return absl::InvalidArgumentError(absl::StrCat(
           "raft: applied(", c.applied, ") is beyond committed(", r->log_->committed(), ")"));
     }
+    if (c.applied < r->log_->applied()) {
+      // The state machine is older than the snapshot: the caller must restore the snapshot's.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "raft: applied(", c.applied, ") is before the snapshot(", r->log_->applied(), ")"));
+    }
     uint64_t snapshot_index = r->log_->FirstIndex() - 1;
     r->ReplayAppliedConfChanges(std::max(snapshot_index, r->log_->applied()) + 1, c.applied);
     r->log_->AppliedTo(c.applied);

@@ -1,6 +1,8 @@
 #include "raft/sim/cluster.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "raft/util.h"
@@ -16,6 +18,7 @@ bool Contains(const std::vector<uint64_t>& v, uint64_t id) {
 
 Cluster::Cluster(const std::vector<uint64_t>& ids, const Options& options, uint64_t seed)
     : options_(options), seed_(seed), rng_(seed) {
+  echo_trace_ = std::getenv("RAFT_SIM_ECHO") != nullptr;
   std::vector<Peer> peers;
   for (uint64_t id : ids) peers.push_back({.id = id});
   config_.voters = ids;
@@ -74,7 +77,9 @@ bool Cluster::IsMember(uint64_t id) const {
 }
 
 void Cluster::Trace(const std::string& line) {
-  if (trace_enabled_) trace_.push_back(line);
+  if (!trace_enabled_) return;
+  trace_.push_back(line);
+  if (echo_trace_) std::cerr << line << "\n";
 }
 
 void Cluster::Tick(uint64_t id) {
@@ -207,6 +212,7 @@ void Cluster::AfterInput(Node& n) {
   HandleReadies(n);
   if (n.up()) checker_.AfterStep(n.id(), n.raft());
   if (members_changed_) UpdateMembers();
+  if (!leaving_.empty()) ShutDownLeaving();
 }
 
 void Cluster::HandleReadies(Node& n) {
@@ -294,7 +300,7 @@ void Cluster::ApplyCommitted(Node& n, const Entry& e) {
   }
 }
 
-// Starts members that were added and shuts down removed ones.
+// Starts members that were added; members no longer in the configuration are leaving.
 void Cluster::UpdateMembers() {
   members_changed_ = false;
   std::vector<uint64_t> added;
@@ -304,10 +310,8 @@ void Cluster::UpdateMembers() {
     }
   }
   for (auto& [id, n] : nodes_) {
-    if (!n->removed() && !IsMember(id)) {
-      Trace(absl::StrCat("  ", id, " is removed and shuts down"));
-      n->set_removed();
-      n->Crash();
+    if (!n->removed() && !IsMember(id) && leaving_.insert(id).second) {
+      Trace(absl::StrCat("  ", id, " is removed from the configuration"));
     }
   }
   for (uint64_t id : added) {
@@ -316,6 +320,26 @@ void Cluster::UpdateMembers() {
     Start(n, false);
     if (n.up()) AfterInput(n);
   }
+}
+
+// A removed member shuts down for good once every remaining member applied the configuration
+// without it. Sooner, the others might never learn that its removal committed: in {1, 2},
+// leader 2 commits its own removal and stops; 1 holds the entry but not the commit, and still
+// needs 2's vote.
+void Cluster::ShutDownLeaving() {
+  for (const std::vector<uint64_t>* ids : {&config_.voters, &config_.learners}) {
+    for (uint64_t id : *ids) {
+      auto it = nodes_.find(id);
+      if (it == nodes_.end() || !it->second->up()) return;
+      if (it->second->state_machine().index < config_index_) return;
+    }
+  }
+  for (uint64_t id : leaving_) {
+    Trace(absl::StrCat("  ", id, " shuts down"));
+    nodes_.at(id)->set_removed();
+    nodes_.at(id)->Crash();
+  }
+  leaving_.clear();
 }
 
 void Cluster::CheckLogMatching() {

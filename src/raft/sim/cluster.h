@@ -6,14 +6,16 @@
 // Each input to a member (a tick, a message, a proposal, ...) is followed by the member
 // handling its Ready as the server does: persist (WAL), send, apply, Advance -- with optional
 // faults in between (a leader sending its appends before it persists, a crash in the middle).
-// Members are added when a conf change adding them is first applied anywhere, and shut down
-// for good when their removal is (as etcd's server does; the transport then refuses them).
+// Members are added when a conf change adding them is first applied anywhere. A removed member
+// shuts down for good (as etcd's server does; the transport then refuses it) once all
+// remaining members applied its removal.
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -87,7 +89,8 @@ class Cluster {
 
   // Runs the pairwise log comparison over the running members.
   void CheckLogMatching();
-  // Keeps a readable trace of the inputs (off by default: it costs).
+  // Keeps a readable trace of the inputs (off by default: it costs); with RAFT_SIM_ECHO set in
+  // the environment it is also printed as it happens (to follow a run that aborts).
   void EnableTrace() { trace_enabled_ = true; }
   void Trace(const std::string& line);
   const std::vector<std::string>& trace() const { return trace_; }
@@ -101,6 +104,7 @@ class Cluster {
   void ApplyCommitted(Node& n, const Entry& e);
   void MergeSnapshot(Node& n, Message* m);
   void UpdateMembers();
+  void ShutDownLeaving();
   void Lost(const Message& m, bool by_partition);
 
   Options options_;
@@ -112,7 +116,9 @@ class Cluster {
   ConfState config_;
   uint64_t config_index_ = 0;
   bool members_changed_ = false;
+  std::set<uint64_t> leaving_;  // removed from the configuration, still running
   bool trace_enabled_ = false;
+  bool echo_trace_ = false;  // RAFT_SIM_ECHO set: the trace also goes to stderr as it grows
   std::vector<std::string> trace_;
 };
 

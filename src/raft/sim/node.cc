@@ -9,8 +9,12 @@ namespace etcdpp::raft::sim {
 absl::Status Node::Start(const Config& base, uint64_t seed, bool use_synced_state_machine) {
   ASSIGN_OR_RETURN(storage_, disk_.Load());
   sm_ = StateMachine{};
-  if (use_synced_state_machine && disk_.state_machine().has_value()) {
-    sm_ = *disk_.state_machine();
+  // As etcd: a backend older than the snapshot (a crash between saving a received snapshot
+  // and swapping in its backend) is replaced by the snapshot's.
+  const std::optional<StateMachine>& synced = disk_.state_machine();
+  if (use_synced_state_machine && synced.has_value() &&
+      synced->index >= disk_.snapshot().metadata.index) {
+    sm_ = *synced;
   } else if (!disk_.snapshot().IsEmpty()) {
     ASSIGN_OR_RETURN(sm_, DecodeSnapshot(disk_.snapshot()));
   }

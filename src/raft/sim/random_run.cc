@@ -118,9 +118,9 @@ class RandomRun {
   void Step() {
     std::vector<uint64_t> live = cluster_.LiveIds();
     uint64_t r = rng_() % 100;
-    if (r < 55) {
+    if (r < 50) {
       if (!cluster_.network().empty()) return Deliver();
-      r = 55 + rng_() % 45;
+      r = 50 + rng_() % 50;
     }
     if (live.empty()) {
       std::vector<uint64_t> down = DownIds();
@@ -128,17 +128,17 @@ class RandomRun {
       return;
     }
     uint64_t id = Pick(live);
-    if (r < 75) {
+    if (r < 68) {
       Trace(absl::StrCat("tick ", id));
       cluster_.Tick(id);
-    } else if (r < 78) {
+    } else if (r < 71) {
       Trace("tick all");
       cluster_.TickAll();
-    } else if (r < 85) {
+    } else if (r < 84) {
       std::string data = absl::StrCat("p", ++proposals_);
       Trace(absl::StrCat("propose ", data, " at ", id));
       (void)cluster_.Propose(id, data);
-    } else if (r < 88) {
+    } else if (r < 87) {
       std::string ctx = absl::StrCat("r", ++reads_);
       Trace(absl::StrCat("read ", ctx, " at ", id));
       cluster_.ReadIndex(id, ctx);

@@ -23,7 +23,7 @@ struct RunStats {
 };
 
 struct RunOptions {
-  int steps = 300;           // random steps before the faults heal
+  int steps = 400;           // random steps before the faults heal
   int liveness_ticks = 400;  // bound on ticks to elect a leader and commit after healing
   bool trace = false;        // keep (and on failure return) the trace of inputs
 };

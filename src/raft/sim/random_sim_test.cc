@@ -7,7 +7,10 @@
 //   RAFT_SIM_SEED=1234 bin/raft_test --gtest_filter='RaftSimulation*'
 // More seeds than the normal run: RAFT_SIM_SEEDS=1000000 (and RAFT_SIM_FIRST_SEED=n).
 
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -30,13 +33,42 @@ std::optional<uint64_t> EnvNumber(const char* name) {
   return n;
 }
 
+RunOptions DefaultOptions() {
+  RunOptions o;
+  if (std::optional<uint64_t> steps = EnvNumber("RAFT_SIM_STEPS")) o.steps = static_cast<int>(*steps);
+  return o;
+}
+
+// A raft RAFT_CHECK aborts the process: say which seed did it.
+volatile uint64_t g_running_seed = 0;
+
+void OnAbort(int sig) {
+  char buf[96];
+  char digits[24];
+  int n = 0;
+  uint64_t v = g_running_seed;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  const char prefix[] = "\nraft simulation aborted; reproduce: RAFT_SIM_SEED=";
+  size_t len = 0;
+  for (size_t i = 0; i + 1 < sizeof(prefix); ++i) buf[len++] = prefix[i];
+  while (n > 0) buf[len++] = digits[--n];
+  buf[len++] = '\n';
+  (void)!write(2, buf, len);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 void RunSeed(uint64_t seed, RunStats* stats, int* failures) {
-  absl::Status s = RunRandomSimulation(seed, RunOptions{}, stats);
+  g_running_seed = seed;
+  absl::Status s = RunRandomSimulation(seed, DefaultOptions(), stats);
   if (s.ok()) return;
   ++*failures;
   if (*failures > 3) return;  // enough to go on
   // Run it again with the trace on, for the report.
-  RunOptions traced;
+  RunOptions traced = DefaultOptions();
   traced.trace = true;
   absl::Status t = RunRandomSimulation(seed, traced, nullptr);
   ADD_FAILURE() << (t.ok() ? s.message() : t.message())
@@ -51,9 +83,11 @@ class RaftSimulationTest : public ::testing::TestWithParam<int> {};
 // the crashes do; and once they stop, the cluster makes progress again.
 TEST_P(RaftSimulationTest, SafetyPropertiesAreTrueAtAllTimes) {
   int shard = GetParam();
+  signal(SIGABRT, OnAbort);
   if (std::optional<uint64_t> one = EnvNumber("RAFT_SIM_SEED")) {
     if (shard != 0) GTEST_SKIP();
-    RunOptions o;
+    g_running_seed = *one;
+    RunOptions o = DefaultOptions();
     o.trace = true;
     absl::Status s = RunRandomSimulation(*one, o, nullptr);
     EXPECT_TRUE(s.ok()) << s.message();

@@ -28,6 +28,10 @@ void StateMachine::Apply(const Entry& e) {
   hash = HashEntry(hash, e);
 }
 
+std::ostream& operator<<(std::ostream& os, const StateMachine& sm) {
+  return os << "{applied " << sm.index << " hash " << sm.hash << "}";
+}
+
 std::string EncodeSnapshotData(const StateMachine& sm) {
   return absl::StrCat(sm.index, ":", sm.hash);
 }

@@ -5,6 +5,7 @@
 // pair (plus the configuration, which raft hands over separately).
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,6 +22,8 @@ struct StateMachine {
   void Apply(const Entry& e);
   friend bool operator==(const StateMachine&, const StateMachine&) = default;
 };
+
+std::ostream& operator<<(std::ostream& os, const StateMachine& sm);
 
 uint64_t HashEntry(uint64_t prev, const Entry& e);
 
