@@ -8,10 +8,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <map>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -169,6 +175,113 @@ TEST_F(GatewayTest, WatchOverHttpDeliversEventsAsTheyHappen) {
     got = w.ReadUntil("\"value\":\"" + value + "\"", absl::Seconds(10));
     EXPECT_TRUE(absl::StrContains(got, "\"value\":\"" + value + "\"")) << "event " << i << " missing: " << got;
   }
+}
+
+// A small Prometheus text-format (0.0.4) parser: every sample must belong to a family declared
+// by a TYPE line (histograms: _bucket/_sum/_count), labels must be well formed and values
+// numbers. Returns sample "name{labels}" -> value; `error` says what did not parse.
+std::map<std::string, double> ParseExposition(const std::string& text, std::string* error) {
+  std::map<std::string, std::string> types;
+  std::map<std::string, double> samples;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::istringstream t(line.substr(7));
+      std::string name, type;
+      t >> name >> type;
+      types[name] = type;
+      continue;
+    }
+    if (line[0] == '#') continue;
+    size_t name_end = line.find_first_of("{ ");
+    std::string name = line.substr(0, name_end), key = name;
+    size_t value_at = name_end;
+    if (line[name_end] == '{') {
+      size_t close = line.find("} ", name_end);
+      if (close == std::string::npos) { *error = "unclosed labels: " + line; return {}; }
+      std::string labels = line.substr(name_end + 1, close - name_end - 1);
+      static const std::regex kLabels(R"re(([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)re");
+      if (!std::regex_match(labels, kLabels)) { *error = "bad labels: " + line; return {}; }
+      key = line.substr(0, close + 1);
+      value_at = close + 1;
+    }
+    std::string family = name;
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (!types.count(family) && absl::EndsWith(name, suffix)) family = name.substr(0, name.size() - strlen(suffix));
+    }
+    if (!types.count(family)) { *error = "sample without TYPE: " + line; return {}; }
+    double v = 0;
+    if (!absl::SimpleAtod(absl::StripAsciiWhitespace(line.substr(value_at)), &v)) { *error = "bad value: " + line; return {}; }
+    samples[key] = v;
+  }
+  return samples;
+}
+
+std::map<std::string, double> Scrape(int port) {
+  RawConn c(port);
+  c.Send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string got = c.ReadUntil("", absl::Seconds(10));
+  size_t body = got.find("\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(got, "HTTP/1.1 200")) << got.substr(0, 200);
+  std::string error;
+  auto samples = ParseExposition(body == std::string::npos ? "" : got.substr(body + 4), &error);
+  EXPECT_EQ(error, "");
+  return samples;
+}
+
+TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
+  std::map<std::string, double> before = Scrape(port_);
+  for (const char* name : {
+           "etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_leader_changes_seen_total",
+           "etcd_server_proposals_committed_total", "etcd_server_proposals_applied_total",
+           "etcd_server_proposals_pending", "etcd_server_proposals_failed_total",
+           "etcd_server_version{server_version=\"3.6.0\"}", "etcd_cluster_version{cluster_version=\"3.6\"}",
+           "etcd_disk_wal_fsync_duration_seconds_count", "etcd_disk_backend_commit_duration_seconds_count",
+           "etcd_mvcc_db_total_size_in_bytes", "etcd_mvcc_db_total_size_in_use_in_bytes",
+           "etcd_mvcc_put_total", "etcd_mvcc_delete_total", "etcd_mvcc_range_total", "etcd_mvcc_txn_total",
+           "etcd_debugging_mvcc_keys_total", "process_cpu_seconds_total", "process_resident_memory_bytes",
+           "process_open_fds", "process_max_fds", "process_start_time_seconds"}) {
+    EXPECT_TRUE(before.count(name)) << name << " missing";
+  }
+  EXPECT_EQ(before["etcd_server_has_leader"], 1);
+  EXPECT_EQ(before["etcd_server_is_leader"], 1);
+  EXPECT_GE(before["etcd_server_leader_changes_seen_total"], 1);
+  // One put, range, delete and txn over gRPC.
+  auto ch = NewChannel(server_->Endpoint());
+  auto kv = etcdserverpb::KV::NewStub(ch);
+  etcdserverpb::PutRequest put;
+  put.set_key("m");
+  etcdserverpb::PutResponse pr;
+  ASSERT_TRUE(kv->Put(ContextWithDeadline(std::chrono::seconds(5)).get(), put, &pr).ok());
+  etcdserverpb::RangeRequest rr;
+  rr.set_key("m");
+  etcdserverpb::RangeResponse rresp;
+  ASSERT_TRUE(kv->Range(ContextWithDeadline(std::chrono::seconds(5)).get(), rr, &rresp).ok());
+  etcdserverpb::TxnRequest txn;
+  etcdserverpb::TxnResponse tresp;
+  ASSERT_TRUE(kv->Txn(ContextWithDeadline(std::chrono::seconds(5)).get(), txn, &tresp).ok());
+  etcdserverpb::DeleteRangeRequest del;
+  del.set_key("none");
+  etcdserverpb::DeleteRangeResponse dresp;
+  ASSERT_TRUE(kv->DeleteRange(ContextWithDeadline(std::chrono::seconds(5)).get(), del, &dresp).ok());
+  std::map<std::string, double> after = Scrape(port_);
+  EXPECT_GT(after["etcd_mvcc_put_total"], before["etcd_mvcc_put_total"]);
+  EXPECT_GT(after["etcd_mvcc_range_total"], before["etcd_mvcc_range_total"]);
+  EXPECT_GT(after["etcd_mvcc_txn_total"], before["etcd_mvcc_txn_total"]);
+  EXPECT_GT(after["etcd_mvcc_delete_total"], before["etcd_mvcc_delete_total"]);
+  EXPECT_EQ(after["etcd_debugging_mvcc_keys_total"], before["etcd_debugging_mvcc_keys_total"] + 1);
+  EXPECT_GT(after["etcd_server_proposals_committed_total"], before["etcd_server_proposals_committed_total"]);
+  EXPECT_GT(after["etcd_server_proposals_applied_total"], before["etcd_server_proposals_applied_total"]);
+  EXPECT_GT(after["etcd_disk_wal_fsync_duration_seconds_count"], before["etcd_disk_wal_fsync_duration_seconds_count"]);
+  const std::string put_labels = "{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
+  EXPECT_EQ(after["grpc_server_started_total" + put_labels], before["grpc_server_started_total" + put_labels] + 1);
+  EXPECT_EQ(after["grpc_server_msg_received_total" + put_labels], before["grpc_server_msg_received_total" + put_labels] + 1);
+  EXPECT_EQ(after["grpc_server_msg_sent_total" + put_labels], before["grpc_server_msg_sent_total" + put_labels] + 1);
+  const std::string ok = "{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
+  EXPECT_EQ(after["grpc_server_handled_total" + ok], before["grpc_server_handled_total" + ok] + 1);
+  EXPECT_GT(after["process_open_fds"], 0);
+  EXPECT_GT(after["process_resident_memory_bytes"], 1e6);
 }
 
 }  // namespace

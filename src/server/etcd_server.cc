@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
+#include "server/metrics.h"
 #include "server/kv_service.h"
 #include "server/services.h"
 #include "spdlog/spdlog.h"
@@ -69,7 +70,10 @@ absl::Status EtcdServer::OpenRaft() {
   applier_->SetOnEmptyEntry([this](const raft::Entry& e) { OnEmptyEntry(e); });
   RaftNode::Callbacks cb;
   cb.on_committed = [this](std::vector<raft::Entry> ents) { applier_->Enqueue(std::move(ents)); };
-  cb.on_dropped = [this](uint64_t id, absl::Status) { applier_->Fail(id, ErrNoLeader()); };
+  cb.on_dropped = [this](uint64_t id, absl::Status) {
+    Metrics::Get().ProposalFailed();
+    applier_->Fail(id, ErrNoLeader());
+  };
   cb.on_read_state = [this](const raft::ReadState& rs) { reads_->OnReadState(rs); };
   cb.on_conf_change = [this](const raft::Entry& e, const raft::ConfChange& cc) { OnConfChange(e, cc); };
   transport_ = NewTransport();
@@ -279,6 +283,9 @@ absl::Status EtcdServer::StartGrpc() {
   ASSIGN_OR_RETURN(client_port_, http::ClientPort::Listen(po));
   grpc::ServerBuilder builder;
   client_port_->AddTo(&builder);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(Metrics::Get().GrpcInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxReceiveMessageSize(static_cast<int>(2 * (cfg_.max_request_bytes + kGrpcOverheadBytes)));
   builder.SetMaxSendMessageSize(INT32_MAX);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
@@ -293,9 +300,30 @@ absl::Status EtcdServer::StartGrpc() {
 http::MemberView EtcdServer::MakeMemberView() {
   http::MemberView v;
   v.leader = [this] { return node_->leader(); };
+  v.metrics = [this] { return RenderMetrics(); };
+  v.on_health = [](bool ok) { Metrics::Get().Health(ok); };
   v.server_version = "3.6.0";
   v.cluster_version = "3.6.0";
   return v;
+}
+
+}  // namespace etcdpp::server
+
+namespace etcdpp::server {
+
+// The state gauges of /metrics, sampled now.
+std::string EtcdServer::RenderMetrics() {
+  MetricsSample s;
+  s.has_leader = node_->leader() != 0;
+  s.is_leader = node_->leader() == member_id_;
+  s.committed_index = node_->commit_index();
+  s.applied_index = applier_->applied_index();
+  s.db_size = backend_->Size();
+  s.db_size_in_use = backend_->SizeInUse();
+  static const std::string kZero(1, '\0');
+  absl::StatusOr<mvcc::RangeResult> all = kv_->Range(kZero, kZero, mvcc::RangeOptions{.count_only = true});
+  if (all.ok()) s.keys = all->count;
+  return Metrics::Get().Render(s);
 }
 
 }  // namespace etcdpp::server

@@ -94,6 +94,7 @@ class EtcdServer {
   absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(uint64_t applied);
   absl::Status StartGrpc();
   http::MemberView MakeMemberView();
+  std::string RenderMetrics();
   void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc);
   void WaitForLeader();
   std::unique_ptr<Transport> NewTransport();

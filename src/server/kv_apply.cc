@@ -1,5 +1,7 @@
 #include "server/kv_apply.h"
 
+#include "server/metrics.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -64,6 +66,7 @@ void Sort(const pb::RangeRequest& r, std::vector<mvccpb::KeyValue>* kvs) {
 
 // etcd's applierV3backend.Range over any view.
 absl::Status DoRange(const RangeFn& view, const pb::RangeRequest& r, pb::RangeResponse* resp) {
+  Metrics::Get().MvccRange();
   int64_t limit = NeedsFullFetch(r) ? 0 : r.limit();
   if (limit > 0) ++limit;  // one extra to learn `more`
   mvcc::RangeOptions ro{.limit = limit, .rev = r.revision(), .count_only = r.count_only()};
@@ -325,6 +328,7 @@ absl::Status PutIn(mvcc::TxnWrite* txn, const pb::PutRequest& p, pb::PutResponse
     }
   }
   txn->Put(p.key(), value, lease);
+  Metrics::Get().MvccPut();
   resp->mutable_header()->set_revision(txn->Rev());
   return absl::OkStatus();
 }
@@ -336,6 +340,7 @@ absl::Status DeleteIn(mvcc::TxnWrite* txn, const pb::DeleteRangeRequest& d,
     for (auto& kv : rr.kvs) *resp->add_prev_kvs() = std::move(kv);
   }
   resp->set_deleted(txn->DeleteRange(d.key(), d.range_end()));
+  Metrics::Get().MvccDelete();
   resp->mutable_header()->set_revision(txn->Rev());
   return absl::OkStatus();
 }
@@ -370,6 +375,7 @@ absl::Status KvApplier::Range(const pb::RangeRequest& r, pb::RangeResponse* resp
 }
 
 absl::Status KvApplier::ReadOnlyTxn(const pb::TxnRequest& r, pb::TxnResponse* resp) const {
+  Metrics::Get().MvccTxn();
   int64_t rev = kv_->Rev();
   RangeFn view = StoreView(kv_, rev);
   TxnPath path = ComputePath(view, r);
@@ -399,6 +405,7 @@ absl::Status KvApplier::DeleteRange(const pb::DeleteRangeRequest& r, uint64_t in
 }
 
 absl::Status KvApplier::Txn(const pb::TxnRequest& r, uint64_t index, pb::TxnResponse* resp) {
+  Metrics::Get().MvccTxn();
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
   RangeFn view = TxnView(txn.get());
   TxnPath path = ComputePath(view, r);

@@ -1,5 +1,7 @@
 #include "server/raft_node.h"
 
+#include "server/metrics.h"
+
 #include <chrono>
 
 #include "common/status.h"
@@ -194,7 +196,9 @@ absl::Status RaftNode::HandleReadies() {
 // WAL first (the durability log; one sync per Ready), then the in-memory log raft reads.
 absl::Status RaftNode::Persist(const raft::Ready& rd) {
   if (!rd.hard_state.IsEmpty() || !rd.entries.empty()) {
+    absl::Time start = absl::Now();
     RETURN_NOT_OK_PREPEND(wal_->Save(rd.hard_state, rd.entries), "wal save");
+    Metrics::Get().WalFsync(absl::Now() - start);
   }
   if (!rd.hard_state.IsEmpty()) RETURN_NOT_OK(storage_->SetHardState(rd.hard_state));
   if (!rd.entries.empty()) RETURN_NOT_OK(storage_->Append(rd.entries));
@@ -233,7 +237,8 @@ void RaftNode::MaybeCampaignAlone() {
 void RaftNode::PublishState() {
   raft::BasicStatus s = raw_->Status();
   term_.store(s.hard_state.term, std::memory_order_release);
-  leader_.store(s.soft_state.lead, std::memory_order_release);
+  uint64_t before = leader_.exchange(s.soft_state.lead, std::memory_order_acq_rel);
+  if (s.soft_state.lead != before && s.soft_state.lead != 0) Metrics::Get().LeaderChanged();
   is_leader_.store(s.soft_state.state == raft::StateType::kLeader, std::memory_order_release);
 }
 
