@@ -19,19 +19,22 @@ bool Contains(const std::vector<uint64_t>& v, uint64_t id) {
 Cluster::Cluster(const std::vector<uint64_t>& ids, const Options& options, uint64_t seed)
     : options_(options), seed_(seed), rng_(seed) {
   echo_trace_ = std::getenv("RAFT_SIM_ECHO") != nullptr;
-  std::vector<Peer> peers;
-  for (uint64_t id : ids) peers.push_back({.id = id});
+  trace_enabled_ = options.trace;
+  for (uint64_t id : ids) bootstrap_peers_.push_back({.id = id});
   config_.voters = ids;
   std::sort(config_.voters.begin(), config_.voters.end());
   config_index_ = ids.size();
   for (uint64_t id : ids) {
     Node& n = *nodes_.emplace(id, std::make_unique<Node>(id)).first->second;
     Start(n, false);
-    if (!n.up()) continue;
-    absl::Status s = n.raw().Bootstrap(peers);
-    if (!s.ok()) checker_.Fail(absl::StrCat("bootstrap of ", id, ": ", s.ToString()));
-    AfterInput(n);
+    if (n.up()) Bootstrap(n);
   }
+}
+
+void Cluster::Bootstrap(Node& n) {
+  absl::Status s = n.raw().Bootstrap(bootstrap_peers_);
+  if (!s.ok()) checker_.Fail(absl::StrCat("bootstrap of ", n.id(), ": ", s.ToString()));
+  AfterInput(n);
 }
 
 void Cluster::Start(Node& n, bool use_synced_state_machine) {
@@ -148,8 +151,21 @@ void Cluster::Crash(uint64_t id) {
 void Cluster::Restart(uint64_t id, bool use_synced_state_machine) {
   auto it = nodes_.find(id);
   if (it == nodes_.end() || it->second->up() || it->second->removed()) return;
-  Start(*it->second, use_synced_state_machine);
-  if (it->second->up()) AfterInput(*it->second);
+  Node& n = *it->second;
+  bool bootstrap_member = std::any_of(bootstrap_peers_.begin(), bootstrap_peers_.end(),
+                                      [&](const Peer& p) { return p.id == id; });
+  bool empty = n.disk().IsEmpty();
+  Start(n, use_synced_state_machine);
+  if (!n.up()) return;
+  // A founding member that crashed before its bootstrap reached the disk bootstraps again (as
+  // etcd does with an empty data dir and --initial-cluster-state new). Joining instead would
+  // be unsafe: applying the bootstrap entries one by one, it would see itself as the only
+  // voter after the first.
+  if (bootstrap_member && empty) {
+    Bootstrap(n);
+  } else {
+    AfterInput(n);
+  }
 }
 
 void Cluster::Deliver(size_t i, Fate fate) {
@@ -209,6 +225,12 @@ void Cluster::Settle(int max_deliveries) {
 }
 
 void Cluster::AfterInput(Node& n) {
+  if (trace_enabled_ && n.up()) {
+    const Raft& r = n.raft();
+    Trace(absl::StrCat("    ", n.id(), ": term ", r.term(), " state ", static_cast<int>(r.state()),
+                       " last ", r.log().LastIndex(), " commit ", r.log().committed(),
+                       " applied ", n.state_machine().index));
+  }
   HandleReadies(n);
   if (n.up()) checker_.AfterStep(n.id(), n.raft());
   if (members_changed_) UpdateMembers();

@@ -40,6 +40,8 @@ struct Options {
   // Lost messages (dropped by a partition) make the sender's transport report the peer
   // unreachable.
   bool report_unreachable = true;
+  // Keep a trace from the start (see EnableTrace).
+  bool trace = false;
 };
 
 class Cluster {
@@ -98,6 +100,7 @@ class Cluster {
  private:
   Node* Running(uint64_t id);  // nullptr if down, removed or unknown
   void Start(Node& n, bool use_synced_state_machine);
+  void Bootstrap(Node& n);
   void AfterInput(Node& n);
   void HandleReadies(Node& n);
   bool HandleReady(Node& n);  // false if the member crashed inside
@@ -110,6 +113,7 @@ class Cluster {
   Options options_;
   const uint64_t seed_;
   std::mt19937_64 rng_;
+  std::vector<Peer> bootstrap_peers_;  // the founding members
   std::map<uint64_t, std::unique_ptr<Node>> nodes_;
   Network network_;
   Checker checker_;

@@ -63,9 +63,8 @@ class RandomRun {
  public:
   RandomRun(uint64_t seed, const RunOptions& options)
       : seed_(seed), options_(options), rng_(seed), scenario_(ChooseScenario(rng_)),
-        cluster_(InitialIds(scenario_.members), scenario_.options, rng_()) {
+        cluster_(InitialIds(scenario_.members), ClusterOptions(scenario_, options.trace), rng_()) {
     next_id_ = static_cast<uint64_t>(scenario_.members) + 1;
-    if (options.trace) cluster_.EnableTrace();
   }
 
   absl::Status Run(RunStats* stats) {
@@ -95,6 +94,11 @@ class RandomRun {
   }
 
  private:
+  static Options ClusterOptions(Scenario s, bool trace) {
+    s.options.trace = trace;
+    return s.options;
+  }
+
   static std::vector<uint64_t> InitialIds(int n) {
     std::vector<uint64_t> ids;
     for (int i = 1; i <= n; ++i) ids.push_back(static_cast<uint64_t>(i));
