@@ -138,6 +138,7 @@ absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<r
 std::unique_ptr<Transport> EtcdServer::NewTransport() {
   Transport::Options to{member_id_, cluster_id_, cfg_.listen_peer_urls,
                         member_dir_ + "/../peer-faults"};
+  to.extra_services.push_back(lease_peer_service_.get());
   Transport::Hooks hooks;
   hooks.deliver = [this](raft::Message m) { node_->Step(std::move(m)); };
   hooks.report_unreachable = [this](uint64_t id) { node_->ReportUnreachable(id); };

@@ -73,12 +73,14 @@ class EtcdServer {
   using TimeToLiveDone = std::function<void(absl::StatusOr<etcdserverpb::LeaseTimeToLiveResponse>)>;
   // Renews on the leader once it applied what was committed (etcd's LeaseRenew); `done` gets the
   // TTL, lease::LeaseNotFoundError or another error. On a follower: the forwarder below.
-  void RenewLease(int64_t id, RenewDone done);
+  // forward=false (the leader's side of forwarding): a follower answers "no leader".
+  void RenewLease(int64_t id, RenewDone done, bool forward = true);
   // The leader's view of a lease (not found: lease::LeaseNotFoundError). On a follower: the
   // forwarder below.
-  void LeaseTimeToLive(const etcdserverpb::LeaseTimeToLiveRequest& r, TimeToLiveDone done);
-  // How a follower reaches the leader's lessor (set by the peer transport). Without one, a
-  // follower answers "etcdserver: no leader".
+  void LeaseTimeToLive(const etcdserverpb::LeaseTimeToLiveRequest& r, TimeToLiveDone done,
+                       bool forward = true);
+  // How a follower reaches the leader's lessor (OpenLeases installs LeasePeerClient, over the
+  // peer port). Without one, a follower answers "etcdserver: no leader".
   struct LeaseForwarder {
     std::function<void(int64_t id, RenewDone)> renew;
     std::function<void(const etcdserverpb::LeaseTimeToLiveRequest&, TimeToLiveDone)> time_to_live;
@@ -103,6 +105,7 @@ class EtcdServer {
   bool IsLeader() const;
   void RenewOnLeader(int64_t id, RenewDone done);
   LeaseForwarder lease_forwarder() const;
+  std::vector<std::string> LeaderPeerUrls() const;
 
   // Constant after Open.
   const Config cfg_;
@@ -118,6 +121,7 @@ class EtcdServer {
   std::unique_ptr<lease::Lessor> lessor_;
   std::unique_ptr<LeaseApplier> lease_applier_;
   std::unique_ptr<LeaseTimer> lease_timer_;  // the lease timer thread (started after reads_)
+  std::unique_ptr<grpc::Service> lease_peer_service_;  // on the peer port (LeasePeerService)
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<raft::MemoryStorage> raft_storage_;
   std::unique_ptr<Applier> applier_;

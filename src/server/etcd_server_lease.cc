@@ -8,6 +8,7 @@
 #include "lease/errors.h"
 #include "server/errors.h"
 #include "server/etcd_server.h"
+#include "server/lease_peer.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -41,6 +42,15 @@ absl::Status EtcdServer::OpenLeases() {
           }
         });
       });
+  // Followers forward keepalives and TimeToLive to the leader over the peer port.
+  lease_peer_service_ = std::make_unique<LeasePeerService>(this);
+  // Shared by the two forwarding functions.
+  auto client = std::make_shared<LeasePeerClient>([this] { return LeaderPeerUrls(); });
+  SetLeaseForwarder(LeaseForwarder{
+      [client](int64_t id, RenewDone done) { client->Renew(id, std::move(done)); },
+      [client](const pb::LeaseTimeToLiveRequest& r, TimeToLiveDone done) {
+        client->TimeToLive(r, std::move(done));
+      }});
   // etcd's idutil layout: 16 member bits (added by NextLeaseId: the member id is not known
   // yet), then 40 bits of milliseconds at start and 8 bits of counter.
   const uint64_t now_ms = Env::Default()->NowMicros() / 1000;
@@ -77,9 +87,19 @@ EtcdServer::LeaseForwarder EtcdServer::lease_forwarder() const {
   return lease_forwarder_;
 }
 
-void EtcdServer::RenewLease(int64_t id, RenewDone done) {
+std::vector<std::string> EtcdServer::LeaderPeerUrls() const {
+  const uint64_t lead = node_ != nullptr ? node_->leader() : 0;
+  if (lead == 0 || lead == member_id_) return {};
+  MutexLock l(&mu_);
+  for (const Member& m : members_) {
+    if (m.id == lead) return m.peer_urls;
+  }
+  return {};
+}
+
+void EtcdServer::RenewLease(int64_t id, RenewDone done, bool forward) {
   if (!IsLeader()) {
-    LeaseForwarder f = lease_forwarder();
+    LeaseForwarder f = forward ? lease_forwarder() : LeaseForwarder{};
     if (f.renew) {
       f.renew(id, std::move(done));
     } else {
@@ -118,9 +138,10 @@ void EtcdServer::RenewOnLeader(int64_t id, RenewDone done) {
   done(std::move(ttl));
 }
 
-void EtcdServer::LeaseTimeToLive(const pb::LeaseTimeToLiveRequest& r, TimeToLiveDone done) {
+void EtcdServer::LeaseTimeToLive(const pb::LeaseTimeToLiveRequest& r, TimeToLiveDone done,
+                                 bool forward) {
   if (!IsLeader()) {
-    LeaseForwarder f = lease_forwarder();
+    LeaseForwarder f = forward ? lease_forwarder() : LeaseForwarder{};
     if (f.time_to_live) {
       f.time_to_live(r, std::move(done));
     } else {

@@ -117,6 +117,7 @@ absl::Status Transport::Start() {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.RegisterService(service_.get());
+  for (grpc::Service* svc : opts_.extra_services) builder.RegisterService(svc);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
     std::string urls;

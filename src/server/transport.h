@@ -47,6 +47,8 @@ class Transport {
     uint64_t cluster_id = 0;
     std::vector<Url> listen_urls;
     std::string faults_file;  // see PeerFaults
+    // More services on the peer port (not owned; outlive the transport): lease forwarding.
+    std::vector<grpc::Service*> extra_services;
   };
   struct Hooks {
     std::function<void(raft::Message)> deliver;     // any thread (gRPC)
