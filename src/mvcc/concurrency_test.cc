@@ -2,6 +2,7 @@
 // batches underneath them and compactions remove old revisions.
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,7 +67,16 @@ TEST_F(ConcurrencyTest, ReadersNeverSeeTornTxns) {
       }
     });
   }
+  // Interleave for real: every 100 txns the writer waits (bounded) until the readers have read
+  // again, so a loaded machine that starves the readers cannot make the test vacuous.
+  auto wait_for_a_read = [&] {
+    const int64_t seen = reads.load();
+    for (int spins = 0; reads.load() == seen && spins < 10000; ++spins) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  };
   for (int i = 1; i < 2000; ++i) {
+    if (i % 100 == 0) wait_for_a_read();
     WriteTxn(store_.get(), i);
     if (i % 300 == 0) ASSERT_TRUE(store_->Compact(store_->Rev() - 20, i + 1).ok());
   }
