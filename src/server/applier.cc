@@ -143,6 +143,9 @@ ApplyResult Applier::Execute(const std::string& data, uint64_t index, uint64_t* 
     case internalpb::InternalRequest::kLeaseRevoke:
     case internalpb::InternalRequest::kLeaseCheckpoint:
       return ExecuteLease(req, index);
+    case internalpb::InternalRequest::kMemberAttributes:
+      if (member_attributes_hook_) member_attributes_hook_(req.member_attributes());
+      break;
     default:
       r.status = absl::UnimplementedError("unknown request");
   }

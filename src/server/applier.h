@@ -22,6 +22,10 @@
 #include "server/kv_apply.h"
 #include "server/lease_apply.h"
 
+namespace etcdpp::internalpb {
+class MemberAttributes;
+}  // namespace etcdpp::internalpb
+
 namespace etcdpp::server {
 
 // What a waiter receives when its entry was applied (or dropped).
@@ -48,6 +52,12 @@ class Applier {
   void Start();
   void Stop();  // joins; pending waiters fail with "etcdserver: server stopped"
 
+  // Membership attributes published through Raft go to `fn` (on the applier thread). Call
+  // before Start.
+  void SetMemberAttributesHook(std::function<void(const internalpb::MemberAttributes&)> fn) {
+    member_attributes_hook_ = std::move(fn);
+  }
+
   // Registers the waiter for request `id` before it is proposed. Any thread.
   void Register(uint64_t id, Waiter w);
   // Fails the waiter for `id` (its proposal was dropped) if it is still registered.
@@ -73,6 +83,7 @@ class Applier {
   KvApplier* const kv_;
   LeaseApplier* leases_ = nullptr;                          // set before Start
   std::function<void(const raft::Entry&)> on_empty_entry_;  // set before Start
+  std::function<void(const internalpb::MemberAttributes&)> member_attributes_hook_;
 
   Mutex mu_;
   CondVar cv_{&mu_};

@@ -29,6 +29,43 @@ absl::Status ErrLeaseNotFound() { return absl::NotFoundError("etcdserver: reques
 absl::Status ErrNoLeader() { return absl::UnavailableError("etcdserver: no leader"); }
 absl::Status ErrStopped() { return absl::UnavailableError("etcdserver: server stopped"); }
 absl::Status ErrTimeout() { return absl::UnavailableError("etcdserver: request timed out"); }
+absl::Status ErrTimeoutDueToLeaderFail() {
+  return absl::UnavailableError(
+      "etcdserver: request timed out, possibly due to previous leader failure");
+}
+absl::Status ErrLeaderChanged() { return absl::UnavailableError("etcdserver: leader changed"); }
+absl::Status ErrNotLeader() { return absl::FailedPreconditionError("etcdserver: not leader"); }
+absl::Status ErrUnhealthy() { return absl::UnavailableError("etcdserver: unhealthy cluster"); }
+absl::Status ErrMemberExist() {
+  return absl::FailedPreconditionError("etcdserver: member ID already exist");
+}
+absl::Status ErrPeerUrlExist() {
+  return absl::FailedPreconditionError("etcdserver: Peer URLs already exists");
+}
+absl::Status ErrMemberNotEnoughStarted() {
+  return absl::FailedPreconditionError(
+      "etcdserver: re-configuration failed due to not enough started members");
+}
+absl::Status ErrMemberBadUrls() {
+  return absl::InvalidArgumentError("etcdserver: given member URLs are invalid");
+}
+absl::Status ErrMemberNotFound() { return absl::NotFoundError("etcdserver: member not found"); }
+absl::Status ErrMemberNotLearner() {
+  return absl::FailedPreconditionError("etcdserver: can only promote a learner member");
+}
+absl::Status ErrLearnerNotReady() {
+  return absl::FailedPreconditionError(
+      "etcdserver: can only promote a learner member which is in sync with leader");
+}
+absl::Status ErrTooManyLearners() {
+  return absl::FailedPreconditionError("etcdserver: too many learner members in cluster");
+}
+absl::Status ErrBadLeaderTransferee() {
+  return absl::FailedPreconditionError("etcdserver: bad leader transferee");
+}
+absl::Status ErrTimeoutLeaderTransfer() {
+  return absl::UnavailableError("etcdserver: request timed out, leader transfer took too long");
+}
 
 absl::Status ErrReceivedTooLarge(size_t size, size_t limit) {
   return absl::ResourceExhaustedError(

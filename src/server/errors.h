@@ -24,6 +24,21 @@ absl::Status ErrLeaseNotFound();
 absl::Status ErrNoLeader();
 absl::Status ErrStopped();
 absl::Status ErrTimeout();
+absl::Status ErrTimeoutDueToLeaderFail();
+absl::Status ErrLeaderChanged();
+absl::Status ErrNotLeader();
+absl::Status ErrUnhealthy();
+// Membership and leadership (etcd's rpctypes; v3rpc util.go maps membership errors to these).
+absl::Status ErrMemberExist();
+absl::Status ErrPeerUrlExist();
+absl::Status ErrMemberNotEnoughStarted();
+absl::Status ErrMemberBadUrls();
+absl::Status ErrMemberNotFound();
+absl::Status ErrMemberNotLearner();
+absl::Status ErrLearnerNotReady();
+absl::Status ErrTooManyLearners();
+absl::Status ErrBadLeaderTransferee();
+absl::Status ErrTimeoutLeaderTransfer();
 
 // gRPC's own refusal of an oversized message, with grpc-go's text (the C++ core words it
 // differently), for requests between etcd's limit and the transport's hard cap.

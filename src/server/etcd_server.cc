@@ -37,6 +37,8 @@ absl::Status EtcdServer::OpenStorage() {
   ASSIGN_OR_RETURN(kv_, mvcc::KvStore::Open(backend_.get()));
   kv_applier_ = std::make_unique<KvApplier>(kv_.get());
   return OpenLeases();
+  cluster_ = std::make_unique<ClusterStore>(backend_.get());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<raft::RawNode>> EtcdServer::NewRawNode(uint64_t applied) {
@@ -73,10 +75,16 @@ absl::Status EtcdServer::OpenRaft() {
   cb.on_dropped = [this](uint64_t id, absl::Status) {
     Metrics::Get().ProposalFailed();
     applier_->Fail(id, ErrNoLeader());
+    cluster_->Wake(id, ErrNoLeader());
   };
+  applier_->SetMemberAttributesHook([this](const internalpb::MemberAttributes& a) {
+    cluster_->SetAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()});
+  });
   cb.on_read_state = [this](const raft::ReadState& rs) { reads_->OnReadState(rs); };
   cb.on_conf_change = [this](const raft::Entry& e, const raft::ConfChange& cc) { OnConfChange(e, cc); };
   transport_ = NewTransport();
+  for (const Member& m : join_peers_) transport_->AddPeer(m.id, m.peer_urls);
+  for (const Member& m : cluster_->Members()) transport_->AddPeer(m.id, m.peer_urls);
   cb.send = [this](std::vector<raft::Message> msgs) { transport_->Send(std::move(msgs)); };
   int election_ticks = static_cast<int>(cfg_.election_timeout_ms / cfg_.heartbeat_interval_ms);
   node_ = std::make_unique<RaftNode>(
@@ -90,19 +98,14 @@ absl::Status EtcdServer::OpenRaft() {
 
 absl::Status EtcdServer::BootstrapNew(raft::MemoryStorage* storage,
                                       std::unique_ptr<raft::RawNode>* raw) {
-  if (cfg_.initial_cluster_state == "existing") {
-    return absl::UnimplementedError("joining an existing cluster is not supported yet");
-  }
+  if (cfg_.initial_cluster_state == "existing") return JoinExisting(raw);
   ASSIGN_OR_RETURN(std::vector<Member> members,
                    ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token));
   std::vector<uint64_t> ids;
   std::vector<raft::Peer> peers;
   for (Member& m : members) {
     ids.push_back(m.id);
-    if (m.name == cfg_.name) {
-      member_id_ = m.id;
-      for (const Url& u : cfg_.advertise_client_urls) m.client_urls.push_back(u.ToString());
-    }
+    if (m.name == cfg_.name) member_id_ = m.id;
   }
   if (member_id_ == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -127,6 +130,7 @@ absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<r
   }
   member_id_ = md.node_id();
   cluster_id_ = md.cluster_id();
+  RETURN_NOT_OK(CheckInitialCluster());
   spdlog::info("restarting member {:x} in cluster {:x} at commit index {}", member_id_, cluster_id_,
                c.state.commit);
   if (!c.state.IsEmpty()) RETURN_NOT_OK(storage->SetHardState(c.state));
@@ -143,22 +147,25 @@ std::unique_ptr<Transport> EtcdServer::NewTransport() {
   hooks.deliver = [this](raft::Message m) { node_->Step(std::move(m)); };
   hooks.report_unreachable = [this](uint64_t id) { node_->ReportUnreachable(id); };
   hooks.report_snapshot = [this](uint64_t id, bool failure) { node_->ReportSnapshot(id, failure); };
+  hooks.members = [this](internalpb::MembersResponse* resp) { FillPeerMembers(resp); };
   return std::make_unique<Transport>(std::move(to), std::move(hooks));
 }
 
-void EtcdServer::OnConfChange(const raft::Entry& e, const raft::ConfChange& cc) {
+void EtcdServer::OnConfChange(const raft::Entry&, const raft::ConfChange& cc) {
+  cluster_->ApplyConfChange(cc);
   if (cc.type == raft::ConfChangeType::kRemoveNode) {
     transport_->RemovePeer(cc.node_id);
-    return;
+    if (cc.node_id == member_id_) {
+      spdlog::warn("the member has been permanently removed from the cluster");
+      removed_.store(true, std::memory_order_release);
+    }
+  } else if (std::optional<Member> m = cluster_->Get(cc.node_id); m.has_value()) {
+    transport_->AddPeer(m->id, m->peer_urls);
   }
-  absl::StatusOr<Member> m = DecodeMember(cc.context);
-  if (!m.ok()) return;
-  transport_->AddPeer(m->id, m->peer_urls);
-  MutexLock l(&mu_);
-  for (const Member& existing : members_) {
-    if (existing.id == m->id) return;
+  internalpb::MemberRecord rec;
+  if (rec.ParseFromString(cc.context) && rec.request_id() != 0) {
+    cluster_->Wake(rec.request_id(), absl::OkStatus());
   }
-  members_.push_back(*std::move(m));
 }
 
 absl::Status EtcdServer::Start() {
@@ -168,20 +175,8 @@ absl::Status EtcdServer::Start() {
   reads_->Start();
   lease_timer_->Start();
   RETURN_NOT_OK(StartGrpc());
-  WaitForLeader();
-  spdlog::info("enabled capabilities for version 3.6");
-  spdlog::info("published local member to cluster through raft");
-  spdlog::info("ready to serve client requests");
+  RunDetached([this] { PublishLoop(); });
   return absl::OkStatus();
-}
-
-// Blocks until this member knows a leader and has applied what was committed when it learned
-// of it, so the first requests see the whole log.
-void EtcdServer::WaitForLeader() {
-  for (int i = 0; i < 600 && node_->leader() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  applier_->WaitApplied(node_->commit_index());
 }
 
 void EtcdServer::Stop() {
@@ -196,6 +191,7 @@ void EtcdServer::Stop() {
   if (reads_) reads_->Stop();
   if (node_) node_->Stop();
   if (transport_) transport_->Stop();
+  if (cluster_) cluster_->FailAll(ErrStopped());
   if (applier_) applier_->Stop();
   std::vector<std::thread> detached;
   {
@@ -208,7 +204,12 @@ void EtcdServer::Stop() {
   if (backend_) (void)backend_->ForceCommit();
 }
 
-absl::Status EtcdServer::fatal() const { return node_ ? node_->fatal() : absl::OkStatus(); }
+absl::Status EtcdServer::fatal() const {
+  if (removed_.load(std::memory_order_acquire)) {
+    return absl::FailedPreconditionError("the member has been permanently removed from the cluster");
+  }
+  return node_ ? node_->fatal() : absl::OkStatus();
+}
 
 void EtcdServer::FillHeader(pb::ResponseHeader* h) const {
   h->set_cluster_id(cluster_id_);

@@ -23,6 +23,7 @@
 #include "mvcc/kvstore.h"
 #include "raft/storage.h"
 #include "server/applier.h"
+#include "server/cluster_store.h"
 #include "server/config.h"
 #include "server/http/client_port.h"
 #include "server/kv_apply.h"
@@ -86,6 +87,20 @@ class EtcdServer {
     std::function<void(const etcdserverpb::LeaseTimeToLiveRequest&, TimeToLiveDone)> time_to_live;
   };
   void SetLeaseForwarder(LeaseForwarder f);
+  // ---- Membership (Cluster service, Maintenance.MoveLeader); etcd_server_cluster.cc ----
+  uint64_t member_id() const { return member_id_; }
+  uint64_t cluster_id() const { return cluster_id_; }
+  uint64_t leader() const { return node_->leader(); }
+  bool is_leader() const { return node_->is_leader(); }
+  const ClusterStore& cluster() const { return *cluster_; }
+  // Proposes a conf change for member `m` (its record travels as the context); `done` runs
+  // once the change is applied here or was refused.
+  void ProposeConfChange(raft::ConfChangeType type, Member m, ClusterStore::Waiter done);
+  // etcd's isLearnerReady: on the leader, the learner's match index is within 90% of the
+  // leader's; elsewhere true (the leader has the progress; raft forwards the proposal).
+  bool IsLearnerReady(uint64_t id) const;
+  // Hands leadership to `transferee`; `done` runs (on a thread of its own) once it leads.
+  void MoveLeader(uint64_t transferee, std::function<void(absl::Status)> done);
 
  private:
   EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
@@ -93,12 +108,15 @@ class EtcdServer {
   absl::Status OpenRaft();
   absl::Status BootstrapNew(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
   absl::Status Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
+  absl::Status JoinExisting(std::unique_ptr<raft::RawNode>* raw);
+  absl::Status CheckInitialCluster() const;
+  void PublishLoop();
+  void FillPeerMembers(internalpb::MembersResponse* resp) const;
   absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(uint64_t applied);
   absl::Status StartGrpc();
   http::MemberView MakeMemberView();
   std::string RenderMetrics();
   void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc);
-  void WaitForLeader();
   std::unique_ptr<Transport> NewTransport();
   absl::Status OpenLeases();
   void OnEmptyEntry(const raft::Entry& e);
@@ -122,6 +140,9 @@ class EtcdServer {
   std::unique_ptr<LeaseApplier> lease_applier_;
   std::unique_ptr<LeaseTimer> lease_timer_;  // the lease timer thread (started after reads_)
   std::unique_ptr<grpc::Service> lease_peer_service_;  // on the peer port (LeasePeerService)
+  std::unique_ptr<ClusterStore> cluster_;
+  std::vector<Member> join_peers_;  // members learned when joining an existing cluster
+  std::atomic<bool> removed_{false};
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<raft::MemoryStorage> raft_storage_;
   std::unique_ptr<Applier> applier_;
@@ -137,7 +158,6 @@ class EtcdServer {
   uint64_t lease_id_base_ = 0;  // constant after Open
 
   mutable Mutex mu_;
-  std::vector<Member> members_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> detached_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   LeaseForwarder lease_forwarder_ ABSL_GUARDED_BY(mu_);

@@ -6,6 +6,7 @@
 
 #include "common/status.h"
 #include "raft/confchange.h"
+#include "raft/raft.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -81,6 +82,11 @@ void RaftNode::ReportSnapshot(uint64_t peer, bool failure) {
     reports_.push_back({peer, true, failure});
   }
   cv_.Signal();
+}
+
+std::map<uint64_t, uint64_t> RaftNode::Matches() const {
+  MutexLock l(&mu_);
+  return matches_;
 }
 
 raft::ConfState RaftNode::conf_state() const {
@@ -239,7 +245,12 @@ void RaftNode::PublishState() {
   term_.store(s.hard_state.term, std::memory_order_release);
   uint64_t before = leader_.exchange(s.soft_state.lead, std::memory_order_acq_rel);
   if (s.soft_state.lead != before && s.soft_state.lead != 0) Metrics::Get().LeaderChanged();
-  is_leader_.store(s.soft_state.state == raft::StateType::kLeader, std::memory_order_release);
+  bool leader = s.soft_state.state == raft::StateType::kLeader;
+  is_leader_.store(leader, std::memory_order_release);
+  MutexLock l(&mu_);
+  matches_.clear();
+  if (!leader) return;
+  for (const auto& [id, pr] : raw_->raft().tracker().progress()) matches_[id] = pr.match;
 }
 
 }  // namespace etcdpp::server

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -63,6 +64,8 @@ class RaftNode {
   void ReportSnapshot(uint64_t peer, bool failure);
   // Voters and learners as the raft configuration has them now.
   raft::ConfState conf_state() const;
+  // On the leader: each member's match index (etcd's isLearnerReady); empty elsewhere.
+  std::map<uint64_t, uint64_t> Matches() const;
   // True while this member is the leader.
   bool is_leader() const { return is_leader_.load(std::memory_order_acquire); }
 
@@ -117,6 +120,7 @@ class RaftNode {
   std::vector<Report> reports_ ABSL_GUARDED_BY(mu_);
   uint64_t transfer_to_ ABSL_GUARDED_BY(mu_) = 0;
   raft::ConfState published_conf_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, uint64_t> matches_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status fatal_ ABSL_GUARDED_BY(mu_);
 

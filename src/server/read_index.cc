@@ -1,6 +1,7 @@
 #include "server/read_index.h"
 
 #include <chrono>
+#include <random>
 
 #include "server/applier.h"
 #include "server/errors.h"
@@ -11,7 +12,8 @@ namespace {
 constexpr auto kRoundTimeout = std::chrono::seconds(5);
 }  // namespace
 
-ReadIndexLoop::ReadIndexLoop(RaftNode* node, Applier* applier) : node_(node), applier_(applier) {}
+ReadIndexLoop::ReadIndexLoop(RaftNode* node, Applier* applier)
+    : node_(node), applier_(applier), salt_((uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
 
 ReadIndexLoop::~ReadIndexLoop() { Stop(); }
 
@@ -69,9 +71,12 @@ void ReadIndexLoop::Loop() {
 
 absl::Status ReadIndexLoop::Round() {
   std::vector<Done> batch;
-  std::string ctx(8, '\0');
+  // Unique across members: the leader tracks pending reads by context, so two followers'
+  // forwarded rounds must never carry the same one.
+  std::string ctx(16, '\0');
   uint64_t n = next_ctx_++;
   for (int i = 0; i < 8; ++i) ctx[i] = static_cast<char>(n >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) ctx[8 + i] = static_cast<char>(salt_ >> (56 - 8 * i));
   {
     MutexLock l(&mu_);
     batch.swap(pending_);

@@ -52,6 +52,7 @@ class ReadIndexLoop {
   bool answered_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_ctx_ = 1;  // loop thread only
+  const uint64_t salt_;    // random: makes contexts unique across members
 
   std::thread thread_;  // runs Loop()
 };

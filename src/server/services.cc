@@ -1,6 +1,7 @@
 #include "server/services.h"
 
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "server/cluster_service.h"
 #include "server/errors.h"
 #include "server/etcd_server.h"
 #include "server/kv_service.h"
@@ -31,6 +32,17 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
     reactor->Finish(ToGrpcStatus(s_->HashKV(req->revision(), resp)));
     return reactor;
   }
+  // Only the leader hands leadership on (etcd: "etcdserver: not leader" elsewhere).
+  grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* ctx,
+                                       const pb::MoveLeaderRequest* req,
+                                       pb::MoveLeaderResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    s_->MoveLeader(req->targetid(), [this, reactor, resp](absl::Status st) {
+      if (st.ok()) s_->FillHeader(resp->mutable_header());
+      reactor->Finish(ToGrpcStatus(st));
+    });
+    return reactor;
+  }
 
  private:
   EtcdServer* const s_;
@@ -44,7 +56,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(EtcdServer* serve
   v.push_back(std::make_unique<MaintenanceService>(server));
   v.push_back(std::make_unique<pb::Watch::CallbackService>());
   v.push_back(std::make_unique<LeaseService>(server));
-  v.push_back(std::make_unique<pb::Cluster::CallbackService>());
+  v.push_back(std::make_unique<ClusterService>(server));
   v.push_back(std::make_unique<pb::Auth::CallbackService>());
   v.push_back(std::make_unique<v3electionpb::Election::CallbackService>());
   v.push_back(std::make_unique<v3lockpb::Lock::CallbackService>());

@@ -58,6 +58,13 @@ class PeerService final : public internalpb::Peer::CallbackService {
                                                          internalpb::PeerAck*) override {
     return new StreamReader(t_);
   }
+  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* ctx, const internalpb::MembersRequest*,
+                                    internalpb::MembersResponse* resp) override {
+    t_->FillMembers(resp);
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
 
  private:
   Transport* const t_;

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "common/mutex.h"
 #include "grpcpp/server.h"
+#include "internalpb/peer.pb.h"
 #include "raft/types.h"
 #include "server/config.h"
 #include "server/peer_sender.h"
@@ -54,6 +55,7 @@ class Transport {
     std::function<void(raft::Message)> deliver;     // any thread (gRPC)
     std::function<void(uint64_t)> report_unreachable;
     std::function<void(uint64_t, bool)> report_snapshot;
+    std::function<void(internalpb::MembersResponse*)> members;  // for Peer.Members
   };
 
   Transport(Options opts, Hooks hooks);
@@ -73,6 +75,7 @@ class Transport {
   uint64_t cluster_id() const { return opts_.cluster_id; }
   bool IsCut(uint64_t peer) { return faults_.IsCut(peer); }
   void Deliver(raft::Message m) { hooks_.deliver(std::move(m)); }
+  void FillMembers(internalpb::MembersResponse* resp) { hooks_.members(resp); }
 
  private:
   const Options opts_;
