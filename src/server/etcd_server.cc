@@ -36,9 +36,8 @@ absl::Status EtcdServer::OpenStorage() {
   ASSIGN_OR_RETURN(backend_, backend::Backend::Open(bo));
   ASSIGN_OR_RETURN(kv_, mvcc::KvStore::Open(backend_.get()));
   kv_applier_ = std::make_unique<KvApplier>(kv_.get());
-  return OpenLeases();
   cluster_ = std::make_unique<ClusterStore>(backend_.get());
-  return absl::OkStatus();
+  return OpenLeases();
 }
 
 absl::StatusOr<std::unique_ptr<raft::RawNode>> EtcdServer::NewRawNode(uint64_t applied) {
