@@ -217,7 +217,7 @@ void EtcdServer::FillHeader(pb::ResponseHeader* h) const {
 }
 
 void EtcdServer::Propose(internalpb::InternalRequest req, Applier::Waiter done) {
-  uint64_t id = (member_id_ << 40) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);
+  uint64_t id = NextRequestId();
   if (id == 0) id = 1;
   req.set_id(id);
   std::string data = req.SerializeAsString();

@@ -111,6 +111,7 @@ class EtcdServer {
   absl::Status JoinExisting(std::unique_ptr<raft::RawNode>* raw);
   absl::Status CheckInitialCluster() const;
   void PublishLoop();
+  uint64_t NextRequestId();
   void FillPeerMembers(internalpb::MembersResponse* resp) const;
   absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(uint64_t applied);
   absl::Status StartGrpc();

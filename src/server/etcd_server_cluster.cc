@@ -149,11 +149,23 @@ void EtcdServer::PublishLoop() {
       r->cv.WaitFor(deadline - std::chrono::steady_clock::now());
     }
     if (r->done && r->st.ok()) break;
-    if (r->done && r->st.message() == ErrStopped().message()) return;
   }
   spdlog::info("enabled capabilities for version 3.6");
   spdlog::info("published local member to cluster through raft");
   spdlog::info("ready to serve client requests");
+}
+
+// etcd's idutil: the member's low 16 bits, then milliseconds at start (40 bits) and a counter
+// (8 bits) that runs on into them, so ids stay unique across restarts -- an entry replayed
+// from the WAL must never wake a waiter of this incarnation.
+uint64_t EtcdServer::NextRequestId() {
+  static const uint64_t start_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch()).count());
+  constexpr uint64_t kSuffixMask = (uint64_t{1} << 48) - 1;
+  uint64_t n = next_request_id_.fetch_add(1, std::memory_order_relaxed);
+  uint64_t id = (member_id_ << 48) | (((start_ms << 8) + n) & kSuffixMask);
+  return id == 0 ? 1 : id;
 }
 
 void EtcdServer::ProposeConfChange(raft::ConfChangeType type, Member m, ClusterStore::Waiter done) {
@@ -161,7 +173,7 @@ void EtcdServer::ProposeConfChange(raft::ConfChangeType type, Member m, ClusterS
     done(ErrNoLeader());
     return;
   }
-  uint64_t id = (member_id_ << 40) ^ next_request_id_.fetch_add(1, std::memory_order_relaxed);
+  uint64_t id = NextRequestId();
   internalpb::MemberRecord rec;
   rec.ParseFromString(EncodeMember(m));
   rec.set_request_id(id);
