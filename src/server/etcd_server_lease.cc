@@ -90,11 +90,8 @@ EtcdServer::LeaseForwarder EtcdServer::lease_forwarder() const {
 std::vector<std::string> EtcdServer::LeaderPeerUrls() const {
   const uint64_t lead = node_ != nullptr ? node_->leader() : 0;
   if (lead == 0 || lead == member_id_) return {};
-  MutexLock l(&mu_);
-  for (const Member& m : members_) {
-    if (m.id == lead) return m.peer_urls;
-  }
-  return {};
+  std::optional<Member> m = cluster_->Get(lead);
+  return m.has_value() ? m->peer_urls : std::vector<std::string>{};
 }
 
 void EtcdServer::RenewLease(int64_t id, RenewDone done, bool forward) {
