@@ -171,6 +171,9 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("log-level")) c->log_level = fs.Get("log-level");
   if (IsTrue(fs, "debug")) c->log_level = "debug";
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
+  c->peer_auto_tls = IsTrue(fs, "peer-auto-tls");
+  if (fs.Has("peer-cert-file")) c->peer_cert_file = fs.Get("peer-cert-file");
+  if (fs.Has("peer-key-file")) c->peer_key_file = fs.Get("peer-key-file");
   c->show_version = IsTrue(fs, "version");
   c->show_help = IsTrue(fs, "help") || IsTrue(fs, "h");
 }
@@ -197,6 +200,15 @@ absl::Status ApplyDefaults(Config* c) {
         "invalid value \"", c->initial_cluster_state,
         "\" for flag -initial-cluster-state: invalid value \"", c->initial_cluster_state,
         "\" (valid values: \"new,existing\")"));
+  }
+  for (const Url& u : c->listen_peer_urls) {
+    if (u.scheme != "https") continue;
+    if (!c->peer_cert_file.empty() || !c->peer_key_file.empty() || !c->peer_auto_tls) {
+      return absl::UnimplementedError(absl::StrCat(
+          "--listen-peer-urls ", u.ToString(),
+          ": peer TLS with certificate files is not supported yet (only --peer-auto-tls, "
+          "served without TLS); refusing to serve plaintext on an https URL"));
+    }
   }
   if (5 * c->heartbeat_interval_ms > c->election_timeout_ms) {
     return absl::InvalidArgumentError(absl::StrCat(

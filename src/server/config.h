@@ -39,6 +39,12 @@ struct Config {
   int64_t backend_batch_interval_ms = 100;
   int64_t backend_batch_limit = 10000;
   bool unsafe_no_fsync = false;
+  // Peer TLS is not built yet: https peer URLs are accepted only with --peer-auto-tls (served
+  // without TLS, with a warning; docs/compatibility.md). With certificate files given, startup
+  // fails rather than serve plaintext where the operator asked for verified TLS.
+  bool peer_auto_tls = false;
+  std::string peer_cert_file;
+  std::string peer_key_file;
   bool show_version = false;
   bool show_help = false;
 };

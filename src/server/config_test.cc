@@ -48,5 +48,17 @@ TEST(ConfigTest, MistakesGetGoFlagMessages) {
   EXPECT_FALSE(ParseConfig({"--initial-cluster-state", "bogus"}, {}).ok());
 }
 
+TEST(ConfigTest, HttpsPeerUrlsNeedPeerAutoTlsUntilPeerTlsExists) {
+  const std::vector<std::string> base = {"--listen-peer-urls", "https://127.0.0.1:2380",
+                                         "--initial-advertise-peer-urls", "https://127.0.0.1:2380"};
+  EXPECT_EQ(ParseConfig(base, {}).status().code(), absl::StatusCode::kUnimplemented);
+  std::vector<std::string> with_certs = base;
+  with_certs.insert(with_certs.end(), {"--peer-auto-tls", "--peer-cert-file", "/x.crt"});
+  EXPECT_EQ(ParseConfig(with_certs, {}).status().code(), absl::StatusCode::kUnimplemented);
+  std::vector<std::string> auto_tls = base;
+  auto_tls.push_back("--peer-auto-tls");
+  EXPECT_TRUE(ParseConfig(auto_tls, {}).ok());
+}
+
 }  // namespace
 }  // namespace etcdpp::server
