@@ -58,6 +58,14 @@ bool IsFutureRev(const absl::Status& s);
 
 class TxnWrite;
 
+// Told about every write txn that changed something (the watchable store), on the writer
+// thread, after the txn is published, in revision order. Deletions carry create_revision 0.
+class TxnObserver {
+ public:
+  virtual ~TxnObserver() = default;
+  virtual void OnTxnEnd(int64_t rev, const std::vector<mvccpb::KeyValue>& changes) = 0;
+};
+
 class KvStore {
  public:
   // Rebuilds the key index from the backend and resumes an interrupted compaction. `be` is not
@@ -95,6 +103,8 @@ class KvStore {
   absl::StatusOr<HashResult> HashByRev(int64_t rev) const;
 
   backend::Backend* backend() const { return be_; }
+  // Set before the first write; not owned (null: nobody is told).
+  void SetObserver(TxnObserver* o) { observer_ = o; }
   const Index& IndexForTest() const { return index_; }
 
  private:
@@ -121,6 +131,7 @@ class KvStore {
   std::atomic<uint64_t> consistent_index_{0};
 
   std::unique_ptr<Compactor> compactor_;  // runs physical compactions, in order
+  TxnObserver* observer_ = nullptr;
 };
 
 // The write txn: the one writer; all changes share one main revision. Holds the backend batch

@@ -65,6 +65,9 @@ void TxnWrite::End() {
   // Every value and index entry of this txn is in place: publish its revision.
   if (!changes_.empty()) s_->current_rev_.store(begin_rev_ + 1, std::memory_order_release);
   tx_.End();
+  if (!changes_.empty() && s_->observer_ != nullptr) {
+    s_->observer_->OnTxnEnd(begin_rev_ + 1, changes_);
+  }
 }
 
 }  // namespace etcdpp::mvcc

@@ -152,6 +152,12 @@ absl::Status ApplyNumbers(const FlagSet& fs, Config* c) {
     ASSIGN_OR_RETURN(c->backend_batch_interval_ms,
                      ParseDurationMs("backend-batch-interval", fs.Get("backend-batch-interval")));
   }
+  for (const char* flag : {"experimental-watch-progress-notify-interval",
+                           "watch-progress-notify-interval"}) {
+    if (!fs.Has(flag)) continue;
+    ASSIGN_OR_RETURN(c->watch_progress_notify_interval_ms, ParseDurationMs(flag, fs.Get(flag)));
+    c->watch_progress_notify_interval_ms = std::max<int64_t>(c->watch_progress_notify_interval_ms, 100);
+  }
   if (fs.Has("backend-batch-limit")) {
     ASSIGN_OR_RETURN(c->backend_batch_limit, ParseInt("backend-batch-limit", fs.Get("backend-batch-limit")));
   }

@@ -45,6 +45,9 @@ struct Config {
   bool peer_auto_tls = false;
   std::string peer_cert_file;
   std::string peer_key_file;
+  // --experimental-watch-progress-notify-interval (3.6: --watch-progress-notify-interval);
+  // etcd raises values below 100ms to 100ms.
+  int64_t watch_progress_notify_interval_ms = 10 * 60 * 1000;
   bool show_version = false;
   bool show_help = false;
 };

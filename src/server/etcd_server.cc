@@ -37,6 +37,9 @@ absl::Status EtcdServer::OpenStorage() {
   ASSIGN_OR_RETURN(kv_, mvcc::KvStore::Open(backend_.get()));
   kv_applier_ = std::make_unique<KvApplier>(kv_.get());
   cluster_ = std::make_unique<ClusterStore>(backend_.get());
+  watch::StoreOptions wo;
+  wo.progress_interval = absl::Milliseconds(cfg_.watch_progress_notify_interval_ms);
+  watch_ = std::make_unique<watch::WatchableStore>(kv_.get(), wo);
   return OpenLeases();
 }
 

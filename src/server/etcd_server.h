@@ -34,6 +34,7 @@
 #include "server/read_index.h"
 #include "server/transport.h"
 #include "wal/wal.h"
+#include "watch/watchable_store.h"
 
 namespace etcdpp::server {
 
@@ -54,6 +55,7 @@ class EtcdServer {
   // ---- For the gRPC services ----
   const Config& config() const { return cfg_; }
   const KvApplier& kv() const { return *kv_applier_; }
+  watch::WatchableStore* watchable() const { return watch_.get(); }
   // Fills cluster_id, member_id and raft_term; the revision stays as the applier set it.
   void FillHeader(etcdserverpb::ResponseHeader* h) const;
   // Sends a write through Raft; `done` runs once it is applied or has failed.
@@ -136,6 +138,7 @@ class EtcdServer {
   // Owned parts, in start order (destroyed in reverse).
   std::unique_ptr<backend::Backend> backend_;
   std::unique_ptr<mvcc::KvStore> kv_;
+  std::unique_ptr<watch::WatchableStore> watch_;  // observes kv_'s write txns
   std::unique_ptr<KvApplier> kv_applier_;
   std::unique_ptr<lease::Lessor> lessor_;
   std::unique_ptr<LeaseApplier> lease_applier_;

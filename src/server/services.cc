@@ -6,6 +6,7 @@
 #include "server/etcd_server.h"
 #include "server/kv_service.h"
 #include "server/lease_service.h"
+#include "server/watch_service.h"
 #include "v3electionpb/v3election.grpc.pb.h"
 #include "v3lockpb/v3lock.grpc.pb.h"
 
@@ -54,7 +55,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(EtcdServer* serve
   std::vector<std::unique_ptr<grpc::Service>> v;
   v.push_back(std::make_unique<KvService>(server));
   v.push_back(std::make_unique<MaintenanceService>(server));
-  v.push_back(std::make_unique<pb::Watch::CallbackService>());
+  v.push_back(std::make_unique<WatchService>(server, server->watchable()));
   v.push_back(std::make_unique<LeaseService>(server));
   v.push_back(std::make_unique<ClusterService>(server));
   v.push_back(std::make_unique<pb::Auth::CallbackService>());

@@ -12,7 +12,7 @@ namespace etcdpp::server {
 
 class EtcdServer;
 
-// Every client-port service: KV and Maintenance are implemented; Watch, Lease, Cluster, Auth,
+// Every client-port service: KV, Watch and Maintenance are implemented; Lease, Cluster, Auth,
 // Election and Lock are registered with gRPC's defaults, which answer UNIMPLEMENTED.
 std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(EtcdServer* server);
 

@@ -1,0 +1,113 @@
+#pragma once
+// WatchableStore: delivers the store's changes to watchers (etcd's watchableStore).
+//
+// Watchers live in one of three places, all guarded by mu_:
+//   synced    caught up: every write txn's events go to them as it ends (OnTxnEnd);
+//   unsynced  behind the store (a start revision in the past, or a victim that recovered):
+//             the sync thread reads their history from the backend in batches of at most
+//             EventBatch::kMaxBatchRevs revisions and moves them to synced once caught up;
+//   victims   a send failed because the stream's buffer was full: the watcher leaves synced
+//             and keeps its one undelivered batch, retried every victim interval; once sent it
+//             goes to unsynced (or synced if nothing happened meanwhile).
+// So a slow client never blocks the writer or other watchers, and what it holds is bounded: its
+// stream's buffer plus one batch per victim watcher.
+//
+// No gap, no duplicate: rev_ is the revision of the last txn handed to the synced group (under
+// mu_). The sync thread reads history without the lock up to the rev_ it saw, then, under the
+// lock, delivers what it read and moves a watcher to synced only if no txn ended meanwhile
+// (min_rev > rev_); otherwise the watcher stays unsynced and the next round reads on.
+//
+// Compaction: an unsynced watcher whose min_rev is below the compact revision receives
+// compact_revision (header revision 0, as etcd) and leaves every group.
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "common/mutex.h"
+#include "mvcc/kvstore.h"
+#include "watch/watch_stream.h"
+#include "watch/watcher.h"
+#include "watch/watcher_group.h"
+
+namespace etcdpp::watch {
+
+struct StoreOptions {
+  absl::Duration sync_interval = absl::Milliseconds(100);
+  absl::Duration victim_interval = absl::Milliseconds(10);
+  absl::Duration progress_interval = absl::Minutes(10);  // periodic progress notifications
+  size_t max_watchers_per_sync = 512;
+};
+
+class WatchableStore : public mvcc::TxnObserver {
+ public:
+  // `kv` is not owned and must outlive the store; the store registers as its observer and
+  // starts the sync thread.
+  explicit WatchableStore(mvcc::KvStore* kv, StoreOptions o = {});
+  // Stops the sync thread. Every stream must be closed first.
+  ~WatchableStore() override;
+  WatchableStore(const WatchableStore&) = delete;
+  WatchableStore& operator=(const WatchableStore&) = delete;
+
+  // The writer thread, after each write txn that changed something, in revision order.
+  void OnTxnEnd(int64_t rev, const std::vector<mvccpb::KeyValue>& changes) override;
+
+  const mvcc::KvStore& kv() const { return *kv_; }
+
+  // For WatchStream. start_rev > 0: the first revision to deliver.
+  void Add(Watcher* w, int64_t start_rev);
+  // Takes w out of every group; it receives nothing afterwards.
+  void Cancel(Watcher* w);
+
+  struct Counts {
+    size_t synced = 0, unsynced = 0, victims = 0;
+  };
+  Counts CountsForTest() const;
+  // Runs one sync round / victim retry now (tests).
+  void SyncForTest() { SyncWatchers(); }
+  void RetryVictimsForTest();
+
+ private:
+  struct Chosen {
+    Watcher* w;
+    uint64_t serial;
+  };
+  void Loop();  // the sync thread
+  // One round over up to max_watchers_per_sync unsynced watchers; true if it made progress
+  // and unsynced watchers remain.
+  bool SyncWatchers();
+  std::vector<Chosen> ChooseLocked(int64_t compact, int64_t* min_rev)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DeliverLocked(const std::vector<Chosen>& chosen, const std::vector<EventPtr>& evs,
+                     int64_t read_to, int64_t header_rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RetryVictimsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ProgressTickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies w's filters and tries to queue the response; false if the stream is full.
+  bool SendLocked(Watcher* w, std::vector<EventPtr> evs, int64_t rev)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MakeVictimLocked(Watcher* w, EventBatch batch, int64_t rev)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves a watcher that left unsynced or victims to where its min_rev says.
+  void PlaceLocked(Watcher* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Constant after construction.
+  mvcc::KvStore* const kv_;
+  const StoreOptions opts_;
+
+  mutable Mutex mu_;
+  CondVar cv_{&mu_};
+  WatcherGroup synced_ ABSL_GUARDED_BY(mu_);
+  WatcherGroup unsynced_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Watcher*> victims_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Watcher*> progress_ ABSL_GUARDED_BY(mu_);  // progress_notify watchers
+  int64_t rev_ ABSL_GUARDED_BY(mu_);  // the last revision handed to the synced group
+  uint64_t next_serial_ ABSL_GUARDED_BY(mu_) = 1;
+  bool kick_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread syncer_;  // runs Loop()
+};
+
+}  // namespace etcdpp::watch
