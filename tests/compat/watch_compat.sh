@@ -183,24 +183,34 @@ wcase() {
   echo "--- $exited"
 }
 
-# icase MARKER ACTION LINES... : `etcdctl watch -i` fed the command LINES, as wcase.
+# wait_for MARKER PID: until the output shows MARKER or PID exits (<= 10 s).
+wait_for() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -qF -- "$1" "$CTL_OUT.out" && return 0
+    kill -0 "$2" 2>/dev/null || return 0
+    sleep 0.1
+  done
+}
+
+# icase FIRST ACTION LAST LINES... : `etcdctl watch -i` fed the command LINES; waits for the
+# marker FIRST (history a watch replays), runs ACTION, waits for LAST. Several watches share a
+# session, so each revision must match one watch only: etcd orders the answers of different
+# watchers to the same revision (or the same catch-up round) at random.
 icase() {
-  local marker=$1 action=$2
-  shift 2
+  local first=$1 action=$2 last=$3
+  shift 3
   N=$((N + 1))
   printf '### %03d etcdctl watch -i <<< %s\n' "$N" "$(printf '%q;' "$@")"
   local done_file="$CTL_OUT.done"
   rm -f "$done_file"
   (printf '%s\n' "$@"; while [[ ! -e $done_file ]]; do sleep 0.1; done) |
     "$ETCDCTL" --endpoints="$EP" --dial-timeout=3s watch -i >"$CTL_OUT.out" 2>"$CTL_OUT.err" &
-  local pid=$! i
+  local pid=$!
   STARTED_PIDS+=("$pid")
+  wait_for "$first" "$pid"
   $action
-  for ((i = 0; i < 100; i++)); do
-    grep -qF -- "$marker" "$CTL_OUT.out" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_for "$last" "$pid"
   touch "$done_file"  # ends the feeding subshell (waiting for the pipeline waits for it too)
   stop_pid "$pid"
   echo "--- stdout"
@@ -214,6 +224,8 @@ act_key() { q put foo v1; q put foo2 other; q del foo; q put foo end1; }
 act_prefix() { q put p/a 1; q put q/x no; q put p/b 2; q del p/a; q put p/z end2; }
 act_prevkv() { q put foo pk1; q put foo pk2; q del foo; q put foo end3; }
 act_future() { q put fut 1; q put fut 2; q put fut end4; }
+act_inter() { q put i/x 1; q put j 2; q put k/y 3; q del j; q put i/end end5; }
+act_inter2() { q put m1 x; q put m2 y; q put m1 end6; }
 
 run_script() {
   r put foo v0
@@ -245,9 +257,14 @@ run_script() {
   rev=$("$ETCDCTL" --endpoints="$EP" get foo -w json | sed -nE 's/.*"revision":([0-9]+).*/\1/p')
   wcase raw end4 0 act_future -- fut --rev $((rev + 2))
 
-  # Interactive: several watches on one session.
-  icase end3 none "watch foo --rev 1" "watch --prefix p/ --rev 1" "watch a c --rev 1"
-  icase end2 none "watch --prev-kv p/b --rev 1" "watch p/ p0 --rev 5"
+  # Interactive: several watches on one session (one replaying history, the others live from
+  # a revision ahead of the store, so that they exist before the writes).
+  rev=$("$ETCDCTL" --endpoints="$EP" get foo -w json | sed -nE 's/.*"revision":([0-9]+).*/\1/p')
+  icase end3 act_inter end5 "watch foo --rev 1" "watch --prefix i/ --rev $((rev + 1))" \
+    "watch j --rev $((rev + 1))" "watch k/ k0 --rev $((rev + 1))"
+  rev=$("$ETCDCTL" --endpoints="$EP" get foo -w json | sed -nE 's/.*"revision":([0-9]+).*/\1/p')
+  icase end2 act_inter2 end6 "watch --prev-kv p/ p0 --rev 5" "watch --prev-kv m1 --rev $((rev + 1))" \
+    "watch m2 --rev $((rev + 1))"
 
   # Bad input: an empty range (end below key), a compacted start revision.
   wcase raw never 0 none -- c a
