@@ -38,10 +38,14 @@ void WatchReactor::OnReadDone(bool ok) {
   // etcd does after io.EOF.
   if (!ok) return;
   Handle(req_);
-  if (stream_->ControlBacklog() >= kMaxControlBacklog) {
+  {
+    // Checked and flagged under mu_, as MaybeResumeReads checks them: a backlog that drains
+    // in between cannot leave the reads paused for good.
     MutexLock l(&mu_);
-    reads_paused_ = true;
-    return;
+    if (stream_->ControlBacklog() >= kMaxControlBacklog) {
+      reads_paused_ = true;
+      return;
+    }
   }
   StartRead(&req_);
 }
