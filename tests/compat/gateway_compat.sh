@@ -16,77 +16,12 @@
 # normalized transcript.
 set -u -o pipefail
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-  echo "usage: $0 <etcdpp-binary> [reference-binary]" >&2
-  exit 2
-fi
-PP_BIN=$1
-REF_BIN=${2:-/usr/bin/etcd}
-for b in "$PP_BIN" "$REF_BIN" "$(command -v curl)"; do
-  [[ -x $b ]] || { echo "gateway_compat: not an executable: $b" >&2; exit 2; }
-done
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/gateway_compat.XXXXXX") || exit 2
-STARTED_PIDS=()
-cleanup() {
-  local pid
-  for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
-  if [[ ${GATEWAY_COMPAT_KEEP:-0} == 1 ]]; then echo "gateway_compat: kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+compat_init gateway_compat "$@" -- "$(command -v curl)"
+PP_BIN=$SIDE_A_BIN
+REF_BIN=$SIDE_B_BIN
 
-# stop_pid PID: SIGTERM, up to 5 s grace, then SIGKILL. Only PIDs this script started.
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
-
-USED_PORTS=" "
-free_port() {
-  local p i
-  for ((i = 0; i < 50; i++)); do
-    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    USED_PORTS+="$p "
-    echo "$p"
-    return 0
-  done
-  return 1
-}
-
-# start_server BIN DIR -> SERVER_PID, CLIENT_PORT; waits (<= 10 s) for readiness.
-start_server() {
-  local bin=$1 dir=$2 i
-  CLIENT_PORT=$(free_port) && local peer_port && peer_port=$(free_port) || return 1
-  mkdir -p "$dir"
-  local curl="http://127.0.0.1:$CLIENT_PORT" purl="http://127.0.0.1:$peer_port"
-  "$bin" --name default --data-dir "$dir/data" \
-    --listen-client-urls "$curl" --advertise-client-urls "$curl" \
-    --listen-peer-urls "$purl" --initial-advertise-peer-urls "$purl" \
-    --initial-cluster "default=$purl" >"$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  STARTED_PIDS+=("$SERVER_PID")
-  for ((i = 0; i < 100; i++)); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "gateway_compat: $bin exited during startup" >&2; tail -n 20 "$dir/server.log" >&2; return 1
-    fi
-    if grep -q "ready to serve client requests" "$dir/server.log" &&
-      (exec 3<>"/dev/tcp/127.0.0.1/$CLIENT_PORT") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "gateway_compat: $bin not ready after 10 s" >&2
-  return 1
-}
-
-N=0
-EP=
 # req METHOD PATH [BODY]: prints the request, the HTTP status and the body.
 req() {
   local method=$1 path=$2 body=${3-}
@@ -180,7 +115,7 @@ normalize() {
     -e 's/"peerURLs":\["[^"]*"\]/"peerURLs":["<url>"]/g; s/"clientURLs":\["[^"]*"\]/"clientURLs":["<url>"]/g'
 }
 
-run_side() {
+run_gateway_side() {
   local bin=$1 dir=$2
   start_server "$bin" "$dir" || exit 2
   EP="http://127.0.0.1:$CLIENT_PORT"
@@ -206,9 +141,9 @@ probe() {
 }
 
 probe
-run_side "$REF_BIN" "$WORK/ref"
-run_side "$PP_BIN" "$WORK/pp"
-[[ ${GATEWAY_COMPAT_VERBOSE:-0} == 1 ]] && cat "$WORK/pp/norm.txt"
+run_gateway_side "$REF_BIN" "$WORK/ref"
+run_gateway_side "$PP_BIN" "$WORK/pp"
+[[ $(compat_env VERBOSE) == 1 ]] && cat "$WORK/pp/norm.txt"
 COUNT=$(grep -c '^### ' "$WORK/pp/norm.txt")
 if ! diff -u "$WORK/ref/norm.txt" "$WORK/pp/norm.txt"; then
   echo "gateway_compat: transcripts differ (- reference, + etcdpp)" >&2

@@ -20,146 +20,9 @@
 #   LEASE_COMPAT_VERBOSE=1 print the normalized transcript of the first side
 set -u -o pipefail
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-  echo "usage: $0 <etcdpp-binary> [reference-binary]" >&2
-  exit 2
-fi
-SIDE_A_BIN=$1
-SIDE_B_BIN=${2:-/usr/bin/etcd}
-ETCDCTL=${ETCDCTL:-/usr/bin/etcdctl}
-export ETCDCTL_API=3
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for b in "$SIDE_A_BIN" "$SIDE_B_BIN" "$ETCDCTL"; do
-  if [[ ! -x $b ]]; then
-    echo "lease_compat: not an executable: $b" >&2
-    exit 2
-  fi
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lease_compat.XXXXXX") || exit 2
-STARTED_PIDS=()
-
-cleanup() {
-  local pid
-  for pid in "${STARTED_PIDS[@]}"; do
-    stop_pid "$pid"
-  done
-  if [[ ${LEASE_COMPAT_KEEP:-0} == 1 ]]; then
-    echo "lease_compat: kept $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-
-# stop_pid PID: SIGTERM, up to 5 s grace, then SIGKILL. Only ever called with PIDs we started.
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
-
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now (kernel-chosen).
-USED_PORTS=" "
-free_port() {
-  local p i
-  for ((i = 0; i < 50; i++)); do
-    if command -v python3 >/dev/null 2>&1; then
-      p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    else
-      p=$((20000 + RANDOM % 30000))
-      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-    fi
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    USED_PORTS+="$p "
-    echo "$p"
-    return 0
-  done
-  return 1
-}
-
-# start_server BIN DIR -> sets SERVER_PID, CLIENT_PORT, PEER_PORT. Waits (<= 10 s) for the log
-# line "ready to serve client requests" and for the client port to accept connections.
-start_server() {
-  local bin=$1 dir=$2 i
-  CLIENT_PORT=$(free_port) && PEER_PORT=$(free_port) || { echo "lease_compat: no free port" >&2; return 1; }
-  mkdir -p "$dir"
-  local curl="http://127.0.0.1:$CLIENT_PORT" purl="http://127.0.0.1:$PEER_PORT"
-  "$bin" --name default --data-dir "$dir/data" \
-    --listen-client-urls "$curl" --advertise-client-urls "$curl" \
-    --listen-peer-urls "$purl" --initial-advertise-peer-urls "$purl" \
-    --initial-cluster "default=$purl" >"$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  STARTED_PIDS+=("$SERVER_PID")
-  for ((i = 0; i < 100; i++)); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "lease_compat: $bin exited during startup; log tail:" >&2
-      tail -n 30 "$dir/server.log" >&2
-      return 1
-    fi
-    if grep -q "ready to serve client requests" "$dir/server.log" &&
-      (exec 3<>"/dev/tcp/127.0.0.1/$CLIENT_PORT") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "lease_compat: $bin not ready after 10 s; log tail:" >&2
-  tail -n 30 "$dir/server.log" >&2
-  return 1
-}
-
-# ---------------------------------------------------------------------------------------------
-# The transcript. Every command is numbered; its stdout, stderr and exit code are recorded.
-# ---------------------------------------------------------------------------------------------
-N=0
-EP=
-CTL_OUT=
-
-# r ARGS... : etcdctl ARGS, stdin from /dev/null.
-r() {
-  rin "$@" </dev/null
-}
-
-# rin ARGS... : etcdctl ARGS with the caller's stdin (txn scripts, values from stdin).
-rin() {
-  N=$((N + 1))
-  local shown
-  shown=$(printf ' %q' "$@")
-  printf '### %03d etcdctl%s\n' "$N" "$shown"
-  "$ETCDCTL" --endpoints="$EP" --dial-timeout=3s --command-timeout=5s "$@" \
-    >"$CTL_OUT.out" 2>"$CTL_OUT.err"
-  local rc=$?
-  echo "--- stdout"
-  cat "$CTL_OUT.out"
-  echo "--- stderr"
-  cat "$CTL_OUT.err"
-  echo "--- exit $rc"
-}
-
-# rt SECS ARGS... : etcdctl ARGS stopped after SECS seconds (commands that stream forever).
-rt() {
-  local secs=$1
-  shift
-  N=$((N + 1))
-  local shown
-  shown=$(printf ' %q' "$@")
-  printf '### %03d timeout %s etcdctl%s\n' "$N" "$secs" "$shown"
-  timeout "$secs" "$ETCDCTL" --endpoints="$EP" --dial-timeout=3s --command-timeout=5s "$@" \
-    </dev/null >"$CTL_OUT.out" 2>"$CTL_OUT.err"
-  local rc=$?
-  echo "--- stdout"
-  cat "$CTL_OUT.out"
-  echo "--- stderr"
-  cat "$CTL_OUT.err"
-  echo "--- exit $rc"
-}
+compat_init lease_compat "$@"
 
 # g ARGS... : etcdctl lease grant ARGS; LAST is the granted ID (hex), recorded for normalize.
 g() {
@@ -275,30 +138,10 @@ EOF
   r lease list
 }
 
-# run_side NAME BIN : start, record the transcript, stop, normalize.
-run_side() {
-  local name=$1 bin=$2 dir="$WORK/$1"
-  mkdir -p "$dir"
-  start_server "$bin" "$dir" || return 1
-  EP="127.0.0.1:$CLIENT_PORT"
-  CTL_OUT="$dir/ctl"
-  LEASE_IDS="$dir/leases"
+# before_script DIR : the file of granted lease IDs, one hex ID a line, in order of grant.
+before_script() {
+  LEASE_IDS="$1/leases"
   : >"$LEASE_IDS"
-  N=0
-  run_script >"$dir/raw.txt" 2>&1
-  local status member cluster member_hex
-  status=$("$ETCDCTL" --endpoints="$EP" endpoint status -w json 2>/dev/null)
-  member=$(sed -nE 's/.*"member_id":([0-9]+).*/\1/p' <<<"$status")
-  cluster=$(sed -nE 's/.*"cluster_id":([0-9]+).*/\1/p' <<<"$status")
-  member_hex=$("$ETCDCTL" --endpoints="$EP" endpoint status 2>/dev/null | awk -F', ' '{print $2}')
-  stop_pid "$SERVER_PID"
-  if [[ ! $member =~ ^[0-9]+$ || ! $cluster =~ ^[0-9]+$ || ! $member_hex =~ ^[0-9a-f]+$ ]]; then
-    echo "lease_compat: $name: cannot read member/cluster id from endpoint status: $status" >&2
-    return 1
-  fi
-  normalize "$member" "$member_hex" "$cluster" "$CLIENT_PORT" "$LEASE_IDS" \
-    <"$dir/raw.txt" >"$dir/normalized.txt"
-  echo "$N" >"$dir/count"
 }
 
 # lease_seds LEASE_IDS_FILE : sed expressions replacing each granted ID (hex as etcdctl prints
@@ -312,22 +155,17 @@ lease_seds() {
   done <"$1"
 }
 
-# normalize MEMBER_ID MEMBER_ID_HEX CLUSTER_ID CLIENT_PORT LEASE_IDS_FILE  (stdin -> stdout)
+# normalize MEMBER_ID MEMBER_ID_HEX CLUSTER_ID CLIENT_PORT PEER_PORT  (stdin -> stdout): the
+# granted lease IDs first (before any id could match inside one), then what every etcdctl
+# transcript normalizes, then the seconds a lease has left.
 normalize() {
-  local member=$1 member_hex=$2 cluster=$3 cport=$4
   local -a leases
-  mapfile -t leases < <(lease_seds "$5")
-  LC_ALL=C sed -E "${leases[@]}" \
-    -e "s/(^|[^0-9])$member([^0-9]|\$)/\\1<MEMBER_ID>\\2/g" \
-    -e "s/(^|[^0-9a-f])$member_hex([^0-9a-f]|\$)/\\1<MEMBER_ID>\\2/g" \
-    -e "s/(^|[^0-9])$cluster([^0-9]|\$)/\\1<CLUSTER_ID>\\2/g" \
-    -e "s/127\\.0\\.0\\.1:$cport([^0-9]|\$)/127.0.0.1:<CLIENT_PORT>\\1/g" \
-    -e 's/"raft_term":[0-9]+/"raft_term":<TERM>/g' \
-    -e 's/^"RaftTerm" : [0-9]+$/"RaftTerm" : <TERM>/' \
-    -e 's/"ts":"[^"]*"/"ts":"<TS>"/g' \
-    -e 's/endpoint:\/\/client-[0-9a-f-]+\//endpoint:\/\/client-<UUID>\//g' \
-    -e 's/remaining\([0-9]+s\)/remaining(<R>s)/g' \
-    -e '/"granted-ttl"/ s/"ttl":[0-9]+/"ttl":<R>/' |
+  mapfile -t leases < <(lease_seds "$LEASE_IDS")
+  LC_ALL=C sed -E -e '' "${leases[@]}" |
+    normalize_etcdctl "$@" |
+    LC_ALL=C sed -E \
+      -e 's/remaining\([0-9]+s\)/remaining(<R>s)/g' \
+      -e '/"granted-ttl"/ s/"ttl":[0-9]+/"ttl":<R>/' |
     awk '
       # etcd lists attached keys in map order: sort them.
       match($0, /attached keys\(\[[^]]*\]\)/) {
@@ -341,19 +179,4 @@ normalize() {
       { print }'
 }
 
-run_side a "$SIDE_A_BIN" || exit 2
-run_side b "$SIDE_B_BIN" || exit 2
-
-if [[ ${LEASE_COMPAT_VERBOSE:-0} == 1 ]]; then
-  cat "$WORK/a/normalized.txt"
-fi
-
-count=$(cat "$WORK/a/count")
-if diff -u --label "$SIDE_A_BIN" --label "$SIDE_B_BIN" \
-  "$WORK/a/normalized.txt" "$WORK/b/normalized.txt" >"$WORK/diff.txt"; then
-  echo "lease_compat: $count etcdctl commands, 0 differences ($SIDE_A_BIN vs $SIDE_B_BIN)"
-  exit 0
-fi
-echo "lease_compat: differences ($SIDE_A_BIN vs $SIDE_B_BIN), $count commands:"
-cat "$WORK/diff.txt"
-exit 1
+compat_finish

@@ -19,123 +19,9 @@
 #   WATCH_COMPAT_VERBOSE=1 print the normalized transcript of the first side
 set -u -o pipefail
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-  echo "usage: $0 <etcdpp-binary> [reference-binary]" >&2
-  exit 2
-fi
-SIDE_A_BIN=$1
-SIDE_B_BIN=${2:-/usr/bin/etcd}
-ETCDCTL=${ETCDCTL:-/usr/bin/etcdctl}
-export ETCDCTL_API=3
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for b in "$SIDE_A_BIN" "$SIDE_B_BIN" "$ETCDCTL"; do
-  if [[ ! -x $b ]]; then
-    echo "watch_compat: not an executable: $b" >&2
-    exit 2
-  fi
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/watch_compat.XXXXXX") || exit 2
-STARTED_PIDS=()
-
-cleanup() {
-  local pid
-  for pid in "${STARTED_PIDS[@]}"; do
-    stop_pid "$pid"
-  done
-  if [[ ${WATCH_COMPAT_KEEP:-0} == 1 ]]; then
-    echo "watch_compat: kept $WORK" >&2
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-
-# stop_pid PID: SIGTERM, up to 5 s grace, then SIGKILL. Only ever called with PIDs we started.
-stop_pid() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
-
-# free_port: a TCP port on 127.0.0.1 that nothing listens on right now (kernel-chosen).
-USED_PORTS=" "
-free_port() {
-  local p i
-  for ((i = 0; i < 50; i++)); do
-    if command -v python3 >/dev/null 2>&1; then
-      p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    else
-      p=$((20000 + RANDOM % 30000))
-      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-    fi
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    USED_PORTS+="$p "
-    echo "$p"
-    return 0
-  done
-  return 1
-}
-
-# start_server BIN DIR -> sets SERVER_PID, CLIENT_PORT, PEER_PORT. Waits (<= 10 s) for the log
-# line "ready to serve client requests" and for the client port to accept connections.
-start_server() {
-  local bin=$1 dir=$2 i
-  CLIENT_PORT=$(free_port) && PEER_PORT=$(free_port) || { echo "watch_compat: no free port" >&2; return 1; }
-  mkdir -p "$dir"
-  local curl="http://127.0.0.1:$CLIENT_PORT" purl="http://127.0.0.1:$PEER_PORT"
-  "$bin" --name default --data-dir "$dir/data" \
-    --listen-client-urls "$curl" --advertise-client-urls "$curl" \
-    --listen-peer-urls "$purl" --initial-advertise-peer-urls "$purl" \
-    --initial-cluster "default=$purl" >"$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  STARTED_PIDS+=("$SERVER_PID")
-  for ((i = 0; i < 100; i++)); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "watch_compat: $bin exited during startup; log tail:" >&2
-      tail -n 30 "$dir/server.log" >&2
-      return 1
-    fi
-    if grep -q "ready to serve client requests" "$dir/server.log" &&
-      (exec 3<>"/dev/tcp/127.0.0.1/$CLIENT_PORT") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "watch_compat: $bin not ready after 10 s; log tail:" >&2
-  tail -n 30 "$dir/server.log" >&2
-  return 1
-}
-
-# ---------------------------------------------------------------------------------------------
-# The transcript. Every command is numbered; its stdout, stderr and exit code are recorded.
-# ---------------------------------------------------------------------------------------------
-N=0
-EP=
-CTL_OUT=
-
-# r ARGS... : etcdctl ARGS, stdin from /dev/null.
-r() {
-  N=$((N + 1))
-  local shown
-  shown=$(printf ' %q' "$@")
-  printf '### %03d etcdctl%s\n' "$N" "$shown"
-  "$ETCDCTL" --endpoints="$EP" --dial-timeout=3s --command-timeout=5s "$@" \
-    </dev/null >"$CTL_OUT.out" 2>"$CTL_OUT.err"
-  local rc=$?
-  echo "--- stdout"
-  cat "$CTL_OUT.out"
-  echo "--- stderr"
-  cat "$CTL_OUT.err"
-  echo "--- exit $rc"
-}
+compat_init watch_compat "$@"
 
 # q ARGS... : etcdctl ARGS, output discarded (the writes a watcher observes).
 q() {
@@ -176,11 +62,7 @@ wcase() {
   local exited=running
   kill -0 "$pid" 2>/dev/null || exited=exited
   stop_pid "$pid"
-  echo "--- stdout"
-  cat "$CTL_OUT.out"
-  echo "--- stderr"
-  cat "$CTL_OUT.err"
-  echo "--- $exited"
+  print_ctl "$exited"
 }
 
 # wait_for MARKER PID: until the output shows MARKER or PID exits (<= 10 s).
@@ -274,81 +156,9 @@ run_script() {
   r get foo -w json
 }
 
-# run_side NAME BIN : start, record the transcript, stop, normalize.
-run_side() {
-  local name=$1 bin=$2 dir="$WORK/$1"
-  mkdir -p "$dir"
-  start_server "$bin" "$dir" || return 1
-  EP="127.0.0.1:$CLIENT_PORT"
-  CTL_OUT="$dir/ctl"
-  N=0
-  run_script >"$dir/raw.txt" 2>&1
-  # Ids, read once, to replace exact values rather than whole fields.
-  local status member cluster member_hex
-  status=$("$ETCDCTL" --endpoints="$EP" endpoint status -w json 2>/dev/null)
-  # (Not jq: it parses numbers as doubles and would round 64-bit ids.)
-  member=$(sed -nE 's/.*"member_id":([0-9]+).*/\1/p' <<<"$status")
-  cluster=$(sed -nE 's/.*"cluster_id":([0-9]+).*/\1/p' <<<"$status")
-  # The hex form as etcdctl prints it (simple/table status), from etcdctl itself.
-  member_hex=$("$ETCDCTL" --endpoints="$EP" endpoint status 2>/dev/null | awk -F', ' '{print $2}')
-  stop_pid "$SERVER_PID"
-  if [[ ! $member =~ ^[0-9]+$ || ! $cluster =~ ^[0-9]+$ || ! $member_hex =~ ^[0-9a-f]+$ ]]; then
-    echo "watch_compat: $name: cannot read member/cluster id from endpoint status: $status" >&2
-    return 1
-  fi
-  normalize "$member" "$member_hex" "$cluster" "$CLIENT_PORT" "$PEER_PORT" \
-    <"$dir/raw.txt" >"$dir/normalized.txt"
-  echo "$N" >"$dir/count"
-}
-
 # normalize MEMBER_ID MEMBER_ID_HEX CLUSTER_ID CLIENT_PORT PEER_PORT  (stdin -> stdout)
 normalize() {
-  local member=$1 member_hex=$2 cluster=$3 cport=$4 pport=$5
-  LC_ALL=C sed -E \
-    -e "s/(^|[^0-9])$member([^0-9]|\$)/\\1<MEMBER_ID>\\2/g" \
-    -e "s/(^|[^0-9a-f])$member_hex([^0-9a-f]|\$)/\\1<MEMBER_ID>\\2/g" \
-    -e "s/(^|[^0-9])$cluster([^0-9]|\$)/\\1<CLUSTER_ID>\\2/g" \
-    -e "s/127\\.0\\.0\\.1:$cport([^0-9]|\$)/127.0.0.1:<CLIENT_PORT>\\1/g" \
-    -e "s/127\\.0\\.0\\.1:$pport([^0-9]|\$)/127.0.0.1:<PEER_PORT>\\1/g" \
-    -e 's/"raft_term":[0-9]+/"raft_term":<TERM>/g' \
-    -e 's/^"RaftTerm" : [0-9]+$/"RaftTerm" : <TERM>/' \
-    -e 's/"ts":"[^"]*"/"ts":"<TS>"/g' \
-    -e 's/endpoint:\/\/client-[0-9a-f-]+\//endpoint:\/\/client-<UUID>\//g' \
-    -e 's/(is healthy: successfully committed proposal: took = )[0-9.]+[a-zµ]+/\1<DURATION>/' \
-    -e 's/("took":")[0-9.]+[a-zµ]+"/\1<DURATION>"/g' \
-    -e '/^\[\{"Endpoint"/ {
-          s/"version":"[^"]*"/"version":"<VERSION>"/g
-          s/"(dbSize|dbSizeInUse|raftIndex|raftTerm|raftAppliedIndex)":[0-9]+/"\1":<N>/g
-        }' |
-    awk -F', ' -v OFS=', ' '
-      # endpoint status, simple format:
-      # endpoint, id, version, db size, leader, learner, term, index, applied index, errors
-      /^127\.0\.0\.1:<CLIENT_PORT>, / && NF >= 9 { $3 = "<VERSION>"; $4 = "<DB_SIZE>"; $7 = "<TERM>"; $8 = "<INDEX>"; $9 = "<INDEX>" }
-      { print }' |
-    awk -F'|' -v OFS='|' '
-      # endpoint status, table format: collapse padding (widths follow the contents).
-      /^\+[-+]+\+$/ { print "+-+"; next }
-      /^\|/ {
-        for (i = 2; i < NF; i++) { gsub(/^ +| +$/, "", $i) }
-        if ($2 ~ /^127\.0\.0\.1:/ && NF >= 11) { $4 = "<VERSION>"; $5 = "<DB_SIZE>"; $8 = "<TERM>"; $9 = "<INDEX>"; $10 = "<INDEX>" }
-        print; next
-      }
-      { print }'
+  normalize_etcdctl "$@"
 }
 
-run_side a "$SIDE_A_BIN" || exit 2
-run_side b "$SIDE_B_BIN" || exit 2
-
-if [[ ${WATCH_COMPAT_VERBOSE:-0} == 1 ]]; then
-  cat "$WORK/a/normalized.txt"
-fi
-
-count=$(cat "$WORK/a/count")
-if diff -u --label "$SIDE_A_BIN" --label "$SIDE_B_BIN" \
-  "$WORK/a/normalized.txt" "$WORK/b/normalized.txt" >"$WORK/diff.txt"; then
-  echo "watch_compat: $count etcdctl commands, 0 differences ($SIDE_A_BIN vs $SIDE_B_BIN)"
-  exit 0
-fi
-echo "watch_compat: differences ($SIDE_A_BIN vs $SIDE_B_BIN), $count commands:"
-cat "$WORK/diff.txt"
-exit 1
+compat_finish
