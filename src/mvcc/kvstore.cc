@@ -87,9 +87,16 @@ absl::Status KvStore::Restore() {
                                return false;
                              }
                              Revision rev = RevFromBytes(k);
-                             index_.RestoreRevision(kv.key(), rev, IsTombstoneKey(k),
+                             const bool tombstone = IsTombstoneKey(k);
+                             index_.RestoreRevision(kv.key(), rev, tombstone,
                                                     Revision{kv.create_revision(), 0},
                                                     kv.version());
+                             // Revision order: the newest revision of a key decides.
+                             if (!tombstone && kv.lease() != 0) {
+                               restored_leases_[kv.key()] = kv.lease();
+                             } else {
+                               restored_leases_.erase(kv.key());
+                             }
                              current = std::max(current, rev.main);
                              return true;
                            }));
@@ -104,6 +111,12 @@ absl::Status KvStore::Restore() {
     SchedulePhysicalCompaction(scheduled, index_.Compact(scheduled));
   }
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, int64_t>> KvStore::TakeRestoredLeases() {
+  absl::flat_hash_map<std::string, int64_t> taken;
+  taken.swap(restored_leases_);  // frees the table
+  return {taken.begin(), taken.end()};
 }
 
 absl::StatusOr<RangeResult> KvStore::Range(std::string_view key, std::string_view end,

@@ -20,9 +20,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "backend/backend.h"
@@ -107,6 +110,11 @@ class KvStore {
   void SetObserver(TxnObserver* o) { observer_ = o; }
   const Index& IndexForTest() const { return index_; }
 
+  // The live keys that carry a lease, as Open found them (etcd's keyToLease in its mvcc
+  // restore): the lessor re-attaches them without another pass over the keys. Handed over
+  // once; empty afterwards.
+  std::vector<std::pair<std::string, int64_t>> TakeRestoredLeases();
+
  private:
   friend class TxnWrite;
   explicit KvStore(backend::Backend* be);
@@ -131,6 +139,8 @@ class KvStore {
   std::atomic<uint64_t> consistent_index_{0};
 
   std::unique_ptr<Compactor> compactor_;  // runs physical compactions, in order
+  // Filled by Restore: key -> lease of its newest revision, for live keys with a lease.
+  absl::flat_hash_map<std::string, int64_t> restored_leases_;
   TxnObserver* observer_ = nullptr;
 };
 

@@ -1,5 +1,6 @@
 #include "mvcc/kvstore.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -222,6 +223,23 @@ TEST_F(KvStoreTest, ReopenRestoresEverything) {
   EXPECT_EQ(Keys(*r), (std::vector<std::string>{"a", "b"}));
   // The next write continues the revision sequence.
   EXPECT_EQ(Put("c", "1", 10), 8);
+}
+
+TEST_F(KvStoreTest, ReopenCollectsTheLeasesOfLiveKeys) {
+  Put("a", "1", 1, 7);
+  Put("b", "1", 2, 8);
+  Put("b", "2", 3);      // b's newest revision has no lease
+  Put("c", "1", 4, 9);
+  Delete("c", "", 5);    // c is gone
+  Put("d", "1", 6);
+  Put("d", "2", 7, 10);  // d gained a lease
+  ASSERT_TRUE(be_->ForceCommit().ok());
+  Reopen();
+  auto leases = store_->TakeRestoredLeases();
+  std::sort(leases.begin(), leases.end());
+  using KL = std::pair<std::string, int64_t>;
+  EXPECT_EQ(leases, (std::vector<KL>{{"a", 7}, {"d", 10}}));
+  EXPECT_TRUE(store_->TakeRestoredLeases().empty());  // handed over once
 }
 
 TEST_F(KvStoreTest, ReopenAfterCompactingAwayTheNewestRevision) {

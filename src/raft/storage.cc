@@ -57,9 +57,16 @@ absl::StatusOr<std::vector<Entry>> MemoryStorage::Entries(uint64_t lo, uint64_t 
   if (lo <= offset) return CompactedError();
   if (hi > LastIndexLocked() + 1) return UnavailableError();
   if (ents_.size() == 1) return UnavailableError();  // only the dummy entry
-  std::vector<Entry> out(ents_.begin() + (lo - offset), ents_.begin() + (hi - offset));
-  LimitSize(&out, max_size);
-  return out;
+  // Copy only what the size limit lets through (LimitSize's rule: the first entry always),
+  // not the whole range: a restart replays the log in max-size Readies, and copying the rest
+  // of the log for each of them made a replay quadratic.
+  auto first = ents_.begin() + (lo - offset), last = ents_.begin() + (hi - offset);
+  auto end = first + 1;
+  for (uint64_t size = EntrySize(*first); end != last; ++end) {
+    size += EntrySize(*end);
+    if (size > max_size) break;
+  }
+  return std::vector<Entry>(first, end);
 }
 
 absl::StatusOr<uint64_t> MemoryStorage::Term(uint64_t i) const {

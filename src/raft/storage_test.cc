@@ -34,6 +34,16 @@ TEST(MemoryStorageTest, AppendTruncatesConflictingSuffixAndCompacts) {
   EXPECT_TRUE(IsCompacted(s.Compact(2)));
 }
 
+TEST(MemoryStorageTest, EntriesStopAtTheSizeLimit) {
+  MemoryStorage s;
+  ASSERT_TRUE(s.Append(Ents({{1, 1}, {2, 1}, {3, 1}, {4, 1}})).ok());
+  const uint64_t one = EntrySize(s.Entries(1, 2, UINT64_MAX)->at(0));
+  EXPECT_EQ(s.Entries(1, 5, UINT64_MAX)->size(), 4u);
+  EXPECT_EQ(s.Entries(1, 5, 2 * one)->size(), 2u);      // exactly two fit
+  EXPECT_EQ(s.Entries(1, 5, 3 * one - 1)->size(), 2u);  // the third does not
+  EXPECT_EQ(s.Entries(2, 5, 3 * one)->back().index, 4u);
+}
+
 TEST(MemoryStorageTest, SnapshotsReplaceTheLog) {
   MemoryStorage s;
   ASSERT_TRUE(s.Append(Ents({{1, 1}, {2, 1}, {3, 2}})).ok());
