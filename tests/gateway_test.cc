@@ -2,72 +2,20 @@
 // connection is held forever, and gRPC on the same port keeps working meanwhile; a watch over
 // HTTP delivers events as they happen.
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cstring>
 #include <map>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
 #include "harness/grpc_util.h"
+#include "harness/http_util.h"
 #include "harness/server_process.h"
 
 namespace etcdpp::testing {
 namespace {
-
-// A raw TCP client with bounded waits.
-class RawConn {
- public:
-  explicit RawConn(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  }
-  ~RawConn() { close(fd_); }
-  bool connected() const { return connected_; }
-  void Send(const std::string& s) { (void)!send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
-  // Reads until `until` appears, the peer closes, or `timeout` passes; returns what came.
-  std::string ReadUntil(const std::string& until, absl::Duration timeout, bool* closed = nullptr) {
-    absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline && (until.empty() || !absl::StrContains(buf_, until))) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      char b[4096];
-      ssize_t n = recv(fd_, b, sizeof(b), 0);
-      if (n <= 0) {
-        if (closed) *closed = true;
-        break;
-      }
-      buf_.append(b, static_cast<size_t>(n));
-    }
-    return buf_;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  std::string buf_;
-};
-
-std::string Post(const std::string& path, const std::string& body) {
-  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
-}
 
 class GatewayTest : public ::testing::Test {
  protected:
@@ -177,61 +125,10 @@ TEST_F(GatewayTest, WatchOverHttpDeliversEventsAsTheyHappen) {
   }
 }
 
-// A small Prometheus text-format (0.0.4) parser: every sample must belong to a family declared
-// by a TYPE line (histograms: _bucket/_sum/_count), labels must be well formed and values
-// numbers. Returns sample "name{labels}" -> value; `error` says what did not parse.
-std::map<std::string, double> ParseExposition(const std::string& text, std::string* error) {
-  std::map<std::string, std::string> types;
-  std::map<std::string, double> samples;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    if (line.rfind("# TYPE ", 0) == 0) {
-      std::istringstream t(line.substr(7));
-      std::string name, type;
-      t >> name >> type;
-      types[name] = type;
-      continue;
-    }
-    if (line[0] == '#') continue;
-    size_t name_end = line.find_first_of("{ ");
-    std::string name = line.substr(0, name_end), key = name;
-    size_t value_at = name_end;
-    if (line[name_end] == '{') {
-      size_t close = line.find("} ", name_end);
-      if (close == std::string::npos) { *error = "unclosed labels: " + line; return {}; }
-      std::string labels = line.substr(name_end + 1, close - name_end - 1);
-      static const std::regex kLabels(R"re(([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)re");
-      if (!std::regex_match(labels, kLabels)) { *error = "bad labels: " + line; return {}; }
-      key = line.substr(0, close + 1);
-      value_at = close + 1;
-    }
-    std::string family = name;
-    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-      if (!types.count(family) && absl::EndsWith(name, suffix)) family = name.substr(0, name.size() - strlen(suffix));
-    }
-    if (!types.count(family)) { *error = "sample without TYPE: " + line; return {}; }
-    double v = 0;
-    if (!absl::SimpleAtod(absl::StripAsciiWhitespace(line.substr(value_at)), &v)) { *error = "bad value: " + line; return {}; }
-    samples[key] = v;
-  }
-  return samples;
-}
-
-std::map<std::string, double> Scrape(int port) {
-  RawConn c(port);
-  c.Send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  std::string got = c.ReadUntil("", absl::Seconds(10));
-  size_t body = got.find("\r\n\r\n");
-  EXPECT_TRUE(absl::StartsWith(got, "HTTP/1.1 200")) << got.substr(0, 200);
-  std::string error;
-  auto samples = ParseExposition(body == std::string::npos ? "" : got.substr(body + 4), &error);
-  EXPECT_EQ(error, "");
-  return samples;
-}
-
 TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
-  std::map<std::string, double> before = Scrape(port_);
+  absl::StatusOr<std::map<std::string, double>> scraped = Scrape(port_);
+  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  std::map<std::string, double> before = *scraped;
   for (const char* name : {
            "etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_leader_changes_seen_total",
            "etcd_server_proposals_committed_total", "etcd_server_proposals_applied_total",
@@ -265,7 +162,9 @@ TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
   del.set_key("none");
   etcdserverpb::DeleteRangeResponse dresp;
   ASSERT_TRUE(kv->DeleteRange(ContextWithDeadline(std::chrono::seconds(5)).get(), del, &dresp).ok());
-  std::map<std::string, double> after = Scrape(port_);
+  scraped = Scrape(port_);
+  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  std::map<std::string, double> after = *scraped;
   EXPECT_GT(after["etcd_mvcc_put_total"], before["etcd_mvcc_put_total"]);
   EXPECT_GT(after["etcd_mvcc_range_total"], before["etcd_mvcc_range_total"]);
   EXPECT_GT(after["etcd_mvcc_txn_total"], before["etcd_mvcc_txn_total"]);

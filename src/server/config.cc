@@ -175,6 +175,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("initial-cluster-state")) c->initial_cluster_state = fs.Get("initial-cluster-state");
   if (fs.Has("initial-cluster-token")) c->initial_cluster_token = fs.Get("initial-cluster-token");
   if (fs.Has("log-level")) c->log_level = fs.Get("log-level");
+  if (fs.Has("metrics")) c->metrics = fs.Get("metrics");
   if (IsTrue(fs, "debug")) c->log_level = "debug";
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
   c->peer_auto_tls = IsTrue(fs, "peer-auto-tls");
@@ -253,6 +254,7 @@ absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
   RETURN_NOT_OK(ApplyUrls(fs, "advertise-client-urls", &c.advertise_client_urls));
   RETURN_NOT_OK(ApplyUrls(fs, "listen-peer-urls", &c.listen_peer_urls));
   RETURN_NOT_OK(ApplyUrls(fs, "initial-advertise-peer-urls", &c.initial_advertise_peer_urls));
+  RETURN_NOT_OK(ApplyUrls(fs, "listen-metrics-urls", &c.listen_metrics_urls));
   RETURN_NOT_OK(ApplyDefaults(&c));
   return c;
 }

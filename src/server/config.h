@@ -25,6 +25,8 @@ struct Config {
   std::vector<Url> advertise_client_urls;
   std::vector<Url> listen_peer_urls;
   std::vector<Url> initial_advertise_peer_urls;
+  std::vector<Url> listen_metrics_urls;  // extra URLs serving /metrics and /health
+  std::string metrics = "basic";         // "extensive" adds grpc_server_handling_seconds
   std::string initial_cluster;  // "name=url,name=url"
   std::string initial_cluster_state = "new";
   std::string initial_cluster_token = "etcd-cluster";

@@ -31,6 +31,19 @@ TEST(ConfigTest, GoStyleFlagForms) {
   EXPECT_TRUE(c->unsafe_no_fsync);
 }
 
+TEST(ConfigTest, MetricsUrlsAndLevel) {
+  absl::StatusOr<Config> c = ParseConfig({}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->listen_metrics_urls.empty());
+  EXPECT_EQ(c->metrics, "basic");
+  c = ParseConfig({"--listen-metrics-urls=http://127.0.0.1:9,http://127.0.0.1:10"}, {"ETCD_METRICS=extensive"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->listen_metrics_urls.size(), 2u);
+  EXPECT_EQ(c->listen_metrics_urls[1].ToString(), "http://127.0.0.1:10");
+  EXPECT_EQ(c->metrics, "extensive");
+  EXPECT_FALSE(ParseConfig({"--listen-metrics-urls=127.0.0.1:9"}, {}).ok());
+}
+
 TEST(ConfigTest, EnvironmentFillsWhatFlagsLeaveOut) {
   absl::StatusOr<Config> c =
       ParseConfig({"--name", "flag"}, {"ETCD_NAME=env", "ETCD_MAX_REQUEST_BYTES=10", "PATH=/bin"});

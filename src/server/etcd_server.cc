@@ -291,6 +291,18 @@ absl::Status EtcdServer::StartGrpc() {
   po.max_concurrent_streams = cfg_.max_concurrent_streams;
   po.max_request_body = 2 * (cfg_.max_request_bytes + kGrpcOverheadBytes);
   po.serve_http = getenv("ETCDPP_NO_CLIENT_HTTP") == nullptr;  // measurement baseline only
+  for (const Url& u : cfg_.listen_metrics_urls) {
+    if (u.scheme != "http") {
+      return absl::UnimplementedError(absl::StrCat("TLS metrics URLs are not supported yet: ", u.ToString()));
+    }
+    po.metrics_addresses.push_back({u.host, u.port});
+    spdlog::info("listening for metrics on {}", u.ToString());
+  }
+  if (cfg_.metrics == "extensive") Metrics::Get().EnableHandlingTimeHistogram();
+  for (const char* svc : {"etcdserverpb.KV", "etcdserverpb.Watch", "etcdserverpb.Lease", "etcdserverpb.Cluster",
+                          "etcdserverpb.Auth", "etcdserverpb.Maintenance"}) {
+    Metrics::Get().PreRegisterGrpcService(svc);  // as etcd's grpc_prometheus.Register
+  }
   ASSIGN_OR_RETURN(client_port_, http::ClientPort::Listen(po));
   grpc::ServerBuilder builder;
   client_port_->AddTo(&builder);

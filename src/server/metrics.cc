@@ -8,6 +8,8 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
 #include "prometheus/collectable.h"
 #include "prometheus/text_serializer.h"
 
@@ -85,13 +87,15 @@ class ProcessCollector : public pm::Collectable {
   }
 };
 
+constexpr int kCodeCount = 17;
+
 const char* CodeName(grpc::StatusCode c) {
-  static const char* kNames[] = {"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded",
+  static const char* kNames[kCodeCount] = {"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded",
                                  "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted",
                                  "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented",
                                  "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
   int i = static_cast<int>(c);
-  return i >= 0 && i < 17 ? kNames[i] : "Unknown";
+  return i >= 0 && i < kCodeCount ? kNames[i] : "Unknown";
 }
 
 }  // namespace
@@ -104,6 +108,7 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
     size_t slash = m.rfind('/');
     labels_ = {{"grpc_type", Type(info->type())}, {"grpc_service", m.substr(1, slash - 1)},
                {"grpc_method", m.substr(slash + 1)}};
+    start_ = absl::Now();
   }
   void Intercept(grpc::experimental::InterceptorBatchMethods* b) override {
     using HP = grpc::experimental::InterceptionHookPoints;
@@ -115,11 +120,17 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
       pm::Labels l = labels_;
       l["grpc_code"] = CodeName(b->GetSendStatus().error_code());
       mx.grpc_handled->Add(l).Increment();
+      if (mx.grpc_handling_seconds != nullptr) {
+        mx.grpc_handling_seconds->Add(labels_, DefBuckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+      }
     }
     b->Proceed();
   }
 
- private:
+  static const char* Type(const google::protobuf::MethodDescriptor& m) {
+    if (m.client_streaming()) return m.server_streaming() ? "bidi_stream" : "client_stream";
+    return m.server_streaming() ? "server_stream" : "unary";
+  }
   static const char* Type(grpc::experimental::ServerRpcInfo::Type t) {
     using T = grpc::experimental::ServerRpcInfo::Type;
     switch (t) {
@@ -129,7 +140,15 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
       default: return "bidi_stream";
     }
   }
+  // Prometheus's DefBuckets, which go-grpc-prometheus's handling histogram uses.
+  static const pm::Histogram::BucketBoundaries& DefBuckets() {
+    static const pm::Histogram::BucketBoundaries kBuckets = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
+    return kBuckets;
+  }
+
+ private:
   pm::Labels labels_;
+  absl::Time start_;
 };
 
 namespace {
@@ -195,6 +214,33 @@ std::string Metrics::Render(const MetricsSample& s) {
   std::vector<pm::MetricFamily> process = ProcessCollector().Collect();
   families.insert(families.end(), process.begin(), process.end());
   return pm::TextSerializer().Serialize(families);
+}
+
+void Metrics::EnableHandlingTimeHistogram() {
+  if (grpc_handling_seconds != nullptr) return;
+  grpc_handling_seconds = &pm::BuildHistogram()
+                               .Name("grpc_server_handling_seconds")
+                               .Help("Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.")
+                               .Register(*registry_);
+}
+
+void Metrics::PreRegisterGrpcService(const std::string& full_name) {
+  const google::protobuf::ServiceDescriptor* svc =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name);
+  if (svc == nullptr) return;
+  for (int i = 0; i < svc->method_count(); ++i) {
+    const google::protobuf::MethodDescriptor& m = *svc->method(i);
+    pm::Labels l = {{"grpc_type", GrpcMetricsInterceptor::Type(m)}, {"grpc_service", full_name}, {"grpc_method", m.name()}};
+    grpc_started->Add(l);
+    grpc_msg_received->Add(l);
+    grpc_msg_sent->Add(l);
+    if (grpc_handling_seconds != nullptr) grpc_handling_seconds->Add(l, GrpcMetricsInterceptor::DefBuckets());
+    for (int c = 0; c < kCodeCount; ++c) {
+      pm::Labels with_code = l;
+      with_code["grpc_code"] = CodeName(static_cast<grpc::StatusCode>(c));
+      grpc_handled->Add(with_code);
+    }
+  }
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> Metrics::GrpcInterceptorFactory() {

@@ -52,6 +52,12 @@ class Metrics {
   std::string Render(const MetricsSample& s);
   // go-grpc-prometheus's grpc_server_* counters, for ServerBuilder::experimental().
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> GrpcInterceptorFactory();
+  // --metrics extensive: go-grpc-prometheus's EnableHandlingTimeHistogram (adds
+  // grpc_server_handling_seconds). Call before the gRPC server starts; idempotent.
+  void EnableHandlingTimeHistogram();
+  // go-grpc-prometheus's Register: every method of the named service ("etcdserverpb.KV") gets
+  // its grpc_server_* series at zero (handled: one per status code) before any call.
+  void PreRegisterGrpcService(const std::string& full_name);
 
   prometheus::Registry& registry() { return *registry_; }
 
@@ -89,6 +95,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* grpc_handled;
   prometheus::Family<prometheus::Counter>* grpc_msg_received;
   prometheus::Family<prometheus::Counter>* grpc_msg_sent;
+  prometheus::Family<prometheus::Histogram>* grpc_handling_seconds = nullptr;  // extensive only
 };
 
 }  // namespace etcdpp::server

@@ -10,6 +10,10 @@
 namespace etcdpp::server::http {
 
 void ClientHttp::Handle(Request req, std::shared_ptr<Responder> resp) {
+  if (paths_ == Paths::kMetricsAndHealth && req.path != "/metrics" && req.path != "/health") {
+    PlainError(resp.get(), 404, "404 page not found");
+    return;
+  }
   if (absl::StartsWith(req.path, "/v3beta/")) req.path = "/v3/" + req.path.substr(8);
   if (gateway_ != nullptr && absl::StartsWith(req.path, "/v3/")) {
     gateway_->Serve(std::move(req), std::move(resp));

@@ -28,8 +28,12 @@ struct MemberView {
 
 class ClientHttp {
  public:
-  // gateway may be null (a metrics-only listener serves /metrics and /health alone).
-  ClientHttp(MemberView member, Gateway* gateway) : member_(std::move(member)), gateway_(gateway) {}
+  // Which paths are served: everything (the client port), or /metrics and /health alone (a
+  // --listen-metrics-urls listener, as etcd 3.4's metrics mux).
+  enum class Paths { kAll, kMetricsAndHealth };
+  // gateway may be null (gRPC-only client port): no /v3/ nor /version, and /health skips its read.
+  ClientHttp(MemberView member, Gateway* gateway, Paths paths = Paths::kAll)
+      : member_(std::move(member)), gateway_(gateway), paths_(paths) {}
   void Handle(Request req, std::shared_ptr<Responder> resp);
 
  private:
@@ -40,6 +44,7 @@ class ClientHttp {
 
   const MemberView member_;
   Gateway* const gateway_;
+  const Paths paths_;
 };
 
 }  // namespace etcdpp::server::http

@@ -13,6 +13,11 @@ absl::StatusOr<std::unique_ptr<ClientPort>> ClientPort::Listen(Options opts) {
   absl::StatusOr<std::unique_ptr<PortSharer>> sharer = PortSharer::Listen(p->opts_.addresses, absl::Seconds(3));
   if (!sharer.ok()) return sharer.status();
   p->sharer_ = std::move(*sharer);
+  if (!p->opts_.metrics_addresses.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsPort>> metrics = MetricsPort::Listen(p->opts_.metrics_addresses);
+    if (!metrics.ok()) return metrics.status();
+    p->metrics_ = std::move(*metrics);
+  }
   return p;
 }
 
@@ -28,6 +33,7 @@ void ClientPort::AddTo(grpc::ServerBuilder* builder) {
 }
 
 absl::Status ClientPort::Start(grpc::Server* server, MemberView member) {
+  MemberView metrics_member = member;
   if (opts_.serve_http) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);
@@ -58,12 +64,14 @@ absl::Status ClientPort::Start(grpc::Server* server, MemberView member) {
     }
   };
   sharer_->Start(std::move(sinks));
+  if (metrics_) return metrics_->Start(std::move(metrics_member), gateway_.get());
   return absl::OkStatus();
 }
 
 void ClientPort::StopAccepting() {
   if (sharer_) sharer_->Stop();
   if (http_) http_->Stop();
+  if (metrics_) metrics_->Stop();
 }
 
 }  // namespace etcdpp::server::http

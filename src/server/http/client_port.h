@@ -18,6 +18,7 @@
 #include "server/http/client_http.h"
 #include "server/http/gateway.h"
 #include "server/http/http_server.h"
+#include "server/http/metrics_port.h"
 #include "server/http/port_sharer.h"
 
 namespace etcdpp::server::http {
@@ -29,6 +30,7 @@ class ClientPort {
     uint32_t max_concurrent_streams = UINT32_MAX;
     size_t max_request_body = 16 << 20;
     bool serve_http = true;  // false: gRPC only on these sockets (the measurement baseline)
+    std::vector<PortSharer::Address> metrics_addresses;  // --listen-metrics-urls (MetricsPort)
   };
   static absl::StatusOr<std::unique_ptr<ClientPort>> Listen(Options opts);
   ~ClientPort();
@@ -39,6 +41,7 @@ class ClientPort {
   absl::Status Start(grpc::Server* server, MemberView member);
   void StopAccepting();
   int port(size_t i) const { return sharer_->port(i); }
+  int metrics_port(size_t i) const { return metrics_->port(i); }
 
  private:
   explicit ClientPort(Options opts) : opts_(std::move(opts)) {}
@@ -49,6 +52,7 @@ class ClientPort {
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<ClientHttp> http_handler_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<MetricsPort> metrics_;  // null without --listen-metrics-urls
 };
 
 }  // namespace etcdpp::server::http
