@@ -187,13 +187,17 @@ run_side() {
   if declare -F before_script >/dev/null; then before_script "$dir"; fi
   run_script >"$dir/raw.txt" 2>&1
   # Ids, read once, to replace exact values rather than whole fields.
-  local status member cluster member_hex
-  status=$("$ETCDCTL" --endpoints="$EP" endpoint status -w json 2>/dev/null)
-  # (Not jq: it parses numbers as doubles and would round 64-bit ids.)
-  member=$(sed -nE 's/.*"member_id":([0-9]+).*/\1/p' <<<"$status")
-  cluster=$(sed -nE 's/.*"cluster_id":([0-9]+).*/\1/p' <<<"$status")
-  # The hex form as etcdctl prints it (simple/table status), from etcdctl itself.
-  member_hex=$("$ETCDCTL" --endpoints="$EP" endpoint status 2>/dev/null | awk -F', ' '{print $2}')
+  # (Three tries: on a loaded machine one status call may time out.)
+  local status member cluster member_hex try
+  for ((try = 0; try < 3; try++)); do
+    status=$("$ETCDCTL" --endpoints="$EP" --command-timeout=10s endpoint status -w json 2>/dev/null)
+    # (Not jq: it parses numbers as doubles and would round 64-bit ids.)
+    member=$(sed -nE 's/.*"member_id":([0-9]+).*/\1/p' <<<"$status")
+    cluster=$(sed -nE 's/.*"cluster_id":([0-9]+).*/\1/p' <<<"$status")
+    # The hex form as etcdctl prints it (simple/table status), from etcdctl itself.
+    member_hex=$("$ETCDCTL" --endpoints="$EP" --command-timeout=10s endpoint status 2>/dev/null | awk -F', ' '{print $2}')
+    [[ $member =~ ^[0-9]+$ && $cluster =~ ^[0-9]+$ && $member_hex =~ ^[0-9a-f]+$ ]] && break
+  done
   stop_pid "$SERVER_PID"
   if [[ ! $member =~ ^[0-9]+$ || ! $cluster =~ ^[0-9]+$ || ! $member_hex =~ ^[0-9a-f]+$ ]]; then
     echo "$COMPAT_NAME: $name: cannot read member/cluster id from endpoint status: $status" >&2
