@@ -173,6 +173,13 @@ TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
   EXPECT_GT(after["etcd_server_proposals_committed_total"], before["etcd_server_proposals_committed_total"]);
   EXPECT_GT(after["etcd_server_proposals_applied_total"], before["etcd_server_proposals_applied_total"]);
   EXPECT_GT(after["etcd_disk_wal_fsync_duration_seconds_count"], before["etcd_disk_wal_fsync_duration_seconds_count"]);
+  // The backend commits its batch within --backend-batch-interval (100 ms): bounded wait.
+  const std::string commits = "etcd_disk_backend_commit_duration_seconds_count";
+  for (int i = 0; i < 100 && after[commits] <= before[commits]; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    if (auto again = Scrape(port_); again.ok()) after[commits] = (*again)[commits];
+  }
+  EXPECT_GT(after[commits], before[commits]);
   const std::string put_labels = "{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
   EXPECT_EQ(after["grpc_server_started_total" + put_labels], before["grpc_server_started_total" + put_labels] + 1);
   EXPECT_EQ(after["grpc_server_msg_received_total" + put_labels], before["grpc_server_msg_received_total" + put_labels] + 1);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/status.h"
 
 namespace etcdpp::backend {
@@ -160,7 +161,9 @@ absl::Status Backend::CommitStaged() {
       if (rc != 0) DieOnCommitError(rc, kBucketNames[i], path_);
     }
   }
+  absl::Time start = absl::Now();
   if ((rc = mdb_txn_commit(txn)) != 0) DieOnCommitError(rc, "commit", path_);
+  if (options_.on_commit) options_.on_commit(absl::Now() - start);
   buffer_.FinishCommit();  // only now: a reader that misses the buffer finds it in LMDB
   return absl::OkStatus();
 }

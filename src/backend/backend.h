@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ struct Options {
   size_t map_size = size_t{64} << 30;      // LMDB map size (address space, not disk)
   unsigned max_readers = 1024;             // concurrent read transactions
   bool background_commits = true;          // false: only ForceCommit commits (tests)
+  // Called after each commit that wrote something, with the time LMDB's commit took (the
+  // server's etcd_disk_backend_commit_duration_seconds). Any committing thread.
+  std::function<void(absl::Duration)> on_commit;
 };
 
 class BatchTx;

@@ -35,6 +35,7 @@ absl::Status EtcdServer::OpenStorage() {
   bo.dir = member_dir_ + "/snap";
   bo.batch_interval = absl::Milliseconds(cfg_.backend_batch_interval_ms);
   bo.batch_limit = static_cast<size_t>(cfg_.backend_batch_limit);
+  bo.on_commit = [](absl::Duration d) { Metrics::Get().BackendCommit(d); };
   ASSIGN_OR_RETURN(backend_, backend::Backend::Open(bo));
   ASSIGN_OR_RETURN(kv_, mvcc::KvStore::Open(backend_.get()));
   kv_applier_ = std::make_unique<KvApplier>(kv_.get());
@@ -236,10 +237,15 @@ void EtcdServer::Propose(internalpb::InternalRequest req, Applier::Waiter done) 
     return;
   }
   if (node_->leader() == 0) {
+    Metrics::Get().ProposalFailed();  // as etcd's failed s.r.Propose
     done(ApplyResult{ErrNoLeader(), nullptr, nullptr});
     return;
   }
-  applier_->Register(id, std::move(done));
+  Metrics::Get().ProposalStarted();
+  applier_->Register(id, [done = std::move(done)](ApplyResult r) {
+    Metrics::Get().ProposalDone();
+    done(std::move(r));
+  });
   node_->Propose(id, std::move(data));
 }
 

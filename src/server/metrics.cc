@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "prometheus/collectable.h"
@@ -214,6 +215,20 @@ std::string Metrics::Render(const MetricsSample& s) {
   std::vector<pm::MetricFamily> process = ProcessCollector().Collect();
   families.insert(families.end(), process.begin(), process.end());
   return pm::TextSerializer().Serialize(families);
+}
+
+void Metrics::PeerSent(uint64_t to, size_t bytes) {
+  peer_sent_bytes->Add({{"To", absl::StrFormat("%x", to)}}).Increment(static_cast<double>(bytes));
+}
+
+void Metrics::PeerReceived(uint64_t from, size_t bytes) {
+  peer_received_bytes->Add({{"From", absl::StrFormat("%x", from)}}).Increment(static_cast<double>(bytes));
+}
+
+// rafthttp's rttSec buckets: 0.1 ms doubling, 16 of them.
+void Metrics::PeerRtt(uint64_t to, absl::Duration d) {
+  static const pm::Histogram::BucketBoundaries kBuckets = Exponential(0.0001, 2, 16);
+  peer_rtt->Add({{"To", absl::StrFormat("%x", to)}}, kBuckets).Observe(absl::ToDoubleSeconds(d));
 }
 
 void Metrics::EnableHandlingTimeHistogram() {

@@ -47,6 +47,10 @@ class Metrics {
   void MvccDelete() { delete_->Increment(); }
   void MvccTxn() { txn_->Increment(); }
   void Health(bool ok) { (ok ? health_success_ : health_failures_)->Increment(); }
+  // Peer traffic, labelled with the peer's id in hex (To / From) as etcd's rafthttp.
+  void PeerSent(uint64_t to, size_t bytes);
+  void PeerReceived(uint64_t from, size_t bytes);
+  void PeerRtt(uint64_t to, absl::Duration d);
 
   // The text exposition (format 0.0.4) with the sampled state.
   std::string Render(const MetricsSample& s);

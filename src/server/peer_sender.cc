@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/match.h"
+#include "server/metrics.h"
 #include "server/peer_codec.h"
 #include "spdlog/spdlog.h"
 
@@ -157,6 +158,7 @@ bool PeerSender::WriteBatch(const std::vector<raft::Message>& batch) {
   pb.set_from(local_id_);
   for (const raft::Message& m : batch) EncodeRaftMessage(m, pb.add_messages());
   bool ok = writer_->Write(pb);
+  if (ok) Metrics::Get().PeerSent(peer_id_, pb.ByteSizeLong());
   MutexLock l(&mu_);
   active_ = ok;
   return ok;
@@ -184,5 +186,7 @@ void PeerSender::Failed(const std::vector<raft::Message>& batch) {
   if (hooks_.on_unreachable) hooks_.on_unreachable(peer_id_);
   if (HasSnapshot(batch) && hooks_.on_snapshot_sent) hooks_.on_snapshot_sent(peer_id_, true);
 }
+
+std::shared_ptr<grpc::Channel> NewPeerChannelTo(const std::string& url) { return NewPeerChannel(url); }
 
 }  // namespace etcdpp::server

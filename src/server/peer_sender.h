@@ -88,4 +88,7 @@ class PeerSender {
 // "http://127.0.0.1:2380" -> "127.0.0.1:2380" (the gRPC target).
 std::string GrpcTargetOfUrl(const std::string& url);
 
+// A channel to a peer URL as the senders make them (credentials, keepalive, own pool).
+std::shared_ptr<grpc::Channel> NewPeerChannelTo(const std::string& url);
+
 }  // namespace etcdpp::server

@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "grpcpp/server_builder.h"
 #include "internalpb/peer.grpc.pb.h"
+#include "server/metrics.h"
 #include "server/peer_codec.h"
 #include "spdlog/spdlog.h"
 
@@ -30,6 +31,7 @@ class StreamReader final : public grpc::ServerReadReactor<internalpb::PeerBatch>
       Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "cluster ID mismatch"));
       return;
     }
+    Metrics::Get().PeerReceived(batch_.from(), batch_.ByteSizeLong());
     if (!t_->IsCut(batch_.from())) Deliver();
     StartRead(&batch_);
   }
@@ -132,6 +134,7 @@ absl::Status Transport::Start() {
     return absl::UnavailableError(absl::StrCat("cannot listen on peer URLs ", urls,
                                                "(address already in use?)"));
   }
+  prober_.Start();
   return absl::OkStatus();
 }
 
@@ -143,6 +146,7 @@ void Transport::Stop() {
     stopped_ = true;
     peers.swap(peers_);
   }
+  prober_.Stop();
   peers.clear();  // each destructor stops its sender
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
@@ -163,6 +167,7 @@ void Transport::AddPeer(uint64_t id, std::vector<std::string> urls) {
   if (id == opts_.local_id) return;
   MutexLock l(&mu_);
   if (stopped_) return;
+  prober_.SetPeer(id, urls);
   auto it = peers_.find(id);
   if (it != peers_.end()) {
     it->second->UpdateUrls(std::move(urls));
@@ -182,6 +187,7 @@ void Transport::RemovePeer(uint64_t id) {
     MutexLock l(&mu_);
     auto it = peers_.find(id);
     if (it == peers_.end()) return;
+    prober_.RemovePeer(id);
     gone = std::move(it->second);
     peers_.erase(it);
   }

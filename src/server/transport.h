@@ -22,6 +22,7 @@
 #include "internalpb/peer.pb.h"
 #include "raft/types.h"
 #include "server/config.h"
+#include "server/peer_prober.h"
 #include "server/peer_sender.h"
 
 namespace etcdpp::server {
@@ -88,6 +89,7 @@ class Transport {
 
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
+  PeerProber prober_{NewPeerChannelTo};  // etcd_network_peer_round_trip_time_seconds
 };
 
 }  // namespace etcdpp::server

@@ -23,8 +23,9 @@ absl::Status MetricsPort::Start(MemberView member, Gateway* gateway) {
   if (!hs.ok()) return hs.status();
   http_ = std::move(*hs);
   PortSharer::Sinks sinks;
-  sinks.grpc = [](int /*listen_fd*/, int fd) { close(fd); };
-  sinks.http = [this](int fd) { http_->Adopt(fd); };
+  // (auto...: the sinks also take a TLS flag once TLS lands; metrics URLs are plain HTTP.)
+  sinks.grpc = [](int /*listen_fd*/, int fd, auto...) { close(fd); };
+  sinks.http = [this](int fd, auto...) { http_->Adopt(fd); };
   sharer_->Start(std::move(sinks));
   return absl::OkStatus();
 }
