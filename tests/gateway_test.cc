@@ -2,11 +2,15 @@
 // connection is held forever, and gRPC on the same port keeps working meanwhile; a watch over
 // HTTP delivers events as they happen.
 
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
@@ -50,6 +54,16 @@ class GatewayTest : public ::testing::Test {
     EXPECT_TRUE(absl::StrContains(got, body_part)) << got;
   }
 
+  // The server's thread count (/proc/<pid>/status), -1 if unreadable.
+  int ServerThreads() {
+    std::ifstream in(absl::StrCat("/proc/", server_->pid(), "/status"));
+    for (std::string line; std::getline(in, line);) {
+      int n = 0;
+      if (absl::StartsWith(line, "Threads:") && absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(8)), &n)) return n;
+    }
+    return -1;
+  }
+
   std::unique_ptr<ServerProcess> server_;
   int port_ = 0;
 };
@@ -76,12 +90,17 @@ TEST_F(GatewayTest, BodyOverTheLimitIsRefusedBeforeItIsRead) {
 
 TEST_F(GatewayTest, SlowAndSilentClientsAreCutOffWhileOthersAreServed) {
   // Twenty clients that start a body and never finish it, and twenty that say nothing.
+  int threads_before = ServerThreads();
+  ASSERT_GT(threads_before, 0);
   std::vector<std::unique_ptr<RawConn>> slow, silent;
   for (int i = 0; i < 20; ++i) {
     slow.push_back(std::make_unique<RawConn>(port_));
     slow.back()->Send("POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"key\"");
     silent.push_back(std::make_unique<RawConn>(port_));
   }
+  // They hold no thread: the count does not grow with them (a little slack for gRPC's pool).
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_LE(ServerThreads(), threads_before + 4) << "before: " << threads_before;
   // Meanwhile HTTP and gRPC on the same port answer.
   ExpectHttp(Post("/v3/kv/put", R"({"key":"Zm9v","value":"YmFy"})"), "200", "\"revision\":\"");
   ExpectGrpcWorks();
