@@ -168,6 +168,22 @@ bool IsTrue(const FlagSet& fs, const std::string& flag) {
   return fs.Has(flag) && (fs.Get(flag) == "true" || fs.Get(flag) == "1");
 }
 
+// The certificate flags of one side: "" (client) or "peer-".
+void ApplyTls(const FlagSet& fs, const std::string& p, tls::TlsInfo* t) {
+  auto get = [&](const std::string& name, std::string* out) {
+    if (fs.Has(name)) *out = fs.Get(name);
+  };
+  t->flag_prefix = p;
+  get(p + "cert-file", &t->cert_file);
+  get(p + "key-file", &t->key_file);
+  get(p + "trusted-ca-file", &t->trusted_ca_file);
+  get(p.empty() ? "client-crl-file" : "peer-crl-file", &t->crl_file);
+  get(p + "cert-allowed-cn", &t->allowed_cn);
+  get(p.empty() ? "client-cert-allowed-hostname" : "peer-cert-allowed-hostname", &t->allowed_hostname);
+  t->client_cert_auth = IsTrue(fs, p + "client-cert-auth");
+  t->auto_tls = IsTrue(fs, p + "auto-tls");
+}
+
 void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("name")) c->name = fs.Get("name");
   if (fs.Has("data-dir")) c->data_dir = fs.Get("data-dir");
@@ -178,9 +194,13 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("metrics")) c->metrics = fs.Get("metrics");
   if (IsTrue(fs, "debug")) c->log_level = "debug";
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
-  c->peer_auto_tls = IsTrue(fs, "peer-auto-tls");
-  if (fs.Has("peer-cert-file")) c->peer_cert_file = fs.Get("peer-cert-file");
-  if (fs.Has("peer-key-file")) c->peer_key_file = fs.Get("peer-key-file");
+  ApplyTls(fs, "", &c->client_tls);
+  ApplyTls(fs, "peer-", &c->peer_tls);
+  if (fs.Has("cipher-suites")) {
+    c->cipher_suites = absl::StrSplit(fs.Get("cipher-suites"), ',', absl::SkipWhitespace());
+  }
+  if (fs.Has("tls-min-version")) c->tls_min_version = fs.Get("tls-min-version");
+  if (fs.Has("tls-max-version")) c->tls_max_version = fs.Get("tls-max-version");
   c->show_version = IsTrue(fs, "version");
   c->show_help = IsTrue(fs, "help") || IsTrue(fs, "h");
 }
@@ -207,15 +227,6 @@ absl::Status ApplyDefaults(Config* c) {
         "invalid value \"", c->initial_cluster_state,
         "\" for flag -initial-cluster-state: invalid value \"", c->initial_cluster_state,
         "\" (valid values: \"new,existing\")"));
-  }
-  for (const Url& u : c->listen_peer_urls) {
-    if (u.scheme != "https") continue;
-    if (!c->peer_cert_file.empty() || !c->peer_key_file.empty() || !c->peer_auto_tls) {
-      return absl::UnimplementedError(absl::StrCat(
-          "--listen-peer-urls ", u.ToString(),
-          ": peer TLS with certificate files is not supported yet (only --peer-auto-tls, "
-          "served without TLS); refusing to serve plaintext on an https URL"));
-    }
   }
   if (5 * c->heartbeat_interval_ms > c->election_timeout_ms) {
     return absl::InvalidArgumentError(absl::StrCat(

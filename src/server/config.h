@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/tls/tls_info.h"
 
 namespace etcdpp::server {
 
@@ -41,12 +42,14 @@ struct Config {
   int64_t backend_batch_interval_ms = 100;
   int64_t backend_batch_limit = 10000;
   bool unsafe_no_fsync = false;
-  // Peer TLS is not built yet: https peer URLs are accepted only with --peer-auto-tls (served
-  // without TLS, with a warning; docs/compatibility.md). With certificate files given, startup
-  // fails rather than serve plaintext where the operator asked for verified TLS.
-  bool peer_auto_tls = false;
-  std::string peer_cert_file;
-  std::string peer_key_file;
+  // --cert-file, --key-file, --trusted-ca-file, --client-cert-auth, --client-crl-file,
+  // --auto-tls (client_tls) and their --peer-* forms (peer_tls); tls::PrepareTls checks the
+  // files, generates auto-TLS certificates and applies the cipher and version flags below.
+  tls::TlsInfo client_tls;
+  tls::TlsInfo peer_tls;
+  std::vector<std::string> cipher_suites;  // Go names
+  std::string tls_min_version;             // "TLS1.2" / "TLS1.3" (etcd 3.5+)
+  std::string tls_max_version;
   // --experimental-watch-progress-notify-interval (3.6: --watch-progress-notify-interval);
   // etcd raises values below 100ms to 100ms.
   int64_t watch_progress_notify_interval_ms = 10 * 60 * 1000;

@@ -12,13 +12,18 @@
 #include "server/metrics.h"
 #include "server/kv_service.h"
 #include "server/services.h"
+#include "server/tls/peer_tls.h"
+#include "server/tls/setup.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
 
 absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Open(const Config& cfg) {
-  std::unique_ptr<EtcdServer> s(new EtcdServer(cfg));
+  Config tls_cfg = cfg;
+  RETURN_NOT_OK(tls::PrepareTls(&tls_cfg));
+  RETURN_NOT_OK(tls::SetPeerTls(tls_cfg.peer_tls));
+  std::unique_ptr<EtcdServer> s(new EtcdServer(std::move(tls_cfg)));
   s->env_ = Env::Default();
   s->member_dir_ = cfg.data_dir + "/member";
   RETURN_NOT_OK(s->OpenStorage());
@@ -288,12 +293,8 @@ namespace etcdpp::server {
 // JSON gateway, /health, /version, /metrics): see http/client_port.h.
 absl::Status EtcdServer::StartGrpc() {
   http::ClientPort::Options po;
-  for (const Url& u : cfg_.listen_client_urls) {
-    if (u.scheme != "http") {
-      return absl::UnimplementedError(absl::StrCat("TLS client URLs are not supported yet: ", u.ToString()));
-    }
-    po.addresses.push_back({u.host, u.port});
-  }
+  po.addresses = http::ClientAddresses(cfg_.listen_client_urls);
+  po.tls = cfg_.client_tls;
   po.max_concurrent_streams = cfg_.max_concurrent_streams;
   po.max_request_body = 2 * (cfg_.max_request_bytes + kGrpcOverheadBytes);
   po.serve_http = getenv("ETCDPP_NO_CLIENT_HTTP") == nullptr;  // measurement baseline only

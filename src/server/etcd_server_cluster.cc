@@ -11,6 +11,7 @@
 #include "server/errors.h"
 #include "server/etcd_server.h"
 #include "server/peer_sender.h"
+#include "server/tls/peer_tls.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -29,7 +30,7 @@ Member FromRecord(const internalpb::MemberRecord& rec) {
 // Asks the member at `url` for the member list (bounded by a deadline).
 absl::StatusOr<internalpb::MembersResponse> FetchMembers(const std::string& url) {
   auto stub = internalpb::Peer::NewStub(
-      grpc::CreateChannel(GrpcTargetOfUrl(url), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(GrpcTargetOfUrl(url), tls::PeerChannelCredentials(url)));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   internalpb::MembersResponse resp;

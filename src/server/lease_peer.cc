@@ -7,6 +7,7 @@
 #include "grpcpp/security/credentials.h"
 #include "lease/errors.h"
 #include "server/errors.h"
+#include "server/tls/peer_tls.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -79,7 +80,7 @@ internalpb::LeasePeer::Stub* LeasePeerClient::LeaderStub() {
   auto& stub = stubs_[urls[0]];
   if (!stub) {
     stub = internalpb::LeasePeer::NewStub(
-        grpc::CreateChannel(Target(urls[0]), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(Target(urls[0]), tls::PeerChannelCredentials(urls[0])));
   }
   return stub.get();
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "server/metrics.h"
 #include "server/peer_codec.h"
+#include "server/tls/peer_tls.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -26,7 +27,7 @@ std::shared_ptr<grpc::Channel> NewPeerChannel(const std::string& url) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 3000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  return grpc::CreateCustomChannel(GrpcTargetOfUrl(url), grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(GrpcTargetOfUrl(url), tls::PeerChannelCredentials(url), args);
 }
 
 bool HasSnapshot(const std::vector<raft::Message>& batch) {

@@ -10,6 +10,7 @@
 #include "internalpb/peer.grpc.pb.h"
 #include "server/metrics.h"
 #include "server/peer_codec.h"
+#include "server/tls/peer_tls.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -114,12 +115,9 @@ absl::Status Transport::Start() {
   service_ = std::make_unique<PeerService>(this);
   grpc::ServerBuilder builder;
   for (const Url& u : opts_.listen_urls) {
-    if (u.scheme != "http") {
-      // Peer TLS is not built: https peer URLs (--peer-auto-tls) carry plaintext gRPC
-      // (docs/compatibility.md).
-      spdlog::warn("peer TLS is not supported; serving {} without TLS", u.ToString());
-    }
-    builder.AddListeningPort(HostPort(u), grpc::InsecureServerCredentials());
+    std::shared_ptr<grpc::ServerCredentials> creds = tls::PeerServerCredentials(u.scheme);
+    if (creds == nullptr) return absl::InvalidArgumentError(absl::StrCat("no peer certificate for ", u.ToString()));
+    builder.AddListeningPort(HostPort(u), creds);
   }
   builder.SetMaxReceiveMessageSize(INT32_MAX);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "server/http/conn_io.h"
+#include "server/tls/grpc_credentials.h"
 
 namespace etcdpp::server::http {
 
@@ -18,7 +22,22 @@ absl::StatusOr<std::unique_ptr<ClientPort>> ClientPort::Listen(Options opts) {
     if (!metrics.ok()) return metrics.status();
     p->metrics_ = std::move(*metrics);
   }
+  if (absl::Status st = p->PrepareTls(); !st.ok()) return st;
   return p;
+}
+
+absl::Status ClientPort::PrepareTls() {
+  bool any_tls = false;
+  for (const PortSharer::Address& a : opts_.addresses) any_tls |= a.tls;
+  if (!any_tls) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
+      tls::GrpcServerCredentials(opts_.tls);
+  if (!creds.ok()) return creds.status();
+  tls_creds_ = std::move(*creds);
+  absl::StatusOr<std::unique_ptr<tls::SslContextSource>> ssl = tls::SslContextSource::Create(opts_.tls);
+  if (!ssl.ok()) return ssl.status();
+  ssl_ = std::move(*ssl);
+  return absl::OkStatus();
 }
 
 ClientPort::~ClientPort() {
@@ -30,6 +49,10 @@ void ClientPort::AddTo(grpc::ServerBuilder* builder) {
   acceptor_ = builder->experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       grpc::InsecureServerCredentials());
+  if (tls_creds_) {
+    tls_acceptor_ = builder->experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, tls_creds_);
+  }
 }
 
 absl::Status ClientPort::Start(grpc::Server* server, MemberView member) {
@@ -50,22 +73,36 @@ absl::Status ClientPort::Start(grpc::Server* server, MemberView member) {
     http_ = std::move(*hs);
   }
   PortSharer::Sinks sinks;
-  sinks.grpc = [this](int listen_fd, int fd) {
+  sinks.grpc = [this](int listen_fd, int fd, bool tls) {
     grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters p;
     p.listener_fd = listen_fd;
     p.fd = fd;
-    acceptor_->HandleNewConnection(&p);
+    (tls ? tls_acceptor_ : acceptor_)->HandleNewConnection(&p);
   };
-  sinks.http = [this](int fd) {
-    if (http_) {
-      http_->Adopt(fd);
-    } else {
+  sinks.http = [this](int fd, bool tls) {
+    if (!http_) {
       close(fd);
+    } else if (tls) {
+      http_->Adopt(ConnIo::Tls(fd, ssl_->Get()));
+    } else {
+      http_->Adopt(fd);
     }
   };
   sharer_->Start(std::move(sinks));
   if (metrics_) return metrics_->Start(std::move(metrics_member), gateway_.get());
   return absl::OkStatus();
+}
+
+std::vector<PortSharer::Address> ClientAddresses(const std::vector<Url>& urls) {
+  std::vector<PortSharer::Address> out;
+  for (const Url& u : urls) {
+    bool tls = u.scheme == "https";
+    auto same = [&](const PortSharer::Address& a) { return a.host == u.host && a.port == u.port && u.port != 0; };
+    auto it = std::find_if(out.begin(), out.end(), same);
+    if (it == out.end()) it = out.insert(out.end(), PortSharer::Address{u.host, u.port, false, false});
+    (tls ? it->tls : it->plain) = true;
+  }
+  return out;
 }
 
 void ClientPort::StopAccepting() {

@@ -15,11 +15,14 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "server/config.h"
 #include "server/http/client_http.h"
 #include "server/http/gateway.h"
 #include "server/http/http_server.h"
 #include "server/http/metrics_port.h"
 #include "server/http/port_sharer.h"
+#include "server/tls/ssl_context.h"
+#include "server/tls/tls_info.h"
 
 namespace etcdpp::server::http {
 
@@ -31,6 +34,8 @@ class ClientPort {
     size_t max_request_body = 16 << 20;
     bool serve_http = true;  // false: gRPC only on these sockets (the measurement baseline)
     std::vector<PortSharer::Address> metrics_addresses;  // --listen-metrics-urls (MetricsPort)
+    // For addresses with tls set: the certificate flags.
+    tls::TlsInfo tls;
   };
   static absl::StatusOr<std::unique_ptr<ClientPort>> Listen(Options opts);
   ~ClientPort();
@@ -48,11 +53,20 @@ class ClientPort {
 
   const Options opts_;
   std::unique_ptr<PortSharer> sharer_;
-  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  absl::Status PrepareTls();
+
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;      // plaintext
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> tls_acceptor_;  // gRPC's TLS
+  std::shared_ptr<grpc::ServerCredentials> tls_creds_;
+  std::unique_ptr<tls::SslContextSource> ssl_;  // TLS for the HTTP/1.1 side
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<ClientHttp> http_handler_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<MetricsPort> metrics_;  // null without --listen-metrics-urls
 };
+
+// One address per host:port of --listen-client-urls; "http://x:1,https://x:1" is one address
+// taking both plaintext and TLS, as etcd serves it.
+std::vector<PortSharer::Address> ClientAddresses(const std::vector<Url>& urls);
 
 }  // namespace etcdpp::server::http

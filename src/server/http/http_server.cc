@@ -16,8 +16,10 @@ constexpr size_t kMaxBufferedOut = 64 << 20;  // a client that stops reading is 
 }  // namespace
 
 struct HttpServer::Conn {
-  Conn(uint64_t id, int fd, RequestParser::Limits limits) : id(id), fd(fd), parser(limits) {}
+  Conn(uint64_t id, std::unique_ptr<ConnIo> io, RequestParser::Limits limits)
+      : id(id), io(std::move(io)), fd(this->io->fd()), parser(limits) {}
   const uint64_t id;
+  const std::unique_ptr<ConnIo> io;
   const int fd;
   std::string in;
   std::string out;
@@ -53,16 +55,17 @@ HttpServer::~HttpServer() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void HttpServer::Adopt(int fd) {
+void HttpServer::Adopt(int fd) { Adopt(ConnIo::Plain(fd)); }
+
+void HttpServer::Adopt(std::unique_ptr<ConnIo> io) {
   {
     MutexLock l(&mu_);
     if (!stopping_) {
-      pending_.push_back(fd);
-      fd = -1;
+      pending_.push_back(std::move(io));
     }
   }
-  if (fd >= 0) {
-    close(fd);
+  if (io) {
+    io->Close();
     return;
   }
   uint64_t one = 1;
@@ -100,8 +103,11 @@ void HttpServer::Loop() {
       }
       auto it = conns_.find(id);
       if (it == conns_.end()) continue;
+      bool tls = it->second->io->is_tls();  // a TLS read may wait on a write and vice versa
       if (evs[i].events & EPOLLOUT) Flush(it->second.get());
-      if (conns_.count(id) && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) OnReadable(conns_[id].get());
+      if (conns_.count(id) && (tls || (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))) {
+        OnReadable(conns_[id].get());
+      }
     }
     AdoptPending();
     for (Outgoing& o : mailbox_->Drain()) Deliver(std::move(o));
@@ -110,29 +116,30 @@ void HttpServer::Loop() {
   std::vector<uint64_t> ids;
   for (auto& [id, c] : conns_) ids.push_back(id);
   for (uint64_t id : ids) Close(id);
-  std::vector<int> pending;
+  std::vector<std::unique_ptr<ConnIo>> pending;
   {
     MutexLock l(&mu_);
     pending.swap(pending_);
   }
-  for (int fd : pending) close(fd);
+  for (auto& io : pending) io->Close();
 }
 
 void HttpServer::AdoptPending() {
-  std::vector<int> fds;
+  std::vector<std::unique_ptr<ConnIo>> ios;
   {
     MutexLock l(&mu_);
-    fds.swap(pending_);
+    ios.swap(pending_);
   }
-  for (int fd : fds) {
+  for (auto& io : ios) {
     uint64_t id = next_id_++;
-    auto c = std::make_unique<Conn>(id, fd, opts_.limits);
+    int fd = io->fd();
+    auto c = std::make_unique<Conn>(id, std::move(io), opts_.limits);
     c->deadline = absl::Now() + opts_.read_timeout;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.u64 = id;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      close(fd);
+      c->io->Close();
       continue;
     }
     Conn* raw = c.get();
@@ -145,17 +152,18 @@ void HttpServer::AdoptPending() {
 void HttpServer::OnReadable(Conn* c) {
   char buf[64 * 1024];
   for (;;) {
-    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-    if (n > 0) {
-      c->in.append(buf, static_cast<size_t>(n));
+    size_t n = 0;
+    ConnIo::Result r = c->io->Read(buf, sizeof(buf), &n);
+    if (r == ConnIo::Result::kOk) {
+      c->in.append(buf, n);
       if (c->in.size() > opts_.limits.max_header_bytes + opts_.limits.max_body_bytes + 4096) break;
       continue;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n < 0 && errno == EINTR) continue;
+    if (r == ConnIo::Result::kAgain) break;
     Close(c->id);  // EOF or error: the client is gone
     return;
   }
+  if (c->io->wants_write() != c->want_write) UpdateInterest(c);
   if (!c->handling) ParseAndDispatch(c);
 }
 
@@ -170,6 +178,8 @@ void HttpServer::ParseAndDispatch(Conn* c) {
     return;
   }
   Request req = c->parser.TakeRequest();
+  req.tls = c->io->is_tls();
+  req.tls_common_name = c->io->peer_common_name();
   c->handling = true;
   c->deadline = absl::InfiniteFuture();
   c->responder = std::make_shared<Responder>(mailbox_, c->id, req.keep_alive);
@@ -209,28 +219,31 @@ void HttpServer::Deliver(Outgoing o) {
 
 void HttpServer::Flush(Conn* c) {
   while (!c->out.empty()) {
-    ssize_t n = send(c->fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      c->out.erase(0, static_cast<size_t>(n));
+    size_t n = 0;
+    ConnIo::Result r = c->io->Write(c->out.data(), c->out.size(), &n);
+    if (r == ConnIo::Result::kOk) {
+      c->out.erase(0, n);
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (r == ConnIo::Result::kAgain) break;
     Close(c->id);
     return;
   }
-  bool want = !c->out.empty();
-  if (!want && c->close_after_flush) {
+  if (c->out.empty() && c->close_after_flush) {
     Close(c->id);
     return;
   }
-  if (want != c->want_write) {
-    c->want_write = want;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
-    ev.data.u64 = c->id;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
-  }
+  UpdateInterest(c);
+}
+
+void HttpServer::UpdateInterest(Conn* c) {
+  bool want = !c->out.empty() || c->io->wants_write();
+  if (want == c->want_write) return;
+  c->want_write = want;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
+  ev.data.u64 = c->id;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 void HttpServer::Close(uint64_t id) {
@@ -240,7 +253,7 @@ void HttpServer::Close(uint64_t id) {
   conns_.erase(it);
   conn_count_.store(conns_.size());
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
-  close(c->fd);
+  c->io->Close();
   if (c->responder) c->responder->MarkGone();
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
+#include "server/http/conn_io.h"
 #include "server/http/request.h"
 #include "server/http/responder.h"
 
@@ -38,6 +39,8 @@ class HttpServer {
 
   // Takes ownership of a connected socket (any thread).
   void Adopt(int fd);
+  // The same for a connection with its I/O already chosen (TLS: ConnIo::Tls).
+  void Adopt(std::unique_ptr<ConnIo> io);
   // Closes every connection (their responders see the client gone) and joins the loop.
   void Stop();
   size_t ConnectionCountForTest();
@@ -52,6 +55,7 @@ class HttpServer {
   void ParseAndDispatch(Conn* c);
   void Deliver(Outgoing out);
   void Flush(Conn* c);
+  void UpdateInterest(Conn* c);  // EPOLLOUT while output or a TLS write is pending
   void Close(uint64_t id);
   void ExpireDeadlines();
   void SendError(Conn* c, int status, const std::string& text);
@@ -65,7 +69,7 @@ class HttpServer {
   std::thread loop_;  // Loop()
 
   Mutex mu_;
-  std::vector<int> pending_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<ConnIo>> pending_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Loop thread only.

@@ -23,9 +23,8 @@ absl::Status MetricsPort::Start(MemberView member, Gateway* gateway) {
   if (!hs.ok()) return hs.status();
   http_ = std::move(*hs);
   PortSharer::Sinks sinks;
-  // (auto...: the sinks also take a TLS flag once TLS lands; metrics URLs are plain HTTP.)
-  sinks.grpc = [](int /*listen_fd*/, int fd, auto...) { close(fd); };
-  sinks.http = [this](int fd, auto...) { http_->Adopt(fd); };
+  sinks.grpc = [](int /*listen_fd*/, int fd, bool /*tls*/) { close(fd); };
+  sinks.http = [this](int fd, bool /*tls*/) { http_->Adopt(fd); };
   sharer_->Start(std::move(sinks));
   return absl::OkStatus();
 }

@@ -9,10 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/tls/client_hello.h"
 
 namespace etcdpp::server::http {
 namespace {
@@ -66,6 +68,7 @@ absl::StatusOr<std::unique_ptr<PortSharer>> PortSharer::Listen(const std::vector
     if (!fd.ok()) return fd.status();
     s->listen_fds_.push_back(*fd);
     s->ports_.push_back(port);
+    s->modes_[*fd] = a;
   }
   s->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   s->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -162,23 +165,60 @@ void PortSharer::AcceptAll(int listen_fd) {
 void PortSharer::Decide(int fd) {
   auto it = pending_.find(fd);
   if (it == pending_.end()) return;
-  char buf[kPrefaceLen];
-  ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
   int listen_fd = it->second.listen_fd;
+  const Address& mode = modes_[listen_fd];
+  peek_buf_.resize(mode.tls ? tls::kMaxClientHelloBytes : kPrefaceLen);
+  char* buf = peek_buf_.data();
+  ssize_t n = recv(fd, buf, peek_buf_.size(), MSG_PEEK);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
   if (n <= 0) {
     Forget(fd);
     close(fd);
     return;
   }
+  if (mode.tls && static_cast<unsigned char>(buf[0]) == tls::kTlsHandshakeByte) {
+    DecideTls(fd, listen_fd, buf, static_cast<size_t>(n));
+    return;
+  }
+  if (!mode.plain) {
+    Refuse(fd, buf[0] >= 'A' && buf[0] <= 'Z');
+    return;
+  }
+  n = std::min<ssize_t>(n, kPrefaceLen);
   bool is_preface_so_far = std::memcmp(buf, kPreface, static_cast<size_t>(n)) == 0;
   if (is_preface_so_far && static_cast<size_t>(n) < kPrefaceLen) return;  // wait for more
   Forget(fd);
   if (is_preface_so_far) {
-    sinks_.grpc(listen_fd, fd);
+    sinks_.grpc(listen_fd, fd, false);
   } else {
-    sinks_.http(fd);
+    sinks_.http(fd, false);
   }
+}
+
+// A whole ClientHello routes by ALPN; a partial one waits for more bytes.
+void PortSharer::DecideTls(int fd, int listen_fd, const char* buf, size_t n) {
+  tls::ClientHello hello = tls::ParseClientHello(absl::string_view(buf, n));
+  if (hello.verdict == tls::ClientHello::Verdict::kNeedMore) return;
+  Forget(fd);
+  if (hello.verdict != tls::ClientHello::Verdict::kComplete) {
+    close(fd);
+    return;
+  }
+  if (tls::WantsHttp1(hello)) {
+    sinks_.http(fd, true);
+  } else {
+    sinks_.grpc(listen_fd, fd, true);
+  }
+}
+
+// Plaintext on a TLS-only address: Go's TLS server answers an HTTP request this way.
+void PortSharer::Refuse(int fd, bool looks_like_http) {
+  Forget(fd);
+  if (looks_like_http) {
+    static constexpr char kReply[] = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+    (void)!send(fd, kReply, sizeof(kReply) - 1, MSG_NOSIGNAL);
+  }
+  close(fd);
 }
 
 void PortSharer::Forget(int fd) {

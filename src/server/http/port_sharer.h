@@ -4,6 +4,11 @@
 // their first bytes (edge-triggered epoll): the HTTP/2 client preface goes to gRPC, anything
 // else to the HTTP/1.1 server. A connection that says nothing within the decision deadline is
 // closed, so silent clients cannot hold descriptors.
+//
+// Under TLS (docs/design/tls.md) the first bytes are a ClientHello, read (peeked, not consumed)
+// whole: an ALPN list without "http/1.1" (gRPC clients) goes to gRPC's own TLS, anything else to
+// the HTTP/1.1 server, which terminates TLS itself. One address may take both plaintext and TLS
+// (etcd's "http://x:1,https://x:1"); a plaintext byte on a TLS-only address is refused.
 
 #include <functional>
 #include <map>
@@ -23,10 +28,12 @@ class PortSharer {
   struct Address {
     std::string host;
     int port = 0;
+    bool plain = true;  // http://
+    bool tls = false;   // https://
   };
   struct Sinks {
-    std::function<void(int listen_fd, int fd)> grpc;  // takes ownership of fd
-    std::function<void(int fd)> http;                 // takes ownership of fd
+    std::function<void(int listen_fd, int fd, bool tls)> grpc;  // takes ownership of fd
+    std::function<void(int fd, bool tls)> http;                 // takes ownership of fd
   };
   // Binds and listens on every address (so a busy port fails here, before anything starts).
   static absl::StatusOr<std::unique_ptr<PortSharer>> Listen(const std::vector<Address>& addrs,
@@ -55,11 +62,16 @@ class PortSharer {
   Sinks sinks_;
   std::thread thread_;  // Loop()
 
+  void DecideTls(int fd, int listen_fd, const char* buf, size_t n);
+  void Refuse(int fd, bool looks_like_http);
+
   // Loop thread only: undecided sockets -> (listener, deadline).
   struct Pending {
     int listen_fd;
     absl::Time deadline;
   };
+  std::map<int, Address> modes_;  // listener fd -> its schemes
+  std::vector<char> peek_buf_;    // Loop thread only
   std::map<int, Pending> pending_;
 
   Mutex mu_;

@@ -20,6 +20,8 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   bool keep_alive = true;
+  bool tls = false;               // arrived over TLS
+  std::string tls_common_name;    // CN of the verified client certificate (--client-cert-auth)
 
   // The first header of that (lower-case) name, or "".
   std::string Header(absl::string_view name) const;
