@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bench/tool/tls_credentials.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -12,7 +13,8 @@
 namespace etcdpp::bench {
 namespace {
 
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int id) {
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int id,
+                                         std::shared_ptr<grpc::ChannelCredentials> creds) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
   args.SetInt("etcdpp.bench.conn", id);
@@ -21,7 +23,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int id) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, std::move(creds), args);
 }
 
 auto In(int seconds) { return std::chrono::system_clock::now() + std::chrono::seconds(seconds); }
@@ -35,9 +37,10 @@ std::string HostPort(const std::string& endpoint) {
   return endpoint;
 }
 
-absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints) {
+absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints,
+                                       std::shared_ptr<grpc::ChannelCredentials> creds) {
   for (const auto& ep : endpoints) {
-    auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(HostPort(ep), -1));
+    auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(HostPort(ep), -1, creds ? creds : grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
     ctx.set_deadline(In(5));
     etcdserverpb::StatusResponse resp;
@@ -50,7 +53,7 @@ absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts) {
   std::vector<std::string> targets;
   if (opts.target_leader) {
-    auto leader = FindLeader(opts.endpoints);
+    auto leader = FindLeader(opts.endpoints, ChannelCredentials(opts));
     if (!leader.ok()) return leader.status();
     targets.push_back(HostPort(*leader));
   } else {
@@ -58,7 +61,7 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& 
   }
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < opts.conns; ++i) {
-    channels.push_back(NewChannel(targets[i % targets.size()], i));
+    channels.push_back(NewChannel(targets[i % targets.size()], i, ChannelCredentials(opts)));
   }
   for (size_t i = 0; i < channels.size(); ++i) {
     auto deadline = std::chrono::system_clock::now() +

@@ -75,6 +75,9 @@ std::map<std::string, Setter> Flags(Options* o) {
       {"val-size", Int(&o->val_size)},
       {"key-space-size", Int(&o->key_space_size)},
       {"consistency", Str(&o->consistency)},
+      {"cacert", Str(&o->cacert)},
+      {"cert", Str(&o->cert)},
+      {"key", Str(&o->key)},
       {"txn-ops", Int(&o->txn_ops)},
       {"rw-ratio", Double(&o->rw_ratio)},
       {"limit", Int(&o->limit)},
@@ -169,6 +172,7 @@ void ApplyWorkloadDefaults(Options* o) {
 
 std::string Usage() {
   return "usage: etcdpp-bench [--endpoints h:p,...] [--conns N] [--clients N] [--target-leader]\n"
+         "         [--cacert FILE] [--cert FILE] [--key FILE]\n"
          "         [--json] [--threads N] <workload> [flags]\n"
          "workloads (as etcd's benchmark tool):\n"
          "  put             --total --duration --rate --key-size --val-size --key-space-size\n"

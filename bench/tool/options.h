@@ -25,6 +25,7 @@ struct Options {
   int conns = 1;
   int clients = 1;
   bool target_leader = false;
+  std::string cacert, cert, key;        // TLS (tls_credentials.h); none: plaintext
   // Ours: a machine-readable summary, generator threads, per-request deadline, stall bound.
   bool json = false;
   int threads = 0;                      // 0: min(2, clients)

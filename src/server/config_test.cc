@@ -61,16 +61,25 @@ TEST(ConfigTest, MistakesGetGoFlagMessages) {
   EXPECT_FALSE(ParseConfig({"--initial-cluster-state", "bogus"}, {}).ok());
 }
 
-TEST(ConfigTest, HttpsPeerUrlsNeedPeerAutoTlsUntilPeerTlsExists) {
-  const std::vector<std::string> base = {"--listen-peer-urls", "https://127.0.0.1:2380",
-                                         "--initial-advertise-peer-urls", "https://127.0.0.1:2380"};
-  EXPECT_EQ(ParseConfig(base, {}).status().code(), absl::StatusCode::kUnimplemented);
-  std::vector<std::string> with_certs = base;
-  with_certs.insert(with_certs.end(), {"--peer-auto-tls", "--peer-cert-file", "/x.crt"});
-  EXPECT_EQ(ParseConfig(with_certs, {}).status().code(), absl::StatusCode::kUnimplemented);
-  std::vector<std::string> auto_tls = base;
-  auto_tls.push_back("--peer-auto-tls");
-  EXPECT_TRUE(ParseConfig(auto_tls, {}).ok());
+TEST(ConfigTest, TlsFlagsAndTheirEnvironmentForms) {
+  auto c = ParseConfig({"--cert-file", "/c.pem", "--key-file=/k.pem", "--client-cert-auth", "--peer-auto-tls",
+                        "--peer-cert-allowed-cn", "example.com", "--cipher-suites",
+                        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256"},
+                       {"ETCD_TRUSTED_CA_FILE=/ca.pem", "ETCD_CLIENT_CRL_FILE=/r.crl", "ETCD_CERT_FILE=/ignored",
+                        "ETCD_PEER_CLIENT_CERT_AUTH=true", "ETCD_TLS_MIN_VERSION=TLS1.3"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->client_tls.cert_file, "/c.pem");  // the flag wins over ETCD_CERT_FILE
+  EXPECT_EQ(c->client_tls.key_file, "/k.pem");
+  EXPECT_EQ(c->client_tls.trusted_ca_file, "/ca.pem");
+  EXPECT_EQ(c->client_tls.crl_file, "/r.crl");
+  EXPECT_TRUE(c->client_tls.client_cert_auth);
+  EXPECT_FALSE(c->client_tls.auto_tls);
+  EXPECT_TRUE(c->peer_tls.auto_tls);
+  EXPECT_TRUE(c->peer_tls.client_cert_auth);
+  EXPECT_EQ(c->peer_tls.allowed_cn, "example.com");
+  EXPECT_EQ(c->peer_tls.Flag("cert-file"), "--peer-cert-file");
+  EXPECT_EQ(c->cipher_suites.size(), 2u);
+  EXPECT_EQ(c->tls_min_version, "TLS1.3");
 }
 
 }  // namespace
