@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates jq procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev liblmdb-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   etcd-server etcd-client golang-etcd-server-dev
 )
 
