@@ -76,6 +76,7 @@ void Applier::Loop() {
     for (const raft::Entry& e : batch) ApplyEntry(e);
     cv_.SignalAll();  // WaitApplied callers
     RunAppliedNotifications();
+    if (after_batch_) after_batch_(applied_.load(std::memory_order_acquire));
   }
 }
 

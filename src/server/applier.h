@@ -49,6 +49,10 @@ class Applier {
   // entry of its term: etcd promotes the lessor there). Before Start.
   void SetOnEmptyEntry(std::function<void(const raft::Entry&)> fn) { on_empty_entry_ = std::move(fn); }
 
+  // Runs on the applier thread after each applied batch with the applied index (the raft
+  // snapshotter). Before Start.
+  void SetAfterBatch(std::function<void(uint64_t applied)> fn) { after_batch_ = std::move(fn); }
+
   void Start();
   void Stop();  // joins; pending waiters fail with "etcdserver: server stopped"
 
@@ -84,6 +88,7 @@ class Applier {
   LeaseApplier* leases_ = nullptr;                          // set before Start
   std::function<void(const raft::Entry&)> on_empty_entry_;  // set before Start
   std::function<void(const internalpb::MemberAttributes&)> member_attributes_hook_;
+  std::function<void(uint64_t)> after_batch_;  // set before Start
 
   Mutex mu_;
   CondVar cv_{&mu_};

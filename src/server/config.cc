@@ -148,6 +148,15 @@ absl::Status ApplyNumbers(const FlagSet& fs, Config* c) {
   if (fs.Has("snapshot-count")) {
     ASSIGN_OR_RETURN(c->snapshot_count, ParseUint("snapshot-count", fs.Get("snapshot-count")));
   }
+  for (const char* flag : {"max-snapshots", "max-wals"}) {
+    if (!fs.Has(flag)) continue;
+    ASSIGN_OR_RETURN(uint64_t v, ParseUint(flag, fs.Get(flag)));
+    (std::string(flag) == "max-wals" ? c->max_wals : c->max_snapshots) = v;
+  }
+  for (const char* flag : {"experimental-snapshot-catchup-entries", "snapshot-catchup-entries"}) {
+    if (!fs.Has(flag)) continue;
+    ASSIGN_OR_RETURN(c->snapshot_catchup_entries, ParseUint(flag, fs.Get(flag)));
+  }
   if (fs.Has("backend-batch-interval")) {
     ASSIGN_OR_RETURN(c->backend_batch_interval_ms,
                      ParseDurationMs("backend-batch-interval", fs.Get("backend-batch-interval")));

@@ -38,6 +38,11 @@ struct Config {
   uint64_t heartbeat_interval_ms = 100;
   uint64_t election_timeout_ms = 1000;
   uint64_t snapshot_count = 100000;
+  // Entries kept in the in-memory raft log behind a snapshot, for slow followers to catch up
+  // without a snapshot (etcd's snapshotCatchUpEntries; --experimental-snapshot-catchup-entries).
+  uint64_t snapshot_catchup_entries = 5000;
+  uint64_t max_snapshots = 5;  // --max-snapshots: .snap files kept (0: unlimited)
+  uint64_t max_wals = 5;       // --max-wals: WAL segments kept at least (0: unlimited)
   std::string log_level = "info";
   int64_t backend_batch_interval_ms = 100;
   int64_t backend_batch_limit = 10000;

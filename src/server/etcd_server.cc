@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<raft::RawNode>> EtcdServer::NewRawNode(uint64_t a
 // replays its WAL into the raft log.
 absl::Status EtcdServer::OpenRaft() {
   raft_storage_ = std::make_unique<raft::MemoryStorage>();
+  snap_files_ = std::make_unique<SnapFiles>(env_, member_dir_ + "/snap");
   std::unique_ptr<raft::RawNode> raw;
   std::string wal_dir = member_dir_ + "/wal";
   if (wal::Wal::Exists(env_, wal_dir)) {
@@ -95,7 +96,7 @@ absl::Status EtcdServer::OpenRaft() {
   transport_ = NewTransport();
   for (const Member& m : join_peers_) transport_->AddPeer(m.id, m.peer_urls);
   for (const Member& m : cluster_->Members()) transport_->AddPeer(m.id, m.peer_urls);
-  cb.send = [this](std::vector<raft::Message> msgs) { transport_->Send(std::move(msgs)); };
+  cb.send = [this](std::vector<raft::Message> msgs) { SendToPeers(std::move(msgs)); };
   int election_ticks = static_cast<int>(cfg_.election_timeout_ms / cfg_.heartbeat_interval_ms);
   node_ = std::make_unique<RaftNode>(
       RaftNode::Options{.id = member_id_,
@@ -103,6 +104,7 @@ absl::Status EtcdServer::OpenRaft() {
                         .advance_ticks = election_ticks - 1},
       std::move(raw), raft_storage_.get(), wal_.get(), std::move(cb));
   reads_ = std::make_unique<ReadIndexLoop>(node_.get(), applier_.get());
+  OpenSnapshotter();
   return absl::OkStatus();
 }
 
@@ -132,8 +134,10 @@ absl::Status EtcdServer::BootstrapNew(raft::MemoryStorage* storage,
 }
 
 absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw) {
-  ASSIGN_OR_RETURN(wal_, wal::Wal::Open(env_, member_dir_ + "/wal", wal::WalSnapshot{}));
-  ASSIGN_OR_RETURN(wal::Wal::Contents c, wal_->ReadAll());
+  raft::Snapshot snap;
+  wal::Wal::Contents c;
+  RETURN_NOT_OK(OpenWalAtSnapshot(&snap, &c));
+  if (WalNeverWritten(snap, c)) return BootstrapNew(storage, raw);
   internalpb::WalMetadata md;
   if (!md.ParseFromString(c.metadata)) {
     return absl::DataLossError(absl::StrCat("cannot decode the WAL metadata in ", member_dir_, "/wal"));
@@ -141,8 +145,18 @@ absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<r
   member_id_ = md.node_id();
   cluster_id_ = md.cluster_id();
   RETURN_NOT_OK(CheckInitialCluster());
+  if (!snap.IsEmpty()) {
+    if (kv_->ConsistentIndex() < snap.metadata.index) {
+      return absl::DataLossError(absl::StrCat(
+          "the backend ", backend_->path(), " holds entries up to index ", kv_->ConsistentIndex(),
+          ", older than the snapshot at index ", snap.metadata.index));
+    }
+    RETURN_NOT_OK(storage->ApplySnapshot(snap));
+  }
   spdlog::info("restarting member {:x} in cluster {:x} at commit index {}", member_id_, cluster_id_,
                c.state.commit);
+  spdlog::info("replaying {} WAL entries after the snapshot at index {} (backend at index {})",
+               c.entries.size(), snap.metadata.index, kv_->ConsistentIndex());
   if (!c.state.IsEmpty()) RETURN_NOT_OK(storage->SetHardState(c.state));
   if (!c.entries.empty()) RETURN_NOT_OK(storage->Append(c.entries));
   // The read copy of the log lies below the storage's in the heap: free it and hand its pages
@@ -223,6 +237,7 @@ absl::Status EtcdServer::fatal() const {
   if (removed_.load(std::memory_order_acquire)) {
     return absl::FailedPreconditionError("the member has been permanently removed from the cluster");
   }
+  if (snapshotter_ && !snapshotter_->fatal().ok()) return snapshotter_->fatal();
   return node_ ? node_->fatal() : absl::OkStatus();
 }
 

@@ -32,6 +32,8 @@
 #include "server/membership.h"
 #include "server/raft_node.h"
 #include "server/read_index.h"
+#include "server/snap_files.h"
+#include "server/snapshotter.h"
 #include "server/transport.h"
 #include "wal/wal.h"
 #include "watch/watchable_store.h"
@@ -111,6 +113,14 @@ class EtcdServer {
   absl::Status BootstrapNew(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
   absl::Status Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
   absl::Status JoinExisting(std::unique_ptr<raft::RawNode>* raw);
+  // ---- Raft snapshots (etcd_server_snap.cc) ----
+  // Opens the WAL at the newest usable snapshot (falling back to older ones) and reads it.
+  absl::Status OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c);
+  // True (and the WAL removed) when a founding member's WAL holds no records: its first start
+  // was interrupted, so it bootstraps again.
+  bool WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c);
+  void OpenSnapshotter();
+  void SendToPeers(std::vector<raft::Message> msgs);
   absl::Status CheckInitialCluster() const;
   void PublishLoop();
   uint64_t NextRequestId();
@@ -149,6 +159,8 @@ class EtcdServer {
   std::atomic<bool> removed_{false};
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<raft::MemoryStorage> raft_storage_;
+  std::unique_ptr<SnapFiles> snap_files_;
+  std::unique_ptr<Snapshotter> snapshotter_;
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<RaftNode> node_;

@@ -13,7 +13,16 @@ namespace etcdpp::server {
 
 RaftNode::RaftNode(Options opts, std::unique_ptr<raft::RawNode> raw, raft::MemoryStorage* storage,
                    wal::Wal* wal, Callbacks cb)
-    : opts_(opts), raw_(std::move(raw)), storage_(storage), wal_(wal), cb_(std::move(cb)) {}
+    : opts_(opts), raw_(std::move(raw)), storage_(storage), wal_(wal), cb_(std::move(cb)) {
+  // The configuration of the snapshot the storage starts from (empty without one); committed
+  // conf changes after it are applied as they come.
+  raft::HardState hs;
+  (void)storage_->InitialState(&hs, &conf_state_);
+  absl::StatusOr<uint64_t> first = storage_->FirstIndex();
+  MutexLock l(&mu_);
+  published_conf_ = conf_state_;
+  conf_history_[first.ok() ? *first - 1 : 0] = conf_state_;
+}
 
 RaftNode::~RaftNode() { Stop(); }
 
@@ -92,6 +101,20 @@ std::map<uint64_t, uint64_t> RaftNode::Matches() const {
 raft::ConfState RaftNode::conf_state() const {
   MutexLock l(&mu_);
   return published_conf_;
+}
+
+raft::ConfState RaftNode::ConfStateAt(uint64_t index) const {
+  MutexLock l(&mu_);
+  auto it = conf_history_.upper_bound(index);
+  if (it == conf_history_.begin()) return raft::ConfState{};
+  return std::prev(it)->second;
+}
+
+void RaftNode::PruneConfHistory(uint64_t index) {
+  MutexLock l(&mu_);
+  auto it = conf_history_.upper_bound(index);
+  if (it == conf_history_.begin()) return;
+  conf_history_.erase(conf_history_.begin(), std::prev(it));
 }
 
 bool RaftNode::HasInputLocked() const {
@@ -223,6 +246,7 @@ void RaftNode::ApplyConfChanges(const std::vector<raft::Entry>& committed) {
     {
       MutexLock l(&mu_);
       published_conf_ = conf_state_;
+      conf_history_[e.index] = conf_state_;
     }
     if (cb_.on_conf_change) cb_.on_conf_change(e, *cc);
   }

@@ -64,6 +64,10 @@ class RaftNode {
   void ReportSnapshot(uint64_t peer, bool failure);
   // Voters and learners as the raft configuration has them now.
   raft::ConfState conf_state() const;
+  // The configuration as of log index `index` (the snapshotter's ConfState); any thread.
+  raft::ConfState ConfStateAt(uint64_t index) const;
+  // Forgets configurations older than the one in force at `index` (a snapshot was saved).
+  void PruneConfHistory(uint64_t index);
   // On the leader: each member's match index (etcd's isLearnerReady); empty elsewhere.
   std::map<uint64_t, uint64_t> Matches() const;
   // True while this member is the leader.
@@ -120,6 +124,8 @@ class RaftNode {
   std::vector<Report> reports_ ABSL_GUARDED_BY(mu_);
   uint64_t transfer_to_ ABSL_GUARDED_BY(mu_) = 0;
   raft::ConfState published_conf_ ABSL_GUARDED_BY(mu_);
+  // Log index of each applied conf change (and of the snapshot) -> the configuration after it.
+  std::map<uint64_t, raft::ConfState> conf_history_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, uint64_t> matches_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status fatal_ ABSL_GUARDED_BY(mu_);

@@ -257,7 +257,7 @@ void Wal::AppendSegmentHeaderLocked(std::string* out) {
   if (!state_.IsEmpty()) AppendRecord(RecordType::kState, EncodeHardState(state_), &crc_, out);
 }
 
-absl::Status Wal::ReleaseLockTo(uint64_t index) {
+absl::Status Wal::ReleaseLockTo(uint64_t index, size_t keep_at_least) {
   MutexLock l(&mu_);
   if (closed_) return absl::FailedPreconditionError("wal: closed");
   // As etcd: keep the last segment that starts below `index` (it may hold entries up to it).
@@ -267,6 +267,9 @@ absl::Status Wal::ReleaseLockTo(uint64_t index) {
       keep_from = i == 0 ? 0 : i - 1;
       break;
     }
+  }
+  if (keep_at_least > 0) {
+    keep_from = std::min(keep_from, segments_.size() - std::min(segments_.size(), keep_at_least));
   }
   for (size_t i = 0; i < keep_from; ++i) {
     segments_[i].lock.reset();

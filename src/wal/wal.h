@@ -68,8 +68,9 @@ class Wal {
   // Appends a snapshot marker and fdatasyncs.
   absl::Status SaveSnapshot(const WalSnapshot& snap);
   // Segments whose entries are all below `index` may be deleted (the backend durably holds
-  // them); deletes them, keeping (as etcd) the last segment starting below `index`.
-  absl::Status ReleaseLockTo(uint64_t index);
+  // them); deletes them, keeping (as etcd) the last segment starting below `index`, and never
+  // leaving fewer than `keep_at_least` segments (etcd's --max-wals purge rule; 0: no floor).
+  absl::Status ReleaseLockTo(uint64_t index, size_t keep_at_least = 0);
   // Syncs the tail and releases the files and locks. Idempotent; the destructor calls it.
   absl::Status Close();
 

@@ -252,5 +252,20 @@ TEST_F(WalTest, ReleaseLockToDeletesOldSegments) {
   EXPECT_EQ(w->SegmentNamesForTest(), std::vector<std::string>{before.back()});
 }
 
+// etcd's --max-wals rule: releasing never leaves fewer than keep_at_least segments.
+TEST_F(WalTest, ReleaseLockToKeepsAtLeastMaxWals) {
+  auto w = CreateWal(Options{.segment_size = 512});
+  for (uint64_t i = 1; i <= 30; ++i) {
+    ASSERT_TRUE(w->Save({}, {Ent(i, 1, std::string(200, 'z'))}).ok());
+  }
+  auto before = w->SegmentNamesForTest();
+  ASSERT_GT(before.size(), 6u);
+  ASSERT_TRUE(w->ReleaseLockTo(1000, 5).ok());
+  auto after = w->SegmentNamesForTest();
+  EXPECT_EQ(after, std::vector<std::string>(before.end() - 5, before.end()));
+  EXPECT_FALSE(env_->FileExists(SegPath(before[0])));
+  EXPECT_TRUE(env_->FileExists(SegPath(after[0])));
+}
+
 }  // namespace
 }  // namespace etcdpp::wal
