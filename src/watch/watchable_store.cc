@@ -12,7 +12,7 @@ namespace etcdpp::watch {
 WatchableStore::WatchableStore(mvcc::KvStore* kv, StoreOptions o)
     : kv_(kv), opts_(o), rev_(kv->Rev()) {
   kv_->SetObserver(this);
-  syncer_ = std::thread([this] { Loop(); });
+  if (!opts_.manual_sync) syncer_ = std::thread([this] { Loop(); });
 }
 
 WatchableStore::~WatchableStore() {
@@ -21,7 +21,7 @@ WatchableStore::~WatchableStore() {
     stop_ = true;
   }
   cv_.SignalAll();
-  syncer_.join();
+  if (syncer_.joinable()) syncer_.join();
   kv_->SetObserver(nullptr);
 }
 
@@ -212,7 +212,9 @@ void WatchableStore::DeliverLocked(const std::vector<Chosen>& chosen,
   for (const Chosen& c : chosen) {
     Watcher* w = c.w;
     EventBatch& b = batches[w];
-    w->min_rev = b.more_rev != 0 ? b.more_rev : read_to + 1;
+    // A watcher that starts above where a cut read stopped keeps its min_rev: moving it back
+    // to read_to + 1 would deliver revisions it already has (or never asked for).
+    w->min_rev = b.more_rev != 0 ? b.more_rev : std::max(w->min_rev, read_to + 1);
     unsynced_.Delete(w);
     if (!b.events.empty() && !SendLocked(w, b.events, header_rev)) {
       b.more_rev = 0;  // min_rev already says where to go on

@@ -39,6 +39,8 @@ struct StoreOptions {
   absl::Duration victim_interval = absl::Milliseconds(10);
   absl::Duration progress_interval = absl::Minutes(10);  // periodic progress notifications
   size_t max_watchers_per_sync = 512;
+  // Tests: no sync thread; SyncForTest / RetryVictimsForTest drive every round.
+  bool manual_sync = false;
 };
 
 class WatchableStore : public mvcc::TxnObserver {
