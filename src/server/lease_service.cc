@@ -1,8 +1,11 @@
 #include "server/lease_service.h"
 
+#include <atomic>
+
 #include "lease/errors.h"
 #include "server/errors.h"
 #include "server/etcd_server.h"
+#include "server/lease_retry.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -30,6 +33,15 @@ void FillCurrentHeader(const EtcdServer* s, pb::ResponseHeader* h) {
   h->set_revision(s->CurrentRevision());
 }
 
+// Runs a lease call that needs the leader, retried through a leader change (lease_retry.h).
+template <typename T>
+void WithLeader(EtcdServer* s, typename LeaderRetry<T>::Attempt attempt,
+                std::function<bool()> cancelled, typename LeaderRetry<T>::Done done) {
+  LeaderRetry<T>::Run(std::move(attempt), LeaseRequestTimeout(s->config().election_timeout_ms),
+                      {std::move(cancelled), [s] { return s->leader() != 0; }},
+                      std::move(done));
+}
+
 // One keepalive stream: read a request, renew, write the answer, read the next (etcd's
 // leaseKeepAlive loop). At most one operation is in flight, so the members need no lock.
 class KeepAliveReactor final
@@ -47,8 +59,15 @@ class KeepAliveReactor final
     resp_.Clear();
     resp_.set_id(req_.id());
     FillCurrentHeader(s_, resp_.mutable_header());
-    s_->RenewLease(req_.id(), [this](absl::StatusOr<int64_t> ttl) { OnRenewed(std::move(ttl)); });
+    EtcdServer* s = s_;
+    const int64_t id = req_.id();
+    WithLeader<int64_t>(
+        s, [s, id](LeaderRetry<int64_t>::Done d) { s->RenewLease(id, std::move(d)); },
+        [this] { return cancelled_.load(); },
+        [this](absl::StatusOr<int64_t> ttl) { OnRenewed(std::move(ttl)); });
   }
+
+  void OnCancel() override { cancelled_ = true; }
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
@@ -73,6 +92,7 @@ class KeepAliveReactor final
   EtcdServer* const s_;
   pb::LeaseKeepAliveRequest req_;
   pb::LeaseKeepAliveResponse resp_;
+  std::atomic<bool> cancelled_{false};  // a renewal being retried stops
 };
 
 }  // namespace
@@ -110,20 +130,24 @@ grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerCont
   auto* reactor = ctx->DefaultReactor();
   EtcdServer* s = s_;
   int64_t id = req->id();
-  s_->LeaseTimeToLive(*req, [s, reactor, resp, id](absl::StatusOr<pb::LeaseTimeToLiveResponse> r) {
-    if (!r.ok() && !lease::IsLeaseNotFound(r.status())) {
-      reactor->Finish(ToGrpcStatus(r.status()));
-      return;
-    }
-    if (r.ok()) {
-      resp->Swap(&*r);
-    } else {
-      resp->set_id(id);
-      resp->set_ttl(-1);
-    }
-    FillCurrentHeader(s, resp->mutable_header());
-    reactor->Finish(grpc::Status::OK);
-  });
+  using Resp = pb::LeaseTimeToLiveResponse;
+  WithLeader<Resp>(
+      s, [s, req](LeaderRetry<Resp>::Done d) { s->LeaseTimeToLive(*req, std::move(d)); },
+      [ctx] { return ctx->IsCancelled(); },
+      [s, reactor, resp, id](absl::StatusOr<Resp> r) {
+        if (!r.ok() && !lease::IsLeaseNotFound(r.status())) {
+          reactor->Finish(ToGrpcStatus(r.status()));
+          return;
+        }
+        if (r.ok()) {
+          resp->Swap(&*r);
+        } else {
+          resp->set_id(id);
+          resp->set_ttl(-1);
+        }
+        FillCurrentHeader(s, resp->mutable_header());
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
