@@ -20,8 +20,7 @@
 
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "harness/binaries.h"
-#include "harness/cluster.h"
+#include "harness/cluster_fixture.h"
 #include "harness/cluster_grpc.h"
 #include "harness/grpc_util.h"
 
@@ -36,21 +35,7 @@ using KeepAliveStream =
 
 constexpr milliseconds kRpcTimeout{5000};
 
-class LeaseClusterTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    ServerFlavor flavor = FlavorByName(GetParam());
-    if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
-    auto c = Cluster::Start(flavor.binary, 3);
-    ASSERT_TRUE(c.ok()) << c.status();
-    cluster_ = std::move(*c);
-  }
-  void TearDown() override {
-    if (cluster_ && HasFailure()) cluster_->KeepTempDirs();
-  }
-
-  std::unique_ptr<Cluster> cluster_;
-};
+using LeaseClusterTest = ClusterTest;
 
 // Writes a keepalive for id and reads its answer; the answer's TTL, or -2 if the stream failed.
 int64_t KeepAlive(KeepAliveStream& s, int64_t id) {

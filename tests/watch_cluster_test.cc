@@ -17,8 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "harness/binaries.h"
-#include "harness/cluster.h"
+#include "harness/cluster_fixture.h"
 #include "harness/cluster_grpc.h"
 #include "harness/grpc_util.h"
 
@@ -86,21 +85,7 @@ class MemberWatch {
   std::thread reader_;
 };
 
-class WatchClusterTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    ServerFlavor flavor = FlavorByName(GetParam());
-    if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
-    auto c = Cluster::Start(flavor.binary, 3);
-    ASSERT_TRUE(c.ok()) << c.status();
-    cluster_ = std::move(*c);
-  }
-  void TearDown() override {
-    if (cluster_ && HasFailure()) cluster_->KeepTempDirs();
-  }
-
-  std::unique_ptr<Cluster> cluster_;
-};
+using WatchClusterTest = ClusterTest;
 
 TEST_P(WatchClusterTest, EveryMemberDeliversTheSameEvents) {
   const int leader = FindLeader(*cluster_);

@@ -7,32 +7,20 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "mvcc/test_util.h"
 #include "mvcc/txn.h"
-#include "watch/watch_stream.h"
-#include "watch/watchable_store.h"
+#include "watch/test_util.h"
 
 namespace etcdpp::watch {
 namespace {
 
 // A store whose sync rounds run only when the test asks (no sync thread): races become
 // sequences.
-class ManualSyncStoreTest : public mvcc::StoreTestBase {
+class ManualSyncStoreTest : public WatchStoreTestBase {
  protected:
-  void SetUp() override {
-    mvcc::StoreTestBase::SetUp();
+  StoreOptions StoreOptionsForTest() const override {
     StoreOptions o;
     o.manual_sync = true;
-    ws_ = std::make_unique<WatchableStore>(store_.get(), o);
-  }
-  void TearDown() override {
-    streams_.clear();
-    ws_.reset();
-    mvcc::StoreTestBase::TearDown();
-  }
-  WatchStream* NewStream() {
-    streams_.push_back(std::make_unique<WatchStream>(ws_.get(), nullptr));
-    return streams_.back().get();
+    return o;
   }
   // Every (watch id, revision) queued on s so far, control answers skipped.
   static std::vector<std::pair<WatchId, int64_t>> Take(WatchStream* s) {
@@ -50,9 +38,6 @@ class ManualSyncStoreTest : public mvcc::StoreTestBase {
     }
     return ws_->CountsForTest().unsynced == 0;
   }
-
-  std::unique_ptr<WatchableStore> ws_;
-  std::vector<std::unique_ptr<WatchStream>> streams_;
 };
 
 // Two unsynced watchers far apart: the first history read stops at EventBatch::kMaxBatchRevs

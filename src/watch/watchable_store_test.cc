@@ -6,31 +6,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "mvcc/test_util.h"
 #include "mvcc/txn.h"
+#include "watch/test_util.h"
 #include "watch/watch_stream.h"
 
 namespace etcdpp::watch {
 namespace {
 
-class WatchableStoreTest : public mvcc::StoreTestBase {
+class WatchableStoreTest : public WatchStoreTestBase {
  protected:
-  void SetUp() override {
-    mvcc::StoreTestBase::SetUp();
-    StoreOptions o;
-    o.sync_interval = absl::Milliseconds(5);
-    o.victim_interval = absl::Milliseconds(1);
-    ws_ = std::make_unique<WatchableStore>(store_.get(), o);
-  }
-  void TearDown() override {
-    streams_.clear();
-    ws_.reset();
-    mvcc::StoreTestBase::TearDown();
-  }
-  WatchStream* NewStream() {
-    streams_.push_back(std::make_unique<WatchStream>(ws_.get(), nullptr));
-    return streams_.back().get();
-  }
   WatchId Watch(WatchStream* s, std::string key, std::string end, int64_t start, bool from_key = false) {
     WatchOptions o;
     o.range = KeyRange{std::move(key), std::move(end), from_key};
@@ -55,9 +39,6 @@ class WatchableStoreTest : public mvcc::StoreTestBase {
     }
     return got;
   }
-
-  std::unique_ptr<WatchableStore> ws_;
-  std::vector<std::unique_ptr<WatchStream>> streams_;
 };
 
 TEST_F(WatchableStoreTest, SyncedWatcherGetsMatchingEventsInOrder) {
