@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "common/env.h"
 #include "lease/errors.h"
+#include "lease/expiry_spread.h"
 #include "leasepb/lease.pb.h"
 
 namespace etcdpp::lease {
@@ -164,6 +165,18 @@ void Lessor::Promote(absl::Duration extend) {
     Refresh(&l, SaturatingAdd(base, SecondsToMicros(l.RemainingOrFullTtl())));
     ScheduleCheckpoint(l);
   }
+  SpreadPiledUpExpiriesLocked();
+}
+
+void Lessor::SpreadPiledUpExpiriesLocked() {
+  if (static_cast<int64_t>(leases_.size()) < kLeaseRevokeRate) return;
+  std::vector<Expiry> order;
+  order.reserve(leases_.size());
+  for (const auto& [id, l] : leases_) order.push_back(Expiry{id, l.expiry_us});
+  std::sort(order.begin(), order.end(), [](const Expiry& a, const Expiry& b) {
+    return a.expiry_us != b.expiry_us ? a.expiry_us < b.expiry_us : a.id < b.id;
+  });
+  for (size_t i : SpreadExpiries(order)) Refresh(&leases_[order[i].id], order[i].expiry_us);
 }
 
 void Lessor::Demote() {

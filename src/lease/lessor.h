@@ -19,6 +19,8 @@
 //  - Promote (on becoming leader) sets expiry = now + extend + remaining, where remaining is
 //    the last checkpointed remaining TTL (else the full TTL): a new leader neither resets long
 //    leases to their full TTL nor expires any lease before the old leader could have.
+//  - With 1000 leases or more, Promote then moves leases that pile up in one second later
+//    (etcd's pacing, expiry_spread.h), never earlier.
 //  - A renewal of a lease with a checkpointed remaining TTL must first commit a checkpoint that
 //    clears it (HasCheckpointedRemaining), or a later leader would use the stale value.
 //
@@ -132,6 +134,8 @@ class Lessor {
   void Persist(const Lease& l, backend::BatchTx* tx) const;
   void Refresh(Lease* l, int64_t expiry_us) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleCheckpoint(const Lease& l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // etcd's pacing on promotion: see expiry_spread.h.
+  void SpreadPiledUpExpiriesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   LeaseInfo Info(const Lease& l, bool with_keys) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
