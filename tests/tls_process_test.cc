@@ -230,6 +230,7 @@ TEST_F(TlsTest, PeerWithWrongCommonNameRefused) {
   EXPECT_TRUE(WaitForLog(ms[0]->log_path(), "client certificate authentication failed")) << ms[0]->LogTail();
   EXPECT_TRUE(absl::StrContains(ReadAll(ms[0]->log_path()), "CN \"example2.com\""));
   EXPECT_TRUE(Put(NewChannel(ms[1]->Endpoint()), "k", "v").ok());
+  EXPECT_TRUE(WaitForLog(ms[2]->log_path(), "remote error: tls: bad certificate")) << ms[2]->LogTail();
   EXPECT_FALSE(absl::StrContains(ReadAll(ms[2]->log_path()), "ready to serve client requests"));
 }
 
@@ -265,6 +266,22 @@ TEST_F(TlsTest, RotatedCertificatePickedUpWithoutRestart) {
   EXPECT_TRUE(grpc_rotated);
   EXPECT_TRUE(Put(TlsChannel(s->Endpoint(), ""), "k", "v").ok());
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(TlsTest, MinVersionAppliesToGrpcAndHttps) {
+  std::vector<std::string> f = CertFlags("", "server");
+  f.push_back("--tls-min-version=TLS1.3");
+  auto s = StartOne(f);
+  ASSERT_NE(s, nullptr);
+  auto handshake = [&](const std::string& alpn, const std::string& version) {
+    std::string out = Shell(absl::StrCat("openssl s_client -connect 127.0.0.1:", s->config().client_port, " -alpn ",
+                                         alpn, " ", version, " </dev/null"));
+    return absl::StrContains(out, "New, TLSv1");  // "New, (NONE), Cipher is (NONE)" when refused
+  };
+  EXPECT_TRUE(handshake("http/1.1", "-tls1_3"));
+  EXPECT_TRUE(handshake("h2", "-tls1_3"));
+  EXPECT_FALSE(handshake("http/1.1", "-tls1_2"));
+  EXPECT_FALSE(handshake("h2", "-tls1_2"));
 }
 
 // Bad certificate flags stop startup with a message naming the flag and the file.

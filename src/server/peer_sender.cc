@@ -104,7 +104,7 @@ void PeerSender::Loop() {
       if (HasSnapshot(batch) && hooks_.on_snapshot_sent) hooks_.on_snapshot_sent(peer_id_, false);
       continue;
     }
-    CloseStream();
+    CloseStream(/*cancel=*/false);  // the stream is over: Finish returns its real status
     Failed(batch);
     backoff_ = std::clamp(backoff_ * 2, kMinBackoff, kMaxBackoff);
     MutexLock l(&mu_);
@@ -165,14 +165,19 @@ bool PeerSender::WriteBatch(const std::vector<raft::Message>& batch) {
   return ok;
 }
 
-void PeerSender::CloseStream() {
+void PeerSender::CloseStream(bool cancel) {
   if (writer_) {
-    {
+    if (cancel) {
       MutexLock l(&mu_);
       if (ctx_) ctx_->TryCancel();
     }
     grpc::Status st = writer_->Finish();
-    if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
+    if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      // The member refused our certificate (--peer-cert-allowed-cn/-hostname, tls/grpc_credentials.cc):
+      // etcd's dialer reports the TLS alert it gets in that case.
+      spdlog::warn("failed to dial {:x} on stream Message (remote error: tls: bad certificate: {})", peer_id_,
+                   st.error_message());
+    } else if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
       spdlog::debug("peer {:x} stream closed: {}", peer_id_, st.error_message());
     }
     writer_.reset();

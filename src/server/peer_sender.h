@@ -55,7 +55,7 @@ class PeerSender {
   std::vector<raft::Message> TakeBatch();
   bool EnsureStream();
   bool WriteBatch(const std::vector<raft::Message>& batch);
-  void CloseStream();
+  void CloseStream(bool cancel = true);  // cancel: the stream may still be live
   void Failed(const std::vector<raft::Message>& batch);
 
   // Constant after construction.

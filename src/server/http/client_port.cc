@@ -12,6 +12,7 @@
 namespace etcdpp::server::http {
 
 absl::StatusOr<std::unique_ptr<ClientPort>> ClientPort::Listen(Options opts) {
+  for (PortSharer::Address& a : opts.addresses) a.min_tls_version = opts.tls.min_version;
   std::unique_ptr<ClientPort> p(new ClientPort(std::move(opts)));
   // gRPC clients send their preface at once and curl its request line: 3 s is generous.
   absl::StatusOr<std::unique_ptr<PortSharer>> sharer = PortSharer::Listen(p->opts_.addresses, absl::Seconds(3));

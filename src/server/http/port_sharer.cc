@@ -200,7 +200,8 @@ void PortSharer::DecideTls(int fd, int listen_fd, const char* buf, size_t n) {
   tls::ClientHello hello = tls::ParseClientHello(absl::string_view(buf, n));
   if (hello.verdict == tls::ClientHello::Verdict::kNeedMore) return;
   Forget(fd);
-  if (hello.verdict != tls::ClientHello::Verdict::kComplete) {
+  if (hello.verdict != tls::ClientHello::Verdict::kComplete ||
+      hello.max_version < modes_[listen_fd].min_tls_version) {
     close(fd);
     return;
   }

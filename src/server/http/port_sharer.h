@@ -30,6 +30,9 @@ class PortSharer {
     int port = 0;
     bool plain = true;  // http://
     bool tls = false;   // https://
+    // --tls-min-version (0x0303 TLS 1.2, 0x0304 TLS 1.3; 0: any): a ClientHello offering
+    // nothing that high is refused here, since gRPC's own TLS has no version setting.
+    int min_tls_version = 0;
   };
   struct Sinks {
     std::function<void(int listen_fd, int fd, bool tls)> grpc;  // takes ownership of fd
