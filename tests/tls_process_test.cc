@@ -177,6 +177,22 @@ TEST_F(TlsTest, GrpcAndHttpsShareTheClientPortAndRequireClientCert) {
   EXPECT_EQ(Get(ch, "foo"), "bar");
 }
 
+// etcd's "client TLS and non-TLS" form: http:// and https:// URLs with the same host:port.
+TEST_F(TlsTest, PlaintextAndTlsOnOnePort) {
+  auto port = PickFreePort();
+  ASSERT_TRUE(port.ok());
+  std::string both = absl::StrCat("http://127.0.0.1:", *port, ",https://127.0.0.1:", *port);
+  MemberConfig mc{.client_port = *port};
+  mc.extra_flags = {"--listen-client-urls=" + both, "--advertise-client-urls=" + both};
+  for (const std::string& f : CertFlags("", "server")) mc.extra_flags.push_back(f);
+  auto s = ServerProcess::Start(BinaryUnderTest(), mc, absl::Seconds(30));
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(Put(NewChannel((*s)->Endpoint()), "p", "1").ok());
+  EXPECT_EQ(Get(TlsChannel((*s)->Endpoint(), ""), "p"), "1");
+  EXPECT_EQ(Shell(absl::StrCat("curl -sS http://127.0.0.1:", *port, "/health")), "{\"health\":\"true\"}");
+  EXPECT_EQ(Curl(absl::StrCat("https://127.0.0.1:", *port, "/health"), ""), "{\"health\":\"true\"}");
+}
+
 TEST_F(TlsTest, RevokedCertificateRefusedUnderCrl) {
   std::vector<std::string> f = CertFlags("", "server");
   f.push_back("--client-cert-auth");
