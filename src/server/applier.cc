@@ -38,6 +38,19 @@ void Applier::Register(uint64_t id, Waiter w) {
 
 void Applier::Fail(uint64_t id, absl::Status st) { Wake(id, ApplyResult{std::move(st), nullptr, nullptr}); }
 
+bool Applier::FailWith(uint64_t id, const std::function<absl::Status()>& make) {
+  Waiter w;
+  {
+    MutexLock l(&mu_);
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) return false;
+    w = std::move(it->second);
+    waiters_.erase(it);
+  }
+  w(ApplyResult{make(), nullptr, nullptr});
+  return true;
+}
+
 void Applier::Enqueue(std::vector<raft::Entry> entries) {
   {
     MutexLock l(&mu_);

@@ -66,6 +66,8 @@ class Applier {
   void Register(uint64_t id, Waiter w);
   // Fails the waiter for `id` (its proposal was dropped) if it is still registered.
   void Fail(uint64_t id, absl::Status st);
+  // Fails the waiter for `id` with make() if it is still registered; true if it was.
+  bool FailWith(uint64_t id, const std::function<absl::Status()>& make);
   // Queues committed entries (called by the Raft node thread).
   void Enqueue(std::vector<raft::Entry> entries);
 

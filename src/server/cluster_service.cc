@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/config.h"
 #include "server/errors.h"
+#include "server/require_leader.h"
 #include "server/etcd_server.h"
 
 namespace etcdpp::server {
@@ -76,6 +77,7 @@ ClusterStore::Waiter FinishWith(EtcdServer* s, grpc::ServerUnaryReactor* reactor
 grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext* ctx,
                                                     const pb::MemberAddRequest* req,
                                                     pb::MemberAddResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   absl::StatusOr<std::vector<std::string>> urls = ValidPeerUrls(req->peerurls());
   absl::Status st = urls.ok() ? CheckAdd(*s_, *urls, req->islearner()) : urls.status();
@@ -99,6 +101,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerContext* ctx,
                                                        const pb::MemberRemoveRequest* req,
                                                        pb::MemberRemoveResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   std::optional<Member> m = s_->cluster().Get(req->id());
   absl::Status st;
@@ -118,6 +121,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* ClusterService::MemberUpdate(grpc::CallbackServerContext* ctx,
                                                        const pb::MemberUpdateRequest* req,
                                                        pb::MemberUpdateResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   std::optional<Member> m = s_->cluster().Get(req->id());
   absl::StatusOr<std::vector<std::string>> urls = ValidPeerUrls(req->peerurls());
@@ -141,6 +145,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberUpdate(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext* ctx,
                                                      const pb::MemberListRequest*,
                                                      pb::MemberListResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   FillMembers(s_, resp);
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
@@ -150,6 +155,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerContext* ctx,
                                                         const pb::MemberPromoteRequest* req,
                                                         pb::MemberPromoteResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   std::optional<Member> m = s_->cluster().Get(req->id());
   absl::Status st;

@@ -168,6 +168,11 @@ void ClusterStore::Wake(uint64_t request_id, absl::Status st) {
   w(std::move(st));
 }
 
+bool ClusterStore::IsWaiting(uint64_t request_id) const {
+  MutexLock l(&mu_);
+  return waiters_.contains(request_id);
+}
+
 void ClusterStore::FailAll(absl::Status st) {
   absl::flat_hash_map<uint64_t, Waiter> all;
   {

@@ -51,6 +51,7 @@ class ClusterStore {
 
   void RegisterWaiter(uint64_t request_id, Waiter w);
   void Wake(uint64_t request_id, absl::Status st);
+  bool IsWaiting(uint64_t request_id) const;
   void FailAll(absl::Status st);
 
  private:

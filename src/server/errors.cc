@@ -33,6 +33,11 @@ absl::Status ErrTimeoutDueToLeaderFail() {
   return absl::UnavailableError(
       "etcdserver: request timed out, possibly due to previous leader failure");
 }
+absl::Status ErrTimeoutDueToConnectionLost() {
+  return absl::UnavailableError("etcdserver: request timed out, possibly due to connection lost");
+}
+absl::Status ErrProposalDropped() { return absl::UnknownError("raft proposal dropped"); }
+absl::Status ErrContextDeadlineExceeded() { return absl::UnknownError("context deadline exceeded"); }
 absl::Status ErrLeaderChanged() { return absl::UnavailableError("etcdserver: leader changed"); }
 absl::Status ErrNotLeader() { return absl::FailedPreconditionError("etcdserver: not leader"); }
 absl::Status ErrUnhealthy() { return absl::UnavailableError("etcdserver: unhealthy cluster"); }
@@ -75,7 +80,8 @@ absl::Status ErrReceivedTooLarge(size_t size, size_t limit) {
 grpc::Status ToGrpcStatus(const absl::Status& st) {
   if (st.ok()) return grpc::Status::OK;
   auto code = static_cast<grpc::StatusCode>(static_cast<int>(st.code()));
-  if (absl::StartsWith(st.message(), "etcdserver: ") || absl::StartsWith(st.message(), "grpc: ")) {
+  if (absl::StartsWith(st.message(), "etcdserver: ") || absl::StartsWith(st.message(), "grpc: ") ||
+      st.message() == "raft proposal dropped" || st.message() == "context deadline exceeded") {
     return grpc::Status(code, std::string(st.message()));
   }
   return grpc::Status(code, absl::StrCat("etcdserver: ", st.message()));

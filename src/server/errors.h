@@ -25,6 +25,13 @@ absl::Status ErrNoLeader();
 absl::Status ErrStopped();
 absl::Status ErrTimeout();
 absl::Status ErrTimeoutDueToLeaderFail();
+absl::Status ErrTimeoutDueToConnectionLost();
+// raft refused a proposal while a leader was known (a leader transfer in progress): etcd
+// passes raft's own error through, as codes.Unknown.
+absl::Status ErrProposalDropped();
+// A proposal that waited the whole request timeout for a leader and never reached raft: etcd's
+// raft node never took it, and the context's error surfaces as codes.Unknown.
+absl::Status ErrContextDeadlineExceeded();
 absl::Status ErrLeaderChanged();
 absl::Status ErrNotLeader();
 absl::Status ErrUnhealthy();

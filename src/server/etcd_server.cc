@@ -85,8 +85,8 @@ absl::Status EtcdServer::OpenRaft() {
   cb.on_committed = [this](std::vector<raft::Entry> ents) { applier_->Enqueue(std::move(ents)); };
   cb.on_dropped = [this](uint64_t id, absl::Status) {
     Metrics::Get().ProposalFailed();
-    applier_->Fail(id, ErrNoLeader());
-    cluster_->Wake(id, ErrNoLeader());
+    applier_->Fail(id, ErrProposalDropped());
+    cluster_->Wake(id, ErrProposalDropped());
   };
   applier_->SetMemberAttributesHook([this](const internalpb::MemberAttributes& a) {
     cluster_->SetAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()});
@@ -98,13 +98,21 @@ absl::Status EtcdServer::OpenRaft() {
   for (const Member& m : cluster_->Members()) transport_->AddPeer(m.id, m.peer_urls);
   cb.send = [this](std::vector<raft::Message> msgs) { SendToPeers(std::move(msgs)); };
   int election_ticks = static_cast<int>(cfg_.election_timeout_ms / cfg_.heartbeat_interval_ms);
+  std::chrono::milliseconds request_timeout = RequestTimeoutFor(cfg_.election_timeout_ms);
   node_ = std::make_unique<RaftNode>(
       RaftNode::Options{.id = member_id_,
                         .tick_ms = static_cast<int64_t>(cfg_.heartbeat_interval_ms),
-                        .advance_ticks = election_ticks - 1},
+                        .advance_ticks = election_ticks - 1,
+                        .request_timeout_ms = request_timeout.count()},
       std::move(raw), raft_storage_.get(), wal_.get(), std::move(cb));
-  reads_ = std::make_unique<ReadIndexLoop>(node_.get(), applier_.get());
+  reads_ = std::make_unique<ReadIndexLoop>(node_.get(), applier_.get(), request_timeout);
   OpenSnapshotter();
+  timeouts_ = std::make_unique<RequestTimeouts>(
+      request_timeout, [this](uint64_t id, RequestTimeouts::Clock::time_point start) {
+        ExpireProposal(id, start);
+      });
+  leader_streams_ = std::make_unique<RequireLeaderStreams>(
+      [this] { return node_->leader(); }, std::chrono::milliseconds(cfg_.election_timeout_ms));
   return absl::OkStatus();
 }
 
@@ -201,6 +209,8 @@ absl::Status EtcdServer::Start() {
   applier_->Start();
   RETURN_NOT_OK(transport_->Start());
   node_->Start();
+  timeouts_->Start();
+  leader_streams_->Start();
   reads_->Start();
   lease_timer_->Start();
   RETURN_NOT_OK(StartGrpc());
@@ -218,6 +228,8 @@ void EtcdServer::Stop() {
   if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (lease_timer_) lease_timer_->Stop();
   if (reads_) reads_->Stop();
+  if (timeouts_) timeouts_->Stop();
+  if (leader_streams_) leader_streams_->Stop();
   if (node_) node_->Stop();
   if (transport_) transport_->Stop();
   if (cluster_) cluster_->FailAll(ErrStopped());
@@ -256,16 +268,13 @@ void EtcdServer::Propose(internalpb::InternalRequest req, Applier::Waiter done) 
     done(ApplyResult{ErrRequestTooLarge(), nullptr, nullptr});
     return;
   }
-  if (node_->leader() == 0) {
-    Metrics::Get().ProposalFailed();  // as etcd's failed s.r.Propose
-    done(ApplyResult{ErrNoLeader(), nullptr, nullptr});
-    return;
-  }
+  // With no leader the proposal waits in the node for one, until it times out (etcd 3.4).
   Metrics::Get().ProposalStarted();
   applier_->Register(id, [done = std::move(done)](ApplyResult r) {
     Metrics::Get().ProposalDone();
     done(std::move(r));
   });
+  timeouts_->Track(id);
   node_->Propose(id, std::move(data));
 }
 

@@ -4,6 +4,7 @@
 // reverse. Services reach the member only through the small surface below.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,8 @@
 #include "server/read_index.h"
 #include "server/snap_files.h"
 #include "server/snapshotter.h"
+#include "server/request_timeouts.h"
+#include "server/require_leader.h"
 #include "server/transport.h"
 #include "wal/wal.h"
 #include "watch/watchable_store.h"
@@ -105,6 +108,12 @@ class EtcdServer {
   bool IsLearnerReady(uint64_t id) const;
   // Hands leadership to `transferee`; `done` runs (on a thread of its own) once it leads.
   void MoveLeader(uint64_t transferee, std::function<void(absl::Status)> done);
+  // ---- Request timeouts (etcd_server_timeout.cc) ----
+  // The error of a proposal made at `start` that did not apply within the request timeout
+  // (etcd's parseProposeCtxErr).
+  absl::Status ProposalTimeoutError(std::chrono::steady_clock::time_point start) const;
+  // Streams opened with hasleader=true (require_leader.h).
+  RequireLeaderStreams* leader_streams() const { return leader_streams_.get(); }
 
  private:
   EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
@@ -137,6 +146,7 @@ class EtcdServer {
   void RenewOnLeader(int64_t id, RenewDone done);
   LeaseForwarder lease_forwarder() const;
   std::vector<std::string> LeaderPeerUrls() const;
+  void ExpireProposal(uint64_t id, std::chrono::steady_clock::time_point start);
 
   // Constant after Open.
   const Config cfg_;
@@ -165,6 +175,8 @@ class EtcdServer {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<RaftNode> node_;
   std::unique_ptr<ReadIndexLoop> reads_;
+  std::unique_ptr<RequestTimeouts> timeouts_;  // of proposals; started with the node
+  std::unique_ptr<RequireLeaderStreams> leader_streams_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<http::ClientPort> client_port_;  // the listeners; outlives grpc_'s calls
   std::unique_ptr<grpc::Server> grpc_;

@@ -170,16 +170,13 @@ uint64_t EtcdServer::NextRequestId() {
 }
 
 void EtcdServer::ProposeConfChange(raft::ConfChangeType type, Member m, ClusterStore::Waiter done) {
-  if (node_->leader() == 0) {
-    done(ErrNoLeader());
-    return;
-  }
   uint64_t id = NextRequestId();
   internalpb::MemberRecord rec;
   rec.ParseFromString(EncodeMember(m));
   rec.set_request_id(id);
   raft::ConfChange cc{type, m.id, rec.SerializeAsString()};
   cluster_->RegisterWaiter(id, std::move(done));
+  timeouts_->Track(id);
   node_->ProposeConfChange(id, std::move(cc));
 }
 

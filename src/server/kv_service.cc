@@ -1,6 +1,7 @@
 // The KV service (etcd's v3rpc/key.go on the callback API).
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/errors.h"
+#include "server/require_leader.h"
 #include "server/etcd_server.h"
 #include "server/kv_service.h"
 
@@ -41,6 +42,7 @@ grpc::ServerUnaryReactor* Reject(grpc::CallbackServerContext* ctx, const absl::S
 
 grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
                                            const pb::RangeRequest* req, pb::RangeResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   if (absl::Status st = CheckSize(s_, *req); !st.ok()) return Reject(ctx, st);
   if (absl::Status st = CheckRangeRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
@@ -59,6 +61,7 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
 
 grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
                                          const pb::PutRequest* req, pb::PutResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   if (absl::Status st = CheckSize(s_, *req); !st.ok()) return Reject(ctx, st);
   if (absl::Status st = CheckPutRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
@@ -71,6 +74,7 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ctx,
                                                  const pb::DeleteRangeRequest* req,
                                                  pb::DeleteRangeResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   if (absl::Status st = CheckSize(s_, *req); !st.ok()) return Reject(ctx, st);
   if (absl::Status st = CheckDeleteRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
@@ -82,6 +86,7 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
 
 grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
                                          const pb::TxnRequest* req, pb::TxnResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   absl::Status st = CheckSize(s_, *req);
   if (st.ok()) st = CheckTxnRequest(*req, static_cast<int64_t>(s_->config().max_txn_ops));
   if (!st.ok()) return Reject(ctx, st);
@@ -109,6 +114,7 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx,
                                              const pb::CompactionRequest* req,
                                              pb::CompactionResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
   *ir.mutable_compaction() = *req;

@@ -1,9 +1,11 @@
 #include "server/lease_service.h"
 
 #include <atomic>
+#include <optional>
 
 #include "lease/errors.h"
 #include "server/errors.h"
+#include "server/require_leader.h"
 #include "server/etcd_server.h"
 #include "server/lease_retry.h"
 
@@ -43,15 +45,22 @@ void WithLeader(EtcdServer* s, typename LeaderRetry<T>::Attempt attempt,
 }
 
 // One keepalive stream: read a request, renew, write the answer, read the next (etcd's
-// leaseKeepAlive loop). At most one operation is in flight, so the members need no lock.
+// leaseKeepAlive loop). At most one operation is in flight. Every Finish goes through the
+// finisher (hasleader streams may be finished from outside: require_leader.h); one that comes
+// during a renewal is deferred until it returns, so no write ever starts after Finish.
 class KeepAliveReactor final
     : public grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
  public:
-  explicit KeepAliveReactor(EtcdServer* s) : s_(s) { StartRead(&req_); }
+  explicit KeepAliveReactor(EtcdServer* s)
+      : s_(s),
+        finisher_(std::make_shared<StreamFinisher>([this](grpc::Status st) { DoFinish(std::move(st)); })) {
+    StartRead(&req_);
+  }
+  const std::shared_ptr<StreamFinisher>& finisher() const { return finisher_; }
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed its side (or the call is gone)
-      Finish(grpc::Status::OK);
+      finisher_->Finish(grpc::Status::OK);
       return;
     }
     // The header is taken before the renewal, as etcd: a revocation can not appear to come
@@ -59,6 +68,10 @@ class KeepAliveReactor final
     resp_.Clear();
     resp_.set_id(req_.id());
     FillCurrentHeader(s_, resp_.mutable_header());
+    {
+      MutexLock l(&mu_);
+      renewing_ = true;
+    }
     EtcdServer* s = s_;
     const int64_t id = req_.id();
     WithLeader<int64_t>(
@@ -71,18 +84,43 @@ class KeepAliveReactor final
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "context canceled"));
+      finisher_->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "context canceled"));
       return;
     }
     StartRead(&req_);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    finisher_->Done();
+    delete this;
+  }
 
  private:
+  void DoFinish(grpc::Status st) {
+    {
+      MutexLock l(&mu_);
+      if (renewing_) {
+        deferred_ = std::move(st);
+        cancelled_ = true;  // a renewal being retried gives up
+        return;
+      }
+    }
+    Finish(std::move(st));
+  }
+
   void OnRenewed(absl::StatusOr<int64_t> ttl) {
+    std::optional<grpc::Status> deferred;
+    {
+      MutexLock l(&mu_);
+      renewing_ = false;
+      deferred.swap(deferred_);
+    }
+    if (deferred.has_value()) {
+      Finish(*std::move(deferred));
+      return;
+    }
     if (!ttl.ok() && !lease::IsLeaseNotFound(ttl.status())) {
-      Finish(ToGrpcStatus(ttl.status()));
+      finisher_->Finish(ToGrpcStatus(ttl.status()));
       return;
     }
     resp_.set_ttl(ttl.ok() ? *ttl : 0);  // an unknown lease: TTL 0, the stream goes on
@@ -90,9 +128,13 @@ class KeepAliveReactor final
   }
 
   EtcdServer* const s_;
+  const std::shared_ptr<StreamFinisher> finisher_;
   pb::LeaseKeepAliveRequest req_;
   pb::LeaseKeepAliveResponse resp_;
   std::atomic<bool> cancelled_{false};  // a renewal being retried stops
+  Mutex mu_;
+  bool renewing_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> deferred_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -100,6 +142,7 @@ class KeepAliveReactor final
 grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* ctx,
                                                    const pb::LeaseGrantRequest* req,
                                                    pb::LeaseGrantResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
   *ir.mutable_lease_grant() = *req;
@@ -111,6 +154,7 @@ grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext* ctx,
                                                     const pb::LeaseRevokeRequest* req,
                                                     pb::LeaseRevokeResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
   *ir.mutable_lease_revoke() = *req;
@@ -120,13 +164,16 @@ grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext*
 
 grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse>*
 LeaseService::LeaseKeepAlive(grpc::CallbackServerContext* ctx) {
-  return new KeepAliveReactor(s_);
+  auto* r = new KeepAliveReactor(s_);
+  GuardStreamWithLeader(ctx, s_, r->finisher());
+  return r;
 }
 
 // An unknown lease is not an error here: etcd answers TTL -1.
 grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerContext* ctx,
                                                         const pb::LeaseTimeToLiveRequest* req,
                                                         pb::LeaseTimeToLiveResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   EtcdServer* s = s_;
   int64_t id = req->id();
@@ -154,6 +201,7 @@ grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* LeaseService::LeaseLeases(grpc::CallbackServerContext* ctx,
                                                     const pb::LeaseLeasesRequest* req,
                                                     pb::LeaseLeasesResponse* resp) {
+  if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   for (lease::LeaseId id : s_->lessor().Leases()) resp->add_leases()->set_id(id);
   FillCurrentHeader(s_, resp->mutable_header());
   auto* reactor = ctx->DefaultReactor();

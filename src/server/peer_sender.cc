@@ -94,11 +94,25 @@ bool PeerSender::active() const {
   return active_;
 }
 
+std::chrono::steady_clock::time_point PeerSender::active_since() const {
+  MutexLock l(&mu_);
+  return active_ ? active_since_ : std::chrono::steady_clock::time_point();
+}
+
+void PeerSender::SetActive(bool active) {
+  MutexLock l(&mu_);
+  if (active && !active_) active_since_ = std::chrono::steady_clock::now();
+  active_ = active;
+}
+
 void PeerSender::Loop() {
   for (;;) {
     std::vector<raft::Message> batch = TakeBatch();
     if (batch.empty()) break;  // stopping
-    if (hooks_.is_cut && hooks_.is_cut(peer_id_)) continue;  // test fault: the wire eats it
+    if (hooks_.is_cut && hooks_.is_cut(peer_id_)) {  // test fault: the wire eats it
+      SetActive(false);
+      continue;
+    }
     if (EnsureStream() && WriteBatch(batch)) {
       backoff_ = std::chrono::milliseconds(0);
       if (HasSnapshot(batch) && hooks_.on_snapshot_sent) hooks_.on_snapshot_sent(peer_id_, false);
@@ -160,8 +174,7 @@ bool PeerSender::WriteBatch(const std::vector<raft::Message>& batch) {
   for (const raft::Message& m : batch) EncodeRaftMessage(m, pb.add_messages());
   bool ok = writer_->Write(pb);
   if (ok) Metrics::Get().PeerSent(peer_id_, pb.ByteSizeLong());
-  MutexLock l(&mu_);
-  active_ = ok;
+  SetActive(ok);
   return ok;
 }
 
@@ -183,9 +196,11 @@ void PeerSender::CloseStream(bool cancel) {
     writer_.reset();
   }
   stub_.reset();  // a fresh channel (and connection) next time
-  MutexLock l(&mu_);
-  ctx_.reset();
-  active_ = false;
+  {
+    MutexLock l(&mu_);
+    ctx_.reset();
+  }
+  SetActive(false);
 }
 
 void PeerSender::Failed(const std::vector<raft::Message>& batch) {

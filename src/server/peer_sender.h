@@ -5,6 +5,7 @@
 // one long-lived gRPC client stream (Peer.Stream); a failed stream is torn down, the peer is
 // reported unreachable, and the next connection attempt waits a doubling back-off.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -49,6 +50,9 @@ class PeerSender {
   void UpdateUrls(std::vector<std::string> urls);
   // True when the last write succeeded (for health reporting).
   bool active() const;
+  // Since when writes have been succeeding without a break (etcd's ActiveSince); the zero
+  // time_point while inactive.
+  std::chrono::steady_clock::time_point active_since() const;
 
  private:
   void Loop();  // the sender thread
@@ -57,6 +61,7 @@ class PeerSender {
   bool WriteBatch(const std::vector<raft::Message>& batch);
   void CloseStream(bool cancel = true);  // cancel: the stream may still be live
   void Failed(const std::vector<raft::Message>& batch);
+  void SetActive(bool active);
 
   // Constant after construction.
   const uint64_t local_id_;
@@ -80,6 +85,7 @@ class PeerSender {
   std::unique_ptr<grpc::ClientContext> ctx_ ABSL_GUARDED_BY(mu_);  // of the open stream
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool active_ ABSL_GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point active_since_ ABSL_GUARDED_BY(mu_);
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::thread thread_;  // runs Loop()

@@ -2,6 +2,7 @@
 
 #include "server/metrics.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/status.h"
@@ -40,7 +41,7 @@ void RaftNode::Stop() {
 void RaftNode::Propose(uint64_t id, std::string data) {
   {
     MutexLock l(&mu_);
-    proposals_.push_back({id, std::move(data)});
+    proposals_.push_back({id, std::move(data), NewDeadline()});
   }
   cv_.Signal();
 }
@@ -64,9 +65,23 @@ void RaftNode::Step(raft::Message m) {
 void RaftNode::ProposeConfChange(uint64_t id, raft::ConfChange cc) {
   {
     MutexLock l(&mu_);
-    conf_proposals_.push_back({id, std::move(cc)});
+    conf_proposals_.push_back({id, std::move(cc), NewDeadline()});
   }
   cv_.Signal();
+}
+
+bool RaftNode::Unqueue(uint64_t id) {
+  MutexLock l(&mu_);
+  auto p = std::find_if(proposals_.begin(), proposals_.end(), [id](const Proposal& x) { return x.id == id; });
+  if (p != proposals_.end()) {
+    proposals_.erase(p);
+    return true;
+  }
+  auto c = std::find_if(conf_proposals_.begin(), conf_proposals_.end(),
+                        [id](const ConfProposal& x) { return x.id == id; });
+  if (c == conf_proposals_.end()) return false;
+  conf_proposals_.erase(c);
+  return true;
 }
 
 void RaftNode::TransferLeader(uint64_t transferee) {
@@ -117,9 +132,28 @@ void RaftNode::PruneConfHistory(uint64_t index) {
   conf_history_.erase(conf_history_.begin(), std::prev(it));
 }
 
+// Queued proposals count as input only once there is a leader to take them.
 bool RaftNode::HasInputLocked() const {
-  return !proposals_.empty() || !read_requests_.empty() || !inbox_.empty() ||
-         !conf_proposals_.empty() || !reports_.empty() || transfer_to_ != 0;
+  bool has_leader = leader_.load(std::memory_order_acquire) != 0;
+  return (has_leader && (!proposals_.empty() || !conf_proposals_.empty())) ||
+         !read_requests_.empty() || !inbox_.empty() || !reports_.empty() || transfer_to_ != 0;
+}
+
+RaftNode::Deadline RaftNode::NewDeadline() const {
+  if (opts_.request_timeout_ms <= 0) return Deadline::max();
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.request_timeout_ms);
+}
+
+std::chrono::steady_clock::time_point RaftNode::lead_elected_at() const {
+  return std::chrono::steady_clock::time_point(
+      std::chrono::nanoseconds(lead_elected_ns_.load(std::memory_order_acquire)));
+}
+
+template <typename P>
+void RaftNode::TakeProposals(std::vector<P>* queue, std::vector<P>* out) {
+  Deadline now = std::chrono::steady_clock::now();
+  std::erase_if(*queue, [now](const P& p) { return p.deadline <= now; });  // their waiters time out
+  if (raw_->raft().lead() != 0) out->swap(*queue);
 }
 
 absl::Status RaftNode::fatal() const {
@@ -160,12 +194,15 @@ void RaftNode::DrainInputs() {
   std::vector<raft::Message> inbox;
   {
     MutexLock l(&mu_);
-    proposals.swap(proposals_);
     reads.swap(read_requests_);
     inbox.swap(inbox_);
   }
   for (raft::Message& m : inbox) {
     if (absl::Status st = raw_->Step(m); !st.ok()) spdlog::debug("raft step: {}", st.ToString());
+  }
+  {
+    MutexLock l(&mu_);
+    TakeProposals(&proposals_, &proposals);
   }
   for (Proposal& p : proposals) {
     if (absl::Status st = raw_->Propose(std::move(p.data)); !st.ok()) cb_.on_dropped(p.id, st);
@@ -181,7 +218,7 @@ void RaftNode::DrainControl() {
   uint64_t transfer_to = 0;
   {
     MutexLock l(&mu_);
-    ccs.swap(conf_proposals_);
+    TakeProposals(&conf_proposals_, &ccs);
     reports.swap(reports_);
     std::swap(transfer_to, transfer_to_);
   }
@@ -268,7 +305,13 @@ void RaftNode::PublishState() {
   raft::BasicStatus s = raw_->Status();
   term_.store(s.hard_state.term, std::memory_order_release);
   uint64_t before = leader_.exchange(s.soft_state.lead, std::memory_order_acq_rel);
-  if (s.soft_state.lead != before && s.soft_state.lead != 0) Metrics::Get().LeaderChanged();
+  if (s.soft_state.lead != before && s.soft_state.lead != 0) {
+    Metrics::Get().LeaderChanged();
+    lead_elected_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch()).count(),
+                           std::memory_order_release);
+    leader_changes_.fetch_add(1, std::memory_order_acq_rel);
+  }
   bool leader = s.soft_state.state == raft::StateType::kLeader;
   is_leader_.store(leader, std::memory_order_release);
   MutexLock l(&mu_);

@@ -6,6 +6,7 @@
 // applier and advances. Nothing else touches the RawNode.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,6 +43,10 @@ class RaftNode {
     // Ticks to advance at start (etcd's --initial-election-tick-advance): a fresh member of a
     // multi-member cluster then campaigns after 1..election ticks instead of election..2x.
     int advance_ticks = 0;
+    // How long a proposal may wait for a leader before it is abandoned (its waiter times out
+    // elsewhere, etcd's ReqTimeout); 0: forever. Proposals made while there is no leader wait
+    // here, as etcd's raft node holds them until one is elected.
+    int64_t request_timeout_ms = 0;
   };
 
   // None of the pointers is owned; all must outlive the node. Start() runs the thread.
@@ -58,6 +63,8 @@ class RaftNode {
   void Step(raft::Message m);
   // A conf change proposal; a refusal fails the waiter for `id` through on_dropped.
   void ProposeConfChange(uint64_t id, raft::ConfChange cc);
+  // Takes proposal `id` back if it still waits for a leader (never reached raft); true if so.
+  bool Unqueue(uint64_t id);
   void TransferLeader(uint64_t transferee);
   // From the transport (any thread).
   void ReportUnreachable(uint64_t peer);
@@ -76,17 +83,24 @@ class RaftNode {
   uint64_t term() const { return term_.load(std::memory_order_acquire); }
   uint64_t leader() const { return leader_.load(std::memory_order_acquire); }
   uint64_t commit_index() const { return commit_.load(std::memory_order_acquire); }
+  // How many times a new (non-zero) leader was observed, and when the last one was (etcd's
+  // leaderChanged notifier and leadElectedTime).
+  uint64_t leader_changes() const { return leader_changes_.load(std::memory_order_acquire); }
+  std::chrono::steady_clock::time_point lead_elected_at() const;
   // A fatal error on the node thread (e.g. the WAL cannot sync): the member must stop.
   absl::Status fatal() const;
 
  private:
+  using Deadline = std::chrono::steady_clock::time_point;
   struct Proposal {
     uint64_t id;
     std::string data;
+    Deadline deadline;
   };
   struct ConfProposal {
     uint64_t id;
     raft::ConfChange cc;
+    Deadline deadline;
   };
   struct Report {
     uint64_t peer;
@@ -97,6 +111,10 @@ class RaftNode {
   void Loop();  // the node thread: wait for input or the next tick, then drain Readies
   void DrainInputs();
   void DrainControl();
+  Deadline NewDeadline() const;
+  // Proposals wait (in the queue) while there is no leader; expired ones are dropped.
+  template <typename P>
+  void TakeProposals(std::vector<P>* queue, std::vector<P>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HasInputLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status HandleReadies();
   absl::Status Persist(const raft::Ready& rd);
@@ -134,6 +152,8 @@ class RaftNode {
   std::atomic<uint64_t> leader_{0};
   std::atomic<uint64_t> commit_{0};
   std::atomic<bool> is_leader_{false};
+  std::atomic<uint64_t> leader_changes_{0};
+  std::atomic<int64_t> lead_elected_ns_{0};  // steady_clock, since its epoch
 
   std::thread thread_;  // runs Loop()
 };

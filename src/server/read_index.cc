@@ -1,5 +1,6 @@
 #include "server/read_index.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -9,11 +10,12 @@
 
 namespace etcdpp::server {
 namespace {
-constexpr auto kRoundTimeout = std::chrono::seconds(5);
+constexpr auto kRetryInterval = std::chrono::milliseconds(500);  // etcd's readIndexRetryTime
+constexpr auto kCheckInterval = std::chrono::milliseconds(50);   // for a leader change
 }  // namespace
 
-ReadIndexLoop::ReadIndexLoop(RaftNode* node, Applier* applier)
-    : node_(node), applier_(applier), salt_((uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
+ReadIndexLoop::ReadIndexLoop(RaftNode* node, Applier* applier, std::chrono::milliseconds timeout)
+    : node_(node), applier_(applier), timeout_(timeout), salt_((uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
 
 ReadIndexLoop::~ReadIndexLoop() { Stop(); }
 
@@ -83,31 +85,45 @@ absl::Status ReadIndexLoop::Round() {
     awaited_ctx_ = ctx;
     answered_ = false;
   }
-  if (node_->leader() == 0) {
-    FailAll(&batch, ErrNoLeader());
-    return ErrNoLeader();
-  }
-  node_->ReadIndex(ctx);
-  uint64_t index = 0;
+  absl::StatusOr<uint64_t> index = AwaitIndex(ctx);
   {
     MutexLock l(&mu_);
-    auto deadline = std::chrono::steady_clock::now() + kRoundTimeout;
-    while (!stopping_ && !answered_ && std::chrono::steady_clock::now() < deadline) {
-      cv_.WaitFor(deadline - std::chrono::steady_clock::now());
-    }
-    if (answered_) index = read_index_;
     awaited_ctx_.clear();  // a late answer to this round is ignored
   }
-  if (index == 0) {
-    FailAll(&batch, ErrTimeout());
-    return ErrTimeout();
+  if (!index.ok()) {
+    FailAll(&batch, index.status());
+    return index.status();
   }
-  if (!applier_->WaitApplied(index)) {
+  if (!applier_->WaitApplied(*index)) {
     FailAll(&batch, ErrStopped());
     return ErrStopped();
   }
   for (Done& d : batch) d(absl::OkStatus());
   return absl::OkStatus();
+}
+
+// Asks raft for the read index of `ctx` (again every kRetryInterval) until the answer comes.
+absl::StatusOr<uint64_t> ReadIndexLoop::AwaitIndex(const std::string& ctx) {
+  using Clock = std::chrono::steady_clock;
+  const uint64_t leader_changes = node_->leader_changes();
+  const Clock::time_point deadline = Clock::now() + timeout_;
+  Clock::time_point retry = Clock::now() + kRetryInterval;
+  node_->ReadIndex(ctx);
+  for (;;) {
+    {
+      MutexLock l(&mu_);
+      Clock::time_point until = std::min({deadline, retry, Clock::now() + kCheckInterval});
+      while (!stopping_ && !answered_ && Clock::now() < until) cv_.WaitFor(until - Clock::now());
+      if (stopping_) return ErrStopped();
+      if (answered_) return read_index_;
+    }
+    if (node_->leader_changes() != leader_changes) return ErrLeaderChanged();
+    if (Clock::now() >= deadline) return ErrTimeout();
+    if (Clock::now() >= retry) {
+      node_->ReadIndex(ctx);
+      retry = Clock::now() + kRetryInterval;
+    }
+  }
 }
 
 }  // namespace etcdpp::server

@@ -3,8 +3,14 @@
 // a round is in flight share the next round. One round asks Raft for a read index, waits for
 // the matching ReadState, waits until the applier has applied up to it, then releases every
 // read of the batch. No read ever goes through the log.
+//
+// As etcd 3.4's requestCurrentIndex: a round with no answer asks again every 500 ms (raft
+// drops a ReadIndex while there is no leader, or while a new leader has not committed in its
+// term), fails with "etcdserver: leader changed" if a new leader is elected meanwhile, and
+// with "etcdserver: request timed out" once the request timeout passes.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -12,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/mutex.h"
 #include "raft/types.h"
 
@@ -24,8 +31,9 @@ class ReadIndexLoop {
  public:
   using Done = std::function<void(absl::Status)>;
 
-  // Neither pointer is owned; both must outlive the loop.
-  ReadIndexLoop(RaftNode* node, Applier* applier);
+  // Neither pointer is owned; both must outlive the loop. `timeout`: etcd's ReqTimeout.
+  ReadIndexLoop(RaftNode* node, Applier* applier,
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(7000));
   ~ReadIndexLoop();
 
   void Start();
@@ -41,8 +49,11 @@ class ReadIndexLoop {
   absl::Status Round();
   void FailAll(std::vector<Done>* batch, const absl::Status& st);
 
+  absl::StatusOr<uint64_t> AwaitIndex(const std::string& ctx);
+
   RaftNode* const node_;
   Applier* const applier_;
+  const std::chrono::milliseconds timeout_;
 
   Mutex mu_;
   CondVar cv_{&mu_};

@@ -3,6 +3,7 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/cluster_service.h"
 #include "server/errors.h"
+#include "server/require_leader.h"
 #include "server/etcd_server.h"
 #include "server/kv_service.h"
 #include "server/lease_service.h"
@@ -21,6 +22,7 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
   explicit MaintenanceService(EtcdServer* s) : s_(s) {}
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx, const pb::StatusRequest*,
                                    pb::StatusResponse* resp) override {
+    if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
     s_->FillStatus(resp);
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
@@ -29,6 +31,7 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
   // etcd's HashKV: the hash of the key bucket up to a revision (0: the current one).
   grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* ctx, const pb::HashKVRequest* req,
                                    pb::HashKVResponse* resp) override {
+    if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpcStatus(s_->HashKV(req->revision(), resp)));
     return reactor;
@@ -37,6 +40,7 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
   grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* ctx,
                                        const pb::MoveLeaderRequest* req,
                                        pb::MoveLeaderResponse* resp) override {
+    if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
     auto* reactor = ctx->DefaultReactor();
     s_->MoveLeader(req->targetid(), [this, reactor, resp](absl::Status st) {
       if (st.ok()) s_->FillHeader(resp->mutable_header());

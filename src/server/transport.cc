@@ -198,4 +198,10 @@ bool Transport::IsActive(uint64_t id) const {
   return it != peers_.end() && it->second->active();
 }
 
+std::chrono::steady_clock::time_point Transport::ActiveSince(uint64_t id) const {
+  MutexLock l(&mu_);
+  auto it = peers_.find(id);
+  return it == peers_.end() ? std::chrono::steady_clock::time_point() : it->second->active_since();
+}
+
 }  // namespace etcdpp::server

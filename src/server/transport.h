@@ -8,6 +8,7 @@
 // <data-dir>/peer-faults (re-read at most every 100 ms): hex member IDs, one per line, or "*"
 // for every peer; traffic to and from those members is dropped as if the network ate it.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -71,6 +72,8 @@ class Transport {
   void RemovePeer(uint64_t id);
   // Members this one has a working stream to (endpoint health / learner promotion hints).
   bool IsActive(uint64_t id) const;
+  // Since when the stream to `id` has been working (zero time_point: not now).
+  std::chrono::steady_clock::time_point ActiveSince(uint64_t id) const;
 
   // For the Peer service.
   uint64_t cluster_id() const { return opts_.cluster_id; }

@@ -23,6 +23,9 @@ WatchReactor* WatchReactor::Start(EtcdServer* s, watch::WatchableStore* store,
                                   WatchDispatcher* d) {
   std::shared_ptr<WatchReactor> r(new WatchReactor(s, store, d));
   r->self_ = r;
+  r->finisher_ = std::make_shared<StreamFinisher>([raw = r.get()](grpc::Status st) {
+    raw->DoFinish(std::move(st));
+  });
   std::weak_ptr<WatchReactor> weak = r;
   r->stream_ = std::make_unique<watch::WatchStream>(store, [weak, d] {
     d->Post([weak] {
@@ -169,10 +172,11 @@ void WatchReactor::MaybeResumeReads() {
   StartRead(&req_);
 }
 
-void WatchReactor::FinishOnce(grpc::Status st) {
+void WatchReactor::FinishOnce(grpc::Status st) { finisher_->Finish(std::move(st)); }
+
+void WatchReactor::DoFinish(grpc::Status st) {
   {
     MutexLock l(&mu_);
-    if (finished_) return;
     finished_ = true;
   }
   Finish(std::move(st));
@@ -181,6 +185,7 @@ void WatchReactor::FinishOnce(grpc::Status st) {
 void WatchReactor::OnCancel() { FinishOnce(grpc::Status::CANCELLED); }
 
 void WatchReactor::OnDone() {
+  finisher_->Done();
   stream_->Close();  // the store stops sending before the reactor goes
   std::shared_ptr<WatchReactor> self = std::move(self_);
   // `self` may be the last reference: the reactor is destroyed here or by a late wake-up.

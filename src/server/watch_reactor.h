@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "common/mutex.h"
+#include "server/require_leader.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "watch/watch_stream.h"
 #include "watch/watchable_store.h"
@@ -31,6 +32,8 @@ class WatchReactor
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
+  // Every Finish of this stream goes through it (hasleader streams: require_leader.h).
+  const std::shared_ptr<StreamFinisher>& finisher() const { return finisher_; }
 
  private:
   WatchReactor(EtcdServer* s, watch::WatchableStore* store, WatchDispatcher* d);
@@ -44,6 +47,7 @@ class WatchReactor
   bool NextLocked(etcdserverpb::WatchResponse* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeResumeReads();
   void FinishOnce(grpc::Status st);
+  void DoFinish(grpc::Status st);  // the finisher's action
 
   // Constant after construction.
   EtcdServer* const s_;
@@ -60,6 +64,7 @@ class WatchReactor
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_paused_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<WatchReactor> self_;  // released in OnDone
+  std::shared_ptr<StreamFinisher> finisher_;
 };
 
 }  // namespace etcdpp::server

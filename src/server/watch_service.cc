@@ -42,7 +42,9 @@ void WatchDispatcher::Loop() {
 
 grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>*
 WatchService::Watch(grpc::CallbackServerContext* ctx) {
-  return WatchReactor::Start(s_, store_, &dispatcher_);
+  WatchReactor* r = WatchReactor::Start(s_, store_, &dispatcher_);
+  GuardStreamWithLeader(ctx, s_, r->finisher());
+  return r;
 }
 
 }  // namespace etcdpp::server
