@@ -50,15 +50,16 @@ bool PeerUrlTaken(const EtcdServer& s, const std::vector<std::string>& urls, uin
   return false;
 }
 
+// etcd's order: the strict reconfiguration checks, then what applying the change validates
+// (a peer URL in use, one learner at most).
 absl::Status CheckAdd(const EtcdServer& s, const std::vector<std::string>& urls, bool learner) {
+  if (absl::Status st = s.MayAddMember(learner); !st.ok()) return st;
   if (PeerUrlTaken(s, urls, 0)) return ErrPeerUrlExist();
   if (learner) {
     std::vector<Member> all = s.cluster().Members();
     if (std::count_if(all.begin(), all.end(), [](const Member& m) { return m.is_learner; }) >= 1) {
       return ErrTooManyLearners();
     }
-  } else if (!s.cluster().IsReadyToAddVotingMember()) {
-    return ErrMemberNotEnoughStarted();
   }
   return absl::OkStatus();
 }
@@ -104,12 +105,8 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
   if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
   std::optional<Member> m = s_->cluster().Get(req->id());
-  absl::Status st;
-  if (!m.has_value()) {
-    st = ErrMemberNotFound();
-  } else if (!m->is_learner && !s_->cluster().IsReadyToRemoveVotingMember(m->id)) {
-    st = ErrMemberNotEnoughStarted();
-  }
+  absl::Status st = s_->MayRemoveMember(req->id());
+  if (st.ok() && !m.has_value()) st = ErrMemberNotFound();
   if (!st.ok()) {
     reactor->Finish(ToGrpcStatus(st));
     return reactor;
@@ -157,6 +154,13 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
                                                         pb::MemberPromoteResponse* resp) {
   if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
   auto* reactor = ctx->DefaultReactor();
+  if (!s_->is_leader()) {  // only the leader knows whether the learner caught up
+    s_->ForwardPromote(req->id(), [this, reactor, resp](absl::Status st) {
+      if (st.ok()) FillMembers(s_, resp);
+      reactor->Finish(ToGrpcStatus(st));
+    });
+    return reactor;
+  }
   std::optional<Member> m = s_->cluster().Get(req->id());
   absl::Status st;
   if (!m.has_value()) {
@@ -165,7 +169,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
     st = ErrMemberNotLearner();
   } else if (!s_->IsLearnerReady(m->id)) {
     st = ErrLearnerNotReady();
-  } else if (!s_->cluster().IsReadyToPromoteMember(m->id)) {
+  } else if (s_->config().strict_reconfig_check && !s_->cluster().IsReadyToPromoteMember(m->id)) {
     st = ErrMemberNotEnoughStarted();
   }
   if (!st.ok()) {

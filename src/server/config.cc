@@ -210,6 +210,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   }
   if (fs.Has("tls-min-version")) c->tls_min_version = fs.Get("tls-min-version");
   if (fs.Has("tls-max-version")) c->tls_max_version = fs.Get("tls-max-version");
+  if (fs.Has("strict-reconfig-check")) c->strict_reconfig_check = IsTrue(fs, "strict-reconfig-check");
   c->show_version = IsTrue(fs, "version");
   c->show_help = IsTrue(fs, "help") || IsTrue(fs, "h");
 }

@@ -55,6 +55,8 @@ struct Config {
   std::vector<std::string> cipher_suites;  // Go names
   std::string tls_min_version;             // "TLS1.2" / "TLS1.3" (etcd 3.5+)
   std::string tls_max_version;
+  // --strict-reconfig-check: refuse member changes that could lose quorum (etcd's default).
+  bool strict_reconfig_check = true;
   // --experimental-watch-progress-notify-interval (3.6: --watch-progress-notify-interval);
   // etcd raises values below 100ms to 100ms.
   int64_t watch_progress_notify_interval_ms = 10 * 60 * 1000;

@@ -106,6 +106,13 @@ class EtcdServer {
   // etcd's isLearnerReady: on the leader, the learner's match index is within 90% of the
   // leader's; elsewhere true (the leader has the progress; raft forwards the proposal).
   bool IsLearnerReady(uint64_t id) const;
+  // etcd's strict reconfiguration checks (etcd_server_reconfig.cc): enough started voters and,
+  // over the last 5 s, connections to every voter (add) or to a quorum after the removal.
+  absl::Status MayAddMember(bool learner) const;
+  absl::Status MayRemoveMember(uint64_t id) const;
+  // On a follower: asks the leader to promote `id` (only it knows whether the learner caught
+  // up); `done` gets the leader's answer, on a thread of its own.
+  void ForwardPromote(uint64_t id, std::function<void(absl::Status)> done);
   // Hands leadership to `transferee`; `done` runs (on a thread of its own) once it leads.
   void MoveLeader(uint64_t transferee, std::function<void(absl::Status)> done);
   // ---- Request timeouts (etcd_server_timeout.cc) ----
@@ -147,6 +154,9 @@ class EtcdServer {
   LeaseForwarder lease_forwarder() const;
   std::vector<std::string> LeaderPeerUrls() const;
   void ExpireProposal(uint64_t id, std::chrono::steady_clock::time_point start);
+  size_t NumConnectedSince(std::chrono::steady_clock::time_point since,
+                           const std::vector<Member>& members) const;
+  std::vector<Member> VotingMembers() const;
 
   // Constant after Open.
   const Config cfg_;

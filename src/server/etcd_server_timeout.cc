@@ -32,20 +32,15 @@ absl::Status EtcdServer::ProposalTimeoutError(std::chrono::steady_clock::time_po
   if (elected != TimePoint() && start > elected - 2 * election && start < elected) {
     return ErrTimeoutDueToLeaderFail();
   }
-  auto connected_since = [&](uint64_t id) {
-    TimePoint t = transport_->ActiveSince(id);
-    return t != TimePoint() && t < start;
-  };
   const uint64_t lead = node_->leader();
   if (lead == member_id_) {
     std::vector<Member> members = cluster_->Members();
-    size_t connected = 0;
-    for (const Member& m : members) {
-      if (m.id == member_id_ || connected_since(m.id)) ++connected;
+    if (NumConnectedSince(start, members) < members.size() / 2 + 1) {
+      return ErrTimeoutDueToConnectionLost();
     }
-    if (connected < members.size() / 2 + 1) return ErrTimeoutDueToConnectionLost();
-  } else if (lead != 0 && !connected_since(lead)) {
-    return ErrTimeoutDueToConnectionLost();
+  } else if (lead != 0) {
+    TimePoint t = transport_->ActiveSince(lead);
+    if (t == TimePoint() || t >= start) return ErrTimeoutDueToConnectionLost();
   }
   return ErrTimeout();
 }
