@@ -11,6 +11,7 @@
 //   BadInput (etcdpp and etcd)     a range_end below the key, cancel of an unknown id, a start
 //                                  revision in the future, a compacted start revision: the
 //                                  same answers from both servers.
+//   PeriodicProgressNotify (etcdpp and etcd) progress_notify at a short interval: 3.4's answers.
 //
 // Every wait is bounded in count and time; figures (put rates, memory) are printed, never
 // asserted against a clock.
@@ -407,6 +408,50 @@ TEST_P(WatchBadInputTest, AnswersAsEtcd) {
   EXPECT_TRUE(r.canceled());
   EXPECT_EQ(r.watch_id(), 5);
   EXPECT_EQ(r.header().revision(), 10);
+  EXPECT_TRUE(server->Stop().ok());
+}
+
+// Periodic progress notifications (etcd 3.4's semantics, docs/compatibility.md): a synced
+// watcher that asked for them gets an empty answer with its own id at the current revision;
+// a watcher that did not ask gets none.
+TEST_P(WatchBadInputTest, PeriodicProgressNotify) {
+  ServerFlavor flavor = FlavorByName(GetParam());
+  if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
+  auto server = StartOrFail(flavor.binary, {"--experimental-watch-progress-notify-interval=300ms"});
+  ASSERT_NE(server, nullptr);
+  auto ch = NewChannel(server->Endpoint());
+  ASSERT_TRUE(WaitConnected(*ch, kRpcTimeout));
+  auto kv = pb::KV::NewStub(ch);
+  ASSERT_EQ(PutAndRev(*kv, "a", "1"), 2);
+
+  WatchClient notified(ch), plain(ch);
+  pb::WatchRequest req;
+  req.mutable_create_request()->set_key("a");
+  req.mutable_create_request()->set_progress_notify(true);
+  req.mutable_create_request()->set_watch_id(7);
+  ASSERT_TRUE(notified.stream->Write(req));
+  pb::WatchResponse r = ReadOne(notified);
+  ASSERT_TRUE(r.created());
+  ASSERT_TRUE(plain.Create("a", ""));
+  ASSERT_TRUE(ReadOne(plain).created());
+
+  r = ReadOne(notified);  // the next tick
+  EXPECT_EQ(r.watch_id(), 7);
+  EXPECT_EQ(r.events_size(), 0);
+  EXPECT_FALSE(r.canceled());
+  EXPECT_EQ(r.header().revision(), 2);
+
+  ASSERT_EQ(PutAndRev(*kv, "a", "2"), 3);
+  r = ReadOne(plain);  // no progress answer came first
+  ASSERT_EQ(r.events_size(), 1);
+  EXPECT_EQ(r.events(0).kv().mod_revision(), 3);
+  // The event, then (ticks later) progress at the new revision.
+  bool progressed = false;
+  for (int i = 0; i < 10 && !progressed; ++i) {
+    r = ReadOne(notified);
+    progressed = r.events_size() == 0 && r.header().revision() == 3 && r.watch_id() == 7;
+  }
+  EXPECT_TRUE(progressed);
   EXPECT_TRUE(server->Stop().ok());
 }
 
