@@ -1,5 +1,6 @@
 #include "server/watch_service.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "server/etcd_server.h"
@@ -40,9 +41,18 @@ void WatchDispatcher::Loop() {
   }
 }
 
+WatchService::WatchService(EtcdServer* s, watch::WatchableStore* store) : s_(s), store_(store) {
+  const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) dispatchers_.push_back(std::make_unique<WatchDispatcher>());
+}
+
+WatchDispatcher* WatchService::NextDispatcher() {
+  return dispatchers_[next_.fetch_add(1, std::memory_order_relaxed) % dispatchers_.size()].get();
+}
+
 grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>*
 WatchService::Watch(grpc::CallbackServerContext* ctx) {
-  WatchReactor* r = WatchReactor::Start(s_, store_, &dispatcher_);
+  WatchReactor* r = WatchReactor::Start(s_, store_, NextDispatcher());
   GuardStreamWithLeader(ctx, s_, r->finisher());
   return r;
 }

@@ -6,10 +6,12 @@
 // starts the write, and OnWriteDone continues on gRPC's threads, so neither the applier nor the
 // sync thread ever builds or writes a message.
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "common/mutex.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
@@ -38,15 +40,20 @@ class WatchDispatcher {
 class WatchService final : public etcdserverpb::Watch::CallbackService {
  public:
   // Neither is owned; both outlive the service.
-  WatchService(EtcdServer* s, watch::WatchableStore* store) : s_(s), store_(store) {}
+  WatchService(EtcdServer* s, watch::WatchableStore* store);
 
   grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>* Watch(
       grpc::CallbackServerContext* ctx) override;
 
  private:
+  // One dispatcher per core: the wake-ups of one put with many watching streams (each write
+  // built and started by its dispatcher) spread over the cores. A stream keeps its dispatcher.
+  WatchDispatcher* NextDispatcher();
+
   EtcdServer* const s_;
   watch::WatchableStore* const store_;
-  WatchDispatcher dispatcher_;
+  std::vector<std::unique_ptr<WatchDispatcher>> dispatchers_;
+  std::atomic<size_t> next_{0};
 };
 
 }  // namespace etcdpp::server
