@@ -16,6 +16,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -210,6 +211,166 @@ TEST(SnapshotProcessTest, FoundingMemberWithAnEmptyWalBootstrapsAgain) {
   auto d = DumpMember((*p)->Endpoint());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->size(), 10u);
+}
+
+// A watch on prefix "snap/" from `start_rev` at one member, recording every event's revision.
+class PrefixWatch {
+ public:
+  PrefixWatch(const std::string& endpoint, int64_t start_rev)
+      : stub_(etcdserverpb::Watch::NewStub(NewChannel(endpoint))) {
+    stream_ = stub_->Watch(&ctx_);
+    etcdserverpb::WatchRequest req;
+    auto* c = req.mutable_create_request();
+    c->set_key("snap/");
+    c->set_range_end("snap0");
+    c->set_start_revision(start_rev);
+    stream_->Write(req);
+    reader_ = std::thread([this] {
+      etcdserverpb::WatchResponse resp;
+      while (stream_->Read(&resp)) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (resp.canceled()) canceled_ = true;
+        for (const auto& ev : resp.events()) revs_.push_back(ev.kv().mod_revision());
+      }
+    });
+  }
+  ~PrefixWatch() {
+    ctx_.TryCancel();
+    reader_.join();
+  }
+  // Waits (bounded) until an event at `rev` arrived; returns the revisions seen.
+  std::vector<int64_t> WaitFor(int64_t rev, absl::Duration limit) {
+    auto deadline = absl::Now() + limit;
+    while (absl::Now() < deadline) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (canceled_ || (!revs_.empty() && revs_.back() >= rev)) break;
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    return revs_;
+  }
+
+ private:
+  std::unique_ptr<etcdserverpb::Watch::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>> stream_;
+  std::thread reader_;
+  std::mutex mu_;
+  std::vector<int64_t> revs_;
+  bool canceled_ = false;
+};
+
+int64_t RevisionOf(const std::string& endpoint) {
+  auto stub = etcdserverpb::KV::NewStub(NewChannel(endpoint));
+  etcdserverpb::RangeRequest req;
+  req.set_key("snap/");
+  req.set_serializable(true);
+  etcdserverpb::RangeResponse resp;
+  grpc::Status st = stub->Range(ContextWithDeadline(kRpcTimeout).get(), req, &resp);
+  return st.ok() ? resp.header().revision() : 0;
+}
+
+// The member id of the current leader, as the member at `endpoint` sees it (0: none).
+uint64_t LeaderOf(const std::string& endpoint) {
+  auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(endpoint));
+  etcdserverpb::StatusResponse resp;
+  grpc::Status st = stub->Status(ContextWithDeadline(kRpcTimeout).get(), {}, &resp);
+  return st.ok() ? resp.leader() : 0;
+}
+
+uint64_t MemberIdOf(const std::string& endpoint) {
+  auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(endpoint));
+  etcdserverpb::StatusResponse resp;
+  grpc::Status st = stub->Status(ContextWithDeadline(kRpcTimeout).get(), {}, &resp);
+  return st.ok() ? resp.header().member_id() : 0;
+}
+
+// Three members with a low --snapshot-count and a small catch-up window. A follower is stopped
+// (SIGSTOP) during 20,000 writes from several clients and resumed afterwards: the leader's log
+// no longer reaches back to it, so it must rejoin by snapshot; then all dumps are identical.
+TEST(SnapshotProcessTest, StoppedFollowerRejoinsBySnapshot) {
+  if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
+  constexpr int kMembers = 3;
+  std::vector<int> client_ports, peer_ports;
+  std::string initial_cluster;
+  for (int i = 0; i < kMembers; ++i) {
+    auto c = PickFreePort();
+    auto p = PickFreePort();
+    ASSERT_TRUE(c.ok() && p.ok());
+    client_ports.push_back(*c);
+    peer_ports.push_back(*p);
+    absl::StrAppend(&initial_cluster, i == 0 ? "" : ",", "m", i + 1, "=http://127.0.0.1:", *p);
+  }
+  std::vector<std::unique_ptr<ServerProcess>> members;
+  for (int i = 0; i < kMembers; ++i) {
+    MemberConfig cfg;
+    cfg.name = absl::StrCat("m", i + 1);
+    cfg.client_port = client_ports[i];
+    cfg.peer_port = peer_ports[i];
+    cfg.initial_cluster = initial_cluster;
+    cfg.initial_cluster_state = "new";
+    cfg.extra_flags = {"--snapshot-count=1000", "--experimental-snapshot-catchup-entries=200"};
+    auto m = ServerProcess::Create(BinaryUnderTest(), cfg);
+    ASSERT_TRUE(m.ok()) << m.status();
+    members.push_back(*std::move(m));
+  }
+  for (auto& m : members) ASSERT_TRUE(m->Launch().ok());
+  for (auto& m : members) ASSERT_TRUE(m->WaitReady(absl::Seconds(30)).ok()) << m->LogTail();
+
+  // Stop a follower: a member that is not the leader.
+  uint64_t leader = LeaderOf(members[0]->Endpoint());
+  ASSERT_NE(leader, 0u);
+  size_t victim = 0, leader_index = 0;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (MemberIdOf(members[i]->Endpoint()) == leader) {
+      leader_index = i;
+    } else {
+      victim = i;
+    }
+  }
+  std::vector<std::string> live;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i != victim) live.push_back(members[i]->Endpoint());
+  }
+  ASSERT_EQ(PutMany(live, 500, 4, 500), 500);
+  // A watcher on the member that falls behind: across the snapshot install it must see every
+  // revision once, in order (every write is a put under snap/, one revision each).
+  const int64_t watch_from = RevisionOf(members[victim]->Endpoint()) + 1;
+  ASSERT_GT(watch_from, 1);
+  PrefixWatch watch(members[victim]->Endpoint(), watch_from);
+  ASSERT_EQ(::kill(members[victim]->pid(), SIGSTOP), 0);
+  int acked = PutMany(live, 20000, 16, 7000);
+  ASSERT_EQ(::kill(members[victim]->pid(), SIGCONT), 0);
+  ASSERT_EQ(acked, 20000);
+
+  auto want = DumpMember(members[leader_index]->Endpoint());
+  ASSERT_TRUE(want.ok()) << want.status();
+  ASSERT_EQ(want->size(), 7000u);
+  for (auto& m : members) {
+    EXPECT_TRUE(WaitDumpEquals(m->Endpoint(), *want, absl::Seconds(60)))
+        << m->config().name << " differs from the leader\n" << m->LogTail();
+  }
+  const int64_t last_rev = RevisionOf(members[leader_index]->Endpoint());
+  std::vector<int64_t> revs = watch.WaitFor(last_rev, absl::Seconds(60));
+  ASSERT_FALSE(revs.empty());
+  bool contiguous = revs.front() == watch_from && revs.back() == last_rev;
+  for (size_t i = 1; i < revs.size() && contiguous; ++i) contiguous = revs[i] == revs[i - 1] + 1;
+  EXPECT_TRUE(contiguous) << "watch events from " << watch_from << " to " << last_rev
+                          << ": got " << revs.size() << " events, first " << revs.front()
+                          << " last " << revs.back();
+  // It caught up by a snapshot, not from the log.
+  EXPECT_NE(ReadAll(members[victim]->log_path()).find("applied snapshot at index"), std::string::npos)
+      << members[victim]->LogTail();
+  EXPECT_NE(ReadAll(members[leader_index]->log_path()).find("sent database snapshot to member"),
+            std::string::npos)
+      << members[leader_index]->LogTail();
+  // And it serves writes afterwards like the others.
+  EXPECT_EQ(PutMany({members[victim]->Endpoint()}, 100, 2, 100), 100);
+  if (HasFailure()) {
+    for (auto& m : members) m->set_keep_temp_dir(true);
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "backend/lmdb_env.h"
 #include "common/status.h"
 
 namespace etcdpp::backend {
@@ -56,14 +57,8 @@ class ReadTxn {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.dir, ec);
-  if (ec) {
-    return absl::InternalError(
-        absl::StrCat("backend: cannot create directory ", options.dir, ": ", ec.message()));
-  }
-  const std::string path = (std::filesystem::path(options.dir) / "db").string();
+absl::Status OpenLmdbEnv(const Options& options, const std::string& path, MDB_env** out,
+                         std::vector<unsigned>* dbis_out) {
   MDB_env* env = nullptr;
   int rc = mdb_env_create(&env);
   if (rc != 0) return LmdbError(rc, "cannot create environment for", path);
@@ -94,6 +89,22 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& options) {
     dbis[i] = dbi;
   }
   if ((rc = mdb_txn_commit(txn)) != 0) return fail(rc, "cannot create databases in");
+  *out = env;
+  *dbis_out = std::move(dbis);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("backend: cannot create directory ", options.dir, ": ", ec.message()));
+  }
+  const std::string path = (std::filesystem::path(options.dir) / "db").string();
+  MDB_env* env = nullptr;
+  std::vector<unsigned> dbis;
+  RETURN_NOT_OK(OpenLmdbEnv(options, path, &env, &dbis));
   return std::unique_ptr<Backend>(new Backend(options, path, env, std::move(dbis)));
 }
 
@@ -145,6 +156,7 @@ absl::Status Backend::CommitStaged() {
     maps = buffer_.StartCommit();
   }
   if (maps == nullptr) return absl::OkStatus();
+  std::shared_lock env_lock(env_mu_);  // ReplaceWith holds commit_mu_: never contended
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
   if (rc != 0) DieOnCommitError(rc, "begin", path_);
@@ -178,6 +190,7 @@ absl::StatusOr<std::string> Backend::Get(Bucket b, std::string_view key) const {
     case ReadBuffer::Lookup::kMissing:
       break;
   }
+  std::shared_lock env_lock(env_mu_);
   ReadTxn txn;
   RETURN_NOT_OK(txn.Begin(env_, path_));
   MDB_val k = ToVal(key), v;
@@ -191,6 +204,7 @@ absl::Status Backend::GetMany(Bucket b, const std::vector<std::string>& keys,
                               absl::FunctionRef<void(size_t, std::string_view)> fn) const {
   std::vector<ReadBuffer::Lookup> found;
   buffer_.GetMany(b, keys, &found, fn);
+  std::shared_lock env_lock(env_mu_);
   ReadTxn txn;  // begun after the buffer lookups (see read_buffer.h)
   for (size_t i = 0; i < keys.size(); ++i) {
     if (found[i] != ReadBuffer::Lookup::kMissing) continue;
@@ -207,6 +221,7 @@ absl::Status Backend::GetMany(Bucket b, const std::vector<std::string>& keys,
 absl::Status Backend::Range(Bucket b, std::string_view from, std::string_view to,
                             absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const {
   const auto buffered = buffer_.CopyRange(b, from, to);
+  std::shared_lock env_lock(env_mu_);
   ReadTxn txn;
   RETURN_NOT_OK(txn.Begin(env_, path_));
   MDB_cursor* cursor = nullptr;
@@ -245,6 +260,7 @@ int64_t Backend::Size() const {
 }
 
 int64_t Backend::SizeInUse() const {
+  std::shared_lock env_lock(env_mu_);
   MDB_envinfo info;
   MDB_stat stat;
   mdb_env_info(env_, &info);

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -87,6 +88,17 @@ class Backend {
   int64_t SizeInUse() const;
   const std::string& path() const { return path_; }
 
+  // ---- Raft snapshots (backend_snapshot.cc).
+  // Writes a consistent copy of the committed database (one LMDB read transaction) to `fd`,
+  // sequentially (a pipe is fine). Uncommitted staged writes are not in it: ForceCommit first
+  // when they must be. Any thread; concurrent with writes and commits.
+  absl::Status CopyTo(int fd) const;
+  // Replaces the whole database with the LMDB file at `file` (a copy made by CopyTo, fsynced):
+  // waits for the open BatchTx and any commit, drops what is staged, closes the environment,
+  // renames `file` over the db file, syncs the directory and reopens. Readers wait meanwhile
+  // and then see the new contents. Must not be called by a thread that holds a BatchTx.
+  absl::Status ReplaceWith(const std::string& file);
+
   // Staged ops not yet handed to a commit (tests, metrics).
   size_t PendingOpsForTest() const { return buffer_.PendingOps(); }
 
@@ -100,8 +112,11 @@ class Backend {
   // Constant after construction.
   const Options options_;
   const std::string path_;
-  MDB_env* const env_;
-  const std::vector<unsigned> dbis_;  // indexed by Bucket
+  // Replaced only by ReplaceWith, under env_mu_ held exclusively; readers hold it shared while
+  // they use the environment (reader-preferring, so a reader may re-enter from a callback).
+  mutable std::shared_mutex env_mu_;
+  MDB_env* env_;
+  std::vector<unsigned> dbis_;  // indexed by Bucket
 
   ReadBuffer buffer_;
 

@@ -37,6 +37,17 @@ absl::StatusOr<std::unique_ptr<Lessor>> Lessor::Open(backend::Backend* be, Optio
   return l;
 }
 
+absl::Status Lessor::Reload() {
+  {
+    MutexLock lock(&mu_);
+    leases_.clear();
+    key_lease_.clear();
+    expiries_.Clear();
+    checkpoints_.Clear();
+  }
+  return Load();
+}
+
 absl::Status Lessor::Load() {
   absl::Status bad;
   MutexLock lock(&mu_);

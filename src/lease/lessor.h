@@ -95,6 +95,10 @@ class Lessor {
   LeaseId GetLease(const std::string& key) const;
   bool Exists(LeaseId id) const;
 
+  // The backend's database was replaced (a raft snapshot): forgets every lease and attachment
+  // and loads the `lease` bucket again (keys are re-attached by the caller). Applier thread.
+  absl::Status Reload();
+
   // ---- Leadership (applier thread / lease timer).
   void Promote(absl::Duration extend);
   void Demote();

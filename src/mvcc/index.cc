@@ -117,4 +117,10 @@ size_t Index::KeyCountForTest() const {
   return tree_.size();
 }
 
+void Index::Swap(Index* other) {
+  std::unique_lock l(mu_);
+  std::unique_lock o(other->mu_);
+  tree_.swap(other->tree_);
+}
+
 }  // namespace etcdpp::mvcc

@@ -50,6 +50,10 @@ class Index {
   // What Compact(rev) would keep, changing nothing.
   RevisionSet Keep(int64_t rev) const;
 
+  // Exchanges the contents with `other` (a member installing a raft snapshot swaps in a fresh
+  // index at once, so readers never see a half-built one). `other` must be private to the caller.
+  void Swap(Index* other);
+
   size_t KeyCountForTest() const;
 
  private:

@@ -200,4 +200,16 @@ std::function<void()> KvStore::SchedulePhysicalCompaction(int64_t rev, RevisionS
   };
 }
 
+absl::Status KvStore::Reload() {
+  // A second store over the same backend does the rebuild; its results move over at once.
+  ASSIGN_OR_RETURN(std::unique_ptr<KvStore> fresh, Open(be_));
+  index_.Swap(&fresh->index_);
+  compactor_.swap(fresh->compactor_);  // the old one stops with `fresh`
+  restored_leases_.swap(fresh->restored_leases_);
+  consistent_index_.store(fresh->consistent_index_.load());
+  compact_rev_.store(fresh->compact_rev_.load());
+  current_rev_.store(fresh->current_rev_.load());
+  return absl::OkStatus();
+}
+
 }  // namespace etcdpp::mvcc

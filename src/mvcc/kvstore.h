@@ -106,6 +106,9 @@ class KvStore {
   absl::StatusOr<HashResult> HashByRev(int64_t rev) const;
 
   backend::Backend* backend() const { return be_; }
+  // The backend's whole database was replaced (a raft snapshot from the leader): rebuilds the
+  // key index, revisions and consistent index from it and swaps them in. Writer thread only.
+  absl::Status Reload();
   // Set before the first write; not owned (null: nobody is told).
   void SetObserver(TxnObserver* o) { observer_ = o; }
   const Index& IndexForTest() const { return index_; }

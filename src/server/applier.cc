@@ -54,9 +54,22 @@ bool Applier::FailWith(uint64_t id, const std::function<absl::Status()>& make) {
 void Applier::Enqueue(std::vector<raft::Entry> entries) {
   {
     MutexLock l(&mu_);
-    queue_.push_back(std::move(entries));
+    queue_.push_back(Item{std::move(entries), nullptr});
   }
   cv_.SignalAll();
+}
+
+void Applier::EnqueueTask(std::function<void()> task) {
+  {
+    MutexLock l(&mu_);
+    queue_.push_back(Item{{}, std::move(task)});
+  }
+  cv_.SignalAll();
+}
+
+void Applier::ResetTo(uint64_t applied, uint64_t consistent_index) {
+  consistent_index_ = consistent_index;
+  applied_.store(applied, std::memory_order_release);
 }
 
 bool Applier::WaitApplied(uint64_t index) {
@@ -78,15 +91,16 @@ void Applier::NotifyApplied(uint64_t index, std::function<void()> fn) {
 
 void Applier::Loop() {
   for (;;) {
-    std::vector<raft::Entry> batch;
+    Item item;
     {
       MutexLock l(&mu_);
       while (!stopping_ && queue_.empty()) cv_.Wait();
       if (stopping_) return;
-      batch = std::move(queue_.front());
+      item = std::move(queue_.front());
       queue_.pop_front();
     }
-    for (const raft::Entry& e : batch) ApplyEntry(e);
+    if (item.task) item.task();
+    for (const raft::Entry& e : item.entries) ApplyEntry(e);
     cv_.SignalAll();  // WaitApplied callers
     RunAppliedNotifications();
     if (after_batch_) after_batch_(applied_.load(std::memory_order_acquire));

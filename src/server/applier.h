@@ -70,6 +70,12 @@ class Applier {
   bool FailWith(uint64_t id, const std::function<absl::Status()>& make);
   // Queues committed entries (called by the Raft node thread).
   void Enqueue(std::vector<raft::Entry> entries);
+  // Queues `task` to run on the applier thread in order with the entries (installing a raft
+  // snapshot received from the leader).
+  void EnqueueTask(std::function<void()> task);
+  // From a task: the state was replaced by a snapshot at `applied` whose backend holds
+  // entries up to `consistent_index` (later entries at or below it are skipped).
+  void ResetTo(uint64_t applied, uint64_t consistent_index);
 
   uint64_t applied_index() const { return applied_.load(std::memory_order_acquire); }
   // Blocks until applied_index() >= index or the applier stops; false on stop.
@@ -94,7 +100,11 @@ class Applier {
 
   Mutex mu_;
   CondVar cv_{&mu_};
-  std::deque<std::vector<raft::Entry>> queue_ ABSL_GUARDED_BY(mu_);
+  struct Item {
+    std::vector<raft::Entry> entries;
+    std::function<void()> task;  // set: run instead of applying entries
+  };
+  std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   std::multimap<uint64_t, std::function<void()>> applied_notifications_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -11,8 +11,12 @@ namespace etcdpp::server {
 
 std::string MemberIdHex(uint64_t id) { return absl::StrFormat("%x", id); }
 
-ClusterStore::ClusterStore(backend::Backend* be) : be_(be) {
+ClusterStore::ClusterStore(backend::Backend* be) : be_(be) { Reload(); }
+
+void ClusterStore::Reload() {
   MutexLock l(&mu_);
+  members_.clear();
+  removed_.clear();
   absl::Status st = be_->Range(backend::Bucket::kMembers, "", "",
                                [&](std::string_view, std::string_view v) {
                                  absl::StatusOr<Member> m = DecodeMember(v);

@@ -33,6 +33,9 @@ class ClusterStore {
   // `be` is not owned and must outlive the store. Loads what the backend holds.
   explicit ClusterStore(backend::Backend* be);
 
+  // Loads the member buckets again (the backend was replaced by a raft snapshot's).
+  void Reload();
+
   // Applies a committed conf change (idempotent: replays after a restart are harmless).
   void ApplyConfChange(const raft::ConfChange& cc);
   void SetAttributes(uint64_t id, const std::string& name, std::vector<std::string> client_urls);

@@ -93,6 +93,10 @@ absl::Status EtcdServer::OpenRaft() {
   });
   cb.on_read_state = [this](const raft::ReadState& rs) { reads_->OnReadState(rs); };
   cb.on_conf_change = [this](const raft::Entry& e, const raft::ConfChange& cc) { OnConfChange(e, cc); };
+  cb.persist_snapshot = [this](const raft::Snapshot& snap) { return PersistSnapshot(snap); };
+  cb.on_snapshot = [this](const raft::Snapshot& snap) {
+    applier_->EnqueueTask([this, snap] { InstallSnapshot(snap); });
+  };
   transport_ = NewTransport();
   for (const Member& m : join_peers_) transport_->AddPeer(m.id, m.peer_urls);
   for (const Member& m : cluster_->Members()) transport_->AddPeer(m.id, m.peer_urls);
@@ -154,6 +158,7 @@ absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<r
   cluster_id_ = md.cluster_id();
   RETURN_NOT_OK(CheckInitialCluster());
   if (!snap.IsEmpty()) {
+    RETURN_NOT_OK(RecoverSnapshotBackend(snap));
     if (kv_->ConsistentIndex() < snap.metadata.index) {
       return absl::DataLossError(absl::StrCat(
           "the backend ", backend_->path(), " holds entries up to index ", kv_->ConsistentIndex(),
@@ -180,6 +185,7 @@ std::unique_ptr<Transport> EtcdServer::NewTransport() {
   Transport::Options to{member_id_, cluster_id_, cfg_.listen_peer_urls,
                         member_dir_ + "/../peer-faults"};
   to.extra_services.push_back(lease_peer_service_.get());
+  to.extra_services.push_back(SnapshotService());
   Transport::Hooks hooks;
   hooks.deliver = [this](raft::Message m) { node_->Step(std::move(m)); };
   hooks.report_unreachable = [this](uint64_t id) { node_->ReportUnreachable(id); };
@@ -231,6 +237,7 @@ void EtcdServer::Stop() {
   if (timeouts_) timeouts_->Stop();
   if (leader_streams_) leader_streams_->Stop();
   if (node_) node_->Stop();
+  if (snap_sender_) snap_sender_->Stop();
   if (transport_) transport_->Stop();
   if (cluster_) cluster_->FailAll(ErrStopped());
   if (applier_) applier_->Stop();

@@ -34,6 +34,7 @@
 #include "server/raft_node.h"
 #include "server/read_index.h"
 #include "server/snap_files.h"
+#include "server/snapshot_sender.h"
 #include "server/snapshotter.h"
 #include "server/request_timeouts.h"
 #include "server/require_leader.h"
@@ -137,6 +138,16 @@ class EtcdServer {
   bool WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c);
   void OpenSnapshotter();
   void SendToPeers(std::vector<raft::Message> msgs);
+  // The PeerSnapshot service for the peer port (created on first use).
+  grpc::Service* SnapshotService();
+  // Follower: a snapshot raft accepted is made durable (node thread), then installed in order
+  // with the entries (applier thread): the backend swapped in and everything rebuilt from it.
+  absl::Status PersistSnapshot(const raft::Snapshot& snap);
+  void InstallSnapshot(const raft::Snapshot& snap);
+  absl::Status ApplySnapshotBackend(const std::string& db_file);
+  // Restart after a crash between saving a received snapshot and installing it.
+  absl::Status RecoverSnapshotBackend(const raft::Snapshot& snap);
+  absl::Status RemoveReceivedDbsUpTo(uint64_t index);
   absl::Status CheckInitialCluster() const;
   void PublishLoop();
   uint64_t NextRequestId();
@@ -181,6 +192,8 @@ class EtcdServer {
   std::unique_ptr<raft::MemoryStorage> raft_storage_;
   std::unique_ptr<SnapFiles> snap_files_;
   std::unique_ptr<Snapshotter> snapshotter_;
+  std::unique_ptr<grpc::Service> snap_receiver_;  // on the peer port (SnapshotReceiver)
+  std::unique_ptr<SnapshotSender> snap_sender_;
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<RaftNode> node_;

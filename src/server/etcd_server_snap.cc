@@ -2,9 +2,13 @@
 // member whose first start was cut short, and the snapshotter's wiring
 // (docs/design/cluster.md "Snapshots").
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "server/etcd_server.h"
+#include "server/snap_metrics.h"
+#include "server/snapshot_receiver.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -85,6 +89,14 @@ void EtcdServer::OpenSnapshotter() {
   absl::StatusOr<uint64_t> first = raft_storage_->FirstIndex();
   snapshotter_ = std::make_unique<Snapshotter>(o, std::move(d), first.ok() ? *first - 1 : 0);
   applier_->SetAfterBatch([this](uint64_t applied) { (void)snapshotter_->MaybeSnapshot(applied); });
+  SnapshotSender::Hooks sh;
+  sh.copy_db = [this](int fd) { return backend_->CopyTo(fd); };
+  sh.peer_urls = [this](uint64_t id) {
+    std::optional<Member> m = cluster_->Get(id);
+    return m.has_value() ? m->peer_urls : std::vector<std::string>{};
+  };
+  sh.report = [this](uint64_t id, bool failure) { node_->ReportSnapshot(id, failure); };
+  snap_sender_ = std::make_unique<SnapshotSender>(member_id_, cluster_id_, std::move(sh));
 }
 
 void EtcdServer::SendToPeers(std::vector<raft::Message> msgs) {
@@ -93,15 +105,87 @@ void EtcdServer::SendToPeers(std::vector<raft::Message> msgs) {
       ++it;
       continue;
     }
-    static std::atomic<uint64_t> refused{0};
-    if (refused.fetch_add(1) % 100 == 0) {
-      spdlog::warn("member {:x} needs a snapshot (index {}); snapshot transfer is not built yet",
-                   it->to, it->snapshot.metadata.index);
-    }
-    node_->ReportSnapshot(it->to, /*failure=*/true);
+    snap_sender_->Send(std::move(*it));  // streams the backend on a thread of its own
     it = msgs.erase(it);
   }
   if (!msgs.empty()) transport_->Send(std::move(msgs));
+}
+
+}  // namespace etcdpp::server
+
+namespace etcdpp::server {
+
+grpc::Service* EtcdServer::SnapshotService() {
+  if (!snap_receiver_) {
+    snap_receiver_ = std::make_unique<SnapshotReceiver>(
+        env_, member_dir_ + "/snap", cluster_id_, [this](raft::Message m) { node_->Step(std::move(m)); });
+  }
+  return snap_receiver_.get();
+}
+
+absl::Status EtcdServer::PersistSnapshot(const raft::Snapshot& snap) {
+  RETURN_NOT_OK(snap_files_->Save(snap));
+  return wal_->SaveSnapshot({snap.metadata.index, snap.metadata.term});
+}
+
+// Applier thread: nothing else writes the stores meanwhile; readers see the old state or the
+// new one (the backend swap and the index swap are each atomic for them).
+void EtcdServer::InstallSnapshot(const raft::Snapshot& snap) {
+  const uint64_t index = snap.metadata.index;
+  absl::Time start = absl::Now();
+  absl::Status st = ApplySnapshotBackend(SnapDbPath(member_dir_ + "/snap", index));
+  if (!st.ok()) {
+    spdlog::critical("failed to install the snapshot at index {}: {}", index, st.ToString());
+    snapshotter_->Fail(st);
+    return;
+  }
+  applier_->ResetTo(index, kv_->ConsistentIndex());
+  snapshotter_->Installed(index);
+  snap_metrics::Applied();
+  spdlog::info("applied snapshot at index {} (backend at index {}, revision {}, {:.3f} s)", index,
+               kv_->ConsistentIndex(), kv_->Rev(), absl::ToDoubleSeconds(absl::Now() - start));
+  absl::Status rel = wal_->ReleaseLockTo(index, cfg_.max_wals);
+  if (rel.ok()) rel = snap_files_->Purge(cfg_.max_snapshots);
+  if (rel.ok()) rel = RemoveReceivedDbsUpTo(index);
+  if (!rel.ok()) spdlog::warn("purging after the snapshot at index {}: {}", index, rel.ToString());
+}
+
+absl::Status EtcdServer::ApplySnapshotBackend(const std::string& db_file) {
+  RETURN_NOT_OK_PREPEND(backend_->ReplaceWith(db_file), "swap in the received database");
+  RETURN_NOT_OK(kv_->Reload());
+  RETURN_NOT_OK(lessor_->Reload());
+  RETURN_NOT_OK(lease_applier_->RestoreAttachments());
+  cluster_->Reload();
+  if (transport_) {
+    for (const Member& m : cluster_->Members()) transport_->AddPeer(m.id, m.peer_urls);
+  }
+  watch_->Resync();
+  return absl::OkStatus();
+}
+
+// Received databases that raft refused (an older snapshot arrived late) or that a crash left
+// behind: none at or below an installed snapshot is needed any more.
+absl::Status EtcdServer::RemoveReceivedDbsUpTo(uint64_t index) {
+  const std::string dir = member_dir_ + "/snap";
+  ASSIGN_OR_RETURN(std::vector<std::string> children, env_->GetChildren(dir));
+  for (const std::string& c : children) {
+    uint64_t at = 0;
+    if (c.size() != 24 || !absl::EndsWith(c, ".snap.db") ||
+        !absl::SimpleHexAtoi(absl::string_view(c.data(), 16), &at) || at > index) {
+      continue;
+    }
+    RETURN_NOT_OK(env_->RemoveFile(JoinPath(dir, c)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EtcdServer::RecoverSnapshotBackend(const raft::Snapshot& snap) {
+  if (kv_->ConsistentIndex() >= snap.metadata.index) return absl::OkStatus();
+  const std::string db = SnapDbPath(member_dir_ + "/snap", snap.metadata.index);
+  if (!env_->FileExists(db)) return absl::OkStatus();  // the caller reports the gap
+  spdlog::info("installing the received database {} (the backend is at index {})", db,
+               kv_->ConsistentIndex());
+  return ApplySnapshotBackend(db);
 }
 
 }  // namespace etcdpp::server

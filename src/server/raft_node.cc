@@ -249,6 +249,10 @@ absl::Status RaftNode::HandleReadies() {
     // Advance reads the Ready; only then do the committed entries move on to the applier.
     raw_->Advance(rd);
     PublishState();  // leadership first, as etcd: the applier promotes the lessor on it
+    if (!rd.snapshot.IsEmpty()) {
+      commit_.store(rd.snapshot.metadata.index, std::memory_order_release);
+      if (cb_.on_snapshot) cb_.on_snapshot(rd.snapshot);
+    }
     if (!rd.committed_entries.empty()) {
       commit_.store(rd.committed_entries.back().index, std::memory_order_release);
       cb_.on_committed(std::move(rd.committed_entries));
@@ -261,14 +265,29 @@ absl::Status RaftNode::HandleReadies() {
 
 // WAL first (the durability log; one sync per Ready), then the in-memory log raft reads.
 absl::Status RaftNode::Persist(const raft::Ready& rd) {
+  if (!rd.snapshot.IsEmpty() && cb_.persist_snapshot) {
+    RETURN_NOT_OK_PREPEND(cb_.persist_snapshot(rd.snapshot), "save snapshot");
+  }
   if (!rd.hard_state.IsEmpty() || !rd.entries.empty()) {
     absl::Time start = absl::Now();
     RETURN_NOT_OK_PREPEND(wal_->Save(rd.hard_state, rd.entries), "wal save");
     Metrics::Get().WalFsync(absl::Now() - start);
   }
   if (!rd.hard_state.IsEmpty()) RETURN_NOT_OK(storage_->SetHardState(rd.hard_state));
+  if (!rd.snapshot.IsEmpty()) {
+    RETURN_NOT_OK(storage_->ApplySnapshot(rd.snapshot));
+    RestoreConf(rd.snapshot);
+  }
   if (!rd.entries.empty()) RETURN_NOT_OK(storage_->Append(rd.entries));
   return absl::OkStatus();
+}
+
+void RaftNode::RestoreConf(const raft::Snapshot& snap) {
+  conf_state_ = snap.metadata.conf_state;
+  MutexLock l(&mu_);
+  published_conf_ = conf_state_;
+  conf_history_.clear();
+  conf_history_[snap.metadata.index] = conf_state_;
 }
 
 void RaftNode::ApplyConfChanges(const std::vector<raft::Entry>& committed) {

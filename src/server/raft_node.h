@@ -36,6 +36,11 @@ class RaftNode {
     std::function<void(std::vector<raft::Message>)> send;
     // A conf change entry was applied to the raft configuration.
     std::function<void(const raft::Entry&, const raft::ConfChange&)> on_conf_change;
+    // A snapshot from the leader: make it durable (snapshot file, WAL marker) before the
+    // Ready's hard state and entries are saved; then, in order with the committed entries,
+    // install it (on_snapshot runs before the entries that follow it are handed on).
+    std::function<absl::Status(const raft::Snapshot&)> persist_snapshot;
+    std::function<void(const raft::Snapshot&)> on_snapshot;
   };
   struct Options {
     uint64_t id = 0;
@@ -119,6 +124,8 @@ class RaftNode {
   absl::Status HandleReadies();
   absl::Status Persist(const raft::Ready& rd);
   void ApplyConfChanges(const std::vector<raft::Entry>& committed);
+  // The raft configuration became the snapshot's.
+  void RestoreConf(const raft::Snapshot& snap);
   void MaybeCampaignAlone();
   void PublishState();
 

@@ -15,6 +15,11 @@ absl::Status Snapshotter::fatal() const {
   return fatal_;
 }
 
+void Snapshotter::Fail(absl::Status st) {
+  MutexLock l(&mu_);
+  if (fatal_.ok()) fatal_ = std::move(st);
+}
+
 absl::Status Snapshotter::MaybeSnapshot(uint64_t applied) {
   if (opts_.snapshot_count == 0 || applied <= snapshot_index() + opts_.snapshot_count) {
     return absl::OkStatus();

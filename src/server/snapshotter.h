@@ -53,6 +53,8 @@ class Snapshotter {
 
   uint64_t snapshot_index() const { return snapshot_index_.load(std::memory_order_acquire); }
   absl::Status fatal() const;
+  // Records a fatal snapshot error found elsewhere (installing a received snapshot).
+  void Fail(absl::Status st);
 
  private:
   const Options opts_;

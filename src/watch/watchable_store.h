@@ -58,6 +58,12 @@ class WatchableStore : public mvcc::TxnObserver {
 
   const mvcc::KvStore& kv() const { return *kv_; }
 
+  // The store was rebuilt from another backend (a raft snapshot; writer thread, after
+  // KvStore::Reload): every synced watcher becomes unsynced from the next revision it has not
+  // received, so the sync thread delivers what the new store holds past it from its history
+  // (or a compaction notice), with no gap and no duplicate. (watch/resync.cc)
+  void Resync();
+
   // For WatchStream. start_rev > 0: the first revision to deliver.
   void Add(Watcher* w, int64_t start_rev);
   // Takes w out of every group; it receives nothing afterwards.

@@ -1,0 +1,61 @@
+// KvStore::Reload: the store rebuilt from a backend whose database was replaced (a raft
+// snapshot from the leader).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "mvcc/test_util.h"
+
+namespace etcdpp::mvcc {
+namespace {
+
+class ReloadTest : public StoreTestBase {};
+
+TEST_F(ReloadTest, ReloadTakesTheReplacedDatabase) {
+  // The "leader": another store with more history, copied as the sender does.
+  backend::Options o;
+  o.dir = (dir_ / "leader").string();
+  o.map_size = size_t{1} << 30;
+  o.background_commits = false;
+  auto lbe = backend::Backend::Open(o);
+  ASSERT_TRUE(lbe.ok());
+  auto leader = KvStore::Open(lbe->get());
+  ASSERT_TRUE(leader.ok());
+  for (int i = 0; i < 50; ++i) {
+    auto tx = (*leader)->Write(100 + i);
+    tx->Put(absl::StrCat("k", i % 10), absl::StrCat("v", i), i % 3 == 0 ? 7 : 0);
+    tx->End();
+  }
+  ASSERT_TRUE((*leader)->Compact(20, 150).ok());
+  ASSERT_TRUE((*lbe)->ForceCommit().ok());
+  const std::string copy = (dir_ / "copy.db").string();
+  {
+    int fd = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE((*lbe)->CopyTo(fd).ok());
+    ::close(fd);
+  }
+
+  Put("old", "x", 3);
+  ASSERT_TRUE(be_->ReplaceWith(copy).ok());
+  ASSERT_TRUE(store_->Reload().ok());
+  EXPECT_EQ(store_->Rev(), (*leader)->Rev());
+  EXPECT_EQ(store_->CompactRev(), 20);
+  EXPECT_EQ(store_->ConsistentIndex(), 150u);
+  EXPECT_EQ(store_->Range("old", "", {})->count, 0);
+  auto mine = store_->Range("k", "l", {});
+  auto theirs = (*leader)->Range("k", "l", {});
+  ASSERT_TRUE(mine.ok() && theirs.ok());
+  ASSERT_EQ(mine->kvs.size(), theirs->kvs.size());
+  for (size_t i = 0; i < mine->kvs.size(); ++i) {
+    EXPECT_EQ(mine->kvs[i].SerializeAsString(), theirs->kvs[i].SerializeAsString());
+  }
+  EXPECT_FALSE(store_->TakeRestoredLeases().empty());  // for the lessor's re-attachment
+  // Writes go on from the new revision.
+  int64_t rev = store_->Rev();
+  EXPECT_EQ(Put("after", "1", 151), rev + 1);
+}
+
+}  // namespace
+}  // namespace etcdpp::mvcc
