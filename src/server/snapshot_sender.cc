@@ -11,6 +11,7 @@
 #include "server/peer_codec.h"
 #include "server/peer_sender.h"
 #include "server/snap_metrics.h"
+#include "server/tls/peer_tls.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -103,7 +104,7 @@ absl::Status SnapshotSender::Stream(const raft::Message& m, grpc::ClientContext*
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   auto stub = internalpb::PeerSnapshot::NewStub(grpc::CreateCustomChannel(
-      GrpcTargetOfUrl(urls[0]), grpc::InsecureChannelCredentials(), args));
+      GrpcTargetOfUrl(urls[0]), tls::PeerChannelCredentials(urls[0]), args));
   internalpb::SnapshotAck ack;
   std::unique_ptr<grpc::ClientWriter<internalpb::SnapshotChunk>> writer = stub->Send(ctx, &ack);
   internalpb::SnapshotChunk first;
