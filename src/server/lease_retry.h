@@ -23,9 +23,6 @@ namespace etcdpp::server {
 
 inline constexpr std::chrono::milliseconds kLeaseRetryInterval{100};
 
-// etcd's ReqTimeout: 5 s for queueing, computation and disk plus two election timeouts.
-std::chrono::milliseconds LeaseRequestTimeout(uint64_t election_timeout_ms);
-
 // True for the error an attempt fails with while leadership is changing.
 bool IsNoLeader(const absl::Status& st);
 

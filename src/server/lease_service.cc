@@ -8,6 +8,7 @@
 #include "server/require_leader.h"
 #include "server/etcd_server.h"
 #include "server/lease_retry.h"
+#include "server/request_timeouts.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -39,9 +40,9 @@ void FillCurrentHeader(const EtcdServer* s, pb::ResponseHeader* h) {
 template <typename T>
 void WithLeader(EtcdServer* s, typename LeaderRetry<T>::Attempt attempt,
                 std::function<bool()> cancelled, typename LeaderRetry<T>::Done done) {
-  LeaderRetry<T>::Run(std::move(attempt), LeaseRequestTimeout(s->config().election_timeout_ms),
-                      {std::move(cancelled), [s] { return s->leader() != 0; }},
-                      std::move(done));
+  const auto timeout = RequestTimeoutFor(static_cast<int64_t>(s->config().election_timeout_ms));
+  LeaderRetry<T>::Run(std::move(attempt), timeout,
+                      {std::move(cancelled), [s] { return s->leader() != 0; }}, std::move(done));
 }
 
 // One keepalive stream: read a request, renew, write the answer, read the next (etcd's
