@@ -48,13 +48,10 @@ std::unique_ptr<grpc::ClientContext> RequireLeaderContext(milliseconds deadline)
 }
 
 bool WaitNoLeader(const std::string& endpoint, absl::Duration timeout) {
-  absl::Time end = absl::Now() + timeout;
-  while (absl::Now() < end) {
+  return PollUntil([&] {
     absl::StatusOr<pb::StatusResponse> st = MemberStatus(endpoint, milliseconds(1000));
-    if (st.ok() && st->leader() == 0) return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return false;
+    return st.ok() && st->leader() == 0;
+  }, timeout);
 }
 
 class NoQuorumTest : public ::testing::TestWithParam<std::string> {};
@@ -178,12 +175,7 @@ void WriteLoop(int client, std::vector<std::string> endpoints, const std::atomic
 }
 
 bool WaitAcked(const std::atomic<int>& acked, int target, absl::Duration timeout) {
-  absl::Time end = absl::Now() + timeout;
-  while (absl::Now() < end) {
-    if (acked.load() >= target) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return false;
+  return PollUntil([&] { return acked.load() >= target; }, timeout, milliseconds(20));
 }
 
 class KillLeaderTest : public ::testing::TestWithParam<int> {};

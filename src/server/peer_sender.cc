@@ -84,6 +84,7 @@ void PeerSender::Send(raft::Message m) {
 
 void PeerSender::UpdateUrls(std::vector<std::string> urls) {
   MutexLock l(&mu_);
+  if (urls == urls_) return;  // the same URLs: keep the working stream (and its active time)
   urls_ = std::move(urls);
   urls_changed_ = true;
   if (ctx_) ctx_->TryCancel();

@@ -10,6 +10,7 @@
 #   stop_pid PID               SIGTERM, 5 s grace, SIGKILL (only PIDs the script started)
 #   free_port                  a free 127.0.0.1 port, never the same one twice
 #   start_server BIN DIR       SERVER_PID, CLIENT_PORT, PEER_PORT, once the server is ready
+#   wait_server_ready ...      a started server's milestone line and open client port
 #   r / rin / rt               one numbered etcdctl command of the transcript (stdout, stderr, exit)
 #   run_side NAME BIN          start, run_script, read ids, stop, normalize (etcdctl transcripts)
 #   normalize_etcdctl ...      ids, ports, terms, times, uuids, durations, endpoint status
@@ -112,20 +113,27 @@ start_server() {
     --initial-cluster "default=$purl" "$@" >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
   STARTED_PIDS+=("$SERVER_PID")
-  for ((i = 0; i < 100; i++)); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "$COMPAT_NAME: $bin exited during startup; log tail:" >&2
-      tail -n 30 "$dir/server.log" >&2
+  wait_server_ready "$SERVER_PID" "$dir/server.log" "$CLIENT_PORT" 10 "$bin"
+}
+
+# wait_server_ready PID LOG PORT SECS WHAT : until LOG says "ready to serve client requests"
+# and PORT accepts connections (<= SECS s); fails with the log tail if PID exits or time runs out.
+wait_server_ready() {
+  local pid=$1 log=$2 port=$3 secs=$4 what=$5 i
+  for ((i = 0; i < secs * 10; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$COMPAT_NAME: $what exited during startup; log tail:" >&2
+      tail -n 30 "$log" >&2
       return 1
     fi
-    if grep -qs "ready to serve client requests" "$dir/server.log" &&
-      (exec 3<>"/dev/tcp/127.0.0.1/$CLIENT_PORT") 2>/dev/null; then
+    if grep -qs "ready to serve client requests" "$log" &&
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       return 0
     fi
     sleep 0.1
   done
-  echo "$COMPAT_NAME: $bin not ready after 10 s; log tail:" >&2
-  tail -n 30 "$dir/server.log" >&2
+  echo "$COMPAT_NAME: $what not ready after $secs s; log tail:" >&2
+  tail -n 30 "$log" >&2
   return 1
 }
 

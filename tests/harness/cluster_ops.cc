@@ -116,6 +116,15 @@ absl::StatusOr<std::vector<Dump>> FaultCluster::WaitConverged(absl::Duration tim
   return absl::DeadlineExceededError(absl::StrCat("members did not converge: ", why));
 }
 
+bool PollUntil(const std::function<bool()>& done, absl::Duration timeout, milliseconds every) {
+  absl::Time end = absl::Now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (absl::Now() >= end) return false;
+    std::this_thread::sleep_for(every);
+  }
+}
+
 std::unique_ptr<pb::KV::Stub> KvStub(const std::string& endpoint) {
   return pb::KV::NewStub(NewChannel(endpoint));
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,10 @@ class FaultCluster {
   std::vector<std::unique_ptr<ServerProcess>> joined_;
   std::vector<uint64_t> ids_;  // cached MemberId answers
 };
+
+// Calls `done` every `every` until it returns true (then true) or `timeout` passes (false).
+bool PollUntil(const std::function<bool()>& done, absl::Duration timeout,
+               std::chrono::milliseconds every = std::chrono::milliseconds(50));
 
 // ---- Client helpers (each makes its own channel; every call has a deadline) ----
 std::unique_ptr<etcdserverpb::KV::Stub> KvStub(const std::string& endpoint);
