@@ -93,7 +93,7 @@ TEST_P(LearnerTest, LearnerPromoteRemove) {
   const std::string peer_url = "http://127.0.0.1:" + std::to_string(*port);
   pb::MemberAddResponse added;
   grpc::Status st;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 300; ++i) {  // bounded: 60 s
     st = AddMember(ep, peer_url, /*learner=*/true, &added);
     if (st.error_message() != "etcdserver: unhealthy cluster") break;
     std::this_thread::sleep_for(milliseconds(200));

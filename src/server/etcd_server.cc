@@ -190,6 +190,10 @@ std::unique_ptr<Transport> EtcdServer::NewTransport() {
   hooks.deliver = [this](raft::Message m) { node_->Step(std::move(m)); };
   hooks.report_unreachable = [this](uint64_t id) { node_->ReportUnreachable(id); };
   hooks.report_snapshot = [this](uint64_t id, bool failure) { node_->ReportSnapshot(id, failure); };
+  hooks.is_removed = [this](uint64_t id) { return cluster_->IsRemoved(id); };
+  hooks.removed_self = [this] {
+    if (!removed_.exchange(true)) spdlog::warn("the member has been permanently removed from the cluster");
+  };
   hooks.members = [this](internalpb::MembersResponse* resp) { FillPeerMembers(resp); };
   return std::make_unique<Transport>(std::move(to), std::move(hooks));
 }

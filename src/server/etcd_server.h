@@ -104,8 +104,8 @@ class EtcdServer {
   // Proposes a conf change for member `m` (its record travels as the context); `done` runs
   // once the change is applied here or was refused.
   void ProposeConfChange(raft::ConfChangeType type, Member m, ClusterStore::Waiter done);
-  // etcd's isLearnerReady: on the leader, the learner's match index is within 90% of the
-  // leader's; elsewhere true (the leader has the progress; raft forwards the proposal).
+  // etcd's isLearnerReady, on the leader (followers forward promotions): the learner's match
+  // index is within 90% of the leader's.
   bool IsLearnerReady(uint64_t id) const;
   // etcd's strict reconfiguration checks (etcd_server_reconfig.cc): enough started voters and,
   // over the last 5 s, connections to every voter (add) or to a quorum after the removal.

@@ -184,7 +184,9 @@ bool EtcdServer::IsLearnerReady(uint64_t id) const {
   std::map<uint64_t, uint64_t> matches = node_->Matches();
   auto learner = matches.find(id);
   auto self = matches.find(member_id_);
-  if (learner == matches.end() || self == matches.end()) return true;
+  // Not in the leader's published progress yet: it was added a moment ago (the add's answer
+  // can arrive before the node republishes), so it cannot have caught up.
+  if (learner == matches.end() || self == matches.end()) return false;
   return static_cast<double>(learner->second) >= static_cast<double>(self->second) * 0.9;
 }
 

@@ -186,6 +186,7 @@ void PeerSender::CloseStream(bool cancel) {
       if (ctx_) ctx_->TryCancel();
     }
     grpc::Status st = writer_->Finish();
+    if (st.error_message() == kRemovedMemberMessage && hooks_.on_removed) hooks_.on_removed();
     if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
       // The member refused our certificate (--peer-cert-allowed-cn/-hostname, tls/grpc_credentials.cc):
       // etcd's dialer reports the TLS alert it gets in that case.

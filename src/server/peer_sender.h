@@ -37,6 +37,8 @@ class PeerSender {
     std::function<void(uint64_t peer, bool failure)> on_snapshot_sent;
     // True while a test fault switch cuts traffic to the peer.
     std::function<bool(uint64_t peer)> is_cut;
+    // The peer refused our stream because this member was removed from the cluster.
+    std::function<void()> on_removed;
   };
 
   PeerSender(Options opts, Hooks hooks);
@@ -90,6 +92,10 @@ class PeerSender {
 
   std::thread thread_;  // runs Loop()
 };
+
+// How a member refuses the stream of a member that was removed (etcd's rafthttp answers
+// http.StatusGone); the removed member then shuts itself down.
+inline constexpr char kRemovedMemberMessage[] = "the member has been permanently removed from the cluster";
 
 // "http://127.0.0.1:2380" -> "127.0.0.1:2380" (the gRPC target).
 std::string GrpcTargetOfUrl(const std::string& url);

@@ -33,6 +33,10 @@ class StreamReader final : public grpc::ServerReadReactor<internalpb::PeerBatch>
       return;
     }
     Metrics::Get().PeerReceived(batch_.from(), batch_.ByteSizeLong());
+    if (t_->IsRemoved(batch_.from())) {
+      Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, kRemovedMemberMessage));
+      return;
+    }
     if (!t_->IsCut(batch_.from())) Deliver();
     StartRead(&batch_);
   }
@@ -173,7 +177,7 @@ void Transport::AddPeer(uint64_t id, std::vector<std::string> urls) {
   }
   PeerSender::Options so{opts_.local_id, opts_.cluster_id, id, std::move(urls)};
   PeerSender::Hooks hooks{hooks_.report_unreachable, hooks_.report_snapshot,
-                          [this](uint64_t peer) { return faults_.IsCut(peer); }};
+                          [this](uint64_t peer) { return faults_.IsCut(peer); }, hooks_.removed_self};
   auto sender = std::make_unique<PeerSender>(std::move(so), std::move(hooks));
   sender->Start();
   peers_.emplace(id, std::move(sender));

@@ -58,6 +58,8 @@ class Transport {
     std::function<void(uint64_t)> report_unreachable;
     std::function<void(uint64_t, bool)> report_snapshot;
     std::function<void(internalpb::MembersResponse*)> members;  // for Peer.Members
+    std::function<bool(uint64_t)> is_removed;  // a member removed from the cluster
+    std::function<void()> removed_self;        // a peer says this member was removed
   };
 
   Transport(Options opts, Hooks hooks);
@@ -79,6 +81,7 @@ class Transport {
   uint64_t cluster_id() const { return opts_.cluster_id; }
   bool IsCut(uint64_t peer) { return faults_.IsCut(peer); }
   void Deliver(raft::Message m) { hooks_.deliver(std::move(m)); }
+  bool IsRemoved(uint64_t id) const { return hooks_.is_removed && hooks_.is_removed(id); }
   void FillMembers(internalpb::MembersResponse* resp) { hooks_.members(resp); }
 
  private:

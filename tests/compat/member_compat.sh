@@ -101,6 +101,7 @@ run_script() {
   r member list -w table
   # With m3 down, removing m1 would leave m0 alone among the members it reaches: refused.
   stop_pid "$PID_m3"
+  sleep 1  # its peers notice the broken streams
   r member remove "$ID_m1"
   EP="127.0.0.1:$CP_m0,127.0.0.1:$CP_m1" r endpoint health --cluster
 }
