@@ -108,8 +108,9 @@ void PeerSender::SetActive(bool active) {
 
 void PeerSender::Loop() {
   for (;;) {
-    std::vector<raft::Message> batch = TakeBatch();
-    if (batch.empty()) break;  // stopping
+    bool stopping = false;
+    std::vector<raft::Message> batch = TakeBatch(&stopping);
+    if (stopping) break;
     if (hooks_.is_cut && hooks_.is_cut(peer_id_)) {  // test fault: the wire eats it
       SetActive(false);
       continue;
@@ -133,10 +134,14 @@ void PeerSender::Loop() {
 }
 
 // Waits for messages; returns up to kMaxBatchMessages of them, or none when stopping.
-std::vector<raft::Message> PeerSender::TakeBatch() {
+std::vector<raft::Message> PeerSender::TakeBatch(bool* stopping) {
   std::vector<raft::Message> batch;
   MutexLock l(&mu_);
-  while (!stopping_ && queue_.empty()) cv_.Wait();
+  const auto idle_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (!stopping_ && queue_.empty() && std::chrono::steady_clock::now() < idle_until) {
+    cv_.WaitFor(idle_until - std::chrono::steady_clock::now());
+  }
+  *stopping = stopping_;
   if (stopping_) return batch;
   size_t n = std::min(queue_.size(), kMaxBatchMessages);
   batch.reserve(n);

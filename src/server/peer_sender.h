@@ -58,7 +58,9 @@ class PeerSender {
 
  private:
   void Loop();  // the sender thread
-  std::vector<raft::Message> TakeBatch();
+  // Up to kMaxBatchMessages queued messages; none after a second without any (the empty batch
+  // keeps the stream up, as etcd's streams stay connected to every peer); *stopping on stop.
+  std::vector<raft::Message> TakeBatch(bool* stopping);
   bool EnsureStream();
   bool WriteBatch(const std::vector<raft::Message>& batch);
   void CloseStream(bool cancel = true);  // cancel: the stream may still be live
