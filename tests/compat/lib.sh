@@ -192,9 +192,8 @@ run_side() {
   EP="127.0.0.1:$CLIENT_PORT"
   CTL_OUT="$dir/ctl"
   N=0
-  if declare -F before_script >/dev/null; then before_script "$dir"; fi
-  run_script >"$dir/raw.txt" 2>&1
-  # Ids, read once, to replace exact values rather than whole fields.
+  # Ids, read once before the script (a fresh server answers at once), to replace exact values
+  # rather than whole fields.
   # (Three tries: on a loaded machine one status call may time out.)
   local status member cluster member_hex try
   for ((try = 0; try < 3; try++)); do
@@ -206,6 +205,8 @@ run_side() {
     member_hex=$("$ETCDCTL" --endpoints="$EP" --command-timeout=10s endpoint status 2>/dev/null | awk -F', ' '{print $2}')
     [[ $member =~ ^[0-9]+$ && $cluster =~ ^[0-9]+$ && $member_hex =~ ^[0-9a-f]+$ ]] && break
   done
+  if declare -F before_script >/dev/null; then before_script "$dir"; fi
+  run_script >"$dir/raw.txt" 2>&1
   stop_pid "$SERVER_PID"
   if [[ ! $member =~ ^[0-9]+$ || ! $cluster =~ ^[0-9]+$ || ! $member_hex =~ ^[0-9a-f]+$ ]]; then
     echo "$COMPAT_NAME: $name: cannot read member/cluster id from endpoint status: $status" >&2
