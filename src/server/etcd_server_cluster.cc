@@ -17,16 +17,6 @@
 namespace etcdpp::server {
 namespace {
 
-Member FromRecord(const internalpb::MemberRecord& rec) {
-  Member m;
-  m.id = rec.id();
-  m.name = rec.name();
-  m.peer_urls.assign(rec.peer_urls().begin(), rec.peer_urls().end());
-  m.client_urls.assign(rec.client_urls().begin(), rec.client_urls().end());
-  m.is_learner = rec.is_learner();
-  return m;
-}
-
 // Asks the member at `url` for the member list (bounded by a deadline).
 absl::StatusOr<internalpb::MembersResponse> FetchMembers(const std::string& url) {
   auto stub = internalpb::Peer::NewStub(
@@ -108,9 +98,7 @@ absl::Status EtcdServer::CheckInitialCluster() const {
 void EtcdServer::FillPeerMembers(internalpb::MembersResponse* resp) const {
   resp->set_cluster_id(cluster_id_);
   for (const Member& m : cluster_->Members()) {
-    internalpb::MemberRecord rec;
-    rec.ParseFromString(EncodeMember(m));
-    *resp->add_members() = std::move(rec);
+    *resp->add_members() = ToRecord(m);
   }
 }
 
@@ -171,8 +159,7 @@ uint64_t EtcdServer::NextRequestId() {
 
 void EtcdServer::ProposeConfChange(raft::ConfChangeType type, Member m, ClusterStore::Waiter done) {
   uint64_t id = NextRequestId();
-  internalpb::MemberRecord rec;
-  rec.ParseFromString(EncodeMember(m));
+  internalpb::MemberRecord rec = ToRecord(m);
   rec.set_request_id(id);
   raft::ConfChange cc{type, m.id, rec.SerializeAsString()};
   cluster_->RegisterWaiter(id, std::move(done));

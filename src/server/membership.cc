@@ -66,21 +66,17 @@ absl::StatusOr<std::vector<Member>> ParseInitialCluster(const std::string& initi
   return members;
 }
 
-std::string EncodeMember(const Member& m) {
+internalpb::MemberRecord ToRecord(const Member& m) {
   internalpb::MemberRecord rec;
   rec.set_id(m.id);
   rec.set_name(m.name);
   for (const auto& u : m.peer_urls) rec.add_peer_urls(u);
   for (const auto& u : m.client_urls) rec.add_client_urls(u);
   rec.set_is_learner(m.is_learner);
-  return rec.SerializeAsString();
+  return rec;
 }
 
-absl::StatusOr<Member> DecodeMember(std::string_view data) {
-  internalpb::MemberRecord rec;
-  if (!rec.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-    return absl::DataLossError("cannot decode member record");
-  }
+Member FromRecord(const internalpb::MemberRecord& rec) {
   Member m;
   m.id = rec.id();
   m.name = rec.name();
@@ -88,6 +84,16 @@ absl::StatusOr<Member> DecodeMember(std::string_view data) {
   m.client_urls.assign(rec.client_urls().begin(), rec.client_urls().end());
   m.is_learner = rec.is_learner();
   return m;
+}
+
+std::string EncodeMember(const Member& m) { return ToRecord(m).SerializeAsString(); }
+
+absl::StatusOr<Member> DecodeMember(std::string_view data) {
+  internalpb::MemberRecord rec;
+  if (!rec.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return absl::DataLossError("cannot decode member record");
+  }
+  return FromRecord(rec);
 }
 
 }  // namespace etcdpp::server

@@ -9,6 +9,10 @@
 
 #include "absl/status/statusor.h"
 
+namespace etcdpp::internalpb {
+class MemberRecord;
+}  // namespace etcdpp::internalpb
+
 namespace etcdpp::server {
 
 struct Member {
@@ -28,7 +32,9 @@ uint64_t ComputeClusterId(std::vector<uint64_t> member_ids);
 absl::StatusOr<std::vector<Member>> ParseInitialCluster(const std::string& initial_cluster,
                                                         const std::string& token);
 
-// Member records as they travel in conf-change contexts and the members bucket.
+// Member records as they travel in conf-change contexts, the members bucket and peer answers.
+internalpb::MemberRecord ToRecord(const Member& m);
+Member FromRecord(const internalpb::MemberRecord& rec);
 std::string EncodeMember(const Member& m);
 absl::StatusOr<Member> DecodeMember(std::string_view data);
 
