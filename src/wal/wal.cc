@@ -181,14 +181,30 @@ absl::Status Wal::ApplyRecordLocked(const Record& rec, const std::string& path, 
 }
 
 absl::Status Wal::OpenTailLocked(bool zero_rest) {
-  ASSIGN_OR_RETURN(tail_, env_->OpenFile(PathOf(segments_.back().name), OpenMode::kOpenExisting));
-  if (!zero_rest) return absl::OkStatus();
-  // Unsynced leftovers of the torn write follow; zero them so that new records written over
-  // part of them cannot be mistaken for (or chained to) the old ones.
-  ASSIGN_OR_RETURN(uint64_t size, tail_->Size());
-  RETURN_NOT_OK(tail_->Truncate(tail_offset_));
-  RETURN_NOT_OK(tail_->Preallocate(std::max(size, opts_.segment_size)));
-  return tail_->Fsync();
+  ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                   env_->OpenFile(PathOf(segments_.back().name), OpenMode::kOpenExisting));
+  if (zero_rest) {
+    // Unsynced leftovers of the torn write follow; zero them so that new records written over
+    // part of them cannot be mistaken for (or chained to) the old ones.
+    ASSIGN_OR_RETURN(uint64_t size, f->Size());
+    RETURN_NOT_OK(f->Truncate(tail_offset_));
+    RETURN_NOT_OK(f->Preallocate(std::max(size, opts_.segment_size)));
+  }
+  RETURN_NOT_OK(SyncReadLocked(f.get()));
+  tail_ = std::move(f);
+  return absl::OkStatus();
+}
+
+// After a process crash the page cache still holds whatever was written and never synced: the
+// tail's last batch (a crash between pwrite and fdatasync, or a failed fdatasync), the name of a
+// segment whose cut never synced the directory, the WAL directory's own name when Create's last
+// sync never ran. ReadAll just returned all that, and the caller acts on it (raft acknowledges
+// the entries), so it must be on disk before. Earlier segments are always synced: a cut fsyncs
+// the old tail before it makes the next segment.
+absl::Status Wal::SyncReadLocked(File* tail) {
+  RETURN_NOT_OK(tail->Fsync());
+  RETURN_NOT_OK(env_->SyncDir(dir_));
+  return env_->SyncDir(DirName(dir_));
 }
 
 absl::Status Wal::Save(const raft::HardState& st, const std::vector<raft::Entry>& ents) {

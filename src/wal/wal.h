@@ -59,6 +59,10 @@ class Wal {
   // absl::DataLossError naming the segment file and the byte offset. NotFound ("wal: snapshot
   // not found") when the marker is missing, FailedPrecondition ("wal: snapshot mismatch") when
   // its term differs. After it the WAL appends. Only once per Open.
+  // Before it returns, everything it read is durable (it fsyncs the tail segment, the WAL
+  // directory and its parent): after a process crash the page cache may hold records that never
+  // reached the disk, and the caller may acknowledge what ReadAll returned. When this fails the
+  // Wal cannot append.
   absl::StatusOr<Contents> ReadAll();
 
   // Appends the entries, then the hard state (if not empty), and fdatasyncs once when anything
@@ -99,8 +103,11 @@ class Wal {
   // Applies one record, read at `offset` of the segment at `path`.
   absl::Status ApplyRecordLocked(const Record& rec, const std::string& path, uint64_t offset,
                                  ReplayState* rs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Opens the last segment for appending at tail_offset_, zeroing whatever follows it.
+  // Opens the last segment for appending at tail_offset_ (zeroing whatever follows it when
+  // `zero_rest`), makes what was read durable, and only then sets tail_.
   absl::Status OpenTailLocked(bool zero_rest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fsyncs `tail`, the WAL directory and its parent.
+  absl::Status SyncReadLocked(File* tail) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `batch` at the tail, syncs, and cuts when full; latches the first failure.
   absl::Status AppendLocked(const std::string& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -114,6 +114,68 @@ TEST_F(WalFaultTest, CrashInsideCreateLeavesNoWal) {
   EXPECT_EQ(Recover()->entries.size(), 1u);
 }
 
+// A process crash keeps the page cache: a batch written but never synced (its sync failed, so
+// Close does not sync either) is still there when the member restarts, and ReadAll returns it.
+// The restarted member acts on what ReadAll returned (it may acknowledge those entries), so a
+// power loss after that must not take them away: ReadAll makes what it returns durable.
+TEST_F(WalFaultTest, UnsyncedTailReadAfterAProcessCrashSurvivesAPowerLoss) {
+  auto w = Wal::Create(&fenv_, dir_, "meta", kSmall);
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE((*w)->Save({1, 1, 1}, {Ent(1, 1)}).ok());
+  fenv_.FailNextSync();
+  EXPECT_FALSE((*w)->Save({1, 1, 2}, {Ent(2, 1)}).ok());  // written, never synced
+  w->reset();                                             // the process dies; no sync
+
+  std::unique_ptr<Wal> r;
+  auto first = Recover(&r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->entries.size(), 2u);        // entry 2 comes from the page cache
+  ASSERT_TRUE(fenv_.DropUnsyncedData().ok());  // the power fails while the member runs
+  r.reset();
+  auto second = Recover();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->entries, first->entries);
+  EXPECT_EQ(second->state, first->state);
+}
+
+// The same for a segment whose rename was never made durable (the cut's directory sync failed):
+// after the restart ReadAll appends to it, so its name must survive a power loss.
+TEST_F(WalFaultTest, UnsyncedSegmentRenameReadAfterAProcessCrashSurvivesAPowerLoss) {
+  auto w = Wal::Create(&fenv_, dir_, "meta", kSmall);
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE((*w)->Save({1, 1, 0}, Ents(1, 3, 1)).ok());
+  fenv_.FailNextSync(/*after=*/3);  // the batch, the old tail and the new segment sync; not the dir
+  EXPECT_FALSE((*w)->Save({}, {Ent(4, 1, std::string(1200, 'c'))}).ok());
+  w->reset();
+
+  std::unique_ptr<Wal> r;
+  auto first = Recover(&r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(r->SegmentNamesForTest().size(), 2u);
+  ASSERT_TRUE(r->Save({1, 1, 4}, {Ent(5, 1)}).ok());  // acknowledged
+  ASSERT_TRUE(fenv_.DropUnsyncedData().ok());
+  r.reset();
+  auto second = Recover();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->entries.size(), 5u);
+}
+
+// The same for the WAL directory itself (Create's final parent-directory sync failed).
+TEST_F(WalFaultTest, UnsyncedCreateReadAfterAProcessCrashSurvivesAPowerLoss) {
+  fenv_.FailNextSync(/*after=*/2);  // the segment and the temporary dir sync; not the parent
+  ASSERT_FALSE(Wal::Create(&fenv_, dir_, "meta", kSmall).ok());
+  ASSERT_TRUE(Wal::Exists(&fenv_, dir_));  // in the page cache only
+
+  std::unique_ptr<Wal> r;
+  ASSERT_TRUE(Recover(&r).ok());
+  ASSERT_TRUE(r->Save({1, 1, 1}, {Ent(1, 1)}).ok());  // acknowledged
+  ASSERT_TRUE(fenv_.DropUnsyncedData().ok());
+  r.reset();
+  auto c = Recover();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->entries.size(), 1u);
+}
+
 // Random batches (with suffix overwrites, hard states and snapshot-free cuts) until an injected
 // write or sync failure, then a crash: the recovered log is exactly what was acknowledged, plus
 // possibly the failed batch when its failure came after its own sync (inside a cut).
