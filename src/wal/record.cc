@@ -43,47 +43,48 @@ void AppendRecord(RecordType type, std::string_view data, uint32_t* crc, std::st
   out->append(pad, '\0');
 }
 
+// One step of the reader: the length field, then the body, then the crc chain. Each failure is
+// classified by Corrupt (never torn) or BadRecord (torn when nothing but zeroes follows it).
 SegmentReader::Result SegmentReader::Next(Record* rec) {
   const uint64_t size = buf_.size();
   if (offset_ + kLengthFieldSize > size) {
     if (ZeroFrom(offset_)) return Result::kEnd;
-    return Bad("truncated length field", /*torn=*/true);
+    return BadRecord("truncated length field", offset_ + kLengthFieldSize);
   }
   uint64_t length_field = GetFixed(buf_.data() + offset_, kLengthFieldSize);
   if (length_field == 0) {
     if (ZeroFrom(offset_)) return Result::kEnd;
-    return Bad("non-zero bytes after the end of the records", /*torn=*/true);
+    return Corrupt(absl::StrCat("zero length field (the end of the records) followed by ",
+                                "non-zero bytes at offset ", FirstNonZero(offset_)));
   }
   uint64_t n = length_field & ((uint64_t{1} << 56) - 1);
   uint8_t top = static_cast<uint8_t>(length_field >> 56);
   size_t pad = PadFor(n);
   uint8_t want_top = pad == 0 ? 0 : static_cast<uint8_t>(0x80 | pad);
   if (n < kRecordHeaderSize || n > kMaxRecordSize || top != want_top) {
-    return Bad(absl::StrCat("invalid length field 0x", absl::Hex(length_field)), false);
+    return Corrupt(absl::StrCat("invalid length field 0x", absl::Hex(length_field)));
   }
   const uint64_t body = offset_ + kLengthFieldSize;
   const uint64_t end = body + n + pad;
-  if (end > size) return Bad(absl::StrCat("record of ", n, " bytes runs past the end"), true);
+  if (end > size) return BadRecord(absl::StrCat("record of ", n, " bytes runs past the end"), end);
   const char* p = buf_.data() + body;
   uint32_t stored_crc = static_cast<uint32_t>(GetFixed(p, 4));
   uint8_t type = static_cast<uint8_t>(p[4]);
   std::string_view data(p + kRecordHeaderSize, n - kRecordHeaderSize);
-  bool torn = HasZeroSector(body, end) || ZeroFrom(end);
-  if (!KnownType(type)) return Bad(absl::StrCat("unknown record type ", int{type}), torn);
+  if (!KnownType(type)) return BadRecord(absl::StrCat("unknown record type ", int{type}), end);
   if (!std::all_of(p + n, p + n + pad, [](char c) { return c == 0; })) {
-    return Bad("non-zero padding", torn);
+    return BadRecord("non-zero padding", end);
   }
   if (static_cast<RecordType>(type) == RecordType::kCrc) {
-    if (!data.empty()) return Bad("crc record with data", torn);
+    if (!data.empty()) return BadRecord("crc record with data", end);
     if (crc_ != 0 && stored_crc != crc_) {
-      return Bad(absl::StrCat("crc chain broken: segment carries 0x", absl::Hex(stored_crc),
-                              ", previous records end at 0x", absl::Hex(crc_)),
-                 false);
+      return Corrupt(absl::StrCat("crc chain broken: segment carries 0x", absl::Hex(stored_crc),
+                                  ", previous records end at 0x", absl::Hex(crc_)));
     }
     crc_ = stored_crc;
   } else {
     uint32_t want = RecordCrc(crc_, static_cast<RecordType>(type), data);
-    if (want != stored_crc) return Bad("crc mismatch", torn);
+    if (want != stored_crc) return BadRecord("crc mismatch", end);
     crc_ = want;
   }
   rec->type = static_cast<RecordType>(type);
@@ -92,28 +93,28 @@ SegmentReader::Result SegmentReader::Next(Record* rec) {
   return Result::kRecord;
 }
 
-SegmentReader::Result SegmentReader::Bad(std::string reason, bool torn) {
+SegmentReader::Result SegmentReader::Corrupt(std::string reason) {
   reason_ = std::move(reason);
-  torn_ = torn;
+  torn_ = false;
+  bad_end_ = offset_;
   return Result::kBad;
 }
 
-bool SegmentReader::ZeroFrom(uint64_t pos) const {
-  if (pos >= buf_.size()) return true;
-  return std::all_of(buf_.begin() + pos, buf_.end(), [](char c) { return c == 0; });
+// The record whose extent is [offset_, end) failed a check after its length field proved valid
+// (or was cut off by the end): it may be torn only when nothing but zeroes follows that extent.
+SegmentReader::Result SegmentReader::BadRecord(std::string reason, uint64_t end) {
+  const uint64_t after = FirstNonZero(end);
+  reason_ = std::move(reason);
+  torn_ = after == buf_.size();
+  if (!torn_) absl::StrAppend(&reason_, "; non-zero bytes follow it at offset ", after);
+  bad_end_ = std::min<uint64_t>(end, buf_.size());
+  return Result::kBad;
 }
 
-// As etcd's isTornEntry: splits [begin, end) at sector boundaries of the file and reports
-// whether some piece is all zeroes.
-bool SegmentReader::HasZeroSector(uint64_t begin, uint64_t end) const {
-  for (uint64_t pos = begin; pos < end;) {
-    uint64_t next = std::min(end, (pos / kSectorSize + 1) * kSectorSize);
-    if (std::all_of(buf_.begin() + pos, buf_.begin() + next, [](char c) { return c == 0; })) {
-      return true;
-    }
-    pos = next;
-  }
-  return false;
+uint64_t SegmentReader::FirstNonZero(uint64_t pos) const {
+  if (pos >= buf_.size()) return buf_.size();
+  auto it = std::find_if(buf_.begin() + pos, buf_.end(), [](char c) { return c != 0; });
+  return static_cast<uint64_t>(it - buf_.begin());
 }
 
 }  // namespace etcdpp::wal

@@ -36,12 +36,25 @@
 //     kSnapshot  varint index, varint term (a snapshot marker: the log may be opened here)
 //
 // READING. Records are read in order from the segment whose first index is the largest not
-// above the snapshot index being opened. A record whose length, type, padding or crc is wrong
-// is corruption, except at the torn tail of the last segment: a record there that runs past
-// the end of the file, has a 512-byte sector that is all zeroes (a write that never reached the
-// disk), or is followed by nothing but zeroes is a write cut short by a crash; it and
-// everything after it are dropped and zeroed before appending resumes. Corruption anywhere
-// else is reported (DataLossError naming the file and the byte offset) and never skipped.
+// above the snapshot index being opened. A length field of 0 followed by nothing but zeroes ends
+// a segment's records (so does the end of the file at a record boundary). A record that fails a
+// check is corruption, except a torn final write in the last segment, which is a record that
+//   - is cut off by the end of the file: inside its length field, or after a valid length field
+//     that claims more bytes than the file holds; or
+//   - has a valid length field (5 <= n <= kMaxRecordSize, the top byte matching n's padding;
+//     being aligned, a length field is written whole or not at all), fails a later check
+//     (unknown type, non-zero padding, crc record with data, crc mismatch: e.g. a sector of its
+//     body never written), and is followed, after its extent (length field, n bytes, padding),
+//     by nothing but zeroes.
+// That is taken for a write a crash cut short before its sync, so never acknowledged. It alone
+// is dropped: the segment is cut at its offset and zeroed from there before appending resumes,
+// and ReadAll reports the cut (Wal::Contents::torn_tail). Everything else is corruption,
+// reported as DataLossError naming the file and the byte offset, never skipped or repaired: a
+// bad record followed by any non-zero byte, non-zero bytes after a zero length field, an invalid
+// length field, a broken crc chain at a segment's kCrc record, a bad record in any segment but
+// the last. (That includes a multi-sector batch that a power loss left with an early sector
+// unwritten and a later one written: none of it was acknowledged, but the format cannot tell it
+// from damage to acknowledged records, so the member refuses to start rather than guess.)
 // Entries with an index not above the last one read replace the suffix from that index on.
 
 #include <cstdint>
@@ -82,30 +95,41 @@ class SegmentReader {
   // (0 when reading starts here).
   SegmentReader(std::string_view buf, uint32_t crc) : buf_(buf), crc_(crc) {}
 
-  // kRecord: *rec is the next valid record. kEnd: no more records (EOF or a zero length field,
-  // followed only by zeroes). kBad: the bytes at bad_offset() are not a valid record (or
-  // non-zero bytes follow the end marker); see reason() and may_be_torn().
+  // kRecord: *rec is the next valid record. kEnd: no more records (EOF, or a zero length field
+  // followed only by zeroes). kBad: the bytes at bad_offset() are not a valid record, or
+  // non-zero bytes follow a zero length field; see reason() and may_be_torn(). The reader does
+  // not move past a kBad.
   Result Next(Record* rec);
 
   // The end of the last valid record: where appending would resume.
   uint64_t offset() const { return offset_; }
   uint32_t crc() const { return crc_; }
   uint64_t bad_offset() const { return offset_; }
+  // For kBad when may_be_torn(): the end of the bad record (its length field, n bytes and
+  // padding), or the end of the buffer when it runs past it.
+  uint64_t bad_end() const { return bad_end_; }
   const std::string& reason() const { return reason_; }
-  // For kBad: whether the damage looks like a write cut short by a crash (see the spec above).
-  // Only meaningful for the last segment.
+  // For kBad: whether the bad record may be a write cut short by a crash, by the rule of READING
+  // above (cut off by the end of the buffer, or a valid length field and nothing but zeroes
+  // after its extent). Only the last segment may end in a torn write; anywhere else, and
+  // whenever this is false, it is corruption.
   bool may_be_torn() const { return torn_; }
 
  private:
-  Result Bad(std::string reason, bool torn);
-  bool ZeroFrom(uint64_t pos) const;
-  bool HasZeroSector(uint64_t begin, uint64_t end) const;
+  // kBad that can never be torn.
+  Result Corrupt(std::string reason);
+  // kBad for a record spanning [offset_, end) whose length field is valid or cut off by the end.
+  Result BadRecord(std::string reason, uint64_t end);
+  // The offset of the first non-zero byte at or after pos; buf_.size() when there is none.
+  uint64_t FirstNonZero(uint64_t pos) const;
+  bool ZeroFrom(uint64_t pos) const { return FirstNonZero(pos) == buf_.size(); }
 
   const std::string_view buf_;
   uint32_t crc_;
   uint64_t offset_ = 0;
   std::string reason_;
   bool torn_ = false;
+  uint64_t bad_end_ = 0;
 };
 
 }  // namespace etcdpp::wal

@@ -87,18 +87,27 @@ TEST(RecordTest, TornTailClassification) {
     }
     return std::make_pair(res, r);
   };
-  {  // truncated mid-record
+  {  // truncated mid-record: the cut runs to the end of the buffer
     auto [res, r] = read_to_bad(good.substr(0, good.size() - 100));
     EXPECT_EQ(res, SegmentReader::Result::kBad);
     EXPECT_TRUE(r.may_be_torn());
     EXPECT_EQ(r.bad_offset(), last_at);
+    EXPECT_EQ(r.bad_end(), good.size() - 100);
   }
-  {  // garbage in the final record, zeroes after
+  {  // truncated inside the length field
+    auto [res, r] = read_to_bad(good.substr(0, last_at + 3));
+    EXPECT_EQ(res, SegmentReader::Result::kBad);
+    EXPECT_TRUE(r.may_be_torn());
+    EXPECT_EQ(r.bad_end(), last_at + 3);
+  }
+  {  // garbage in the final record, zeroes after: the cut is the record's extent
     std::string buf = good;
     buf[last_at + 200] ^= 0x55;
     auto [res, r] = read_to_bad(buf + std::string(2048, '\0'));
     EXPECT_EQ(res, SegmentReader::Result::kBad);
     EXPECT_TRUE(r.may_be_torn());
+    EXPECT_EQ(r.reason(), "crc mismatch");
+    EXPECT_EQ(r.bad_end(), good.size());
   }
   {  // the same damage with a valid record after it is corruption
     std::string buf = good;
@@ -108,22 +117,36 @@ TEST(RecordTest, TornTailClassification) {
     EXPECT_FALSE(r.may_be_torn());
     EXPECT_EQ(r.bad_offset(), last_at);
   }
-  {  // a sector of the record never written (zeroes), records after: torn, as etcd
-    std::string buf = good + more;
+  {  // ... and so is any non-zero byte after it
+    std::string buf = good;
+    buf[last_at + 200] ^= 0x55;
+    auto [res, r] = read_to_bad(buf + std::string(2048, '\0') + "x");
+    EXPECT_EQ(res, SegmentReader::Result::kBad);
+    EXPECT_FALSE(r.may_be_torn());
+  }
+  {  // a sector of the final record never written, zeroes after: torn
+    std::string buf = good + std::string(2048, '\0');
     for (size_t i = 512; i < 1024; ++i) buf[i] = 0;
     auto [res, r] = read_to_bad(buf);
     EXPECT_EQ(res, SegmentReader::Result::kBad);
     EXPECT_TRUE(r.may_be_torn());
   }
-  {  // non-zero bytes after the end marker
+  {  // the same with a record after it: not torn (etcd calls it torn; it may have been acked)
+    std::string buf = good + more;
+    for (size_t i = 512; i < 1024; ++i) buf[i] = 0;
+    auto [res, r] = read_to_bad(buf);
+    EXPECT_EQ(res, SegmentReader::Result::kBad);
+    EXPECT_FALSE(r.may_be_torn());
+  }
+  {  // non-zero bytes after a zero length field are corruption
     std::string buf = good + std::string(64, '\0') + "junk";
     auto [res, r] = read_to_bad(buf);
     EXPECT_EQ(res, SegmentReader::Result::kBad);
-    EXPECT_TRUE(r.may_be_torn());
+    EXPECT_FALSE(r.may_be_torn());
     EXPECT_EQ(r.bad_offset(), good.size());
   }
-  {  // an impossible length field is never torn
-    std::string buf = good + more;
+  {  // an impossible length field is never torn, even with only zeroes after it
+    std::string buf = good + more + std::string(2048, '\0');
     buf[last_at + 6] = 0x11;
     auto [res, r] = read_to_bad(buf);
     EXPECT_EQ(res, SegmentReader::Result::kBad);

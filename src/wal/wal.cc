@@ -21,6 +21,11 @@ absl::Status Corrupt(const std::string& path, uint64_t offset, absl::string_view
 
 }  // namespace
 
+std::string Wal::TornTail::ToString() const {
+  return absl::StrCat("cut a torn final record of ", length, " bytes at offset ", offset, " of ",
+                      path, ": ", reason);
+}
+
 Wal::Wal(Env* env, std::string dir, Options opts)
     : env_(env), dir_(WithoutTrailingSlash(std::move(dir))), opts_(opts) {}
 
@@ -104,9 +109,8 @@ absl::StatusOr<Wal::Contents> Wal::ReadAll() {
 // Reads every segment in order; the loop body classifies each record.
 absl::Status Wal::ReplayLocked(Contents* out) {
   ReplayState rs{out};
-  bool torn = false;
   crc_ = 0;
-  for (size_t i = 0; i < segments_.size() && !torn; ++i) {
+  for (size_t i = 0; i < segments_.size(); ++i) {
     const bool last = i + 1 == segments_.size();
     const std::string path = PathOf(segments_[i].name);
     ASSIGN_OR_RETURN(std::string buf, env_->ReadFileToString(path));
@@ -118,7 +122,8 @@ absl::Status Wal::ReplayLocked(Contents* out) {
       if (res == SegmentReader::Result::kEnd) break;
       if (res == SegmentReader::Result::kBad) {
         if (!last || !reader.may_be_torn()) return Corrupt(path, at, reader.reason());
-        torn = true;  // a write cut short by a crash: cut it off below
+        // A write cut short by a crash: OpenTailLocked cuts it off.
+        out->torn_tail = TornTail{path, at, reader.bad_end() - at, reader.reason()};
         break;
       }
       RETURN_NOT_OK(ApplyRecordLocked(rec, path, at, &rs));
@@ -129,7 +134,7 @@ absl::Status Wal::ReplayLocked(Contents* out) {
   if (!rs.snap_found) return absl::NotFoundError("wal: snapshot not found");
   out->metadata = metadata_;
   out->state = state_;
-  return OpenTailLocked(torn);
+  return OpenTailLocked(out->torn_tail.has_value());
 }
 
 absl::Status Wal::ApplyRecordLocked(const Record& rec, const std::string& path, uint64_t offset,
@@ -184,8 +189,8 @@ absl::Status Wal::OpenTailLocked(bool zero_rest) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> f,
                    env_->OpenFile(PathOf(segments_.back().name), OpenMode::kOpenExisting));
   if (zero_rest) {
-    // Unsynced leftovers of the torn write follow; zero them so that new records written over
-    // part of them cannot be mistaken for (or chained to) the old ones.
+    // The torn record follows; zero it, so that no shorter batch written over it can leave
+    // non-zero bytes after the new records (which the next ReadAll would call corruption).
     ASSIGN_OR_RETURN(uint64_t size, f->Size());
     RETURN_NOT_OK(f->Truncate(tail_offset_));
     RETURN_NOT_OK(f->Preallocate(std::max(size, opts_.segment_size)));

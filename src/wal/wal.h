@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,16 +50,31 @@ class Wal {
   static absl::StatusOr<std::unique_ptr<Wal>> Open(Env* env, const std::string& dir,
                                                    WalSnapshot snap, Options opts = {});
 
+  // A torn final record that ReadAll cut off the last segment (the rule is READING in
+  // wal/record.h): a write a crash cut short before its sync, so never acknowledged.
+  struct TornTail {
+    std::string path;     // the last segment's file
+    uint64_t offset = 0;  // where the record began; the records now end here
+    // Bytes dropped: from `offset` to the end of the record's extent (length field, length,
+    // padding), or to the end of the file when the record ran past it. Only zeroes followed.
+    uint64_t length = 0;
+    std::string reason;  // the check it failed, e.g. "crc mismatch"
+    // "cut a torn final record of <length> bytes at offset <offset> of <path>: <reason>"
+    std::string ToString() const;
+  };
   struct Contents {
     std::string metadata;
     raft::HardState state;
     std::vector<raft::Entry> entries;
+    // Set iff this ReadAll cut a torn final record off the last segment. The WAL has no logger:
+    // the caller logs it (ToString()), so that every cut shows in the member's log.
+    std::optional<TornTail> torn_tail;
   };
-  // Reads everything after the snapshot marker; repairs a torn tail (a partially written or
-  // zeroed final record of the last segment is cut off); corruption anywhere else returns
-  // absl::DataLossError naming the segment file and the byte offset. NotFound ("wal: snapshot
-  // not found") when the marker is missing, FailedPrecondition ("wal: snapshot mismatch") when
-  // its term differs. After it the WAL appends. Only once per Open.
+  // Reads everything after the snapshot marker; repairs a torn tail (a torn final record of the
+  // last segment is cut off and reported in Contents::torn_tail); corruption anywhere else
+  // returns absl::DataLossError naming the segment file and the byte offset. NotFound ("wal:
+  // snapshot not found") when the marker is missing, FailedPrecondition ("wal: snapshot
+  // mismatch") when its term differs. After it the WAL appends. Only once per Open.
   // Before it returns, everything it read is durable (it fsyncs the tail segment, the WAL
   // directory and its parent): after a process crash the page cache may hold records that never
   // reached the disk, and the caller may acknowledge what ReadAll returned. When this fails the
