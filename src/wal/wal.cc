@@ -281,6 +281,17 @@ void Wal::AppendSegmentHeaderLocked(std::string* out) {
 absl::Status Wal::ReleaseLockTo(uint64_t index, size_t keep_at_least) {
   MutexLock l(&mu_);
   if (closed_) return absl::FailedPreconditionError("wal: closed");
+  const size_t release = ReleasableLocked(index, keep_at_least);
+  size_t removed = 0;
+  absl::Status s;
+  while (removed < release && (s = RemoveSegmentFile(segments_[removed].name)).ok()) ++removed;
+  // Forget exactly the files that are gone (dropping their locks), so that segments_ matches the
+  // disk after a failure too and a later call carries on from there.
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(removed));
+  return s;
+}
+
+size_t Wal::ReleasableLocked(uint64_t index, size_t keep_at_least) const {
   // As etcd: keep the last segment that starts below `index` (it may hold entries up to it).
   size_t keep_from = segments_.size() - 1;
   for (size_t i = 0; i < segments_.size(); ++i) {
@@ -292,12 +303,16 @@ absl::Status Wal::ReleaseLockTo(uint64_t index, size_t keep_at_least) {
   if (keep_at_least > 0) {
     keep_from = std::min(keep_from, segments_.size() - std::min(segments_.size(), keep_at_least));
   }
-  for (size_t i = 0; i < keep_from; ++i) {
-    segments_[i].lock.reset();
-    RETURN_NOT_OK(env_->RemoveFile(PathOf(segments_[i].name)));
-  }
-  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(keep_from));
-  return absl::OkStatus();
+  return keep_from;
+}
+
+// The file is removed while its lock is still held (POSIX allows it), so that a failed removal
+// leaves the segment locked. NotFound counts as removed: the file is gone, which is all a
+// release wants, and its entries are below the released index. Only something outside this Wal
+// can have deleted it (an operator); failing would stop the member over a file nobody needs.
+absl::Status Wal::RemoveSegmentFile(const SegmentName& name) const {
+  absl::Status s = env_->RemoveFile(PathOf(name));
+  return absl::IsNotFound(s) ? absl::OkStatus() : s;
 }
 
 absl::Status Wal::Close() {

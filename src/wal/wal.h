@@ -90,6 +90,8 @@ class Wal {
   // Segments whose entries are all below `index` may be deleted (the backend durably holds
   // them); deletes them, keeping (as etcd) the last segment starting below `index`, and never
   // leaving fewer than `keep_at_least` segments (etcd's --max-wals purge rule; 0: no floor).
+  // Oldest first; a file already gone counts as deleted. On an error the segments deleted so
+  // far are forgotten and the rest kept (and locked), so a later call can finish the job.
   absl::Status ReleaseLockTo(uint64_t index, size_t keep_at_least = 0);
   // Syncs the tail and releases the files and locks. Idempotent; the destructor calls it.
   absl::Status Close();
@@ -130,6 +132,11 @@ class Wal {
   // Writes a segment's opening records (CRC, metadata, hard state if any) into *out.
   void AppendSegmentHeaderLocked(std::string* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckWritableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How many of the oldest segments ReleaseLockTo(index, keep_at_least) deletes.
+  size_t ReleasableLocked(uint64_t index, size_t keep_at_least) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deletes a released segment's file; NotFound counts as deleted.
+  absl::Status RemoveSegmentFile(const SegmentName& name) const;
   std::string PathOf(const SegmentName& name) const;
 
   // Constant after construction.

@@ -3,6 +3,11 @@
 
 #include "wal/wal.h"
 
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "wal/wal_test_util.h"
@@ -12,6 +17,48 @@ namespace {
 
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+
+// Env::Default(), except that removing the file set with FailRemoveOf fails once with an I/O
+// error (FaultInjectionEnv injects no removal faults).
+class FailRemoveEnv final : public Env {
+ public:
+  void FailRemoveOf(std::string path) { fail_path_ = std::move(path); }
+
+  absl::Status RemoveFile(const std::string& path) override {
+    if (path != fail_path_) return base_->RemoveFile(path);
+    fail_path_.clear();
+    return absl::InternalError(absl::StrCat("injected removal failure: ", path));
+  }
+  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    return base_->OpenFile(path, mode);
+  }
+  absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
+    return base_->ReadFileToString(path);
+  }
+  absl::Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_->RenameFile(from, to);
+  }
+  absl::Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
+  absl::Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
+  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return base_->GetChildren(dir);
+  }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
+  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
+  absl::Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
+  uint64_t NowMicros() override { return base_->NowMicros(); }
+  void SleepForMicroseconds(uint64_t micros) override { base_->SleepForMicroseconds(micros); }
+
+ private:
+  Env* const base_ = Env::Default();
+  std::string fail_path_;
+};
 
 class WalTest : public WalTestBase {
  protected:
@@ -32,6 +79,8 @@ class WalTest : public WalTestBase {
     return c;
   }
   static Options Small() { return Options{.segment_size = 4096}; }
+
+  FailRemoveEnv fail_remove_env_;  // tests that use it point env_ here
 };
 
 TEST_F(WalTest, CreateWritesTheFirstSegmentAtomically) {
@@ -250,6 +299,43 @@ TEST_F(WalTest, ReleaseLockToDeletesOldSegments) {
   EXPECT_EQ(w->SegmentNamesForTest().size(), 1u);
   EXPECT_TRUE(w->Save({}, {Ent(31, 1)}).ok());
   EXPECT_EQ(w->SegmentNamesForTest(), std::vector<std::string>{before.back()});
+}
+
+// A removal that fails halfway leaves the Wal listing exactly the segments still on disk (and
+// still locked), and the next release carries on from there.
+TEST_F(WalTest, ReleaseLockToFailingHalfwayKeepsSegmentsInStepWithTheDisk) {
+  env_ = &fail_remove_env_;
+  auto w = CreateWal(Options{.segment_size = 512});
+  for (uint64_t i = 1; i <= 30; ++i) {
+    ASSERT_TRUE(w->Save({}, {Ent(i, 1, std::string(200, 'z'))}).ok());
+  }
+  auto before = w->SegmentNamesForTest();
+  ASSERT_GT(before.size(), 6u);
+  fail_remove_env_.FailRemoveOf(SegPath(before[2]));
+  EXPECT_FALSE(w->ReleaseLockTo(1000).ok());
+  EXPECT_FALSE(env_->FileExists(SegPath(before[1])));
+  EXPECT_TRUE(env_->FileExists(SegPath(before[2])));
+  EXPECT_EQ(w->SegmentNamesForTest(), std::vector<std::string>(before.begin() + 2, before.end()));
+  EXPECT_FALSE(env_->LockFile(SegPath(before[2])).ok());  // the Wal still holds it
+
+  ASSERT_TRUE(w->ReleaseLockTo(1000).ok());
+  EXPECT_EQ(w->SegmentNamesForTest(), std::vector<std::string>{before.back()});
+  EXPECT_FALSE(env_->FileExists(SegPath(before[2])));
+  EXPECT_TRUE(w->Save({}, {Ent(31, 1)}).ok());
+}
+
+// A segment to be released that is already gone counts as deleted: what the release wanted.
+TEST_F(WalTest, ReleaseLockToCountsAMissingSegmentAsDeleted) {
+  auto w = CreateWal(Options{.segment_size = 512});
+  for (uint64_t i = 1; i <= 30; ++i) {
+    ASSERT_TRUE(w->Save({}, {Ent(i, 1, std::string(200, 'z'))}).ok());
+  }
+  auto before = w->SegmentNamesForTest();
+  ASSERT_GT(before.size(), 6u);
+  ASSERT_TRUE(env_->RemoveFile(SegPath(before[1])).ok());  // behind the Wal's back
+  ASSERT_TRUE(w->ReleaseLockTo(ParseSegmentName(before[3])->index).ok());
+  EXPECT_EQ(w->SegmentNamesForTest(), std::vector<std::string>(before.begin() + 2, before.end()));
+  EXPECT_FALSE(env_->FileExists(SegPath(before[0])));
 }
 
 // etcd's --max-wals rule: releasing never leaves fewer than keep_at_least segments.
