@@ -286,6 +286,14 @@ absl::Status Env::RemoveAll(const std::string& path) {
   return RemoveDir(path);
 }
 
+absl::Status Env::CreateDirsSynced(const std::string& path) {
+  if (path.empty() || IsDirectory(path)) return absl::OkStatus();
+  const std::string parent = DirName(path);
+  if (parent != path) RETURN_NOT_OK(CreateDirsSynced(parent));
+  RETURN_NOT_OK(CreateDirs(path));
+  return SyncDir(parent);
+}
+
 std::string JoinPath(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);
   std::string out(dir);

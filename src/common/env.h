@@ -113,6 +113,49 @@ class Env {
   // rm -r: removes a file or a directory tree; OK if `path` does not exist. Built on the
   // primitives above, so wrappers see each removal.
   [[nodiscard]] absl::Status RemoveAll(const std::string& path);
+  // mkdir -p that survives a power loss: each directory it creates is made durable in its
+  // parent (SyncDir of the parent after the mkdir). OK if `path` exists. Built on the primitives
+  // above.
+  [[nodiscard]] absl::Status CreateDirsSynced(const std::string& path);
+};
+
+// An Env that forwards every call to another (leveldb's EnvWrapper): wrappers override only
+// what they change.
+class EnvWrapper : public Env {
+ public:
+  // `target` must outlive the wrapper.
+  explicit EnvWrapper(Env* target) : target_(target) {}
+  Env* target() const { return target_; }
+
+  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    return target_->OpenFile(path, mode);
+  }
+  absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
+    return target_->ReadFileToString(path);
+  }
+  absl::Status RenameFile(const std::string& from, const std::string& to) override {
+    return target_->RenameFile(from, to);
+  }
+  absl::Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
+  absl::Status RemoveDir(const std::string& path) override { return target_->RemoveDir(path); }
+  absl::Status CreateDirs(const std::string& path) override { return target_->CreateDirs(path); }
+  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return target_->GetChildren(dir);
+  }
+  bool FileExists(const std::string& path) override { return target_->FileExists(path); }
+  bool IsDirectory(const std::string& path) override { return target_->IsDirectory(path); }
+  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+    return target_->GetFileSize(path);
+  }
+  absl::Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return target_->LockFile(path);
+  }
+  uint64_t NowMicros() override { return target_->NowMicros(); }
+  void SleepForMicroseconds(uint64_t micros) override { target_->SleepForMicroseconds(micros); }
+
+ private:
+  Env* const target_;
 };
 
 // Joins two path components with one '/'.

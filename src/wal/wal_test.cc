@@ -20,43 +20,18 @@ using ::testing::HasSubstr;
 
 // Env::Default(), except that removing the file set with FailRemoveOf fails once with an I/O
 // error (FaultInjectionEnv injects no removal faults).
-class FailRemoveEnv final : public Env {
+class FailRemoveEnv final : public EnvWrapper {
  public:
+  FailRemoveEnv() : EnvWrapper(Env::Default()) {}
   void FailRemoveOf(std::string path) { fail_path_ = std::move(path); }
 
   absl::Status RemoveFile(const std::string& path) override {
-    if (path != fail_path_) return base_->RemoveFile(path);
+    if (path != fail_path_) return target()->RemoveFile(path);
     fail_path_.clear();
     return absl::InternalError(absl::StrCat("injected removal failure: ", path));
   }
-  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
-    return base_->OpenFile(path, mode);
-  }
-  absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
-    return base_->ReadFileToString(path);
-  }
-  absl::Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  absl::Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
-  absl::Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
-  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_->GetChildren(dir);
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
-  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
-    return base_->GetFileSize(path);
-  }
-  absl::Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
-  }
-  uint64_t NowMicros() override { return base_->NowMicros(); }
-  void SleepForMicroseconds(uint64_t micros) override { base_->SleepForMicroseconds(micros); }
 
  private:
-  Env* const base_ = Env::Default();
   std::string fail_path_;
 };
 
