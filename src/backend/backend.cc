@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -72,7 +71,9 @@ absl::Status OpenLmdbEnv(const Options& options, const std::string& path, MDB_en
     return fail(rc, "set max readers");
   }
   // MDB_NOTLS: read transactions are not tied to threads (gRPC threads come and go).
-  rc = mdb_env_open(env, path.c_str(), MDB_NOSUBDIR | MDB_NOTLS, 0644);
+  unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
+  if (options.no_sync) flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+  rc = mdb_env_open(env, path.c_str(), flags, 0644);
   if (rc != 0) return fail(rc, "cannot open");
   int dead = 0;
   mdb_reader_check(env, &dead);
@@ -94,17 +95,22 @@ absl::Status OpenLmdbEnv(const Options& options, const std::string& path, MDB_en
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.dir, ec);
-  if (ec) {
-    return absl::InternalError(
-        absl::StrCat("backend: cannot create directory ", options.dir, ": ", ec.message()));
-  }
-  const std::string path = (std::filesystem::path(options.dir) / "db").string();
+absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& given) {
+  Options options = given;
+  if (options.env == nullptr) options.env = Env::Default();
+  Env* fs = options.env;
+  RETURN_NOT_OK_PREPEND(fs->CreateDirsSynced(options.dir), "backend: cannot create directory");
+  const std::string path = JoinPath(options.dir, "db");
+  const bool created = !fs->FileExists(path);
   MDB_env* env = nullptr;
   std::vector<unsigned> dbis;
   RETURN_NOT_OK(OpenLmdbEnv(options, path, &env, &dbis));
+  // LMDB's first commit (the named databases) fsynced the new file's data; its name in the
+  // directory needs a sync of its own.
+  if (absl::Status st = created ? fs->SyncDir(options.dir) : absl::OkStatus(); !st.ok()) {
+    mdb_env_close(env);
+    return st;
+  }
   return std::unique_ptr<Backend>(new Backend(options, path, env, std::move(dbis)));
 }
 

@@ -13,14 +13,18 @@
 // Staged values are readable at once through the ReadBuffer (see read_buffer.h).
 //
 // Durability policy: every LMDB commit, background or forced, is a normal synchronous LMDB
-// commit (no MDB_NOSYNC / MDB_NOMETASYNC): when a commit returns, its data and the consistent
-// index are on disk. Background commits cost one fdatasync per batch on the commit thread,
-// never on the request path (the WAL is the durability log until then). ForceCommit() commits
-// whatever is staged before returning.
+// commit (no MDB_NOSYNC / MDB_NOMETASYNC unless Options::no_sync, etcd's --unsafe-no-fsync):
+// when a commit returns, its data and the consistent index are on disk. Background commits cost
+// one fdatasync per batch on the commit thread, never on the request path (the WAL is the
+// durability log until then). ForceCommit() commits whatever is staged before returning. The
+// directory entries are durable too: a newly created db file is made durable in its directory
+// (Options::env's SyncDir) before Open returns, and ReplaceWith syncs the directory after its
+// rename. LMDB does its own file I/O (it does not go through the Env); only the directory
+// operations do.
 //
-// Failure policy: a failed background commit (disk full, I/O error) aborts the process with
-// the LMDB error, as etcd panics on a failed bbolt commit: the staged state cannot be dropped,
-// and the WAL replays it on restart. ForceCommit returns the error instead.
+// Failure policy: a failed commit, background or forced (disk full, I/O error), aborts the
+// process with the LMDB error, as etcd panics on a failed bbolt commit: the staged state cannot
+// be dropped, and the WAL replays it on restart. So ForceCommit returns OK whenever it returns.
 
 #include <atomic>
 #include <cstdint>
@@ -38,6 +42,7 @@
 #include "absl/time/time.h"
 #include "backend/read_buffer.h"
 #include "backend/schema.h"
+#include "common/env.h"
 #include "common/mutex.h"
 
 typedef struct MDB_env MDB_env;
@@ -45,7 +50,9 @@ typedef struct MDB_env MDB_env;
 namespace etcdpp::backend {
 
 struct Options {
-  std::string dir;  // holds the file "db"; created if missing
+  std::string dir;  // holds the file "db"; created (durably) if missing
+  Env* env = nullptr;  // directories and renames go through it; null: Env::Default(). Not owned.
+  bool no_sync = false;  // MDB_NOSYNC | MDB_NOMETASYNC: commits are not fsynced (unsafe)
   absl::Duration batch_interval = absl::Milliseconds(100);
   size_t batch_limit = 10000;              // staged ops that trigger an early commit
   size_t map_size = size_t{64} << 30;      // LMDB map size (address space, not disk)
@@ -66,8 +73,8 @@ class Backend {
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
 
-  // Commits everything staged so far and returns once it is durable. Must not be called by a
-  // thread that holds a BatchTx.
+  // Commits everything staged so far and returns once it is durable (a failed commit aborts:
+  // see the failure policy above). Must not be called by a thread that holds a BatchTx.
   absl::Status ForceCommit();
 
   // --- Reads: any thread, concurrent with the writer and the committer. They see every staged
@@ -93,10 +100,13 @@ class Backend {
   // sequentially (a pipe is fine). Uncommitted staged writes are not in it: ForceCommit first
   // when they must be. Any thread; concurrent with writes and commits.
   absl::Status CopyTo(int fd) const;
-  // Replaces the whole database with the LMDB file at `file` (a copy made by CopyTo, fsynced):
-  // waits for the open BatchTx and any commit, drops what is staged, closes the environment,
-  // renames `file` over the db file, syncs the directory and reopens. Readers wait meanwhile
-  // and then see the new contents. Must not be called by a thread that holds a BatchTx.
+  // Replaces the whole database with the LMDB file at `file` (a copy made by CopyTo, fsynced,
+  // in the same directory): waits for the open BatchTx and any commit, drops what is staged,
+  // closes the environment, renames `file` over the db file, syncs the directory and reopens.
+  // Readers wait meanwhile and then see the new contents. An error says the rename or the
+  // directory sync failed (the old or the new file is open again; which one is not known after a
+  // failed sync): the caller must not go on as if the swap happened. Must not be called by a
+  // thread that holds a BatchTx.
   absl::Status ReplaceWith(const std::string& file);
 
   // Staged ops not yet handed to a commit (tests, metrics).
@@ -110,7 +120,7 @@ class Backend {
   void Signal();
 
   // Constant after construction.
-  const Options options_;
+  const Options options_;  // options_.env is set
   const std::string path_;
   // Replaced only by ReplaceWith, under env_mu_ held exclusively; readers hold it shared while
   // they use the environment (reader-preferring, so a reader may re-enter from a callback).

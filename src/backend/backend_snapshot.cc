@@ -1,13 +1,10 @@
 // Backend::CopyTo and Backend::ReplaceWith: the two ends of a raft snapshot transfer (the
 // leader streams its database; the follower swaps the received file in).
 
-#include <fcntl.h>
 #include <lmdb.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "backend/backend.h"
@@ -32,19 +29,9 @@ absl::Status Backend::ReplaceWith(const std::string& file) {
   if (buffer_.StartCommit() != nullptr) buffer_.FinishCommit();
   mdb_env_close(env_);
   env_ = nullptr;
-  std::error_code ec;
-  std::filesystem::rename(file, path_, ec);
-  absl::Status st;
-  if (ec) {
-    st = absl::InternalError(absl::StrCat("backend: cannot rename ", file, " to ", path_, ": ",
-                                          ec.message()));
-  } else {
-    int dir = ::open(std::filesystem::path(path_).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-  }
+  absl::Status st = options_.env->RenameFile(file, path_);
+  if (st.ok()) st = options_.env->SyncDir(DirName(path_));
+  if (!st.ok()) st = absl::InternalError(absl::StrCat("backend: swapping in ", file, ": ", st.message()));
   // Reopen whatever is at path_ now (the new file, or the old one if the rename failed).
   absl::Status open = OpenLmdbEnv(options_, path_, &env_, &dbis_);
   if (!open.ok()) {

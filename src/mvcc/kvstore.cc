@@ -168,6 +168,12 @@ std::unique_ptr<TxnWrite> KvStore::Write(uint64_t consistent_index) {
   return std::unique_ptr<TxnWrite>(new TxnWrite(this, consistent_index));
 }
 
+void KvStore::SetConsistentIndex(uint64_t index) {
+  if (index <= consistent_index_.load(std::memory_order_acquire)) return;
+  backend::BatchTx tx(be_);
+  SaveConsistentIndex(&tx, index);
+}
+
 void KvStore::SaveConsistentIndex(backend::BatchTx* tx, uint64_t index) {
   if (index <= consistent_index_.load()) return;
   tx->Put(backend::Bucket::kMeta, backend::kConsistentIndexKey, EncodeUint64(index));

@@ -93,6 +93,10 @@ class KvStore {
   // -1 until the first compaction (as etcd).
   int64_t CompactRev() const { return compact_rev_.load(std::memory_order_acquire); }
   uint64_t ConsistentIndex() const { return consistent_index_.load(std::memory_order_acquire); }
+  // Stages `index` as the consistent index if it advances (an applied entry that wrote nothing
+  // through a TxnWrite: an empty entry, a conf change, a failed request). Writer thread only;
+  // not while it holds a TxnWrite.
+  void SetConsistentIndex(uint64_t index);
 
   // Compacts the key index now (keeps for each key the newest revision <= rev unless it is a
   // tombstone) and schedules the removal of the other revisions <= rev from the backend.

@@ -1,14 +1,15 @@
 #include "server/applier.h"
 
 #include "internalpb/internal.pb.h"
+#include "raft/confchange.h"
 #include "server/errors.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
 
-Applier::Applier(KvApplier* kv, uint64_t consistent_index)
-    : kv_(kv), consistent_index_(consistent_index) {}
+Applier::Applier(KvApplier* kv, mvcc::KvStore* store)
+    : kv_(kv), store_(store), consistent_index_(store->ConsistentIndex()) {}
 
 Applier::~Applier() { Stop(); }
 
@@ -72,6 +73,17 @@ void Applier::ResetTo(uint64_t applied, uint64_t consistent_index) {
   applied_.store(applied, std::memory_order_release);
 }
 
+void Applier::Halt(absl::Status why) {
+  MutexLock l(&mu_);
+  if (halted_.ok()) halted_ = std::move(why);
+  queue_.clear();
+}
+
+absl::Status Applier::halted() const {
+  MutexLock l(&mu_);
+  return halted_;
+}
+
 bool Applier::WaitApplied(uint64_t index) {
   MutexLock l(&mu_);
   while (!stopping_ && applied_.load(std::memory_order_acquire) < index) cv_.Wait();
@@ -95,11 +107,14 @@ void Applier::Loop() {
     {
       MutexLock l(&mu_);
       while (!stopping_ && queue_.empty()) cv_.Wait();
-      if (stopping_) return;
+      if (stopping_ || !halted_.ok()) return;
       item = std::move(queue_.front());
       queue_.pop_front();
     }
-    if (item.task) item.task();
+    if (item.task) {
+      item.task();
+      if (!halted().ok()) return;  // the task found the state untrustworthy: apply nothing more
+    }
     for (const raft::Entry& e : item.entries) ApplyEntry(e);
     cv_.SignalAll();  // WaitApplied callers
     RunAppliedNotifications();
@@ -120,14 +135,33 @@ void Applier::RunAppliedNotifications() {
 }
 
 void Applier::ApplyEntry(const raft::Entry& e) {
-  if (e.type == raft::EntryType::kNormal && !e.data.empty()) {
+  const bool in_backend = e.index <= consistent_index_;
+  if (e.type == raft::EntryType::kConfChange) {
+    ApplyConfChange(e, in_backend);
+  } else if (!e.data.empty()) {
     uint64_t id = 0;
     ApplyResult r = Execute(e.data, e.index, &id);
     if (id != 0) Wake(id, std::move(r));
-  } else if (e.type == raft::EntryType::kNormal && on_empty_entry_) {
+  } else if (on_empty_entry_) {
     on_empty_entry_(e);
   }
+  if (!in_backend) {
+    // Entries that wrote nothing (or failed before writing) move the consistent index too; a
+    // no-op when the entry's own write txn already stored it.
+    consistent_index_ = e.index;
+    store_->SetConsistentIndex(e.index);
+  }
   applied_.store(e.index, std::memory_order_release);
+}
+
+void Applier::ApplyConfChange(const raft::Entry& e, bool in_backend) {
+  absl::StatusOr<raft::ConfChange> cc = raft::DecodeConfChange(e.data);
+  if (!cc.ok()) {
+    // The node thread already refused it as undecodable; nothing to apply.
+    spdlog::critical("undecodable conf change at index {}: {}", e.index, cc.status().ToString());
+    return;
+  }
+  if (conf_change_hook_) conf_change_hook_(e, *cc, in_backend);
 }
 
 // Applies one client request. Entries the backend already holds (replayed after a restart)
@@ -140,7 +174,6 @@ ApplyResult Applier::Execute(const std::string& data, uint64_t index, uint64_t* 
   }
   *id = req.id();
   if (index <= consistent_index_) return ApplyResult{ErrStopped(), nullptr, nullptr};
-  consistent_index_ = index;
   ApplyResult r;
   switch (req.request_case()) {
     case internalpb::InternalRequest::kPut: {

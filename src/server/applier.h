@@ -1,8 +1,15 @@
 #pragma once
-// The applier: the one thread that writes mvcc (and, later, lease / auth / membership) state.
-// It applies committed entries in log order, skips entries the backend already holds (index
-// <= the consistent index, on restart), wakes the request waiting for each entry, and
-// publishes the applied index that linearizable reads wait for.
+// The applier: the one thread that writes mvcc, lease and membership state. It applies
+// committed entries in log order, skips entries the backend already holds (index <= the
+// consistent index, on restart or after a snapshot install), wakes the request waiting for each
+// entry, and publishes the applied index that linearizable reads wait for.
+//
+// Invariant: once an entry of any kind is applied (a KV or lease request, a failed request, an
+// empty leader entry, a conf change, a member-attributes publish), the consistent index staged
+// in the backend is at least its index, in the same backend batch as its effects. So a backend
+// commit taken after entry i was applied proves the backend holds everything up to i, and a raft
+// snapshot at the applied index never outruns the backend (etcd persists the consistent index
+// for every applied entry the same way).
 
 #include <atomic>
 #include <cstdint>
@@ -18,6 +25,7 @@
 #include "common/mutex.h"
 #include "google/protobuf/message.h"
 #include "internalpb/internal.pb.h"
+#include "mvcc/kvstore.h"
 #include "raft/types.h"
 #include "server/kv_apply.h"
 #include "server/lease_apply.h"
@@ -39,8 +47,9 @@ class Applier {
  public:
   using Waiter = std::function<void(ApplyResult)>;
 
-  // `kv` is not owned and must outlive the applier.
-  explicit Applier(KvApplier* kv, uint64_t consistent_index);
+  // Neither pointer is owned; both must outlive the applier. `store` records the consistent
+  // index of entries that write nothing else.
+  Applier(KvApplier* kv, mvcc::KvStore* store);
   ~Applier();
 
   // Lease entries go to `leases` (not owned; null: they fail as UNIMPLEMENTED). Before Start.
@@ -61,6 +70,14 @@ class Applier {
   void SetMemberAttributesHook(std::function<void(const internalpb::MemberAttributes&)> fn) {
     member_attributes_hook_ = std::move(fn);
   }
+  // Committed conf change entries go to `fn` (on the applier thread, in log order with the
+  // other entries; raft's own configuration was changed by the node thread already).
+  // `in_backend`: the entry is at or below the consistent index, so its effect on the member
+  // buckets is already stored (a replay after a restart or a snapshot install): only waiters and
+  // in-memory views should react. Call before Start.
+  using ConfChangeHook =
+      std::function<void(const raft::Entry&, const raft::ConfChange&, bool in_backend)>;
+  void SetConfChangeHook(ConfChangeHook fn) { conf_change_hook_ = std::move(fn); }
 
   // Registers the waiter for request `id` before it is proposed. Any thread.
   void Register(uint64_t id, Waiter w);
@@ -76,6 +93,11 @@ class Applier {
   // From a task: the state was replaced by a snapshot at `applied` whose backend holds
   // entries up to `consistent_index` (later entries at or below it are skipped).
   void ResetTo(uint64_t applied, uint64_t consistent_index);
+  // From a task: the member's state can no longer be trusted (a snapshot install failed half
+  // way). Nothing queued or enqueued later is applied; the member must stop.
+  void Halt(absl::Status why);
+  // The reason passed to Halt, or OK.
+  absl::Status halted() const;
 
   uint64_t applied_index() const { return applied_.load(std::memory_order_acquire); }
   // Blocks until applied_index() >= index or the applier stops; false on stop.
@@ -86,6 +108,7 @@ class Applier {
  private:
   void Loop();  // the applier thread
   void ApplyEntry(const raft::Entry& e);
+  void ApplyConfChange(const raft::Entry& e, bool in_backend);
   ApplyResult Execute(const std::string& data, uint64_t index, uint64_t* id);
   ApplyResult ExecuteLease(const internalpb::InternalRequest& req, uint64_t index);
   void Wake(uint64_t id, ApplyResult r);
@@ -93,12 +116,14 @@ class Applier {
 
   // Constant after construction.
   KvApplier* const kv_;
+  mvcc::KvStore* const store_;
   LeaseApplier* leases_ = nullptr;                          // set before Start
   std::function<void(const raft::Entry&)> on_empty_entry_;  // set before Start
   std::function<void(const internalpb::MemberAttributes&)> member_attributes_hook_;
+  ConfChangeHook conf_change_hook_;            // set before Start
   std::function<void(uint64_t)> after_batch_;  // set before Start
 
-  Mutex mu_;
+  mutable Mutex mu_;
   CondVar cv_{&mu_};
   struct Item {
     std::vector<raft::Entry> entries;
@@ -108,6 +133,7 @@ class Applier {
   absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   std::multimap<uint64_t, std::function<void()>> applied_notifications_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status halted_ ABSL_GUARDED_BY(mu_);  // set by Halt: apply nothing more
 
   std::atomic<uint64_t> applied_{0};
   uint64_t consistent_index_;  // applier thread only: entries at or below are in the backend

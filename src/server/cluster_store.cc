@@ -109,6 +109,11 @@ bool ClusterStore::IsRemoved(uint64_t id) const {
   return removed_.contains(id);
 }
 
+std::vector<uint64_t> ClusterStore::RemovedIds() const {
+  MutexLock l(&mu_);
+  return {removed_.begin(), removed_.end()};
+}
+
 std::optional<Member> ClusterStore::FindByPeerUrl(const std::string& url) const {
   MutexLock l(&mu_);
   for (const auto& [id, m] : members_) {

@@ -1,10 +1,11 @@
 #pragma once
 // ClusterStore: the member list of the cluster as the applied log defines it (etcd's
 // membership.RaftCluster). Conf changes (add, add learner, promote, update peer URLs, remove)
-// arrive from the Raft node thread as they are applied; member attributes (name, client URLs,
-// published by each member through Raft) from the applier. Every change is written to the
-// backend buckets `members` (key: the id in hex, value: internalpb.MemberRecord) and
-// `members_removed` (key: the id in hex), so a restarted member knows its cluster.
+// and member attributes (name, client URLs, published by each member through Raft) arrive from
+// the applier thread, in log order, each staged in the backend batch of its entry (with its
+// consistent index). Every change is written to the backend buckets `members` (key: the id in
+// hex, value: internalpb.MemberRecord) and `members_removed` (key: the id in hex), so a
+// restarted member knows its cluster.
 //
 // Also holds the waiters of membership requests: a Cluster RPC proposes a conf change whose
 // context carries a request id and is woken when that change is applied (or dropped).
@@ -36,13 +37,14 @@ class ClusterStore {
   // Loads the member buckets again (the backend was replaced by a raft snapshot's).
   void Reload();
 
-  // Applies a committed conf change (idempotent: replays after a restart are harmless).
+  // Applies a committed conf change that the backend does not hold yet (applier thread).
   void ApplyConfChange(const raft::ConfChange& cc);
   void SetAttributes(uint64_t id, const std::string& name, std::vector<std::string> client_urls);
 
   std::vector<Member> Members() const;  // sorted by id
   std::optional<Member> Get(uint64_t id) const;
   bool IsRemoved(uint64_t id) const;
+  std::vector<uint64_t> RemovedIds() const;  // ascending
   // The member whose peer URLs include `url`, if any.
   std::optional<Member> FindByPeerUrl(const std::string& url) const;
 

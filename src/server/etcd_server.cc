@@ -6,6 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/no_sync_env.h"
 #include "common/status.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
@@ -19,12 +20,18 @@
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
 
-absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Open(const Config& cfg) {
+absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Open(const Config& cfg, Env* env) {
   Config tls_cfg = cfg;
   RETURN_NOT_OK(tls::PrepareTls(&tls_cfg));
   RETURN_NOT_OK(tls::SetPeerTls(tls_cfg.peer_tls));
   std::unique_ptr<EtcdServer> s(new EtcdServer(std::move(tls_cfg)));
-  s->env_ = Env::Default();
+  s->env_ = env;
+  if (cfg.unsafe_no_fsync) {
+    spdlog::warn("--unsafe-no-fsync: the WAL, the snapshot files and the backend are never "
+                 "fsynced; a power loss loses acknowledged writes");
+    s->no_sync_env_ = std::make_unique<NoSyncEnv>(env);
+    s->env_ = s->no_sync_env_.get();
+  }
   s->member_dir_ = cfg.data_dir + "/member";
   RETURN_NOT_OK(s->OpenStorage());
   RETURN_NOT_OK(s->OpenRaft());
@@ -35,9 +42,12 @@ EtcdServer::~EtcdServer() { Stop(); }
 
 // The backend and the mvcc store on it (member/snap/db).
 absl::Status EtcdServer::OpenStorage() {
-  RETURN_NOT_OK(env_->CreateDirs(member_dir_ + "/snap"));
+  // Each directory made here is durable in its parent before anything is written inside.
+  RETURN_NOT_OK(env_->CreateDirsSynced(member_dir_ + "/snap"));
   backend::Options bo;
   bo.dir = member_dir_ + "/snap";
+  bo.env = env_;
+  bo.no_sync = cfg_.unsafe_no_fsync;
   bo.batch_interval = absl::Milliseconds(cfg_.backend_batch_interval_ms);
   bo.batch_limit = static_cast<size_t>(cfg_.backend_batch_limit);
   bo.on_commit = [](absl::Duration d) { Metrics::Get().BackendCommit(d); };
@@ -71,6 +81,7 @@ absl::StatusOr<std::unique_ptr<raft::RawNode>> EtcdServer::NewRawNode(uint64_t a
 absl::Status EtcdServer::OpenRaft() {
   raft_storage_ = std::make_unique<raft::MemoryStorage>();
   snap_files_ = std::make_unique<SnapFiles>(env_, member_dir_ + "/snap");
+  RETURN_NOT_OK(snap_files_->RemoveTempFiles());  // an interrupted save or receive
   std::unique_ptr<raft::RawNode> raw;
   std::string wal_dir = member_dir_ + "/wal";
   if (wal::Wal::Exists(env_, wal_dir)) {
@@ -78,7 +89,7 @@ absl::Status EtcdServer::OpenRaft() {
   } else {
     RETURN_NOT_OK(BootstrapNew(raft_storage_.get(), &raw));
   }
-  applier_ = std::make_unique<Applier>(kv_applier_.get(), kv_->ConsistentIndex());
+  applier_ = std::make_unique<Applier>(kv_applier_.get(), kv_.get());
   applier_->SetLeaseApplier(lease_applier_.get());
   applier_->SetOnEmptyEntry([this](const raft::Entry& e) { OnEmptyEntry(e); });
   RaftNode::Callbacks cb;
@@ -91,8 +102,10 @@ absl::Status EtcdServer::OpenRaft() {
   applier_->SetMemberAttributesHook([this](const internalpb::MemberAttributes& a) {
     cluster_->SetAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()});
   });
+  applier_->SetConfChangeHook([this](const raft::Entry& e, const raft::ConfChange& cc, bool in_backend) {
+    OnConfChange(e, cc, in_backend);
+  });
   cb.on_read_state = [this](const raft::ReadState& rs) { reads_->OnReadState(rs); };
-  cb.on_conf_change = [this](const raft::Entry& e, const raft::ConfChange& cc) { OnConfChange(e, cc); };
   cb.persist_snapshot = [this](const raft::Snapshot& snap) { return PersistSnapshot(snap); };
   cb.on_snapshot = [this](const raft::Snapshot& snap) {
     applier_->EnqueueTask([this, snap] { InstallSnapshot(snap); });
@@ -198,8 +211,11 @@ std::unique_ptr<Transport> EtcdServer::NewTransport() {
   return std::make_unique<Transport>(std::move(to), std::move(hooks));
 }
 
-void EtcdServer::OnConfChange(const raft::Entry&, const raft::ConfChange& cc) {
-  cluster_->ApplyConfChange(cc);
+// Applier thread, in log order: the member buckets change with the entry's consistent index,
+// so a raft snapshot or a snapshot install can never separate a conf change from the member
+// list it made (the raft configuration itself changed on the node thread).
+void EtcdServer::OnConfChange(const raft::Entry&, const raft::ConfChange& cc, bool in_backend) {
+  if (!in_backend) cluster_->ApplyConfChange(cc);
   if (cc.type == raft::ConfChangeType::kRemoveNode) {
     transport_->RemovePeer(cc.node_id);
     if (cc.node_id == member_id_) {

@@ -46,8 +46,11 @@ namespace etcdpp::server {
 
 class EtcdServer {
  public:
-  // Opens or bootstraps the member's data dir; nothing is served until Start().
-  static absl::StatusOr<std::unique_ptr<EtcdServer>> Open(const Config& cfg);
+  // Opens or bootstraps the member's data dir; nothing is served until Start(). Every file and
+  // directory operation of the member but LMDB's own file I/O goes through `env` (not owned;
+  // must outlive the server): tests pass a FaultInjectionEnv.
+  static absl::StatusOr<std::unique_ptr<EtcdServer>> Open(const Config& cfg,
+                                                          Env* env = Env::Default());
   ~EtcdServer();
 
   // Starts the threads and the client listeners; returns once the client port accepts
@@ -156,7 +159,7 @@ class EtcdServer {
   absl::Status StartGrpc();
   http::MemberView MakeMemberView();
   std::string RenderMetrics();
-  void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc);
+  void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc, bool in_backend);
   std::unique_ptr<Transport> NewTransport();
   absl::Status OpenLeases();
   void OnEmptyEntry(const raft::Entry& e);
@@ -174,7 +177,8 @@ class EtcdServer {
   std::string member_dir_;
   uint64_t member_id_ = 0;
   uint64_t cluster_id_ = 0;
-  Env* env_ = nullptr;
+  Env* env_ = nullptr;                     // the caller's, or no_sync_env_
+  std::unique_ptr<Env> no_sync_env_;       // --unsafe-no-fsync: wraps the caller's env
 
   // Owned parts, in start order (destroyed in reverse).
   std::unique_ptr<backend::Backend> backend_;

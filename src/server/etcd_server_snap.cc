@@ -13,9 +13,12 @@
 
 namespace etcdpp::server {
 
-// The newest snapshot file that loads and whose marker the WAL holds; damaged files are
-// skipped with an error naming them (never repaired), then older ones are tried, and last the
-// WAL's own beginning if its first segment is still there.
+// The newest snapshot file that loads, whose marker the WAL holds and which the WAL's hard state
+// has committed (etcd's ValidSnapshotEntries: a follower that crashed after saving a received
+// snapshot's marker but before the hard state that commits it must not start from it; raft
+// would refuse a commit index below its snapshot). Damaged files are skipped with an error
+// naming them (never repaired), then older ones are tried, and last the WAL's own beginning if
+// its first segment is still there.
 absl::Status EtcdServer::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c) {
   const std::string wal_dir = member_dir_ + "/wal";
   ASSIGN_OR_RETURN(std::vector<std::string> names, snap_files_->List());
@@ -48,6 +51,15 @@ absl::Status EtcdServer::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Conte
       continue;
     }
     RETURN_NOT_OK(got.status());
+    if (got->torn_tail.has_value()) spdlog::warn("wal: {}", got->torn_tail->ToString());
+    if (!cand.IsEmpty() && cand.metadata.index > got->state.commit) {
+      spdlog::warn("snapshot at index {} is not committed by the WAL's hard state (commit {}): "
+                   "a crash came between its marker and the hard state; trying an older one",
+                   cand.metadata.index, got->state.commit);
+      absl::StrAppend(&problems, "; snapshot at index ", cand.metadata.index,
+                      " is above the WAL's commit index ", got->state.commit);
+      continue;
+    }
     wal_ = *std::move(w);
     *c = *std::move(got);
     *snap = cand;
@@ -79,6 +91,7 @@ void EtcdServer::OpenSnapshotter() {
   d.wal = wal_.get();
   d.files = snap_files_.get();
   d.commit_backend = [this] { return backend_->ForceCommit(); };
+  d.durable_index = [this] { return kv_->ConsistentIndex(); };  // applier thread, after the commit
   d.conf_state_at = [this](uint64_t index) { return node_->ConfStateAt(index); };
   d.data = [this] {
     internalpb::MembersResponse members;
@@ -135,7 +148,12 @@ void EtcdServer::InstallSnapshot(const raft::Snapshot& snap) {
   absl::Time start = absl::Now();
   absl::Status st = ApplySnapshotBackend(SnapDbPath(member_dir_ + "/snap", index));
   if (!st.ok()) {
-    spdlog::critical("failed to install the snapshot at index {}: {}", index, st.ToString());
+    // The stores may be half swapped: applying anything more would stage (and later commit) a
+    // consistent index above the snapshot over the wrong state. Stop here; a restart installs
+    // the received database again (RecoverSnapshotBackend).
+    spdlog::critical("failed to install the snapshot at index {}: {}; the member stops", index,
+                     st.ToString());
+    applier_->Halt(st);
     snapshotter_->Fail(st);
     return;
   }
@@ -144,7 +162,7 @@ void EtcdServer::InstallSnapshot(const raft::Snapshot& snap) {
   snap_metrics::Applied();
   spdlog::info("applied snapshot at index {} (backend at index {}, revision {}, {:.3f} s)", index,
                kv_->ConsistentIndex(), kv_->Rev(), absl::ToDoubleSeconds(absl::Now() - start));
-  absl::Status rel = wal_->ReleaseLockTo(index, cfg_.max_wals);
+  absl::Status rel = cfg_.max_wals == 0 ? absl::OkStatus() : wal_->ReleaseLockTo(index, cfg_.max_wals);
   if (rel.ok()) rel = snap_files_->Purge(cfg_.max_snapshots);
   if (rel.ok()) rel = RemoveReceivedDbsUpTo(index);
   if (!rel.ok()) spdlog::warn("purging after the snapshot at index {}: {}", index, rel.ToString());
@@ -158,6 +176,10 @@ absl::Status EtcdServer::ApplySnapshotBackend(const std::string& db_file) {
   cluster_->Reload();
   if (transport_) {
     for (const Member& m : cluster_->Members()) transport_->AddPeer(m.id, m.peer_urls);
+    for (uint64_t id : cluster_->RemovedIds()) transport_->RemovePeer(id);
+  }
+  if (cluster_->IsRemoved(member_id_) && !removed_.exchange(true)) {
+    spdlog::warn("the member has been permanently removed from the cluster");
   }
   watch_->Resync();
   return absl::OkStatus();

@@ -304,7 +304,6 @@ void RaftNode::ApplyConfChanges(const std::vector<raft::Entry>& committed) {
       published_conf_ = conf_state_;
       conf_history_[e.index] = conf_state_;
     }
-    if (cb_.on_conf_change) cb_.on_conf_change(e, *cc);
   }
 }
 

@@ -2,8 +2,9 @@
 // The Raft node driver: the one thread that owns the raft::RawNode. It ticks the clock, feeds
 // proposals, ReadIndex requests and peer messages in, and for each Ready persists the hard
 // state and entries to the WAL (one fdatasync per batch), appends them to the MemoryStorage,
-// sends messages, applies conf changes to the raft state, hands committed entries to the
-// applier and advances. Nothing else touches the RawNode.
+// sends messages, applies conf changes to the raft configuration (the member list follows on the
+// applier thread, in order with the other entries), hands committed entries to the applier and
+// advances. Nothing else touches the RawNode.
 
 #include <atomic>
 #include <chrono>
@@ -34,8 +35,6 @@ class RaftNode {
     std::function<void(const raft::ReadState&)> on_read_state;
     // Messages for other members (none on a single member).
     std::function<void(std::vector<raft::Message>)> send;
-    // A conf change entry was applied to the raft configuration.
-    std::function<void(const raft::Entry&, const raft::ConfChange&)> on_conf_change;
     // A snapshot from the leader: make it durable (snapshot file, WAL marker) before the
     // Ready's hard state and entries are saved; then, in order with the committed entries,
     // install it (on_snapshot runs before the entries that follow it are handed on).

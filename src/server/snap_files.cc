@@ -14,6 +14,7 @@ namespace {
 
 constexpr char kSuffix[] = ".snap";
 constexpr char kTmpSuffix[] = ".snap.tmp";
+constexpr char kDbTmpSuffix[] = ".snap.db.tmp";  // SnapshotReceiver's file while it receives
 
 void PutBigEndian32(uint32_t v, std::string* out) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
@@ -103,6 +104,18 @@ absl::StatusOr<raft::Snapshot> SnapFiles::Load(const std::string& name) const {
                                             s->metadata.term, " index ", s->metadata.index));
   }
   return s;
+}
+
+absl::Status SnapFiles::RemoveTempFiles() {
+  if (!env_->IsDirectory(dir_)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::string> children, env_->GetChildren(dir_));
+  bool removed = false;
+  for (const std::string& c : children) {
+    if (!absl::EndsWith(c, kTmpSuffix) && !absl::EndsWith(c, kDbTmpSuffix)) continue;
+    RETURN_NOT_OK(env_->RemoveFile(PathOf(c)));
+    removed = true;
+  }
+  return removed ? env_->SyncDir(dir_) : absl::OkStatus();
 }
 
 absl::Status SnapFiles::Purge(size_t max_files) {

@@ -32,8 +32,11 @@ class SnapFiles {
   // Loads one file by name; DataLoss naming the file when it is damaged.
   absl::StatusOr<raft::Snapshot> Load(const std::string& name) const;
   // Deletes the oldest .snap files so that at most `max_files` remain (0: keep all), and
-  // leftover temp files.
+  // leftover temp files of Save.
   absl::Status Purge(size_t max_files);
+  // At start-up, before anything writes here: deletes what an interrupted run left half
+  // written (temp files of Save, and received databases "<index>.snap.db.tmp").
+  absl::Status RemoveTempFiles();
 
   std::string PathOf(const std::string& name) const { return JoinPath(dir_, name); }
 

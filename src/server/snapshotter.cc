@@ -38,6 +38,13 @@ absl::Status Snapshotter::SnapshotAt(uint64_t index) {
   // The backend must durably hold everything up to the snapshot before the log behind it may
   // go: a restart replays the WAL only from the snapshot on.
   RETURN_NOT_OK_PREPEND(deps_.commit_backend(), "commit the backend");
+  // Every applied entry moves the consistent index (applier.h), so after the commit the backend
+  // proves it holds `index`; a snapshot above it would leave a member that cannot restart.
+  if (const uint64_t durable = deps_.durable_index(); durable < index) {
+    return absl::InternalError(absl::StrCat(
+        "invariant violated: the backend's committed consistent index ", durable,
+        " is below the applied index ", index, " at which a raft snapshot was to be taken"));
+  }
   raft::ConfState cs = deps_.conf_state_at(index);
   absl::StatusOr<raft::Snapshot> snap = deps_.storage->CreateSnapshot(index, &cs, deps_.data());
   if (raft::IsSnapOutOfDate(snap.status())) return absl::OkStatus();  // a newer one is installed
@@ -56,7 +63,9 @@ absl::Status Snapshotter::SnapshotAt(uint64_t index) {
     if (!st.ok() && !raft::IsCompacted(st)) return st;
     if (st.ok()) spdlog::info("compacted raft logs at index {}", index - opts_.catchup_entries);
   }
-  RETURN_NOT_OK_PREPEND(deps_.wal->ReleaseLockTo(index, opts_.max_wals), "release WAL segments");
+  if (opts_.max_wals != 0) {  // 0: etcd's "unlimited", no WAL file is ever deleted
+    RETURN_NOT_OK_PREPEND(deps_.wal->ReleaseLockTo(index, opts_.max_wals), "release WAL segments");
+  }
   return deps_.files->Purge(opts_.max_snapshots);
 }
 

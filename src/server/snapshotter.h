@@ -5,7 +5,8 @@
 // ConfState at that index) and data go to member/snap/<term>-<index>.snap, a snapshot marker
 // to the WAL; then the in-memory raft log is compacted, keeping `catchup_entries` behind the
 // snapshot for slow followers, WAL segments wholly below the snapshot are deleted (keeping at
-// least --max-wals) and old .snap files beyond --max-snapshots are purged.
+// least --max-wals; none with --max-wals=0) and old .snap files beyond --max-snapshots are
+// purged. The backend's committed consistent index must cover the snapshot's index (checked).
 //
 // Runs on the applier thread (the only writer of the backend), between two applied batches.
 
@@ -28,13 +29,15 @@ class Snapshotter {
     uint64_t snapshot_count = 100000;
     uint64_t catchup_entries = 5000;
     size_t max_snapshots = 5;
-    size_t max_wals = 5;
+    size_t max_wals = 5;  // 0: unlimited (no WAL file is deleted), as etcd's --max-wals=0
   };
   struct Deps {
     raft::MemoryStorage* storage = nullptr;  // not owned
     wal::Wal* wal = nullptr;                 // not owned
     SnapFiles* files = nullptr;              // not owned
     std::function<absl::Status()> commit_backend;
+    // The consistent index the backend holds durably once commit_backend returned.
+    std::function<uint64_t()> durable_index;
     std::function<raft::ConfState(uint64_t index)> conf_state_at;
     std::function<std::string()> data;           // the snapshot's data (the member list)
     std::function<void(uint64_t index)> on_saved;  // after a snapshot at `index` is durable

@@ -43,6 +43,7 @@ class SnapshotterTest : public ::testing::Test {
       ++commits_;
       return absl::OkStatus();
     };
+    d.durable_index = [this] { return durable_index_; };
     d.conf_state_at = [](uint64_t index) {
       return raft::ConfState{.voters = index < 200 ? std::vector<uint64_t>{1}
                                                    : std::vector<uint64_t>{1, 2}};
@@ -59,6 +60,7 @@ class SnapshotterTest : public ::testing::Test {
   std::unique_ptr<SnapFiles> files_;
   raft::MemoryStorage storage_;
   int commits_ = 0;
+  uint64_t durable_index_ = UINT64_MAX;  // what the "backend" proves it holds after a commit
   std::vector<uint64_t> saved_;
 };
 
@@ -117,6 +119,34 @@ TEST_F(SnapshotterTest, SkipsWhenANewerSnapshotIsInstalled) {
   EXPECT_TRUE(s->MaybeSnapshot(200).ok());
   EXPECT_TRUE(files_->List()->empty());
   EXPECT_TRUE(s->fatal().ok());
+}
+
+}  // namespace
+}  // namespace etcdpp::server
+
+namespace etcdpp::server {
+namespace {
+
+// A snapshot above what the backend holds would leave a member that refuses to restart
+// ("the backend ... holds entries up to index X, older than the snapshot"): never taken.
+TEST_F(SnapshotterTest, RefusesASnapshotAboveTheBackendsConsistentIndex) {
+  auto s = NewSnapshotter({.snapshot_count = 100, .catchup_entries = 20});
+  durable_index_ = 149;
+  absl::Status st = s->MaybeSnapshot(150);
+  EXPECT_TRUE(absl::IsInternal(st)) << st;
+  EXPECT_NE(st.message().find("consistent index 149"), absl::string_view::npos) << st;
+  EXPECT_TRUE(files_->List()->empty());
+  EXPECT_EQ(*storage_.FirstIndex(), 1u);  // nothing compacted
+  EXPECT_FALSE(s->fatal().ok());
+}
+
+// --max-wals=0 is etcd's "unlimited": no WAL segment is ever deleted.
+TEST_F(SnapshotterTest, MaxWalsZeroKeepsEverySegment) {
+  auto s = NewSnapshotter({.snapshot_count = 100, .catchup_entries = 20, .max_wals = 0});
+  size_t segments_before = wal_->SegmentNamesForTest().size();
+  ASSERT_TRUE(s->MaybeSnapshot(350).ok());
+  EXPECT_EQ(s->snapshot_index(), 350u);
+  EXPECT_EQ(wal_->SegmentNamesForTest().size(), segments_before);
 }
 
 }  // namespace
