@@ -177,6 +177,30 @@ TEST_F(TlsTest, GrpcAndHttpsShareTheClientPortAndRequireClientCert) {
   EXPECT_EQ(Get(ch, "foo"), "bar");
 }
 
+// Go's boolean spellings turn the check on too (--client-cert-auth=True was once read as false,
+// serving every client without a certificate); one that Go does not read stops start-up.
+TEST_F(TlsTest, ClientCertAuthSpelledTheWaysGoReads) {
+  for (const char* form : {"--client-cert-auth=True", "--client-cert-auth=T"}) {
+    std::vector<std::string> f = CertFlags("", "server");
+    f.push_back(form);
+    auto s = StartOne(f);
+    ASSERT_NE(s, nullptr) << form;
+    EXPECT_TRUE(Put(TlsChannel(s->Endpoint(), "server"), "foo", "bar").ok()) << form;
+    EXPECT_FALSE(Put(TlsChannel(s->Endpoint(), ""), "foo", "x").ok()) << form << ": no certificate";
+  }
+  std::vector<std::string> f = CertFlags("", "server");
+  f.push_back("--client-cert-auth=yes");
+  MemberConfig cfg;
+  cfg.extra_flags = f;
+  auto bad = ServerProcess::Create(BinaryUnderTest(), cfg);
+  ASSERT_TRUE(bad.ok());
+  ASSERT_TRUE((*bad)->Launch().ok());
+  EXPECT_FALSE((*bad)->WaitReady(absl::Seconds(5)).ok());
+  EXPECT_TRUE(absl::StrContains((*bad)->LogTail(),
+                                "invalid boolean value \"yes\" for -client-cert-auth: parse error"))
+      << (*bad)->LogTail();
+}
+
 // etcd's "client TLS and non-TLS" form: http:// and https:// URLs with the same host:port.
 TEST_F(TlsTest, PlaintextAndTlsOnOnePort) {
   auto port = PickFreePort();

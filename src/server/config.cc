@@ -173,9 +173,7 @@ absl::Status ApplyNumbers(const FlagSet& fs, Config* c) {
   return absl::OkStatus();
 }
 
-bool IsTrue(const FlagSet& fs, const std::string& flag) {
-  return fs.Has(flag) && (fs.Get(flag) == "true" || fs.Get(flag) == "1");
-}
+bool IsTrue(const FlagSet& fs, const std::string& flag) { return fs.IsTrue(flag); }
 
 // The certificate flags of one side: "" (client) or "peer-".
 void ApplyTls(const FlagSet& fs, const std::string& p, tls::TlsInfo* t) {

@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace etcdpp::server {
@@ -80,6 +81,49 @@ TEST(ConfigTest, TlsFlagsAndTheirEnvironmentForms) {
   EXPECT_EQ(c->peer_tls.Flag("cert-file"), "--peer-cert-file");
   EXPECT_EQ(c->cipher_suites.size(), 2u);
   EXPECT_EQ(c->tls_min_version, "TLS1.3");
+}
+
+// Booleans as Go's strconv.ParseBool reads them, on the command line and in ETCD_* variables:
+// `--client-cert-auth=True` once turned client-certificate checks off without a word.
+TEST(ConfigTest, BooleansReadAsGoReadsThem) {
+  for (const char* yes : {"1", "t", "T", "TRUE", "true", "True"}) {
+    auto c = ParseConfig({absl::StrCat("--client-cert-auth=", yes)}, {});
+    ASSERT_TRUE(c.ok()) << yes << ": " << c.status();
+    EXPECT_TRUE(c->client_tls.client_cert_auth) << yes;
+    c = ParseConfig({}, {absl::StrCat("ETCD_PEER_CLIENT_CERT_AUTH=", yes)});
+    ASSERT_TRUE(c.ok()) << yes << ": " << c.status();
+    EXPECT_TRUE(c->peer_tls.client_cert_auth) << yes;
+  }
+  for (const char* no : {"0", "f", "F", "FALSE", "false", "False"}) {
+    auto c = ParseConfig({absl::StrCat("-client-cert-auth=", no), "--strict-reconfig-check=true"},
+                         {absl::StrCat("ETCD_STRICT_RECONFIG_CHECK=", no)});
+    ASSERT_TRUE(c.ok()) << no << ": " << c.status();
+    EXPECT_FALSE(c->client_tls.client_cert_auth) << no;
+    EXPECT_TRUE(c->strict_reconfig_check) << "the flag wins over the variable";
+    c = ParseConfig({}, {absl::StrCat("ETCD_STRICT_RECONFIG_CHECK=", no)});
+    ASSERT_TRUE(c.ok()) << no << ": " << c.status();
+    EXPECT_FALSE(c->strict_reconfig_check) << no;
+  }
+  auto bare = ParseConfig({"--unsafe-no-fsync"}, {});
+  ASSERT_TRUE(bare.ok());
+  EXPECT_TRUE(bare->unsafe_no_fsync);
+}
+
+TEST(ConfigTest, OtherBooleanSpellingsAreRefusedByName) {
+  for (const char* bad : {"yes", "no", "on", "off", "tRUE", "2", ""}) {
+    EXPECT_EQ(ParseConfig({absl::StrCat("--client-cert-auth=", bad)}, {}).status().message(),
+              absl::StrCat("invalid boolean value \"", bad, "\" for -client-cert-auth: parse error"));
+  }
+  for (const char* bad : {"yes", "on", "tRUE", "2"}) {
+    EXPECT_EQ(ParseConfig({}, {absl::StrCat("ETCD_PEER_AUTO_TLS=", bad)}).status().message(),
+              absl::StrCat("invalid value \"", bad, "\" for ETCD_PEER_AUTO_TLS: parse error"));
+  }
+  // A boolean does not take the next argument: "false" is left over, as in Go.
+  EXPECT_FALSE(ParseConfig({"--client-cert-auth", "false"}, {}).ok());
+  // An empty variable counts as unset, as etcd's.
+  auto c = ParseConfig({}, {"ETCD_CLIENT_CERT_AUTH="});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->client_tls.client_cert_auth);
 }
 
 }  // namespace

@@ -8,6 +8,16 @@
 
 namespace etcdpp::server {
 
+std::optional<bool> ParseGoBool(std::string_view text) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (text == t) return true;
+  }
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (text == f) return false;
+  }
+  return std::nullopt;
+}
+
 FlagSet::FlagSet(std::set<std::string> value_flags, std::set<std::string> bool_flags)
     : value_flags_(std::move(value_flags)), bool_flags_(std::move(bool_flags)) {}
 
@@ -34,7 +44,12 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
       return absl::InvalidArgumentError(absl::StrCat("flag provided but not defined: -", name));
     }
     if (bool_flags_.count(name) > 0) {
-      values_[name] = has_value ? value : "true";
+      std::optional<bool> b = has_value ? ParseGoBool(value) : std::optional<bool>(true);
+      if (!b.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid boolean value \"", value, "\" for -", name, ": parse error"));
+      }
+      values_[name] = *b ? "true" : "false";
       continue;
     }
     if (!has_value) {
@@ -56,7 +71,17 @@ absl::Status FlagSet::ApplyEnvironment(const std::vector<std::string>& environ) 
     std::string name = absl::AsciiStrToLower(kv.substr(5, eq - 5));
     std::replace(name.begin(), name.end(), '_', '-');
     if (!Known(name) || Has(name)) continue;  // unknown ETCD_* variables are ignored
-    values_[name] = kv.substr(eq + 1);
+    std::string value = kv.substr(eq + 1);
+    if (value.empty()) continue;  // as etcd: an empty variable counts as unset
+    if (bool_flags_.count(name) > 0) {
+      std::optional<bool> b = ParseGoBool(value);
+      if (!b.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "invalid value \"", value, "\" for ", kv.substr(0, eq), ": parse error"));
+      }
+      value = *b ? "true" : "false";
+    }
+    values_[name] = std::move(value);
   }
   return absl::OkStatus();
 }

@@ -1,16 +1,28 @@
 #pragma once
-// A Go-style flag parser: "-f v", "--f v", "-f=v", "--f=v", booleans as "-f" or "-f=true".
+// A Go-style flag parser: "-f v", "--f v", "-f=v", "--f=v", booleans as "-f" or "-f=<bool>".
 // Values land in a name -> string map; Config applies them. Unknown flags are an error, with
 // Go's message, as etcd's flag package reports them.
+//
+// Booleans are read as Go's strconv.ParseBool reads them (1 t T TRUE true True, 0 f F FALSE
+// false False), on the command line and in ETCD_* variables alike, and stored as "true" or
+// "false"; anything else is refused with Go's message naming the flag or the variable
+// (`invalid boolean value "yes" for -client-cert-auth: parse error`, `invalid value "yes" for
+// ETCD_CLIENT_CERT_AUTH: parse error`). A boolean never takes the next argument as its value:
+// "-f false" sets -f and leaves "false" as a stray argument, as in Go.
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace etcdpp::server {
+
+// Go's strconv.ParseBool: the boolean `text` spells, or nullopt.
+std::optional<bool> ParseGoBool(std::string_view text);
 
 class FlagSet {
  public:
@@ -24,6 +36,8 @@ class FlagSet {
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   const std::string& Get(const std::string& name) const { return values_.at(name); }
+  // True when the boolean flag `name` was given as true (on the command line or ETCD_*).
+  bool IsTrue(const std::string& name) const { return Has(name) && Get(name) == "true"; }
 
  private:
   bool Known(const std::string& name) const;
