@@ -1,11 +1,8 @@
 #include "common/fault_injection_env.h"
 
 #include <algorithm>
-#include <optional>
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "common/status.h"
 
 namespace etcdpp {
@@ -13,14 +10,14 @@ namespace etcdpp {
 // A File that reports writes and syncs to its FaultInjectionEnv before forwarding them.
 class FaultFile final : public File {
  public:
-  FaultFile(FaultInjectionEnv* env, std::unique_ptr<File> base,
-            std::shared_ptr<FaultInjectionEnv::FileState> state, uint64_t append_pos)
-      : env_(env), base_(std::move(base)), state_(std::move(state)), append_pos_(append_pos) {}
+  FaultFile(FaultInjectionEnv* env, std::unique_ptr<File> base, DurabilityModel::FileId id,
+            uint64_t append_pos)
+      : env_(env), base_(std::move(base)), id_(id), append_pos_(append_pos) {}
 
   const std::string& path() const override { return base_->path(); }
 
   absl::Status WriteAt(uint64_t offset, std::string_view data) override {
-    RETURN_NOT_OK(env_->BeforeWrite(state_.get(), *base_, offset, data.size()));
+    RETURN_NOT_OK(env_->BeforeWrite(id_, *base_, offset, data.size()));
     return base_->WriteAt(offset, data);
   }
   absl::Status Append(std::string_view data) override {
@@ -35,144 +32,53 @@ class FaultFile final : public File {
   absl::Status Sync() override {
     RETURN_NOT_OK(env_->CheckSyncFault());
     RETURN_NOT_OK(base_->Sync());
-    return MarkSynced();
+    env_->AfterSync(id_);
+    return absl::OkStatus();
   }
   absl::Status Fsync() override {
     RETURN_NOT_OK(env_->CheckSyncFault());
     RETURN_NOT_OK(base_->Fsync());
-    return MarkSynced();
+    env_->AfterSync(id_);
+    return absl::OkStatus();
   }
   absl::Status Truncate(uint64_t size) override {
-    RETURN_NOT_OK(env_->BeforeTruncate(state_.get(), *base_, size));
+    RETURN_NOT_OK(env_->CheckWriteFault());
+    RETURN_NOT_OK(env_->BeforeResize(id_, *base_, size));
     RETURN_NOT_OK(base_->Truncate(size));
     append_pos_ = size;
     return absl::OkStatus();
   }
   absl::Status Preallocate(uint64_t size) override {
     RETURN_NOT_OK(env_->CheckWriteFault());
+    ASSIGN_OR_RETURN(uint64_t cur, base_->Size());
+    if (size > cur) RETURN_NOT_OK(env_->BeforeResize(id_, *base_, size));
     return base_->Preallocate(size);
   }
   absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
   absl::Status Close() override { return base_->Close(); }
 
  private:
-  absl::Status MarkSynced() {
-    ASSIGN_OR_RETURN(uint64_t size, base_->Size());
-    env_->AfterSync(state_.get(), size);
-    return absl::OkStatus();
-  }
-
   FaultInjectionEnv* const env_;
   const std::unique_ptr<File> base_;
-  const std::shared_ptr<FaultInjectionEnv::FileState> state_;
+  const DurabilityModel::FileId id_;
   uint64_t append_pos_;
 };
 
-FaultInjectionEnv::~FaultInjectionEnv() = default;
-
-absl::StatusOr<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path,
-                                                                  OpenMode mode) {
-  bool existed = base_->FileExists(path);
-  uint64_t old_size = 0;
-  if (existed) {
-    ASSIGN_OR_RETURN(old_size, base_->GetFileSize(path));
-  }
-  std::string old_contents;
-  if (existed && mode == OpenMode::kCreateOrTruncate) {
-    ASSIGN_OR_RETURN(old_contents, base_->ReadFileToString(path));
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
-  MutexLock l(&mu_);
-  std::shared_ptr<FileState>& state = files_[path];
-  if (state == nullptr) {
-    state = std::make_shared<FileState>();
-    state->path = path;
-    state->synced_size = old_size;  // pre-existing contents count as durable
-    if (!existed) pending_creates_.push_back(path);
-  }
-  if (!old_contents.empty()) {
-    old_contents.resize(std::min<uint64_t>(old_contents.size(), state->synced_size));
-    state->undo.push_back(Undo{0, std::move(old_contents)});
-  }
-  ASSIGN_OR_RETURN(uint64_t size, file->Size());
-  return std::make_unique<FaultFile>(this, std::move(file), state, size);
-}
-
-absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  RETURN_NOT_OK(base_->RenameFile(from, to));
-  MutexLock l(&mu_);
-  MovePathsLocked(from, to);
-  pending_renames_.push_back(PendingRename{from, to});
-  return absl::OkStatus();
-}
-
-absl::Status FaultInjectionEnv::RemoveFile(const std::string& path) {
-  RETURN_NOT_OK(base_->RemoveFile(path));
-  MutexLock l(&mu_);
-  files_.erase(path);
-  std::erase(pending_creates_, path);
-  return absl::OkStatus();
-}
-
-absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
-  RETURN_NOT_OK(CheckSyncFault());
-  RETURN_NOT_OK(base_->SyncDir(dir));
-  MutexLock l(&mu_);
-  std::erase_if(pending_creates_, [&](const std::string& p) { return DirName(p) == dir; });
-  std::erase_if(pending_renames_, [&](const PendingRename& r) { return DirName(r.to) == dir; });
-  return absl::OkStatus();
-}
-
-absl::Status FaultInjectionEnv::DropUnsyncedData() {
-  MutexLock l(&mu_);
-  for (auto& [path, state] : files_) {
-    if (base_->FileExists(path)) RETURN_NOT_OK(RestoreFile(*state));
-  }
-  for (auto it = pending_renames_.rbegin(); it != pending_renames_.rend(); ++it) {
-    RETURN_NOT_OK(base_->RenameFile(it->to, it->from));
-    MovePathsLocked(it->to, it->from);
-  }
-  for (const std::string& path : pending_creates_) {
-    if (base_->FileExists(path)) RETURN_NOT_OK(base_->RemoveFile(path));
-  }
-  files_.clear();
-  pending_creates_.clear();
-  pending_renames_.clear();
-  return absl::OkStatus();
-}
-
-absl::Status FaultInjectionEnv::RestoreFile(const FileState& state) {
-  ASSIGN_OR_RETURN(std::unique_ptr<File> f, base_->OpenFile(state.path, OpenMode::kOpenExisting));
-  for (auto it = state.undo.rbegin(); it != state.undo.rend(); ++it) {
-    RETURN_NOT_OK(f->WriteAt(it->offset, it->old_bytes));
-  }
-  RETURN_NOT_OK(f->Truncate(state.synced_size));
-  return f->Close();
-}
-
-void FaultInjectionEnv::MovePathsLocked(const std::string& from, const std::string& to) {
-  auto moved = [&](const std::string& p) -> std::optional<std::string> {
-    if (p == from) return to;
-    if (absl::StartsWith(p, from + "/")) return to + p.substr(from.size());
-    return std::nullopt;
-  };
-  std::map<std::string, std::shared_ptr<FileState>> renamed;
-  for (auto it = files_.begin(); it != files_.end();) {
-    if (auto np = moved(it->first)) {
-      it->second->path = *np;
-      renamed[*np] = std::move(it->second);
-      it = files_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto& [p, s] : renamed) files_[p] = std::move(s);
-  for (std::string& p : pending_creates_) {
-    if (auto np = moved(p)) p = *np;
-  }
-}
-
 namespace {
+
+// The bytes of [offset, offset + n) of `file` that lie below its size, and that size.
+absl::StatusOr<DataChange> ReadOldBytes(const File& file, uint64_t offset, uint64_t n) {
+  DataChange change;
+  ASSIGN_OR_RETURN(change.old_size, file.Size());
+  change.offset = offset;
+  if (offset < change.old_size) {
+    change.old_bytes.resize(std::min(n, change.old_size - offset));
+    ASSIGN_OR_RETURN(size_t got,
+                     file.ReadAt(offset, change.old_bytes.size(), change.old_bytes.data()));
+    change.old_bytes.resize(got);
+  }
+  return change;
+}
 
 // Counts one call down; true when this call is the one to fail.
 bool CountDown(std::atomic<int>* countdown) {
@@ -182,7 +88,87 @@ bool CountDown(std::atomic<int>* countdown) {
   return n == 0;
 }
 
+std::string StripSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 }  // namespace
+
+FaultInjectionEnv::~FaultInjectionEnv() = default;
+
+absl::StatusOr<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path,
+                                                                  OpenMode mode) {
+  bool existed = base_->FileExists(path);
+  DataChange truncation;
+  if (existed && mode == OpenMode::kCreateOrTruncate) {
+    ASSIGN_OR_RETURN(truncation.old_bytes, base_->ReadFileToString(path));
+    truncation.old_size = truncation.old_bytes.size();
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
+  ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  MutexLock l(&mu_);
+  FileId id = existed ? model_.Lookup(path).value_or(0) : 0;  // a new file is a new id
+  if (id == 0) id = model_.NewId();
+  model_.Opened(id, path, !existed);
+  if (truncation.old_size > 0) model_.Changed(id, std::move(truncation));
+  return std::make_unique<FaultFile>(this, std::move(file), id, size);
+}
+
+absl::StatusOr<Preserved> FaultInjectionEnv::PreserveLocked(const std::string& path) {
+  if (!base_->FileExists(path)) return Preserved::Nothing();
+  if (base_->IsDirectory(path)) return Preserved::EmptyDir();
+  ASSIGN_OR_RETURN(std::string bytes, model_.SyncedContents(path));
+  return Preserved::Bytes(std::move(bytes));
+}
+
+absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  MutexLock l(&mu_);
+  ASSIGN_OR_RETURN(Preserved old_target, PreserveLocked(to));
+  RETURN_NOT_OK(base_->RenameFile(from, to));
+  model_.Renamed(from, to, std::move(old_target));
+  return absl::OkStatus();
+}
+
+absl::Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  MutexLock l(&mu_);
+  ASSIGN_OR_RETURN(Preserved removed, PreserveLocked(path));
+  RETURN_NOT_OK(base_->RemoveFile(path));
+  model_.Removed(path, std::move(removed));
+  return absl::OkStatus();
+}
+
+absl::Status FaultInjectionEnv::RemoveDir(const std::string& path) {
+  MutexLock l(&mu_);
+  RETURN_NOT_OK(base_->RemoveDir(path));
+  model_.RemovedDir(StripSlashes(path));
+  return absl::OkStatus();
+}
+
+absl::Status FaultInjectionEnv::CreateDirs(const std::string& path) {
+  MutexLock l(&mu_);
+  std::vector<std::string> missing;  // deepest first
+  for (std::string p = StripSlashes(path);
+       !p.empty() && p != "." && p != "/" && !base_->IsDirectory(p); p = DirName(p)) {
+    missing.push_back(p);
+  }
+  RETURN_NOT_OK(base_->CreateDirs(path));
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) model_.MadeDir(*it);
+  return absl::OkStatus();
+}
+
+absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  RETURN_NOT_OK(CheckSyncFault());
+  RETURN_NOT_OK(base_->SyncDir(dir));
+  MutexLock l(&mu_);
+  model_.DirSynced(StripSlashes(dir));
+  return absl::OkStatus();
+}
+
+absl::Status FaultInjectionEnv::DropUnsyncedData(const PowerLoss& power_loss) {
+  MutexLock l(&mu_);
+  return model_.ApplyPowerLoss(power_loss);
+}
 
 absl::Status FaultInjectionEnv::CheckWriteFault() {
   if (CountDown(&fail_write_countdown_)) return absl::InternalError("injected write failure");
@@ -194,36 +180,32 @@ absl::Status FaultInjectionEnv::CheckSyncFault() {
   return absl::OkStatus();
 }
 
-absl::Status FaultInjectionEnv::BeforeWrite(FileState* state, const File& file, uint64_t offset,
+absl::Status FaultInjectionEnv::BeforeWrite(FileId id, const File& file, uint64_t offset,
                                             uint64_t len) {
   RETURN_NOT_OK(CheckWriteFault());
+  if (len == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(DataChange change, ReadOldBytes(file, offset, len));
+  change.length = len;
+  change.is_write = true;
   MutexLock l(&mu_);
-  if (offset >= state->synced_size || len == 0) return absl::OkStatus();
-  uint64_t n = std::min(len, state->synced_size - offset);
-  std::string old(n, '\0');
-  ASSIGN_OR_RETURN(size_t got, file.ReadAt(offset, n, old.data()));
-  old.resize(got);
-  state->undo.push_back(Undo{offset, std::move(old)});
+  model_.Changed(id, std::move(change));
   return absl::OkStatus();
 }
 
-absl::Status FaultInjectionEnv::BeforeTruncate(FileState* state, const File& file,
-                                               uint64_t size) {
-  RETURN_NOT_OK(CheckWriteFault());
+absl::Status FaultInjectionEnv::BeforeResize(FileId id, const File& file, uint64_t size) {
+  ASSIGN_OR_RETURN(uint64_t old_size, file.Size());
+  // Shrinking: the bytes cut off; growing: nothing (undo truncates back to old_size).
+  uint64_t from = std::min(size, old_size);
+  ASSIGN_OR_RETURN(DataChange change, ReadOldBytes(file, from, old_size - from));
   MutexLock l(&mu_);
-  if (size >= state->synced_size) return absl::OkStatus();
-  std::string old(state->synced_size - size, '\0');
-  ASSIGN_OR_RETURN(size_t got, file.ReadAt(size, old.size(), old.data()));
-  old.resize(got);
-  state->undo.push_back(Undo{size, std::move(old)});
+  model_.Changed(id, std::move(change));
   return absl::OkStatus();
 }
 
-void FaultInjectionEnv::AfterSync(FileState* state, uint64_t size) {
+void FaultInjectionEnv::AfterSync(FileId id) {
   ++sync_count_;
   MutexLock l(&mu_);
-  state->synced_size = size;
-  state->undo.clear();
+  model_.Synced(id);
 }
 
 }  // namespace etcdpp

@@ -1,27 +1,33 @@
 #pragma once
-// FaultInjectionEnv: an Env for tests that wraps another and simulates crashes and I/O errors
-// (as leveldb's db/fault_injection_test.cc).
+// FaultInjectionEnv: an Env for tests that wraps another and simulates power loss and I/O errors
+// (as leveldb's db/fault_injection_test.cc). It feeds every change made through it to a
+// DurabilityModel (common/durability_model.h, which states the rules), so that
+// DropUnsyncedData() makes the real files look like a machine that lost power:
+//  - file contents go back to their last Sync/Fsync: later writes, truncations and
+//    preallocations are undone (or, with PowerLoss::torn, each file keeps a random, seeded
+//    prefix of them);
+//  - files and directories created, files renamed and files or directories removed since the
+//    last SyncDir of their directory (for a rename: the destination's) are reverted, newest first:
+//    creations vanish, a rename goes back and the file it replaced returns, a removed file
+//    returns with its synced contents.
+// Files that existed before the env first saw them count as synced.
 //
-// It remembers, for every file written through it, what has reached "stable storage":
-//  - a file's contents as of its last Sync/Fsync (its size, and the old bytes of any region
-//    below that size overwritten since);
-//  - file creations and renames, once the parent directory was synced with SyncDir.
-// DropUnsyncedData() then makes the real files look like a machine that lost power: writes since
-// the last sync are undone and the file truncated back to its last synced size, renames not yet
-// made durable are reverted (newest first), and files created since their directory's last sync
-// are removed. Files that existed before the env first opened them count as synced. Removals
-// are treated as durable at once.
+// A removed or replaced file is kept as a copy of its synced contents in memory, not as a hard
+// link in a trash directory: Env has no link(), a trash entry inside the watched directory would
+// show in GetChildren and make RemoveDir fail, and the env cannot know a directory outside them
+// on the same filesystem. Files tests remove are small (WAL segments, snapshots), and the copy is
+// freed once the removal is made durable by SyncDir.
 //
 // FailNextWrite(n) / FailNextSync(n) let n more write-like calls (WriteAt, Append, Truncate,
 // Preallocate) or syncs (Sync, Fsync, SyncDir) through, on any file, then make the next one fail
 // with an injected error (InternalError) without touching the file. Each arms one failure.
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/durability_model.h"
 #include "common/env.h"
 #include "common/mutex.h"
 
@@ -30,26 +36,27 @@ namespace etcdpp {
 class FaultInjectionEnv final : public Env {
  public:
   // `base` does the real I/O and must outlive this env.
-  explicit FaultInjectionEnv(Env* base) : base_(base) {}
+  explicit FaultInjectionEnv(Env* base) : base_(base), model_(base) {}
   ~FaultInjectionEnv() override;
 
-  // Simulates a power loss; see the file comment. Close the files first (like a crash, the
-  // handles are gone afterwards); later syncs start tracking afresh.
-  [[nodiscard]] absl::Status DropUnsyncedData();
+  // Simulates a power loss; see the file comment. The default drops every unsynced change;
+  // DropUnsyncedData(PowerLoss{.torn = true, .seed = s}) keeps a random prefix per file. Close
+  // the files first (like a crash, the handles are gone afterwards); later changes through old
+  // handles are not tracked.
+  [[nodiscard]] absl::Status DropUnsyncedData(const PowerLoss& power_loss = {});
   void FailNextWrite(int after = 0) { fail_write_countdown_ = after; }
   void FailNextSync(int after = 0) { fail_sync_countdown_ = after; }
   // Number of successful Sync/Fsync calls on files so far.
   int sync_count() const { return sync_count_; }
 
-  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
-                                                 OpenMode mode) override;
+  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
   absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
     return base_->ReadFileToString(path);
   }
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
   absl::Status RemoveFile(const std::string& path) override;
-  absl::Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
-  absl::Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
+  absl::Status RemoveDir(const std::string& path) override;
+  absl::Status CreateDirs(const std::string& path) override;
   absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
     return base_->GetChildren(dir);
   }
@@ -67,29 +74,16 @@ class FaultInjectionEnv final : public Env {
 
  private:
   friend class FaultFile;  // calls the hooks below
+  using FileId = DurabilityModel::FileId;
 
-  struct Undo {
-    uint64_t offset;
-    std::string old_bytes;
-  };
-  struct FileState {
-    std::string path;          // current path (renames move it)
-    uint64_t synced_size = 0;  // size at the last sync
-    std::vector<Undo> undo;    // old contents below synced_size overwritten since that sync
-  };
-  struct PendingRename {
-    std::string from;
-    std::string to;
-  };
-
-  // Hooks for FaultFile: fail if a fault is armed, else remember what a write would undo.
-  absl::Status BeforeWrite(FileState* state, const File& file, uint64_t offset, uint64_t len);
-  absl::Status BeforeTruncate(FileState* state, const File& file, uint64_t size);
+  // Hooks for FaultFile: fail if a fault is armed, else tell the model what the change undoes.
+  absl::Status BeforeWrite(FileId id, const File& file, uint64_t offset, uint64_t len);
+  absl::Status BeforeResize(FileId id, const File& file, uint64_t size);
   absl::Status CheckWriteFault();
   absl::Status CheckSyncFault();
-  void AfterSync(FileState* state, uint64_t size);
-  absl::Status RestoreFile(const FileState& state);
-  void MovePathsLocked(const std::string& from, const std::string& to)
+  void AfterSync(FileId id);
+  // What `path` holds now, as a removal or a rename over it would need to bring it back.
+  absl::StatusOr<Preserved> PreserveLocked(const std::string& path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
@@ -101,11 +95,7 @@ class FaultInjectionEnv final : public Env {
   std::atomic<int> sync_count_{0};
 
   Mutex mu_;
-  // Every file opened through this env, by current path. shared_ptr: a File handle and this map
-  // both refer to the state, and the state must outlive the handle for DropUnsyncedData.
-  std::map<std::string, std::shared_ptr<FileState>> files_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> pending_creates_ ABSL_GUARDED_BY(mu_);  // current paths
-  std::vector<PendingRename> pending_renames_ ABSL_GUARDED_BY(mu_);
+  DurabilityModel model_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace etcdpp
