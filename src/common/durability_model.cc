@@ -139,7 +139,7 @@ void DurabilityModel::Renamed(const std::string& from, const std::string& to,
 }
 
 void DurabilityModel::Linked(FileId id, const std::string& path) {
-  if (!files_.contains(id)) return;
+  files_.try_emplace(id);
   names_[path] = id;
   Push(DirOp{.kind = DirOp::Kind::kCreate, .path = path, .id = id});
 }

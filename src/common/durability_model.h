@@ -111,6 +111,7 @@ class DurabilityModel {
   // --- directory events (after the real call succeeded) ---
   // `old_target` keeps what `to` named before, if anything.
   void Renamed(const std::string& from, const std::string& to, Preserved old_target);
+  // A new name `path` for file `id` (known or not: its contents then count as synced).
   void Linked(FileId id, const std::string& path);
   void Removed(const std::string& path, Preserved removed);
   void MadeDir(const std::string& path);

@@ -1,0 +1,337 @@
+#include "journal_replay.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "powerloss_journal.h"
+
+namespace etcdpp::powerloss {
+namespace {
+
+using FileId = DurabilityModel::FileId;
+using Seq = DurabilityModel::Seq;
+using Inode = std::pair<uint64_t, uint64_t>;  // dev, ino
+
+struct Record {
+  uint64_t offset = 0;
+  RecordType type = RecordType::kOpen;
+  uint32_t pid = 0;
+  std::string body;
+};
+
+// Reads records in order; a record cut short at the end is taken as the end.
+class JournalReader {
+ public:
+  explicit JournalReader(std::unique_ptr<File> file, uint64_t size)
+      : file_(std::move(file)), size_(size) {}
+
+  // False at the end.
+  absl::StatusOr<bool> Next(Record* r) {
+    char header[kHeaderSize];
+    if (size_ - offset_ < kHeaderSize) return false;
+    ASSIGN_OR_RETURN(size_t got, file_->ReadAt(offset_, kHeaderSize, header));
+    if (got < kHeaderSize) return false;
+    uint32_t magic, pid, body_size;
+    uint16_t type;
+    std::memcpy(&magic, header, 4);
+    std::memcpy(&type, header + 4, 2);
+    std::memcpy(&pid, header + 8, 4);
+    std::memcpy(&body_size, header + 12, 4);
+    if (magic != kRecordMagic) {
+      return absl::DataLossError(absl::StrCat("bad record magic at offset ", offset_));
+    }
+    if (size_ - offset_ - kHeaderSize < body_size) return false;  // torn last record
+    r->offset = offset_;
+    r->type = static_cast<RecordType>(type);
+    r->pid = pid;
+    r->body.resize(body_size);
+    ASSIGN_OR_RETURN(got, file_->ReadAt(offset_ + kHeaderSize, body_size, r->body.data()));
+    if (got < body_size) return false;
+    offset_ += kHeaderSize + body_size;
+    return true;
+  }
+
+ private:
+  const std::unique_ptr<File> file_;
+  const uint64_t size_;
+  uint64_t offset_ = 0;
+};
+
+std::optional<Inode> InodeAt(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return Inode{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+absl::Status Malformed(const Record& r) {
+  return absl::DataLossError(
+      absl::StrCat("malformed record of type ", static_cast<int>(r.type), " at offset ", r.offset));
+}
+
+bool IsIntent(RecordType t) {
+  return t == RecordType::kCreateIntent || t == RecordType::kRename || t == RecordType::kUnlink ||
+         t == RecordType::kMkdir || t == RecordType::kRmdir || t == RecordType::kLink;
+}
+
+// Feeds records into a DurabilityModel. Intents wait for the next record of their process: a
+// kFailed for them drops them, anything else means the call was made; a process's last intent
+// is settled by looking at the files (Finish).
+class Replayer {
+ public:
+  explicit Replayer(DurabilityModel* model) : model_(model) {}
+
+  absl::Status Feed(Record r) {
+    if (auto it = pending_.find(r.pid); it != pending_.end()) {
+      Record intent = std::move(it->second);
+      pending_.erase(it);
+      if (!IsFailureOf(r, intent)) RETURN_NOT_OK(ApplyIntent(intent, &r));
+    }
+    seq_at_.emplace_back(r.offset, model_->next_seq());
+    if (IsIntent(r.type)) {
+      pending_[r.pid] = std::move(r);
+      return absl::OkStatus();
+    }
+    return Apply(r);
+  }
+
+  absl::Status Finish() {
+    std::vector<Record> last;
+    for (auto& [pid, r] : pending_) last.push_back(std::move(r));
+    pending_.clear();
+    std::sort(last.begin(), last.end(),
+              [](const Record& a, const Record& b) { return a.offset < b.offset; });
+    for (const Record& r : last) {
+      ASSIGN_OR_RETURN(bool happened, Happened(r));
+      if (happened) RETURN_NOT_OK(ApplyIntent(r, nullptr));
+    }
+    return absl::OkStatus();
+  }
+
+  // Every name the model tracks must still be the inode the journal says.
+  absl::Status CheckFiles() const {
+    for (const auto& [path, id] : model_->names()) {
+      auto known = inodes_.find(id);
+      if (known == inodes_.end()) continue;
+      std::optional<Inode> now = InodeAt(path);
+      if (now != known->second) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("the journal does not explain ", path,
+                         now ? ": it is another file than the one journaled" : ": it is missing"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static bool IsFailureOf(const Record& r, const Record& intent) {
+    if (r.type != RecordType::kFailed) return false;
+    uint64_t offset;
+    return BodyReader(r.body).U64(&offset) && offset == intent.offset;
+  }
+
+  FileId IdFor(uint64_t dev, uint64_t ino) {
+    auto [it, inserted] = ids_.try_emplace(Inode{dev, ino}, 0);
+    if (inserted) {
+      it->second = model_->NewId();
+      inodes_[it->second] = it->first;
+    }
+    return it->second;
+  }
+
+  // The model's sequence number of the first record at or after journal offset `covers`.
+  Seq SeqFor(uint64_t covers) const {
+    auto it = std::lower_bound(seq_at_.begin(), seq_at_.end(), std::make_pair(covers, Seq{0}));
+    return it == seq_at_.end() ? model_->next_seq() : it->second;
+  }
+
+  absl::Status Apply(const Record& r);
+  absl::Status ApplyIntent(const Record& r, const Record* next);
+  absl::StatusOr<bool> Happened(const Record& r) const;
+
+  DurabilityModel* const model_;
+  std::map<Inode, FileId> ids_;
+  std::map<FileId, Inode> inodes_;
+  std::vector<std::pair<uint64_t, Seq>> seq_at_;  // (record offset, next_seq when fed)
+  std::map<uint32_t, Record> pending_;            // per pid: its unsettled intent
+};
+
+absl::Status Replayer::Apply(const Record& r) {
+  BodyReader b(r.body);
+  uint64_t dev = 0, ino = 0, covers = 0;
+  uint8_t u8 = 0;
+  std::string path;
+  switch (r.type) {
+    case RecordType::kOpen:
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.U8(&u8) || !b.Str(&path)) return Malformed(r);
+      model_->Opened(IdFor(dev, ino), path, u8 != 0);
+      return absl::OkStatus();
+    case RecordType::kChange: {
+      DataChange c;
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.U64(&c.offset) || !b.U64(&c.length) ||
+          !b.U64(&c.old_size) || !b.U8(&u8) || !b.Str(&c.old_bytes)) {
+        return Malformed(r);
+      }
+      c.is_write = u8 != 0;
+      model_->Changed(IdFor(dev, ino), std::move(c));
+      return absl::OkStatus();
+    }
+    case RecordType::kSync:
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.U64(&covers)) return Malformed(r);
+      model_->Synced(IdFor(dev, ino), SeqFor(covers));
+      return absl::OkStatus();
+    case RecordType::kDirSync:
+      if (!b.U64(&covers) || !b.Str(&path)) return Malformed(r);
+      model_->DirSynced(path, SeqFor(covers));
+      return absl::OkStatus();
+    case RecordType::kSyncAll:
+      if (!b.U64(&covers)) return Malformed(r);
+      model_->SyncedAll(SeqFor(covers));
+      return absl::OkStatus();
+    case RecordType::kFailed:
+      return absl::OkStatus();  // its intent was settled already (or belongs to no one)
+    default:
+      return absl::DataLossError(
+          absl::StrCat("unknown record type ", static_cast<int>(r.type), " at ", r.offset));
+  }
+}
+
+absl::Status NotPreserved(const std::string& path) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      path,
+      " was removed or replaced but not linked into the trash (the journal must live on "
+      "the root's filesystem)"));
+}
+
+// Applies an intent that took place; `next` is the record that settled it, if any.
+absl::Status Replayer::ApplyIntent(const Record& r, const Record* next) {
+  BodyReader b(r.body);
+  uint64_t dev = 0, ino = 0;
+  uint8_t flags = 0, target = 0;
+  std::string path, to, trash;
+  switch (r.type) {
+    case RecordType::kCreateIntent: {
+      if (!b.Str(&path)) return Malformed(r);
+      if (next != nullptr && next->type == RecordType::kOpen) return absl::OkStatus();
+      model_->Opened(model_->NewId(), path, /*created=*/true);
+      return absl::OkStatus();
+    }
+    case RecordType::kRename: {
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.U8(&flags) || !b.U8(&target) || !b.Str(&path) ||
+          !b.Str(&to) || !b.Str(&trash)) {
+        return Malformed(r);
+      }
+      Preserved old;
+      if (target == static_cast<uint8_t>(RenameTarget::kLinkedFile)) {
+        if (trash.empty()) return NotPreserved(to);
+        old = Preserved::Link(trash);
+      } else if (target == static_cast<uint8_t>(RenameTarget::kEmptyDir)) {
+        old = Preserved::EmptyDir();
+      }
+      if (flags & kRenameFromUnderRoot) {
+        model_->Renamed(path, to, std::move(old));
+      } else {  // moved in from outside the root: a new entry
+        model_->Removed(to, std::move(old));
+        model_->Linked(IdFor(dev, ino), to);
+      }
+      return absl::OkStatus();
+    }
+    case RecordType::kUnlink:
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.Str(&path) || !b.Str(&trash)) return Malformed(r);
+      if (trash.empty()) return NotPreserved(path);
+      model_->Removed(path, Preserved::Link(trash));
+      return absl::OkStatus();
+    case RecordType::kMkdir:
+      if (!b.Str(&path)) return Malformed(r);
+      model_->MadeDir(path);
+      return absl::OkStatus();
+    case RecordType::kRmdir:
+      if (!b.Str(&path)) return Malformed(r);
+      model_->RemovedDir(path);
+      return absl::OkStatus();
+    case RecordType::kLink:
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.Str(&path)) return Malformed(r);
+      model_->Linked(IdFor(dev, ino), path);
+      return absl::OkStatus();
+    default:
+      return Malformed(r);
+  }
+}
+
+// Whether a process's last intent took place, judged from the files now.
+absl::StatusOr<bool> Replayer::Happened(const Record& r) const {
+  BodyReader b(r.body);
+  uint64_t dev = 0, ino = 0;
+  uint8_t flags = 0, target = 0;
+  std::string path;
+  struct stat st;
+  switch (r.type) {
+    case RecordType::kCreateIntent:
+    case RecordType::kMkdir:
+      if (!b.Str(&path)) return Malformed(r);
+      return ::lstat(path.c_str(), &st) == 0;
+    case RecordType::kRmdir:
+      if (!b.Str(&path)) return Malformed(r);
+      return ::lstat(path.c_str(), &st) != 0;
+    case RecordType::kRename:  // a rename whose source is still there never took place
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.U8(&flags) || !b.U8(&target) || !b.Str(&path)) {
+        return Malformed(r);
+      }
+      return InodeAt(path) != Inode{dev, ino};
+    case RecordType::kUnlink:
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.Str(&path)) return Malformed(r);
+      return InodeAt(path) != Inode{dev, ino};
+    case RecordType::kLink:
+      if (!b.U64(&dev) || !b.U64(&ino) || !b.Str(&path)) return Malformed(r);
+      return InodeAt(path) == Inode{dev, ino};
+    default:
+      return Malformed(r);
+  }
+}
+
+absl::Status EmptyTrashAndJournal(Env* env, const std::string& journal) {
+  const std::string trash = journal + ".trash";
+  if (env->IsDirectory(trash)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(trash));
+    for (const std::string& n : names) RETURN_NOT_OK(env->RemoveAll(JoinPath(trash, n)));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<File> f, env->OpenFile(journal, OpenMode::kCreateOrTruncate));
+  return f->Close();
+}
+
+absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model) {
+  ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(journal));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(journal, OpenMode::kOpenExisting));
+  JournalReader reader(std::move(file), size);
+  Replayer replayer(model);
+  Record r;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&r));
+    if (!more) break;
+    RETURN_NOT_OK(replayer.Feed(std::move(r)));
+    r = Record{};
+  }
+  RETURN_NOT_OK(replayer.Finish());
+  return replayer.CheckFiles();
+}
+
+}  // namespace
+
+absl::Status RecoverFromJournal(Env* env, const std::string& journal, const PowerLoss& options) {
+  if (!env->FileExists(journal)) {
+    return absl::NotFoundError(absl::StrCat("no journal at ", journal));
+  }
+  DurabilityModel model(env);
+  RETURN_NOT_OK_PREPEND(Replay(env, journal, &model), journal);
+  RETURN_NOT_OK_PREPEND(model.ApplyPowerLoss(options), "applying the power loss");
+  return EmptyTrashAndJournal(env, journal);
+}
+
+}  // namespace etcdpp::powerloss

@@ -1,0 +1,21 @@
+#pragma once
+// Recovery from a power-loss journal (powerloss_journal.h): replays the records into a
+// DurabilityModel, checks that the files still are where the journal says, applies the power
+// loss, then empties the journal and its trash directory so the next run starts afresh.
+//
+// Call it only once every process that wrote the journal is dead.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/durability_model.h"
+#include "common/env.h"
+
+namespace etcdpp::powerloss {
+
+// Errors name the file (or journal offset) at fault; the files are left untouched when the
+// journal cannot be read or does not match them.
+[[nodiscard]] absl::Status RecoverFromJournal(Env* env, const std::string& journal,
+                                              const PowerLoss& options);
+
+}  // namespace etcdpp::powerloss
