@@ -296,6 +296,14 @@ absl::StatusOr<bool> Replayer::Happened(const Record& r) const {
   }
 }
 
+// The `length` field of a kChange (0 if malformed; Apply reports that).
+uint64_t WriteLength(const Record& r) {
+  BodyReader b(r.body);
+  uint64_t dev, ino, offset, length = 0;
+  b.U64(&dev) && b.U64(&ino) && b.U64(&offset) && b.U64(&length);
+  return length;
+}
+
 absl::Status EmptyTrashAndJournal(Env* env, const std::string& journal) {
   const std::string trash = journal + ".trash";
   if (env->IsDirectory(trash)) {
@@ -306,8 +314,10 @@ absl::Status EmptyTrashAndJournal(Env* env, const std::string& journal) {
   return f->Close();
 }
 
-absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model) {
+absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model,
+                    ReplayStats* stats) {
   ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(journal));
+  stats->journal_bytes = size;
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(journal, OpenMode::kOpenExisting));
   JournalReader reader(std::move(file), size);
   Replayer replayer(model);
@@ -315,6 +325,8 @@ absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader.Next(&r));
     if (!more) break;
+    ++stats->records;
+    if (r.type == RecordType::kChange) stats->bytes_written += WriteLength(r);
     RETURN_NOT_OK(replayer.Feed(std::move(r)));
     r = Record{};
   }
@@ -324,14 +336,17 @@ absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model
 
 }  // namespace
 
-absl::Status RecoverFromJournal(Env* env, const std::string& journal, const PowerLoss& options) {
+absl::StatusOr<ReplayStats> RecoverFromJournal(Env* env, const std::string& journal,
+                                               const PowerLoss& options) {
   if (!env->FileExists(journal)) {
     return absl::NotFoundError(absl::StrCat("no journal at ", journal));
   }
   DurabilityModel model(env);
-  RETURN_NOT_OK_PREPEND(Replay(env, journal, &model), journal);
+  ReplayStats stats;
+  RETURN_NOT_OK_PREPEND(Replay(env, journal, &model, &stats), journal);
   RETURN_NOT_OK_PREPEND(model.ApplyPowerLoss(options), "applying the power loss");
-  return EmptyTrashAndJournal(env, journal);
+  RETURN_NOT_OK(EmptyTrashAndJournal(env, journal));
+  return stats;
 }
 
 }  // namespace etcdpp::powerloss

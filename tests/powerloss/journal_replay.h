@@ -8,14 +8,21 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/durability_model.h"
 #include "common/env.h"
 
 namespace etcdpp::powerloss {
 
+struct ReplayStats {
+  uint64_t records = 0;
+  uint64_t bytes_written = 0;  // by the process through tracked descriptors (kChange lengths)
+  uint64_t journal_bytes = 0;
+};
+
 // Errors name the file (or journal offset) at fault; the files are left untouched when the
 // journal cannot be read or does not match them.
-[[nodiscard]] absl::Status RecoverFromJournal(Env* env, const std::string& journal,
-                                              const PowerLoss& options);
+[[nodiscard]] absl::StatusOr<ReplayStats> RecoverFromJournal(Env* env, const std::string& journal,
+                                                             const PowerLoss& options);
 
 }  // namespace etcdpp::powerloss

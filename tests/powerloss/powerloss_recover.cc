@@ -48,10 +48,14 @@ int main(int argc, char** argv) {
     }
   }
   if (journal.empty()) return Usage("--journal is required");
-  absl::Status s = etcdpp::powerloss::RecoverFromJournal(etcdpp::Env::Default(), journal, options);
-  if (!s.ok()) {
-    std::fprintf(stderr, "etcdpp-powerloss-recover: %s\n", s.ToString().c_str());
+  auto stats = etcdpp::powerloss::RecoverFromJournal(etcdpp::Env::Default(), journal, options);
+  if (!stats.ok()) {
+    std::fprintf(stderr, "etcdpp-powerloss-recover: %s\n", stats.status().ToString().c_str());
     return 1;
   }
+  std::printf("replayed %llu records: %llu bytes written by the process, journal %llu bytes\n",
+              static_cast<unsigned long long>(stats->records),
+              static_cast<unsigned long long>(stats->bytes_written),
+              static_cast<unsigned long long>(stats->journal_bytes));
   return 0;
 }
