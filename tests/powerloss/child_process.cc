@@ -56,10 +56,13 @@ absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
 std::vector<std::string> ShimEnv(const std::string& shim, const std::string& root,
                                  const std::string& journal) {
   const char* asan = std::getenv("ASAN_OPTIONS");
-  return {absl::StrCat("LD_PRELOAD=", shim), absl::StrCat("ETCDPP_POWERLOSS_ROOT=", root),
-          absl::StrCat("ETCDPP_POWERLOSS_JOURNAL=", journal),
-          absl::StrCat("ASAN_OPTIONS=", asan != nullptr ? asan : "",
-                       asan != nullptr && *asan != '\0' ? ":" : "", "verify_asan_link_order=0")};
+  std::vector<std::string> env = {
+      absl::StrCat("LD_PRELOAD=", shim),
+      absl::StrCat("ASAN_OPTIONS=", asan != nullptr ? asan : "",
+                   asan != nullptr && *asan != '\0' ? ":" : "", "verify_asan_link_order=0")};
+  if (!root.empty()) env.push_back(absl::StrCat("ETCDPP_POWERLOSS_ROOT=", root));
+  if (!journal.empty()) env.push_back(absl::StrCat("ETCDPP_POWERLOSS_JOURNAL=", journal));
+  return env;
 }
 
 absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout) {

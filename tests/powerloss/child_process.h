@@ -23,7 +23,8 @@ absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env, bool capture_stdout);
 
 // The environment that preloads `shim` with the given root and journal (and lets an
-// ASan-instrumented child start with a preloaded library ahead of its runtime).
+// ASan-instrumented child start with a preloaded library ahead of its runtime). An empty root
+// or journal leaves that variable unset.
 std::vector<std::string> ShimEnv(const std::string& shim, const std::string& root,
                                  const std::string& journal);
 

@@ -154,7 +154,7 @@ TEST_F(PowerLossTest, WithoutConfigurationTheShimOnlyForwards) {
   }
   ASSERT_EQ(::mkdir(t.Path("emptydir").c_str(), 0755), 0);
   auto child = StartChild({ETCDPP_POWERLOSS_WRITER, t.root()},
-                          {std::string("LD_PRELOAD=") + ETCDPP_POWERLOSS_SHIM},
+                          ShimEnv(ETCDPP_POWERLOSS_SHIM, t.root(), ""),
                           /*capture_stdout=*/false);
   ASSERT_TRUE(child.ok()) << child.status();
   auto status = WaitChild(child->pid, absl::Seconds(30));
