@@ -175,10 +175,13 @@ absl::Status Replayer::Apply(const Record& r) {
       return absl::OkStatus();
     case RecordType::kChange: {
       DataChange c;
+      uint64_t old_len = 0;
       if (!b.U64(&dev) || !b.U64(&ino) || !b.U64(&c.offset) || !b.U64(&c.length) ||
-          !b.U64(&c.old_size) || !b.U8(&u8) || !b.Str(&c.old_bytes)) {
+          !b.U64(&c.old_size) || !b.U8(&u8) || !b.U64(&old_len) || !b.Str(&c.old_bytes) ||
+          (!c.old_bytes.empty() && c.old_bytes.size() != old_len)) {
         return Malformed(r);
       }
+      if (c.old_bytes.empty()) c.old_bytes.assign(old_len, '\0');
       c.is_write = u8 != 0;
       model_->Changed(IdFor(dev, ino), std::move(c));
       return absl::OkStatus();

@@ -29,10 +29,11 @@
 //   kOpen          inode, u8 created, str path   a regular file opened for writing (or created,
 //                                                or truncated); written after the real open
 //   kCreateIntent  str path                      about to create `path` (written before the open)
-//   kChange        inode, u64 offset, u64 length, u64 old_size, u8 is_write, str old_bytes
-//                                                about to change bytes from `offset` (a write of
+//   kChange        inode, u64 offset, u64 length, u64 old_size, u8 is_write, u64 old_len,
+//                  str old_bytes                 about to change bytes from `offset` (a write of
 //                                                `length` bytes, a truncate, fallocate...);
-//                                                old_bytes are the region's bytes below old_size.
+//                                                the region's old_len bytes below old_size were
+//                                                old_bytes, or all zero when old_bytes is empty.
 //                                                Written before the real call.
 //   kSync          inode, u64 covers             fsync/fdatasync (or an O_DSYNC/O_SYNC write)
 //                                                returned; written after
@@ -103,18 +104,6 @@ class RecordBuilder {
     Put32(static_cast<uint32_t>(s.size()));
     buf_.append(s);
     return *this;
-  }
-  // Room for a str of n bytes, to be filled in place (reads straight into the record).
-  char* StrSpace(size_t n) {
-    Put32(static_cast<uint32_t>(n));
-    buf_.resize(buf_.size() + n);
-    return buf_.data() + buf_.size() - n;
-  }
-  // Shrinks the str just reserved by StrSpace to n bytes.
-  void ShrinkLastStr(size_t reserved, size_t n) {
-    buf_.resize(buf_.size() - reserved + n);
-    uint32_t len = static_cast<uint32_t>(n);
-    std::memcpy(buf_.data() + buf_.size() - n - sizeof len, &len, sizeof len);
   }
   const std::string& Finish() {
     uint32_t size = static_cast<uint32_t>(buf_.size() - kHeaderSize);

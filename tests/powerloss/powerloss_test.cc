@@ -35,6 +35,7 @@ const std::map<std::string, std::string> kSynced = {
     {"target", "TARGET-OLD"},
     {"victim", "VICTIM"},
     {"keep-trunc", "KEEPME"},
+    {"pre", std::string(4096, '\0')},
 };
 const std::set<std::string> kDirs = {"keptdir/", "emptydir/"};
 
@@ -153,9 +154,9 @@ TEST_F(PowerLossTest, WithoutConfigurationTheShimOnlyForwards) {
     ASSERT_TRUE(WriteFile(t.Path(name), "x").ok());
   }
   ASSERT_EQ(::mkdir(t.Path("emptydir").c_str(), 0755), 0);
-  auto child = StartChild({ETCDPP_POWERLOSS_WRITER, t.root()},
-                          ShimEnv(ETCDPP_POWERLOSS_SHIM, t.root(), ""),
-                          /*capture_stdout=*/false);
+  auto child =
+      StartChild({ETCDPP_POWERLOSS_WRITER, t.root()}, ShimEnv(ETCDPP_POWERLOSS_SHIM, t.root(), ""),
+                 /*capture_stdout=*/false);
   ASSERT_TRUE(child.ok()) << child.status();
   auto status = WaitChild(child->pid, absl::Seconds(30));
   ASSERT_TRUE(status.ok()) << status.status();

@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   int d = Open("dsync", O_CREAT | O_WRONLY | O_DSYNC);
   int ap = Open("app", O_CREAT | O_WRONLY | O_APPEND);
   int v = Open("vec", O_CREAT | O_RDWR);
+  int pre = NewSynced("pre", "");
+  Check(posix_fallocate(pre, 0, 4096) == 0 && fsync(pre) == 0, "preallocate pre");
   Check(mkdirat(AT_FDCWD, P("keptdir").c_str(), 0755) == 0, "mkdir keptdir");
   // r2 = "r2data", no r2.tmp: a rename with a directory sync.
   close(NewSynced("r2.tmp", "r2data"));
@@ -102,6 +104,7 @@ int main(int argc, char** argv) {
   Check(fdatasync(v) == 0, "fdatasync vec");
   struct iovec xy[1] = {{const_cast<char*>("XY"), 2}};
   Check(pwritev(v, xy, 1, 1) == 2, "pwritev");  // vec = "abcd"
+  PutAt(pre, "data", 100);                      // pre = 4096 zero bytes (old bytes: zeroes)
   int kt = Open("keep-trunc", O_WRONLY | O_TRUNC);
   Put(kt, "new");  // keep-trunc = "KEEPME"
   int du2 = dup(du);

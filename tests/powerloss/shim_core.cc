@@ -305,8 +305,12 @@ void AppendChange(const Config& c, int fd, const ChangeSpec& ch) {
   r.U64(ch.dev).U64(ch.ino).U64(ch.offset).U64(ch.length).U64(ch.old_size).U8(ch.is_write);
   uint64_t below = ch.offset < ch.old_size ? ch.old_size - ch.offset : 0;
   size_t want = static_cast<size_t>(ch.region < below ? ch.region : below);
-  char* space = r.StrSpace(want);
-  r.ShrinkLastStr(want, ReadOld(fd, space, want, ch.offset));
+  std::string old(want, '\0');
+  old.resize(ReadOld(fd, old.data(), want, ch.offset));
+  r.U64(old.size());
+  // Preallocated files (a WAL segment) are mostly overwritten zeroes: journal just their count.
+  bool zeros = old.find_first_not_of('\0') == std::string::npos;
+  r.Str(zeros ? std::string_view() : std::string_view(old));
   Append(c, r);
 }
 
