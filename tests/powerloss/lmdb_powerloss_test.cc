@@ -160,17 +160,22 @@ TEST_F(LmdbPowerLossTest, AcknowledgedCommitsSurviveRandomPowerLosses) {
     bool from_start = round % 5 == 0;  // some kills land inside opening/creating the env
     absl::Duration delay = absl::Milliseconds(from_start ? rng() % 30 : 5 + rng() % 300);
     bool torn = round % 2 == 1;
-    SCOPED_TRACE(::testing::Message()
-                 << "round " << round << " delay " << delay << (torn ? " torn" : ""));
+    // Some rounds are a plain crash (the page cache survives): the next run appends to the
+    // same journal, and the next recovery replays both lives.
+    bool power_loss = round % 4 != 2;
+    SCOPED_TRACE(::testing::Message() << "round " << round << " delay " << delay
+                                      << (power_loss ? (torn ? " torn" : "") : " crash only"));
     Reported r = RunAndKill(t, delay, from_start);
     uint64_t lo = std::max(durable, r.last);
-    auto out = Recover(t.journal(), torn, /*seed=*/round);
-    ASSERT_TRUE(out.ok()) << out.status();
+    if (power_loss) {
+      auto out = Recover(t.journal(), torn, /*seed=*/round);
+      ASSERT_TRUE(out.ok()) << out.status();
+    }
     durable = CheckEnvironment(t.Path("db"), lo, lo + 1);
     ASSERT_FALSE(HasFailure());
   }
   EXPECT_GT(durable, 20u);
-  std::printf("%llu transactions committed over 20 power losses\n",
+  std::printf("%llu transactions committed over 20 SIGKILLs (15 power losses)\n",
               static_cast<unsigned long long>(durable));
 }
 
