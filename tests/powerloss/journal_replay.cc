@@ -337,7 +337,69 @@ absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model
   return replayer.CheckFiles();
 }
 
+constexpr const char* kTypeNames[] = {"?",       "open",    "create-intent", "change", "sync",
+                                      "dirsync", "syncall", "rename",        "unlink", "mkdir",
+                                      "rmdir",   "link",    "failed"};
+
+// The record's fields as text: numbers in decimal, strings quoted, old bytes as their count.
+std::string Describe(const Record& r) {
+  BodyReader b(r.body);
+  uint64_t n[6] = {};
+  uint8_t u[2] = {};
+  std::string s[3];
+  auto u64s = [&](int k) {
+    for (int i = 0; i < k; ++i) b.U64(&n[i]);
+  };
+  switch (r.type) {
+    case RecordType::kOpen:
+      u64s(2), b.U8(&u[0]), b.Str(&s[0]);
+      return absl::StrCat("inode ", n[0], ":", n[1], " created ", u[0], " '", s[0], "'");
+    case RecordType::kChange:
+      u64s(5), b.U8(&u[0]), b.U64(&n[5]), b.Str(&s[0]);
+      return absl::StrCat("inode ", n[0], ":", n[1], " offset ", n[2], " length ", n[3],
+                          " old_size ", n[4], " write ", u[0], " old ", n[5],
+                          s[0].empty() && n[5] > 0 ? " (zeroes)" : "");
+    case RecordType::kSync:
+      u64s(3);
+      return absl::StrCat("inode ", n[0], ":", n[1], " covers ", n[2]);
+    case RecordType::kDirSync:
+      u64s(1), b.Str(&s[0]);
+      return absl::StrCat("covers ", n[0], " '", s[0], "'");
+    case RecordType::kSyncAll:
+    case RecordType::kFailed:
+      u64s(1);
+      return absl::StrCat(n[0]);
+    case RecordType::kRename:
+      u64s(2), b.U8(&u[0]), b.U8(&u[1]), b.Str(&s[0]), b.Str(&s[1]), b.Str(&s[2]);
+      return absl::StrCat("inode ", n[0], ":", n[1], " flags ", u[0], " target ", u[1], " '", s[0],
+                          "' -> '", s[1], "' trash '", s[2], "'");
+    case RecordType::kUnlink:
+      u64s(2), b.Str(&s[0]), b.Str(&s[1]);
+      return absl::StrCat("inode ", n[0], ":", n[1], " '", s[0], "' trash '", s[1], "'");
+    case RecordType::kLink:
+      u64s(2), b.Str(&s[0]);
+      return absl::StrCat("inode ", n[0], ":", n[1], " '", s[0], "'");
+    default:
+      b.Str(&s[0]);
+      return absl::StrCat("'", s[0], "'");
+  }
+}
+
 }  // namespace
+
+absl::Status DumpJournal(Env* env, const std::string& journal, std::FILE* out) {
+  ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(journal));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(journal, OpenMode::kOpenExisting));
+  JournalReader reader(std::move(file), size);
+  Record r;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(&r));
+    if (!more) return absl::OkStatus();
+    auto type = static_cast<size_t>(r.type);
+    std::fprintf(out, "%llu pid %u %s %s\n", static_cast<unsigned long long>(r.offset), r.pid,
+                 type < std::size(kTypeNames) ? kTypeNames[type] : "unknown", Describe(r).c_str());
+  }
+}
 
 absl::StatusOr<ReplayStats> RecoverFromJournal(Env* env, const std::string& journal,
                                                const PowerLoss& options) {

@@ -5,6 +5,7 @@
 //
 // Call it only once every process that wrote the journal is dead.
 
+#include <cstdio>
 #include <string>
 
 #include "absl/status/status.h"
@@ -24,5 +25,9 @@ struct ReplayStats {
 // journal cannot be read or does not match them.
 [[nodiscard]] absl::StatusOr<ReplayStats> RecoverFromJournal(Env* env, const std::string& journal,
                                                              const PowerLoss& options);
+
+// Prints one line per record (offset, pid, type, fields; old bytes as their count) to `out`,
+// for debugging a run. Does not change anything.
+[[nodiscard]] absl::Status DumpJournal(Env* env, const std::string& journal, std::FILE* out);
 
 }  // namespace etcdpp::powerloss

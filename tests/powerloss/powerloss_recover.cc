@@ -3,6 +3,7 @@
 // journal and its trash so the next run starts a fresh journal.
 //
 //   etcdpp-powerloss-recover --journal J [--torn --seed N]
+//   etcdpp-powerloss-recover --journal J --dump     (print the records; change nothing)
 //
 // Without --torn every change not yet synced is lost; with it each file keeps a random prefix of
 // its unsynced writes, drawn from N (the same journal and seed give the same files). Exit 0 on
@@ -23,7 +24,7 @@ namespace {
 int Usage(const char* why) {
   std::fprintf(stderr,
                "etcdpp-powerloss-recover: %s\nusage: etcdpp-powerloss-recover --journal J "
-               "[--torn --seed N]\n",
+               "[--torn --seed N] | --dump\n",
                why);
   return 2;
 }
@@ -33,10 +34,13 @@ int Usage(const char* why) {
 int main(int argc, char** argv) {
   std::string journal;
   etcdpp::PowerLoss options;
+  bool dump = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--journal" && i + 1 < argc) {
       journal = argv[++i];
+    } else if (arg == "--dump") {
+      dump = true;
     } else if (arg == "--torn") {
       options.torn = true;
     } else if (arg == "--seed" && i + 1 < argc) {
@@ -48,6 +52,11 @@ int main(int argc, char** argv) {
     }
   }
   if (journal.empty()) return Usage("--journal is required");
+  if (dump) {
+    absl::Status s = etcdpp::powerloss::DumpJournal(etcdpp::Env::Default(), journal, stdout);
+    if (!s.ok()) std::fprintf(stderr, "etcdpp-powerloss-recover: %s\n", s.ToString().c_str());
+    return s.ok() ? 0 : 1;
+  }
   auto stats = etcdpp::powerloss::RecoverFromJournal(etcdpp::Env::Default(), journal, options);
   if (!stats.ok()) {
     std::fprintf(stderr, "etcdpp-powerloss-recover: %s\n", stats.status().ToString().c_str());
