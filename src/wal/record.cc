@@ -62,6 +62,12 @@ SegmentReader::Result SegmentReader::Next(Record* rec) {
   size_t pad = PadFor(n);
   uint8_t want_top = pad == 0 ? 0 : static_cast<uint8_t>(0x80 | pad);
   if (n < kRecordHeaderSize || n > kMaxRecordSize || top != want_top) {
+    // Only a prefix of the length field was written (nothing follows it): a record's body
+    // always holds a non-zero type byte, so no record, acknowledged or not, starts here.
+    if (ZeroFrom(offset_ + kLengthFieldSize)) {
+      return BadRecord(absl::StrCat("torn length field 0x", absl::Hex(length_field)),
+                       offset_ + kLengthFieldSize);
+    }
     return Corrupt(absl::StrCat("invalid length field 0x", absl::Hex(length_field)));
   }
   const uint64_t body = offset_ + kLengthFieldSize;

@@ -41,6 +41,8 @@
 // check is corruption, except a torn final write in the last segment, which is a record that
 //   - is cut off by the end of the file: inside its length field, or after a valid length field
 //     that claims more bytes than the file holds; or
+//   - is an invalid length field followed by nothing but zeroes (only a prefix of the field was
+//     written: every record's body holds a non-zero type byte, so no record starts there); or
 //   - has a valid length field (5 <= n <= kMaxRecordSize, the top byte matching n's padding;
 //     being aligned, a length field is written whole or not at all), fails a later check
 //     (unknown type, non-zero padding, crc record with data, crc mismatch: e.g. a sector of its
@@ -51,7 +53,7 @@
 // and ReadAll reports the cut (Wal::Contents::torn_tail). Everything else is corruption,
 // reported as DataLossError naming the file and the byte offset, never skipped or repaired: a
 // bad record followed by any non-zero byte, non-zero bytes after a zero length field, an invalid
-// length field, a broken crc chain at a segment's kCrc record, a bad record in any segment but
+// length field with anything but zeroes after it, a broken crc chain at a segment's kCrc record, a bad record in any segment but
 // the last. (That includes a multi-sector batch that a power loss left with an early sector
 // unwritten and a later one written: none of it was acknowledged, but the format cannot tell it
 // from damage to acknowledged records, so the member refuses to start rather than guess.)

@@ -140,6 +140,26 @@ TEST_F(RepairTest, TruncatedInsideALengthField) {
   ExpectRepairedTo(9, Cut{seg, at, 3});
 }
 
+// A power loss that kept only the first bytes of the final record (its length field's low
+// bytes, the rest zero): nothing of it can have been acknowledged.
+TEST_F(RepairTest, TornInsideALengthFieldFollowedByZeroes) {
+  Fill(10);
+  std::string seg = SegPath(kFirst);
+  auto [at, length] = LastRecord(seg);
+  WriteAt(seg, at + 1, std::string(length - 1, '\0'));  // the length field's first byte kept
+  ExpectRepairedTo(9, Cut{seg, at, 8});
+}
+
+// The same invalid length field with the record's body after it is damage, not a tear.
+TEST_F(RepairTest, InvalidLengthFieldFollowedByDataIsDataLoss) {
+  Fill(10);
+  std::string seg = SegPath(kFirst);
+  auto [at, length] = LastRecord(seg);
+  WriteAt(seg, at + 7, std::string(1, '\0'));  // the top byte (0x80 | pad) cleared
+  auto c = Wal::Open(env_, dir_, {}, kOpts).value()->ReadAll();
+  EXPECT_TRUE(absl::IsDataLoss(c.status())) << c.status();
+}
+
 TEST_F(RepairTest, ZeroedTail) {
   Fill(10);
   std::string seg = SegPath(kFirst);
