@@ -11,9 +11,8 @@
 //  - RestartFromASnapshotTheWalNeverCommitted: a follower that crashed after saving a received
 //    snapshot's WAL marker but before the hard state that commits it (built on disk from two
 //    real runs) must restart from an older snapshot instead of refusing to start.
-//  - ConfChangeRightAfterASnapshotReachesAFollowerThatInstallsIt: a learner added just after
-//    the leader's snapshot, while a stopped follower is far behind: once the follower has
-//    installed the snapshot, its member list holds the learner.
+//  (Finding 4, a conf change right after the snapshot a follower installs, is in
+//  powerloss_cluster_test: it needs the shim's slow disk.)
 //  - RestartLoop*: --snapshot-count 10, a workload of puts, failing puts, lease grants and
 //    revokes, member updates and leader moves, and many restarts (kill -9 and graceful, one
 //    member or one of three): every restart succeeds and no acknowledged write is lost.

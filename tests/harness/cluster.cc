@@ -9,7 +9,8 @@ namespace etcdpp::testing {
 
 absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(const std::string& binary, int size,
                                                         std::vector<std::string> extra_flags,
-                                                        absl::Duration ready_timeout) {
+                                                        absl::Duration ready_timeout,
+                                                        const std::function<void(ServerProcess*)>& before_launch) {
   std::vector<MemberConfig> cfgs(size);
   std::string initial;
   for (int i = 0; i < size; ++i) {
@@ -31,6 +32,7 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(const std::string& binar
   }
   std::unique_ptr<Cluster> cluster(new Cluster(std::move(members)));
   for (auto& m : cluster->members_) {
+    if (before_launch) before_launch(m.get());
     if (absl::Status st = m->Launch(); !st.ok()) return st;
   }
   for (auto& m : cluster->members_) {

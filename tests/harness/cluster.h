@@ -8,6 +8,7 @@
 // library needs no gRPC. Members are ServerProcess objects: kill, stop or restart one through
 // member(i). The destructor stops every member still running (by PID, as ServerProcess does).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,9 +21,12 @@ namespace etcdpp::testing {
 class Cluster {
  public:
   // Creates, launches and waits for `size` members of `binary`; `extra_flags` go to each.
+  // `before_launch`, if set, sees each member after it was created and before its first launch
+  // (e.g. to give it an environment of its own: ServerProcess::set_extra_env).
   static absl::StatusOr<std::unique_ptr<Cluster>> Start(
       const std::string& binary, int size, std::vector<std::string> extra_flags = {},
-      absl::Duration ready_timeout = absl::Seconds(30));
+      absl::Duration ready_timeout = absl::Seconds(30),
+      const std::function<void(ServerProcess*)>& before_launch = nullptr);
 
   int size() const { return static_cast<int>(members_.size()); }
   ServerProcess& member(int i) { return *members_[i]; }

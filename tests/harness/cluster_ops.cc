@@ -19,7 +19,8 @@ void EnablePeerFaults() { setenv("ETCDPP_TEST_PEER_FAULTS", "1", 1); }
 absl::StatusOr<std::unique_ptr<FaultCluster>> FaultCluster::Start(ClusterOptions opts) {
   std::unique_ptr<FaultCluster> c(new FaultCluster(std::move(opts)));
   absl::StatusOr<std::unique_ptr<Cluster>> base =
-      Cluster::Start(c->opts_.binary, c->opts_.size, c->opts_.extra_flags);
+      Cluster::Start(c->opts_.binary, c->opts_.size, c->opts_.extra_flags, absl::Seconds(30),
+                     c->opts_.before_launch);
   if (!base.ok()) return base.status();
   c->base_ = std::move(*base);
   c->ids_.assign(c->base_->size(), 0);

@@ -30,6 +30,8 @@ struct ClusterOptions {
   int size = 3;
   // Flags for every member, e.g. {"--heartbeat-interval=50", "--election-timeout=500"}.
   std::vector<std::string> extra_flags;
+  // Sees each founding member after it was created, before its first launch.
+  std::function<void(ServerProcess*)> before_launch;
 };
 
 // One member's keys as it stores them.

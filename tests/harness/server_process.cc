@@ -22,6 +22,8 @@
 #include "absl/strings/str_split.h"
 #include "harness/ports.h"
 
+extern char** environ;
+
 namespace etcdpp::testing {
 namespace {
 
@@ -63,6 +65,20 @@ std::string DescribeWaitStatus(int status) {
 bool EnvFlag(const char* name) {
   const char* v = std::getenv(name);
   return v != nullptr && std::string_view(v) == "1";
+}
+
+// This process's environment with `extra` ("NAME=VALUE") added, replacing same-named entries.
+std::vector<std::string> ChildEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> out;
+  auto name_of = [](std::string_view e) { return e.substr(0, e.find('=')); };
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    bool replaced = false;
+    for (const std::string& x : extra) replaced = replaced || name_of(x) == name_of(entry);
+    if (!replaced) out.emplace_back(entry);
+  }
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
 }
 
 }  // namespace
@@ -156,6 +172,10 @@ absl::Status ServerProcess::Launch() {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings = ChildEnvironment(config_.extra_env);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) return ErrnoError(absl::StrCat("open ", log_path_));
@@ -178,7 +198,7 @@ absl::Status ServerProcess::Launch() {
     dup2(log_fd, 1);
     dup2(log_fd, 2);
     syscall(SYS_close_range, 3U, ~0U, 0U);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   close(log_fd);

@@ -48,6 +48,9 @@ struct MemberConfig {
   std::string initial_cluster_token;
   // Appended after the harness's own flags, e.g. {"--max-txn-ops=8"}.
   std::vector<std::string> extra_flags;
+  // "NAME=VALUE" entries added to (or replacing in) the test's environment for the process,
+  // e.g. the power-loss shim's LD_PRELOAD.
+  std::vector<std::string> extra_env;
 };
 
 class ServerProcess {
@@ -87,6 +90,8 @@ class ServerProcess {
   const std::string& temp_dir() const { return temp_dir_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& log_path() const { return log_path_; }
+  // The environment of later launches (see MemberConfig::extra_env).
+  void set_extra_env(std::vector<std::string> env) { config_.extra_env = std::move(env); }
   pid_t pid() const { return pid_; }
   // How the last process ended (waitpid status), valid after it was reaped.
   int last_wait_status() const { return last_wait_status_; }
@@ -108,7 +113,7 @@ class ServerProcess {
 
   // Constant after construction.
   const std::string binary_;
-  const MemberConfig config_;  // ports filled in
+  MemberConfig config_;  // ports filled in; only extra_env changes after construction
   const std::string temp_dir_;
   const std::string data_dir_;
   const std::string log_path_;

@@ -25,6 +25,12 @@
 // O_TMPFILE files, renameat2(RENAME_EXCHANGE), and calls made by a vfork()ed child.
 // sync_file_range is not a sync and is not interposed.
 //
+// Fault injection: with ETCDPP_POWERLOSS_FAIL_RENAME_TO=<suffix>, every rename whose target
+// under the root ends with <suffix> fails with EIO and changes nothing (e.g. "/member/snap/db":
+// a follower's install of a received snapshot database fails). With
+// ETCDPP_POWERLOSS_DELAY_SYNC=<suffix>:<ms>, fsync and fdatasync of a tracked file whose path
+// ends with <suffix> sleep <ms> milliseconds before the real call (a slow disk).
+//
 // Ordering (the process may be SIGKILLed at any instruction): undo information is journaled
 // before the real write; a sync after the real sync returned; directory changes as intents
 // before the real call (with the file they remove or replace linked into the trash first).
@@ -274,6 +280,14 @@ template <typename Real>
 int DoSync(int fd, Real real) {
   const Config* c = Active();
   if (c == nullptr || !IsTracked(fd)) return real();
+  if (c->delay_sync_ms > 0) {
+    const std::string path = FdPath(fd);
+    const std::string& suffix = c->delay_sync_suffix;
+    if (path.size() >= suffix.size() &&
+        path.compare(path.size() - suffix.size(), std::string::npos, suffix) == 0) {
+      usleep(c->delay_sync_ms * 1000);  // the slow disk, before the real sync
+    }
+  }
   uint64_t covers, dev, ino;
   std::string dir;
   bool is_dir = FdFlagsOf(fd) & kDir;
@@ -371,6 +385,11 @@ int DoRename(int olddirfd, const char* from, int newdirfd, const char* to, unsig
   bool fu = Resolve(*c, olddirfd, from, &af) && UnderRoot(*c, af);
   bool tu = Resolve(*c, newdirfd, to, &at) && UnderRoot(*c, at);
   if (!fu && !tu) return real();
+  if (tu && !c->fail_rename_to.empty() && at.size() >= c->fail_rename_to.size() &&
+      at.compare(at.size() - c->fail_rename_to.size(), std::string::npos, c->fail_rename_to) == 0) {
+    errno = EIO;  // the injected disk fault: nothing happens
+    return -1;
+  }
   if (flags & RENAME_EXCHANGE) {
     Warn("renameat2(RENAME_EXCHANGE) is not tracked", af + " <-> " + at);
     return real();

@@ -91,6 +91,16 @@ void Init() {
   c->journal = Canonical(journal);
   if (AtOrUnderRoot(*c, c->journal)) Fatal("the journal must live outside the root", c->journal);
   c->trash = c->journal + ".trash";
+  if (const char* fail = getenv("ETCDPP_POWERLOSS_FAIL_RENAME_TO"); fail != nullptr) {
+    c->fail_rename_to = fail;
+  }
+  if (const char* delay = getenv("ETCDPP_POWERLOSS_DELAY_SYNC"); delay != nullptr) {
+    std::string d = delay;
+    size_t colon = d.rfind(':');
+    if (colon == std::string::npos) Fatal("ETCDPP_POWERLOSS_DELAY_SYNC is <suffix>:<ms>", d);
+    c->delay_sync_suffix = d.substr(0, colon);
+    c->delay_sync_ms = static_cast<unsigned>(strtoul(d.c_str() + colon + 1, nullptr, 10));
+  }
   c->journal_fd = RealOpen()(c->journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (c->journal_fd < 0) Fatal("cannot open the journal", c->journal);
   if (RealMkdir()(c->trash.c_str(), 0755) != 0 && errno != EEXIST) {

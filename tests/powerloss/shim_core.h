@@ -40,6 +40,13 @@ struct Config {
   std::string journal;  // absolute
   std::string trash;    // journal + ".trash"
   int journal_fd = -1;
+  // ETCDPP_POWERLOSS_FAIL_RENAME_TO: a rename whose target under the root ends with this fails
+  // with EIO and changes nothing (a disk fault for tests; "" = none).
+  std::string fail_rename_to;
+  // ETCDPP_POWERLOSS_DELAY_SYNC=<suffix>:<ms>: fsync/fdatasync of a tracked file whose path
+  // ends with <suffix> first sleeps <ms> milliseconds (a slow disk; "" = none).
+  std::string delay_sync_suffix;
+  unsigned delay_sync_ms = 0;
 };
 
 // The configuration, or nullptr when the shim passes everything through (not configured, or a
