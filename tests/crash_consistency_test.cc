@@ -11,6 +11,8 @@
 //  - RestartFromASnapshotTheWalNeverCommitted: a follower that crashed after saving a received
 //    snapshot's WAL marker but before the hard state that commits it (built on disk from two
 //    real runs) must restart from an older snapshot instead of refusing to start.
+//  - LeftoverTempFilesAreRemovedAtStart: half-received databases and half-saved snapshot files
+//    of a crashed run are deleted when the member starts.
 //  (Finding 4, a conf change right after the snapshot a follower installs, is in
 //  powerloss_cluster_test: it needs the shim's slow disk.)
 //  - RestartLoop*: --snapshot-count 10, a workload of puts, failing puts, lease grants and
@@ -24,6 +26,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -283,6 +286,30 @@ TEST(CrashConsistencyTest, RestartFromASnapshotTheWalNeverCommitted) {
     p.set_keep_temp_dir(true);
     (*f)->set_keep_temp_dir(true);
   }
+}
+
+// ---- Finding 8: what a crash mid-receive leaves behind ---------------------------------------
+
+// A database received only in part ("<index>.snap.db.tmp", a crash mid-transfer) and a snapshot
+// file saved only in part are deleted at start-up (on ec3f637 they stayed forever).
+TEST(CrashConsistencyTest, LeftoverTempFilesAreRemovedAtStart) {
+  if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
+  MemberConfig cfg;
+  cfg.name = "s1";
+  auto made = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(30));
+  ASSERT_TRUE(made.ok()) << made.status();
+  ServerProcess& p = **made;
+  ASSERT_TRUE(p.Kill().ok());
+  const std::string snap = p.data_dir() + "/member/snap/";
+  const std::string db_tmp = snap + "00000000000003e8.snap.db.tmp";
+  const std::string snap_tmp = snap + "0000000000000002-00000000000003e8.snap.tmp";
+  for (const std::string& f : {db_tmp, snap_tmp}) {
+    std::ofstream(f) << std::string(4096, 'x');
+  }
+  ASSERT_TRUE(p.Restart(absl::Seconds(30)).ok()) << p.LogTail();
+  EXPECT_FALSE(std::filesystem::exists(db_tmp));
+  EXPECT_FALSE(std::filesystem::exists(snap_tmp));
+  EXPECT_TRUE(std::filesystem::exists(snap + "db"));
 }
 
 // ---- Acceptance: restarts in a loop under a mixed workload -----------------------------------

@@ -99,13 +99,13 @@ FaultInjectionEnv::~FaultInjectionEnv() = default;
 
 absl::StatusOr<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::string& path,
                                                                   OpenMode mode) {
-  bool existed = base_->FileExists(path);
+  bool existed = target()->FileExists(path);
   DataChange truncation;
   if (existed && mode == OpenMode::kCreateOrTruncate) {
-    ASSIGN_OR_RETURN(truncation.old_bytes, base_->ReadFileToString(path));
+    ASSIGN_OR_RETURN(truncation.old_bytes, target()->ReadFileToString(path));
     truncation.old_size = truncation.old_bytes.size();
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file, target()->OpenFile(path, mode));
   ASSIGN_OR_RETURN(uint64_t size, file->Size());
   MutexLock l(&mu_);
   FileId id = existed ? model_.Lookup(path).value_or(0) : 0;  // a new file is a new id
@@ -116,8 +116,8 @@ absl::StatusOr<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(const std::str
 }
 
 absl::StatusOr<Preserved> FaultInjectionEnv::PreserveLocked(const std::string& path) {
-  if (!base_->FileExists(path)) return Preserved::Nothing();
-  if (base_->IsDirectory(path)) return Preserved::EmptyDir();
+  if (!target()->FileExists(path)) return Preserved::Nothing();
+  if (target()->IsDirectory(path)) return Preserved::EmptyDir();
   ASSIGN_OR_RETURN(std::string bytes, model_.SyncedContents(path));
   return Preserved::Bytes(std::move(bytes));
 }
@@ -125,7 +125,7 @@ absl::StatusOr<Preserved> FaultInjectionEnv::PreserveLocked(const std::string& p
 absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
   MutexLock l(&mu_);
   ASSIGN_OR_RETURN(Preserved old_target, PreserveLocked(to));
-  RETURN_NOT_OK(base_->RenameFile(from, to));
+  RETURN_NOT_OK(target()->RenameFile(from, to));
   model_.Renamed(from, to, std::move(old_target));
   return absl::OkStatus();
 }
@@ -133,14 +133,14 @@ absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::s
 absl::Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   MutexLock l(&mu_);
   ASSIGN_OR_RETURN(Preserved removed, PreserveLocked(path));
-  RETURN_NOT_OK(base_->RemoveFile(path));
+  RETURN_NOT_OK(target()->RemoveFile(path));
   model_.Removed(path, std::move(removed));
   return absl::OkStatus();
 }
 
 absl::Status FaultInjectionEnv::RemoveDir(const std::string& path) {
   MutexLock l(&mu_);
-  RETURN_NOT_OK(base_->RemoveDir(path));
+  RETURN_NOT_OK(target()->RemoveDir(path));
   model_.RemovedDir(StripSlashes(path));
   return absl::OkStatus();
 }
@@ -149,17 +149,17 @@ absl::Status FaultInjectionEnv::CreateDirs(const std::string& path) {
   MutexLock l(&mu_);
   std::vector<std::string> missing;  // deepest first
   for (std::string p = StripSlashes(path);
-       !p.empty() && p != "." && p != "/" && !base_->IsDirectory(p); p = DirName(p)) {
+       !p.empty() && p != "." && p != "/" && !target()->IsDirectory(p); p = DirName(p)) {
     missing.push_back(p);
   }
-  RETURN_NOT_OK(base_->CreateDirs(path));
+  RETURN_NOT_OK(target()->CreateDirs(path));
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) model_.MadeDir(*it);
   return absl::OkStatus();
 }
 
 absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   RETURN_NOT_OK(CheckSyncFault());
-  RETURN_NOT_OK(base_->SyncDir(dir));
+  RETURN_NOT_OK(target()->SyncDir(dir));
   MutexLock l(&mu_);
   model_.DirSynced(StripSlashes(dir));
   return absl::OkStatus();

@@ -33,10 +33,10 @@
 
 namespace etcdpp {
 
-class FaultInjectionEnv final : public Env {
+class FaultInjectionEnv final : public EnvWrapper {
  public:
   // `base` does the real I/O and must outlive this env.
-  explicit FaultInjectionEnv(Env* base) : base_(base), model_(base) {}
+  explicit FaultInjectionEnv(Env* base) : EnvWrapper(base), model_(base) {}
   ~FaultInjectionEnv() override;
 
   // Simulates a power loss; see the file comment. The default drops every unsynced change;
@@ -50,27 +50,11 @@ class FaultInjectionEnv final : public Env {
   int sync_count() const { return sync_count_; }
 
   absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
-  absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
-    return base_->ReadFileToString(path);
-  }
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
   absl::Status RemoveFile(const std::string& path) override;
   absl::Status RemoveDir(const std::string& path) override;
   absl::Status CreateDirs(const std::string& path) override;
-  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_->GetChildren(dir);
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  bool IsDirectory(const std::string& path) override { return base_->IsDirectory(path); }
-  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
-    return base_->GetFileSize(path);
-  }
   absl::Status SyncDir(const std::string& dir) override;
-  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
-  }
-  uint64_t NowMicros() override { return base_->NowMicros(); }
-  void SleepForMicroseconds(uint64_t micros) override { base_->SleepForMicroseconds(micros); }
 
  private:
   friend class FaultFile;  // calls the hooks below
@@ -86,8 +70,6 @@ class FaultInjectionEnv final : public Env {
   absl::StatusOr<Preserved> PreserveLocked(const std::string& path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Constant after construction.
-  Env* const base_;
 
   // Calls to let through before the armed failure; -1 when disarmed.
   std::atomic<int> fail_write_countdown_{-1};

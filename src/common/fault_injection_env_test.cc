@@ -268,5 +268,15 @@ TEST_F(FaultInjectionEnvTest, TornPowerLossNeverTouchesSyncedData) {
   }
 }
 
+// Env::CreateDirsSynced makes each directory it creates durable in its parent; plain CreateDirs
+// does not (the data dir of a member that lost power vanished with every write in it).
+TEST_F(FaultInjectionEnvTest, CreateDirsSyncedSurvivesAPowerLoss) {
+  ASSERT_TRUE(env_.CreateDirsSynced(JoinPath(dir_, "synced/member/snap")).ok());
+  ASSERT_TRUE(env_.CreateDirs(JoinPath(dir_, "plain/member")).ok());
+  ASSERT_TRUE(env_.DropUnsyncedData().ok());
+  EXPECT_TRUE(base_->IsDirectory(JoinPath(dir_, "synced/member/snap")));
+  EXPECT_FALSE(base_->IsDirectory(JoinPath(dir_, "plain")));
+}
+
 }  // namespace
 }  // namespace etcdpp
