@@ -147,6 +147,12 @@ void EtcdServer::InstallSnapshot(const raft::Snapshot& snap) {
   const uint64_t index = snap.metadata.index;
   absl::Time start = absl::Now();
   absl::Status st = ApplySnapshotBackend(SnapDbPath(member_dir_ + "/snap", index));
+  if (st.ok() && kv_->ConsistentIndex() < index) {
+    // The leader's database must hold everything up to the snapshot (it is taken after a
+    // commit that covers it); one that does not would silently skip entries.
+    st = absl::DataLossError(absl::StrCat("the received database holds entries up to index ",
+                                          kv_->ConsistentIndex(), ", older than the snapshot"));
+  }
   if (!st.ok()) {
     // The stores may be half swapped: applying anything more would stage (and later commit) a
     // consistent index above the snapshot over the wrong state. Stop here; a restart installs
