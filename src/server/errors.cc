@@ -25,6 +25,9 @@ absl::Status ErrInvalidSortOption() {
 absl::Status ErrRequestTooLarge() {
   return absl::InvalidArgumentError("etcdserver: request is too large");
 }
+absl::Status ErrTooManyRequests() {
+  return absl::ResourceExhaustedError("etcdserver: too many requests");
+}
 absl::Status ErrLeaseNotFound() { return absl::NotFoundError("etcdserver: requested lease not found"); }
 absl::Status ErrNoLeader() { return absl::UnavailableError("etcdserver: no leader"); }
 absl::Status ErrStopped() { return absl::UnavailableError("etcdserver: server stopped"); }

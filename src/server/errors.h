@@ -18,6 +18,7 @@ absl::Status ErrTooManyOps();
 absl::Status ErrDuplicateKey();
 absl::Status ErrInvalidSortOption();
 absl::Status ErrRequestTooLarge();
+absl::Status ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many requests"
 // Leases (until the lessor exists every lease id is unknown).
 absl::Status ErrLeaseNotFound();
 // Server state.

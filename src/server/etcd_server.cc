@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/no_sync_env.h"
+#include "common/version.h"
 #include "common/status.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
@@ -33,6 +34,9 @@ absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Open(const Config& cfg, 
     s->env_ = s->no_sync_env_.get();
   }
   s->member_dir_ = cfg.data_dir + "/member";
+  // Four workers: the publish loop holds one until the member is published; leader transfers
+  // and forwarded promotions hold one for up to a request timeout; physical compactions queue.
+  s->executor_ = std::make_unique<BoundedExecutor>("etcdpp-bg", 4, 65536);
   RETURN_NOT_OK(s->OpenStorage());
   RETURN_NOT_OK(s->OpenRaft());
   return s;
@@ -232,6 +236,7 @@ void EtcdServer::OnConfChange(const raft::Entry&, const raft::ConfChange& cc, bo
 }
 
 absl::Status EtcdServer::Start() {
+  executor_->Start();
   applier_->Start();
   RETURN_NOT_OK(transport_->Start());
   node_->Start();
@@ -240,8 +245,7 @@ absl::Status EtcdServer::Start() {
   reads_->Start();
   lease_timer_->Start();
   RETURN_NOT_OK(StartGrpc());
-  RunDetached([this] { PublishLoop(); });
-  return absl::OkStatus();
+  return RunInBackground([this] { PublishLoop(); });
 }
 
 void EtcdServer::Stop() {
@@ -261,12 +265,7 @@ void EtcdServer::Stop() {
   if (transport_) transport_->Stop();
   if (cluster_) cluster_->FailAll(ErrStopped());
   if (applier_) applier_->Stop();
-  std::vector<std::thread> detached;
-  {
-    MutexLock l(&mu_);
-    detached.swap(detached_);
-  }
-  for (std::thread& t : detached) t.join();
+  if (executor_) executor_->Stop();  // after the applier: its waits end, failed or done
   if (grpc_) grpc_->Wait();
   client_port_.reset();
   if (backend_) (void)backend_->ForceCommit();
@@ -307,16 +306,16 @@ void EtcdServer::Propose(internalpb::InternalRequest req, Applier::Waiter done) 
 
 void EtcdServer::LinearizableRead(ReadIndexLoop::Done done) { reads_->Read(std::move(done)); }
 
-void EtcdServer::RunDetached(std::function<void()> fn) {
-  MutexLock l(&mu_);
-  if (stopped_) return;
-  detached_.emplace_back(std::move(fn));
+absl::Status EtcdServer::RunInBackground(std::function<void()> fn) {
+  absl::Status st = executor_->Submit(std::move(fn));
+  if (absl::IsResourceExhausted(st)) return ErrTooManyRequests();
+  return st.ok() ? st : ErrStopped();
 }
 
 void EtcdServer::FillStatus(pb::StatusResponse* resp) const {
   FillHeader(resp->mutable_header());
   resp->mutable_header()->set_revision(kv_->Rev());
-  resp->set_version("3.6.0");
+  resp->set_version(kApiVersion);
   resp->set_dbsize(backend_->Size());
   resp->set_dbsizeinuse(backend_->SizeInUse());
   resp->set_leader(node_->leader());
@@ -383,8 +382,8 @@ http::MemberView EtcdServer::MakeMemberView() {
   v.leader = [this] { return node_->leader(); };
   v.metrics = [this] { return RenderMetrics(); };
   v.on_health = [](bool ok) { Metrics::Get().Health(ok); };
-  v.server_version = "3.6.0";
-  v.cluster_version = "3.6.0";
+  v.server_version = kApiVersion;
+  v.cluster_version = kApiVersion;
   return v;
 }
 

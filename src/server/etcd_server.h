@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "backend/backend.h"
+#include "common/bounded_executor.h"
 #include "common/env.h"
 #include "common/mutex.h"
 #include "etcdserverpb/rpc.pb.h"
@@ -71,8 +72,10 @@ class EtcdServer {
   void Propose(internalpb::InternalRequest req, Applier::Waiter done);
   // `done` runs once a linearizable read may be served locally.
   void LinearizableRead(ReadIndexLoop::Done done);
-  // Runs `fn` on a thread of its own (slow waits such as a physical compaction), joined at Stop.
-  void RunDetached(std::function<void()> fn);
+  // Runs `fn` on the member's executor (slow waits such as a physical compaction), off the
+  // gRPC and applier threads; ErrTooManyRequests when its queue is full, ErrStopped after Stop.
+  // Queued work runs before Stop returns.
+  [[nodiscard]] absl::Status RunInBackground(std::function<void()> fn);
   void FillStatus(etcdserverpb::StatusResponse* resp) const;
   absl::Status HashKV(int64_t rev, etcdserverpb::HashKVResponse* resp) const;
 
@@ -212,8 +215,10 @@ class EtcdServer {
   std::atomic<uint64_t> next_lease_seq_{0};
   uint64_t lease_id_base_ = 0;  // constant after Open
 
+  // Runs RunInBackground's work on a few threads made at Start (not a thread per request).
+  std::unique_ptr<BoundedExecutor> executor_;
+
   mutable Mutex mu_;
-  std::vector<std::thread> detached_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   LeaseForwarder lease_forwarder_ ABSL_GUARDED_BY(mu_);
 };

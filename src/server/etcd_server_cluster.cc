@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status.h"
+#include "common/version.h"
 #include "internalpb/peer.grpc.pb.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
@@ -139,7 +140,7 @@ void EtcdServer::PublishLoop() {
     }
     if (r->done && r->st.ok()) break;
   }
-  spdlog::info("enabled capabilities for version 3.6");
+  spdlog::info("enabled capabilities for version {}", kApiMinorVersion);
   spdlog::info("published local member to cluster through raft");
   spdlog::info("ready to serve client requests");
 }
@@ -190,7 +191,9 @@ void EtcdServer::MoveLeader(uint64_t transferee, std::function<void(absl::Status
   spdlog::info("leadership transfer starting from {:x} to {:x}", member_id_, transferee);
   node_->TransferLeader(transferee);
   auto timeout = std::chrono::milliseconds(5000 + 2 * cfg_.election_timeout_ms);
-  RunDetached([this, transferee, timeout, done = std::move(done)] {
+  auto shared_done = std::make_shared<std::function<void(absl::Status)>>(std::move(done));
+  absl::Status queued = RunInBackground([this, transferee, timeout, shared_done] {
+    const std::function<void(absl::Status)>& done = *shared_done;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (node_->leader() != transferee && std::chrono::steady_clock::now() < deadline) {
       {
@@ -201,6 +204,7 @@ void EtcdServer::MoveLeader(uint64_t transferee, std::function<void(absl::Status
     }
     done(node_->leader() == transferee ? absl::OkStatus() : ErrTimeoutLeaderTransfer());
   });
+  if (!queued.ok()) (*shared_done)(queued);
 }
 
 }  // namespace etcdpp::server

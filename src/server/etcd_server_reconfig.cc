@@ -62,8 +62,10 @@ absl::Status EtcdServer::MayRemoveMember(uint64_t id) const {
 
 // Sends the promotion to the leader's client URL, as a client would (etcd forwards it over the
 // peer port); retried until the request timeout while the leader is unknown or unreachable.
-void EtcdServer::ForwardPromote(uint64_t id, std::function<void(absl::Status)> done) {
-  RunDetached([this, id, done = std::move(done)] {
+void EtcdServer::ForwardPromote(uint64_t id, std::function<void(absl::Status)> done_fn) {
+  auto shared_done = std::make_shared<std::function<void(absl::Status)>>(std::move(done_fn));
+  absl::Status queued = RunInBackground([this, id, shared_done] {
+    const std::function<void(absl::Status)>& done = *shared_done;
     auto deadline = std::chrono::system_clock::now() + RequestTimeoutFor(cfg_.election_timeout_ms);
     absl::Status last = ErrTimeout();
     while (std::chrono::system_clock::now() < deadline) {
@@ -95,6 +97,7 @@ void EtcdServer::ForwardPromote(uint64_t id, std::function<void(absl::Status)> d
     }
     done(last);
   });
+  if (!queued.ok()) (*shared_done)(queued);
 }
 
 }  // namespace etcdpp::server

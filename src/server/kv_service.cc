@@ -131,11 +131,12 @@ grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx,
       reactor->Finish(grpc::Status::OK);
       return;
     }
-    // The applier must not wait for the backend: a thread of its own waits, then answers.
-    s->RunDetached([reactor, wait = std::move(r.wait_physical)] {
+    // The applier must not wait for the backend: the member's executor waits, then answers.
+    absl::Status queued = s->RunInBackground([reactor, wait = std::move(r.wait_physical)] {
       wait();
       reactor->Finish(grpc::Status::OK);
     });
+    if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   });
   return reactor;
 }

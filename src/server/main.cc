@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/version.h"
 #include "server/config.h"
 #include "server/etcd_server.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg->show_version) {
-    std::printf("etcd Version: 3.6.0\netcdpp Version: 0.1.0\nGo Version: none (C++)\nGo OS/Arch: linux/amd64\n");
+    std::printf("etcd Version: %s\netcdpp Version: %s\nGo Version: none (C++)\nGo OS/Arch: linux/amd64\n",
+                etcdpp::kApiVersion, etcdpp::kEtcdppVersion);
     return 0;
   }
   if (cfg->show_help) {

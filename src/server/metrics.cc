@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/version.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
@@ -176,9 +177,9 @@ Metrics::Metrics() : registry_(std::make_shared<pm::Registry>()) {
   proposals_pending_ = NewGauge(r, "etcd_server_proposals_pending", "The current number of pending proposals to commit.");
   proposals_failed_ = NewCounter(r, "etcd_server_proposals_failed_total", "The total number of failed proposals seen.");
   NewGauge(r, "etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.",
-           {{"server_version", "3.6.0"}})->Set(1);
+           {{"server_version", kApiVersion}})->Set(1);
   NewGauge(r, "etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version",
-           {{"cluster_version", "3.6"}})->Set(1);
+           {{"cluster_version", kApiMinorVersion}})->Set(1);
   health_success_ = NewCounter(r, "etcd_server_health_success", "The total number of successful health checks");
   health_failures_ = NewCounter(r, "etcd_server_health_failures", "The total number of failed health checks");
   wal_fsync_ = &pm::BuildHistogram().Name("etcd_disk_wal_fsync_duration_seconds")

@@ -27,7 +27,10 @@ struct Record {
   std::string body;
 };
 
-// Reads records in order; a record cut short at the end is taken as the end.
+// Reads records in order. A record cut short by a kill (a large record's write() can be cut
+// part way) is dropped: at the end of the journal it is simply the end; in the middle -- a later
+// run of the process went on appending after it (a crash without recovery) -- reading resumes
+// at the first header written by another process after it.
 class JournalReader {
  public:
   explicit JournalReader(std::unique_ptr<File> file, uint64_t size)
@@ -35,31 +38,71 @@ class JournalReader {
 
   // False at the end.
   absl::StatusOr<bool> Next(Record* r) {
-    char header[kHeaderSize];
-    if (size_ - offset_ < kHeaderSize) return false;
-    ASSIGN_OR_RETURN(size_t got, file_->ReadAt(offset_, kHeaderSize, header));
-    if (got < kHeaderSize) return false;
-    uint32_t magic, pid, body_size;
-    uint16_t type;
-    std::memcpy(&magic, header, 4);
-    std::memcpy(&type, header + 4, 2);
-    std::memcpy(&pid, header + 8, 4);
-    std::memcpy(&body_size, header + 12, 4);
-    if (magic != kRecordMagic) {
-      return absl::DataLossError(absl::StrCat("bad record magic at offset ", offset_));
+    for (;;) {
+      if (size_ - offset_ < kHeaderSize) return false;
+      Header h;
+      ASSIGN_OR_RETURN(bool read, ReadHeader(offset_, &h));
+      if (!read) return false;
+      if (h.magic != kRecordMagic) {
+        return absl::DataLossError(absl::StrCat("bad record magic at offset ", offset_));
+      }
+      const uint64_t end = offset_ + kHeaderSize + h.body_size;
+      if (end <= size_ && ((size_ - end) < 4 || MagicAt(end))) {
+        r->offset = offset_;
+        r->type = static_cast<RecordType>(h.type);
+        r->pid = h.pid;
+        r->body.resize(h.body_size);
+        ASSIGN_OR_RETURN(size_t got, file_->ReadAt(offset_ + kHeaderSize, h.body_size, r->body.data()));
+        if (got < h.body_size) return false;
+        offset_ = end;
+        return true;
+      }
+      ASSIGN_OR_RETURN(std::optional<uint64_t> later, FindLaterRun(offset_ + kHeaderSize, h.pid));
+      if (!later.has_value()) return false;  // the last record, cut short
+      offset_ = *later;
     }
-    if (size_ - offset_ - kHeaderSize < body_size) return false;  // torn last record
-    r->offset = offset_;
-    r->type = static_cast<RecordType>(type);
-    r->pid = pid;
-    r->body.resize(body_size);
-    ASSIGN_OR_RETURN(got, file_->ReadAt(offset_ + kHeaderSize, body_size, r->body.data()));
-    if (got < body_size) return false;
-    offset_ += kHeaderSize + body_size;
-    return true;
   }
 
  private:
+  struct Header {
+    uint32_t magic = 0, pid = 0, body_size = 0;
+    uint16_t type = 0, reserved = 0;
+  };
+  absl::StatusOr<bool> ReadHeader(uint64_t at, Header* h) {
+    char b[kHeaderSize];
+    ASSIGN_OR_RETURN(size_t got, file_->ReadAt(at, kHeaderSize, b));
+    if (got < kHeaderSize) return false;
+    std::memcpy(&h->magic, b, 4);
+    std::memcpy(&h->type, b + 4, 2);
+    std::memcpy(&h->reserved, b + 6, 2);
+    std::memcpy(&h->pid, b + 8, 4);
+    std::memcpy(&h->body_size, b + 12, 4);
+    return true;
+  }
+  bool MagicAt(uint64_t at) {
+    Header h;
+    absl::StatusOr<bool> read = ReadHeader(at, &h);
+    return read.ok() && (!*read || h.magic == kRecordMagic);  // a header cut short counts
+  }
+  // The offset of the first plausible header after `from` written by a process other than
+  // `pid`, if any.
+  absl::StatusOr<std::optional<uint64_t>> FindLaterRun(uint64_t from, uint32_t pid) {
+    constexpr size_t kChunk = 1 << 20;
+    std::string buf(kChunk + kHeaderSize, '\0');
+    for (uint64_t at = from; at < size_; at += kChunk) {
+      ASSIGN_OR_RETURN(size_t got, file_->ReadAt(at, buf.size(), buf.data()));
+      for (size_t i = 0; i + kHeaderSize <= got && i < kChunk; ++i) {
+        uint32_t magic;
+        std::memcpy(&magic, buf.data() + i, 4);
+        if (magic != kRecordMagic) continue;
+        Header h;
+        ASSIGN_OR_RETURN(bool read, ReadHeader(at + i, &h));
+        if (read && h.pid != pid && h.reserved == 0 && h.type >= 1 && h.type <= 12) return at + i;
+      }
+    }
+    return std::optional<uint64_t>();
+  }
+
   const std::unique_ptr<File> file_;
   const uint64_t size_;
   uint64_t offset_ = 0;

@@ -19,7 +19,9 @@
 //   u32 size      bytes of the body that follows
 //   body          the fields listed for the type, in order: u8 / u64 as native integers,
 //                 "str" as a u32 length and that many bytes (paths absolute and normalized).
-// A record cut short at the end (the process died inside the write) is ignored.
+// A record cut short by a kill (the process died inside the write) is ignored: at the end, and
+// also in the middle, where a later run of the process appended after it (recovery resumes at
+// the first header of another pid).
 //
 // "inode" below is u64 dev, u64 ino: the identity of a file while the journal lives (removed
 // and replaced files stay linked in the trash, so inode numbers are not reused meanwhile).

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -146,6 +147,33 @@ TEST_F(PowerLossTest, RecoveryRefusesAJournalThatDoesNotMatchTheFiles) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(std::string(out.status().message()).find(t.Path("b")), std::string::npos)
       << out.status();
+}
+
+// A process killed inside the write() of a large record leaves it cut short; when the next run
+// (a crash without recovery) appends after it, the journal reads on at that run's first record.
+TEST_F(PowerLossTest, ARecordCutShortInTheMiddleIsSkipped) {
+  TempRoot first, second;
+  RunWriter(first);
+  RunWriter(second);
+  if (HasFatalFailure()) return;
+  std::string a = ReadFile(first.journal());
+  std::string b = ReadFile(second.journal());
+  ASSERT_GT(a.size(), 100u);
+  const std::string joined = first.base() + "/joined";
+  ASSERT_TRUE(WriteFile(joined, a.substr(0, a.size() - 3) + b).ok());
+  auto dump = [](const std::string& journal) {
+    return powerloss::Run({ETCDPP_POWERLOSS_RECOVER, "--journal", journal, "--dump"}, absl::Seconds(60));
+  };
+  auto whole = dump(joined);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ASSERT_TRUE(WIFEXITED(whole->status) && WEXITSTATUS(whole->status) == 0) << whole->output;
+  auto only_second = dump(second.journal());
+  ASSERT_TRUE(only_second.ok());
+  auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+  auto only_first = dump(first.journal());
+  ASSERT_TRUE(only_first.ok());
+  // Every record of the second run, and all of the first but the one cut short.
+  EXPECT_EQ(lines(whole->output), lines(only_first->output) - 1 + lines(only_second->output));
 }
 
 TEST_F(PowerLossTest, WithoutConfigurationTheShimOnlyForwards) {
