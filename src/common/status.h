@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_id.h"
 
 // Returns the status from the enclosing function if `expr` is not OK.
 #define RETURN_NOT_OK(expr)                          \
@@ -16,13 +17,12 @@
     if (!_etcdpp_st.ok()) return _etcdpp_st;         \
   } while (0)
 
-// As RETURN_NOT_OK, with `msg` and ": " put before the message of the returned status.
-#define RETURN_NOT_OK_PREPEND(expr, msg)                                        \
-  do {                                                                          \
-    ::absl::Status _etcdpp_st = (expr);                                         \
-    if (!_etcdpp_st.ok())                                                       \
-      return ::absl::Status(_etcdpp_st.code(),                                  \
-                            ::absl::StrCat((msg), ": ", _etcdpp_st.message())); \
+// As RETURN_NOT_OK, with `msg` and ": " put before the message of the returned status (its code
+// and payloads, such as its error id, are kept: common/error_id.h).
+#define RETURN_NOT_OK_PREPEND(expr, msg)                                  \
+  do {                                                                    \
+    ::absl::Status _etcdpp_st = (expr);                                   \
+    if (!_etcdpp_st.ok()) return ::etcdpp::PrependMessage(_etcdpp_st, (msg)); \
   } while (0)
 
 #define ETCDPP_CONCAT_INNER(a, b) a##b

@@ -1,21 +1,21 @@
 #include "lease/errors.h"
 
+#include "common/error_id.h"
+
 namespace etcdpp::lease {
 namespace {
 constexpr char kNotFound[] = "requested lease not found";
 constexpr char kNotPrimary[] = "not a primary lessor";
 }  // namespace
 
-absl::Status LeaseNotFoundError() { return absl::NotFoundError(kNotFound); }
+absl::Status LeaseNotFoundError() { return WithErrorId(absl::NotFoundError(kNotFound), kNotFoundId); }
 absl::Status LeaseExistsError() { return absl::FailedPreconditionError("lease already exists"); }
 absl::Status LeaseTtlTooLargeError() { return absl::OutOfRangeError("too large lease TTL"); }
-absl::Status NotPrimaryError() { return absl::UnavailableError(kNotPrimary); }
+absl::Status NotPrimaryError() {
+  return WithErrorId(absl::UnavailableError(kNotPrimary), kNotPrimaryId);
+}
 
-bool IsLeaseNotFound(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kNotFound && s.message() == kNotFound;
-}
-bool IsNotPrimary(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnavailable && s.message() == kNotPrimary;
-}
+bool IsLeaseNotFound(const absl::Status& s) { return HasErrorId(s, kNotFoundId); }
+bool IsNotPrimary(const absl::Status& s) { return HasErrorId(s, kNotPrimaryId); }
 
 }  // namespace etcdpp::lease

@@ -6,6 +6,10 @@
 
 namespace etcdpp::lease {
 
+// Ids of the errors others recognise (common/error_id.h).
+inline constexpr char kNotFoundId[] = "lease:not-found";
+inline constexpr char kNotPrimaryId[] = "lease:not-primary";
+
 absl::Status LeaseNotFoundError();    // NotFound "requested lease not found"
 absl::Status LeaseExistsError();      // FailedPrecondition "lease already exists"
 absl::Status LeaseTtlTooLargeError(); // OutOfRange "too large lease TTL"

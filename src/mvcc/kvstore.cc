@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backend/schema.h"
+#include "common/error_id.h"
 #include "common/status.h"
 #include "mvcc/txn.h"
 
@@ -41,19 +42,13 @@ absl::StatusOr<int64_t> ReadMetaRev(backend::Backend* be, std::string_view key, 
 }  // namespace
 
 absl::Status CompactedError() {
-  return absl::OutOfRangeError(std::string(kCompactedMsg));
+  return WithErrorId(absl::OutOfRangeError(std::string(kCompactedMsg)), kCompactedId);
 }
 absl::Status FutureRevError() {
-  return absl::OutOfRangeError(std::string(kFutureRevMsg));
+  return WithErrorId(absl::OutOfRangeError(std::string(kFutureRevMsg)), kFutureRevId);
 }
-bool IsCompacted(const absl::Status& s) {
-  return absl::IsOutOfRange(s) && std::string_view(s.message().data(), s.message().size()) ==
-                                      kCompactedMsg;
-}
-bool IsFutureRev(const absl::Status& s) {
-  return absl::IsOutOfRange(s) && std::string_view(s.message().data(), s.message().size()) ==
-                                      kFutureRevMsg;
-}
+bool IsCompacted(const absl::Status& s) { return HasErrorId(s, kCompactedId); }
+bool IsFutureRev(const absl::Status& s) { return HasErrorId(s, kFutureRevId); }
 
 KvStore::KvStore(backend::Backend* be) : be_(be) {}
 

@@ -53,7 +53,10 @@ struct HashResult {
   int64_t compact_revision = 0;
 };
 
-// Errors carry etcd's exact text (the server maps them to gRPC codes).
+// Errors carry etcd's exact text (the server maps them to gRPC codes) and an id (recognised by
+// the id only: common/error_id.h).
+inline constexpr char kCompactedId[] = "mvcc:compacted";
+inline constexpr char kFutureRevId[] = "mvcc:future-rev";
 absl::Status CompactedError();  // OutOfRange "mvcc: required revision has been compacted"
 absl::Status FutureRevError();  // OutOfRange "mvcc: required revision is a future revision"
 bool IsCompacted(const absl::Status& s);

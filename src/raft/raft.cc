@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_id.h"
 #include "common/status.h"
 #include "raft/confchange.h"
 #include "raft/invariants.h"
@@ -15,8 +16,10 @@ constexpr char kCampaignTransfer[] = "CampaignTransfer";
 
 }  // namespace
 
-absl::Status ProposalDroppedError() { return absl::UnavailableError("raft proposal dropped"); }
-bool IsProposalDropped(const absl::Status& s) { return s == ProposalDroppedError(); }
+absl::Status ProposalDroppedError() {
+  return WithErrorId(absl::UnavailableError("raft proposal dropped"), kProposalDroppedId);
+}
+bool IsProposalDropped(const absl::Status& s) { return HasErrorId(s, kProposalDroppedId); }
 
 absl::Status Config::Validate() const {
   if (id == 0) return absl::InvalidArgumentError("cannot use none as id");

@@ -26,7 +26,10 @@
 
 namespace etcdpp::raft {
 
+inline constexpr char kProposalDroppedId[] = "raft:proposal-dropped";
 absl::Status ProposalDroppedError();
+// The proposal (or conf change) was not appended: no leader, a leader transfer in progress,
+// the uncommitted-size limit, or this member was removed. The caller may retry.
 bool IsProposalDropped(const absl::Status& s);
 
 class InvariantChecker;

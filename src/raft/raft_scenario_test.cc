@@ -2,6 +2,7 @@
 // pre-vote and leader transfer.
 
 #include "gtest/gtest.h"
+#include "raft/raft.h"
 #include "raft/test_network.h"
 
 namespace etcdpp::raft {

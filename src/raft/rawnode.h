@@ -39,10 +39,6 @@ struct BasicStatus {
   uint64_t lead_transferee = 0;
 };
 
-// The proposal (or conf change) was not appended: no leader, a leader transfer in progress,
-// the uncommitted-size limit, or this member was removed. The caller may retry.
-bool IsProposalDropped(const absl::Status& s);
-
 class RawNode {
  public:
   // Restores the member from config.storage (HardState, ConfState, entries). The storage must

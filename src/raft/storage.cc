@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_id.h"
 
 namespace etcdpp::raft {
 namespace {
@@ -14,15 +15,23 @@ constexpr char kSnapTempMsg[] = "snapshot is temporarily unavailable";
 
 }  // namespace
 
-absl::Status CompactedError() { return absl::OutOfRangeError(kCompactedMsg); }
-absl::Status SnapOutOfDateError() { return absl::FailedPreconditionError(kSnapOutOfDateMsg); }
-absl::Status UnavailableError() { return absl::NotFoundError(kUnavailableMsg); }
-absl::Status SnapshotTemporarilyUnavailableError() { return absl::UnavailableError(kSnapTempMsg); }
-bool IsCompacted(const absl::Status& s) { return s == CompactedError(); }
-bool IsSnapOutOfDate(const absl::Status& s) { return s == SnapOutOfDateError(); }
-bool IsUnavailable(const absl::Status& s) { return s == UnavailableError(); }
+absl::Status CompactedError() {
+  return WithErrorId(absl::OutOfRangeError(kCompactedMsg), kCompactedId);
+}
+absl::Status SnapOutOfDateError() {
+  return WithErrorId(absl::FailedPreconditionError(kSnapOutOfDateMsg), kSnapOutOfDateId);
+}
+absl::Status UnavailableError() {
+  return WithErrorId(absl::NotFoundError(kUnavailableMsg), kUnavailableId);
+}
+absl::Status SnapshotTemporarilyUnavailableError() {
+  return WithErrorId(absl::UnavailableError(kSnapTempMsg), kSnapshotTemporarilyUnavailableId);
+}
+bool IsCompacted(const absl::Status& s) { return HasErrorId(s, kCompactedId); }
+bool IsSnapOutOfDate(const absl::Status& s) { return HasErrorId(s, kSnapOutOfDateId); }
+bool IsUnavailable(const absl::Status& s) { return HasErrorId(s, kUnavailableId); }
 bool IsSnapshotTemporarilyUnavailable(const absl::Status& s) {
-  return s == SnapshotTemporarilyUnavailableError();
+  return HasErrorId(s, kSnapshotTemporarilyUnavailableId);
 }
 
 uint64_t EntrySize(const Entry& e) { return e.data.size() + 24; }

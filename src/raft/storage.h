@@ -17,6 +17,11 @@ namespace etcdpp::raft {
 
 // Storage errors the core reacts to (etcd's ErrCompacted, ErrSnapOutOfDate, ErrUnavailable,
 // ErrSnapshotTemporarilyUnavailable).
+// Storage's errors; recognised by their ids (common/error_id.h), never by their text.
+inline constexpr char kCompactedId[] = "raft:compacted";
+inline constexpr char kSnapOutOfDateId[] = "raft:snap-out-of-date";
+inline constexpr char kUnavailableId[] = "raft:unavailable";
+inline constexpr char kSnapshotTemporarilyUnavailableId[] = "raft:snapshot-temporarily-unavailable";
 absl::Status CompactedError();
 absl::Status SnapOutOfDateError();
 absl::Status UnavailableError();

@@ -1,90 +1,181 @@
 #include "server/errors.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_id.h"
+#include "raft/raft.h"
 
 namespace etcdpp::server {
 
-absl::Status ErrEmptyKey() { return absl::InvalidArgumentError("etcdserver: key is not provided"); }
+absl::Status ErrEmptyKey() {
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: key is not provided"),
+                     "server:empty-key");
+}
 absl::Status ErrValueProvided() {
-  return absl::InvalidArgumentError("etcdserver: value is provided");
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: value is provided"),
+                     "server:value-provided");
 }
 absl::Status ErrLeaseProvided() {
-  return absl::InvalidArgumentError("etcdserver: lease is provided");
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: lease is provided"),
+                     "server:lease-provided");
 }
-absl::Status ErrKeyNotFound() { return absl::InvalidArgumentError("etcdserver: key not found"); }
+absl::Status ErrKeyNotFound() {
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: key not found"),
+                     "server:key-not-found");
+}
 absl::Status ErrTooManyOps() {
-  return absl::InvalidArgumentError("etcdserver: too many operations in txn request");
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: too many operations in txn request"),
+                     "server:too-many-ops");
 }
 absl::Status ErrDuplicateKey() {
-  return absl::InvalidArgumentError("etcdserver: duplicate key given in txn request");
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: duplicate key given in txn request"),
+                     "server:duplicate-key");
 }
 absl::Status ErrInvalidSortOption() {
-  return absl::InvalidArgumentError("etcdserver: invalid sort option");
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: invalid sort option"),
+                     "server:invalid-sort-option");
 }
 absl::Status ErrRequestTooLarge() {
-  return absl::InvalidArgumentError("etcdserver: request is too large");
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: request is too large"),
+                     "server:request-too-large");
 }
 absl::Status ErrTooManyRequests() {
-  return absl::ResourceExhaustedError("etcdserver: too many requests");
+  return WithErrorId(absl::ResourceExhaustedError("etcdserver: too many requests"),
+                     "server:too-many-requests");
 }
-absl::Status ErrLeaseNotFound() { return absl::NotFoundError("etcdserver: requested lease not found"); }
-absl::Status ErrNoLeader() { return absl::UnavailableError("etcdserver: no leader"); }
-absl::Status ErrStopped() { return absl::UnavailableError("etcdserver: server stopped"); }
-absl::Status ErrTimeout() { return absl::UnavailableError("etcdserver: request timed out"); }
+absl::Status ErrLeaseNotFound() {
+  return WithErrorId(absl::NotFoundError("etcdserver: requested lease not found"),
+                     "server:lease-not-found");
+}
+absl::Status ErrNoLeader() {
+  return WithErrorId(absl::UnavailableError("etcdserver: no leader"),
+                     kNoLeaderId);
+}
+absl::Status ErrStopped() {
+  return WithErrorId(absl::UnavailableError("etcdserver: server stopped"),
+                     "server:stopped");
+}
+absl::Status ErrTimeout() {
+  return WithErrorId(absl::UnavailableError("etcdserver: request timed out"),
+                     "server:timeout");
+}
 absl::Status ErrTimeoutDueToLeaderFail() {
-  return absl::UnavailableError(
-      "etcdserver: request timed out, possibly due to previous leader failure");
+  return WithErrorId(absl::UnavailableError(
+      "etcdserver: request timed out, possibly due to previous leader failure"),
+                     "server:timeout-due-to-leader-fail");
 }
 absl::Status ErrTimeoutDueToConnectionLost() {
-  return absl::UnavailableError("etcdserver: request timed out, possibly due to connection lost");
+  return WithErrorId(absl::UnavailableError("etcdserver: request timed out, possibly due to connection lost"),
+                     "server:timeout-due-to-connection-lost");
 }
-absl::Status ErrProposalDropped() { return absl::UnknownError("raft proposal dropped"); }
-absl::Status ErrContextDeadlineExceeded() { return absl::UnknownError("context deadline exceeded"); }
-absl::Status ErrLeaderChanged() { return absl::UnavailableError("etcdserver: leader changed"); }
-absl::Status ErrNotLeader() { return absl::FailedPreconditionError("etcdserver: not leader"); }
-absl::Status ErrUnhealthy() { return absl::UnavailableError("etcdserver: unhealthy cluster"); }
+absl::Status ErrProposalDropped() {
+  return WithErrorId(absl::UnknownError("raft proposal dropped"),
+                     "server:proposal-dropped");
+}
+absl::Status ErrContextDeadlineExceeded() {
+  return WithErrorId(absl::UnknownError("context deadline exceeded"),
+                     "server:context-deadline-exceeded");
+}
+absl::Status ErrLeaderChanged() {
+  return WithErrorId(absl::UnavailableError("etcdserver: leader changed"),
+                     "server:leader-changed");
+}
+absl::Status ErrNotLeader() {
+  return WithErrorId(absl::FailedPreconditionError("etcdserver: not leader"),
+                     "server:not-leader");
+}
+absl::Status ErrUnhealthy() {
+  return WithErrorId(absl::UnavailableError("etcdserver: unhealthy cluster"),
+                     "server:unhealthy");
+}
 absl::Status ErrMemberExist() {
-  return absl::FailedPreconditionError("etcdserver: member ID already exist");
+  return WithErrorId(absl::FailedPreconditionError("etcdserver: member ID already exist"),
+                     "server:member-exist");
 }
 absl::Status ErrPeerUrlExist() {
-  return absl::FailedPreconditionError("etcdserver: Peer URLs already exists");
+  return WithErrorId(absl::FailedPreconditionError("etcdserver: Peer URLs already exists"),
+                     "server:peer-url-exist");
 }
 absl::Status ErrMemberNotEnoughStarted() {
-  return absl::FailedPreconditionError(
-      "etcdserver: re-configuration failed due to not enough started members");
+  return WithErrorId(absl::FailedPreconditionError(
+      "etcdserver: re-configuration failed due to not enough started members"),
+                     "server:member-not-enough-started");
 }
 absl::Status ErrMemberBadUrls() {
-  return absl::InvalidArgumentError("etcdserver: given member URLs are invalid");
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: given member URLs are invalid"),
+                     "server:member-bad-urls");
 }
-absl::Status ErrMemberNotFound() { return absl::NotFoundError("etcdserver: member not found"); }
+absl::Status ErrMemberNotFound() {
+  return WithErrorId(absl::NotFoundError("etcdserver: member not found"),
+                     "server:member-not-found");
+}
 absl::Status ErrMemberNotLearner() {
-  return absl::FailedPreconditionError("etcdserver: can only promote a learner member");
+  return WithErrorId(absl::FailedPreconditionError("etcdserver: can only promote a learner member"),
+                     "server:member-not-learner");
 }
 absl::Status ErrLearnerNotReady() {
-  return absl::FailedPreconditionError(
-      "etcdserver: can only promote a learner member which is in sync with leader");
+  return WithErrorId(absl::FailedPreconditionError(
+      "etcdserver: can only promote a learner member which is in sync with leader"),
+                     "server:learner-not-ready");
 }
 absl::Status ErrTooManyLearners() {
-  return absl::FailedPreconditionError("etcdserver: too many learner members in cluster");
+  return WithErrorId(absl::FailedPreconditionError("etcdserver: too many learner members in cluster"),
+                     "server:too-many-learners");
 }
 absl::Status ErrBadLeaderTransferee() {
-  return absl::FailedPreconditionError("etcdserver: bad leader transferee");
+  return WithErrorId(absl::FailedPreconditionError("etcdserver: bad leader transferee"),
+                     "server:bad-leader-transferee");
 }
 absl::Status ErrTimeoutLeaderTransfer() {
-  return absl::UnavailableError("etcdserver: request timed out, leader transfer took too long");
+  return WithErrorId(absl::UnavailableError("etcdserver: request timed out, leader transfer took too long"),
+                     "server:timeout-leader-transfer");
 }
 
 absl::Status ErrReceivedTooLarge(size_t size, size_t limit) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("grpc: received message larger than max (", size, " vs. ", limit, ")"));
+  return WithErrorId(absl::ResourceExhaustedError(
+      absl::StrCat("grpc: received message larger than max (", size, " vs. ", limit, ")")),
+                     "server:received-too-large");
+}
+
+absl::Status ErrMemberRemoved() {
+  return WithErrorId(
+      absl::FailedPreconditionError("the member has been permanently removed from the cluster"),
+      kMemberRemovedId);
+}
+
+namespace {
+// grpc::Status::error_details of a peer handler's answer: this prefix, then the error's id.
+constexpr char kPeerErrorDetails[] = "etcdpp-peer-error:";
+}  // namespace
+
+grpc::Status ToPeerGrpcStatus(const absl::Status& st) {
+  if (st.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(st.code())),
+                      std::string(st.message()),
+                      absl::StrCat(kPeerErrorDetails, ErrorIdOf(st).value_or("")));
+}
+
+std::optional<absl::Status> FromPeerGrpcStatus(const grpc::Status& st) {
+  if (st.ok()) return absl::OkStatus();
+  const std::string& details = st.error_details();
+  const size_t prefix = sizeof(kPeerErrorDetails) - 1;
+  if (details.compare(0, prefix, kPeerErrorDetails) != 0) return std::nullopt;
+  absl::Status out(static_cast<absl::StatusCode>(st.error_code()), st.error_message());
+  std::string id = details.substr(prefix);
+  return id.empty() ? out : WithErrorId(std::move(out), id);
+}
+
+absl::Status FromEtcdGrpcStatus(const grpc::Status& st) {
+  if (st.ok()) return absl::OkStatus();
+  return WithErrorId(absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message()),
+                     "server:remote");
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& st) {
   if (st.ok()) return grpc::Status::OK;
   auto code = static_cast<grpc::StatusCode>(static_cast<int>(st.code()));
-  if (absl::StartsWith(st.message(), "etcdserver: ") || absl::StartsWith(st.message(), "grpc: ") ||
-      st.message() == "raft proposal dropped" || st.message() == "context deadline exceeded") {
+  // The server's own errors (and a proposal raft dropped) already carry etcd's text; others
+  // (mvcc's, the lessor's, ...) get etcd's "etcdserver: " before theirs.
+  if (HasErrorIdOf(st, "server") || raft::IsProposalDropped(st)) {
     return grpc::Status(code, std::string(st.message()));
   }
   return grpc::Status(code, absl::StrCat("etcdserver: ", st.message()));

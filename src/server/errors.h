@@ -5,6 +5,8 @@
 // been compacted"); ToGrpcStatus adds it, as etcd's togRPCError does.
 
 #include "absl/status/status.h"
+#include <optional>
+
 #include "grpcpp/support/status.h"
 
 namespace etcdpp::server {
@@ -22,7 +24,8 @@ absl::Status ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many r
 // Leases (until the lessor exists every lease id is unknown).
 absl::Status ErrLeaseNotFound();
 // Server state.
-absl::Status ErrNoLeader();
+inline constexpr char kNoLeaderId[] = "server:no-leader";
+absl::Status ErrNoLeader();  // Unavailable "etcdserver: no leader", id kNoLeaderId
 absl::Status ErrStopped();
 absl::Status ErrTimeout();
 absl::Status ErrTimeoutDueToLeaderFail();
@@ -52,9 +55,25 @@ absl::Status ErrTimeoutLeaderTransfer();
 // differently), for requests between etcd's limit and the transport's hard cap.
 absl::Status ErrReceivedTooLarge(size_t size, size_t limit);
 
+// How a member refuses the raft stream of a member that was removed (etcd's rafthttp answers
+// http.StatusGone); the removed member then shuts itself down.
+inline constexpr char kMemberRemovedId[] = "server:member-removed";
+absl::Status ErrMemberRemoved();  // FailedPrecondition, id kMemberRemovedId
+
 // Maps a status to the gRPC status clients see: same code (absl and gRPC share the numbering)
-// and the message with etcd's "etcdserver: " prefix when the module did not add it (transport
-// errors keep grpc-go's "grpc: " words).
+// and the message with etcd's "etcdserver: " prefix unless it is one of the server's own errors
+// (which carry etcd's whole text, "grpc: " ones included) or a proposal raft dropped. Decided by
+// the error's id (common/error_id.h), never its text.
 grpc::Status ToGrpcStatus(const absl::Status& st);
+// An error another etcd or etcdpp member answered over its client port: its message is etcd's
+// text already (ToGrpcStatus passes it on as it is).
+absl::Status FromEtcdGrpcStatus(const grpc::Status& st);
+
+// Between etcdpp members (the peer port's own services): the status goes with its message and
+// its id, so the other member gets back the same error (same code, message and id).
+grpc::Status ToPeerGrpcStatus(const absl::Status& st);
+// The error a member's peer handler answered; nullopt when `st` did not come from one (the
+// connection failed or the call timed out: gRPC's own status).
+std::optional<absl::Status> FromPeerGrpcStatus(const grpc::Status& st);
 
 }  // namespace etcdpp::server

@@ -88,10 +88,10 @@ void EtcdServer::ForwardPromote(uint64_t id, std::function<void(absl::Status)> d
         etcdserverpb::MemberPromoteResponse resp;
         grpc::Status st = stub->MemberPromote(&ctx, req, &resp);
         if (st.ok() || st.error_code() != grpc::StatusCode::UNAVAILABLE) {
-          done(absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message()));
+          done(FromEtcdGrpcStatus(st));
           return;
         }
-        last = absl::Status(absl::StatusCode::kUnavailable, st.error_message());
+        last = FromEtcdGrpcStatus(st);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.heartbeat_interval_ms));
     }

@@ -24,14 +24,12 @@ struct Forwarded {
   Resp resp;
 };
 
-// The leader's NOT_FOUND is the lessor's "lease not found"; anything else passes through.
+// The leader's handler answers with the error itself (code, message and id); a call that never
+// reached it (the leader is unreachable) or timed out is "no leader" / "request timed out".
 absl::Status FromGrpc(const grpc::Status& st) {
-  if (st.error_code() == grpc::StatusCode::NOT_FOUND) return lease::LeaseNotFoundError();
+  if (std::optional<absl::Status> answered = FromPeerGrpcStatus(st)) return *answered;
   if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return ErrTimeout();
-  if (st.error_code() == grpc::StatusCode::UNAVAILABLE && !absl::StartsWith(st.error_message(), "etcdserver: ")) {
-    return ErrNoLeader();  // the leader is unreachable right now
-  }
-  return absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message());
+  return ErrNoLeader();
 }
 
 std::string Target(const std::string& url) {
@@ -48,7 +46,7 @@ grpc::ServerUnaryReactor* LeasePeerService::Renew(grpc::CallbackServerContext* c
   int64_t id = req->id();
   s_->RenewLease(id, [reactor, resp, id](absl::StatusOr<int64_t> ttl) {
     if (!ttl.ok()) {
-      reactor->Finish(ToGrpcStatus(ttl.status()));
+      reactor->Finish(ToPeerGrpcStatus(ttl.status()));
       return;
     }
     resp->set_id(id);
@@ -64,7 +62,7 @@ grpc::ServerUnaryReactor* LeasePeerService::TimeToLive(grpc::CallbackServerConte
   auto* reactor = ctx->DefaultReactor();
   s_->LeaseTimeToLive(*req, [reactor, resp](absl::StatusOr<pb::LeaseTimeToLiveResponse> r) {
     if (!r.ok()) {
-      reactor->Finish(ToGrpcStatus(r.status()));
+      reactor->Finish(ToPeerGrpcStatus(r.status()));
       return;
     }
     resp->Swap(&*r);

@@ -1,10 +1,11 @@
 #include "server/lease_retry.h"
 
+#include "common/error_id.h"
 #include "server/errors.h"
 
 namespace etcdpp::server {
 
-bool IsNoLeader(const absl::Status& st) { return st == ErrNoLeader(); }
+bool IsNoLeader(const absl::Status& st) { return HasErrorId(st, kNoLeaderId); }
 
 absl::Status LeaseRetryTimeoutError(bool leader_known) {
   return leader_known ? ErrTimeout() : ErrNoLeader();

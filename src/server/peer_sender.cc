@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "absl/strings/match.h"
+#include "common/error_id.h"
+#include "server/errors.h"
 #include "server/metrics.h"
 #include "server/peer_codec.h"
 #include "server/tls/peer_tls.h"
@@ -191,7 +193,10 @@ void PeerSender::CloseStream(bool cancel) {
       if (ctx_) ctx_->TryCancel();
     }
     grpc::Status st = writer_->Finish();
-    if (st.error_message() == kRemovedMemberMessage && hooks_.on_removed) hooks_.on_removed();
+    std::optional<absl::Status> answered = FromPeerGrpcStatus(st);
+    if (answered.has_value() && HasErrorId(*answered, kMemberRemovedId) && hooks_.on_removed) {
+      hooks_.on_removed();
+    }
     if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
       // The member refused our certificate (--peer-cert-allowed-cn/-hostname, tls/grpc_credentials.cc):
       // etcd's dialer reports the TLS alert it gets in that case.

@@ -95,9 +95,6 @@ class PeerSender {
   std::thread thread_;  // runs Loop()
 };
 
-// How a member refuses the stream of a member that was removed (etcd's rafthttp answers
-// http.StatusGone); the removed member then shuts itself down.
-inline constexpr char kRemovedMemberMessage[] = "the member has been permanently removed from the cluster";
 
 // "http://127.0.0.1:2380" -> "127.0.0.1:2380" (the gRPC target).
 std::string GrpcTargetOfUrl(const std::string& url);

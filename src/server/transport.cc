@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "grpcpp/server_builder.h"
 #include "internalpb/peer.grpc.pb.h"
+#include "server/errors.h"
 #include "server/metrics.h"
 #include "server/peer_codec.h"
 #include "server/tls/peer_tls.h"
@@ -34,7 +35,7 @@ class StreamReader final : public grpc::ServerReadReactor<internalpb::PeerBatch>
     }
     Metrics::Get().PeerReceived(batch_.from(), batch_.ByteSizeLong());
     if (t_->IsRemoved(batch_.from())) {
-      Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, kRemovedMemberMessage));
+      Finish(ToPeerGrpcStatus(ErrMemberRemoved()));
       return;
     }
     if (!t_->IsCut(batch_.from())) Deliver();
