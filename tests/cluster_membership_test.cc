@@ -168,7 +168,7 @@ INSTANTIATE_TEST_SUITE_P(Servers, LearnerTest, ::testing::Values("etcdpp", "etcd
 TEST(PartitionTest, MinorityCommitsNothingAndServesOnlySerializableReads) {
   ServerFlavor flavor = FlavorByName("etcdpp");
   if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
-  EnablePeerFaults();
+  if (std::string why = EnablePeerFaults(); !why.empty()) GTEST_SKIP() << why;
   auto cluster = FaultCluster::Start({.binary = flavor.binary, .size = 5, .extra_flags = kFastElections});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   FaultCluster& c = **cluster;

@@ -14,6 +14,7 @@
 #include "server/metrics.h"
 #include "server/kv_service.h"
 #include "server/services.h"
+#include "server/test_hooks.h"
 #include "server/tls/peer_tls.h"
 #include "server/tls/setup.h"
 #include "spdlog/spdlog.h"
@@ -347,7 +348,7 @@ absl::Status EtcdServer::StartGrpc() {
   po.tls = cfg_.client_tls;
   po.max_concurrent_streams = cfg_.max_concurrent_streams;
   po.max_request_body = 2 * (cfg_.max_request_bytes + kGrpcOverheadBytes);
-  po.serve_http = getenv("ETCDPP_NO_CLIENT_HTTP") == nullptr;  // measurement baseline only
+  po.serve_http = !GetTestHooks().no_client_http;  // measurement baseline only
   for (const Url& u : cfg_.listen_metrics_urls) {
     if (u.scheme != "http") {
       return absl::UnimplementedError(absl::StrCat("TLS metrics URLs are not supported yet: ", u.ToString()));

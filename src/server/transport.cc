@@ -11,6 +11,7 @@
 #include "server/errors.h"
 #include "server/metrics.h"
 #include "server/peer_codec.h"
+#include "server/test_hooks.h"
 #include "server/tls/peer_tls.h"
 #include "spdlog/spdlog.h"
 
@@ -86,10 +87,7 @@ std::string HostPort(const Url& u) {
 }  // namespace
 
 PeerFaults::PeerFaults(std::string file)
-    : file_(std::move(file)), enabled_([] {
-        const char* v = std::getenv("ETCDPP_TEST_PEER_FAULTS");
-        return v != nullptr && std::string(v) == "1";
-      }()) {}
+    : file_(std::move(file)), enabled_(GetTestHooks().peer_faults) {}
 
 bool PeerFaults::IsCut(uint64_t peer) {
   if (!enabled_) return false;

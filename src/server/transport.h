@@ -4,7 +4,8 @@
 // never blocks on a slow or dead peer. Incoming: the Peer gRPC service, which hands every
 // message of a batch from this cluster to `deliver` (RaftNode::Step).
 //
-// Test-only fault switch: with ETCDPP_TEST_PEER_FAULTS=1 in the environment, the member reads
+// Test-only fault switch (only in a build with -DETCDPP_TEST_HOOKS=ON, server/test_hooks.h): with
+// ETCDPP_TEST_PEER_FAULTS=1 in the environment, the member reads
 // <data-dir>/peer-faults (re-read at most every 100 ms): hex member IDs, one per line, or "*"
 // for every peer; traffic to and from those members is dropped as if the network ate it.
 
@@ -30,7 +31,7 @@ namespace etcdpp::server {
 
 class PeerFaults {
  public:
-  // Disabled unless ETCDPP_TEST_PEER_FAULTS=1.
+  // Disabled unless the test hooks are built in and ETCDPP_TEST_PEER_FAULTS=1.
   explicit PeerFaults(std::string file);
   bool IsCut(uint64_t peer);
 

@@ -14,7 +14,15 @@ namespace etcdpp::testing {
 namespace pb = ::etcdserverpb;
 using std::chrono::milliseconds;
 
-void EnablePeerFaults() { setenv("ETCDPP_TEST_PEER_FAULTS", "1", 1); }
+std::string EnablePeerFaults() {
+#if ETCDPP_TEST_HOOKS
+  setenv("ETCDPP_TEST_PEER_FAULTS", "1", 1);
+  return "";
+#else
+  return "the peer fault switch needs a server built with -DETCDPP_TEST_HOOKS=ON "
+         "(scripts/test.sh builds so)";
+#endif
+}
 
 absl::StatusOr<std::unique_ptr<FaultCluster>> FaultCluster::Start(ClusterOptions opts) {
   std::unique_ptr<FaultCluster> c(new FaultCluster(std::move(opts)));

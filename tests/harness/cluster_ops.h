@@ -46,8 +46,9 @@ struct Dump {
 };
 
 // Sets ETCDPP_TEST_PEER_FAULTS=1 in this process, so that members launched afterwards read
-// their peer-faults file.
-void EnablePeerFaults();
+// their peer-faults file. Returns why it cannot (a build without the server's test hooks,
+// server/test_hooks.h), or "" when it did.
+[[nodiscard]] std::string EnablePeerFaults();
 
 class FaultCluster {
  public:
