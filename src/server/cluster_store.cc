@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "internalpb/internal.pb.h"
+#include "server/reconfig_checks.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -19,6 +20,7 @@ void ClusterStore::Reload() {
   removed_.clear();
   absl::Status st = be_->Range(backend::Bucket::kMembers, "", "",
                                [&](std::string_view, std::string_view v) {
+                                 mu_.AssertHeld();  // inside Range, under the lock above
                                  absl::StatusOr<Member> m = DecodeMember(v);
                                  if (m.ok()) members_[m->id] = *std::move(m);
                                  return true;
@@ -26,6 +28,7 @@ void ClusterStore::Reload() {
   if (st.ok()) {
     st = be_->Range(backend::Bucket::kMembersRemoved, "", "",
                     [&](std::string_view k, std::string_view) {
+                      mu_.AssertHeld();
                       uint64_t id = 0;
                       if (absl::SimpleHexAtoi(absl::string_view(k.data(), k.size()), &id)) {
                         removed_.insert(id);
@@ -122,42 +125,14 @@ std::optional<Member> ClusterStore::FindByPeerUrl(const std::string& url) const 
   return std::nullopt;
 }
 
-int ClusterStore::StartedVoters(uint64_t except, int* voters) const {
-  int started = 0;
-  *voters = 0;
-  for (const auto& [id, m] : members_) {
-    if (m.is_learner || id == except) continue;
-    ++*voters;
-    if (!m.name.empty()) ++started;
-  }
-  return started;
-}
-
-bool ClusterStore::IsReadyToAddVotingMember() const {
-  MutexLock l(&mu_);
-  int voters = 0;
-  int started = StartedVoters(0, &voters);
-  ++voters;  // the one being added
-  if (started == 1 && voters == 2) return true;  // growing a one-member cluster
-  return started >= voters / 2 + 1;
-}
+bool ClusterStore::IsReadyToAddVotingMember() const { return server::IsReadyToAddVotingMember(Members()); }
 
 bool ClusterStore::IsReadyToRemoveVotingMember(uint64_t id) const {
-  MutexLock l(&mu_);
-  int voters = 0;
-  int started = StartedVoters(id, &voters);
-  return voters > 0 && started >= voters / 2 + 1;
+  return server::IsReadyToRemoveVotingMember(Members(), id);
 }
 
 bool ClusterStore::IsReadyToPromoteMember(uint64_t id) const {
-  MutexLock l(&mu_);
-  int voters = 0;
-  int started = StartedVoters(0, &voters);
-  auto it = members_.find(id);
-  if (it != members_.end() && !it->second.name.empty()) ++started;
-  ++voters;
-  if (started == 1 && voters == 2) return true;
-  return started >= voters / 2 + 1;
+  return server::IsReadyToPromoteMember(Members(), id);
 }
 
 void ClusterStore::RegisterWaiter(uint64_t request_id, Waiter w) {

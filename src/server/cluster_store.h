@@ -62,7 +62,6 @@ class ClusterStore {
  private:
   void Persist(const Member& m);
   void PersistRemoved(uint64_t id);
-  int StartedVoters(uint64_t except, int* voters) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   backend::Backend* const be_;
 

@@ -34,6 +34,7 @@
 #include "server/membership.h"
 #include "server/raft_node.h"
 #include "server/read_index.h"
+#include "server/reconfig_checks.h"
 #include "server/snap_files.h"
 #include "server/snapshot_sender.h"
 #include "server/snapshotter.h"
@@ -113,8 +114,9 @@ class EtcdServer {
   // etcd's isLearnerReady, on the leader (followers forward promotions): the learner's match
   // index is within 90% of the leader's.
   bool IsLearnerReady(uint64_t id) const;
-  // etcd's strict reconfiguration checks (etcd_server_reconfig.cc): enough started voters and,
-  // over the last 5 s, connections to every voter (add) or to a quorum after the removal.
+  // etcd's strict reconfiguration checks (reconfig_checks.h) when --strict-reconfig-check:
+  // enough started voters and, over the last 5 s, connections to every voter (add) or to a
+  // quorum after the removal.
   absl::Status MayAddMember(bool learner) const;
   absl::Status MayRemoveMember(uint64_t id) const;
   // On a follower: asks the leader to promote `id` (only it knows whether the learner caught
@@ -171,9 +173,8 @@ class EtcdServer {
   LeaseForwarder lease_forwarder() const;
   std::vector<std::string> LeaderPeerUrls() const;
   void ExpireProposal(uint64_t id, std::chrono::steady_clock::time_point start);
-  size_t NumConnectedSince(std::chrono::steady_clock::time_point since,
-                           const std::vector<Member>& members) const;
-  std::vector<Member> VotingMembers() const;
+  // The facts the reconfiguration checks and the timeout policy judge (reconfig_checks.h).
+  PeerFacts CurrentPeerFacts() const;
 
   // Constant after Open.
   const Config cfg_;

@@ -1,6 +1,6 @@
-// EtcdServer's strict reconfiguration checks that need the transport (etcd 3.4's mayAddMember /
-// mayRemoveMember, with HealthInterval = 5 s), and promotion from a follower, which only the
-// leader can judge (etcd forwards it to the leader).
+// EtcdServer's strict reconfiguration checks (judged by reconfig_checks.h over facts gathered
+// here from the cluster store and the transport), and promotion from a follower, which only
+// the leader can judge (etcd forwards it to the leader).
 
 #include <chrono>
 #include <thread>
@@ -13,51 +13,24 @@
 #include "server/peer_sender.h"
 
 namespace etcdpp::server {
-namespace {
 
-constexpr auto kHealthInterval = std::chrono::seconds(5);
-
-}  // namespace
-
-size_t EtcdServer::NumConnectedSince(std::chrono::steady_clock::time_point since,
-                                     const std::vector<Member>& members) const {
-  size_t n = 0;
-  for (const Member& m : members) {
-    std::chrono::steady_clock::time_point t = transport_->ActiveSince(m.id);
-    if (m.id == member_id_ || (t != std::chrono::steady_clock::time_point() && t < since)) ++n;
-  }
-  return n;
-}
-
-std::vector<Member> EtcdServer::VotingMembers() const {
-  std::vector<Member> v = cluster_->Members();
-  std::erase_if(v, [](const Member& m) { return m.is_learner; });
-  return v;
+PeerFacts EtcdServer::CurrentPeerFacts() const {
+  PeerFacts f;
+  f.self = member_id_;
+  f.members = cluster_->Members();
+  f.active_since = [t = transport_.get()](uint64_t id) { return t->ActiveSince(id); };
+  f.now = std::chrono::steady_clock::now();
+  return f;
 }
 
 absl::Status EtcdServer::MayAddMember(bool learner) const {
   if (!cfg_.strict_reconfig_check) return absl::OkStatus();
-  if (!learner && !cluster_->IsReadyToAddVotingMember()) return ErrMemberNotEnoughStarted();
-  std::vector<Member> voters = VotingMembers();
-  if (NumConnectedSince(std::chrono::steady_clock::now() - kHealthInterval, voters) != voters.size()) {
-    return ErrUnhealthy();  // not connected to every voter for 5 s: the change could break quorum
-  }
-  return absl::OkStatus();
+  return server::MayAddMember(CurrentPeerFacts(), learner);
 }
 
 absl::Status EtcdServer::MayRemoveMember(uint64_t id) const {
   if (!cfg_.strict_reconfig_check) return absl::OkStatus();
-  std::optional<Member> m = cluster_->Get(id);
-  if (m.has_value() && m->is_learner) return absl::OkStatus();
-  if (!cluster_->IsReadyToRemoveVotingMember(id)) return ErrMemberNotEnoughStarted();
-  // A member that is down is not part of the active quorum: safe to remove.
-  if (id != member_id_ && transport_->ActiveSince(id) == std::chrono::steady_clock::time_point()) {
-    return absl::OkStatus();
-  }
-  std::vector<Member> voters = VotingMembers();
-  size_t active = NumConnectedSince(std::chrono::steady_clock::now() - kHealthInterval, voters);
-  if (active < 1 + 1 + (voters.size() - 1) / 2) return ErrUnhealthy();
-  return absl::OkStatus();
+  return server::MayRemoveMember(CurrentPeerFacts(), id);
 }
 
 // Sends the promotion to the leader's client URL, as a client would (etcd forwards it over the

@@ -19,30 +19,13 @@ void EtcdServer::ExpireProposal(uint64_t id, std::chrono::steady_clock::time_poi
   if (cluster_->IsWaiting(id)) cluster_->Wake(id, error());  // a member change
 }
 
-// - The proposal was made while the previous leader was being replaced (within two election
-//   timeouts before the current leader was elected): "possibly due to previous leader failure".
-// - The leader is this member and it has not been connected to a quorum since the proposal was
-//   made, or the leader is another member and the stream to it broke since: "possibly due to
-//   connection lost".
-// - Otherwise (also with no leader at all): "request timed out".
 absl::Status EtcdServer::ProposalTimeoutError(std::chrono::steady_clock::time_point start) const {
-  using TimePoint = std::chrono::steady_clock::time_point;
-  const TimePoint elected = node_->lead_elected_at();
-  const auto election = std::chrono::milliseconds(cfg_.election_timeout_ms);
-  if (elected != TimePoint() && start > elected - 2 * election && start < elected) {
-    return ErrTimeoutDueToLeaderFail();
-  }
-  const uint64_t lead = node_->leader();
-  if (lead == member_id_) {
-    std::vector<Member> members = cluster_->Members();
-    if (NumConnectedSince(start, members) < members.size() / 2 + 1) {
-      return ErrTimeoutDueToConnectionLost();
-    }
-  } else if (lead != 0) {
-    TimePoint t = transport_->ActiveSince(lead);
-    if (t == TimePoint() || t >= start) return ErrTimeoutDueToConnectionLost();
-  }
-  return ErrTimeout();
+  TimeoutFacts f;
+  f.peers = CurrentPeerFacts();
+  f.leader = node_->leader();
+  f.lead_elected_at = node_->lead_elected_at();
+  f.election = std::chrono::milliseconds(cfg_.election_timeout_ms);
+  return server::ProposalTimeoutError(f, start);
 }
 
 }  // namespace etcdpp::server
