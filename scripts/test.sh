@@ -6,7 +6,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${ETCDPP_BUILD_DIR:-$ROOT/build}
 "$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh"
+ETCDPP_TEST_HOOKS=ON "$ROOT/scripts/build.sh"  # the fault tests need the test-only switches
+
+echo "== clang thread-safety build"
+"$ROOT/scripts/check-thread-safety.sh"
 
 echo "== ctest"
 (cd "$BUILD" && ctest --output-on-failure --timeout 600 -j "${ETCDPP_TEST_JOBS:-2}")

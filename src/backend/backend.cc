@@ -135,7 +135,7 @@ void Backend::CommitLoop() {
   loop_mu_.Lock();
   while (!stop_) {
     if (!kick_) {
-      loop_cv_.WaitFor(absl::ToChronoNanoseconds(options_.batch_interval));
+      loop_cv_.WaitFor(&loop_mu_, absl::ToChronoNanoseconds(options_.batch_interval));
     }
     kick_ = false;
     if (stop_) break;

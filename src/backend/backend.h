@@ -138,7 +138,7 @@ class Backend {
   Mutex batch_mu_;
 
   Mutex loop_mu_;
-  CondVar loop_cv_{&loop_mu_};
+  CondVar loop_cv_;
   bool stop_ ABSL_GUARDED_BY(loop_mu_) = false;
   bool kick_ ABSL_GUARDED_BY(loop_mu_) = false;
   std::thread committer_;  // runs CommitLoop() when options_.background_commits

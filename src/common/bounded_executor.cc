@@ -38,7 +38,7 @@ void BoundedExecutor::Work() {
     std::function<void()> task;
     {
       MutexLock l(&mu_);
-      while (queue_.empty() && !stopping_) cv_.Wait();
+      while (queue_.empty() && !stopping_) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping, and nothing left to run
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -45,7 +45,7 @@ class BoundedExecutor {
   const size_t max_queued_;
 
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;  // each runs Work(); started by Start, joined by Stop

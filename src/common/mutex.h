@@ -38,19 +38,24 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
-// A condition variable bound to one Mutex, which must outlive it.
+// A condition variable. Like absl::CondVar, each wait names the Mutex it releases, so the
+// thread-safety analysis checks that the caller holds it (a clang build with -Wthread-safety,
+// scripts/check-thread-safety.sh). Every wait on one CondVar must use the same Mutex.
 class CondVar {
  public:
-  explicit CondVar(Mutex* mu) : mu_(mu) {}
-  // Atomically releases mu_ and waits; mu_ is held again on return.
-  void Wait() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  CondVar() = default;
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+
+  // Atomically releases `mu` and waits; `mu` is held again on return.
+  void Wait(Mutex* mu) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();
   }
   // As Wait, for at most `timeout`; returns false on timeout.
-  bool WaitFor(std::chrono::nanoseconds timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  bool WaitFor(Mutex* mu, std::chrono::nanoseconds timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     bool woken = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
     lock.release();
     return woken;
@@ -59,7 +64,6 @@ class CondVar {
   void SignalAll() { cv_.notify_all(); }
 
  private:
-  Mutex* const mu_;
   std::condition_variable cv_;
 };
 

@@ -53,6 +53,7 @@ absl::Status Lessor::Load() {
   MutexLock lock(&mu_);
   absl::Status st = be_->Range(backend::Bucket::kLease, "", "",
                                [&](std::string_view k, std::string_view v) {
+    mu_.AssertHeld();  // runs inside Range, under the lock taken above
     leasepb::Lease rec;
     if (!rec.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
       bad = absl::DataLossError(absl::StrFormat("cannot decode the lease record of key %d bytes", k.size()));

@@ -43,7 +43,7 @@ void CompactionJob::MarkDone() {
 
 void CompactionJob::Wait() {
   MutexLock l(&mu_);
-  while (!done_) cv_.Wait();
+  while (!done_) cv_.Wait(&mu_);
 }
 
 Compactor::Compactor(backend::Backend* be) : be_(be), thread_([this] { Loop(); }) {}
@@ -71,7 +71,7 @@ void Compactor::Loop() {
     std::shared_ptr<CompactionJob> job;
     {
       MutexLock l(&mu_);
-      while (queue_.empty() && !stop_.load()) cv_.Wait();
+      while (queue_.empty() && !stop_.load()) cv_.Wait(&mu_);
       if (stop_.load()) return;
       job = queue_.front();
       queue_.pop_front();

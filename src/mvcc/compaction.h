@@ -37,7 +37,7 @@ class CompactionJob {
   const int64_t rev_;
   const RevisionSet keep_;
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -57,7 +57,7 @@ class Compactor {
   backend::Backend* const be_;
   std::atomic<bool> stop_{false};
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::deque<std::shared_ptr<CompactionJob>> queue_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;  // runs Loop()
 };

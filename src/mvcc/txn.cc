@@ -58,7 +58,9 @@ void TxnWrite::Delete(std::string_view key) {
   changes_.push_back(std::move(kv));
 }
 
-void TxnWrite::End() {
+// The analysis tracks a scoped lock only as a local; tx_ is a member BatchTx, locked by the
+// constructor and released here.
+void TxnWrite::End() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (ended_) return;
   ended_ = true;
   s_->SaveConsistentIndex(&tx_, consistent_index_);

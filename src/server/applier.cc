@@ -86,7 +86,7 @@ absl::Status Applier::halted() const {
 
 bool Applier::WaitApplied(uint64_t index) {
   MutexLock l(&mu_);
-  while (!stopping_ && applied_.load(std::memory_order_acquire) < index) cv_.Wait();
+  while (!stopping_ && applied_.load(std::memory_order_acquire) < index) cv_.Wait(&mu_);
   return !stopping_;
 }
 
@@ -106,7 +106,7 @@ void Applier::Loop() {
     Item item;
     {
       MutexLock l(&mu_);
-      while (!stopping_ && queue_.empty()) cv_.Wait();
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (stopping_ || !halted_.ok()) return;
       item = std::move(queue_.front());
       queue_.pop_front();

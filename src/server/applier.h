@@ -124,7 +124,7 @@ class Applier {
   std::function<void(uint64_t)> after_batch_;  // set before Start
 
   mutable Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   struct Item {
     std::vector<raft::Entry> entries;
     std::function<void()> task;  // set: run instead of applying entries

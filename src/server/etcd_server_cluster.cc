@@ -113,7 +113,7 @@ void EtcdServer::PublishLoop() {
   for (const Url& u : cfg_.advertise_client_urls) a->add_client_urls(u.ToString());
   struct Result {
     Mutex mu;
-    CondVar cv{&mu};
+    CondVar cv;
     bool done ABSL_GUARDED_BY(mu) = false;
     absl::Status st ABSL_GUARDED_BY(mu);
   };
@@ -136,7 +136,7 @@ void EtcdServer::PublishLoop() {
     MutexLock l(&r->mu);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (!r->done && std::chrono::steady_clock::now() < deadline) {
-      r->cv.WaitFor(deadline - std::chrono::steady_clock::now());
+      r->cv.WaitFor(&r->mu, deadline - std::chrono::steady_clock::now());
     }
     if (r->done && r->st.ok()) break;
   }

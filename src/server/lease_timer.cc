@@ -33,7 +33,7 @@ void LeaseTimer::Loop() {
     RunOnce();
     MutexLock l(&mu_);
     if (stopping_) return;
-    cv_.WaitFor(std::chrono::microseconds(WaitMicros()));
+    cv_.WaitFor(&mu_, std::chrono::microseconds(WaitMicros()));
     if (stopping_) return;
   }
 }

@@ -50,7 +50,7 @@ class LeaseTimer {
   int64_t last_refill_us_ = 0;
 
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread thread_;  // runs Loop()

@@ -40,7 +40,7 @@ void PeerProber::Loop() {
     {
       MutexLock l(&mu_);
       absl::Time until = absl::Now() + interval_;
-      while (!stopping_ && absl::Now() < until) cv_.WaitFor(absl::ToChronoNanoseconds(until - absl::Now()));
+      while (!stopping_ && absl::Now() < until) cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(until - absl::Now()));
       if (stopping_) return;
       urls = urls_;
     }

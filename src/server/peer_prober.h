@@ -44,7 +44,7 @@ class PeerProber {
   const absl::Duration interval_;
 
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::map<uint64_t, std::string> urls_ ABSL_GUARDED_BY(mu_);  // peer -> URL to probe
   grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

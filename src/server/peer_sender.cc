@@ -128,7 +128,7 @@ void PeerSender::Loop() {
     MutexLock l(&mu_);
     auto until = std::chrono::steady_clock::now() + backoff_;
     while (!stopping_ && std::chrono::steady_clock::now() < until) {
-      cv_.WaitFor(until - std::chrono::steady_clock::now());
+      cv_.WaitFor(&mu_, until - std::chrono::steady_clock::now());
     }
     queue_.clear();  // stale by now: Raft resends what matters
   }
@@ -141,7 +141,7 @@ std::vector<raft::Message> PeerSender::TakeBatch(bool* stopping) {
   MutexLock l(&mu_);
   const auto idle_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   while (!stopping_ && queue_.empty() && std::chrono::steady_clock::now() < idle_until) {
-    cv_.WaitFor(idle_until - std::chrono::steady_clock::now());
+    cv_.WaitFor(&mu_, idle_until - std::chrono::steady_clock::now());
   }
   *stopping = stopping_;
   if (stopping_) return batch;

@@ -82,7 +82,7 @@ class PeerSender {
   size_t url_index_ = 0;
 
   mutable Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::deque<raft::Message> queue_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> urls_ ABSL_GUARDED_BY(mu_);
   bool urls_changed_ ABSL_GUARDED_BY(mu_) = false;

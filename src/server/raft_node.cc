@@ -169,7 +169,7 @@ void RaftNode::Loop() {
     {
       MutexLock l(&mu_);
       while (!stopping_ && !HasInputLocked() && Clock::now() < next_tick) {
-        cv_.WaitFor(next_tick - Clock::now());
+        cv_.WaitFor(&mu_, next_tick - Clock::now());
       }
       if (stopping_) return;
     }

@@ -140,7 +140,7 @@ class RaftNode {
   bool campaigned_alone_ = false;
 
   mutable Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::vector<Proposal> proposals_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> read_requests_ ABSL_GUARDED_BY(mu_);
   std::vector<raft::Message> inbox_ ABSL_GUARDED_BY(mu_);

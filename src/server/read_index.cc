@@ -63,7 +63,7 @@ void ReadIndexLoop::Loop() {
   for (;;) {
     {
       MutexLock l(&mu_);
-      while (!stopping_ && pending_.empty()) cv_.Wait();
+      while (!stopping_ && pending_.empty()) cv_.Wait(&mu_);
       if (stopping_) return;
     }
     // A failed round has already failed its own batch; later reads get a fresh round.
@@ -113,7 +113,7 @@ absl::StatusOr<uint64_t> ReadIndexLoop::AwaitIndex(const std::string& ctx) {
     {
       MutexLock l(&mu_);
       Clock::time_point until = std::min({deadline, retry, Clock::now() + kCheckInterval});
-      while (!stopping_ && !answered_ && Clock::now() < until) cv_.WaitFor(until - Clock::now());
+      while (!stopping_ && !answered_ && Clock::now() < until) cv_.WaitFor(&mu_, until - Clock::now());
       if (stopping_) return ErrStopped();
       if (answered_) return read_index_;
     }

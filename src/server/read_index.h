@@ -56,7 +56,7 @@ class ReadIndexLoop {
   const std::chrono::milliseconds timeout_;
 
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::vector<Done> pending_ ABSL_GUARDED_BY(mu_);
   std::string awaited_ctx_ ABSL_GUARDED_BY(mu_);
   uint64_t read_index_ ABSL_GUARDED_BY(mu_) = 0;

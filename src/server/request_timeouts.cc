@@ -43,12 +43,12 @@ void RequestTimeouts::Loop() {
       for (;;) {
         if (stopping_) return;
         if (queue_.empty()) {
-          cv_.Wait();
+          cv_.Wait(&mu_);
           continue;
         }
         Clock::time_point deadline = queue_.front().start + timeout_;
         if (Clock::now() >= deadline) break;
-        cv_.WaitFor(deadline - Clock::now());
+        cv_.WaitFor(&mu_, deadline - Clock::now());
       }
       Clock::time_point now = Clock::now();
       while (!queue_.empty() && queue_.front().start + timeout_ <= now) {

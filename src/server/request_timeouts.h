@@ -43,7 +43,7 @@ class RequestTimeouts {
   const Expire expire_;
 
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 

@@ -10,7 +10,7 @@ namespace {
 
 TEST(RequestTimeoutsTest, ExpiresEveryTrackedRequestInOrderWithItsStart) {
   Mutex mu;
-  CondVar cv(&mu);
+  CondVar cv;
   std::vector<uint64_t> expired;
   std::vector<RequestTimeouts::Clock::time_point> starts;
   RequestTimeouts t(std::chrono::milliseconds(30), [&](uint64_t id, RequestTimeouts::Clock::time_point s) {
@@ -27,7 +27,7 @@ TEST(RequestTimeoutsTest, ExpiresEveryTrackedRequestInOrderWithItsStart) {
   {
     MutexLock l(&mu);
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);  // bounded wait
-    while (expired.size() < 3 && std::chrono::steady_clock::now() < end) cv.WaitFor(std::chrono::milliseconds(50));
+    while (expired.size() < 3 && std::chrono::steady_clock::now() < end) cv.WaitFor(&mu, std::chrono::milliseconds(50));
     ASSERT_EQ(expired, (std::vector<uint64_t>{7, 3, 9}));
     for (auto s : starts) {
       EXPECT_GE(s, before);

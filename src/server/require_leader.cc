@@ -93,7 +93,7 @@ void RequireLeaderStreams::Loop() {
       MutexLock l(&mu_);
       auto until = std::chrono::steady_clock::now() + election_;
       while (!stopping_ && std::chrono::steady_clock::now() < until) {
-        cv_.WaitFor(until - std::chrono::steady_clock::now());
+        cv_.WaitFor(&mu_, until - std::chrono::steady_clock::now());
       }
       if (stopping_) return;
       no_leader = leader_() == 0 ? no_leader + 1 : 0;

@@ -79,7 +79,7 @@ class RequireLeaderStreams {
   const std::function<uint64_t()> leader_;
   const std::chrono::milliseconds election_;
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::vector<std::weak_ptr<StreamFinisher>> streams_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

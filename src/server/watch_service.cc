@@ -32,7 +32,7 @@ void WatchDispatcher::Loop() {
     std::function<void()> fn;
     {
       MutexLock l(&mu_);
-      while (queue_.empty() && !stop_) cv_.Wait();
+      while (queue_.empty() && !stop_) cv_.Wait(&mu_);
       if (queue_.empty()) return;
       fn = std::move(queue_.front());
       queue_.pop_front();

@@ -31,7 +31,7 @@ class WatchDispatcher {
  private:
   void Loop();
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;  // runs Loop()

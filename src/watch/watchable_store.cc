@@ -233,7 +233,7 @@ void WatchableStore::Loop() {
     {
       MutexLock l(&mu_);
       absl::Duration wait = victims_.empty() ? opts_.sync_interval : opts_.victim_interval;
-      if (!kick_ && !stop_) cv_.WaitFor(absl::ToChronoNanoseconds(wait));
+      if (!kick_ && !stop_) cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(wait));
       if (stop_) return;
       if (!victims_.empty()) RetryVictimsLocked();
       const absl::Time now = absl::Now();

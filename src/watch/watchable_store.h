@@ -105,7 +105,7 @@ class WatchableStore : public mvcc::TxnObserver {
   const StoreOptions opts_;
 
   mutable Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   WatcherGroup synced_ ABSL_GUARDED_BY(mu_);
   WatcherGroup unsynced_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<Watcher*> victims_ ABSL_GUARDED_BY(mu_);

@@ -49,7 +49,7 @@ Gateway::Gateway(std::shared_ptr<grpc::Channel> channel, uint32_t max_streams)
 Gateway::~Gateway() {
   MutexLock l(&mu_);
   waiting_.clear();
-  while (in_flight_ > 0) idle_.Wait();
+  while (in_flight_ > 0) idle_.Wait(&mu_);
 }
 
 void Gateway::CallStarted() {

@@ -54,7 +54,7 @@ class Gateway {
   MessageStub stub_;
   const uint32_t max_streams_;
   Mutex mu_;
-  CondVar idle_{&mu_};
+  CondVar idle_;
   uint32_t active_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
