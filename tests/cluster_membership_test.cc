@@ -63,7 +63,7 @@ grpc::Status Promote(const std::string& ep, uint64_t id) {
   return ClusterStub(ep)->MemberPromote(ctx.get(), req, &resp);
 }
 
-absl::StatusOr<pb::MemberListResponse> ListMembers(const std::string& ep) {
+[[nodiscard]] absl::StatusOr<pb::MemberListResponse> ListMembers(const std::string& ep) {
   pb::MemberListResponse resp;
   auto ctx = ContextWithDeadline(kRpc);
   grpc::Status st = ClusterStub(ep)->MemberList(ctx.get(), pb::MemberListRequest{}, &resp);

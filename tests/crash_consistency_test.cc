@@ -76,7 +76,7 @@ uint64_t SnapIndex(const std::string& data_dir) {
   return newest;
 }
 
-absl::StatusOr<pb::StatusResponse> Status(const std::string& ep) {
+[[nodiscard]] absl::StatusOr<pb::StatusResponse> Status(const std::string& ep) {
   return MemberStatus(ep, kRpc);
 }
 
@@ -215,7 +215,7 @@ TEST_F(SnapshotOnEntryKind, LeaderEmptyEntryAndAttributesPublish) {
 // ---- Finding 3: a received snapshot whose marker the WAL holds but no hard state commits ----
 
 // Reads the WAL of a stopped member: its hard state and metadata.
-absl::StatusOr<wal::Wal::Contents> ReadWal(const std::string& data_dir, uint64_t snap_index,
+[[nodiscard]] absl::StatusOr<wal::Wal::Contents> ReadWal(const std::string& data_dir, uint64_t snap_index,
                                            uint64_t snap_term) {
   ASSIGN_OR_RETURN(std::unique_ptr<wal::Wal> w,
                    wal::Wal::Open(Env::Default(), data_dir + "/member/wal",

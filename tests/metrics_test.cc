@@ -31,7 +31,7 @@ struct Started {
 };
 
 // One member of `flavor` with a metrics URL and `flags`.
-absl::StatusOr<Started> StartWithMetricsUrl(const ServerFlavor& flavor, std::vector<std::string> flags) {
+[[nodiscard]] absl::StatusOr<Started> StartWithMetricsUrl(const ServerFlavor& flavor, std::vector<std::string> flags) {
   absl::StatusOr<int> port = PickFreePort();
   if (!port.ok()) return port.status();
   flags.push_back(absl::StrCat("--listen-metrics-urls=http://127.0.0.1:", *port));

@@ -92,7 +92,7 @@ class JournalCleanup {
 };
 
 // SIGKILL, then (unless crash_only) the power loss.
-absl::Status PowerOff(ServerProcess& p, bool crash_only, bool torn, uint64_t seed) {
+[[nodiscard]] absl::Status PowerOff(ServerProcess& p, bool crash_only, bool torn, uint64_t seed) {
   if (absl::Status st = p.Kill(); !st.ok()) return st;
   if (crash_only) return absl::OkStatus();
   absl::StatusOr<std::string> out = powerloss::Recover(Journal(p), torn, seed);

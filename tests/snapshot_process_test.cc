@@ -84,7 +84,7 @@ int PutMany(const std::vector<std::string>& endpoints, int total, int clients, i
 }
 
 // Every key of the member at `endpoint`, read locally (serializable), in pages.
-absl::StatusOr<Dump> DumpMember(const std::string& endpoint) {
+[[nodiscard]] absl::StatusOr<Dump> DumpMember(const std::string& endpoint) {
   auto stub = etcdserverpb::KV::NewStub(NewChannel(endpoint));
   Dump out;
   std::string from(1, '\0');

@@ -9,7 +9,7 @@
 namespace etcdpp::bench {
 namespace {
 
-absl::StatusOr<Options> Parse(std::vector<std::string> args) {
+[[nodiscard]] absl::StatusOr<Options> Parse(std::vector<std::string> args) {
   std::vector<char*> argv;
   static char prog[] = "etcdpp-bench";
   argv.push_back(prog);

@@ -13,7 +13,7 @@ namespace etcdpp::bench {
 
 class EchoServer {
  public:
-  static absl::StatusOr<std::unique_ptr<EchoServer>> Start();
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<EchoServer>> Start();
   ~EchoServer();
   const std::string& address() const { return address_; }
 

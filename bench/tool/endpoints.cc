@@ -37,7 +37,7 @@ std::string HostPort(const std::string& endpoint) {
   return endpoint;
 }
 
-absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints,
+[[nodiscard]] absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints,
                                        std::shared_ptr<grpc::ChannelCredentials> creds) {
   for (const auto& ep : endpoints) {
     auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(HostPort(ep), -1, creds ? creds : grpc::InsecureChannelCredentials()));
@@ -50,7 +50,7 @@ absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints
   return absl::UnavailableError("no endpoint reports itself as the leader");
 }
 
-absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts) {
+[[nodiscard]] absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts) {
   std::vector<std::string> targets;
   if (opts.target_leader) {
     auto leader = FindLeader(opts.endpoints, ChannelCredentials(opts));

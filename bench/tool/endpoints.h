@@ -17,10 +17,10 @@ namespace etcdpp::bench {
 std::string HostPort(const std::string& endpoint);
 
 // The endpoint whose member is the leader (Maintenance.Status: leader == header.member_id).
-absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints,
+[[nodiscard]] absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints,
                                        std::shared_ptr<grpc::ChannelCredentials> creds = nullptr);
 
 // Dials opts.conns channels and waits until each is connected.
-absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts);
+[[nodiscard]] absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts);
 
 }  // namespace etcdpp::bench

@@ -27,7 +27,7 @@ std::vector<std::shared_ptr<KV::Stub>> KvStubs(Driver* d) {
 // Clients are spread round robin over connections and queue threads, as etcd's
 // mustCreateClients spreads clients over connections.
 template <class MakeCall>
-absl::Status RunClients(Driver* d, MakeCall make_call) {
+[[nodiscard]] absl::Status RunClients(Driver* d, MakeCall make_call) {
   int n = d->options().clients;
   std::vector<std::unique_ptr<UnaryClient>> clients;
   for (int c = 0; c < n; ++c) {
@@ -55,7 +55,7 @@ class KeyPicker {
 
 }  // namespace
 
-absl::Status RunPut(Driver* d, Notes*) {
+[[nodiscard]] absl::Status RunPut(Driver* d, Notes*) {
   const Options& o = d->options();
   auto stubs = KvStubs(d);
   std::string value = RandomBytes(o.val_size, 1);
@@ -74,7 +74,7 @@ absl::Status RunPut(Driver* d, Notes*) {
   });
 }
 
-absl::Status RunRange(Driver* d, Notes*) {
+[[nodiscard]] absl::Status RunRange(Driver* d, Notes*) {
   const Options& o = d->options();
   if (o.args.empty() || o.args.size() > 2) {
     return absl::InvalidArgumentError("range needs KEY [END]");
@@ -97,7 +97,7 @@ absl::Status RunRange(Driver* d, Notes*) {
   });
 }
 
-absl::Status RunTxnPut(Driver* d, Notes*) {
+[[nodiscard]] absl::Status RunTxnPut(Driver* d, Notes*) {
   const Options& o = d->options();
   auto stubs = KvStubs(d);
   std::string value = RandomBytes(o.val_size, 1);
@@ -119,7 +119,7 @@ absl::Status RunTxnPut(Driver* d, Notes*) {
   });
 }
 
-absl::Status RunTxnMixed(Driver* d, Notes*) {
+[[nodiscard]] absl::Status RunTxnMixed(Driver* d, Notes*) {
   const Options& o = d->options();
   auto stubs = KvStubs(d);
   std::string value = RandomBytes(o.val_size, 1);

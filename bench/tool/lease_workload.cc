@@ -159,7 +159,7 @@ class LeaseClient : public Tag {
 
 }  // namespace
 
-absl::Status RunLeaseKeepalive(Driver* d, Notes*) {
+[[nodiscard]] absl::Status RunLeaseKeepalive(Driver* d, Notes*) {
   const Options& o = d->options();
   std::vector<std::unique_ptr<Lease::Stub>> stubs;
   for (int i = 0; i < d->channels(); ++i) stubs.push_back(Lease::NewStub(d->channel(i)));

@@ -105,7 +105,7 @@ bool IgnoredFlag(const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
+[[nodiscard]] absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
   Options o;
   auto flags = Flags(&o);
   auto bools = BoolFlags(&o);

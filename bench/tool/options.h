@@ -53,7 +53,7 @@ struct Options {
 };
 
 // Parses argv. Errors name the bad flag.
-absl::StatusOr<Options> ParseOptions(int argc, char** argv);
+[[nodiscard]] absl::StatusOr<Options> ParseOptions(int argc, char** argv);
 
 // Fills kUnset fields with etcd's defaults for opts->workload.
 void ApplyWorkloadDefaults(Options* opts);

@@ -34,7 +34,7 @@ class WatchLatencyRun : public Tag {
  public:
   WatchLatencyRun(Driver* d) : d_(d), pacer_(static_cast<double>(d->options().put_rate)) {}
 
-  absl::Status Run() {
+  [[nodiscard]] absl::Status Run() {
     const Options& o = d_->options();
     std::string key = RandomBytes(o.key_size, 7);
     value_ = RandomBytes(o.val_size, 8);
@@ -169,7 +169,7 @@ class WatchRun {
  public:
   explicit WatchRun(Driver* d) : d_(d) {}
 
-  absl::Status Run(Notes* notes) {
+  [[nodiscard]] absl::Status Run(Notes* notes) {
     const Options& o = d_->options();
     stubs_ = WatchStubs(d_);
     std::mt19937_64 rng(11);
@@ -288,8 +288,8 @@ class WatchRun {
 
 }  // namespace
 
-absl::Status RunWatchLatency(Driver* d, Notes*) { return WatchLatencyRun(d).Run(); }
+[[nodiscard]] absl::Status RunWatchLatency(Driver* d, Notes*) { return WatchLatencyRun(d).Run(); }
 
-absl::Status RunWatch(Driver* d, Notes* notes) { return WatchRun(d).Run(notes); }
+[[nodiscard]] absl::Status RunWatch(Driver* d, Notes* notes) { return WatchRun(d).Run(notes); }
 
 }  // namespace etcdpp::bench

@@ -31,12 +31,12 @@ std::string BenchKey(int64_t i, int64_t size);
 // Bytes of etcd's mustRandBytes: printable, fixed per seed.
 std::string RandomBytes(int64_t size, uint64_t seed);
 
-absl::Status RunPut(Driver* d, Notes* notes);
-absl::Status RunRange(Driver* d, Notes* notes);
-absl::Status RunTxnPut(Driver* d, Notes* notes);
-absl::Status RunTxnMixed(Driver* d, Notes* notes);
-absl::Status RunWatch(Driver* d, Notes* notes);
-absl::Status RunWatchLatency(Driver* d, Notes* notes);
-absl::Status RunLeaseKeepalive(Driver* d, Notes* notes);
+[[nodiscard]] absl::Status RunPut(Driver* d, Notes* notes);
+[[nodiscard]] absl::Status RunRange(Driver* d, Notes* notes);
+[[nodiscard]] absl::Status RunTxnPut(Driver* d, Notes* notes);
+[[nodiscard]] absl::Status RunTxnMixed(Driver* d, Notes* notes);
+[[nodiscard]] absl::Status RunWatch(Driver* d, Notes* notes);
+[[nodiscard]] absl::Status RunWatchLatency(Driver* d, Notes* notes);
+[[nodiscard]] absl::Status RunLeaseKeepalive(Driver* d, Notes* notes);
 
 }  // namespace etcdpp::bench

@@ -21,7 +21,7 @@ std::string_view FromVal(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
 
-absl::Status LmdbError(int rc, std::string_view what, std::string_view path) {
+[[nodiscard]] absl::Status LmdbError(int rc, std::string_view what, std::string_view path) {
   return absl::InternalError(absl::StrCat("backend: ", std::string(what), " ", std::string(path),
                                           ": ", mdb_strerror(rc)));
 }
@@ -56,7 +56,7 @@ class ReadTxn {
 
 }  // namespace
 
-absl::Status OpenLmdbEnv(const Options& options, const std::string& path, MDB_env** out,
+[[nodiscard]] absl::Status OpenLmdbEnv(const Options& options, const std::string& path, MDB_env** out,
                          std::vector<unsigned>* dbis_out) {
   MDB_env* env = nullptr;
   int rc = mdb_env_create(&env);

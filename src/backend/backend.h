@@ -67,7 +67,7 @@ class BatchTx;
 
 class Backend {
  public:
-  static absl::StatusOr<std::unique_ptr<Backend>> Open(const Options& options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Backend>> Open(const Options& options);
   // Stops the commit thread, commits what is staged, closes the environment.
   ~Backend();
   Backend(const Backend&) = delete;
@@ -75,18 +75,18 @@ class Backend {
 
   // Commits everything staged so far and returns once it is durable (a failed commit aborts:
   // see the failure policy above). Must not be called by a thread that holds a BatchTx.
-  absl::Status ForceCommit();
+  [[nodiscard]] absl::Status ForceCommit();
 
   // --- Reads: any thread, concurrent with the writer and the committer. They see every staged
   // write (committed or not).
   // The value of `key`, or NotFound.
-  absl::StatusOr<std::string> Get(Bucket b, std::string_view key) const;
+  [[nodiscard]] absl::StatusOr<std::string> Get(Bucket b, std::string_view key) const;
   // Looks up each of `keys`; calls fn(i, value) for those present (value valid for the call).
-  absl::Status GetMany(Bucket b, const std::vector<std::string>& keys,
+  [[nodiscard]] absl::Status GetMany(Bucket b, const std::vector<std::string>& keys,
                        absl::FunctionRef<void(size_t, std::string_view)> fn) const;
   // Visits the pairs with from <= key < to (to "" = no upper bound) in key order until fn
   // returns false.
-  absl::Status Range(Bucket b, std::string_view from, std::string_view to,
+  [[nodiscard]] absl::Status Range(Bucket b, std::string_view from, std::string_view to,
                      absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const;
 
   // Size of the database file in bytes, and the bytes of it in use (etcd's dbSize and
@@ -99,7 +99,7 @@ class Backend {
   // Writes a consistent copy of the committed database (one LMDB read transaction) to `fd`,
   // sequentially (a pipe is fine). Uncommitted staged writes are not in it: ForceCommit first
   // when they must be. Any thread; concurrent with writes and commits.
-  absl::Status CopyTo(int fd) const;
+  [[nodiscard]] absl::Status CopyTo(int fd) const;
   // Replaces the whole database with the LMDB file at `file` (a copy made by CopyTo, fsynced,
   // in the same directory): waits for the open BatchTx and any commit, drops what is staged,
   // closes the environment, renames `file` over the db file, syncs the directory and reopens.
@@ -107,7 +107,7 @@ class Backend {
   // directory sync failed (the old or the new file is open again; which one is not known after a
   // failed sync): the caller must not go on as if the swap happened. Must not be called by a
   // thread that holds a BatchTx.
-  absl::Status ReplaceWith(const std::string& file);
+  [[nodiscard]] absl::Status ReplaceWith(const std::string& file);
 
   // Staged ops not yet handed to a commit (tests, metrics).
   size_t PendingOpsForTest() const { return buffer_.PendingOps(); }
@@ -116,7 +116,7 @@ class Backend {
   friend class BatchTx;
   Backend(const Options& options, std::string path, MDB_env* env, std::vector<unsigned> dbis);
   void CommitLoop();
-  absl::Status CommitStaged();
+  [[nodiscard]] absl::Status CommitStaged();
   void Signal();
 
   // Constant after construction.

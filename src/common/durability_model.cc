@@ -48,7 +48,7 @@ class StringTarget final : public UndoTarget {
 };
 
 // Undoes `c` except its first `keep` written bytes (keep == 0: all of it).
-absl::Status Undo(const DataChange& c, uint64_t keep, UndoTarget* target) {
+[[nodiscard]] absl::Status Undo(const DataChange& c, uint64_t keep, UndoTarget* target) {
   if (keep < c.old_bytes.size()) {
     RETURN_NOT_OK(target->WriteAt(c.offset + keep, std::string_view(c.old_bytes).substr(keep)));
   }

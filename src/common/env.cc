@@ -18,7 +18,7 @@
 namespace etcdpp {
 namespace {
 
-absl::Status PosixError(std::string_view context, int err) {
+[[nodiscard]] absl::Status PosixError(std::string_view context, int err) {
   std::string msg = std::string(context) + ": " + std::strerror(err);
   switch (err) {
     case ENOENT:

@@ -127,28 +127,28 @@ class EnvWrapper : public Env {
   explicit EnvWrapper(Env* target) : target_(target) {}
   Env* target() const { return target_; }
 
-  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     return target_->OpenFile(path, mode);
   }
-  absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
+  [[nodiscard]] absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
     return target_->ReadFileToString(path);
   }
-  absl::Status RenameFile(const std::string& from, const std::string& to) override {
+  [[nodiscard]] absl::Status RenameFile(const std::string& from, const std::string& to) override {
     return target_->RenameFile(from, to);
   }
-  absl::Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
-  absl::Status RemoveDir(const std::string& path) override { return target_->RemoveDir(path); }
-  absl::Status CreateDirs(const std::string& path) override { return target_->CreateDirs(path); }
-  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+  [[nodiscard]] absl::Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
+  [[nodiscard]] absl::Status RemoveDir(const std::string& path) override { return target_->RemoveDir(path); }
+  [[nodiscard]] absl::Status CreateDirs(const std::string& path) override { return target_->CreateDirs(path); }
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
     return target_->GetChildren(dir);
   }
   bool FileExists(const std::string& path) override { return target_->FileExists(path); }
   bool IsDirectory(const std::string& path) override { return target_->IsDirectory(path); }
-  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
+  [[nodiscard]] absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
     return target_->GetFileSize(path);
   }
-  absl::Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
-  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+  [[nodiscard]] absl::Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return target_->LockFile(path);
   }
   uint64_t NowMicros() override { return target_->NowMicros(); }

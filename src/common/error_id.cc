@@ -11,7 +11,7 @@ constexpr absl::string_view kErrorIdUrl = "type.etcdpp.dev/error-id";
 
 }  // namespace
 
-absl::Status WithErrorId(absl::Status st, absl::string_view id) {
+[[nodiscard]] absl::Status WithErrorId(absl::Status st, absl::string_view id) {
   if (!st.ok()) st.SetPayload(kErrorIdUrl, absl::Cord(id));
   return st;
 }
@@ -33,7 +33,7 @@ bool HasErrorIdOf(const absl::Status& st, absl::string_view module) {
          (*id)[module.size()] == ':';
 }
 
-absl::Status PrependMessage(const absl::Status& st, absl::string_view prefix) {
+[[nodiscard]] absl::Status PrependMessage(const absl::Status& st, absl::string_view prefix) {
   if (st.ok()) return st;
   absl::Status out(st.code(), absl::StrCat(prefix, ": ", st.message()));
   st.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {

@@ -7,9 +7,9 @@
 namespace etcdpp {
 namespace {
 
-absl::Status Fails() { return WithErrorId(absl::NotFoundError("lease not found"), "lease:not-found"); }
+[[nodiscard]] absl::Status Fails() { return WithErrorId(absl::NotFoundError("lease not found"), "lease:not-found"); }
 
-absl::Status Wraps() {
+[[nodiscard]] absl::Status Wraps() {
   RETURN_NOT_OK_PREPEND(Fails(), "renewing lease 7");
   return absl::OkStatus();
 }

@@ -49,25 +49,25 @@ class FaultInjectionEnv final : public EnvWrapper {
   // Number of successful Sync/Fsync calls on files so far.
   int sync_count() const { return sync_count_; }
 
-  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
-  absl::Status RenameFile(const std::string& from, const std::string& to) override;
-  absl::Status RemoveFile(const std::string& path) override;
-  absl::Status RemoveDir(const std::string& path) override;
-  absl::Status CreateDirs(const std::string& path) override;
-  absl::Status SyncDir(const std::string& dir) override;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
+  [[nodiscard]] absl::Status RenameFile(const std::string& from, const std::string& to) override;
+  [[nodiscard]] absl::Status RemoveFile(const std::string& path) override;
+  [[nodiscard]] absl::Status RemoveDir(const std::string& path) override;
+  [[nodiscard]] absl::Status CreateDirs(const std::string& path) override;
+  [[nodiscard]] absl::Status SyncDir(const std::string& dir) override;
 
  private:
   friend class FaultFile;  // calls the hooks below
   using FileId = DurabilityModel::FileId;
 
   // Hooks for FaultFile: fail if a fault is armed, else tell the model what the change undoes.
-  absl::Status BeforeWrite(FileId id, const File& file, uint64_t offset, uint64_t len);
-  absl::Status BeforeResize(FileId id, const File& file, uint64_t size);
-  absl::Status CheckWriteFault();
-  absl::Status CheckSyncFault();
+  [[nodiscard]] absl::Status BeforeWrite(FileId id, const File& file, uint64_t offset, uint64_t len);
+  [[nodiscard]] absl::Status BeforeResize(FileId id, const File& file, uint64_t size);
+  [[nodiscard]] absl::Status CheckWriteFault();
+  [[nodiscard]] absl::Status CheckSyncFault();
   void AfterSync(FileId id);
   // What `path` holds now, as a removal or a rename over it would need to bring it back.
-  absl::StatusOr<Preserved> PreserveLocked(const std::string& path)
+  [[nodiscard]] absl::StatusOr<Preserved> PreserveLocked(const std::string& path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
 

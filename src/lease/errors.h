@@ -10,12 +10,12 @@ namespace etcdpp::lease {
 inline constexpr char kNotFoundId[] = "lease:not-found";
 inline constexpr char kNotPrimaryId[] = "lease:not-primary";
 
-absl::Status LeaseNotFoundError();    // NotFound "requested lease not found"
-absl::Status LeaseExistsError();      // FailedPrecondition "lease already exists"
-absl::Status LeaseTtlTooLargeError(); // OutOfRange "too large lease TTL"
+[[nodiscard]] absl::Status LeaseNotFoundError();    // NotFound "requested lease not found"
+[[nodiscard]] absl::Status LeaseExistsError();      // FailedPrecondition "lease already exists"
+[[nodiscard]] absl::Status LeaseTtlTooLargeError(); // OutOfRange "too large lease TTL"
 // Renew on a member whose lessor is not the primary (not the leader, or not yet promoted).
 // Internal: the server forwards or retries; clients never see this text.
-absl::Status NotPrimaryError();
+[[nodiscard]] absl::Status NotPrimaryError();
 
 bool IsLeaseNotFound(const absl::Status& s);
 bool IsNotPrimary(const absl::Status& s);

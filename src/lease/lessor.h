@@ -78,13 +78,13 @@ class Lessor {
  public:
   // Loads the leases of the `lease` bucket (not primary, no keys attached). `be` is not owned
   // and must outlive the lessor.
-  static absl::StatusOr<std::unique_ptr<Lessor>> Open(backend::Backend* be, Options options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Lessor>> Open(backend::Backend* be, Options options);
 
   // ---- Applying Raft entries (applier thread). `tx` is the batch of the entry's write txn.
   // id 0: LeaseNotFound; ttl > kMaxLeaseTtl: LeaseTtlTooLarge; existing id: LeaseExists.
-  absl::StatusOr<LeaseInfo> Grant(LeaseId id, int64_t ttl, backend::BatchTx* tx);
+  [[nodiscard]] absl::StatusOr<LeaseInfo> Grant(LeaseId id, int64_t ttl, backend::BatchTx* tx);
   // Deletes every attached key through `del` (sorted keys, one write txn), then the lease.
-  absl::Status Revoke(LeaseId id, backend::BatchTx* tx,
+  [[nodiscard]] absl::Status Revoke(LeaseId id, backend::BatchTx* tx,
                       absl::FunctionRef<void(const std::vector<std::string>&)> del);
   // Records a remaining TTL (0 clears it). Unknown IDs are ignored, as etcd.
   void Checkpoint(LeaseId id, int64_t remaining_ttl, backend::BatchTx* tx);
@@ -97,7 +97,7 @@ class Lessor {
 
   // The backend's database was replaced (a raft snapshot): forgets every lease and attachment
   // and loads the `lease` bucket again (keys are re-attached by the caller). Applier thread.
-  absl::Status Reload();
+  [[nodiscard]] absl::Status Reload();
 
   // ---- Leadership (applier thread / lease timer).
   void Promote(absl::Duration extend);
@@ -107,7 +107,7 @@ class Lessor {
   // ---- Any thread.
   // Renews to the full TTL; returns it. NotPrimary when not the primary; LeaseNotFound when
   // unknown or already expired (its revocation is on its way).
-  absl::StatusOr<int64_t> Renew(LeaseId id);
+  [[nodiscard]] absl::StatusOr<int64_t> Renew(LeaseId id);
   bool HasCheckpointedRemaining(LeaseId id) const;
   std::optional<LeaseInfo> Lookup(LeaseId id, bool with_keys) const;
   // Every lease ID, soonest expiry first.
@@ -133,7 +133,7 @@ class Lessor {
   static constexpr int64_t kForever = INT64_MAX;
 
   Lessor(backend::Backend* be, Options options);
-  absl::Status Load();
+  [[nodiscard]] absl::Status Load();
   int64_t Now() const;
   void Persist(const Lease& l, backend::BatchTx* tx) const;
   void Refresh(Lease* l, int64_t expiry_us) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -29,7 +29,7 @@ uint64_t DecodeUint64(std::string_view b) {
 }
 
 // The main revision stored under a meta key, or `missing`.
-absl::StatusOr<int64_t> ReadMetaRev(backend::Backend* be, std::string_view key, int64_t missing) {
+[[nodiscard]] absl::StatusOr<int64_t> ReadMetaRev(backend::Backend* be, std::string_view key, int64_t missing) {
   auto v = be->Get(backend::Bucket::kMeta, key);
   if (absl::IsNotFound(v.status())) return missing;
   if (!v.ok()) return v.status();
@@ -41,10 +41,10 @@ absl::StatusOr<int64_t> ReadMetaRev(backend::Backend* be, std::string_view key, 
 
 }  // namespace
 
-absl::Status CompactedError() {
+[[nodiscard]] absl::Status CompactedError() {
   return WithErrorId(absl::OutOfRangeError(std::string(kCompactedMsg)), kCompactedId);
 }
-absl::Status FutureRevError() {
+[[nodiscard]] absl::Status FutureRevError() {
   return WithErrorId(absl::OutOfRangeError(std::string(kFutureRevMsg)), kFutureRevId);
 }
 bool IsCompacted(const absl::Status& s) { return HasErrorId(s, kCompactedId); }

@@ -57,8 +57,8 @@ struct HashResult {
 // the id only: common/error_id.h).
 inline constexpr char kCompactedId[] = "mvcc:compacted";
 inline constexpr char kFutureRevId[] = "mvcc:future-rev";
-absl::Status CompactedError();  // OutOfRange "mvcc: required revision has been compacted"
-absl::Status FutureRevError();  // OutOfRange "mvcc: required revision is a future revision"
+[[nodiscard]] absl::Status CompactedError();  // OutOfRange "mvcc: required revision has been compacted"
+[[nodiscard]] absl::Status FutureRevError();  // OutOfRange "mvcc: required revision is a future revision"
 bool IsCompacted(const absl::Status& s);
 bool IsFutureRev(const absl::Status& s);
 
@@ -76,7 +76,7 @@ class KvStore {
  public:
   // Rebuilds the key index from the backend and resumes an interrupted compaction. `be` is not
   // owned and must outlive the store.
-  static absl::StatusOr<std::unique_ptr<KvStore>> Open(backend::Backend* be);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KvStore>> Open(backend::Backend* be);
   // Stops the compactor; an unfinished physical compaction resumes at the next Open.
   ~KvStore();
   KvStore(const KvStore&) = delete;
@@ -85,7 +85,7 @@ class KvStore {
   // Any thread. end: "" = the single key; "\0" (one zero byte) = all keys >= key; otherwise
   // [key, end). rev 0 = current; rev > current: FutureRevError; rev < compact rev:
   // CompactedError.
-  absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
+  [[nodiscard]] absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
                                     const RangeOptions& o) const;
 
   // Starts the write txn (blocks while another TxnWrite or a compaction step holds the backend
@@ -105,17 +105,17 @@ class KvStore {
   // tombstone) and schedules the removal of the other revisions <= rev from the backend.
   // rev <= compact rev: CompactedError; rev > current: FutureRevError. The returned function
   // blocks until the removal is committed. Writer thread only; not while it holds a TxnWrite.
-  absl::StatusOr<std::function<void()>> Compact(int64_t rev, uint64_t consistent_index);
+  [[nodiscard]] absl::StatusOr<std::function<void()>> Compact(int64_t rev, uint64_t consistent_index);
 
   // etcd's HashKV: CRC-32C (Castagnoli, as etcd) over the bucket name "key" and the key
   // bucket's keys and values with revision <= rev, skipping the revisions <= the compact
   // revision that a compaction at rev would not keep. rev 0 = current.
-  absl::StatusOr<HashResult> HashByRev(int64_t rev) const;
+  [[nodiscard]] absl::StatusOr<HashResult> HashByRev(int64_t rev) const;
 
   backend::Backend* backend() const { return be_; }
   // The backend's whole database was replaced (a raft snapshot from the leader): rebuilds the
   // key index, revisions and consistent index from it and swaps them in. Writer thread only.
-  absl::Status Reload();
+  [[nodiscard]] absl::Status Reload();
   // Set before the first write; not owned (null: nobody is told).
   void SetObserver(TxnObserver* o) { observer_ = o; }
   const Index& IndexForTest() const { return index_; }
@@ -128,11 +128,11 @@ class KvStore {
  private:
   friend class TxnWrite;
   explicit KvStore(backend::Backend* be);
-  absl::Status Restore();
+  [[nodiscard]] absl::Status Restore();
   // A range as of `current` (the store's, or a write txn's view of it).
-  absl::StatusOr<RangeResult> RangeAt(std::string_view key, std::string_view end,
+  [[nodiscard]] absl::StatusOr<RangeResult> RangeAt(std::string_view key, std::string_view end,
                                       const RangeOptions& o, int64_t current) const;
-  absl::Status ReadValues(const std::vector<Revision>& revs, int64_t at_rev,
+  [[nodiscard]] absl::Status ReadValues(const std::vector<Revision>& revs, int64_t at_rev,
                           std::vector<mvccpb::KeyValue>* kvs) const;
   // Stages the consistent index if it advances. Requires the batch held by `tx`.
   void SaveConsistentIndex(backend::BatchTx* tx, uint64_t index);
@@ -163,7 +163,7 @@ class TxnWrite {
   TxnWrite& operator=(const TxnWrite&) = delete;
 
   // Sees this txn's own writes.
-  absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
+  [[nodiscard]] absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
                                     const RangeOptions& o);
   void Put(std::string_view key, std::string_view value, int64_t lease);
   // Returns the number of keys deleted.

@@ -33,7 +33,7 @@ std::string EncodeConfChange(const ConfChange& cc) {
   return out;
 }
 
-absl::StatusOr<ConfChange> DecodeConfChange(std::string_view data) {
+[[nodiscard]] absl::StatusOr<ConfChange> DecodeConfChange(std::string_view data) {
   if (data.size() < kHeaderSize) {
     return absl::InvalidArgumentError(
         absl::StrCat("raft: conf change too short (", data.size(), " bytes)"));

@@ -20,6 +20,6 @@
 namespace etcdpp::raft {
 
 std::string EncodeConfChange(const ConfChange& cc);
-absl::StatusOr<ConfChange> DecodeConfChange(std::string_view data);
+[[nodiscard]] absl::StatusOr<ConfChange> DecodeConfChange(std::string_view data);
 
 }  // namespace etcdpp::raft

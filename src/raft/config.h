@@ -31,7 +31,7 @@ struct Config {
   bool pre_vote = false;
   uint64_t seed = 0;  // for the randomized election timeout (mixed with id)
 
-  absl::Status Validate() const;
+  [[nodiscard]] absl::Status Validate() const;
 };
 
 }  // namespace etcdpp::raft

@@ -21,7 +21,7 @@ class RaftLog {
  public:
   // `storage` is not owned and must outlive the log. The log starts with committed = applied =
   // FirstIndex()-1 (the snapshot index); the caller then restores its HardState.
-  static absl::StatusOr<std::unique_ptr<RaftLog>> Open(Storage* storage,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RaftLog>> Open(Storage* storage,
                                                        uint64_t max_next_ents_size);
 
   // Appends ents after (index, log_term) if that entry matches: returns the last new index, or
@@ -42,21 +42,21 @@ class RaftLog {
   bool HasNextEnts() const;
   bool HasPendingSnapshot() const { return unstable_.snapshot().has_value(); }
   // The unstable snapshot if any, else Storage's.
-  absl::StatusOr<Snapshot> GetSnapshot() const;
+  [[nodiscard]] absl::StatusOr<Snapshot> GetSnapshot() const;
 
   uint64_t FirstIndex() const;
   uint64_t LastIndex() const;
   uint64_t LastTerm() const;
   // Term of entry i; 0 (not an error) outside [FirstIndex()-1, LastIndex()], Compacted if the
   // storage compacted it.
-  absl::StatusOr<uint64_t> Term(uint64_t i) const;
+  [[nodiscard]] absl::StatusOr<uint64_t> Term(uint64_t i) const;
   // Term of i, with 0 for any error (etcd's zeroTermOnErrCompacted for the compacted case).
   uint64_t TermOrZero(uint64_t i) const;
   bool MatchTerm(uint64_t i, uint64_t term) const;
   // Entries from i to the end, at most max_size bytes (at least one).
-  absl::StatusOr<std::vector<Entry>> EntriesFrom(uint64_t i, uint64_t max_size) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Entry>> EntriesFrom(uint64_t i, uint64_t max_size) const;
   // Entries in [lo, hi), at most max_size bytes (at least one).
-  absl::StatusOr<std::vector<Entry>> Slice(uint64_t lo, uint64_t hi, uint64_t max_size) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Entry>> Slice(uint64_t lo, uint64_t hi, uint64_t max_size) const;
   std::vector<Entry> AllEntries() const;  // for tests
   // Raft §5.4.1: a candidate's log (last_term, last_index) is at least as up-to-date as ours.
   bool IsUpToDate(uint64_t last_index, uint64_t term) const;
@@ -77,7 +77,7 @@ class RaftLog {
   explicit RaftLog(Storage* storage, uint64_t max_next_ents_size)
       : storage_(storage), max_next_ents_size_(max_next_ents_size) {}
   // Aborts unless FirstIndex() <= lo <= hi <= LastIndex()+1; Compacted if lo is compacted.
-  absl::Status MustCheckOutOfBounds(uint64_t lo, uint64_t hi) const;
+  [[nodiscard]] absl::Status MustCheckOutOfBounds(uint64_t lo, uint64_t hi) const;
 
   Storage* const storage_;  // not owned
   const uint64_t max_next_ents_size_;

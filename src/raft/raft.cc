@@ -16,7 +16,7 @@ constexpr char kCampaignTransfer[] = "CampaignTransfer";
 
 }  // namespace
 
-absl::Status ProposalDroppedError() {
+[[nodiscard]] absl::Status ProposalDroppedError() {
   return WithErrorId(absl::UnavailableError("raft proposal dropped"), kProposalDroppedId);
 }
 bool IsProposalDropped(const absl::Status& s) { return HasErrorId(s, kProposalDroppedId); }

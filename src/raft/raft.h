@@ -27,7 +27,7 @@
 namespace etcdpp::raft {
 
 inline constexpr char kProposalDroppedId[] = "raft:proposal-dropped";
-absl::Status ProposalDroppedError();
+[[nodiscard]] absl::Status ProposalDroppedError();
 // The proposal (or conf change) was not appended: no leader, a leader transfer in progress,
 // the uncommitted-size limit, or this member was removed. The caller may retry.
 bool IsProposalDropped(const absl::Status& s);
@@ -36,16 +36,16 @@ class InvariantChecker;
 
 class Raft {
  public:
-  static absl::StatusOr<std::unique_ptr<Raft>> Open(const Config& config);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Raft>> Open(const Config& config);
   ~Raft();
 
   // Feeds one message (from a peer, or local: kHup, kBeat, kProp, ...). Drops stale messages.
-  absl::Status Step(const Message& m);
+  [[nodiscard]] absl::Status Step(const Message& m);
   void Tick();
   // Applies a committed configuration change; returns the new configuration.
   ConfState ApplyConfChange(const ConfChange& cc);
   // For RawNode::Bootstrap: the log must be empty.
-  absl::Status Bootstrap(const std::vector<ConfChange>& changes);
+  [[nodiscard]] absl::Status Bootstrap(const std::vector<ConfChange>& changes);
   // The caller applied everything up to `applied` (after a Ready): releases uncommitted quota.
   void AdvanceApplied(uint64_t applied, const std::vector<Entry>& committed);
 
@@ -69,12 +69,12 @@ class Raft {
 
  private:
   explicit Raft(const Config& c, std::unique_ptr<RaftLog> log);
-  absl::Status LoadState(const HardState& hs);
+  [[nodiscard]] absl::Status LoadState(const HardState& hs);
   void ReplayAppliedConfChanges(uint64_t from, uint64_t applied);
 
   // raft.cc: terms, elections, ticks.
-  absl::Status StepByTerm(const Message& m, bool* drop);
-  absl::Status StepInternal(const Message& m);
+  [[nodiscard]] absl::Status StepByTerm(const Message& m, bool* drop);
+  [[nodiscard]] absl::Status StepInternal(const Message& m);
   void HandleVoteRequest(const Message& m);
   void BecomeFollower(uint64_t term, uint64_t lead);
   void BecomeCandidate();
@@ -93,8 +93,8 @@ class Raft {
   void Send(Message m);
 
   // raft_leader.cc
-  absl::Status StepLeader(const Message& m);
-  absl::Status StepLeaderPropose(const Message& m);
+  [[nodiscard]] absl::Status StepLeader(const Message& m);
+  [[nodiscard]] absl::Status StepLeaderPropose(const Message& m);
   void StepLeaderReadIndex(const Message& m);
   void HandleAppendResponse(const Message& m, Progress* pr);
   void HandleHeartbeatResponse(const Message& m, Progress* pr);
@@ -114,8 +114,8 @@ class Raft {
   bool IncreaseUncommittedSize(const std::vector<Entry>& ents);
 
   // raft_follower.cc: follower and (pre-)candidate.
-  absl::Status StepFollower(const Message& m);
-  absl::Status StepCandidate(const Message& m);
+  [[nodiscard]] absl::Status StepFollower(const Message& m);
+  [[nodiscard]] absl::Status StepCandidate(const Message& m);
   void HandleAppendEntries(const Message& m);
   void HandleHeartbeat(const Message& m);
   void HandleSnapshot(const Message& m);

@@ -45,29 +45,29 @@ class RawNode {
   // hold everything persisted; committed entries after config.applied come out in Ready.
   // Conf changes in (last snapshot, config.applied] are replayed from the log, since the
   // caller will not apply them again.
-  static absl::StatusOr<std::unique_ptr<RawNode>> Open(const Config& config);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RawNode>> Open(const Config& config);
   ~RawNode();
 
   // For a brand-new cluster (storage empty): appends one kConfChange(kAddNode) entry per peer
   // at term 1 (index 1..n), committed, which come out in the next Ready's entries and
   // committed_entries. The member campaigns only after it applied them (Advance).
-  absl::Status Bootstrap(const std::vector<Peer>& peers);
+  [[nodiscard]] absl::Status Bootstrap(const std::vector<Peer>& peers);
 
   // Advances the logical clock by one tick (election and heartbeat timeouts count ticks).
   void Tick();
   // Starts an election now (a no-op on a leader or a non-voter).
-  absl::Status Campaign();
-  absl::Status Propose(std::string data);
-  absl::Status ProposeConfChange(const ConfChange& cc);
+  [[nodiscard]] absl::Status Campaign();
+  [[nodiscard]] absl::Status Propose(std::string data);
+  [[nodiscard]] absl::Status ProposeConfChange(const ConfChange& cc);
   // A message from a peer. Local message types are refused; responses from members not in the
   // configuration are dropped with an error.
-  absl::Status Step(const Message& m);
+  [[nodiscard]] absl::Status Step(const Message& m);
   ConfState ApplyConfChange(const ConfChange& cc);
   // Requests a linearizable read point; the answer comes in Ready::read_states tagged
   // request_ctx (none if there is no leader: retry later).
   void ReadIndex(std::string request_ctx);
   // Asks the leader to hand leadership to `transferee` (forwarded if this is a follower).
-  absl::Status TransferLeader(uint64_t transferee);
+  [[nodiscard]] absl::Status TransferLeader(uint64_t transferee);
   // The transport failed to reach `id`; the leader stops optimistic replication to it.
   void ReportUnreachable(uint64_t id);
   // The snapshot sent to `id` was applied (failure == false) or failed.

@@ -15,16 +15,16 @@ constexpr char kSnapTempMsg[] = "snapshot is temporarily unavailable";
 
 }  // namespace
 
-absl::Status CompactedError() {
+[[nodiscard]] absl::Status CompactedError() {
   return WithErrorId(absl::OutOfRangeError(kCompactedMsg), kCompactedId);
 }
-absl::Status SnapOutOfDateError() {
+[[nodiscard]] absl::Status SnapOutOfDateError() {
   return WithErrorId(absl::FailedPreconditionError(kSnapOutOfDateMsg), kSnapOutOfDateId);
 }
-absl::Status UnavailableError() {
+[[nodiscard]] absl::Status UnavailableError() {
   return WithErrorId(absl::NotFoundError(kUnavailableMsg), kUnavailableId);
 }
-absl::Status SnapshotTemporarilyUnavailableError() {
+[[nodiscard]] absl::Status SnapshotTemporarilyUnavailableError() {
   return WithErrorId(absl::UnavailableError(kSnapTempMsg), kSnapshotTemporarilyUnavailableId);
 }
 bool IsCompacted(const absl::Status& s) { return HasErrorId(s, kCompactedId); }

@@ -22,10 +22,10 @@ inline constexpr char kCompactedId[] = "raft:compacted";
 inline constexpr char kSnapOutOfDateId[] = "raft:snap-out-of-date";
 inline constexpr char kUnavailableId[] = "raft:unavailable";
 inline constexpr char kSnapshotTemporarilyUnavailableId[] = "raft:snapshot-temporarily-unavailable";
-absl::Status CompactedError();
-absl::Status SnapOutOfDateError();
-absl::Status UnavailableError();
-absl::Status SnapshotTemporarilyUnavailableError();
+[[nodiscard]] absl::Status CompactedError();
+[[nodiscard]] absl::Status SnapOutOfDateError();
+[[nodiscard]] absl::Status UnavailableError();
+[[nodiscard]] absl::Status SnapshotTemporarilyUnavailableError();
 bool IsCompacted(const absl::Status& s);
 bool IsSnapOutOfDate(const absl::Status& s);
 // Call it qualified (raft::IsUnavailable): unqualified, ADL also finds absl::IsUnavailable.
@@ -36,18 +36,18 @@ class Storage {
  public:
   virtual ~Storage() = default;
   // The persisted HardState and the ConfState of the latest snapshot (or bootstrap).
-  virtual absl::Status InitialState(HardState* hs, ConfState* cs) const = 0;
+  [[nodiscard]] virtual absl::Status InitialState(HardState* hs, ConfState* cs) const = 0;
   // Entries in [lo, hi), at least one if any exist, at most max_size bytes of data otherwise.
   // Compacted below FirstIndex(); Unavailable above LastIndex().
-  virtual absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
+  [[nodiscard]] virtual absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
                                                      uint64_t max_size) const = 0;
   // Term of entry i, for i in [FirstIndex()-1, LastIndex()].
-  virtual absl::StatusOr<uint64_t> Term(uint64_t i) const = 0;
-  virtual absl::StatusOr<uint64_t> LastIndex() const = 0;
+  [[nodiscard]] virtual absl::StatusOr<uint64_t> Term(uint64_t i) const = 0;
+  [[nodiscard]] virtual absl::StatusOr<uint64_t> LastIndex() const = 0;
   // Index of the first entry that may be available through Entries (older ones are compacted).
-  virtual absl::StatusOr<uint64_t> FirstIndex() const = 0;
+  [[nodiscard]] virtual absl::StatusOr<uint64_t> FirstIndex() const = 0;
   // The most recent snapshot; SnapshotTemporarilyUnavailable if it is being made.
-  virtual absl::StatusOr<Snapshot> GetSnapshot() const = 0;
+  [[nodiscard]] virtual absl::StatusOr<Snapshot> GetSnapshot() const = 0;
 };
 
 // Thread-safe: the node loop appends while the raft core reads (under the caller's sequencing).
@@ -55,24 +55,24 @@ class MemoryStorage : public Storage {
  public:
   MemoryStorage();
 
-  absl::Status InitialState(HardState* hs, ConfState* cs) const override;
-  absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
+  [[nodiscard]] absl::Status InitialState(HardState* hs, ConfState* cs) const override;
+  [[nodiscard]] absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
                                              uint64_t max_size) const override;
-  absl::StatusOr<uint64_t> Term(uint64_t i) const override;
-  absl::StatusOr<uint64_t> LastIndex() const override;
-  absl::StatusOr<uint64_t> FirstIndex() const override;
-  absl::StatusOr<Snapshot> GetSnapshot() const override;
+  [[nodiscard]] absl::StatusOr<uint64_t> Term(uint64_t i) const override;
+  [[nodiscard]] absl::StatusOr<uint64_t> LastIndex() const override;
+  [[nodiscard]] absl::StatusOr<uint64_t> FirstIndex() const override;
+  [[nodiscard]] absl::StatusOr<Snapshot> GetSnapshot() const override;
 
-  absl::Status SetHardState(const HardState& hs);
+  [[nodiscard]] absl::Status SetHardState(const HardState& hs);
   // Replaces the contents with the snapshot; SnapOutOfDate if it is older than the current one.
-  absl::Status ApplySnapshot(const Snapshot& snap);
+  [[nodiscard]] absl::Status ApplySnapshot(const Snapshot& snap);
   // Makes a snapshot at applied index i (<= LastIndex) carrying `data`; cs replaces the
   // ConfState when not null.
-  absl::StatusOr<Snapshot> CreateSnapshot(uint64_t i, const ConfState* cs, std::string data);
+  [[nodiscard]] absl::StatusOr<Snapshot> CreateSnapshot(uint64_t i, const ConfState* cs, std::string data);
   // Discards entries before compact_index; it must be <= LastIndex.
-  absl::Status Compact(uint64_t compact_index);
+  [[nodiscard]] absl::Status Compact(uint64_t compact_index);
   // Appends entries, which must be contiguous; a conflicting suffix of the log is truncated.
-  absl::Status Append(const std::vector<Entry>& entries);
+  [[nodiscard]] absl::Status Append(const std::vector<Entry>& entries);
 
  private:
   uint64_t FirstIndexLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -97,7 +97,7 @@ class Applier {
   // way). Nothing queued or enqueued later is applied; the member must stop.
   void Halt(absl::Status why);
   // The reason passed to Halt, or OK.
-  absl::Status halted() const;
+  [[nodiscard]] absl::Status halted() const;
 
   uint64_t applied_index() const { return applied_.load(std::memory_order_acquire); }
   // Blocks until applied_index() >= index or the applier stops; false on stop.

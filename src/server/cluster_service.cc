@@ -28,7 +28,7 @@ void FillMembers(EtcdServer* s, Resp* resp) {
 }
 
 // Peer URLs as etcd's types.NewURLs accepts them, normalized to their string form.
-absl::StatusOr<std::vector<std::string>> ValidPeerUrls(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ValidPeerUrls(
     const google::protobuf::RepeatedPtrField<std::string>& in) {
   std::vector<std::string> out;
   for (const std::string& s : in) {
@@ -52,7 +52,7 @@ bool PeerUrlTaken(const EtcdServer& s, const std::vector<std::string>& urls, uin
 
 // etcd's order: the strict reconfiguration checks, then what applying the change validates
 // (a peer URL in use, one learner at most).
-absl::Status CheckAdd(const EtcdServer& s, const std::vector<std::string>& urls, bool learner) {
+[[nodiscard]] absl::Status CheckAdd(const EtcdServer& s, const std::vector<std::string>& urls, bool learner) {
   if (absl::Status st = s.MayAddMember(learner); !st.ok()) return st;
   if (PeerUrlTaken(s, urls, 0)) return ErrPeerUrlExist();
   if (learner) {

@@ -67,7 +67,7 @@ const std::set<std::string>& BoolFlags() {
   return kFlags;
 }
 
-absl::StatusOr<uint64_t> ParseUint(const std::string& flag, const std::string& v) {
+[[nodiscard]] absl::StatusOr<uint64_t> ParseUint(const std::string& flag, const std::string& v) {
   uint64_t out = 0;
   if (!absl::SimpleAtoi(v, &out)) {
     return absl::InvalidArgumentError(
@@ -76,7 +76,7 @@ absl::StatusOr<uint64_t> ParseUint(const std::string& flag, const std::string& v
   return out;
 }
 
-absl::StatusOr<int64_t> ParseInt(const std::string& flag, const std::string& v) {
+[[nodiscard]] absl::StatusOr<int64_t> ParseInt(const std::string& flag, const std::string& v) {
   int64_t out = 0;
   if (!absl::SimpleAtoi(v, &out)) {
     return absl::InvalidArgumentError(
@@ -86,7 +86,7 @@ absl::StatusOr<int64_t> ParseInt(const std::string& flag, const std::string& v) 
 }
 
 // Go durations as etcd's flags take them: "100ms", "1s", "2m"; a bare number is nanoseconds.
-absl::StatusOr<int64_t> ParseDurationMs(const std::string& flag, const std::string& v) {
+[[nodiscard]] absl::StatusOr<int64_t> ParseDurationMs(const std::string& flag, const std::string& v) {
   absl::Duration d;
   if (!absl::ParseDuration(v, &d)) {
     return absl::InvalidArgumentError(
@@ -95,7 +95,7 @@ absl::StatusOr<int64_t> ParseDurationMs(const std::string& flag, const std::stri
   return absl::ToInt64Milliseconds(d);
 }
 
-absl::StatusOr<Url> ParseUrl(const std::string& flag, const std::string& s) {
+[[nodiscard]] absl::StatusOr<Url> ParseUrl(const std::string& flag, const std::string& s) {
   Url url;
   size_t sep = s.find("://");
   if (sep == std::string::npos) {
@@ -119,13 +119,13 @@ absl::StatusOr<Url> ParseUrl(const std::string& flag, const std::string& s) {
   return url;
 }
 
-absl::Status ApplyUrls(const FlagSet& fs, const std::string& flag, std::vector<Url>* out) {
+[[nodiscard]] absl::Status ApplyUrls(const FlagSet& fs, const std::string& flag, std::vector<Url>* out) {
   if (!fs.Has(flag)) return absl::OkStatus();
   ASSIGN_OR_RETURN(*out, ParseUrls(flag, fs.Get(flag)));
   return absl::OkStatus();
 }
 
-absl::Status ApplyNumbers(const FlagSet& fs, Config* c) {
+[[nodiscard]] absl::Status ApplyNumbers(const FlagSet& fs, Config* c) {
   if (fs.Has("max-request-bytes")) {
     ASSIGN_OR_RETURN(c->max_request_bytes, ParseUint("max-request-bytes", fs.Get("max-request-bytes")));
   }
@@ -213,7 +213,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   c->show_help = IsTrue(fs, "help") || IsTrue(fs, "h");
 }
 
-absl::Status ApplyDefaults(Config* c) {
+[[nodiscard]] absl::Status ApplyDefaults(Config* c) {
   auto defaults = [](std::vector<Url>* v, const char* url) -> absl::Status {
     if (!v->empty()) return absl::OkStatus();
     ASSIGN_OR_RETURN(*v, ParseUrls("default", url));
@@ -252,7 +252,7 @@ std::string Url::ToString() const {
   return absl::StrCat(scheme, "://", v6 ? "[" : "", host, v6 ? "]" : "", ":", port);
 }
 
-absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list) {
+[[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list) {
   std::vector<Url> out;
   for (const std::string& part : std::vector<std::string>(absl::StrSplit(list, ',', absl::SkipWhitespace()))) {
     ASSIGN_OR_RETURN(Url u, ParseUrl(flag, part));
@@ -261,7 +261,7 @@ absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::s
   return out;
 }
 
-absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
+[[nodiscard]] absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
                                    const std::vector<std::string>& environ) {
   FlagSet fs(ValueFlags(), BoolFlags());
   RETURN_NOT_OK(fs.Parse(args));

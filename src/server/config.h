@@ -66,10 +66,10 @@ struct Config {
 
 // Parses argv (without argv[0]) and the environment (a list of "KEY=VALUE"). Errors carry the
 // message etcd prints for the same mistake.
-absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
+[[nodiscard]] absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
                                    const std::vector<std::string>& environ);
 
 // Parses "http://127.0.0.1:2379,http://..." into URLs.
-absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list);
+[[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list);
 
 }  // namespace etcdpp::server

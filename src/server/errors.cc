@@ -6,137 +6,137 @@
 
 namespace etcdpp::server {
 
-absl::Status ErrEmptyKey() {
+[[nodiscard]] absl::Status ErrEmptyKey() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: key is not provided"),
                      "server:empty-key");
 }
-absl::Status ErrValueProvided() {
+[[nodiscard]] absl::Status ErrValueProvided() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: value is provided"),
                      "server:value-provided");
 }
-absl::Status ErrLeaseProvided() {
+[[nodiscard]] absl::Status ErrLeaseProvided() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: lease is provided"),
                      "server:lease-provided");
 }
-absl::Status ErrKeyNotFound() {
+[[nodiscard]] absl::Status ErrKeyNotFound() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: key not found"),
                      "server:key-not-found");
 }
-absl::Status ErrTooManyOps() {
+[[nodiscard]] absl::Status ErrTooManyOps() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: too many operations in txn request"),
                      "server:too-many-ops");
 }
-absl::Status ErrDuplicateKey() {
+[[nodiscard]] absl::Status ErrDuplicateKey() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: duplicate key given in txn request"),
                      "server:duplicate-key");
 }
-absl::Status ErrInvalidSortOption() {
+[[nodiscard]] absl::Status ErrInvalidSortOption() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: invalid sort option"),
                      "server:invalid-sort-option");
 }
-absl::Status ErrRequestTooLarge() {
+[[nodiscard]] absl::Status ErrRequestTooLarge() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: request is too large"),
                      "server:request-too-large");
 }
-absl::Status ErrTooManyRequests() {
+[[nodiscard]] absl::Status ErrTooManyRequests() {
   return WithErrorId(absl::ResourceExhaustedError("etcdserver: too many requests"),
                      "server:too-many-requests");
 }
-absl::Status ErrLeaseNotFound() {
+[[nodiscard]] absl::Status ErrLeaseNotFound() {
   return WithErrorId(absl::NotFoundError("etcdserver: requested lease not found"),
                      "server:lease-not-found");
 }
-absl::Status ErrNoLeader() {
+[[nodiscard]] absl::Status ErrNoLeader() {
   return WithErrorId(absl::UnavailableError("etcdserver: no leader"),
                      kNoLeaderId);
 }
-absl::Status ErrStopped() {
+[[nodiscard]] absl::Status ErrStopped() {
   return WithErrorId(absl::UnavailableError("etcdserver: server stopped"),
                      "server:stopped");
 }
-absl::Status ErrTimeout() {
+[[nodiscard]] absl::Status ErrTimeout() {
   return WithErrorId(absl::UnavailableError("etcdserver: request timed out"),
                      "server:timeout");
 }
-absl::Status ErrTimeoutDueToLeaderFail() {
+[[nodiscard]] absl::Status ErrTimeoutDueToLeaderFail() {
   return WithErrorId(absl::UnavailableError(
       "etcdserver: request timed out, possibly due to previous leader failure"),
                      "server:timeout-due-to-leader-fail");
 }
-absl::Status ErrTimeoutDueToConnectionLost() {
+[[nodiscard]] absl::Status ErrTimeoutDueToConnectionLost() {
   return WithErrorId(absl::UnavailableError("etcdserver: request timed out, possibly due to connection lost"),
                      "server:timeout-due-to-connection-lost");
 }
-absl::Status ErrProposalDropped() {
+[[nodiscard]] absl::Status ErrProposalDropped() {
   return WithErrorId(absl::UnknownError("raft proposal dropped"),
                      "server:proposal-dropped");
 }
-absl::Status ErrContextDeadlineExceeded() {
+[[nodiscard]] absl::Status ErrContextDeadlineExceeded() {
   return WithErrorId(absl::UnknownError("context deadline exceeded"),
                      "server:context-deadline-exceeded");
 }
-absl::Status ErrLeaderChanged() {
+[[nodiscard]] absl::Status ErrLeaderChanged() {
   return WithErrorId(absl::UnavailableError("etcdserver: leader changed"),
                      "server:leader-changed");
 }
-absl::Status ErrNotLeader() {
+[[nodiscard]] absl::Status ErrNotLeader() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: not leader"),
                      "server:not-leader");
 }
-absl::Status ErrUnhealthy() {
+[[nodiscard]] absl::Status ErrUnhealthy() {
   return WithErrorId(absl::UnavailableError("etcdserver: unhealthy cluster"),
                      "server:unhealthy");
 }
-absl::Status ErrMemberExist() {
+[[nodiscard]] absl::Status ErrMemberExist() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: member ID already exist"),
                      "server:member-exist");
 }
-absl::Status ErrPeerUrlExist() {
+[[nodiscard]] absl::Status ErrPeerUrlExist() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: Peer URLs already exists"),
                      "server:peer-url-exist");
 }
-absl::Status ErrMemberNotEnoughStarted() {
+[[nodiscard]] absl::Status ErrMemberNotEnoughStarted() {
   return WithErrorId(absl::FailedPreconditionError(
       "etcdserver: re-configuration failed due to not enough started members"),
                      "server:member-not-enough-started");
 }
-absl::Status ErrMemberBadUrls() {
+[[nodiscard]] absl::Status ErrMemberBadUrls() {
   return WithErrorId(absl::InvalidArgumentError("etcdserver: given member URLs are invalid"),
                      "server:member-bad-urls");
 }
-absl::Status ErrMemberNotFound() {
+[[nodiscard]] absl::Status ErrMemberNotFound() {
   return WithErrorId(absl::NotFoundError("etcdserver: member not found"),
                      "server:member-not-found");
 }
-absl::Status ErrMemberNotLearner() {
+[[nodiscard]] absl::Status ErrMemberNotLearner() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: can only promote a learner member"),
                      "server:member-not-learner");
 }
-absl::Status ErrLearnerNotReady() {
+[[nodiscard]] absl::Status ErrLearnerNotReady() {
   return WithErrorId(absl::FailedPreconditionError(
       "etcdserver: can only promote a learner member which is in sync with leader"),
                      "server:learner-not-ready");
 }
-absl::Status ErrTooManyLearners() {
+[[nodiscard]] absl::Status ErrTooManyLearners() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: too many learner members in cluster"),
                      "server:too-many-learners");
 }
-absl::Status ErrBadLeaderTransferee() {
+[[nodiscard]] absl::Status ErrBadLeaderTransferee() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: bad leader transferee"),
                      "server:bad-leader-transferee");
 }
-absl::Status ErrTimeoutLeaderTransfer() {
+[[nodiscard]] absl::Status ErrTimeoutLeaderTransfer() {
   return WithErrorId(absl::UnavailableError("etcdserver: request timed out, leader transfer took too long"),
                      "server:timeout-leader-transfer");
 }
 
-absl::Status ErrReceivedTooLarge(size_t size, size_t limit) {
+[[nodiscard]] absl::Status ErrReceivedTooLarge(size_t size, size_t limit) {
   return WithErrorId(absl::ResourceExhaustedError(
       absl::StrCat("grpc: received message larger than max (", size, " vs. ", limit, ")")),
                      "server:received-too-large");
 }
 
-absl::Status ErrMemberRemoved() {
+[[nodiscard]] absl::Status ErrMemberRemoved() {
   return WithErrorId(
       absl::FailedPreconditionError("the member has been permanently removed from the cluster"),
       kMemberRemovedId);
@@ -164,7 +164,7 @@ std::optional<absl::Status> FromPeerGrpcStatus(const grpc::Status& st) {
   return id.empty() ? out : WithErrorId(std::move(out), id);
 }
 
-absl::Status FromEtcdGrpcStatus(const grpc::Status& st) {
+[[nodiscard]] absl::Status FromEtcdGrpcStatus(const grpc::Status& st) {
   if (st.ok()) return absl::OkStatus();
   return WithErrorId(absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message()),
                      "server:remote");

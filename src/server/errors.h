@@ -12,53 +12,53 @@
 namespace etcdpp::server {
 
 // Request validation (v3rpc key.go).
-absl::Status ErrEmptyKey();
-absl::Status ErrValueProvided();
-absl::Status ErrLeaseProvided();
-absl::Status ErrKeyNotFound();
-absl::Status ErrTooManyOps();
-absl::Status ErrDuplicateKey();
-absl::Status ErrInvalidSortOption();
-absl::Status ErrRequestTooLarge();
-absl::Status ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many requests"
+[[nodiscard]] absl::Status ErrEmptyKey();
+[[nodiscard]] absl::Status ErrValueProvided();
+[[nodiscard]] absl::Status ErrLeaseProvided();
+[[nodiscard]] absl::Status ErrKeyNotFound();
+[[nodiscard]] absl::Status ErrTooManyOps();
+[[nodiscard]] absl::Status ErrDuplicateKey();
+[[nodiscard]] absl::Status ErrInvalidSortOption();
+[[nodiscard]] absl::Status ErrRequestTooLarge();
+[[nodiscard]] absl::Status ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many requests"
 // Leases (until the lessor exists every lease id is unknown).
-absl::Status ErrLeaseNotFound();
+[[nodiscard]] absl::Status ErrLeaseNotFound();
 // Server state.
 inline constexpr char kNoLeaderId[] = "server:no-leader";
-absl::Status ErrNoLeader();  // Unavailable "etcdserver: no leader", id kNoLeaderId
-absl::Status ErrStopped();
-absl::Status ErrTimeout();
-absl::Status ErrTimeoutDueToLeaderFail();
-absl::Status ErrTimeoutDueToConnectionLost();
+[[nodiscard]] absl::Status ErrNoLeader();  // Unavailable "etcdserver: no leader", id kNoLeaderId
+[[nodiscard]] absl::Status ErrStopped();
+[[nodiscard]] absl::Status ErrTimeout();
+[[nodiscard]] absl::Status ErrTimeoutDueToLeaderFail();
+[[nodiscard]] absl::Status ErrTimeoutDueToConnectionLost();
 // raft refused a proposal while a leader was known (a leader transfer in progress): etcd
 // passes raft's own error through, as codes.Unknown.
-absl::Status ErrProposalDropped();
+[[nodiscard]] absl::Status ErrProposalDropped();
 // A proposal that waited the whole request timeout for a leader and never reached raft: etcd's
 // raft node never took it, and the context's error surfaces as codes.Unknown.
-absl::Status ErrContextDeadlineExceeded();
-absl::Status ErrLeaderChanged();
-absl::Status ErrNotLeader();
-absl::Status ErrUnhealthy();
+[[nodiscard]] absl::Status ErrContextDeadlineExceeded();
+[[nodiscard]] absl::Status ErrLeaderChanged();
+[[nodiscard]] absl::Status ErrNotLeader();
+[[nodiscard]] absl::Status ErrUnhealthy();
 // Membership and leadership (etcd's rpctypes; v3rpc util.go maps membership errors to these).
-absl::Status ErrMemberExist();
-absl::Status ErrPeerUrlExist();
-absl::Status ErrMemberNotEnoughStarted();
-absl::Status ErrMemberBadUrls();
-absl::Status ErrMemberNotFound();
-absl::Status ErrMemberNotLearner();
-absl::Status ErrLearnerNotReady();
-absl::Status ErrTooManyLearners();
-absl::Status ErrBadLeaderTransferee();
-absl::Status ErrTimeoutLeaderTransfer();
+[[nodiscard]] absl::Status ErrMemberExist();
+[[nodiscard]] absl::Status ErrPeerUrlExist();
+[[nodiscard]] absl::Status ErrMemberNotEnoughStarted();
+[[nodiscard]] absl::Status ErrMemberBadUrls();
+[[nodiscard]] absl::Status ErrMemberNotFound();
+[[nodiscard]] absl::Status ErrMemberNotLearner();
+[[nodiscard]] absl::Status ErrLearnerNotReady();
+[[nodiscard]] absl::Status ErrTooManyLearners();
+[[nodiscard]] absl::Status ErrBadLeaderTransferee();
+[[nodiscard]] absl::Status ErrTimeoutLeaderTransfer();
 
 // gRPC's own refusal of an oversized message, with grpc-go's text (the C++ core words it
 // differently), for requests between etcd's limit and the transport's hard cap.
-absl::Status ErrReceivedTooLarge(size_t size, size_t limit);
+[[nodiscard]] absl::Status ErrReceivedTooLarge(size_t size, size_t limit);
 
 // How a member refuses the raft stream of a member that was removed (etcd's rafthttp answers
 // http.StatusGone); the removed member then shuts itself down.
 inline constexpr char kMemberRemovedId[] = "server:member-removed";
-absl::Status ErrMemberRemoved();  // FailedPrecondition, id kMemberRemovedId
+[[nodiscard]] absl::Status ErrMemberRemoved();  // FailedPrecondition, id kMemberRemovedId
 
 // Maps a status to the gRPC status clients see: same code (absl and gRPC share the numbering)
 // and the message with etcd's "etcdserver: " prefix unless it is one of the server's own errors
@@ -67,7 +67,7 @@ absl::Status ErrMemberRemoved();  // FailedPrecondition, id kMemberRemovedId
 grpc::Status ToGrpcStatus(const absl::Status& st);
 // An error another etcd or etcdpp member answered over its client port: its message is etcd's
 // text already (ToGrpcStatus passes it on as it is).
-absl::Status FromEtcdGrpcStatus(const grpc::Status& st);
+[[nodiscard]] absl::Status FromEtcdGrpcStatus(const grpc::Status& st);
 
 // Between etcdpp members (the peer port's own services): the status goes with its message and
 // its id, so the other member gets back the same error (same code, message and id).

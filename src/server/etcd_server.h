@@ -51,17 +51,17 @@ class EtcdServer {
   // Opens or bootstraps the member's data dir; nothing is served until Start(). Every file and
   // directory operation of the member but LMDB's own file I/O goes through `env` (not owned;
   // must outlive the server): tests pass a FaultInjectionEnv.
-  static absl::StatusOr<std::unique_ptr<EtcdServer>> Open(const Config& cfg,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<EtcdServer>> Open(const Config& cfg,
                                                           Env* env = Env::Default());
   ~EtcdServer();
 
   // Starts the threads and the client listeners; returns once the client port accepts
   // connections and the member has a leader (or with an error).
-  absl::Status Start();
+  [[nodiscard]] absl::Status Start();
   // Stops serving and joins every thread, in reverse order of Start.
   void Stop();
   // The first fatal error of a member thread, if any (main polls it).
-  absl::Status fatal() const;
+  [[nodiscard]] absl::Status fatal() const;
 
   // ---- For the gRPC services ----
   const Config& config() const { return cfg_; }
@@ -78,7 +78,7 @@ class EtcdServer {
   // Queued work runs before Stop returns.
   [[nodiscard]] absl::Status RunInBackground(std::function<void()> fn);
   void FillStatus(etcdserverpb::StatusResponse* resp) const;
-  absl::Status HashKV(int64_t rev, etcdserverpb::HashKVResponse* resp) const;
+  [[nodiscard]] absl::Status HashKV(int64_t rev, etcdserverpb::HashKVResponse* resp) const;
 
   // ---- For the Lease service (etcd_server_lease.cc) ----
   const lease::Lessor& lessor() const { return *lessor_; }
@@ -117,8 +117,8 @@ class EtcdServer {
   // etcd's strict reconfiguration checks (reconfig_checks.h) when --strict-reconfig-check:
   // enough started voters and, over the last 5 s, connections to every voter (add) or to a
   // quorum after the removal.
-  absl::Status MayAddMember(bool learner) const;
-  absl::Status MayRemoveMember(uint64_t id) const;
+  [[nodiscard]] absl::Status MayAddMember(bool learner) const;
+  [[nodiscard]] absl::Status MayRemoveMember(uint64_t id) const;
   // On a follower: asks the leader to promote `id` (only it knows whether the learner caught
   // up); `done` gets the leader's answer, on a thread of its own.
   void ForwardPromote(uint64_t id, std::function<void(absl::Status)> done);
@@ -127,20 +127,20 @@ class EtcdServer {
   // ---- Request timeouts (etcd_server_timeout.cc) ----
   // The error of a proposal made at `start` that did not apply within the request timeout
   // (etcd's parseProposeCtxErr).
-  absl::Status ProposalTimeoutError(std::chrono::steady_clock::time_point start) const;
+  [[nodiscard]] absl::Status ProposalTimeoutError(std::chrono::steady_clock::time_point start) const;
   // Streams opened with hasleader=true (require_leader.h).
   RequireLeaderStreams* leader_streams() const { return leader_streams_.get(); }
 
  private:
   EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
-  absl::Status OpenStorage();
-  absl::Status OpenRaft();
-  absl::Status BootstrapNew(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
-  absl::Status Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
-  absl::Status JoinExisting(std::unique_ptr<raft::RawNode>* raw);
+  [[nodiscard]] absl::Status OpenStorage();
+  [[nodiscard]] absl::Status OpenRaft();
+  [[nodiscard]] absl::Status BootstrapNew(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
+  [[nodiscard]] absl::Status Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
+  [[nodiscard]] absl::Status JoinExisting(std::unique_ptr<raft::RawNode>* raw);
   // ---- Raft snapshots (etcd_server_snap.cc) ----
   // Opens the WAL at the newest usable snapshot (falling back to older ones) and reads it.
-  absl::Status OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c);
+  [[nodiscard]] absl::Status OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c);
   // True (and the WAL removed) when a founding member's WAL holds no records: its first start
   // was interrupted, so it bootstraps again.
   bool WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c);
@@ -150,23 +150,23 @@ class EtcdServer {
   grpc::Service* SnapshotService();
   // Follower: a snapshot raft accepted is made durable (node thread), then installed in order
   // with the entries (applier thread): the backend swapped in and everything rebuilt from it.
-  absl::Status PersistSnapshot(const raft::Snapshot& snap);
+  [[nodiscard]] absl::Status PersistSnapshot(const raft::Snapshot& snap);
   void InstallSnapshot(const raft::Snapshot& snap);
-  absl::Status ApplySnapshotBackend(const std::string& db_file);
+  [[nodiscard]] absl::Status ApplySnapshotBackend(const std::string& db_file);
   // Restart after a crash between saving a received snapshot and installing it.
-  absl::Status RecoverSnapshotBackend(const raft::Snapshot& snap);
-  absl::Status RemoveReceivedDbsUpTo(uint64_t index);
-  absl::Status CheckInitialCluster() const;
+  [[nodiscard]] absl::Status RecoverSnapshotBackend(const raft::Snapshot& snap);
+  [[nodiscard]] absl::Status RemoveReceivedDbsUpTo(uint64_t index);
+  [[nodiscard]] absl::Status CheckInitialCluster() const;
   void PublishLoop();
   uint64_t NextRequestId();
   void FillPeerMembers(internalpb::MembersResponse* resp) const;
-  absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(uint64_t applied);
-  absl::Status StartGrpc();
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(uint64_t applied);
+  [[nodiscard]] absl::Status StartGrpc();
   http::MemberView MakeMemberView();
   std::string RenderMetrics();
   void OnConfChange(const raft::Entry& e, const raft::ConfChange& cc, bool in_backend);
   std::unique_ptr<Transport> NewTransport();
-  absl::Status OpenLeases();
+  [[nodiscard]] absl::Status OpenLeases();
   void OnEmptyEntry(const raft::Entry& e);
   bool IsLeader() const;
   void RenewOnLeader(int64_t id, RenewDone done);

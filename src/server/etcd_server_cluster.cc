@@ -19,7 +19,7 @@ namespace etcdpp::server {
 namespace {
 
 // Asks the member at `url` for the member list (bounded by a deadline).
-absl::StatusOr<internalpb::MembersResponse> FetchMembers(const std::string& url) {
+[[nodiscard]] absl::StatusOr<internalpb::MembersResponse> FetchMembers(const std::string& url) {
   auto stub = internalpb::Peer::NewStub(
       grpc::CreateChannel(GrpcTargetOfUrl(url), tls::PeerChannelCredentials(url)));
   grpc::ClientContext ctx;

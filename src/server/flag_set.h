@@ -30,9 +30,9 @@ class FlagSet {
   FlagSet(std::set<std::string> value_flags, std::set<std::string> bool_flags);
 
   // Parses the arguments; positional arguments are an error, as etcd's "too many arguments".
-  absl::Status Parse(const std::vector<std::string>& args);
+  [[nodiscard]] absl::Status Parse(const std::vector<std::string>& args);
   // Fills flags not given on the command line from ETCD_<NAME> (dashes to underscores).
-  absl::Status ApplyEnvironment(const std::vector<std::string>& environ);
+  [[nodiscard]] absl::Status ApplyEnvironment(const std::vector<std::string>& environ);
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   const std::string& Get(const std::string& name) const { return values_.at(name); }

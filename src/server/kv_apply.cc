@@ -65,7 +65,7 @@ void Sort(const pb::RangeRequest& r, std::vector<mvccpb::KeyValue>* kvs) {
 }
 
 // etcd's applierV3backend.Range over any view.
-absl::Status DoRange(const RangeFn& view, const pb::RangeRequest& r, pb::RangeResponse* resp) {
+[[nodiscard]] absl::Status DoRange(const RangeFn& view, const pb::RangeRequest& r, pb::RangeResponse* resp) {
   Metrics::Get().MvccRange();
   int64_t limit = NeedsFullFetch(r) ? 0 : r.limit();
   if (limit > 0) ++limit;  // one extra to learn `more`
@@ -151,7 +151,7 @@ TxnPath ComputePath(const RangeFn& view, const pb::TxnRequest& r) {
 
 // ---- Validation (before Raft) ----
 
-absl::Status CheckRangeRequest(const pb::RangeRequest& r) {
+[[nodiscard]] absl::Status CheckRangeRequest(const pb::RangeRequest& r) {
   if (r.key().empty()) return ErrEmptyKey();
   if (!pb::RangeRequest::SortOrder_IsValid(r.sort_order()) ||
       !pb::RangeRequest::SortTarget_IsValid(r.sort_target())) {
@@ -160,21 +160,21 @@ absl::Status CheckRangeRequest(const pb::RangeRequest& r) {
   return absl::OkStatus();
 }
 
-absl::Status CheckPutRequest(const pb::PutRequest& r) {
+[[nodiscard]] absl::Status CheckPutRequest(const pb::PutRequest& r) {
   if (r.key().empty()) return ErrEmptyKey();
   if (r.ignore_value() && !r.value().empty()) return ErrValueProvided();
   if (r.ignore_lease() && r.lease() != 0) return ErrLeaseProvided();
   return absl::OkStatus();
 }
 
-absl::Status CheckDeleteRequest(const pb::DeleteRangeRequest& r) {
+[[nodiscard]] absl::Status CheckDeleteRequest(const pb::DeleteRangeRequest& r) {
   if (r.key().empty()) return ErrEmptyKey();
   return absl::OkStatus();
 }
 
 namespace {
 
-absl::Status CheckRequestOp(const pb::RequestOp& op, int64_t max_txn_ops) {
+[[nodiscard]] absl::Status CheckRequestOp(const pb::RequestOp& op, int64_t max_txn_ops) {
   if (op.has_request_range()) return CheckRangeRequest(op.request_range());
   if (op.has_request_put()) return CheckPutRequest(op.request_put());
   if (op.has_request_delete_range()) return CheckDeleteRequest(op.request_delete_range());
@@ -197,7 +197,7 @@ bool AnyContains(const std::vector<Interval>& dels, const std::string& k) {
 }
 
 // etcd's checkIntervals: no key may be put twice, or put and deleted, on one execution path.
-absl::Status CheckIntervals(const google::protobuf::RepeatedPtrField<pb::RequestOp>& ops,
+[[nodiscard]] absl::Status CheckIntervals(const google::protobuf::RepeatedPtrField<pb::RequestOp>& ops,
                             std::set<std::string>* puts, std::vector<Interval>* dels) {
   for (const auto& op : ops) {
     if (op.has_request_delete_range()) {
@@ -234,7 +234,7 @@ absl::Status CheckIntervals(const google::protobuf::RepeatedPtrField<pb::Request
 
 }  // namespace
 
-absl::Status CheckTxnRequest(const pb::TxnRequest& r, int64_t max_txn_ops) {
+[[nodiscard]] absl::Status CheckTxnRequest(const pb::TxnRequest& r, int64_t max_txn_ops) {
   int64_t opc = std::max<int64_t>({r.compare_size(), r.success_size(), r.failure_size()});
   if (opc > max_txn_ops) return ErrTooManyOps();
   for (const auto& c : r.compare()) {
@@ -289,7 +289,7 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
 }
 
 // etcd's checkPut and checkRange over the chosen path: errors that must surface before any write.
-absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
+[[nodiscard]] absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
                       const std::function<bool(int64_t)>& lease_exists, const pb::TxnRequest& r,
                       const TxnPath& path) {
   size_t nested = 0;
@@ -315,7 +315,7 @@ absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
   return absl::OkStatus();
 }
 
-absl::Status PutIn(mvcc::TxnWrite* txn, const pb::PutRequest& p, pb::PutResponse* resp) {
+[[nodiscard]] absl::Status PutIn(mvcc::TxnWrite* txn, const pb::PutRequest& p, pb::PutResponse* resp) {
   std::string value = p.value();
   int64_t lease = p.lease();
   if (p.ignore_value() || p.ignore_lease() || p.prev_kv()) {
@@ -333,7 +333,7 @@ absl::Status PutIn(mvcc::TxnWrite* txn, const pb::PutRequest& p, pb::PutResponse
   return absl::OkStatus();
 }
 
-absl::Status DeleteIn(mvcc::TxnWrite* txn, const pb::DeleteRangeRequest& d,
+[[nodiscard]] absl::Status DeleteIn(mvcc::TxnWrite* txn, const pb::DeleteRangeRequest& d,
                       pb::DeleteRangeResponse* resp) {
   if (d.prev_kv()) {
     ASSIGN_OR_RETURN(mvcc::RangeResult rr, txn->Range(d.key(), d.range_end(), mvcc::RangeOptions{}));
@@ -347,7 +347,7 @@ absl::Status DeleteIn(mvcc::TxnWrite* txn, const pb::DeleteRangeRequest& d,
 
 // Runs the ops of the chosen path (etcd's applyTxn). `view` serves the ranges; `txn` is null
 // for a read-only txn.
-absl::Status RunOps(const RangeFn& view, mvcc::TxnWrite* txn, const pb::TxnRequest& r,
+[[nodiscard]] absl::Status RunOps(const RangeFn& view, mvcc::TxnWrite* txn, const pb::TxnRequest& r,
                     const TxnPath& path, pb::TxnResponse* resp) {
   resp->set_succeeded(path.succeeded);
   size_t nested = 0;

@@ -14,10 +14,10 @@
 namespace etcdpp::server {
 
 // Validation done before a request enters Raft (etcd's v3rpc key.go checks).
-absl::Status CheckRangeRequest(const etcdserverpb::RangeRequest& r);
-absl::Status CheckPutRequest(const etcdserverpb::PutRequest& r);
-absl::Status CheckDeleteRequest(const etcdserverpb::DeleteRangeRequest& r);
-absl::Status CheckTxnRequest(const etcdserverpb::TxnRequest& r, int64_t max_txn_ops);
+[[nodiscard]] absl::Status CheckRangeRequest(const etcdserverpb::RangeRequest& r);
+[[nodiscard]] absl::Status CheckPutRequest(const etcdserverpb::PutRequest& r);
+[[nodiscard]] absl::Status CheckDeleteRequest(const etcdserverpb::DeleteRangeRequest& r);
+[[nodiscard]] absl::Status CheckTxnRequest(const etcdserverpb::TxnRequest& r, int64_t max_txn_ops);
 bool IsTxnReadOnly(const etcdserverpb::TxnRequest& r);
 bool IsTxnSerializable(const etcdserverpb::TxnRequest& r);
 
@@ -30,17 +30,17 @@ class KvApplier {
   void SetLessor(lease::Lessor* lessor) { lessor_ = lessor; }
 
   // Reads at the store's current revision (any thread).
-  absl::Status Range(const etcdserverpb::RangeRequest& r, etcdserverpb::RangeResponse* resp) const;
+  [[nodiscard]] absl::Status Range(const etcdserverpb::RangeRequest& r, etcdserverpb::RangeResponse* resp) const;
   // A read-only txn (any thread): compares and ranges see one revision.
-  absl::Status ReadOnlyTxn(const etcdserverpb::TxnRequest& r, etcdserverpb::TxnResponse* resp) const;
+  [[nodiscard]] absl::Status ReadOnlyTxn(const etcdserverpb::TxnRequest& r, etcdserverpb::TxnResponse* resp) const;
 
   // Writes (applier thread). `index` is the Raft index being applied (the consistent index).
-  absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index, etcdserverpb::PutResponse* resp);
-  absl::Status DeleteRange(const etcdserverpb::DeleteRangeRequest& r, uint64_t index,
+  [[nodiscard]] absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index, etcdserverpb::PutResponse* resp);
+  [[nodiscard]] absl::Status DeleteRange(const etcdserverpb::DeleteRangeRequest& r, uint64_t index,
                            etcdserverpb::DeleteRangeResponse* resp);
-  absl::Status Txn(const etcdserverpb::TxnRequest& r, uint64_t index, etcdserverpb::TxnResponse* resp);
+  [[nodiscard]] absl::Status Txn(const etcdserverpb::TxnRequest& r, uint64_t index, etcdserverpb::TxnResponse* resp);
   // On success *wait_physical blocks until the compacted revisions are gone from the backend.
-  absl::Status Compact(const etcdserverpb::CompactionRequest& r, uint64_t index,
+  [[nodiscard]] absl::Status Compact(const etcdserverpb::CompactionRequest& r, uint64_t index,
                        etcdserverpb::CompactionResponse* resp, std::function<void()>* wait_physical);
 
  private:

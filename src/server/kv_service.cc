@@ -26,7 +26,7 @@ Applier::Waiter FinishWrite(EtcdServer* s, grpc::ServerUnaryReactor* reactor, Re
 
 // etcd's gRPC server takes messages up to --max-request-bytes plus 512 KiB of overhead;
 // ours takes more (see StartGrpc) so that we can refuse with grpc-go's words.
-absl::Status CheckSize(const EtcdServer* s, const google::protobuf::Message& m) {
+[[nodiscard]] absl::Status CheckSize(const EtcdServer* s, const google::protobuf::Message& m) {
   size_t limit = s->config().max_request_bytes + kGrpcOverheadBytes;
   size_t size = m.ByteSizeLong();
   return size > limit ? ErrReceivedTooLarge(size, limit) : absl::OkStatus();

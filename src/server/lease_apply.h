@@ -18,16 +18,16 @@ class LeaseApplier {
   // Neither pointer is owned; both must outlive the applier.
   LeaseApplier(mvcc::KvStore* kv, lease::Lessor* lessor) : kv_(kv), lessor_(lessor) {}
 
-  absl::Status Grant(const etcdserverpb::LeaseGrantRequest& r, uint64_t index,
+  [[nodiscard]] absl::Status Grant(const etcdserverpb::LeaseGrantRequest& r, uint64_t index,
                      etcdserverpb::LeaseGrantResponse* resp);
-  absl::Status Revoke(const etcdserverpb::LeaseRevokeRequest& r, uint64_t index,
+  [[nodiscard]] absl::Status Revoke(const etcdserverpb::LeaseRevokeRequest& r, uint64_t index,
                       etcdserverpb::LeaseRevokeResponse* resp);
-  absl::Status Checkpoint(const etcdserverpb::LeaseCheckpointRequest& r, uint64_t index,
+  [[nodiscard]] absl::Status Checkpoint(const etcdserverpb::LeaseCheckpointRequest& r, uint64_t index,
                           etcdserverpb::LeaseCheckpointResponse* resp);
 
   // Re-attaches every live key that carries a lease ID (after Open; etcd's mvcc restore does
   // the same). Keys naming a lease that no longer exists stay unattached.
-  absl::Status RestoreAttachments();
+  [[nodiscard]] absl::Status RestoreAttachments();
 
  private:
   mvcc::KvStore* const kv_;

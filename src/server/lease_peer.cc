@@ -26,7 +26,7 @@ struct Forwarded {
 
 // The leader's handler answers with the error itself (code, message and id); a call that never
 // reached it (the leader is unreachable) or timed out is "no leader" / "request timed out".
-absl::Status FromGrpc(const grpc::Status& st) {
+[[nodiscard]] absl::Status FromGrpc(const grpc::Status& st) {
   if (std::optional<absl::Status> answered = FromPeerGrpcStatus(st)) return *answered;
   if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return ErrTimeout();
   return ErrNoLeader();

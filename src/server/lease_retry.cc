@@ -7,7 +7,7 @@ namespace etcdpp::server {
 
 bool IsNoLeader(const absl::Status& st) { return HasErrorId(st, kNoLeaderId); }
 
-absl::Status LeaseRetryTimeoutError(bool leader_known) {
+[[nodiscard]] absl::Status LeaseRetryTimeoutError(bool leader_known) {
   return leader_known ? ErrTimeout() : ErrNoLeader();
 }
 

@@ -27,7 +27,7 @@ inline constexpr std::chrono::milliseconds kLeaseRetryInterval{100};
 bool IsNoLeader(const absl::Status& st);
 
 // What a call that never found a serving leader answers at its timeout.
-absl::Status LeaseRetryTimeoutError(bool leader_known);
+[[nodiscard]] absl::Status LeaseRetryTimeoutError(bool leader_known);
 
 template <typename T>
 class LeaderRetry {

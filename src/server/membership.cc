@@ -42,7 +42,7 @@ uint64_t ComputeClusterId(std::vector<uint64_t> member_ids) {
   return Sha1Prefix(b);
 }
 
-absl::StatusOr<std::vector<Member>> ParseInitialCluster(const std::string& initial_cluster,
+[[nodiscard]] absl::StatusOr<std::vector<Member>> ParseInitialCluster(const std::string& initial_cluster,
                                                         const std::string& token) {
   std::map<std::string, std::vector<std::string>> urls_by_name;
   for (const std::string& part :
@@ -88,7 +88,7 @@ Member FromRecord(const internalpb::MemberRecord& rec) {
 
 std::string EncodeMember(const Member& m) { return ToRecord(m).SerializeAsString(); }
 
-absl::StatusOr<Member> DecodeMember(std::string_view data) {
+[[nodiscard]] absl::StatusOr<Member> DecodeMember(std::string_view data) {
   internalpb::MemberRecord rec;
   if (!rec.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
     return absl::DataLossError("cannot decode member record");

@@ -51,7 +51,7 @@ void EncodeRaftMessage(const raft::Message& m, internalpb::RaftMessage* out) {
   out->set_context(m.context);
 }
 
-absl::StatusOr<raft::Message> DecodeRaftMessage(const internalpb::RaftMessage& in) {
+[[nodiscard]] absl::StatusOr<raft::Message> DecodeRaftMessage(const internalpb::RaftMessage& in) {
   if (in.type() > kMaxMessageType) {
     return absl::InvalidArgumentError(absl::StrCat("unknown raft message type ", in.type()));
   }

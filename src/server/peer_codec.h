@@ -9,6 +9,6 @@
 namespace etcdpp::server {
 
 void EncodeRaftMessage(const raft::Message& m, internalpb::RaftMessage* out);
-absl::StatusOr<raft::Message> DecodeRaftMessage(const internalpb::RaftMessage& in);
+[[nodiscard]] absl::StatusOr<raft::Message> DecodeRaftMessage(const internalpb::RaftMessage& in);
 
 }  // namespace etcdpp::server

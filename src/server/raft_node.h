@@ -92,7 +92,7 @@ class RaftNode {
   uint64_t leader_changes() const { return leader_changes_.load(std::memory_order_acquire); }
   std::chrono::steady_clock::time_point lead_elected_at() const;
   // A fatal error on the node thread (e.g. the WAL cannot sync): the member must stop.
-  absl::Status fatal() const;
+  [[nodiscard]] absl::Status fatal() const;
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
@@ -120,8 +120,8 @@ class RaftNode {
   template <typename P>
   void TakeProposals(std::vector<P>* queue, std::vector<P>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HasInputLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status HandleReadies();
-  absl::Status Persist(const raft::Ready& rd);
+  [[nodiscard]] absl::Status HandleReadies();
+  [[nodiscard]] absl::Status Persist(const raft::Ready& rd);
   void ApplyConfChanges(const std::vector<raft::Entry>& committed);
   // The raft configuration became the snapshot's.
   void RestoreConf(const raft::Snapshot& snap);

@@ -46,10 +46,10 @@ class ReadIndexLoop {
 
  private:
   void Loop();  // the read-index thread: one round per iteration
-  absl::Status Round();
+  [[nodiscard]] absl::Status Round();
   void FailAll(std::vector<Done>* batch, const absl::Status& st);
 
-  absl::StatusOr<uint64_t> AwaitIndex(const std::string& ctx);
+  [[nodiscard]] absl::StatusOr<uint64_t> AwaitIndex(const std::string& ctx);
 
   RaftNode* const node_;
   Applier* const applier_;

@@ -60,7 +60,7 @@ bool IsReadyToPromoteMember(const std::vector<Member>& members, uint64_t id) {
   return QuorumStarted(c.started, c.voters + 1);
 }
 
-absl::Status MayAddMember(const PeerFacts& f, bool learner) {
+[[nodiscard]] absl::Status MayAddMember(const PeerFacts& f, bool learner) {
   if (!learner && !IsReadyToAddVotingMember(f.members)) return ErrMemberNotEnoughStarted();
   std::vector<Member> voters = VotingMembers(f.members);
   if (NumConnectedSince(f, f.now - kHealthInterval, voters) != voters.size()) {
@@ -69,7 +69,7 @@ absl::Status MayAddMember(const PeerFacts& f, bool learner) {
   return absl::OkStatus();
 }
 
-absl::Status MayRemoveMember(const PeerFacts& f, uint64_t id) {
+[[nodiscard]] absl::Status MayRemoveMember(const PeerFacts& f, uint64_t id) {
   auto it = std::find_if(f.members.begin(), f.members.end(), [&](const Member& m) { return m.id == id; });
   if (it != f.members.end() && it->is_learner) return absl::OkStatus();
   if (!IsReadyToRemoveVotingMember(f.members, id)) return ErrMemberNotEnoughStarted();
@@ -81,7 +81,7 @@ absl::Status MayRemoveMember(const PeerFacts& f, uint64_t id) {
   return absl::OkStatus();
 }
 
-absl::Status ProposalTimeoutError(const TimeoutFacts& f, SteadyTime start) {
+[[nodiscard]] absl::Status ProposalTimeoutError(const TimeoutFacts& f, SteadyTime start) {
   const SteadyTime elected = f.lead_elected_at;
   if (elected != SteadyTime() && start > elected - 2 * f.election && start < elected) {
     return ErrTimeoutDueToLeaderFail();

@@ -43,8 +43,8 @@ bool IsReadyToRemoveVotingMember(const std::vector<Member>& members, uint64_t id
 bool IsReadyToPromoteMember(const std::vector<Member>& members, uint64_t id);
 
 // --strict-reconfig-check: OK, ErrMemberNotEnoughStarted or ErrUnhealthy.
-absl::Status MayAddMember(const PeerFacts& f, bool learner);
-absl::Status MayRemoveMember(const PeerFacts& f, uint64_t id);
+[[nodiscard]] absl::Status MayAddMember(const PeerFacts& f, bool learner);
+[[nodiscard]] absl::Status MayRemoveMember(const PeerFacts& f, uint64_t id);
 
 // Which error a proposal made at `start` that did not apply in time gets.
 struct TimeoutFacts {
@@ -58,6 +58,6 @@ struct TimeoutFacts {
 // - The leader is this member and it has not been connected to a quorum since the proposal, or
 //   the leader is another member and the stream to it broke since: ErrTimeoutDueToConnectionLost.
 // - Otherwise (also with no leader at all): ErrTimeout.
-absl::Status ProposalTimeoutError(const TimeoutFacts& f, SteadyTime start);
+[[nodiscard]] absl::Status ProposalTimeoutError(const TimeoutFacts& f, SteadyTime start);
 
 }  // namespace etcdpp::server

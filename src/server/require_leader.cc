@@ -11,7 +11,7 @@ bool RequiresLeader(const grpc::CallbackServerContext* ctx) {
   return it != md.end() && it->second == "true";
 }
 
-absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx, const EtcdServer& s) {
+[[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx, const EtcdServer& s) {
   if (s.leader() == 0 && RequiresLeader(ctx)) return ErrNoLeader();
   return absl::OkStatus();
 }

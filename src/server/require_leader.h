@@ -24,7 +24,7 @@ class EtcdServer;
 bool RequiresLeader(const grpc::CallbackServerContext* ctx);
 
 // "etcdserver: no leader" if the call requires a leader and the member has none.
-absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx, const EtcdServer& s);
+[[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx, const EtcdServer& s);
 
 class StreamFinisher;
 // For a stream reactor just started: if the call requires a leader, finishes it at once when

@@ -44,7 +44,7 @@ std::string EncodeSnapshotFile(const raft::Snapshot& snap) {
   return out;
 }
 
-absl::StatusOr<raft::Snapshot> DecodeSnapshotFile(const std::string& bytes) {
+[[nodiscard]] absl::StatusOr<raft::Snapshot> DecodeSnapshotFile(const std::string& bytes) {
   if (bytes.size() < 4) return absl::DataLossError("snap: file is shorter than its CRC");
   std::string payload = bytes.substr(4);
   if (crc32c::Value(payload) != GetBigEndian32(bytes)) {

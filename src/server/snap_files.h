@@ -26,17 +26,17 @@ class SnapFiles {
   static std::string FileName(uint64_t term, uint64_t index);
 
   // Writes the snapshot file durably.
-  absl::Status Save(const raft::Snapshot& snap);
+  [[nodiscard]] absl::Status Save(const raft::Snapshot& snap);
   // Names of the .snap files, newest (highest term, then index) first.
-  absl::StatusOr<std::vector<std::string>> List() const;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> List() const;
   // Loads one file by name; DataLoss naming the file when it is damaged.
-  absl::StatusOr<raft::Snapshot> Load(const std::string& name) const;
+  [[nodiscard]] absl::StatusOr<raft::Snapshot> Load(const std::string& name) const;
   // Deletes the oldest .snap files so that at most `max_files` remain (0: keep all), and
   // leftover temp files of Save.
-  absl::Status Purge(size_t max_files);
+  [[nodiscard]] absl::Status Purge(size_t max_files);
   // At start-up, before anything writes here: deletes what an interrupted run left half
   // written (temp files of Save, and received databases "<index>.snap.db.tmp").
-  absl::Status RemoveTempFiles();
+  [[nodiscard]] absl::Status RemoveTempFiles();
 
   std::string PathOf(const std::string& name) const { return JoinPath(dir_, name); }
 
@@ -47,6 +47,6 @@ class SnapFiles {
 
 // The payload encoding, shared with the snapshot transfer.
 std::string EncodeSnapshotFile(const raft::Snapshot& snap);
-absl::StatusOr<raft::Snapshot> DecodeSnapshotFile(const std::string& bytes);
+[[nodiscard]] absl::StatusOr<raft::Snapshot> DecodeSnapshotFile(const std::string& bytes);
 
 }  // namespace etcdpp::server

@@ -31,7 +31,7 @@ class SnapshotReceiver final : public internalpb::PeerSnapshot::Service {
 
  private:
   // Writes the chunks after `first` to the temp file; returns the bytes written.
-  absl::StatusOr<uint64_t> Receive(grpc::ServerReader<internalpb::SnapshotChunk>* reader,
+  [[nodiscard]] absl::StatusOr<uint64_t> Receive(grpc::ServerReader<internalpb::SnapshotChunk>* reader,
                                    const internalpb::SnapshotChunk& first, const std::string& path);
 
   Env* const env_;

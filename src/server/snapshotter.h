@@ -48,14 +48,14 @@ class Snapshotter {
 
   // Applier thread, after each applied batch: snapshots once `applied` is snapshot_count past
   // the last snapshot. An error is fatal for the member (also kept in fatal()).
-  absl::Status MaybeSnapshot(uint64_t applied);
+  [[nodiscard]] absl::Status MaybeSnapshot(uint64_t applied);
   // Takes a snapshot at applied index `index` now.
-  absl::Status SnapshotAt(uint64_t index);
+  [[nodiscard]] absl::Status SnapshotAt(uint64_t index);
   // A snapshot received from the leader was installed at `index`.
   void Installed(uint64_t index) { snapshot_index_.store(index, std::memory_order_release); }
 
   uint64_t snapshot_index() const { return snapshot_index_.load(std::memory_order_acquire); }
-  absl::Status fatal() const;
+  [[nodiscard]] absl::Status fatal() const;
   // Records a fatal snapshot error found elsewhere (installing a received snapshot).
   void Fail(absl::Status st);
 

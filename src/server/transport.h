@@ -66,7 +66,7 @@ class Transport {
   Transport(Options opts, Hooks hooks);
   ~Transport();
 
-  absl::Status Start();  // listens on the peer URLs
+  [[nodiscard]] absl::Status Start();  // listens on the peer URLs
   void Stop();           // stops the senders, then the server
 
   // Called from the Raft node thread; never blocks.

@@ -15,7 +15,7 @@ void PutVarint(std::string* out, uint64_t v) {
 }
 
 // Consumes a varint from the front of *in.
-absl::StatusOr<uint64_t> GetVarint(std::string_view* in) {
+[[nodiscard]] absl::StatusOr<uint64_t> GetVarint(std::string_view* in) {
   uint64_t v = 0;
   for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
     uint8_t b = static_cast<uint8_t>(in->front());
@@ -26,7 +26,7 @@ absl::StatusOr<uint64_t> GetVarint(std::string_view* in) {
   return absl::InvalidArgumentError("truncated or overlong varint");
 }
 
-absl::Status ExpectEmpty(std::string_view rest, const char* what) {
+[[nodiscard]] absl::Status ExpectEmpty(std::string_view rest, const char* what) {
   if (!rest.empty()) return absl::InvalidArgumentError(std::string("trailing bytes in ") + what);
   return absl::OkStatus();
 }
@@ -58,7 +58,7 @@ std::string EncodeSnapshot(const WalSnapshot& s) {
   return out;
 }
 
-absl::StatusOr<raft::Entry> DecodeEntry(std::string_view data) {
+[[nodiscard]] absl::StatusOr<raft::Entry> DecodeEntry(std::string_view data) {
   raft::Entry e;
   ASSIGN_OR_RETURN(e.term, GetVarint(&data));
   ASSIGN_OR_RETURN(e.index, GetVarint(&data));
@@ -73,7 +73,7 @@ absl::StatusOr<raft::Entry> DecodeEntry(std::string_view data) {
   return e;
 }
 
-absl::StatusOr<raft::HardState> DecodeHardState(std::string_view data) {
+[[nodiscard]] absl::StatusOr<raft::HardState> DecodeHardState(std::string_view data) {
   raft::HardState s;
   ASSIGN_OR_RETURN(s.term, GetVarint(&data));
   ASSIGN_OR_RETURN(s.vote, GetVarint(&data));
@@ -82,7 +82,7 @@ absl::StatusOr<raft::HardState> DecodeHardState(std::string_view data) {
   return s;
 }
 
-absl::StatusOr<WalSnapshot> DecodeSnapshot(std::string_view data) {
+[[nodiscard]] absl::StatusOr<WalSnapshot> DecodeSnapshot(std::string_view data) {
   WalSnapshot s;
   ASSIGN_OR_RETURN(s.index, GetVarint(&data));
   ASSIGN_OR_RETURN(s.term, GetVarint(&data));

@@ -23,8 +23,8 @@ std::string EncodeHardState(const raft::HardState& s);
 std::string EncodeSnapshot(const WalSnapshot& s);
 
 // Errors are InvalidArgument with what was wrong; the caller adds the file and offset.
-absl::StatusOr<raft::Entry> DecodeEntry(std::string_view data);
-absl::StatusOr<raft::HardState> DecodeHardState(std::string_view data);
-absl::StatusOr<WalSnapshot> DecodeSnapshot(std::string_view data);
+[[nodiscard]] absl::StatusOr<raft::Entry> DecodeEntry(std::string_view data);
+[[nodiscard]] absl::StatusOr<raft::HardState> DecodeHardState(std::string_view data);
+[[nodiscard]] absl::StatusOr<WalSnapshot> DecodeSnapshot(std::string_view data);
 
 }  // namespace etcdpp::wal

@@ -45,7 +45,7 @@ std::optional<SegmentName> ParseSegmentName(const std::string& name) {
   return SegmentName{*seq, *index};
 }
 
-absl::StatusOr<std::vector<SegmentName>> ListSegments(Env* env, const std::string& dir) {
+[[nodiscard]] absl::StatusOr<std::vector<SegmentName>> ListSegments(Env* env, const std::string& dir) {
   ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(dir));
   std::vector<SegmentName> names;
   for (const std::string& child : children) {

@@ -14,7 +14,7 @@ std::string WithoutTrailingSlash(std::string dir) {
   return dir;
 }
 
-absl::Status Corrupt(const std::string& path, uint64_t offset, absl::string_view reason) {
+[[nodiscard]] absl::Status Corrupt(const std::string& path, uint64_t offset, absl::string_view reason) {
   return absl::DataLossError(
       absl::StrCat("wal: corrupt record in ", path, " at offset ", offset, ": ", reason));
 }

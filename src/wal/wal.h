@@ -43,11 +43,11 @@ class Wal {
 
   // Creates dir (must not hold a WAL) with a first segment starting with a metadata record and
   // an empty snapshot marker; returns a WAL ready for Save. `env` must outlive the Wal.
-  static absl::StatusOr<std::unique_ptr<Wal>> Create(Env* env, const std::string& dir,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Wal>> Create(Env* env, const std::string& dir,
                                                      std::string metadata, Options opts = {});
   // Opens for reading from the snapshot marker `snap` (must exist in the log unless index 0).
   // NotFound when no segment can hold it. ReadAll must come next.
-  static absl::StatusOr<std::unique_ptr<Wal>> Open(Env* env, const std::string& dir,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Wal>> Open(Env* env, const std::string& dir,
                                                    WalSnapshot snap, Options opts = {});
 
   // A torn final record that ReadAll cut off the last segment (the rule is READING in
@@ -79,22 +79,22 @@ class Wal {
   // directory and its parent): after a process crash the page cache may hold records that never
   // reached the disk, and the caller may acknowledge what ReadAll returned. When this fails the
   // Wal cannot append.
-  absl::StatusOr<Contents> ReadAll();
+  [[nodiscard]] absl::StatusOr<Contents> ReadAll();
 
   // Appends the entries, then the hard state (if not empty), and fdatasyncs once when anything
   // was written. Entries may overwrite a suffix (index <= last index): readers keep the later
   // ones. Cuts a new segment afterwards when the tail is full.
-  absl::Status Save(const raft::HardState& st, const std::vector<raft::Entry>& ents);
+  [[nodiscard]] absl::Status Save(const raft::HardState& st, const std::vector<raft::Entry>& ents);
   // Appends a snapshot marker and fdatasyncs.
-  absl::Status SaveSnapshot(const WalSnapshot& snap);
+  [[nodiscard]] absl::Status SaveSnapshot(const WalSnapshot& snap);
   // Segments whose entries are all below `index` may be deleted (the backend durably holds
   // them); deletes them, keeping (as etcd) the last segment starting below `index`, and never
   // leaving fewer than `keep_at_least` segments (etcd's --max-wals purge rule; 0: no floor).
   // Oldest first; a file already gone counts as deleted. On an error the segments deleted so
   // far are forgotten and the rest kept (and locked), so a later call can finish the job.
-  absl::Status ReleaseLockTo(uint64_t index, size_t keep_at_least = 0);
+  [[nodiscard]] absl::Status ReleaseLockTo(uint64_t index, size_t keep_at_least = 0);
   // Syncs the tail and releases the files and locks. Idempotent; the destructor calls it.
-  absl::Status Close();
+  [[nodiscard]] absl::Status Close();
 
   ~Wal();
   Wal(const Wal&) = delete;
@@ -112,31 +112,31 @@ class Wal {
   Wal(Env* env, std::string dir, Options opts);
 
   // Replays the segments from segments_[0] into *out; leaves the tail offset and crc.
-  absl::Status ReplayLocked(Contents* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status ReplayLocked(Contents* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   struct ReplayState {
     Contents* out;
     bool metadata_seen = false;
     bool snap_found = false;
   };
   // Applies one record, read at `offset` of the segment at `path`.
-  absl::Status ApplyRecordLocked(const Record& rec, const std::string& path, uint64_t offset,
+  [[nodiscard]] absl::Status ApplyRecordLocked(const Record& rec, const std::string& path, uint64_t offset,
                                  ReplayState* rs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens the last segment for appending at tail_offset_ (zeroing whatever follows it when
   // `zero_rest`), makes what was read durable, and only then sets tail_.
-  absl::Status OpenTailLocked(bool zero_rest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status OpenTailLocked(bool zero_rest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fsyncs `tail`, the WAL directory and its parent.
-  absl::Status SyncReadLocked(File* tail) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status SyncReadLocked(File* tail) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `batch` at the tail, syncs, and cuts when full; latches the first failure.
-  absl::Status AppendLocked(const std::string& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status CutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status AppendLocked(const std::string& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status CutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes a segment's opening records (CRC, metadata, hard state if any) into *out.
   void AppendSegmentHeaderLocked(std::string* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status CheckWritableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status CheckWritableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // How many of the oldest segments ReleaseLockTo(index, keep_at_least) deletes.
   size_t ReleasableLocked(uint64_t index, size_t keep_at_least) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deletes a released segment's file; NotFound counts as deleted.
-  absl::Status RemoveSegmentFile(const SegmentName& name) const;
+  [[nodiscard]] absl::Status RemoveSegmentFile(const SegmentName& name) const;
   std::string PathOf(const SegmentName& name) const;
 
   // Constant after construction.

@@ -7,7 +7,7 @@
 
 namespace etcdpp::watch {
 
-absl::StatusOr<std::vector<EventPtr>> ReadHistory(const mvcc::KvStore& kv, int64_t from,
+[[nodiscard]] absl::StatusOr<std::vector<EventPtr>> ReadHistory(const mvcc::KvStore& kv, int64_t from,
                                                   int64_t to, int max_revs, int64_t* last) {
   std::vector<EventPtr> out;
   *last = to;

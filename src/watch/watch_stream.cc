@@ -7,7 +7,7 @@
 
 namespace etcdpp::watch {
 
-absl::Status ErrWatcherNotExist() {
+[[nodiscard]] absl::Status ErrWatcherNotExist() {
   return absl::NotFoundError("mvcc: watcher does not exist");
 }
 

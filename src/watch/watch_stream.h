@@ -52,9 +52,9 @@ class WatchStream {
   WatchStream& operator=(const WatchStream&) = delete;
 
   // Queues the created answer, then starts the watcher. Errors carry etcd's text.
-  absl::StatusOr<WatchId> Watch(const WatchOptions& o);
+  [[nodiscard]] absl::StatusOr<WatchId> Watch(const WatchOptions& o);
   // NotFound "mvcc: watcher does not exist" for an unknown id.
-  absl::Status Cancel(WatchId id);
+  [[nodiscard]] absl::Status Cancel(WatchId id);
   // Cancels every watcher; later Watch calls fail.
   void Close();
 

@@ -23,7 +23,7 @@ class Cluster {
   // Creates, launches and waits for `size` members of `binary`; `extra_flags` go to each.
   // `before_launch`, if set, sees each member after it was created and before its first launch
   // (e.g. to give it an environment of its own: ServerProcess::set_extra_env).
-  static absl::StatusOr<std::unique_ptr<Cluster>> Start(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Cluster>> Start(
       const std::string& binary, int size, std::vector<std::string> extra_flags = {},
       absl::Duration ready_timeout = absl::Seconds(30),
       const std::function<void(ServerProcess*)>& before_launch = nullptr);

@@ -148,7 +148,7 @@ grpc::Status Put(const std::string& endpoint, const std::string& key, const std:
   return KvStub(endpoint)->Put(ctx.get(), req, resp ? resp : &local);
 }
 
-absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable, milliseconds deadline) {
+[[nodiscard]] absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable, milliseconds deadline) {
   pb::RangeRequest req;
   req.set_key(std::string(1, '\0'));
   req.set_range_end(std::string(1, '\0'));
@@ -166,7 +166,7 @@ absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable, mil
   return d;
 }
 
-absl::StatusOr<pb::StatusResponse> MemberStatus(const std::string& endpoint, milliseconds deadline) {
+[[nodiscard]] absl::StatusOr<pb::StatusResponse> MemberStatus(const std::string& endpoint, milliseconds deadline) {
   auto stub = pb::Maintenance::NewStub(NewChannel(endpoint));
   pb::StatusResponse resp;
   auto ctx = ContextWithDeadline(deadline);

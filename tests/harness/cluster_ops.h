@@ -53,7 +53,7 @@ struct Dump {
 class FaultCluster {
  public:
   // Picks ports, creates and launches every member, waits until all are ready.
-  static absl::StatusOr<std::unique_ptr<FaultCluster>> Start(ClusterOptions opts);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<FaultCluster>> Start(ClusterOptions opts);
 
   // The founding members first (0 .. options().size - 1), then the ones that joined.
   int size() const { return base_->size() + static_cast<int>(joined_.size()); }
@@ -69,15 +69,15 @@ class FaultCluster {
 
   // Creates (not launches) a member that joins this cluster: --initial-cluster-state existing
   // with `initial_cluster` (this cluster's plus the new member's entry).
-  absl::StatusOr<ServerProcess*> AddJoiningMember(const std::string& name, int peer_port,
+  [[nodiscard]] absl::StatusOr<ServerProcess*> AddJoiningMember(const std::string& name, int peer_port,
                                                   const std::string& initial_cluster);
 
   // Member i drops all traffic to and from the members in `peers` (an empty list heals it).
-  absl::Status CutOff(int i, const std::vector<int>& peers);
+  [[nodiscard]] absl::Status CutOff(int i, const std::vector<int>& peers);
 
   // Polls (bounded) until every running member serves the same revision and the same dump;
   // the dumps on success, or the first difference.
-  absl::StatusOr<std::vector<Dump>> WaitConverged(absl::Duration timeout);
+  [[nodiscard]] absl::StatusOr<std::vector<Dump>> WaitConverged(absl::Duration timeout);
 
  private:
   explicit FaultCluster(ClusterOptions opts) : opts_(std::move(opts)) {}
@@ -97,9 +97,9 @@ std::unique_ptr<etcdserverpb::KV::Stub> KvStub(const std::string& endpoint);
 grpc::Status Put(const std::string& endpoint, const std::string& key, const std::string& value,
                  std::chrono::milliseconds deadline, etcdserverpb::PutResponse* resp = nullptr);
 // Every key of the member at `endpoint`: serializable (its own store) or linearizable.
-absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable,
+[[nodiscard]] absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable,
                              std::chrono::milliseconds deadline);
-absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus(const std::string& endpoint,
+[[nodiscard]] absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus(const std::string& endpoint,
                                                           std::chrono::milliseconds deadline);
 // The first difference between two dumps, or "" if equal.
 std::string DiffDumps(const Dump& a, const Dump& b);

@@ -53,7 +53,7 @@ std::string Post(const std::string& path, const std::string& body) {
 namespace {
 
 // A chunked transfer-coded body, decoded (trailers ignored).
-absl::StatusOr<std::string> Dechunk(const std::string& in) {
+[[nodiscard]] absl::StatusOr<std::string> Dechunk(const std::string& in) {
   std::string out;
   size_t at = 0;
   for (;;) {
@@ -70,7 +70,7 @@ absl::StatusOr<std::string> Dechunk(const std::string& in) {
 
 }  // namespace
 
-absl::StatusOr<HttpReply> HttpDo(int port, const std::string& method, const std::string& path) {
+[[nodiscard]] absl::StatusOr<HttpReply> HttpDo(int port, const std::string& method, const std::string& path) {
   RawConn c(port);
   if (!c.connected()) return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
   c.Send(absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
@@ -90,7 +90,7 @@ absl::StatusOr<HttpReply> HttpDo(int port, const std::string& method, const std:
   return reply;
 }
 
-absl::StatusOr<std::map<std::string, double>> ParseExposition(const std::string& text) {
+[[nodiscard]] absl::StatusOr<std::map<std::string, double>> ParseExposition(const std::string& text) {
   std::map<std::string, std::string> types;
   std::map<std::string, double> samples;
   std::istringstream in(text);
@@ -132,7 +132,7 @@ absl::StatusOr<std::map<std::string, double>> ParseExposition(const std::string&
   return samples;
 }
 
-absl::StatusOr<std::map<std::string, double>> Scrape(int port) {
+[[nodiscard]] absl::StatusOr<std::map<std::string, double>> Scrape(int port) {
   absl::StatusOr<HttpReply> r = HttpDo(port, "GET", "/metrics");
   if (!r.ok()) return r.status();
   if (r->status != 200) return absl::InternalError(absl::StrCat("GET /metrics: ", r->head));

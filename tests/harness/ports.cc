@@ -40,7 +40,7 @@ int BindEphemeral() {
 
 }  // namespace
 
-absl::StatusOr<int> PickFreePort() {
+[[nodiscard]] absl::StatusOr<int> PickFreePort() {
   static std::mutex mu;
   static std::set<int>* handed_out = new std::set<int>();  // guarded by mu
   constexpr int kAttempts = 100;

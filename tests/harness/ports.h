@@ -9,7 +9,7 @@ namespace etcdpp::testing {
 // handed out by this process are not handed out again (the kernel may reuse a released one
 // before the server binds it). Another process may still take it in between; tests accept
 // that small race, as etcd's own integration tests do.
-absl::StatusOr<int> PickFreePort();
+[[nodiscard]] absl::StatusOr<int> PickFreePort();
 
 // True if something accepts TCP connections on 127.0.0.1:port right now.
 bool PortAcceptsConnections(int port);

@@ -30,11 +30,11 @@ namespace {
 constexpr std::string_view kReadyLine = "ready to serve client requests";
 constexpr absl::Duration kPollInterval = absl::Milliseconds(20);
 
-absl::Status ErrnoError(absl::string_view what) {
+[[nodiscard]] absl::Status ErrnoError(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-absl::StatusOr<std::string> MakeTempDir() {
+[[nodiscard]] absl::StatusOr<std::string> MakeTempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl =
       absl::StrCat((base != nullptr && *base != '\0') ? base : "/tmp", "/etcdpp-test-XXXXXX");

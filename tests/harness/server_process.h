@@ -56,10 +56,10 @@ struct MemberConfig {
 class ServerProcess {
  public:
   // Allocates the temp dir (data dir and log live in it) and any port left 0. No process yet.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Create(std::string binary,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Create(std::string binary,
                                                                MemberConfig config);
   // Create + Launch + WaitReady.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::string binary, MemberConfig config = {},
       absl::Duration ready_timeout = kDefaultReadyTimeout);
 
@@ -68,15 +68,15 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   // Starts the process; fails if one is already running.
-  absl::Status Launch();
+  [[nodiscard]] absl::Status Launch();
   // Waits for the current launch to serve; see the file comment.
-  absl::Status WaitReady(absl::Duration timeout = kDefaultReadyTimeout);
+  [[nodiscard]] absl::Status WaitReady(absl::Duration timeout = kDefaultReadyTimeout);
   // SIGKILL, then reap. OK if no process is running.
-  absl::Status Kill();
+  [[nodiscard]] absl::Status Kill();
   // SIGTERM, wait up to `grace`, then SIGKILL; reaps. OK if no process is running.
-  absl::Status Stop(absl::Duration grace = absl::Seconds(5));
+  [[nodiscard]] absl::Status Stop(absl::Duration grace = absl::Seconds(5));
   // Launch + WaitReady with the same data dir, ports and flags. The process must be down.
-  absl::Status Restart(absl::Duration ready_timeout = kDefaultReadyTimeout);
+  [[nodiscard]] absl::Status Restart(absl::Duration ready_timeout = kDefaultReadyTimeout);
 
   // Reaps the process if it exited on its own; true while it runs.
   bool Running();
@@ -109,7 +109,7 @@ class ServerProcess {
   std::vector<std::string> Argv() const;
   // Waits (bounded) for the process to exit; true if it was reaped.
   bool WaitExit(absl::Duration timeout);
-  absl::Status ErrorWithLog(absl::string_view what) const;
+  [[nodiscard]] absl::Status ErrorWithLog(absl::string_view what) const;
 
   // Constant after construction.
   const std::string binary_;

@@ -18,7 +18,7 @@ extern char** environ;
 namespace etcdpp::powerloss {
 namespace {
 
-absl::Status ErrnoError(const std::string& what) {
+[[nodiscard]] absl::Status ErrnoError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
@@ -41,7 +41,7 @@ absl::Status ErrnoError(const std::string& what) {
 
 }  // namespace
 
-absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
+[[nodiscard]] absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env, bool capture_stdout) {
   int fds[2] = {-1, -1};
   if (capture_stdout && pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
@@ -65,7 +65,7 @@ std::vector<std::string> ShimEnv(const std::string& shim, const std::string& roo
   return env;
 }
 
-absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout) {
+[[nodiscard]] absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (true) {
     int status = 0;
@@ -81,7 +81,7 @@ absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout) {
   }
 }
 
-absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv, absl::Duration timeout) {
+[[nodiscard]] absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv, absl::Duration timeout) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
   pid_t pid = fork();

@@ -19,7 +19,7 @@ struct Child {
 };
 
 // Starts argv[0] with this process's environment plus `env` ("NAME=VALUE" each).
-absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
+[[nodiscard]] absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env, bool capture_stdout);
 
 // The environment that preloads `shim` with the given root and journal (and lets an
@@ -29,13 +29,13 @@ std::vector<std::string> ShimEnv(const std::string& shim, const std::string& roo
                                  const std::string& journal);
 
 // Waits for `pid`; after `timeout` sends it SIGKILL and fails. Returns the wait status.
-absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout);
+[[nodiscard]] absl::StatusOr<int> WaitChild(pid_t pid, absl::Duration timeout);
 
 struct RunResult {
   int status = 0;      // wait status
   std::string output;  // stdout and stderr
 };
 // Runs argv to completion (bounded by `timeout`), capturing its output.
-absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv, absl::Duration timeout);
+[[nodiscard]] absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv, absl::Duration timeout);
 
 }  // namespace etcdpp::powerloss

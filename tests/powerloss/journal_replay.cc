@@ -114,7 +114,7 @@ std::optional<Inode> InodeAt(const std::string& path) {
   return Inode{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
 }
 
-absl::Status Malformed(const Record& r) {
+[[nodiscard]] absl::Status Malformed(const Record& r) {
   return absl::DataLossError(
       absl::StrCat("malformed record of type ", static_cast<int>(r.type), " at offset ", r.offset));
 }
@@ -249,7 +249,7 @@ absl::Status Replayer::Apply(const Record& r) {
   }
 }
 
-absl::Status NotPreserved(const std::string& path) {
+[[nodiscard]] absl::Status NotPreserved(const std::string& path) {
   return absl::FailedPreconditionError(absl::StrCat(
       path,
       " was removed or replaced but not linked into the trash (the journal must live on "
@@ -350,7 +350,7 @@ uint64_t WriteLength(const Record& r) {
   return length;
 }
 
-absl::Status EmptyTrashAndJournal(Env* env, const std::string& journal) {
+[[nodiscard]] absl::Status EmptyTrashAndJournal(Env* env, const std::string& journal) {
   const std::string trash = journal + ".trash";
   if (env->IsDirectory(trash)) {
     ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(trash));
@@ -360,7 +360,7 @@ absl::Status EmptyTrashAndJournal(Env* env, const std::string& journal) {
   return f->Close();
 }
 
-absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model,
+[[nodiscard]] absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model,
                     ReplayStats* stats) {
   ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(journal));
   stats->journal_bytes = size;
@@ -430,7 +430,7 @@ std::string Describe(const Record& r) {
 
 }  // namespace
 
-absl::Status DumpJournal(Env* env, const std::string& journal, std::FILE* out) {
+[[nodiscard]] absl::Status DumpJournal(Env* env, const std::string& journal, std::FILE* out) {
   ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(journal));
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(journal, OpenMode::kOpenExisting));
   JournalReader reader(std::move(file), size);
@@ -444,7 +444,7 @@ absl::Status DumpJournal(Env* env, const std::string& journal, std::FILE* out) {
   }
 }
 
-absl::StatusOr<ReplayStats> RecoverFromJournal(Env* env, const std::string& journal,
+[[nodiscard]] absl::StatusOr<ReplayStats> RecoverFromJournal(Env* env, const std::string& journal,
                                                const PowerLoss& options) {
   if (!env->FileExists(journal)) {
     return absl::NotFoundError(absl::StrCat("no journal at ", journal));

@@ -29,7 +29,7 @@ TempRoot::~TempRoot() {
   EXPECT_TRUE(Env::Default()->RemoveAll(base_).ok()) << base_;
 }
 
-absl::Status WriteFile(const std::string& path, const std::string& contents) {
+[[nodiscard]] absl::Status WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << contents;
   out.close();
@@ -59,7 +59,7 @@ std::set<std::string> List(const std::string& dir) {
   return names;
 }
 
-absl::StatusOr<std::string> Recover(const std::string& journal, bool torn, uint64_t seed) {
+[[nodiscard]] absl::StatusOr<std::string> Recover(const std::string& journal, bool torn, uint64_t seed) {
   std::vector<std::string> argv = {ETCDPP_POWERLOSS_RECOVER, "--journal", journal};
   if (torn) {
     argv.insert(argv.end(), {"--torn", "--seed", std::to_string(seed)});

@@ -27,14 +27,14 @@ class TempRoot {
   std::string base_;
 };
 
-absl::Status WriteFile(const std::string& path, const std::string& contents);
+[[nodiscard]] absl::Status WriteFile(const std::string& path, const std::string& contents);
 // The contents, or "<missing>".
 std::string ReadFile(const std::string& path);
 // Names in `dir`, directories with a trailing '/'.
 std::set<std::string> List(const std::string& dir);
 
 // Runs etcdpp-powerloss-recover on `journal`; returns its output, or an error with it.
-absl::StatusOr<std::string> Recover(const std::string& journal, bool torn = false,
+[[nodiscard]] absl::StatusOr<std::string> Recover(const std::string& journal, bool torn = false,
                                     uint64_t seed = 0);
 
 }  // namespace etcdpp::powerloss

@@ -55,9 +55,9 @@ class Cluster {
   // that is down or removed are ignored (and return OK).
   void Tick(uint64_t id);
   void TickAll();
-  absl::Status Campaign(uint64_t id);
-  absl::Status Propose(uint64_t id, std::string data);
-  absl::Status ProposeConfChange(uint64_t id, const ConfChange& cc);
+  [[nodiscard]] absl::Status Campaign(uint64_t id);
+  [[nodiscard]] absl::Status Propose(uint64_t id, std::string data);
+  [[nodiscard]] absl::Status ProposeConfChange(uint64_t id, const ConfChange& cc);
   void ReadIndex(uint64_t id, const std::string& ctx);
   void TransferLeader(uint64_t id, uint64_t transferee);
   // Snapshots `id`'s state machine and compacts its log, keeping `keep` entries before it.

@@ -24,7 +24,7 @@ class Disk {
   void SyncStateMachine(const StateMachine& sm) { state_machine_ = sm; }
 
   // The storage a restarted member reads from.
-  absl::StatusOr<std::unique_ptr<MemoryStorage>> Load() const;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<MemoryStorage>> Load() const;
 
   bool IsEmpty() const {
     return hard_state_.IsEmpty() && snapshot_.IsEmpty() && entries_.empty();

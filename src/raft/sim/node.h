@@ -21,20 +21,20 @@ class Node {
   // Starts (or restarts) the member from its disk. With use_synced_state_machine the state
   // machine resumes where it was last synced (raft is told the applied index); otherwise it
   // starts from the snapshot and raft replays every committed entry after it.
-  absl::Status Start(const Config& base, uint64_t seed, bool use_synced_state_machine);
+  [[nodiscard]] absl::Status Start(const Config& base, uint64_t seed, bool use_synced_state_machine);
   // Loses everything not on disk.
   void Crash();
 
   // The WAL write of a Ready, then the same into the MemoryStorage.
-  absl::Status Persist(const Ready& rd);
+  [[nodiscard]] absl::Status Persist(const Ready& rd);
   // Applies a committed entry to the state machine (conf changes also to raft).
-  absl::Status Apply(const Entry& e);
+  [[nodiscard]] absl::Status Apply(const Entry& e);
   // Replaces the state machine with the snapshot's (already persisted by Persist).
-  absl::Status ApplySnapshot(const Snapshot& snap);
+  [[nodiscard]] absl::Status ApplySnapshot(const Snapshot& snap);
   void SyncStateMachine() { disk_.SyncStateMachine(sm_); }
   // Snapshots the state machine at its applied index and compacts the log up to `compact`
   // (<= the applied index), as a server does every --snapshot-count entries.
-  absl::Status CompactLog(uint64_t compact);
+  [[nodiscard]] absl::Status CompactLog(uint64_t compact);
 
   uint64_t id() const { return id_; }
   bool up() const { return raw_ != nullptr; }

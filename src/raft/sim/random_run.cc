@@ -313,7 +313,7 @@ class RandomRun {
 
 }  // namespace
 
-absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options, RunStats* stats) {
+[[nodiscard]] absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options, RunStats* stats) {
   RandomRun run(seed, options);
   return run.Run(stats);
 }

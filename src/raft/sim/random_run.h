@@ -29,6 +29,6 @@ struct RunOptions {
 };
 
 // OK, or the first violated property with the seed; `stats` may be null.
-absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options, RunStats* stats);
+[[nodiscard]] absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options, RunStats* stats);
 
 }  // namespace etcdpp::raft::sim

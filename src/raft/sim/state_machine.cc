@@ -36,7 +36,7 @@ std::string EncodeSnapshotData(const StateMachine& sm) {
   return absl::StrCat(sm.index, ":", sm.hash);
 }
 
-absl::StatusOr<StateMachine> DecodeSnapshot(const Snapshot& snap) {
+[[nodiscard]] absl::StatusOr<StateMachine> DecodeSnapshot(const Snapshot& snap) {
   std::pair<absl::string_view, absl::string_view> p = absl::StrSplit(snap.data, ':');
   StateMachine sm;
   if (!absl::SimpleAtoi(p.first, &sm.index) || !absl::SimpleAtoi(p.second, &sm.hash)) {

@@ -29,6 +29,6 @@ uint64_t HashEntry(uint64_t prev, const Entry& e);
 
 // Snapshot data: "index:hash".
 std::string EncodeSnapshotData(const StateMachine& sm);
-absl::StatusOr<StateMachine> DecodeSnapshot(const Snapshot& snap);
+[[nodiscard]] absl::StatusOr<StateMachine> DecodeSnapshot(const Snapshot& snap);
 
 }  // namespace etcdpp::raft::sim

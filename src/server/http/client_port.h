@@ -37,13 +37,13 @@ class ClientPort {
     // For addresses with tls set: the certificate flags.
     tls::TlsInfo tls;
   };
-  static absl::StatusOr<std::unique_ptr<ClientPort>> Listen(Options opts);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ClientPort>> Listen(Options opts);
   ~ClientPort();
 
   // Registers the acceptor on the builder; call before BuildAndStart.
   void AddTo(grpc::ServerBuilder* builder);
   // Starts routing connections once the gRPC server runs.
-  absl::Status Start(grpc::Server* server, MemberView member);
+  [[nodiscard]] absl::Status Start(grpc::Server* server, MemberView member);
   void StopAccepting();
   int port(size_t i) const { return sharer_->port(i); }
   int metrics_port(size_t i) const { return metrics_->port(i); }
@@ -53,7 +53,7 @@ class ClientPort {
 
   const Options opts_;
   std::unique_ptr<PortSharer> sharer_;
-  absl::Status PrepareTls();
+  [[nodiscard]] absl::Status PrepareTls();
 
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;      // plaintext
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> tls_acceptor_;  // gRPC's TLS

@@ -99,7 +99,7 @@ std::string GoParseError(absl::string_view cpp_message) {
 
 }  // namespace
 
-absl::Status JsonToProto(absl::string_view body, google::protobuf::Message* msg) {
+[[nodiscard]] absl::Status JsonToProto(absl::string_view body, google::protobuf::Message* msg) {
   absl::string_view trimmed = absl::StripAsciiWhitespace(body);
   if (trimmed.empty()) return absl::OkStatus();  // io.EOF: the empty request
   if (Truncated(trimmed)) return absl::InvalidArgumentError("unexpected EOF");

@@ -15,7 +15,7 @@ namespace etcdpp::server::http {
 
 // Parses a request body into `msg` (already of the request type). Errors are InvalidArgument
 // with the text the gateway answers.
-absl::Status JsonToProto(absl::string_view body, google::protobuf::Message* msg);
+[[nodiscard]] absl::Status JsonToProto(absl::string_view body, google::protobuf::Message* msg);
 std::string ProtoToJson(const google::protobuf::Message& msg);
 
 // grpc-gateway's runtime.HTTPStatusFromCode.

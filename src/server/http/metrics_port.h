@@ -20,11 +20,11 @@ namespace etcdpp::server::http {
 
 class MetricsPort {
  public:
-  static absl::StatusOr<std::unique_ptr<MetricsPort>> Listen(const std::vector<PortSharer::Address>& addrs);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<MetricsPort>> Listen(const std::vector<PortSharer::Address>& addrs);
   ~MetricsPort() { Stop(); }
 
   // gateway may be null (the client port serves gRPC only): /health then skips its read.
-  absl::Status Start(MemberView member, Gateway* gateway);
+  [[nodiscard]] absl::Status Start(MemberView member, Gateway* gateway);
   // Closes the listeners and every connection; idempotent.
   void Stop();
   int port(size_t i) const { return sharer_->port(i); }

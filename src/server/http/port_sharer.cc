@@ -25,7 +25,7 @@ constexpr size_t kPrefaceLen = sizeof(kPreface) - 1;
 constexpr uint64_t kListenerBit = 1ULL << 40;
 constexpr uint64_t kWake = 1ULL << 41;
 
-absl::StatusOr<int> BindOne(const PortSharer::Address& a, int* bound_port) {
+[[nodiscard]] absl::StatusOr<int> BindOne(const PortSharer::Address& a, int* bound_port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -39,7 +39,7 @@ class PortSharer {
     std::function<void(int fd, bool tls)> http;                 // takes ownership of fd
   };
   // Binds and listens on every address (so a busy port fails here, before anything starts).
-  static absl::StatusOr<std::unique_ptr<PortSharer>> Listen(const std::vector<Address>& addrs,
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PortSharer>> Listen(const std::vector<Address>& addrs,
                                                             absl::Duration decide_within);
   ~PortSharer();
 

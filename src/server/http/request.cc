@@ -16,9 +16,12 @@ std::string PercentDecode(absl::string_view s) {
     } else if (s[i] == '%' && i + 2 < s.size() && absl::ascii_isxdigit(s[i + 1]) &&
                absl::ascii_isxdigit(s[i + 2])) {
       int v = 0;
-      absl::SimpleHexAtoi(s.substr(i + 1, 2), &v);
-      out.push_back(static_cast<char>(v));
-      i += 2;
+      if (absl::SimpleHexAtoi(s.substr(i + 1, 2), &v)) {  // two hex digits: always parses
+        out.push_back(static_cast<char>(v));
+        i += 2;
+        continue;
+      }
+      out.push_back(s[i]);
     } else {
       out.push_back(s[i]);
     }

@@ -28,7 +28,7 @@ int64_t MtimeOf(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<X509_CRL*> ReadCrlFile(const std::string& path) {
+[[nodiscard]] absl::StatusOr<X509_CRL*> ReadCrlFile(const std::string& path) {
   BIO* bio = BIO_new_file(path.c_str(), "r");
   if (bio == nullptr) {
     ERR_clear_error();

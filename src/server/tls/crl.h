@@ -19,14 +19,14 @@ namespace etcdpp::server::tls {
 
 class Crl {
  public:
-  static absl::StatusOr<std::shared_ptr<Crl>> Load(std::string path);
+  [[nodiscard]] static absl::StatusOr<std::shared_ptr<Crl>> Load(std::string path);
 
   bool IsRevoked(X509* cert);
   bool IsRevokedPem(const std::string& pem);
 
  private:
   explicit Crl(std::string path) : path_(std::move(path)) {}
-  absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   Mutex mu_;
@@ -36,6 +36,6 @@ class Crl {
 };
 
 // Reads a PEM or DER CRL file.
-absl::StatusOr<X509_CRL*> ReadCrlFile(const std::string& path);
+[[nodiscard]] absl::StatusOr<X509_CRL*> ReadCrlFile(const std::string& path);
 
 }  // namespace etcdpp::server::tls

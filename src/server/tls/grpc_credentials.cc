@@ -93,7 +93,7 @@ std::shared_ptr<gx::CertificateProviderInterface> Provider(const TlsInfo& info) 
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(const TlsInfo& info) {
+[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(const TlsInfo& info) {
   gx::TlsServerCredentialsOptions opts(Provider(info));
   opts.watch_identity_key_cert_pairs();
   if (!info.trusted_ca_file.empty()) opts.watch_root_certs();

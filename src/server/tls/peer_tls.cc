@@ -20,7 +20,7 @@ PeerTls& State() {
 
 }  // namespace
 
-absl::Status SetPeerTls(const TlsInfo& info) {
+[[nodiscard]] absl::Status SetPeerTls(const TlsInfo& info) {
   std::shared_ptr<grpc::ChannelCredentials> channel;
   std::shared_ptr<grpc::ServerCredentials> server;
   if (info.Enabled()) {

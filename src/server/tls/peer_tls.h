@@ -14,7 +14,7 @@
 
 namespace etcdpp::server::tls {
 
-absl::Status SetPeerTls(const TlsInfo& info);
+[[nodiscard]] absl::Status SetPeerTls(const TlsInfo& info);
 
 // For dialing a member at `url` ("https://host:port" or "http://...").
 std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const std::string& url);

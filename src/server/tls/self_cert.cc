@@ -63,7 +63,7 @@ std::unique_ptr<X509, X509Free> MakeCert(EVP_PKEY* key, const std::vector<std::s
   return cert;
 }
 
-absl::Status WritePem(const std::string& path, mode_t mode, bool key, void* obj) {
+[[nodiscard]] absl::Status WritePem(const std::string& path, mode_t mode, bool key, void* obj) {
   std::unique_ptr<FILE, FileClose> f(std::fopen(path.c_str(), "w"));
   if (!f) return absl::InternalError(absl::StrCat("auto-tls: cannot create ", path));
   chmod(path.c_str(), mode);
@@ -75,7 +75,7 @@ absl::Status WritePem(const std::string& path, mode_t mode, bool key, void* obj)
 
 }  // namespace
 
-absl::StatusOr<TlsInfo> SelfCert(const std::string& dir, const std::vector<std::string>& hosts) {
+[[nodiscard]] absl::StatusOr<TlsInfo> SelfCert(const std::string& dir, const std::vector<std::string>& hosts) {
   TlsInfo info;
   info.cert_file = dir + "/cert.pem";
   info.key_file = dir + "/key.pem";

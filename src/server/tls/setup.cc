@@ -16,7 +16,7 @@ bool AnyHttps(const std::vector<Url>& urls) {
   return false;
 }
 
-absl::Status AutoCert(const std::string& dir, const std::vector<Url>& urls, TlsInfo* info) {
+[[nodiscard]] absl::Status AutoCert(const std::string& dir, const std::vector<Url>& urls, TlsInfo* info) {
   if (!info->auto_tls) return absl::OkStatus();
   if (!info->cert_file.empty() || !info->key_file.empty()) {
     spdlog::warn("ignoring {}auto TLS since certs given", info->flag_prefix.empty() ? "client " : "peer ");
@@ -32,7 +32,7 @@ absl::Status AutoCert(const std::string& dir, const std::vector<Url>& urls, TlsI
   return absl::OkStatus();
 }
 
-absl::Status Finish(const std::vector<Url>& urls, const std::string& url_kind, TlsInfo* info) {
+[[nodiscard]] absl::Status Finish(const std::vector<Url>& urls, const std::string& url_kind, TlsInfo* info) {
   if (!info->cert_file.empty() || !info->key_file.empty()) return CheckFiles(*info);
   for (const Url& u : urls) {
     if (u.scheme != "https") continue;
@@ -45,7 +45,7 @@ absl::Status Finish(const std::vector<Url>& urls, const std::string& url_kind, T
 
 }  // namespace
 
-absl::Status PrepareTls(Config* cfg) {
+[[nodiscard]] absl::Status PrepareTls(Config* cfg) {
   std::string ciphers;
   if (!cfg->cipher_suites.empty()) {
     absl::StatusOr<std::string> list = OpenSslCipherList(cfg->cipher_suites);

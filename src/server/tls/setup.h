@@ -11,6 +11,6 @@
 
 namespace etcdpp::server::tls {
 
-absl::Status PrepareTls(Config* cfg);
+[[nodiscard]] absl::Status PrepareTls(Config* cfg);
 
 }  // namespace etcdpp::server::tls

@@ -24,14 +24,14 @@ namespace etcdpp::server::tls {
 class SslContextSource {
  public:
   // The context selects ALPN "http/1.1" (or none), the one protocol this side speaks.
-  static absl::StatusOr<std::unique_ptr<SslContextSource>> Create(TlsInfo info);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SslContextSource>> Create(TlsInfo info);
 
   // The current context (any thread).
   std::shared_ptr<SSL_CTX> Get();
 
  private:
   explicit SslContextSource(TlsInfo info) : info_(std::move(info)) {}
-  absl::StatusOr<std::shared_ptr<SSL_CTX>> Build() const;
+  [[nodiscard]] absl::StatusOr<std::shared_ptr<SSL_CTX>> Build() const;
   std::vector<time_t> Stamps() const;
 
   const TlsInfo info_;

@@ -35,14 +35,14 @@ struct TlsInfo {
 
 // Reads and parses every file the info names; checks that the key matches the certificate and
 // that CN and hostname restrictions are not both set (etcd: mutually exclusive).
-absl::Status CheckFiles(const TlsInfo& info);
+[[nodiscard]] absl::Status CheckFiles(const TlsInfo& info);
 
 // etcd's --cipher-suites (Go names, comma separated) to an OpenSSL cipher list.
-absl::StatusOr<std::string> OpenSslCipherList(const std::vector<std::string>& go_names);
+[[nodiscard]] absl::StatusOr<std::string> OpenSslCipherList(const std::vector<std::string>& go_names);
 
 // "TLS1.2" / "TLS1.3" (etcd 3.5+ --tls-min-version / --tls-max-version) to OpenSSL's version;
 // "" is 0 (default).
-absl::StatusOr<int> ParseTlsVersion(const std::string& flag, const std::string& v);
+[[nodiscard]] absl::StatusOr<int> ParseTlsVersion(const std::string& flag, const std::string& v);
 
 // The subject Common Name of a PEM or DER certificate ("" if none or unparsable).
 std::string CommonNameOfPem(const std::string& pem);
