@@ -122,8 +122,9 @@ void EtcdServer::PublishLoop() {
       MutexLock l(&mu_);
       if (stopped_) return;
     }
-    if (node_->leader() == 0 || removed_.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (removed_.load()) return;  // removed before it published: nothing left to announce
+    if (uint64_t lead = node_->leader(); lead == 0) {
+      if (!node_->WaitLeaderChange(0, std::chrono::seconds(1), &lead)) return;  // node stopped
       continue;
     }
     auto r = std::make_shared<Result>();  // shared: the waiter may outlive this attempt
@@ -195,14 +196,12 @@ void EtcdServer::MoveLeader(uint64_t transferee, std::function<void(absl::Status
   absl::Status queued = RunInBackground([this, transferee, timeout, shared_done] {
     const std::function<void(absl::Status)>& done = *shared_done;
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (node_->leader() != transferee && std::chrono::steady_clock::now() < deadline) {
-      {
-        MutexLock l(&mu_);
-        if (stopped_) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.heartbeat_interval_ms));
+    uint64_t lead = node_->leader();
+    while (lead != transferee) {
+      auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= left.zero() || !node_->WaitLeaderChange(lead, left, &lead)) break;
     }
-    done(node_->leader() == transferee ? absl::OkStatus() : ErrTimeoutLeaderTransfer());
+    done(lead == transferee ? absl::OkStatus() : ErrTimeoutLeaderTransfer());
   });
   if (!queued.ok()) (*shared_done)(queued);
 }

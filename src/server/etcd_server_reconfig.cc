@@ -3,7 +3,6 @@
 // the leader can judge (etcd forwards it to the leader).
 
 #include <chrono>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
@@ -41,6 +40,12 @@ void EtcdServer::ForwardPromote(uint64_t id, std::function<void(absl::Status)> d
     const std::function<void(absl::Status)>& done = *shared_done;
     auto deadline = std::chrono::system_clock::now() + RequestTimeoutFor(cfg_.election_timeout_ms);
     absl::Status last = ErrTimeout();
+    // Until the leader changes or a heartbeat passes; false once the node stopped.
+    auto wait_for_leader_change = [this] {
+      uint64_t lead = 0;
+      return node_->WaitLeaderChange(node_->leader(),
+                                     std::chrono::milliseconds(cfg_.heartbeat_interval_ms), &lead);
+    };
     while (std::chrono::system_clock::now() < deadline) {
       {
         MutexLock l(&mu_);
@@ -48,7 +53,7 @@ void EtcdServer::ForwardPromote(uint64_t id, std::function<void(absl::Status)> d
       }
       std::optional<Member> lead = cluster_->Get(node_->leader());
       if (node_->is_leader() || !lead.has_value() || lead->client_urls.empty()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.heartbeat_interval_ms));
+        if (!wait_for_leader_change()) break;  // or for its client URLs: rechecked each beat
         continue;
       }
       for (const std::string& url : lead->client_urls) {
@@ -66,7 +71,8 @@ void EtcdServer::ForwardPromote(uint64_t id, std::function<void(absl::Status)> d
         }
         last = FromEtcdGrpcStatus(st);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.heartbeat_interval_ms));
+      // The leader was unreachable: retry on a new one, or a heartbeat later.
+      if (!wait_for_leader_change()) break;
     }
     done(last);
   });

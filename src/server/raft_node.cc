@@ -36,6 +36,24 @@ void RaftNode::Stop() {
   }
   cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
+  {
+    MutexLock l(&leader_mu_);
+    leader_watch_stopped_ = true;
+  }
+  leader_cv_.SignalAll();
+}
+
+bool RaftNode::WaitLeaderChange(uint64_t known, std::chrono::nanoseconds timeout,
+                                uint64_t* leader) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock l(&leader_mu_);
+  for (;;) {
+    *leader = leader_.load(std::memory_order_acquire);
+    if (leader_watch_stopped_) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (*leader != known || now >= deadline) return true;
+    leader_cv_.WaitFor(&leader_mu_, deadline - now);
+  }
 }
 
 void RaftNode::Propose(uint64_t id, std::string data) {
@@ -323,6 +341,10 @@ void RaftNode::PublishState() {
   raft::BasicStatus s = raw_->Status();
   term_.store(s.hard_state.term, std::memory_order_release);
   uint64_t before = leader_.exchange(s.soft_state.lead, std::memory_order_acq_rel);
+  if (s.soft_state.lead != before) {
+    { MutexLock l(&leader_mu_); }  // a waiter that saw `before` is waiting now: no lost wake-up
+    leader_cv_.SignalAll();
+  }
   if (s.soft_state.lead != before && s.soft_state.lead != 0) {
     Metrics::Get().LeaderChanged();
     lead_elected_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(

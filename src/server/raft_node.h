@@ -91,6 +91,10 @@ class RaftNode {
   // leaderChanged notifier and leadElectedTime).
   uint64_t leader_changes() const { return leader_changes_.load(std::memory_order_acquire); }
   std::chrono::steady_clock::time_point lead_elected_at() const;
+  // Blocks until the leader is other than `known` (a new leader, or none), `timeout` passes, or
+  // the node stops (then false). `*leader` gets the leader at return. Any thread; replaces
+  // polling leader() in a sleep loop (publish, leader transfer, promotion forwarding).
+  bool WaitLeaderChange(uint64_t known, std::chrono::nanoseconds timeout, uint64_t* leader) const;
   // A fatal error on the node thread (e.g. the WAL cannot sync): the member must stop.
   [[nodiscard]] absl::Status fatal() const;
 
@@ -160,6 +164,11 @@ class RaftNode {
   std::atomic<bool> is_leader_{false};
   std::atomic<uint64_t> leader_changes_{0};
   std::atomic<int64_t> lead_elected_ns_{0};  // steady_clock, since its epoch
+  // Leader-change notification (WaitLeaderChange); apart from mu_ so that waiters never hold up
+  // the node thread.
+  mutable Mutex leader_mu_;
+  mutable CondVar leader_cv_;
+  bool leader_watch_stopped_ ABSL_GUARDED_BY(leader_mu_) = false;
 
   std::thread thread_;  // runs Loop()
 };
