@@ -28,10 +28,14 @@ Args Parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i], v = argv[i + 1];
-    if (f == "--endpoint") a.endpoint = v;
-    else if (f == "--op") a.op = v;
-    else if (f == "--total") a.total = std::atoi(v.c_str());
-    else if (f == "--val-size") a.val_size = std::atoi(v.c_str());
+    if (f == "--endpoint")
+      a.endpoint = v;
+    else if (f == "--op")
+      a.op = v;
+    else if (f == "--total")
+      a.total = std::atoi(v.c_str());
+    else if (f == "--val-size")
+      a.val_size = std::atoi(v.c_str());
   }
   return a;
 }
@@ -81,11 +85,13 @@ int main(int argc, char** argv) {
       st = kv->Range(&ctx, req, &resp);
     }
     if (!st.ok()) ++errors;
-    lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    lat.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::sort(lat.begin(), lat.end());
   std::printf("%s total=%d errors=%d seconds=%.3f rps=%.0f p50_us=%.0f p99_us=%.0f\n", a.op.c_str(),
-              a.total, errors, secs, a.total / secs, lat[lat.size() / 2], lat[lat.size() * 99 / 100]);
+              a.total, errors, secs, a.total / secs, lat[lat.size() / 2],
+              lat[lat.size() * 99 / 100]);
   return errors == 0 ? 0 : 1;
 }

@@ -95,10 +95,10 @@ class BackgroundWorkTest : public ::testing::Test {
                 static_cast<long long>(before.maps), static_cast<long long>(after.maps));
     // Each leaked thread costs 8 MiB of address space and two mappings: 10,000 of them would be
     // 80 GiB and 20,000 mappings. Allocator growth stays far below these bounds.
-    EXPECT_LT(after.vm_kib - before.vm_kib, 256 * 1024) << what << ": VmSize " << before.vm_kib
-                                                        << " -> " << after.vm_kib << " KiB";
-    EXPECT_LT(after.maps - before.maps, 200) << what << ": mappings " << before.maps << " -> "
-                                             << after.maps;
+    EXPECT_LT(after.vm_kib - before.vm_kib, 256 * 1024)
+        << what << ": VmSize " << before.vm_kib << " -> " << after.vm_kib << " KiB";
+    EXPECT_LT(after.maps - before.maps, 200)
+        << what << ": mappings " << before.maps << " -> " << after.maps;
   }
 
   std::unique_ptr<ServerProcess> p_;

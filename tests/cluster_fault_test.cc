@@ -38,7 +38,8 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Short timeouts keep the waits short: the request timeout is 5 s + 2 x 500 ms.
-const std::vector<std::string> kFastElections = {"--heartbeat-interval=50", "--election-timeout=500"};
+const std::vector<std::string> kFastElections = {"--heartbeat-interval=50",
+                                                 "--election-timeout=500"};
 constexpr milliseconds kClientDeadline{20000};  // above the request timeout
 
 std::unique_ptr<grpc::ClientContext> RequireLeaderContext(milliseconds deadline) {
@@ -48,10 +49,12 @@ std::unique_ptr<grpc::ClientContext> RequireLeaderContext(milliseconds deadline)
 }
 
 bool WaitNoLeader(const std::string& endpoint, absl::Duration timeout) {
-  return PollUntil([&] {
-    absl::StatusOr<pb::StatusResponse> st = MemberStatus(endpoint, milliseconds(1000));
-    return st.ok() && st->leader() == 0;
-  }, timeout);
+  return PollUntil(
+      [&] {
+        absl::StatusOr<pb::StatusResponse> st = MemberStatus(endpoint, milliseconds(1000));
+        return st.ok() && st->leader() == 0;
+      },
+      timeout);
 }
 
 class NoQuorumTest : public ::testing::TestWithParam<std::string> {};
@@ -59,7 +62,8 @@ class NoQuorumTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(NoQuorumTest, RequestsTimeOutAndRequireLeaderFailsFast) {
   ServerFlavor flavor = FlavorByName(GetParam());
   if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
-  auto cluster = FaultCluster::Start({.binary = flavor.binary, .size = 3, .extra_flags = kFastElections});
+  auto cluster =
+      FaultCluster::Start({.binary = flavor.binary, .size = 3, .extra_flags = kFastElections});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   FaultCluster& c = **cluster;
   const std::string survivor = c.member(0).Endpoint();
@@ -184,8 +188,10 @@ TEST_P(KillLeaderTest, NewLeaderWritesResumeAndEveryAckedWriteSurvives) {
   ServerFlavor flavor = FlavorByName("etcdpp");
   if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
   const int n = GetParam();
-  auto cluster = FaultCluster::Start({.binary = flavor.binary, .size = n,
-                                     .extra_flags = {"--heartbeat-interval=50", "--election-timeout=750"}});
+  auto cluster =
+      FaultCluster::Start({.binary = flavor.binary,
+                           .size = n,
+                           .extra_flags = {"--heartbeat-interval=50", "--election-timeout=750"}});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   FaultCluster& c = **cluster;
   int leader = c.WaitLeader(absl::Seconds(10));

@@ -39,7 +39,8 @@ namespace {
 namespace pb = ::etcdserverpb;
 using std::chrono::milliseconds;
 
-const std::vector<std::string> kFastElections = {"--heartbeat-interval=50", "--election-timeout=500"};
+const std::vector<std::string> kFastElections = {"--heartbeat-interval=50",
+                                                 "--election-timeout=500"};
 constexpr milliseconds kRpc{15000};
 
 std::unique_ptr<pb::Cluster::Stub> ClusterStub(const std::string& endpoint) {
@@ -80,7 +81,8 @@ class LearnerTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(LearnerTest, LearnerPromoteRemove) {
   ServerFlavor flavor = FlavorByName(GetParam());
   if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
-  auto cluster = FaultCluster::Start({.binary = flavor.binary, .size = 3, .extra_flags = kFastElections});
+  auto cluster =
+      FaultCluster::Start({.binary = flavor.binary, .size = 3, .extra_flags = kFastElections});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   FaultCluster& c = **cluster;
   const std::string ep = c.member(0).Endpoint();
@@ -106,7 +108,8 @@ TEST_P(LearnerTest, LearnerPromoteRemove) {
   // Not started yet: nowhere near the leader's log.
   st = Promote(ep, learner_id);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << StatusString(st);
-  EXPECT_EQ(st.error_message(), "etcdserver: can only promote a learner member which is in sync with leader");
+  EXPECT_EQ(st.error_message(),
+            "etcdserver: can only promote a learner member which is in sync with leader");
   pb::MemberAddResponse second;
   st = AddMember(ep, "http://127.0.0.1:1", /*learner=*/true, &second);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << StatusString(st);
@@ -122,7 +125,8 @@ TEST_P(LearnerTest, LearnerPromoteRemove) {
   for (int i = 0; i < 150; ++i) {
     st = Promote(ep, learner_id);
     if (st.ok()) break;
-    ASSERT_EQ(st.error_message(), "etcdserver: can only promote a learner member which is in sync with leader")
+    ASSERT_EQ(st.error_message(),
+              "etcdserver: can only promote a learner member which is in sync with leader")
         << StatusString(st);
     std::this_thread::sleep_for(milliseconds(200));
   }
@@ -169,7 +173,8 @@ TEST(PartitionTest, MinorityCommitsNothingAndServesOnlySerializableReads) {
   ServerFlavor flavor = FlavorByName("etcdpp");
   if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
   if (std::string why = EnablePeerFaults(); !why.empty()) GTEST_SKIP() << why;
-  auto cluster = FaultCluster::Start({.binary = flavor.binary, .size = 5, .extra_flags = kFastElections});
+  auto cluster =
+      FaultCluster::Start({.binary = flavor.binary, .size = 5, .extra_flags = kFastElections});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   FaultCluster& c = **cluster;
   const int old_leader = c.WaitLeader(absl::Seconds(10));
@@ -191,7 +196,8 @@ TEST(PartitionTest, MinorityCommitsNothingAndServesOnlySerializableReads) {
   int new_leader = -1;
   for (int attempt = 0; attempt < 300 && new_leader < 0; ++attempt) {
     for (int m : majority) {
-      absl::StatusOr<pb::StatusResponse> s = MemberStatus(c.member(m).Endpoint(), milliseconds(1000));
+      absl::StatusOr<pb::StatusResponse> s =
+          MemberStatus(c.member(m).Endpoint(), milliseconds(1000));
       if (s.ok() && s->leader() == s->header().member_id()) new_leader = m;
     }
     if (new_leader < 0) std::this_thread::sleep_for(milliseconds(50));
@@ -201,7 +207,9 @@ TEST(PartitionTest, MinorityCommitsNothingAndServesOnlySerializableReads) {
   const std::string f_ep = c.member(follower).Endpoint();
   grpc::Status put_f, put_l, lin_read;
   std::thread t1([&] { put_f = Put(f_ep, "minority/f", "x", milliseconds(20000)); });
-  std::thread t2([&] { put_l = Put(c.member(old_leader).Endpoint(), "minority/l", "x", milliseconds(20000)); });
+  std::thread t2([&] {
+    put_l = Put(c.member(old_leader).Endpoint(), "minority/l", "x", milliseconds(20000));
+  });
   std::thread t3([&] {
     pb::RangeRequest req;
     req.set_key("before");
@@ -212,13 +220,15 @@ TEST(PartitionTest, MinorityCommitsNothingAndServesOnlySerializableReads) {
 
   int majority_writes = 0;
   for (int i = 0; i < 30; ++i) {
-    grpc::Status st = Put(c.member(majority[i % 3]).Endpoint(), "majority/" + std::to_string(i), "y", kRpc);
+    grpc::Status st =
+        Put(c.member(majority[i % 3]).Endpoint(), "majority/" + std::to_string(i), "y", kRpc);
     EXPECT_TRUE(st.ok()) << StatusString(st);
     if (st.ok()) ++majority_writes;
   }
   absl::StatusOr<Dump> stale = DumpAll(f_ep, /*serializable=*/true, milliseconds(5000));
   ASSERT_TRUE(stale.ok()) << stale.status();
-  for (const KvRecord& kv : stale->kvs) EXPECT_FALSE(absl::StartsWith(kv.key, "majority/")) << kv.key;
+  for (const KvRecord& kv : stale->kvs)
+    EXPECT_FALSE(absl::StartsWith(kv.key, "majority/")) << kv.key;
   t1.join();
   t2.join();
   t3.join();
@@ -261,8 +271,10 @@ TEST(ForeignDataDirTest, RefusesADataDirOfAnotherClusterOrMember) {
   };
   const std::string own = "a=" + a.PeerUrl();
   std::vector<Case> cases = {
-      {"another cluster token", {.name = "a", .initial_cluster = own, .initial_cluster_token = "other-token"}},
-      {"another --initial-cluster", {.name = "a", .initial_cluster = own + ",b=http://127.0.0.1:1"}},
+      {"another cluster token",
+       {.name = "a", .initial_cluster = own, .initial_cluster_token = "other-token"}},
+      {"another --initial-cluster",
+       {.name = "a", .initial_cluster = own + ",b=http://127.0.0.1:1"}},
   };
   for (Case& cs : cases) {
     cs.cfg.peer_port = a.config().peer_port;
@@ -271,7 +283,8 @@ TEST(ForeignDataDirTest, RefusesADataDirOfAnotherClusterOrMember) {
     ASSERT_TRUE(p.ok()) << p.status();
     ASSERT_TRUE((*p)->Launch().ok());
     EXPECT_TRUE(WaitExited(**p, absl::Seconds(15))) << cs.what << ": still running";
-    EXPECT_TRUE(absl::StrContains((*p)->LogTail(), "belongs to member")) << cs.what << ": " << (*p)->LogTail();
+    EXPECT_TRUE(absl::StrContains((*p)->LogTail(), "belongs to member"))
+        << cs.what << ": " << (*p)->LogTail();
   }
 }
 

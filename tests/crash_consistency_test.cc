@@ -37,6 +37,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
@@ -45,7 +46,6 @@
 #include "harness/ports.h"
 #include "harness/server_process.h"
 #include "internalpb/internal.pb.h"
-#include "common/status.h"
 #include "server/snap_files.h"
 #include "server/snapshot_receiver.h"
 #include "wal/wal.h"
@@ -160,7 +160,8 @@ class SnapshotOnEntryKind : public ::testing::Test {
   }
   void WaitSnapshotAt(uint64_t index) {
     EXPECT_TRUE(Eventually([&] { return SnapIndex(p_->data_dir()) >= index; }))
-        << "no snapshot at index " << index << "\n" << p_->LogTail();
+        << "no snapshot at index " << index << "\n"
+        << p_->LogTail();
     EXPECT_EQ(SnapIndex(p_->data_dir()), index) << "the snapshot is not at the entry";
   }
   // Kills and restarts (or stops and restarts) and checks every acknowledged put.
@@ -215,8 +216,8 @@ TEST_F(SnapshotOnEntryKind, LeaderEmptyEntryAndAttributesPublish) {
 // ---- Finding 3: a received snapshot whose marker the WAL holds but no hard state commits ----
 
 // Reads the WAL of a stopped member: its hard state and metadata.
-[[nodiscard]] absl::StatusOr<wal::Wal::Contents> ReadWal(const std::string& data_dir, uint64_t snap_index,
-                                           uint64_t snap_term) {
+[[nodiscard]] absl::StatusOr<wal::Wal::Contents> ReadWal(const std::string& data_dir,
+                                                         uint64_t snap_index, uint64_t snap_term) {
   ASSIGN_OR_RETURN(std::unique_ptr<wal::Wal> w,
                    wal::Wal::Open(Env::Default(), data_dir + "/member/wal",
                                   wal::WalSnapshot{snap_index, snap_term}));
@@ -230,7 +231,8 @@ TEST(CrashConsistencyTest, RestartFromASnapshotTheWalNeverCommitted) {
   auto made = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(30));
   ASSERT_TRUE(made.ok()) << made.status();
   ServerProcess& p = **made;
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(PutWithLease(p.Endpoint(), absl::StrCat("a", i), 0).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(PutWithLease(p.Endpoint(), absl::StrCat("a", i), 0).ok());
   absl::StatusOr<pb::StatusResponse> st = Status(p.Endpoint());
   ASSERT_TRUE(st.ok());
   const uint64_t member_id = st->header().member_id();
@@ -240,7 +242,8 @@ TEST(CrashConsistencyTest, RestartFromASnapshotTheWalNeverCommitted) {
   std::filesystem::copy(p.data_dir(), follower, std::filesystem::copy_options::recursive);
   // The same member runs on; its database later plays the leader's snapshot database.
   ASSERT_TRUE(p.Restart(absl::Seconds(30)).ok()) << p.LogTail();
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(PutWithLease(p.Endpoint(), absl::StrCat("b", i), 0).ok());
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(PutWithLease(p.Endpoint(), absl::StrCat("b", i), 0).ok());
   ASSERT_TRUE(p.Stop().ok());
 
   absl::StatusOr<wal::Wal::Contents> c = ReadWal(follower, 0, 0);
@@ -423,8 +426,8 @@ class Workload {
     pb::LeaseRevokeRequest req;
     req.set_id(id);
     pb::LeaseRevokeResponse resp;
-    grpc::Status st =
-        pb::Lease::NewStub(NewChannel(ep))->LeaseRevoke(ContextWithDeadline(kRpc).get(), req, &resp);
+    grpc::Status st = pb::Lease::NewStub(NewChannel(ep))
+                          ->LeaseRevoke(ContextWithDeadline(kRpc).get(), req, &resp);
     for (const std::string& key : lease_keys_[id]) {
       if (st.ok()) {
         expect_[key] = false;
@@ -482,7 +485,8 @@ TEST(CrashConsistencyTest, RestartLoopOneMember) {
     ASSERT_TRUE((kill ? p.Kill() : p.Stop()).ok());
     absl::Status st = p.Restart(absl::Seconds(30));
     ASSERT_TRUE(st.ok()) << "restart " << r << " (" << (kill ? "kill" : "stop") << "): " << st
-                         << "\n" << p.LogTail();
+                         << "\n"
+                         << p.LogTail();
     if (r % 20 == 19) w.Check(p.Endpoint());
   }
   w.Check(p.Endpoint());
@@ -496,8 +500,8 @@ TEST(CrashConsistencyTest, RestartLoopThreeMembers) {
   const uint64_t seed = Seed();
   SCOPED_TRACE(absl::StrCat("CRASH_CONSISTENCY_SEED=", seed));
   std::mt19937_64 rng(seed);
-  auto made = FaultCluster::Start({.binary = BinaryUnderTest(), .size = 3,
-                                   .extra_flags = {"--snapshot-count=10"}});
+  auto made = FaultCluster::Start(
+      {.binary = BinaryUnderTest(), .size = 3, .extra_flags = {"--snapshot-count=10"}});
   ASSERT_TRUE(made.ok()) << made.status();
   FaultCluster& c = **made;
   Workload w(seed);
@@ -520,7 +524,8 @@ TEST(CrashConsistencyTest, RestartLoopThreeMembers) {
     ASSERT_TRUE((kill ? m.Kill() : m.Stop()).ok());
     absl::Status st = m.Restart(absl::Seconds(30));
     ASSERT_TRUE(st.ok()) << "restart " << r << " of member " << victim << " ("
-                         << (kill ? "kill" : "stop") << "): " << st << "\n" << m.LogTail();
+                         << (kill ? "kill" : "stop") << "): " << st << "\n"
+                         << m.LogTail();
   }
   absl::StatusOr<std::vector<Dump>> dumps = c.WaitConverged(absl::Seconds(60));
   ASSERT_TRUE(dumps.ok()) << dumps.status();

@@ -24,7 +24,8 @@ namespace {
 class GatewayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = ServerProcess::Start(BinaryUnderTest(), MemberConfig{.extra_flags = {"--max-request-bytes=1024"}});
+    auto s = ServerProcess::Start(BinaryUnderTest(),
+                                  MemberConfig{.extra_flags = {"--max-request-bytes=1024"}});
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
     port_ = server_->config().client_port;
@@ -45,7 +46,8 @@ class GatewayTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << StatusString(st);
   }
   // An HTTP request on a fresh connection answers with `status`.
-  void ExpectHttp(const std::string& request, const std::string& status, const std::string& body_part) {
+  void ExpectHttp(const std::string& request, const std::string& status,
+                  const std::string& body_part) {
     RawConn c(port_);
     ASSERT_TRUE(c.connected());
     c.Send(request);
@@ -59,7 +61,9 @@ class GatewayTest : public ::testing::Test {
     std::ifstream in(absl::StrCat("/proc/", server_->pid(), "/status"));
     for (std::string line; std::getline(in, line);) {
       int n = 0;
-      if (absl::StartsWith(line, "Threads:") && absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(8)), &n)) return n;
+      if (absl::StartsWith(line, "Threads:") &&
+          absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(8)), &n))
+        return n;
     }
     return -1;
   }
@@ -70,7 +74,8 @@ class GatewayTest : public ::testing::Test {
 
 TEST_F(GatewayTest, MalformedJsonBadBase64AndUnknownPathGetClearErrors) {
   ExpectHttp(Post("/v3/kv/range", "{\"key\":"), "400", R"({"error":"unexpected EOF")");
-  ExpectHttp(Post("/v3/kv/range", R"({"key":"Zm9"})"), "400", "illegal base64 data at input byte 0");
+  ExpectHttp(Post("/v3/kv/range", R"({"key":"Zm9"})"), "400",
+             "illegal base64 data at input byte 0");
   ExpectHttp(Post("/v3/kv/nothing", "{}"), "404", "Not Found");
   ExpectHttp(Post("/nothing", "{}"), "404", "404 page not found");
   ExpectHttp("GARBAGE\r\n\r\n", "400", "Bad Request");
@@ -122,7 +127,8 @@ TEST_F(GatewayTest, SlowAndSilentClientsAreCutOffWhileOthersAreServed) {
 
 TEST_F(GatewayTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   RawConn c(port_);
-  c.Send(Post("/v3/kv/put", R"({"key":"YQ==","value":"MQ=="})") + Post("/v3/kv/range", R"({"key":"YQ=="})"));
+  c.Send(Post("/v3/kv/put", R"({"key":"YQ==","value":"MQ=="})") +
+         Post("/v3/kv/range", R"({"key":"YQ=="})"));
   std::string got = c.ReadUntil("\"count\":\"1\"", absl::Seconds(10));
   EXPECT_TRUE(absl::StrContains(got, "\"value\":\"MQ==\"")) << got;
   c.Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -140,7 +146,8 @@ TEST_F(GatewayTest, WatchOverHttpDeliversEventsAsTheyHappen) {
     std::string value = i == 1 ? "MQ==" : i == 2 ? "Mg==" : "Mw==";
     ExpectHttp(Post("/v3/kv/put", R"({"key":"d2s=","value":")" + value + "\"}"), "200", "revision");
     got = w.ReadUntil("\"value\":\"" + value + "\"", absl::Seconds(10));
-    EXPECT_TRUE(absl::StrContains(got, "\"value\":\"" + value + "\"")) << "event " << i << " missing: " << got;
+    EXPECT_TRUE(absl::StrContains(got, "\"value\":\"" + value + "\""))
+        << "event " << i << " missing: " << got;
   }
 }
 
@@ -148,16 +155,29 @@ TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
   absl::StatusOr<std::map<std::string, double>> scraped = Scrape(port_);
   ASSERT_TRUE(scraped.ok()) << scraped.status();
   std::map<std::string, double> before = *scraped;
-  for (const char* name : {
-           "etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_leader_changes_seen_total",
-           "etcd_server_proposals_committed_total", "etcd_server_proposals_applied_total",
-           "etcd_server_proposals_pending", "etcd_server_proposals_failed_total",
-           "etcd_server_version{server_version=\"3.6.0\"}", "etcd_cluster_version{cluster_version=\"3.6\"}",
-           "etcd_disk_wal_fsync_duration_seconds_count", "etcd_disk_backend_commit_duration_seconds_count",
-           "etcd_mvcc_db_total_size_in_bytes", "etcd_mvcc_db_total_size_in_use_in_bytes",
-           "etcd_mvcc_put_total", "etcd_mvcc_delete_total", "etcd_mvcc_range_total", "etcd_mvcc_txn_total",
-           "etcd_debugging_mvcc_keys_total", "process_cpu_seconds_total", "process_resident_memory_bytes",
-           "process_open_fds", "process_max_fds", "process_start_time_seconds"}) {
+  for (const char* name : {"etcd_server_has_leader",
+                           "etcd_server_is_leader",
+                           "etcd_server_leader_changes_seen_total",
+                           "etcd_server_proposals_committed_total",
+                           "etcd_server_proposals_applied_total",
+                           "etcd_server_proposals_pending",
+                           "etcd_server_proposals_failed_total",
+                           "etcd_server_version{server_version=\"3.6.0\"}",
+                           "etcd_cluster_version{cluster_version=\"3.6\"}",
+                           "etcd_disk_wal_fsync_duration_seconds_count",
+                           "etcd_disk_backend_commit_duration_seconds_count",
+                           "etcd_mvcc_db_total_size_in_bytes",
+                           "etcd_mvcc_db_total_size_in_use_in_bytes",
+                           "etcd_mvcc_put_total",
+                           "etcd_mvcc_delete_total",
+                           "etcd_mvcc_range_total",
+                           "etcd_mvcc_txn_total",
+                           "etcd_debugging_mvcc_keys_total",
+                           "process_cpu_seconds_total",
+                           "process_resident_memory_bytes",
+                           "process_open_fds",
+                           "process_max_fds",
+                           "process_start_time_seconds"}) {
     EXPECT_TRUE(before.count(name)) << name << " missing";
   }
   EXPECT_EQ(before["etcd_server_has_leader"], 1);
@@ -180,7 +200,8 @@ TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
   etcdserverpb::DeleteRangeRequest del;
   del.set_key("none");
   etcdserverpb::DeleteRangeResponse dresp;
-  ASSERT_TRUE(kv->DeleteRange(ContextWithDeadline(std::chrono::seconds(5)).get(), del, &dresp).ok());
+  ASSERT_TRUE(
+      kv->DeleteRange(ContextWithDeadline(std::chrono::seconds(5)).get(), del, &dresp).ok());
   scraped = Scrape(port_);
   ASSERT_TRUE(scraped.ok()) << scraped.status();
   std::map<std::string, double> after = *scraped;
@@ -189,9 +210,12 @@ TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
   EXPECT_GT(after["etcd_mvcc_txn_total"], before["etcd_mvcc_txn_total"]);
   EXPECT_GT(after["etcd_mvcc_delete_total"], before["etcd_mvcc_delete_total"]);
   EXPECT_EQ(after["etcd_debugging_mvcc_keys_total"], before["etcd_debugging_mvcc_keys_total"] + 1);
-  EXPECT_GT(after["etcd_server_proposals_committed_total"], before["etcd_server_proposals_committed_total"]);
-  EXPECT_GT(after["etcd_server_proposals_applied_total"], before["etcd_server_proposals_applied_total"]);
-  EXPECT_GT(after["etcd_disk_wal_fsync_duration_seconds_count"], before["etcd_disk_wal_fsync_duration_seconds_count"]);
+  EXPECT_GT(after["etcd_server_proposals_committed_total"],
+            before["etcd_server_proposals_committed_total"]);
+  EXPECT_GT(after["etcd_server_proposals_applied_total"],
+            before["etcd_server_proposals_applied_total"]);
+  EXPECT_GT(after["etcd_disk_wal_fsync_duration_seconds_count"],
+            before["etcd_disk_wal_fsync_duration_seconds_count"]);
   // The backend commits its batch within --backend-batch-interval (100 ms): bounded wait.
   const std::string commits = "etcd_disk_backend_commit_duration_seconds_count";
   for (int i = 0; i < 100 && after[commits] <= before[commits]; ++i) {
@@ -199,11 +223,16 @@ TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {
     if (auto again = Scrape(port_); again.ok()) after[commits] = (*again)[commits];
   }
   EXPECT_GT(after[commits], before[commits]);
-  const std::string put_labels = "{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
-  EXPECT_EQ(after["grpc_server_started_total" + put_labels], before["grpc_server_started_total" + put_labels] + 1);
-  EXPECT_EQ(after["grpc_server_msg_received_total" + put_labels], before["grpc_server_msg_received_total" + put_labels] + 1);
-  EXPECT_EQ(after["grpc_server_msg_sent_total" + put_labels], before["grpc_server_msg_sent_total" + put_labels] + 1);
-  const std::string ok = "{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
+  const std::string put_labels =
+      "{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
+  EXPECT_EQ(after["grpc_server_started_total" + put_labels],
+            before["grpc_server_started_total" + put_labels] + 1);
+  EXPECT_EQ(after["grpc_server_msg_received_total" + put_labels],
+            before["grpc_server_msg_received_total" + put_labels] + 1);
+  EXPECT_EQ(after["grpc_server_msg_sent_total" + put_labels],
+            before["grpc_server_msg_sent_total" + put_labels] + 1);
+  const std::string ok =
+      "{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
   EXPECT_EQ(after["grpc_server_handled_total" + ok], before["grpc_server_handled_total" + ok] + 1);
   EXPECT_GT(after["process_open_fds"], 0);
   EXPECT_GT(after["process_resident_memory_bytes"], 1e6);

@@ -129,7 +129,8 @@ TEST_P(LeaseProcessTest, ExpiresWithinTtlAndItsKeysGoInOneRevision) {
   Put("e/1", kId);
   Put("e/2", kId);
   const int64_t last = Put("e/3", kId);
-  std::optional<Clock::time_point> gone = WaitGone(kId, milliseconds(kTtl * 1000) + 3 * kExpiryMargin);
+  std::optional<Clock::time_point> gone =
+      WaitGone(kId, milliseconds(kTtl * 1000) + 3 * kExpiryMargin);
   ASSERT_TRUE(gone.has_value()) << "the lease never expired";
   EXPECT_GE(*gone - sent, std::chrono::seconds(kTtl)) << "expired before its TTL";
   EXPECT_LE(*gone - granted, std::chrono::seconds(kTtl) + kExpiryMargin);

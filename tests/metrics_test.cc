@@ -23,7 +23,8 @@
 namespace etcdpp::testing {
 namespace {
 
-const char kPutLabels[] = "{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
+const char kPutLabels[] =
+    "{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
 
 struct Started {
   std::unique_ptr<ServerProcess> server;
@@ -31,7 +32,8 @@ struct Started {
 };
 
 // One member of `flavor` with a metrics URL and `flags`.
-[[nodiscard]] absl::StatusOr<Started> StartWithMetricsUrl(const ServerFlavor& flavor, std::vector<std::string> flags) {
+[[nodiscard]] absl::StatusOr<Started> StartWithMetricsUrl(const ServerFlavor& flavor,
+                                                          std::vector<std::string> flags) {
   absl::StatusOr<int> port = PickFreePort();
   if (!port.ok()) return port.status();
   flags.push_back(absl::StrCat("--listen-metrics-urls=http://127.0.0.1:", *port));
@@ -53,10 +55,17 @@ void PutOverGrpc(const ServerProcess& s) {
 // "<status> <body>" of each request a metrics listener gets, as etcd 3.4 answers them.
 std::vector<std::string> MetricsUrlTranscript(int port) {
   std::vector<std::string> out;
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"GET", "/health"}, {"GET", "/health?exclude=NOSPACE"}, {"GET", "/health?serializable=true"},
-           {"POST", "/health"}, {"GET", "/version"}, {"GET", "/livez"}, {"GET", "/readyz"},
-           {"POST", "/v3/kv/range"}, {"GET", "/metrics/x"}, {"GET", "/"}}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/health"},
+                                                        {"GET", "/health?exclude=NOSPACE"},
+                                                        {"GET", "/health?serializable=true"},
+                                                        {"POST", "/health"},
+                                                        {"GET", "/version"},
+                                                        {"GET", "/livez"},
+                                                        {"GET", "/readyz"},
+                                                        {"POST", "/v3/kv/range"},
+                                                        {"GET", "/metrics/x"},
+                                                        {"GET", "/"}}) {
     absl::StatusOr<HttpReply> r = HttpDo(port, method, path);
     out.push_back(r.ok() ? absl::StrCat(method, " ", path, " -> ", r->status, " ", r->body)
                          : r.status().ToString());
@@ -76,7 +85,8 @@ TEST(MetricsUrlTest, ServesMetricsAndHealthAsEtcd34Does) {
     for (int port : {s->metrics_port, s->server->config().client_port}) {
       absl::StatusOr<std::map<std::string, double>> m = Scrape(port);
       ASSERT_TRUE(m.ok()) << flavor.name << " port " << port << ": " << m.status();
-      EXPECT_EQ((*m)[absl::StrCat("grpc_server_handling_seconds_count", kPutLabels)], 1) << flavor.name;
+      EXPECT_EQ((*m)[absl::StrCat("grpc_server_handling_seconds_count", kPutLabels)], 1)
+          << flavor.name;
       EXPECT_EQ((*m)["etcd_server_has_leader"], 1) << flavor.name;
     }
     EXPECT_TRUE(s->server->Stop().ok());
@@ -95,11 +105,13 @@ TEST(MetricsUrlTest, BasicMetricsHaveNoHandlingHistogram) {
     absl::StatusOr<std::map<std::string, double>> m = Scrape(s->metrics_port);
     ASSERT_TRUE(m.ok()) << flavor.name << ": " << m.status();
     EXPECT_EQ((*m)[absl::StrCat("grpc_server_handled_total",
-                                "{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}")],
+                                "{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"etcdserverpb."
+                                "KV\",grpc_type=\"unary\"}")],
               1)
         << flavor.name;
     for (const auto& [name, value] : *m) {
-      EXPECT_FALSE(absl::StartsWith(name, "grpc_server_handling_seconds")) << flavor.name << ": " << name;
+      EXPECT_FALSE(absl::StartsWith(name, "grpc_server_handling_seconds"))
+          << flavor.name << ": " << name;
     }
     EXPECT_TRUE(s->server->Stop().ok());
   }
@@ -117,8 +129,11 @@ class PeerMetricsTest : public ::testing::Test {
     for (int i = 0; i < 3; ++i) {
       auto cp = PickFreePort(), pp = PickFreePort();
       ASSERT_TRUE(cp.ok() && pp.ok());
-      cfgs[i] = MemberConfig{.name = absl::StrCat("m", i), .client_port = *cp, .peer_port = *pp,
-                             .extra_flags = {"--heartbeat-interval=200", "--election-timeout=5000"}};
+      cfgs[i] =
+          MemberConfig{.name = absl::StrCat("m", i),
+                       .client_port = *cp,
+                       .peer_port = *pp,
+                       .extra_flags = {"--heartbeat-interval=200", "--election-timeout=5000"}};
       absl::StrAppend(&initial, i ? "," : "", cfgs[i].name, "=http://127.0.0.1:", *pp);
     }
     for (MemberConfig& c : cfgs) {
@@ -142,7 +157,8 @@ class PeerMetricsTest : public ::testing::Test {
     auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(members_[i]->Endpoint()));
     etcdserverpb::StatusRequest req;
     etcdserverpb::StatusResponse resp;
-    if (!stub->Status(ContextWithDeadline(std::chrono::seconds(5)).get(), req, &resp).ok()) return {"", 0};
+    if (!stub->Status(ContextWithDeadline(std::chrono::seconds(5)).get(), req, &resp).ok())
+      return {"", 0};
     return {absl::StrFormat("%x", resp.header().member_id()), resp.leader()};
   }
   std::map<std::string, double> ScrapeMember(int i) {
@@ -167,7 +183,9 @@ TEST_F(PeerMetricsTest, PeerTrafficRoundTripDbSizeProposalsAndLeadershipMove) {
   for (int i = 0; i < 3; ++i) {
     if (i != leader) followers.push_back(i);
   }
-  auto sent = [&](int to) { return absl::StrCat("etcd_network_peer_sent_bytes_total{To=\"", hex[to], "\"}"); };
+  auto sent = [&](int to) {
+    return absl::StrCat("etcd_network_peer_sent_bytes_total{To=\"", hex[to], "\"}");
+  };
   auto received = [&](int from) {
     return absl::StrCat("etcd_network_peer_received_bytes_total{From=\"", hex[from], "\"}");
   };
@@ -191,7 +209,8 @@ TEST_F(PeerMetricsTest, PeerTrafficRoundTripDbSizeProposalsAndLeadershipMove) {
   EXPECT_GE(f_after[received(leader)], f_before[received(leader)] + (64 << 10));
   EXPECT_EQ(after[pending], 0);
   // The database grows once the backend commits the put (bounded wait).
-  const std::string in_use = "etcd_mvcc_db_total_size_in_use_in_bytes", total = "etcd_mvcc_db_total_size_in_bytes";
+  const std::string in_use = "etcd_mvcc_db_total_size_in_use_in_bytes",
+                    total = "etcd_mvcc_db_total_size_in_bytes";
   for (int attempt = 0; attempt < 100 && after[in_use] < before[in_use] + (64 << 10); ++attempt) {
     absl::SleepFor(absl::Milliseconds(100));
     after = ScrapeMember(leader);
@@ -204,7 +223,8 @@ TEST_F(PeerMetricsTest, PeerTrafficRoundTripDbSizeProposalsAndLeadershipMove) {
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j) {
       if (i == j) continue;
-      std::string count = absl::StrCat("etcd_network_peer_round_trip_time_seconds_count{To=\"", hex[j], "\"}");
+      std::string count =
+          absl::StrCat("etcd_network_peer_round_trip_time_seconds_count{To=\"", hex[j], "\"}");
       double n = 0;
       for (int attempt = 0; attempt < 100 && n < 1; ++attempt) {
         n = ScrapeMember(i)[count];
@@ -264,7 +284,8 @@ TEST_F(PeerMetricsTest, PeerTrafficRoundTripDbSizeProposalsAndLeadershipMove) {
     after = ScrapeMember(leader);
   }
   EXPECT_EQ(after["etcd_server_has_leader"], 1);
-  EXPECT_GT(after["etcd_server_leader_changes_seen_total"], before["etcd_server_leader_changes_seen_total"]);
+  EXPECT_GT(after["etcd_server_leader_changes_seen_total"],
+            before["etcd_server_leader_changes_seen_total"]);
 }
 
 }  // namespace

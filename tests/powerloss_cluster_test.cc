@@ -73,7 +73,8 @@ std::string Journal(const ServerProcess& p) { return JournalDir(p) + "/journal";
 // the data dir's own creation counts) is tracked. `extra`: more variables (faults).
 std::vector<std::string> ShimEnvFor(const ServerProcess& p, std::vector<std::string> extra = {}) {
   std::filesystem::create_directories(JournalDir(p));
-  std::vector<std::string> env = powerloss::ShimEnv(ETCDPP_POWERLOSS_SHIM, p.temp_dir(), Journal(p));
+  std::vector<std::string> env =
+      powerloss::ShimEnv(ETCDPP_POWERLOSS_SHIM, p.temp_dir(), Journal(p));
   env.insert(env.end(), extra.begin(), extra.end());
   return env;
 }
@@ -156,7 +157,8 @@ class Writers {
 };
 
 // Every acknowledged put is in the dump, with its value, at its revision.
-void ExpectAllAcked(const Dump& d, const std::map<std::string, Ack>& acked, const std::string& who) {
+void ExpectAllAcked(const Dump& d, const std::map<std::string, Ack>& acked,
+                    const std::string& who) {
   std::map<std::string, const KvRecord*> by_key;
   for (const KvRecord& kv : d.kvs) by_key[kv.key] = &kv;
   int lost = 0;
@@ -164,8 +166,9 @@ void ExpectAllAcked(const Dump& d, const std::map<std::string, Ack>& acked, cons
     auto it = by_key.find(key);
     if (it == by_key.end() || it->second->value != ack.value ||
         it->second->mod_revision != ack.revision) {
-      if (++lost <= 5) ADD_FAILURE() << who << " lost acknowledged put " << key << " (revision "
-                                     << ack.revision << ")";
+      if (++lost <= 5)
+        ADD_FAILURE() << who << " lost acknowledged put " << key << " (revision " << ack.revision
+                      << ")";
     }
   }
   EXPECT_EQ(lost, 0) << who << ": " << lost << " of " << acked.size() << " acknowledged puts lost";
@@ -315,9 +318,9 @@ TEST(PowerLossTest, ThreeMembersPoweredOffAtRandom) {
       if (mode >= 3) ++torn;
     }
     absl::Status st = m.Restart(absl::Seconds(60));
-    ASSERT_TRUE(st.ok()) << "round " << round << ": restart of " << m.config().name
-                         << " after a " << (mode == 0 ? "crash" : "power loss") << ": " << st
-                         << "\n" << m.LogTail();
+    ASSERT_TRUE(st.ok()) << "round " << round << ": restart of " << m.config().name << " after a "
+                         << (mode == 0 ? "crash" : "power loss") << ": " << st << "\n"
+                         << m.LogTail();
   }
   writers.Stop();
   std::map<std::string, Ack> acked = writers.acked();
@@ -464,19 +467,19 @@ TEST(PowerLossTest, ConfChangeRightAfterASnapshotReachesAFollowerThatInstallsIt)
   add.add_peerurls("http://127.0.0.1:1");  // never started
   add.set_islearner(true);
   pb::MemberAddResponse added;
-  grpc::Status st =
-      pb::Cluster::NewStub(NewChannel(lep))->MemberAdd(ContextWithDeadline(kRpc).get(), add, &added);
+  grpc::Status st = pb::Cluster::NewStub(NewChannel(lep))
+                        ->MemberAdd(ContextWithDeadline(kRpc).get(), add, &added);
   ASSERT_TRUE(st.ok()) << StatusString(st);
   ASSERT_TRUE(c.CutOff(follower, {}).ok());
 
   const uint64_t leader_applied = Applied(lep);
-  ASSERT_TRUE(PollUntil([&] { return Applied(f.Endpoint()) >= leader_applied; },
-                        absl::Seconds(90)))
+  ASSERT_TRUE(PollUntil([&] { return Applied(f.Endpoint()) >= leader_applied; }, absl::Seconds(90)))
       << f.LogTail();
   EXPECT_NE(f.LogTail(400).find("applied snapshot"), std::string::npos)
       << "the follower installed no snapshot: the test tested nothing";
   EXPECT_EQ(MemberCount(lep), 4);
-  EXPECT_EQ(MemberCount(f.Endpoint()), 4) << "the follower lost the learner added after the snapshot";
+  EXPECT_EQ(MemberCount(f.Endpoint()), 4)
+      << "the follower lost the learner added after the snapshot";
   if (::testing::Test::HasFailure()) c.KeepTempDirs();
 }
 

@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -61,8 +61,9 @@ int PutMany(const std::vector<std::string>& endpoints, int total, int clients, i
     threads.emplace_back([&, c] {
       size_t ep = static_cast<size_t>(c) % endpoints.size();
       auto stub = etcdserverpb::KV::NewStub(NewChannel(endpoints[ep]));
-      for (int i = next.fetch_add(1); i < total; ) {
-        if ((stop != nullptr && stop->load()) || std::chrono::steady_clock::now() > deadline) return;
+      for (int i = next.fetch_add(1); i < total;) {
+        if ((stop != nullptr && stop->load()) || std::chrono::steady_clock::now() > deadline)
+          return;
         etcdserverpb::PutRequest req;
         req.set_key(absl::StrCat("snap/", i % key_space));
         req.set_value(absl::StrCat("value-", i, "-", std::string(64, 'v')));
@@ -133,7 +134,8 @@ int64_t ReplayedEntries(const ServerProcess& p) {
   std::string log = ReadAll(p.log_path());
   std::regex re("replaying ([0-9]+) WAL entries after the snapshot at index ([0-9]+)");
   int64_t n = -1;
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
+       ++it) {
     n = std::stoll((*it)[1].str());
   }
   return n;
@@ -181,7 +183,8 @@ TEST(SnapshotProcessTest, DamagedNewestSnapshotFallsBackToAnOlderOne) {
   }
   ASSERT_TRUE(p->Restart(absl::Seconds(30)).ok()) << p->LogTail();
   std::string log = ReadAll(p->log_path());
-  EXPECT_NE(log.find("cannot load snapshot file " + snaps.back()), std::string::npos) << p->LogTail();
+  EXPECT_NE(log.find("cannot load snapshot file " + snaps.back()), std::string::npos)
+      << p->LogTail();
   auto after = DumpMember(p->Endpoint());
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(*after == *before);
@@ -255,7 +258,8 @@ class PrefixWatch {
  private:
   std::unique_ptr<etcdserverpb::Watch::Stub> stub_;
   grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>> stream_;
+  std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>
+      stream_;
   std::thread reader_;
   std::mutex mu_;
   std::vector<int64_t> revs_;
@@ -350,18 +354,20 @@ TEST(SnapshotProcessTest, StoppedFollowerRejoinsBySnapshot) {
   ASSERT_EQ(want->size(), 7000u);
   for (auto& m : members) {
     EXPECT_TRUE(WaitDumpEquals(m->Endpoint(), *want, absl::Seconds(60)))
-        << m->config().name << " differs from the leader\n" << m->LogTail();
+        << m->config().name << " differs from the leader\n"
+        << m->LogTail();
   }
   const int64_t last_rev = RevisionOf(members[leader_index]->Endpoint());
   std::vector<int64_t> revs = watch.WaitFor(last_rev, absl::Seconds(60));
   ASSERT_FALSE(revs.empty());
   bool contiguous = revs.front() == watch_from && revs.back() == last_rev;
   for (size_t i = 1; i < revs.size() && contiguous; ++i) contiguous = revs[i] == revs[i - 1] + 1;
-  EXPECT_TRUE(contiguous) << "watch events from " << watch_from << " to " << last_rev
-                          << ": got " << revs.size() << " events, first " << revs.front()
-                          << " last " << revs.back();
+  EXPECT_TRUE(contiguous) << "watch events from " << watch_from << " to " << last_rev << ": got "
+                          << revs.size() << " events, first " << revs.front() << " last "
+                          << revs.back();
   // It caught up by a snapshot, not from the log.
-  EXPECT_NE(ReadAll(members[victim]->log_path()).find("applied snapshot at index"), std::string::npos)
+  EXPECT_NE(ReadAll(members[victim]->log_path()).find("applied snapshot at index"),
+            std::string::npos)
       << members[victim]->LogTail();
   EXPECT_NE(ReadAll(members[leader_index]->log_path()).find("sent database snapshot to member"),
             std::string::npos)

@@ -50,7 +50,9 @@ std::string Shell(const std::string& cmd, int* rc = nullptr, int timeout = 20) {
 }
 
 std::string Curl(const std::string& url, const std::string& cert, const std::string& extra = "") {
-  std::string c = cert.empty() ? "" : absl::StrCat(" --cert ", Fx(cert + ".crt"), " --key ", Fx(cert + ".key.insecure"));
+  std::string c = cert.empty() ? ""
+                               : absl::StrCat(" --cert ", Fx(cert + ".crt"), " --key ",
+                                              Fx(cert + ".key.insecure"));
   return Shell(absl::StrCat("curl -sS --cacert ", Fx("ca.crt"), c, " ", extra, " ", url));
 }
 
@@ -93,7 +95,8 @@ std::vector<std::string> CertFlags(const std::string& prefix, const std::string&
 }
 
 // Bounded wait for a substring in a file.
-bool WaitForLog(const std::string& path, const std::string& what, absl::Duration limit = absl::Seconds(30)) {
+bool WaitForLog(const std::string& path, const std::string& what,
+                absl::Duration limit = absl::Seconds(30)) {
   absl::Time deadline = absl::Now() + limit;
   while (absl::Now() < deadline) {
     if (absl::StrContains(ReadAll(path), what)) return true;
@@ -109,7 +112,8 @@ class TlsTest : public ::testing::Test {
   }
 
   // One member with https client URLs and these extra flags.
-  std::unique_ptr<ServerProcess> StartOne(std::vector<std::string> flags, std::string url_scheme = "https") {
+  std::unique_ptr<ServerProcess> StartOne(std::vector<std::string> flags,
+                                          std::string url_scheme = "https") {
     auto port = PickFreePort();
     EXPECT_TRUE(port.ok());
     std::string url = absl::StrCat(url_scheme, "://127.0.0.1:", *port);
@@ -164,14 +168,16 @@ TEST_F(TlsTest, GrpcAndHttpsShareTheClientPortAndRequireClientCert) {
   ASSERT_TRUE(Put(ch, "foo", "bar").ok());
   EXPECT_EQ(Get(ch, "foo"), "bar");
   EXPECT_EQ(Curl(url + "/health", "server"), "{\"health\":\"true\"}");
-  EXPECT_TRUE(absl::StrContains(Curl(url + "/v3/kv/range", "server", "-d '{\"key\":\"Zm9v\"}'"), "\"value\":\"YmFy\""));
+  EXPECT_TRUE(absl::StrContains(Curl(url + "/v3/kv/range", "server", "-d '{\"key\":\"Zm9v\"}'"),
+                                "\"value\":\"YmFy\""));
   // No client certificate: refused on both sides.
   EXPECT_FALSE(Put(TlsChannel(s->Endpoint(), ""), "foo", "x").ok());
   int rc = 0;
   Shell(absl::StrCat("curl -sS --cacert ", Fx("ca.crt"), " ", url, "/health"), &rc);
   EXPECT_NE(rc, 0);
   // Plaintext on an https-only port is never served.
-  std::string plain = Shell(absl::StrCat("curl -sS http://127.0.0.1:", s->config().client_port, "/health"), &rc);
+  std::string plain =
+      Shell(absl::StrCat("curl -sS http://127.0.0.1:", s->config().client_port, "/health"), &rc);
   EXPECT_TRUE(absl::StrContains(plain, "Client sent an HTTP request to an HTTPS server")) << plain;
   EXPECT_FALSE(Put(NewChannel(s->Endpoint()), "foo", "x").ok());
   EXPECT_EQ(Get(ch, "foo"), "bar");
@@ -213,8 +219,10 @@ TEST_F(TlsTest, PlaintextAndTlsOnOnePort) {
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_TRUE(Put(NewChannel((*s)->Endpoint()), "p", "1").ok());
   EXPECT_EQ(Get(TlsChannel((*s)->Endpoint(), ""), "p"), "1");
-  EXPECT_EQ(Shell(absl::StrCat("curl -sS http://127.0.0.1:", *port, "/health")), "{\"health\":\"true\"}");
-  EXPECT_EQ(Curl(absl::StrCat("https://127.0.0.1:", *port, "/health"), ""), "{\"health\":\"true\"}");
+  EXPECT_EQ(Shell(absl::StrCat("curl -sS http://127.0.0.1:", *port, "/health")),
+            "{\"health\":\"true\"}");
+  EXPECT_EQ(Curl(absl::StrCat("https://127.0.0.1:", *port, "/health"), ""),
+            "{\"health\":\"true\"}");
 }
 
 TEST_F(TlsTest, RevokedCertificateRefusedUnderCrl) {
@@ -226,8 +234,9 @@ TEST_F(TlsTest, RevokedCertificateRefusedUnderCrl) {
   std::string url = "https://127.0.0.1:" + std::to_string(s->config().client_port);
   EXPECT_FALSE(Put(TlsChannel(s->Endpoint(), "server-revoked"), "k", "v").ok());
   int rc = 0;
-  Shell(absl::StrCat("curl -sS --cacert ", Fx("ca.crt"), " --cert ", Fx("server-revoked.crt"), " --key ",
-                   Fx("server-revoked.key.insecure"), " ", url, "/health"), &rc);
+  Shell(absl::StrCat("curl -sS --cacert ", Fx("ca.crt"), " --cert ", Fx("server-revoked.crt"),
+                     " --key ", Fx("server-revoked.key.insecure"), " ", url, "/health"),
+        &rc);
   EXPECT_NE(rc, 0);
   EXPECT_TRUE(Put(TlsChannel(s->Endpoint(), "server"), "k", "v").ok());
   EXPECT_EQ(Curl(url + "/health", "server"), "{\"health\":\"true\"}");
@@ -246,7 +255,9 @@ TEST_F(TlsTest, ThreeMembersWithPeerAndClientTlsFromFiles) {
 }
 
 TEST_F(TlsTest, ThreeMembersWithAutoTls) {
-  auto ms = StartThree([](int) { return std::vector<std::string>{"--auto-tls", "--peer-auto-tls"}; });
+  auto ms = StartThree([](int) {
+    return std::vector<std::string>{"--auto-tls", "--peer-auto-tls"};
+  });
   std::string put = absl::StrCat("curl -sSk https://127.0.0.1:", ms[0]->config().client_port,
                                  "/v3/kv/put -d '{\"key\":\"YQ==\",\"value\":\"MQ==\"}'");
   std::string put_out = Shell(put);
@@ -267,10 +278,12 @@ TEST_F(TlsTest, PeerWithWrongCommonNameRefused) {
         return f;
       },
       /*wait_all=*/false, "http");
-  EXPECT_TRUE(WaitForLog(ms[0]->log_path(), "client certificate authentication failed")) << ms[0]->LogTail();
+  EXPECT_TRUE(WaitForLog(ms[0]->log_path(), "client certificate authentication failed"))
+      << ms[0]->LogTail();
   EXPECT_TRUE(absl::StrContains(ReadAll(ms[0]->log_path()), "CN \"example2.com\""));
   EXPECT_TRUE(Put(NewChannel(ms[1]->Endpoint()), "k", "v").ok());
-  EXPECT_TRUE(WaitForLog(ms[2]->log_path(), "remote error: tls: bad certificate")) << ms[2]->LogTail();
+  EXPECT_TRUE(WaitForLog(ms[2]->log_path(), "remote error: tls: bad certificate"))
+      << ms[2]->LogTail();
   EXPECT_FALSE(absl::StrContains(ReadAll(ms[2]->log_path()), "ready to serve client requests"));
 }
 
@@ -278,7 +291,8 @@ TEST_F(TlsTest, RotatedCertificatePickedUpWithoutRestart) {
   std::string dir = ::testing::TempDir() + "/tls-rotate-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   auto install = [&](const std::string& cert) {
-    std::filesystem::copy_file(Fx(cert + ".crt"), dir + "/tmp.crt", std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(Fx(cert + ".crt"), dir + "/tmp.crt",
+                               std::filesystem::copy_options::overwrite_existing);
     std::filesystem::copy_file(Fx(cert + ".key.insecure"), dir + "/tmp.key",
                                std::filesystem::copy_options::overwrite_existing);
     std::filesystem::rename(dir + "/tmp.key", dir + "/k.pem");
@@ -290,14 +304,15 @@ TEST_F(TlsTest, RotatedCertificatePickedUpWithoutRestart) {
   ASSERT_NE(s, nullptr);
   // The certificate each side presents: HTTP/1.1 (ALPN http/1.1) and gRPC (ALPN h2).
   auto subject = [&](const std::string& alpn) {
-    return Shell(absl::StrCat("openssl s_client -connect 127.0.0.1:", s->config().client_port, " -alpn ", alpn,
-                            " </dev/null | grep -a '^subject='"));
+    return Shell(absl::StrCat("openssl s_client -connect 127.0.0.1:", s->config().client_port,
+                              " -alpn ", alpn, " </dev/null | grep -a '^subject='"));
   };
   EXPECT_TRUE(absl::StrContains(subject("http/1.1"), "CN = example.com"));
   EXPECT_TRUE(absl::StrContains(subject("h2"), "CN = example.com"));
   install("server2");
   bool http_rotated = false, grpc_rotated = false;
-  for (absl::Time deadline = absl::Now() + absl::Seconds(20); absl::Now() < deadline && !(http_rotated && grpc_rotated);) {
+  for (absl::Time deadline = absl::Now() + absl::Seconds(20);
+       absl::Now() < deadline && !(http_rotated && grpc_rotated);) {
     absl::SleepFor(absl::Milliseconds(500));
     http_rotated = absl::StrContains(subject("http/1.1"), "CN = example2.com");
     grpc_rotated = absl::StrContains(subject("h2"), "CN = example2.com");
@@ -314,8 +329,9 @@ TEST_F(TlsTest, MinVersionAppliesToGrpcAndHttps) {
   auto s = StartOne(f);
   ASSERT_NE(s, nullptr);
   auto handshake = [&](const std::string& alpn, const std::string& version) {
-    std::string out = Shell(absl::StrCat("openssl s_client -connect 127.0.0.1:", s->config().client_port, " -alpn ",
-                                         alpn, " ", version, " </dev/null"));
+    std::string out =
+        Shell(absl::StrCat("openssl s_client -connect 127.0.0.1:", s->config().client_port,
+                           " -alpn ", alpn, " ", version, " </dev/null"));
     return absl::StrContains(out, "New, TLSv1");  // "New, (NONE), Cipher is (NONE)" when refused
   };
   EXPECT_TRUE(handshake("http/1.1", "-tls1_3"));
@@ -329,11 +345,12 @@ TEST_F(TlsTest, BadCertificateFlagsStopStartup) {
   auto fails = [](const std::vector<std::string>& flags, const std::string& want) {
     std::string dir = ::testing::TempDir() + "/tls-bad-" + std::to_string(getpid());
     int port = *PickFreePort(), peer = *PickFreePort();
-    std::string cmd = absl::StrCat(BinaryUnderTest(), " --data-dir ", dir, " --listen-client-urls https://127.0.0.1:",
-                                   port, " --advertise-client-urls https://127.0.0.1:", port,
-                                   " --listen-peer-urls http://127.0.0.1:", peer,
-                                   " --initial-advertise-peer-urls http://127.0.0.1:", peer,
-                                   " --initial-cluster default=http://127.0.0.1:", peer, " ", absl::StrJoin(flags, " "));
+    std::string cmd = absl::StrCat(
+        BinaryUnderTest(), " --data-dir ", dir, " --listen-client-urls https://127.0.0.1:", port,
+        " --advertise-client-urls https://127.0.0.1:", port,
+        " --listen-peer-urls http://127.0.0.1:", peer,
+        " --initial-advertise-peer-urls http://127.0.0.1:", peer,
+        " --initial-cluster default=http://127.0.0.1:", peer, " ", absl::StrJoin(flags, " "));
     int rc = 0;
     std::string out = Shell(cmd, &rc, 15);
     std::filesystem::remove_all(dir);
@@ -345,11 +362,14 @@ TEST_F(TlsTest, BadCertificateFlagsStopStartup) {
         "--cert-file /nonexistent/c.pem: open /nonexistent/c.pem: No such file or directory");
   fails({"--cert-file", Fx("server.crt"), "--key-file", Fx("server2.key.insecure")},
         "--key-file " + Fx("server2.key.insecure") + ": private key does not match");
-  fails({"--cert-file", Fx("server.crt"), "--key-file", Fx("ca.crt")}, "--key-file " + Fx("ca.crt"));
-  fails({"--cert-file", Fx("server.crt"), "--key-file", Fx("server.key.insecure"), "--cipher-suites",
-         "TLS_NOT_A_SUITE"},
+  fails({"--cert-file", Fx("server.crt"), "--key-file", Fx("ca.crt")},
+        "--key-file " + Fx("ca.crt"));
+  fails({"--cert-file", Fx("server.crt"), "--key-file", Fx("server.key.insecure"),
+         "--cipher-suites", "TLS_NOT_A_SUITE"},
         "--cipher-suites: unexpected TLS cipher suite \"TLS_NOT_A_SUITE\"");
-  fails({}, "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:");
+  fails(
+      {},
+      "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:");
 }
 
 }  // namespace

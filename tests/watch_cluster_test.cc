@@ -61,7 +61,8 @@ class MemberWatch {
   ~MemberWatch() { Join(); }
   // Waits (bounded) for the created answer.
   bool WaitCreated() {
-    for (int i = 0; i < 100 && !created_ && !done_; ++i) std::this_thread::sleep_for(milliseconds(100));
+    for (int i = 0; i < 100 && !created_ && !done_; ++i)
+      std::this_thread::sleep_for(milliseconds(100));
     return created_;
   }
   // Waits for the reader (bounded by the stream's deadline); the events it saw.
@@ -91,7 +92,8 @@ TEST_P(WatchClusterTest, EveryMemberDeliversTheSameEvents) {
   const int leader = FindLeader(*cluster_);
   ASSERT_GE(leader, 0);
   std::vector<std::unique_ptr<pb::KV::Stub>> kv;
-  for (int i = 0; i < 3; ++i) kv.push_back(pb::KV::NewStub(NewChannel(cluster_->member(i).Endpoint())));
+  for (int i = 0; i < 3; ++i)
+    kv.push_back(pb::KV::NewStub(NewChannel(cluster_->member(i).Endpoint())));
   // A revision before everything the test writes.
   pb::PutResponse first;
   {

@@ -51,8 +51,7 @@ struct WatchClient {
   grpc::ClientContext ctx;
   std::unique_ptr<Stream> stream;
 
-  explicit WatchClient(const std::shared_ptr<grpc::Channel>& ch)
-      : stub(pb::Watch::NewStub(ch)) {
+  explicit WatchClient(const std::shared_ptr<grpc::Channel>& ch) : stub(pb::Watch::NewStub(ch)) {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     stream = stub->Watch(&ctx);
   }
@@ -155,7 +154,8 @@ TEST(WatchProcessTest, ManyWatchersEveryEventInOrder) {
     });
   }
   const int want_created = kKeyStreams * kPerStream + kPrefixWatchers;
-  for (int i = 0; i < 600 && created_total.load() < want_created; ++i) absl::SleepFor(absl::Milliseconds(100));
+  for (int i = 0; i < 600 && created_total.load() < want_created; ++i)
+    absl::SleepFor(absl::Milliseconds(100));
   ASSERT_EQ(created_total.load(), want_created);
 
   // Writes: the distinct keys in txns of 100 puts, then the prefix keys one by one.
@@ -176,7 +176,8 @@ TEST(WatchProcessTest, ManyWatchersEveryEventInOrder) {
     prefix_revs.push_back(PutAndRev(*kv, absl::StrCat("p/", 1000 + i), "v"));
     ASSERT_GT(prefix_revs.back(), 0);
   }
-  for (int i = 0; i < 1200 && events_total.load() < want_events; ++i) absl::SleepFor(absl::Milliseconds(100));
+  for (int i = 0; i < 1200 && events_total.load() < want_events; ++i)
+    absl::SleepFor(absl::Milliseconds(100));
   std::cout << "delivered " << events_total.load() << " events to 11,000 watchers in "
             << absl::FormatDuration(absl::Now() - start) << "\n";
   clients.clear();  // cancels the streams; readers return
@@ -225,10 +226,9 @@ PutRun PutMany(pb::KV::Stub& kv, const std::string& prefix, int n, size_t size) 
 ::testing::AssertionResult EveryRevisionOnce(const std::vector<int64_t>& revs, int64_t first,
                                              int64_t last) {
   if (static_cast<int64_t>(revs.size()) != last - first + 1) {
-    return ::testing::AssertionFailure()
-           << revs.size() << " events for revisions " << first << ".." << last << " (first "
-           << (revs.empty() ? 0 : revs.front()) << ", last " << (revs.empty() ? 0 : revs.back())
-           << ")";
+    return ::testing::AssertionFailure() << revs.size() << " events for revisions " << first << ".."
+                                         << last << " (first " << (revs.empty() ? 0 : revs.front())
+                                         << ", last " << (revs.empty() ? 0 : revs.back()) << ")";
   }
   for (size_t i = 0; i < revs.size(); ++i) {
     if (revs[i] != first + static_cast<int64_t>(i)) {
@@ -273,7 +273,8 @@ TEST(WatchProcessTest, StalledReaderDoesNotStallOthers) {
   const int64_t rss_start = RssAnonKiB(server->pid());
   const PutRun base = PutMany(*kv, "s/", kPuts, kValue);
   ASSERT_GT(base.rate, 0);
-  for (int i = 0; i < 600 && fast_events.load() < kPuts; ++i) absl::SleepFor(absl::Milliseconds(100));
+  for (int i = 0; i < 600 && fast_events.load() < kPuts; ++i)
+    absl::SleepFor(absl::Milliseconds(100));
   const int64_t rss_before = RssAnonKiB(server->pid());
 
   // Phase 2: a stream on its own connection reads its created answer, then nothing.
@@ -285,13 +286,13 @@ TEST(WatchProcessTest, StalledReaderDoesNotStallOthers) {
   ASSERT_TRUE(r.created());
   const PutRun run = PutMany(*kv, "s/", kPuts, kValue);
   ASSERT_GT(run.rate, 0);
-  for (int i = 0; i < 600 && fast_events.load() < 2 * kPuts; ++i) absl::SleepFor(absl::Milliseconds(100));
+  for (int i = 0; i < 600 && fast_events.load() < 2 * kPuts; ++i)
+    absl::SleepFor(absl::Milliseconds(100));
   const int64_t rss_after = RssAnonKiB(server->pid());
   const int64_t base_growth = rss_before - rss_start, growth = rss_after - rss_before;
-  std::cout << "puts/s with a reading watcher " << base.rate << ", plus a stalled one "
-            << run.rate << "; RssAnon growth " << base_growth << " KiB (reading watcher) vs "
-            << growth << " KiB (plus the stalled one, owed " << kPuts * kValue / 1024
-            << " KiB)\n";
+  std::cout << "puts/s with a reading watcher " << base.rate << ", plus a stalled one " << run.rate
+            << "; RssAnon growth " << base_growth << " KiB (reading watcher) vs " << growth
+            << " KiB (plus the stalled one, owed " << kPuts * kValue / 1024 << " KiB)\n";
   fast.ctx.TryCancel();
   reader.join();
   EXPECT_TRUE(EveryRevisionOnce(fast_revs, base.first_rev, run.last_rev));

@@ -36,8 +36,8 @@ void BM_WalSave(benchmark::State& state) {
   uint64_t index = 1;
   raft::HardState hs{1, 1, 0};
   for (auto _ : state) {
-    for (auto& e : batch) e = raft::Entry{1, index++, raft::EntryType::kNormal,
-                                          std::string(state.range(1), 'x')};
+    for (auto& e : batch)
+      e = raft::Entry{1, index++, raft::EntryType::kNormal, std::string(state.range(1), 'x')};
     hs.commit = index - 1;
     if (!(*w)->Save(hs, batch).ok()) state.SkipWithError("save failed");
   }

@@ -18,8 +18,8 @@ namespace {
 }
 
 TEST(OptionsTest, GoStyleFlagsAndWorkloadDefaults) {
-  auto o = Parse({"--endpoints=http://127.0.0.1:1,127.0.0.1:2", "-conns", "10", "--clients",
-                  "100", "put", "--val-size=256", "--sequential-keys", "--json"});
+  auto o = Parse({"--endpoints=http://127.0.0.1:1,127.0.0.1:2", "-conns", "10", "--clients", "100",
+                  "put", "--val-size=256", "--sequential-keys", "--json"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->workload, "put");
   EXPECT_EQ(o->endpoints.size(), 2u);

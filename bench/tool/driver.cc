@@ -63,7 +63,8 @@ void Driver::Poll(Shard* shard) {
 
 void Driver::Run(const std::function<void()>& kick, const std::function<void()>& on_stop) {
   start_ns_ = NowNs();
-  if (opts_.duration_s > 0) end_deadline_ns_ = start_ns_ + static_cast<int64_t>(opts_.duration_s * 1e9);
+  if (opts_.duration_s > 0)
+    end_deadline_ns_ = start_ns_ + static_cast<int64_t>(opts_.duration_s * 1e9);
   Progress();
   kick();
   for (auto& s : shards_) s->thread = std::thread([this, sh = s.get()] { Poll(sh); });

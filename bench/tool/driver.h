@@ -46,8 +46,7 @@ class Pacer {
 
 class Driver {
  public:
-  Driver(const Options& opts, std::vector<std::shared_ptr<grpc::Channel>> channels,
-         int categories);
+  Driver(const Options& opts, std::vector<std::shared_ptr<grpc::Channel>> channels, int categories);
   ~Driver();
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;

@@ -14,7 +14,7 @@ namespace etcdpp::bench {
 namespace {
 
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int id,
-                                         std::shared_ptr<grpc::ChannelCredentials> creds) {
+                                          std::shared_ptr<grpc::ChannelCredentials> creds) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
   args.SetInt("etcdpp.bench.conn", id);
@@ -37,10 +37,11 @@ std::string HostPort(const std::string& endpoint) {
   return endpoint;
 }
 
-[[nodiscard]] absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints,
-                                       std::shared_ptr<grpc::ChannelCredentials> creds) {
+[[nodiscard]] absl::StatusOr<std::string> FindLeader(
+    const std::vector<std::string>& endpoints, std::shared_ptr<grpc::ChannelCredentials> creds) {
   for (const auto& ep : endpoints) {
-    auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(HostPort(ep), -1, creds ? creds : grpc::InsecureChannelCredentials()));
+    auto stub = etcdserverpb::Maintenance::NewStub(
+        NewChannel(HostPort(ep), -1, creds ? creds : grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
     ctx.set_deadline(In(5));
     etcdserverpb::StatusResponse resp;
@@ -50,7 +51,8 @@ std::string HostPort(const std::string& endpoint) {
   return absl::UnavailableError("no endpoint reports itself as the leader");
 }
 
-[[nodiscard]] absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts) {
+[[nodiscard]] absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(
+    const Options& opts) {
   std::vector<std::string> targets;
   if (opts.target_leader) {
     auto leader = FindLeader(opts.endpoints, ChannelCredentials(opts));

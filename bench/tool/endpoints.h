@@ -17,8 +17,9 @@ namespace etcdpp::bench {
 std::string HostPort(const std::string& endpoint);
 
 // The endpoint whose member is the leader (Maintenance.Status: leader == header.member_id).
-[[nodiscard]] absl::StatusOr<std::string> FindLeader(const std::vector<std::string>& endpoints,
-                                       std::shared_ptr<grpc::ChannelCredentials> creds = nullptr);
+[[nodiscard]] absl::StatusOr<std::string> FindLeader(
+    const std::vector<std::string>& endpoints,
+    std::shared_ptr<grpc::ChannelCredentials> creds = nullptr);
 
 // Dials opts.conns channels and waits until each is connected.
 [[nodiscard]] absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> Dial(const Options& opts);

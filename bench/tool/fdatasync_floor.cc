@@ -30,8 +30,10 @@ double RunFdatasyncFloor(const Options& opts, Recorder* rec) {
     bool ok = pwrite(fd, block.data(), kBlock, static_cast<off_t>(i * kBlock)) ==
                   static_cast<ssize_t>(kBlock) &&
               fdatasync(fd) == 0;
-    if (ok) rec->Ok(0, t0, NowNs());
-    else rec->Error(0, NowNs(), "write or fdatasync failed");
+    if (ok)
+      rec->Ok(0, t0, NowNs());
+    else
+      rec->Error(0, NowNs(), "write or fdatasync failed");
   }
   double secs = (NowNs() - start) / 1e9;
   close(fd);

@@ -34,7 +34,11 @@ template <class MakeCall>
     clients.push_back(std::make_unique<UnaryClient>(d, c % d->shards(), make_call(c)));
   }
   d->AddLive(n);
-  d->Run([&] { for (auto& c : clients) c->Kick(); }, [] {});
+  d->Run(
+      [&] {
+        for (auto& c : clients) c->Kick();
+      },
+      [] {});
   return absl::OkStatus();
 }
 

@@ -68,7 +68,14 @@ class LeaseClient : public Tag {
 
  private:
   enum class State {
-    kPacing, kGranting, kStarting, kWriting, kReading, kFailing, kClosingWrites, kClosing
+    kPacing,
+    kGranting,
+    kStarting,
+    kWriting,
+    kReading,
+    kFailing,
+    kClosingWrites,
+    kClosing
   };
 
   void Begin() {
@@ -120,8 +127,10 @@ class LeaseClient : public Tag {
 
   void OnKeptAlive() {
     d_->Progress();
-    if (ka_resp_.ttl() <= 0) Fail("etcdserver: requested lease not found");
-    else d_->recorder(shard_)->Ok(0, start_ns_, NowNs());
+    if (ka_resp_.ttl() <= 0)
+      Fail("etcdserver: requested lease not found");
+    else
+      d_->recorder(shard_)->Ok(0, start_ns_, NowNs());
     Kick();
   }
 
@@ -151,7 +160,8 @@ class LeaseClient : public Tag {
   std::unique_ptr<grpc::ClientAsyncResponseReader<etcdserverpb::LeaseGrantResponse>> grant_;
   etcdserverpb::LeaseGrantResponse grant_resp_;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<etcdserverpb::LeaseKeepAliveRequest,
-                                                etcdserverpb::LeaseKeepAliveResponse>> rw_;
+                                                etcdserverpb::LeaseKeepAliveResponse>>
+      rw_;
   etcdserverpb::LeaseKeepAliveRequest ka_req_;
   etcdserverpb::LeaseKeepAliveResponse ka_resp_;
   grpc::Status status_;
@@ -169,7 +179,11 @@ class LeaseClient : public Tag {
         std::make_unique<LeaseClient>(d, c % d->shards(), stubs[c % stubs.size()].get()));
   }
   d->AddLive(o.clients);
-  d->Run([&] { for (auto& c : clients) c->Kick(); }, [] {});
+  d->Run(
+      [&] {
+        for (auto& c : clients) c->Kick();
+      },
+      [] {});
   return absl::OkStatus();
 }
 

@@ -9,8 +9,8 @@
 #include "absl/synchronization/mutex.h"
 #include "bench/tool/driver.h"
 #include "bench/tool/echo_server.h"
-#include "bench/tool/fdatasync_floor.h"
 #include "bench/tool/endpoints.h"
+#include "bench/tool/fdatasync_floor.h"
 #include "bench/tool/options.h"
 #include "bench/tool/workload.h"
 
@@ -20,7 +20,8 @@ namespace {
 double CpuSeconds() {
   rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 int RunFloor(Options opts) {
@@ -29,8 +30,7 @@ int RunFloor(Options opts) {
   double secs = RunFdatasyncFloor(opts, &rec);
   if (secs < 0) return 1;
   Summary s = Summarize("fdatasync", &rec, 0, secs);
-  std::printf("%s\n", opts.json ? FormatJson("fdatasync", {s}, "").c_str()
-                                 : FormatText(s).c_str());
+  std::printf("%s\n", opts.json ? FormatJson("fdatasync", {s}, "").c_str() : FormatText(s).c_str());
   return s.errors > 0 ? 1 : 0;
 }
 
@@ -79,8 +79,8 @@ int Main(int argc, char** argv) {
   double cpu = CpuSeconds() - cpu0;
   std::vector<Summary> all;
   for (size_t c = 0; c < w->categories.size(); ++c) {
-    all.push_back(Summarize(w->categories[c], driver.merged(), static_cast<int>(c),
-                            driver.seconds()));
+    all.push_back(
+        Summarize(w->categories[c], driver.merged(), static_cast<int>(c), driver.seconds()));
   }
   std::string reason = driver.stop_reason();
   if (opts.json) {

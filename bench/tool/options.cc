@@ -42,12 +42,18 @@ bool ParseDuration(const std::string& v, double* out) {
     size_t k = j;
     while (k < v.size() && isalpha(v[k])) ++k;
     std::string unit = v.substr(j, k - j);
-    if (unit == "h") n *= 3600;
-    else if (unit == "m") n *= 60;
-    else if (unit == "s") n *= 1;
-    else if (unit == "ms") n /= 1e3;
-    else if (unit == "us") n /= 1e6;
-    else return false;
+    if (unit == "h")
+      n *= 3600;
+    else if (unit == "m")
+      n *= 60;
+    else if (unit == "s")
+      n *= 1;
+    else if (unit == "ms")
+      n /= 1e3;
+    else if (unit == "us")
+      n /= 1e6;
+    else
+      return false;
     total += n;
     i = k;
   }
@@ -98,9 +104,8 @@ std::map<std::string, bool*> BoolFlags(Options* o) {
 
 // Flags etcd's tool has that we accept and ignore (so etcd command lines run unchanged).
 bool IgnoredFlag(const std::string& name) {
-  return name == "precise" || name == "sample" ||
-         name == "report-interval" || name == "compact-interval" ||
-         name == "compact-index-delta" || name == "check-hashkv";
+  return name == "precise" || name == "sample" || name == "report-interval" ||
+         name == "compact-interval" || name == "compact-index-delta" || name == "check-hashkv";
 }
 
 }  // namespace
@@ -112,8 +117,10 @@ bool IgnoredFlag(const std::string& name) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.size() < 2 || a[0] != '-') {
-      if (o.workload.empty()) o.workload = a;
-      else o.args.push_back(a);
+      if (o.workload.empty())
+        o.workload = a;
+      else
+        o.args.push_back(a);
       continue;
     }
     std::string name = a.substr(a[1] == '-' ? 2 : 1);
@@ -139,7 +146,8 @@ bool IgnoredFlag(const std::string& name) {
     }
     if (!has_value) {
       if (ignored && (name == "precise" || name == "check-hashkv")) continue;
-      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      if (i + 1 >= argc)
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
       value = argv[++i];
     }
     if (!ignored && !f->second(value)) {

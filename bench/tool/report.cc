@@ -13,11 +13,10 @@ namespace {
 
 const char* GoCodeName(grpc::StatusCode c) {
   static const char* const kNames[] = {
-      "OK",           "Canceled",         "Unknown",        "InvalidArgument",
-      "DeadlineExceeded", "NotFound",     "AlreadyExists",  "PermissionDenied",
-      "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange",
-      "Unimplemented", "Internal",        "Unavailable",    "DataLoss",
-      "Unauthenticated"};
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   int i = static_cast<int>(c);
   return i >= 0 && i < 17 ? kNames[i] : "Unknown";
 }
@@ -34,9 +33,12 @@ double Pct(const std::vector<int64_t>& v, double p) {
 std::string JsonEscape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c == '"' || c == '\\') absl::StrAppend(&out, "\\", std::string(1, c));
-    else if (c < 0x20) absl::StrAppendFormat(&out, "\\u%04x", c);
-    else out.push_back(static_cast<char>(c));
+    if (c == '"' || c == '\\')
+      absl::StrAppend(&out, "\\", std::string(1, c));
+    else if (c < 0x20)
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    else
+      out.push_back(static_cast<char>(c));
   }
   return out;
 }
@@ -50,8 +52,8 @@ std::string JsonFields(const Summary& s) {
       "\"requests\":%d,\"errors\":%d,\"seconds\":%.3f,\"rps\":%.1f,\"avg_ms\":%.3f,"
       "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
       "\"error_counts\":{%s}",
-      s.ok, s.errors, s.seconds, s.rps, s.avg_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms,
-      s.max_ms, errs);
+      s.ok, s.errors, s.seconds, s.rps, s.avg_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms,
+      errs);
 }
 
 }  // namespace

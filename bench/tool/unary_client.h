@@ -21,8 +21,7 @@ class UnaryCall {
   virtual ~UnaryCall() = default;
   // Fills request `n` and starts it; `tag` is called when it finishes. Returns the report
   // category of the request.
-  virtual int Start(int64_t n, grpc::ClientContext* ctx, grpc::CompletionQueue* cq,
-                    void* tag) = 0;
+  virtual int Start(int64_t n, grpc::ClientContext* ctx, grpc::CompletionQueue* cq, void* tag) = 0;
   virtual const grpc::Status& status() const = 0;
   // An application-level failure in a response that came back OK ("" when none).
   virtual std::string ResponseError() const { return ""; }
@@ -32,8 +31,8 @@ template <class Req, class Resp>
 class TypedCall : public UnaryCall {
  public:
   using Reader = grpc::ClientAsyncResponseReader<Resp>;
-  using Prepare =
-      std::function<std::unique_ptr<Reader>(grpc::ClientContext*, const Req&, grpc::CompletionQueue*)>;
+  using Prepare = std::function<std::unique_ptr<Reader>(grpc::ClientContext*, const Req&,
+                                                        grpc::CompletionQueue*)>;
   // Fills the request for number n; returns its category.
   using Fill = std::function<int(int64_t n, Req* req)>;
   using Check = std::function<std::string(const Resp&)>;

@@ -4,7 +4,11 @@ namespace etcdpp::bench {
 
 WatchStream::WatchStream(Driver* driver, int shard, etcdserverpb::Watch::Stub* stub,
                          std::vector<std::string> keys, Hooks hooks)
-    : driver_(driver), shard_(shard), stub_(stub), keys_(std::move(keys)), hooks_(std::move(hooks)) {}
+    : driver_(driver),
+      shard_(shard),
+      stub_(stub),
+      keys_(std::move(keys)),
+      hooks_(std::move(hooks)) {}
 
 void WatchStream::Start() {
   state_ = State::kStarting;

@@ -51,8 +51,9 @@ class WatchStream : public Tag {
   const std::vector<std::string> keys_;
   const Hooks hooks_;
   grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientAsyncReaderWriter<etcdserverpb::WatchRequest,
-                                                etcdserverpb::WatchResponse>> rw_;
+  std::unique_ptr<
+      grpc::ClientAsyncReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>
+      rw_;
   etcdserverpb::WatchRequest req_;
   etcdserverpb::WatchResponse resp_;
   grpc::Status status_;

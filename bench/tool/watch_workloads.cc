@@ -50,17 +50,22 @@ class WatchLatencyRun : public Tag {
     };
     hooks.died = [this](WatchStream* s, const std::string& err) {
       d_->recorder(s->shard())->Error(0, NowNs(), err);
-      if (!puts_started_.load()) OnSettled(false);
-      else d_->Stop("a watcher died: " + err);
+      if (!puts_started_.load())
+        OnSettled(false);
+      else
+        d_->Stop("a watcher died: " + err);
     };
     for (int c = 0; c < o.clients; ++c) {
-      streams_.push_back(std::make_unique<WatchStream>(
-          d_, c % d_->shards(), stubs_[c % stubs_.size()].get(), std::vector<std::string>{key},
-          hooks));
+      streams_.push_back(std::make_unique<WatchStream>(d_, c % d_->shards(),
+                                                       stubs_[c % stubs_.size()].get(),
+                                                       std::vector<std::string>{key}, hooks));
     }
     d_->AddLive(o.clients + 1);  // the watchers and the put loop
-    d_->Run([this] { for (auto& s : streams_) s->Start(); },
-            [this] { OnStop(); });
+    d_->Run(
+        [this] {
+          for (auto& s : streams_) s->Start();
+        },
+        [this] { OnStop(); });
     return absl::OkStatus();
   }
 
@@ -183,15 +188,19 @@ class WatchRun {
         keys.push_back(BenchKey(k, o.key_size));
         ++watchers_on_[k];
       }
-      streams_.push_back(std::make_unique<WatchStream>(d_, s % d_->shards(),
-                                                       stubs_[s % stubs_.size()].get(),
-                                                       std::move(keys), Hooks()));
+      streams_.push_back(std::make_unique<WatchStream>(
+          d_, s % d_->shards(), stubs_[s % stubs_.size()].get(), std::move(keys), Hooks()));
     }
     watchers_ = watchers;
     d_->AddLive(static_cast<int>(o.streams));
     int64_t start = NowNs();
-    d_->Run([this] { for (auto& s : streams_) s->Start(); },
-            [this] { for (auto& s : streams_) s->Cancel(); });
+    d_->Run(
+        [this] {
+          for (auto& s : streams_) s->Start();
+        },
+        [this] {
+          for (auto& s : streams_) s->Cancel();
+        });
     double put_secs = (last_event_ns_.load() - puts_start_ns_.load()) / 1e9;
     notes->text = absl::StrFormat(
         "\nWatch events: %d received of %d expected, %.1f events/s after the first put\n",

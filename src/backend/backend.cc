@@ -22,8 +22,8 @@ std::string_view FromVal(const MDB_val& v) {
 }
 
 [[nodiscard]] absl::Status LmdbError(int rc, std::string_view what, std::string_view path) {
-  return absl::InternalError(absl::StrCat("backend: ", std::string(what), " ", std::string(path),
-                                          ": ", mdb_strerror(rc)));
+  return absl::InternalError(
+      absl::StrCat("backend: ", std::string(what), " ", std::string(path), ": ", mdb_strerror(rc)));
 }
 
 [[noreturn]] void DieOnCommitError(int rc, std::string_view what, std::string_view path) {
@@ -56,8 +56,8 @@ class ReadTxn {
 
 }  // namespace
 
-[[nodiscard]] absl::Status OpenLmdbEnv(const Options& options, const std::string& path, MDB_env** out,
-                         std::vector<unsigned>* dbis_out) {
+[[nodiscard]] absl::Status OpenLmdbEnv(const Options& options, const std::string& path,
+                                       MDB_env** out, std::vector<unsigned>* dbis_out) {
   MDB_env* env = nullptr;
   int rc = mdb_env_create(&env);
   if (rc != 0) return LmdbError(rc, "cannot create environment for", path);
@@ -114,8 +114,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& given) {
   return std::unique_ptr<Backend>(new Backend(options, path, env, std::move(dbis)));
 }
 
-Backend::Backend(const Options& options, std::string path, MDB_env* env,
-                 std::vector<unsigned> dbis)
+Backend::Backend(const Options& options, std::string path, MDB_env* env, std::vector<unsigned> dbis)
     : options_(options), path_(std::move(path)), env_(env), dbis_(std::move(dbis)) {
   if (options_.background_commits) committer_ = std::thread([this] { CommitLoop(); });
 }

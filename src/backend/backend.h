@@ -50,14 +50,14 @@ typedef struct MDB_env MDB_env;
 namespace etcdpp::backend {
 
 struct Options {
-  std::string dir;  // holds the file "db"; created (durably) if missing
-  Env* env = nullptr;  // directories and renames go through it; null: Env::Default(). Not owned.
+  std::string dir;       // holds the file "db"; created (durably) if missing
+  Env* env = nullptr;    // directories and renames go through it; null: Env::Default(). Not owned.
   bool no_sync = false;  // MDB_NOSYNC | MDB_NOMETASYNC: commits are not fsynced (unsafe)
   absl::Duration batch_interval = absl::Milliseconds(100);
-  size_t batch_limit = 10000;              // staged ops that trigger an early commit
-  size_t map_size = size_t{64} << 30;      // LMDB map size (address space, not disk)
-  unsigned max_readers = 1024;             // concurrent read transactions
-  bool background_commits = true;          // false: only ForceCommit commits (tests)
+  size_t batch_limit = 10000;          // staged ops that trigger an early commit
+  size_t map_size = size_t{64} << 30;  // LMDB map size (address space, not disk)
+  unsigned max_readers = 1024;         // concurrent read transactions
+  bool background_commits = true;      // false: only ForceCommit commits (tests)
   // Called after each commit that wrote something, with the time LMDB's commit took (the
   // server's etcd_disk_backend_commit_duration_seconds). Any committing thread.
   std::function<void(absl::Duration)> on_commit;
@@ -83,11 +83,12 @@ class Backend {
   [[nodiscard]] absl::StatusOr<std::string> Get(Bucket b, std::string_view key) const;
   // Looks up each of `keys`; calls fn(i, value) for those present (value valid for the call).
   [[nodiscard]] absl::Status GetMany(Bucket b, const std::vector<std::string>& keys,
-                       absl::FunctionRef<void(size_t, std::string_view)> fn) const;
+                                     absl::FunctionRef<void(size_t, std::string_view)> fn) const;
   // Visits the pairs with from <= key < to (to "" = no upper bound) in key order until fn
   // returns false.
-  [[nodiscard]] absl::Status Range(Bucket b, std::string_view from, std::string_view to,
-                     absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const;
+  [[nodiscard]] absl::Status Range(
+      Bucket b, std::string_view from, std::string_view to,
+      absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const;
 
   // Size of the database file in bytes, and the bytes of it in use (etcd's dbSize and
   // dbSizeInUse; the difference is free pages a defragmentation would return).

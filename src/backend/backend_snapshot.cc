@@ -16,7 +16,8 @@ absl::Status Backend::CopyTo(int fd) const {
   std::shared_lock env_lock(env_mu_);
   int rc = mdb_env_copyfd2(env_, fd, 0);
   if (rc != 0) {
-    return absl::InternalError(absl::StrCat("backend: cannot copy ", path_, ": ", mdb_strerror(rc)));
+    return absl::InternalError(
+        absl::StrCat("backend: cannot copy ", path_, ": ", mdb_strerror(rc)));
   }
   return absl::OkStatus();
 }
@@ -31,7 +32,8 @@ absl::Status Backend::ReplaceWith(const std::string& file) {
   env_ = nullptr;
   absl::Status st = options_.env->RenameFile(file, path_);
   if (st.ok()) st = options_.env->SyncDir(DirName(path_));
-  if (!st.ok()) st = absl::InternalError(absl::StrCat("backend: swapping in ", file, ": ", st.message()));
+  if (!st.ok())
+    st = absl::InternalError(absl::StrCat("backend: swapping in ", file, ": ", st.message()));
   // Reopen whatever is at path_ now (the new file, or the old one if the rename failed).
   absl::Status open = OpenLmdbEnv(options_, path_, &env_, &dbis_);
   if (!open.ok()) {

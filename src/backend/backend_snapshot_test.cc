@@ -35,7 +35,8 @@ class BackendSnapshotTest : public ::testing::Test {
   }
   static void Put(Backend* be, int from, int to, const std::string& tag) {
     BatchTx tx(be);
-    for (int i = from; i < to; ++i) tx.Put(Bucket::kKey, absl::StrCat("k", i), absl::StrCat(tag, i));
+    for (int i = from; i < to; ++i)
+      tx.Put(Bucket::kKey, absl::StrCat("k", i), absl::StrCat(tag, i));
     tx.End();
   }
   static int Count(Backend* be) {

@@ -153,8 +153,7 @@ TEST_F(BackendTest, OpenFailureNamesTheFile) {
   o.dir = dir_.string();
   auto be = Backend::Open(o);
   ASSERT_FALSE(be.ok());
-  EXPECT_NE(be.status().message().find((dir_ / "db").string()), std::string::npos)
-      << be.status();
+  EXPECT_NE(be.status().message().find((dir_ / "db").string()), std::string::npos) << be.status();
 }
 
 // Readers racing the committer never miss a value: every key written so far stays visible

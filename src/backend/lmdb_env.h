@@ -10,7 +10,7 @@
 
 namespace etcdpp::backend {
 
-[[nodiscard]] absl::Status OpenLmdbEnv(const Options& options, const std::string& path, MDB_env** out,
-                         std::vector<unsigned>* dbis_out);
+[[nodiscard]] absl::Status OpenLmdbEnv(const Options& options, const std::string& path,
+                                       MDB_env** out, std::vector<unsigned>* dbis_out);
 
 }  // namespace etcdpp::backend

@@ -57,8 +57,7 @@ class ReadBuffer {
   void FinishCommit();
 
   // Reader side. Looks `key` up; on kFound calls fn(value) while the buffer is read-locked.
-  Lookup Get(Bucket b, std::string_view key,
-             absl::FunctionRef<void(std::string_view)> fn) const;
+  Lookup Get(Bucket b, std::string_view key, absl::FunctionRef<void(std::string_view)> fn) const;
   // As Get for many keys under one lock; found[i] / deleted[i] are set for key i.
   void GetMany(Bucket b, const std::vector<std::string>& keys, std::vector<Lookup>* result,
                absl::FunctionRef<void(size_t, std::string_view)> fn) const;
@@ -71,8 +70,8 @@ class ReadBuffer {
                    absl::FunctionRef<void(std::string_view)> fn) const;
 
   mutable RwMutex mu_;  // exclusive: Put/Delete/StartCommit/FinishCommit
-  Maps pending_;                  // guarded by mu_
-  Maps committing_;               // written under mu_ (exclusive); read by the committer freely
+  Maps pending_;        // guarded by mu_
+  Maps committing_;     // written under mu_ (exclusive); read by the committer freely
   std::atomic<size_t> pending_ops_{0};
 };
 

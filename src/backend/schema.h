@@ -32,7 +32,7 @@ inline constexpr size_t kNumBuckets = 10;
 
 // LMDB database names, indexed by Bucket.
 inline constexpr std::array<const char*, kNumBuckets> kBucketNames = {
-    "key",     "meta",    "lease",           "auth",  "authUsers",
+    "key",       "meta",    "lease",           "auth",  "authUsers",
     "authRoles", "members", "members_removed", "alarm", "cluster",
 };
 

@@ -19,10 +19,10 @@ TEST(BoundedExecutorTest, RunsEveryTaskOnItsWorkers) {
   std::set<std::thread::id> threads;
   for (int i = 0; i < 10000; ++i) {
     ASSERT_TRUE(ex.Submit([&] {
-      ++ran;
-      std::lock_guard<std::mutex> l(mu);
-      threads.insert(std::this_thread::get_id());
-    }).ok());
+                    ++ran;
+                    std::lock_guard<std::mutex> l(mu);
+                    threads.insert(std::this_thread::get_id());
+                  }).ok());
   }
   ex.Stop();
   EXPECT_EQ(ran.load(), 10000);
@@ -36,9 +36,9 @@ TEST(BoundedExecutorTest, RefusesBeyondTheQueueBoundAndAfterStop) {
   std::shared_future<void> gate = release.get_future().share();
   std::promise<void> started;
   ASSERT_TRUE(ex.Submit([&] {
-    started.set_value();
-    gate.wait();
-  }).ok());
+                  started.set_value();
+                  gate.wait();
+                }).ok());
   started.get_future().wait();  // the one worker is busy: what follows waits in the queue
   ASSERT_TRUE(ex.Submit([] {}).ok());
   ASSERT_TRUE(ex.Submit([] {}).ok());

@@ -41,8 +41,8 @@ uint32_t PortableRaw(uint32_t c, const unsigned char* p, size_t n) {
   for (; n >= 8; n -= 8, p += 8) {
     uint64_t w = LoadLE64(reinterpret_cast<const char*>(p)) ^ c;
     c = kTables[7][w & 0xff] ^ kTables[6][(w >> 8) & 0xff] ^ kTables[5][(w >> 16) & 0xff] ^
-        kTables[4][(w >> 24) & 0xff] ^ kTables[3][(w >> 32) & 0xff] ^
-        kTables[2][(w >> 40) & 0xff] ^ kTables[1][(w >> 48) & 0xff] ^ kTables[0][w >> 56];
+        kTables[4][(w >> 24) & 0xff] ^ kTables[3][(w >> 32) & 0xff] ^ kTables[2][(w >> 40) & 0xff] ^
+        kTables[1][(w >> 48) & 0xff] ^ kTables[0][w >> 56];
   }
   for (; n > 0; --n, ++p) c = (c >> 8) ^ kTables[0][(c ^ *p) & 0xff];
   return c;
@@ -50,9 +50,10 @@ uint32_t PortableRaw(uint32_t c, const unsigned char* p, size_t n) {
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) uint32_t HardwareRaw(uint32_t c, const unsigned char* p,
-                                                        size_t n) {
+                                                       size_t n) {
   uint64_t c64 = c;
-  for (; n >= 8; n -= 8, p += 8) c64 = _mm_crc32_u64(c64, LoadLE64(reinterpret_cast<const char*>(p)));
+  for (; n >= 8; n -= 8, p += 8)
+    c64 = _mm_crc32_u64(c64, LoadLE64(reinterpret_cast<const char*>(p)));
   c = static_cast<uint32_t>(c64);
   for (; n > 0; --n, ++p) c = _mm_crc32_u8(c, *p);
   return c;

@@ -160,8 +160,7 @@ int OpenFlags(OpenMode mode) {
 
 class PosixEnv final : public Env {
  public:
-  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
-                                                 OpenMode mode) override {
+  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     int fd = ::open(path.c_str(), OpenFlags(mode) | O_CLOEXEC, 0644);
     if (fd < 0) return PosixError(absl::StrCat("open ", path), errno);
     struct stat st;

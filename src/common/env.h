@@ -38,7 +38,7 @@ class File {
   [[nodiscard]] virtual absl::Status Append(std::string_view data) = 0;
   // Reads up to n bytes at offset into scratch; returns how many were read (fewer at EOF).
   [[nodiscard]] virtual absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n,
-                                                       char* scratch) const = 0;
+                                                      char* scratch) const = 0;
   // fdatasync: data and the metadata needed to read it back (size) reach stable storage.
   [[nodiscard]] virtual absl::Status Sync() = 0;
   // fsync: data and all metadata.
@@ -86,8 +86,7 @@ class Env {
   // Reads a whole file.
   [[nodiscard]] virtual absl::StatusOr<std::string> ReadFileToString(const std::string& path) = 0;
   // rename(2): atomically replaces `to` (a file, or an empty directory when `from` is one).
-  [[nodiscard]] virtual absl::Status RenameFile(const std::string& from,
-                                                const std::string& to) = 0;
+  [[nodiscard]] virtual absl::Status RenameFile(const std::string& from, const std::string& to) = 0;
   [[nodiscard]] virtual absl::Status RemoveFile(const std::string& path) = 0;
   // Removes an empty directory.
   [[nodiscard]] virtual absl::Status RemoveDir(const std::string& path) = 0;
@@ -127,7 +126,8 @@ class EnvWrapper : public Env {
   explicit EnvWrapper(Env* target) : target_(target) {}
   Env* target() const { return target_; }
 
-  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
+                                                               OpenMode mode) override {
     return target_->OpenFile(path, mode);
   }
   [[nodiscard]] absl::StatusOr<std::string> ReadFileToString(const std::string& path) override {
@@ -136,10 +136,17 @@ class EnvWrapper : public Env {
   [[nodiscard]] absl::Status RenameFile(const std::string& from, const std::string& to) override {
     return target_->RenameFile(from, to);
   }
-  [[nodiscard]] absl::Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
-  [[nodiscard]] absl::Status RemoveDir(const std::string& path) override { return target_->RemoveDir(path); }
-  [[nodiscard]] absl::Status CreateDirs(const std::string& path) override { return target_->CreateDirs(path); }
-  [[nodiscard]] absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+  [[nodiscard]] absl::Status RemoveFile(const std::string& path) override {
+    return target_->RemoveFile(path);
+  }
+  [[nodiscard]] absl::Status RemoveDir(const std::string& path) override {
+    return target_->RemoveDir(path);
+  }
+  [[nodiscard]] absl::Status CreateDirs(const std::string& path) override {
+    return target_->CreateDirs(path);
+  }
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> GetChildren(
+      const std::string& dir) override {
     return target_->GetChildren(dir);
   }
   bool FileExists(const std::string& path) override { return target_->FileExists(path); }
@@ -147,8 +154,11 @@ class EnvWrapper : public Env {
   [[nodiscard]] absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override {
     return target_->GetFileSize(path);
   }
-  [[nodiscard]] absl::Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
-  [[nodiscard]] absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+  [[nodiscard]] absl::Status SyncDir(const std::string& dir) override {
+    return target_->SyncDir(dir);
+  }
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
+      const std::string& path) override {
     return target_->LockFile(path);
   }
   uint64_t NowMicros() override { return target_->NowMicros(); }

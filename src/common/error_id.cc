@@ -36,9 +36,8 @@ bool HasErrorIdOf(const absl::Status& st, absl::string_view module) {
 [[nodiscard]] absl::Status PrependMessage(const absl::Status& st, absl::string_view prefix) {
   if (st.ok()) return st;
   absl::Status out(st.code(), absl::StrCat(prefix, ": ", st.message()));
-  st.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-    out.SetPayload(url, payload);
-  });
+  st.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
   return out;
 }
 

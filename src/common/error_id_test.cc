@@ -7,7 +7,9 @@
 namespace etcdpp {
 namespace {
 
-[[nodiscard]] absl::Status Fails() { return WithErrorId(absl::NotFoundError("lease not found"), "lease:not-found"); }
+[[nodiscard]] absl::Status Fails() {
+  return WithErrorId(absl::NotFoundError("lease not found"), "lease:not-found");
+}
 
 [[nodiscard]] absl::Status Wraps() {
   RETURN_NOT_OK_PREPEND(Fails(), "renewing lease 7");

@@ -67,7 +67,8 @@ class FaultFile final : public File {
 namespace {
 
 // The bytes of [offset, offset + n) of `file` that lie below its size, and that size.
-[[nodiscard]] absl::StatusOr<DataChange> ReadOldBytes(const File& file, uint64_t offset, uint64_t n) {
+[[nodiscard]] absl::StatusOr<DataChange> ReadOldBytes(const File& file, uint64_t offset,
+                                                      uint64_t n) {
   DataChange change;
   ASSIGN_OR_RETURN(change.old_size, file.Size());
   change.offset = offset;

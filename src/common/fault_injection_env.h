@@ -49,7 +49,8 @@ class FaultInjectionEnv final : public EnvWrapper {
   // Number of successful Sync/Fsync calls on files so far.
   int sync_count() const { return sync_count_; }
 
-  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
+                                                               OpenMode mode) override;
   [[nodiscard]] absl::Status RenameFile(const std::string& from, const std::string& to) override;
   [[nodiscard]] absl::Status RemoveFile(const std::string& path) override;
   [[nodiscard]] absl::Status RemoveDir(const std::string& path) override;
@@ -61,7 +62,8 @@ class FaultInjectionEnv final : public EnvWrapper {
   using FileId = DurabilityModel::FileId;
 
   // Hooks for FaultFile: fail if a fault is armed, else tell the model what the change undoes.
-  [[nodiscard]] absl::Status BeforeWrite(FileId id, const File& file, uint64_t offset, uint64_t len);
+  [[nodiscard]] absl::Status BeforeWrite(FileId id, const File& file, uint64_t offset,
+                                         uint64_t len);
   [[nodiscard]] absl::Status BeforeResize(FileId id, const File& file, uint64_t size);
   [[nodiscard]] absl::Status CheckWriteFault();
   [[nodiscard]] absl::Status CheckSyncFault();
@@ -69,7 +71,6 @@ class FaultInjectionEnv final : public EnvWrapper {
   // What `path` holds now, as a removal or a rename over it would need to bring it back.
   [[nodiscard]] absl::StatusOr<Preserved> PreserveLocked(const std::string& path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
 
   // Calls to let through before the armed failure; -1 when disarmed.
   std::atomic<int> fail_write_countdown_{-1};

@@ -17,7 +17,8 @@ class NoSyncEnv final : public EnvWrapper {
   // `base` does the real I/O and must outlive this env.
   explicit NoSyncEnv(Env* base) : EnvWrapper(base) {}
 
-  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
+                                                               OpenMode mode) override;
   [[nodiscard]] absl::Status SyncDir(const std::string&) override { return absl::OkStatus(); }
 };
 

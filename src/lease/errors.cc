@@ -8,9 +8,15 @@ constexpr char kNotFound[] = "requested lease not found";
 constexpr char kNotPrimary[] = "not a primary lessor";
 }  // namespace
 
-[[nodiscard]] absl::Status LeaseNotFoundError() { return WithErrorId(absl::NotFoundError(kNotFound), kNotFoundId); }
-[[nodiscard]] absl::Status LeaseExistsError() { return absl::FailedPreconditionError("lease already exists"); }
-[[nodiscard]] absl::Status LeaseTtlTooLargeError() { return absl::OutOfRangeError("too large lease TTL"); }
+[[nodiscard]] absl::Status LeaseNotFoundError() {
+  return WithErrorId(absl::NotFoundError(kNotFound), kNotFoundId);
+}
+[[nodiscard]] absl::Status LeaseExistsError() {
+  return absl::FailedPreconditionError("lease already exists");
+}
+[[nodiscard]] absl::Status LeaseTtlTooLargeError() {
+  return absl::OutOfRangeError("too large lease TTL");
+}
 [[nodiscard]] absl::Status NotPrimaryError() {
   return WithErrorId(absl::UnavailableError(kNotPrimary), kNotPrimaryId);
 }

@@ -10,9 +10,9 @@ namespace etcdpp::lease {
 inline constexpr char kNotFoundId[] = "lease:not-found";
 inline constexpr char kNotPrimaryId[] = "lease:not-primary";
 
-[[nodiscard]] absl::Status LeaseNotFoundError();    // NotFound "requested lease not found"
-[[nodiscard]] absl::Status LeaseExistsError();      // FailedPrecondition "lease already exists"
-[[nodiscard]] absl::Status LeaseTtlTooLargeError(); // OutOfRange "too large lease TTL"
+[[nodiscard]] absl::Status LeaseNotFoundError();     // NotFound "requested lease not found"
+[[nodiscard]] absl::Status LeaseExistsError();       // FailedPrecondition "lease already exists"
+[[nodiscard]] absl::Status LeaseTtlTooLargeError();  // OutOfRange "too large lease TTL"
 // Renew on a member whose lessor is not the primary (not the leader, or not yet promoted).
 // Internal: the server forwards or retries; clients never see this text.
 [[nodiscard]] absl::Status NotPrimaryError();

@@ -29,8 +29,8 @@ TEST(SpreadExpiriesTest, APileUpIsSpreadAtThreeQuartersOfTheRate) {
   std::map<int64_t, int> per_second;  // by whole seconds after `at`
   int64_t last = 0;
   for (const Expiry& e : v) {
-    ASSERT_GE(e.expiry_us, at);         // never earlier
-    ASSERT_GE(e.expiry_us, last);       // the order is kept
+    ASSERT_GE(e.expiry_us, at);    // never earlier
+    ASSERT_GE(e.expiry_us, last);  // the order is kept
     ASSERT_LE(e.expiry_us, at + 4 * kSec);
     last = e.expiry_us;
     ++per_second[(e.expiry_us - at) / kSec];

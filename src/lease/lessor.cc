@@ -51,21 +51,22 @@ absl::Status Lessor::Reload() {
 absl::Status Lessor::Load() {
   absl::Status bad;
   MutexLock lock(&mu_);
-  absl::Status st = be_->Range(backend::Bucket::kLease, "", "",
-                               [&](std::string_view k, std::string_view v) {
-    mu_.AssertHeld();  // runs inside Range, under the lock taken above
-    leasepb::Lease rec;
-    if (!rec.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
-      bad = absl::DataLossError(absl::StrFormat("cannot decode the lease record of key %d bytes", k.size()));
-      return false;
-    }
-    Lease& l = leases_[rec.id()];
-    l.id = rec.id();
-    l.ttl = std::max(rec.ttl(), options_.min_ttl);
-    l.remaining_ttl = rec.remainingttl();
-    l.expiry_us = kForever;
-    return true;
-  });
+  absl::Status st =
+      be_->Range(backend::Bucket::kLease, "", "", [&](std::string_view k, std::string_view v) {
+        mu_.AssertHeld();  // runs inside Range, under the lock taken above
+        leasepb::Lease rec;
+        if (!rec.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+          bad = absl::DataLossError(
+              absl::StrFormat("cannot decode the lease record of key %d bytes", k.size()));
+          return false;
+        }
+        Lease& l = leases_[rec.id()];
+        l.id = rec.id();
+        l.ttl = std::max(rec.ttl(), options_.min_ttl);
+        l.remaining_ttl = rec.remainingttl();
+        l.expiry_us = kForever;
+        return true;
+      });
   return st.ok() ? bad : st;
 }
 
@@ -90,7 +91,8 @@ void Lessor::Refresh(Lease* l, int64_t expiry_us) {
 
 void Lessor::ScheduleCheckpoint(const Lease& l) {
   if (options_.checkpoint_interval <= absl::ZeroDuration()) return;
-  if (SecondsToMicros(l.RemainingOrFullTtl()) <= absl::ToInt64Microseconds(options_.checkpoint_interval)) {
+  if (SecondsToMicros(l.RemainingOrFullTtl()) <=
+      absl::ToInt64Microseconds(options_.checkpoint_interval)) {
     return;
   }
   checkpoints_.Push({Now() + absl::ToInt64Microseconds(options_.checkpoint_interval), l.id});

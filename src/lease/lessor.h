@@ -78,14 +78,15 @@ class Lessor {
  public:
   // Loads the leases of the `lease` bucket (not primary, no keys attached). `be` is not owned
   // and must outlive the lessor.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Lessor>> Open(backend::Backend* be, Options options);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Lessor>> Open(backend::Backend* be,
+                                                                    Options options);
 
   // ---- Applying Raft entries (applier thread). `tx` is the batch of the entry's write txn.
   // id 0: LeaseNotFound; ttl > kMaxLeaseTtl: LeaseTtlTooLarge; existing id: LeaseExists.
   [[nodiscard]] absl::StatusOr<LeaseInfo> Grant(LeaseId id, int64_t ttl, backend::BatchTx* tx);
   // Deletes every attached key through `del` (sorted keys, one write txn), then the lease.
   [[nodiscard]] absl::Status Revoke(LeaseId id, backend::BatchTx* tx,
-                      absl::FunctionRef<void(const std::vector<std::string>&)> del);
+                                    absl::FunctionRef<void(const std::vector<std::string>&)> del);
   // Records a remaining TTL (0 clears it). Unknown IDs are ignored, as etcd.
   void Checkpoint(LeaseId id, int64_t remaining_ttl, backend::BatchTx* tx);
   // Attaches `key` to lease `id` (moving it from its previous lease; id 0 or an unknown lease:

@@ -16,12 +16,12 @@ bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet&
     std::vector<std::string> doomed;
     size_t visited = 0;
     Revision last;
-    absl::Status st = be->Range(backend::Bucket::kKey, from, end,
-                                [&](std::string_view k, std::string_view) {
-                                  last = RevFromBytes(k);
-                                  if (!keep.contains(last)) doomed.emplace_back(k);
-                                  return ++visited < kCompactionBatchLimit;
-                                });
+    absl::Status st =
+        be->Range(backend::Bucket::kKey, from, end, [&](std::string_view k, std::string_view) {
+          last = RevFromBytes(k);
+          if (!keep.contains(last)) doomed.emplace_back(k);
+          return ++visited < kCompactionBatchLimit;
+        });
     if (!st.ok()) return false;  // a read error: the compaction resumes at the next restart
     backend::BatchTx tx(be);
     for (const std::string& k : doomed) tx.Delete(backend::Bucket::kKey, k);

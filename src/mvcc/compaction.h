@@ -3,8 +3,8 @@
 // chunks so the writer is never held for long (etcd's scheduleCompaction), on the compactor's
 // own thread, in the order the compactions were scheduled.
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>

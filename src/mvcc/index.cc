@@ -25,8 +25,8 @@ std::optional<KeyIndex::Found> Index::Get(std::string_view key, int64_t at_rev) 
   return it->second.Get(at_rev);
 }
 
-std::vector<Revision> Index::Revisions(std::string_view key, std::string_view end,
-                                       int64_t at_rev, int64_t limit, int64_t* count) const {
+std::vector<Revision> Index::Revisions(std::string_view key, std::string_view end, int64_t at_rev,
+                                       int64_t limit, int64_t* count) const {
   std::vector<Revision> revs;
   int64_t n = 0;
   std::shared_lock lock(mu_);

@@ -68,7 +68,7 @@ class Index {
                    absl::FunctionRef<bool(const std::string&, const KeyIndex&)> fn) const;
 
   mutable backend::RwMutex mu_;  // writer-preferring: the applier must not starve
-  Tree tree_;  // guarded by mu_
+  Tree tree_;                    // guarded by mu_
 };
 
 }  // namespace etcdpp::mvcc

@@ -7,8 +7,8 @@ namespace etcdpp::mvcc {
 namespace {
 
 [[noreturn]] void InvariantFailed(const char* what, Revision rev, Revision modified) {
-  std::fprintf(stderr, "mvcc: key index invariant: %s (rev %lld.%lld, modified %lld.%lld)\n",
-               what, static_cast<long long>(rev.main), static_cast<long long>(rev.sub),
+  std::fprintf(stderr, "mvcc: key index invariant: %s (rev %lld.%lld, modified %lld.%lld)\n", what,
+               static_cast<long long>(rev.main), static_cast<long long>(rev.sub),
                static_cast<long long>(modified.main), static_cast<long long>(modified.sub));
   std::abort();
 }
@@ -126,8 +126,7 @@ void KeyIndex::Keep(int64_t at_rev, RevisionSet* available) const {
   if (IsEmpty()) return;
   auto [gi, ri] = DoCompact(at_rev, available);
   const Generation& g = generations_[gi];
-  if (!g.IsEmpty() && ri == static_cast<int>(g.revs.size()) - 1 &&
-      gi != generations_.size() - 1) {
+  if (!g.IsEmpty() && ri == static_cast<int>(g.revs.size()) - 1 && gi != generations_.size() - 1) {
     available->erase(g.revs[ri]);  // a tombstone is not kept
   }
 }

@@ -37,8 +37,8 @@ namespace etcdpp::mvcc {
 using RevisionSet = absl::flat_hash_set<Revision>;
 
 struct Generation {
-  int64_t ver = 0;     // number of revisions put into this generation since creation
-  Revision created;    // when the generation was created (first put)
+  int64_t ver = 0;   // number of revisions put into this generation since creation
+  Revision created;  // when the generation was created (first put)
   std::vector<Revision> revs;
   bool IsEmpty() const { return revs.empty(); }
 };
@@ -80,7 +80,7 @@ class KeyIndex {
   // Walks the generations as compaction does; returns (generation index, revision index).
   std::pair<size_t, int> DoCompact(int64_t at_rev, RevisionSet* available) const;
 
-  Revision modified_;                   // the newest revision of the key
+  Revision modified_;  // the newest revision of the key
   std::vector<Generation> generations_;
 };
 

@@ -67,15 +67,15 @@ TEST(KeyIndexTest, Get) {
     int64_t ver;
   };
   const Case cases[] = {
-      {17, false, {}, {}, 0},         {16, false, {}, {}, 0},
+      {17, false, {}, {}, 0},          {16, false, {}, {}, 0},
       {15, true, {14, 1}, {14, 0}, 2}, {14, true, {14, 1}, {14, 0}, 2},
-      {13, false, {}, {}, 0},         {12, false, {}, {}, 0},
+      {13, false, {}, {}, 0},          {12, false, {}, {}, 0},
       {11, true, {10, 0}, {8, 0}, 2},  {10, true, {10, 0}, {8, 0}, 2},
       {9, true, {8, 0}, {8, 0}, 1},    {8, true, {8, 0}, {8, 0}, 1},
-      {7, false, {}, {}, 0},          {6, false, {}, {}, 0},
+      {7, false, {}, {}, 0},           {6, false, {}, {}, 0},
       {5, true, {4, 0}, {2, 0}, 2},    {4, true, {4, 0}, {2, 0}, 2},
-      {3, false, {}, {}, 0},          {2, false, {}, {}, 0},
-      {1, false, {}, {}, 0},          {0, false, {}, {}, 0},
+      {3, false, {}, {}, 0},           {2, false, {}, {}, 0},
+      {1, false, {}, {}, 0},           {0, false, {}, {}, 0},
   };
   for (const Case& c : cases) {
     auto f = ki.Get(c.rev);
@@ -91,8 +91,7 @@ TEST(KeyIndexTest, Since) {
   KeyIndex ki = NewTestKeyIndex();
   RevisionSet am;
   ki.Compact(4, &am);
-  const std::vector<Revision> all = {{4, 0},  {6, 0},  {8, 0}, {10, 0},
-                                     {12, 0}, {14, 1}, {16, 0}};
+  const std::vector<Revision> all = {{4, 0}, {6, 0}, {8, 0}, {10, 0}, {12, 0}, {14, 1}, {16, 0}};
   auto from = [&](size_t i) { return std::vector<Revision>(all.begin() + i, all.end()); };
   EXPECT_EQ(ki.Since(17), std::vector<Revision>());
   EXPECT_EQ(ki.Since(16), from(6));

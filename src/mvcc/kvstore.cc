@@ -29,7 +29,8 @@ uint64_t DecodeUint64(std::string_view b) {
 }
 
 // The main revision stored under a meta key, or `missing`.
-[[nodiscard]] absl::StatusOr<int64_t> ReadMetaRev(backend::Backend* be, std::string_view key, int64_t missing) {
+[[nodiscard]] absl::StatusOr<int64_t> ReadMetaRev(backend::Backend* be, std::string_view key,
+                                                  int64_t missing) {
   auto v = be->Get(backend::Bucket::kMeta, key);
   if (absl::IsNotFound(v.status())) return missing;
   if (!v.ok()) return v.status();
@@ -74,27 +75,25 @@ absl::Status KvStore::Restore() {
   int64_t current = 1;
   absl::Status bad;
   mvccpb::KeyValue kv;
-  RETURN_NOT_OK(be_->Range(backend::Bucket::kKey, "", "",
-                           [&](std::string_view k, std::string_view v) {
-                             if (k.size() < kRevBytesLen ||
-                                 !kv.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
-                               bad = absl::DataLossError("mvcc: corrupt entry in key bucket");
-                               return false;
-                             }
-                             Revision rev = RevFromBytes(k);
-                             const bool tombstone = IsTombstoneKey(k);
-                             index_.RestoreRevision(kv.key(), rev, tombstone,
-                                                    Revision{kv.create_revision(), 0},
-                                                    kv.version());
-                             // Revision order: the newest revision of a key decides.
-                             if (!tombstone && kv.lease() != 0) {
-                               restored_leases_[kv.key()] = kv.lease();
-                             } else {
-                               restored_leases_.erase(kv.key());
-                             }
-                             current = std::max(current, rev.main);
-                             return true;
-                           }));
+  RETURN_NOT_OK(
+      be_->Range(backend::Bucket::kKey, "", "", [&](std::string_view k, std::string_view v) {
+        if (k.size() < kRevBytesLen || !kv.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+          bad = absl::DataLossError("mvcc: corrupt entry in key bucket");
+          return false;
+        }
+        Revision rev = RevFromBytes(k);
+        const bool tombstone = IsTombstoneKey(k);
+        index_.RestoreRevision(kv.key(), rev, tombstone, Revision{kv.create_revision(), 0},
+                               kv.version());
+        // Revision order: the newest revision of a key decides.
+        if (!tombstone && kv.lease() != 0) {
+          restored_leases_[kv.key()] = kv.lease();
+        } else {
+          restored_leases_.erase(kv.key());
+        }
+        current = std::max(current, rev.main);
+        return true;
+      }));
   RETURN_NOT_OK(bad);
   // The newest revisions may all have been compacted away (deletions at the compact rev).
   current_rev_.store(std::max(current, finished));

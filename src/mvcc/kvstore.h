@@ -21,8 +21,8 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -57,8 +57,10 @@ struct HashResult {
 // the id only: common/error_id.h).
 inline constexpr char kCompactedId[] = "mvcc:compacted";
 inline constexpr char kFutureRevId[] = "mvcc:future-rev";
-[[nodiscard]] absl::Status CompactedError();  // OutOfRange "mvcc: required revision has been compacted"
-[[nodiscard]] absl::Status FutureRevError();  // OutOfRange "mvcc: required revision is a future revision"
+[[nodiscard]] absl::Status
+CompactedError();  // OutOfRange "mvcc: required revision has been compacted"
+[[nodiscard]] absl::Status
+FutureRevError();  // OutOfRange "mvcc: required revision is a future revision"
 bool IsCompacted(const absl::Status& s);
 bool IsFutureRev(const absl::Status& s);
 
@@ -86,7 +88,7 @@ class KvStore {
   // [key, end). rev 0 = current; rev > current: FutureRevError; rev < compact rev:
   // CompactedError.
   [[nodiscard]] absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
-                                    const RangeOptions& o) const;
+                                                  const RangeOptions& o) const;
 
   // Starts the write txn (blocks while another TxnWrite or a compaction step holds the backend
   // batch). `consistent_index` (the Raft index being applied) is stored with the txn's batch.
@@ -105,7 +107,8 @@ class KvStore {
   // tombstone) and schedules the removal of the other revisions <= rev from the backend.
   // rev <= compact rev: CompactedError; rev > current: FutureRevError. The returned function
   // blocks until the removal is committed. Writer thread only; not while it holds a TxnWrite.
-  [[nodiscard]] absl::StatusOr<std::function<void()>> Compact(int64_t rev, uint64_t consistent_index);
+  [[nodiscard]] absl::StatusOr<std::function<void()>> Compact(int64_t rev,
+                                                              uint64_t consistent_index);
 
   // etcd's HashKV: CRC-32C (Castagnoli, as etcd) over the bucket name "key" and the key
   // bucket's keys and values with revision <= rev, skipping the revisions <= the compact
@@ -131,9 +134,9 @@ class KvStore {
   [[nodiscard]] absl::Status Restore();
   // A range as of `current` (the store's, or a write txn's view of it).
   [[nodiscard]] absl::StatusOr<RangeResult> RangeAt(std::string_view key, std::string_view end,
-                                      const RangeOptions& o, int64_t current) const;
+                                                    const RangeOptions& o, int64_t current) const;
   [[nodiscard]] absl::Status ReadValues(const std::vector<Revision>& revs, int64_t at_rev,
-                          std::vector<mvccpb::KeyValue>* kvs) const;
+                                        std::vector<mvccpb::KeyValue>* kvs) const;
   // Stages the consistent index if it advances. Requires the batch held by `tx`.
   void SaveConsistentIndex(backend::BatchTx* tx, uint64_t index);
   std::function<void()> SchedulePhysicalCompaction(int64_t rev, RevisionSet keep);
@@ -164,7 +167,7 @@ class TxnWrite {
 
   // Sees this txn's own writes.
   [[nodiscard]] absl::StatusOr<RangeResult> Range(std::string_view key, std::string_view end,
-                                    const RangeOptions& o);
+                                                  const RangeOptions& o);
   void Put(std::string_view key, std::string_view value, int64_t lease);
   // Returns the number of keys deleted.
   int64_t DeleteRange(std::string_view key, std::string_view end);

@@ -58,8 +58,8 @@ TEST_F(KvStoreTest, PutAssignsRevisionsAndVersions) {
 }
 
 TEST_F(KvStoreTest, DeleteWritesTombstoneAndRecreationStartsNewGeneration) {
-  Put("a", "1");       // 2
-  Put("a", "2");       // 3
+  Put("a", "1");              // 2
+  Put("a", "2");              // 3
   EXPECT_EQ(Delete("a"), 1);  // 4
   EXPECT_EQ(store_->Rev(), 4);
   EXPECT_EQ(Delete("a"), 0);  // nothing to delete: no new revision
@@ -186,21 +186,23 @@ TEST_F(KvStoreTest, CompactRemovesDeletedKeysEntirely) {
   (*wait)();
   EXPECT_EQ(store_->IndexForTest().KeyCountForTest(), 1u);
   int n = 0;
-  ASSERT_TRUE(be_->Range(backend::Bucket::kKey, "", "", [&](std::string_view, std::string_view) {
-                    ++n;
-                    return true;
-                  }).ok());
+  ASSERT_TRUE(be_->Range(backend::Bucket::kKey, "", "",
+                         [&](std::string_view, std::string_view) {
+                           ++n;
+                           return true;
+                         })
+                  .ok());
   EXPECT_EQ(n, 1);
 }
 
 TEST_F(KvStoreTest, ReopenRestoresEverything) {
-  Put("a", "1", 3);                     // 2
-  Put("b", "1", 4);                     // 3
-  Put("a", "2", 5, 42);                 // 4
-  Delete("b", "", 6);                   // 5
-  Put("b", "3", 7);                     // 6
+  Put("a", "1", 3);      // 2
+  Put("b", "1", 4);      // 3
+  Put("a", "2", 5, 42);  // 4
+  Delete("b", "", 6);    // 5
+  Put("b", "3", 7);      // 6
   ASSERT_TRUE(store_->Compact(3, 8).ok());
-  Delete("a", "", 9);                   // 7
+  Delete("a", "", 9);  // 7
   ASSERT_TRUE(be_->ForceCommit().ok());
   Reopen();
   EXPECT_EQ(store_->Rev(), 7);
@@ -228,9 +230,9 @@ TEST_F(KvStoreTest, ReopenRestoresEverything) {
 TEST_F(KvStoreTest, ReopenCollectsTheLeasesOfLiveKeys) {
   Put("a", "1", 1, 7);
   Put("b", "1", 2, 8);
-  Put("b", "2", 3);      // b's newest revision has no lease
+  Put("b", "2", 3);  // b's newest revision has no lease
   Put("c", "1", 4, 9);
-  Delete("c", "", 5);    // c is gone
+  Delete("c", "", 5);  // c is gone
   Put("d", "1", 6);
   Put("d", "2", 7, 10);  // d gained a lease
   ASSERT_TRUE(be_->ForceCommit().ok());

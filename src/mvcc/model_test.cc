@@ -190,10 +190,9 @@ class ModelTest : public StoreTestBase {
             RangeResult all = *store_->Range(k, e, RangeOptions{0, o.rev, false});
             ASSERT_EQ(r->count, all.count) << "step " << step;
           }
-          ASSERT_NO_FATAL_FAILURE(CheckRange(k, e, at, o.limit, model.At(at),
-                                             o.count_only ? *store_->Range(k, e, {o.limit, o.rev})
-                                                          : *r,
-                                             step))
+          ASSERT_NO_FATAL_FAILURE(
+              CheckRange(k, e, at, o.limit, model.At(at),
+                         o.count_only ? *store_->Range(k, e, {o.limit, o.rev}) : *r, step))
               << "limit " << o.limit;
         }
       } else {  // restart

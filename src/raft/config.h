@@ -15,7 +15,7 @@ struct Config {
   // Ticks without hearing from a leader before a follower campaigns; the actual timeout is
   // randomized in [election_tick, 2*election_tick). Must be > heartbeat_tick.
   int election_tick = 10;
-  int heartbeat_tick = 1;  // ticks between leader heartbeats
+  int heartbeat_tick = 1;      // ticks between leader heartbeats
   Storage* storage = nullptr;  // not owned; must outlive the RawNode
   // The last index the caller applied before a restart; committed entries after it come out in
   // Ready. Must lie between the snapshot index and the persisted commit index (0: the snapshot).

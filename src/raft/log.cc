@@ -21,15 +21,15 @@ absl::StatusOr<std::unique_ptr<RaftLog>> RaftLog::Open(Storage* storage,
   return log;
 }
 
-std::optional<uint64_t> RaftLog::MaybeAppend(uint64_t index, uint64_t log_term,
-                                             uint64_t committed, const std::vector<Entry>& ents) {
+std::optional<uint64_t> RaftLog::MaybeAppend(uint64_t index, uint64_t log_term, uint64_t committed,
+                                             const std::vector<Entry>& ents) {
   if (!MatchTerm(index, log_term)) return std::nullopt;
   uint64_t last_new = index + ents.size();
   uint64_t ci = FindConflict(ents);
   if (ci != 0) {
     RAFT_CHECK(ci > committed_,
-               absl::StrCat("entry ", ci, " conflicts with committed entry [committed(",
-                            committed_, ")]"));
+               absl::StrCat("entry ", ci, " conflicts with committed entry [committed(", committed_,
+                            ")]"));
     std::vector<Entry> tail(ents.begin() + (ci - index - 1), ents.end());
     Append(tail);
   }
@@ -71,9 +71,7 @@ std::vector<Entry> RaftLog::NextEnts() const {
   return *std::move(ents);
 }
 
-bool RaftLog::HasNextEnts() const {
-  return committed_ + 1 > std::max(applied_ + 1, FirstIndex());
-}
+bool RaftLog::HasNextEnts() const { return committed_ + 1 > std::max(applied_ + 1, FirstIndex()); }
 
 absl::StatusOr<Snapshot> RaftLog::GetSnapshot() const {
   if (unstable_.snapshot()) return *unstable_.snapshot();
@@ -96,8 +94,8 @@ uint64_t RaftLog::LastIndex() const {
 
 uint64_t RaftLog::LastTerm() const {
   absl::StatusOr<uint64_t> t = Term(LastIndex());
-  RAFT_CHECK(t.ok(), absl::StrCat("unexpected error when getting the last term: ",
-                                  t.status().ToString()));
+  RAFT_CHECK(t.ok(),
+             absl::StrCat("unexpected error when getting the last term: ", t.status().ToString()));
   return *t;
 }
 
@@ -132,8 +130,7 @@ absl::StatusOr<std::vector<Entry>> RaftLog::Slice(uint64_t lo, uint64_t hi,
   if (lo == hi) return ents;
   uint64_t off = unstable_.offset();
   if (lo < off) {
-    absl::StatusOr<std::vector<Entry>> stored =
-        storage_->Entries(lo, std::min(hi, off), max_size);
+    absl::StatusOr<std::vector<Entry>> stored = storage_->Entries(lo, std::min(hi, off), max_size);
     if (!stored.ok()) {
       if (IsCompacted(stored.status())) return stored.status();
       Fatal(absl::StrCat("entries[", lo, ":", std::min(hi, off),

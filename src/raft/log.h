@@ -22,7 +22,7 @@ class RaftLog {
   // `storage` is not owned and must outlive the log. The log starts with committed = applied =
   // FirstIndex()-1 (the snapshot index); the caller then restores its HardState.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<RaftLog>> Open(Storage* storage,
-                                                       uint64_t max_next_ents_size);
+                                                                     uint64_t max_next_ents_size);
 
   // Appends ents after (index, log_term) if that entry matches: returns the last new index, or
   // nullopt if it does not match. Commits up to min(committed, last new index).
@@ -56,7 +56,8 @@ class RaftLog {
   // Entries from i to the end, at most max_size bytes (at least one).
   [[nodiscard]] absl::StatusOr<std::vector<Entry>> EntriesFrom(uint64_t i, uint64_t max_size) const;
   // Entries in [lo, hi), at most max_size bytes (at least one).
-  [[nodiscard]] absl::StatusOr<std::vector<Entry>> Slice(uint64_t lo, uint64_t hi, uint64_t max_size) const;
+  [[nodiscard]] absl::StatusOr<std::vector<Entry>> Slice(uint64_t lo, uint64_t hi,
+                                                         uint64_t max_size) const;
   std::vector<Entry> AllEntries() const;  // for tests
   // Raft §5.4.1: a candidate's log (last_term, last_index) is at least as up-to-date as ours.
   bool IsUpToDate(uint64_t last_index, uint64_t term) const;

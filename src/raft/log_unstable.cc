@@ -63,8 +63,8 @@ void Unstable::TruncateAndAppend(const std::vector<Entry>& ents) {
 std::vector<Entry> Unstable::Slice(uint64_t lo, uint64_t hi) const {
   uint64_t upper = offset_ + entries_.size();
   if (lo > hi || lo < offset_ || hi > upper) {
-    Fatal(absl::StrCat("unstable.slice[", lo, ",", hi, ") out of bound [", offset_, ",", upper,
-                       "]"));
+    Fatal(
+        absl::StrCat("unstable.slice[", lo, ",", hi, ") out of bound [", offset_, ",", upper, "]"));
   }
   return std::vector<Entry>(entries_.begin() + (lo - offset_), entries_.begin() + (hi - offset_));
 }

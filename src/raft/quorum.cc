@@ -36,8 +36,6 @@ VoteResult MajorityConfig::Vote(const absl::flat_hash_map<uint64_t, bool>& votes
   return VoteResult::kLost;
 }
 
-std::string MajorityConfig::DebugString() const {
-  return "(" + absl::StrJoin(ids_, " ") + ")";
-}
+std::string MajorityConfig::DebugString() const { return "(" + absl::StrJoin(ids_, " ") + ")"; }
 
 }  // namespace etcdpp::raft

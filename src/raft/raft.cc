@@ -23,7 +23,8 @@ bool IsProposalDropped(const absl::Status& s) { return HasErrorId(s, kProposalDr
 
 absl::Status Config::Validate() const {
   if (id == 0) return absl::InvalidArgumentError("cannot use none as id");
-  if (heartbeat_tick <= 0) return absl::InvalidArgumentError("heartbeat tick must be greater than 0");
+  if (heartbeat_tick <= 0)
+    return absl::InvalidArgumentError("heartbeat tick must be greater than 0");
   if (election_tick <= heartbeat_tick) {
     return absl::InvalidArgumentError("election tick must be greater than heartbeat tick");
   }
@@ -78,9 +79,8 @@ absl::StatusOr<std::unique_ptr<Raft>> Raft::Open(const Config& c) {
 
 absl::Status Raft::LoadState(const HardState& hs) {
   if (hs.commit < log_->committed() || hs.commit > log_->LastIndex()) {
-    return absl::DataLossError(absl::StrCat("raft: state.commit ", hs.commit,
-                                            " is out of range [", log_->committed(), ", ",
-                                            log_->LastIndex(), "]"));
+    return absl::DataLossError(absl::StrCat("raft: state.commit ", hs.commit, " is out of range [",
+                                            log_->committed(), ", ", log_->LastIndex(), "]"));
   }
   log_->CommitTo(hs.commit);
   term_ = hs.term;
@@ -97,8 +97,8 @@ void Raft::ReplayAppliedConfChanges(uint64_t from, uint64_t applied) {
   for (const Entry& e : *ents) {
     if (e.type != EntryType::kConfChange) continue;
     absl::StatusOr<ConfChange> cc = DecodeConfChange(e.data);
-    RAFT_CHECK(cc.ok(), absl::StrCat("applied conf change at ", e.index, ": ",
-                                     cc.status().ToString()));
+    RAFT_CHECK(cc.ok(),
+               absl::StrCat("applied conf change at ", e.index, ": ", cc.status().ToString()));
     tracker_.ApplyConfChange(*cc, log_->LastIndex() + 1);
   }
 }
@@ -138,10 +138,13 @@ absl::Status Raft::StepInternal(const Message& m) {
       break;
   }
   switch (state_) {
-    case StateType::kLeader: return StepLeader(m);
-    case StateType::kFollower: return StepFollower(m);
+    case StateType::kLeader:
+      return StepLeader(m);
+    case StateType::kFollower:
+      return StepFollower(m);
     case StateType::kCandidate:
-    case StateType::kPreCandidate: return StepCandidate(m);
+    case StateType::kPreCandidate:
+      return StepCandidate(m);
   }
   return absl::OkStatus();
 }
@@ -305,7 +308,10 @@ void Raft::Campaign(CampaignType t) {
   }
   for (uint64_t id : tracker_.VoterIds()) {
     if (id == id_) continue;
-    Send({.type = vote_msg, .to = id, .term = term, .log_term = log_->LastTerm(),
+    Send({.type = vote_msg,
+          .to = id,
+          .term = term,
+          .log_term = log_->LastTerm(),
           .index = log_->LastIndex(),
           .context = t == CampaignType::kTransfer ? kCampaignTransfer : ""});
   }
@@ -341,9 +347,7 @@ void Raft::TickHeartbeat() {
   }
 }
 
-bool Raft::PastElectionTimeout() const {
-  return election_elapsed_ >= randomized_election_timeout_;
-}
+bool Raft::PastElectionTimeout() const { return election_elapsed_ >= randomized_election_timeout_; }
 
 bool Raft::Promotable() const {
   const Progress* pr = tracker_.Get(id_);
@@ -354,8 +358,8 @@ void Raft::Send(Message m) {
   m.from = id_;
   if (m.type == MessageType::kVote || m.type == MessageType::kVoteResp ||
       m.type == MessageType::kPreVote || m.type == MessageType::kPreVoteResp) {
-    RAFT_CHECK(m.term != 0, absl::StrCat("term should be set when sending ",
-                                         MessageTypeName(m.type)));
+    RAFT_CHECK(m.term != 0,
+               absl::StrCat("term should be set when sending ", MessageTypeName(m.type)));
   } else {
     RAFT_CHECK(m.term == 0, absl::StrCat("term should not be set when sending ",
                                          MessageTypeName(m.type), " (was ", m.term, ")"));

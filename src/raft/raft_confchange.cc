@@ -35,7 +35,8 @@ ConfState Raft::ApplyConfChange(const ConfChange& cc) {
 }
 
 absl::Status Raft::Bootstrap(const std::vector<ConfChange>& changes) {
-  if (changes.empty()) return absl::InvalidArgumentError("must provide at least one peer to Bootstrap");
+  if (changes.empty())
+    return absl::InvalidArgumentError("must provide at least one peer to Bootstrap");
   if (log_->LastIndex() != 0) {
     return absl::FailedPreconditionError("can't bootstrap a nonempty Storage");
   }
@@ -43,7 +44,9 @@ absl::Status Raft::Bootstrap(const std::vector<ConfChange>& changes) {
   BecomeFollower(1, 0);
   std::vector<Entry> ents;
   for (size_t i = 0; i < changes.size(); ++i) {
-    ents.push_back({.term = 1, .index = i + 1, .type = EntryType::kConfChange,
+    ents.push_back({.term = 1,
+                    .index = i + 1,
+                    .type = EntryType::kConfChange,
                     .data = EncodeConfChange(changes[i])});
   }
   log_->Append(ents);

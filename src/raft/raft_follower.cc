@@ -67,8 +67,8 @@ absl::Status Raft::StepFollower(const Message& m) {
 }
 
 absl::Status Raft::StepCandidate(const Message& m) {
-  MessageType my_resp = state_ == StateType::kPreCandidate ? MessageType::kPreVoteResp
-                                                           : MessageType::kVoteResp;
+  MessageType my_resp =
+      state_ == StateType::kPreCandidate ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   switch (m.type) {
     case MessageType::kProp:
       return ProposalDroppedError();
@@ -125,8 +125,12 @@ void Raft::HandleAppendEntries(const Message& m) {
   // can then skip every index in between (they cannot match).
   uint64_t hint = std::min(m.index, log_->LastIndex());
   auto [hint_index, hint_term] = log_->FindConflictByTerm(hint, m.log_term);
-  Send({.type = MessageType::kAppResp, .to = m.from, .log_term = hint_term, .index = m.index,
-        .reject = true, .reject_hint = hint_index});
+  Send({.type = MessageType::kAppResp,
+        .to = m.from,
+        .log_term = hint_term,
+        .index = m.index,
+        .reject = true,
+        .reject_hint = hint_index});
 }
 
 void Raft::HandleHeartbeat(const Message& m) {

@@ -102,7 +102,9 @@ void Raft::SendReadIndexResponse(const Message& req, uint64_t index) {
   if (req.from == 0 || req.from == id_) {
     read_states_.push_back({.index = index, .request_ctx = req.entries[0].data});
   } else {
-    Send({.type = MessageType::kReadIndexResp, .to = req.from, .index = index,
+    Send({.type = MessageType::kReadIndexResp,
+          .to = req.from,
+          .index = index,
           .entries = req.entries});
   }
 }
@@ -298,8 +300,6 @@ void Raft::BcastHeartbeat() {
 
 // Raft §5.3/§5.4.2: an entry is committed once a majority stores it, but only entries of the
 // leader's current term are committed by counting replicas.
-bool Raft::MaybeCommit() {
-  return log_->MaybeCommit(tracker_.Committed(), term_);
-}
+bool Raft::MaybeCommit() { return log_->MaybeCommit(tracker_.Committed(), term_); }
 
 }  // namespace etcdpp::raft

@@ -10,8 +10,8 @@ namespace {
 using testing::Network;
 
 std::vector<Entry> LogOf(Network& n, uint64_t id) {
-  return n[id].storage->Entries(*n[id].storage->FirstIndex(), *n[id].storage->LastIndex() + 1,
-                                UINT64_MAX)
+  return n[id]
+      .storage->Entries(*n[id].storage->FirstIndex(), *n[id].storage->LastIndex() + 1, UINT64_MAX)
       .value_or(std::vector<Entry>{});
 }
 
@@ -143,7 +143,8 @@ TEST(RaftPaperTest, ReadIndexOnLeaderIsConfirmedByHeartbeatQuorum) {
   EXPECT_EQ(got[0].index, n.raft(leader).log().committed());
 
   // Without a quorum of heartbeat acks there is no answer.
-  for (uint64_t id : {1, 2, 3}) if (id != leader) n.Isolate(id);
+  for (uint64_t id : {1, 2, 3})
+    if (id != leader) n.Isolate(id);
   n.readies().clear();
   n.node(leader).ReadIndex("r2");
   n.Settle();

@@ -17,8 +17,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "raft/config.h"
 #include "raft/confchange.h"
+#include "raft/config.h"
 #include "raft/storage.h"
 #include "raft/types.h"
 

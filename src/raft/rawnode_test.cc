@@ -198,8 +198,7 @@ TEST(RawNodeTest, SingleVoterConfChangeAddsLearner) {
   auto n = BootstrappedSingleVoter(s);
   ASSERT_TRUE(n->Campaign().ok());
   Handle(*n, s);
-  ASSERT_TRUE(
-      n->ProposeConfChange({.type = ConfChangeType::kAddLearnerNode, .node_id = 2}).ok());
+  ASSERT_TRUE(n->ProposeConfChange({.type = ConfChangeType::kAddLearnerNode, .node_id = 2}).ok());
   // A second change before the first is applied is turned into an empty entry.
   ASSERT_TRUE(n->ProposeConfChange({.type = ConfChangeType::kAddNode, .node_id = 3}).ok());
   Ready rd = n->GetReady();

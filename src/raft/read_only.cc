@@ -9,8 +9,7 @@ void ReadOnly::AddRequest(uint64_t index, const Message& m) {
   queue_.push_back(ctx);
 }
 
-const absl::flat_hash_map<uint64_t, bool>* ReadOnly::RecvAck(uint64_t id,
-                                                             const std::string& ctx) {
+const absl::flat_hash_map<uint64_t, bool>* ReadOnly::RecvAck(uint64_t id, const std::string& ctx) {
   auto it = pending_.find(ctx);
   if (it == pending_.end()) return nullptr;
   it->second.acks[id] = true;

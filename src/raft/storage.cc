@@ -135,8 +135,8 @@ absl::Status MemoryStorage::Compact(uint64_t compact_index) {
   uint64_t offset = ents_[0].index;
   if (compact_index <= offset) return CompactedError();
   if (compact_index > LastIndexLocked()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "compact ", compact_index, " is out of bound lastindex ", LastIndexLocked()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("compact ", compact_index, " is out of bound lastindex ", LastIndexLocked()));
   }
   uint64_t i = compact_index - offset;
   Entry dummy{.term = ents_[i].term, .index = ents_[i].index};
@@ -160,8 +160,8 @@ absl::Status MemoryStorage::Append(const std::vector<Entry>& entries) {
   if (first > entries.front().index) begin += first - entries.front().index;
   uint64_t start = begin->index;
   if (start > LastIndexLocked() + 1) {
-    return absl::InvalidArgumentError(absl::StrCat("raft: missing log entry [last: ",
-                                                   LastIndexLocked(), ", append at: ", start, "]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "raft: missing log entry [last: ", LastIndexLocked(), ", append at: ", start, "]"));
   }
   ents_.resize(start - ents_[0].index);
   ents_.insert(ents_.end(), begin, entries.end());

@@ -40,7 +40,7 @@ class Storage {
   // Entries in [lo, hi), at least one if any exist, at most max_size bytes of data otherwise.
   // Compacted below FirstIndex(); Unavailable above LastIndex().
   [[nodiscard]] virtual absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
-                                                     uint64_t max_size) const = 0;
+                                                                   uint64_t max_size) const = 0;
   // Term of entry i, for i in [FirstIndex()-1, LastIndex()].
   [[nodiscard]] virtual absl::StatusOr<uint64_t> Term(uint64_t i) const = 0;
   [[nodiscard]] virtual absl::StatusOr<uint64_t> LastIndex() const = 0;
@@ -57,7 +57,7 @@ class MemoryStorage : public Storage {
 
   [[nodiscard]] absl::Status InitialState(HardState* hs, ConfState* cs) const override;
   [[nodiscard]] absl::StatusOr<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
-                                             uint64_t max_size) const override;
+                                                           uint64_t max_size) const override;
   [[nodiscard]] absl::StatusOr<uint64_t> Term(uint64_t i) const override;
   [[nodiscard]] absl::StatusOr<uint64_t> LastIndex() const override;
   [[nodiscard]] absl::StatusOr<uint64_t> FirstIndex() const override;
@@ -68,7 +68,8 @@ class MemoryStorage : public Storage {
   [[nodiscard]] absl::Status ApplySnapshot(const Snapshot& snap);
   // Makes a snapshot at applied index i (<= LastIndex) carrying `data`; cs replaces the
   // ConfState when not null.
-  [[nodiscard]] absl::StatusOr<Snapshot> CreateSnapshot(uint64_t i, const ConfState* cs, std::string data);
+  [[nodiscard]] absl::StatusOr<Snapshot> CreateSnapshot(uint64_t i, const ConfState* cs,
+                                                        std::string data);
   // Discards entries before compact_index; it must be <= LastIndex.
   [[nodiscard]] absl::Status Compact(uint64_t compact_index);
   // Appends entries, which must be contiguous; a conflicting suffix of the log is truncated.

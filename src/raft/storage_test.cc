@@ -153,7 +153,8 @@ TEST(ProgressTest, ProbeBacksOffToHint) {
 }
 
 TEST(ConfChangeCodecTest, RoundTripsAndRejectsGarbage) {
-  ConfChange cc{.type = ConfChangeType::kAddLearnerNode, .node_id = 0x0102030405060708,
+  ConfChange cc{.type = ConfChangeType::kAddLearnerNode,
+                .node_id = 0x0102030405060708,
                 .context = std::string("peer\0urls", 9)};
   std::string enc = EncodeConfChange(cc);
   EXPECT_EQ(enc.size(), 14u + 9u);

@@ -32,7 +32,8 @@ class Network {
  public:
   // Members `ids` are bootstrapped together; `extra` members start empty (to be added later).
   explicit Network(std::vector<uint64_t> ids, std::vector<uint64_t> extra = {},
-                   Config base = Config{}) : base_(base) {
+                   Config base = Config{})
+      : base_(base) {
     std::vector<Peer> peers;
     for (uint64_t id : ids) peers.push_back({.id = id});
     for (uint64_t id : ids) {
@@ -148,7 +149,10 @@ class Network {
     cut_.clear();
   }
   void DropType(MessageType t) { drop_types_.insert(t); }
-  void Down(uint64_t id) { down_.insert(id); Isolate(id); }
+  void Down(uint64_t id) {
+    down_.insert(id);
+    Isolate(id);
+  }
 
   std::map<uint64_t, std::vector<Ready>>& readies() { return readies_; }
   std::vector<Message>& delivered() { return delivered_; }
@@ -156,8 +160,7 @@ class Network {
 
  private:
   bool Cut(uint64_t a, uint64_t b) const {
-    return isolated_.count(a) || isolated_.count(b) ||
-           cut_.count({std::min(a, b), std::max(a, b)});
+    return isolated_.count(a) || isolated_.count(b) || cut_.count({std::min(a, b), std::max(a, b)});
   }
 
   void Apply(Member& m, const Entry& e) {

@@ -5,8 +5,8 @@
 namespace etcdpp::raft {
 
 void ProgressTracker::InitProgress(uint64_t id, uint64_t next_index, bool learner) {
-  auto [it, inserted] = progress_.try_emplace(id, std::max<uint64_t>(next_index, 1),
-                                              max_inflight_, learner);
+  auto [it, inserted] =
+      progress_.try_emplace(id, std::max<uint64_t>(next_index, 1), max_inflight_, learner);
   it->second.is_learner = learner;
   // A new member is considered active so that check-quorum does not step down at once.
   if (inserted) it->second.recent_active = true;

@@ -34,7 +34,7 @@ inline MessageType VoteRespType(MessageType t) {
 }  // namespace etcdpp::raft
 
 // Aborts with the condition text and `msg` when `cond` is false, in all builds.
-#define RAFT_CHECK(cond, msg)                                                          \
-  do {                                                                                 \
+#define RAFT_CHECK(cond, msg)                                                             \
+  do {                                                                                    \
     if (!(cond)) ::etcdpp::raft::Fatal(::absl::StrCat("check failed: " #cond ": ", msg)); \
   } while (0)

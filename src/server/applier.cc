@@ -13,7 +13,9 @@ Applier::Applier(KvApplier* kv, mvcc::KvStore* store)
 
 Applier::~Applier() { Stop(); }
 
-void Applier::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Applier::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Applier::Stop() {
   {
@@ -37,7 +39,9 @@ void Applier::Register(uint64_t id, Waiter w) {
   waiters_[id] = std::move(w);
 }
 
-void Applier::Fail(uint64_t id, absl::Status st) { Wake(id, ApplyResult{std::move(st), nullptr, nullptr}); }
+void Applier::Fail(uint64_t id, absl::Status st) {
+  Wake(id, ApplyResult{std::move(st), nullptr, nullptr});
+}
 
 bool Applier::FailWith(uint64_t id, const std::function<absl::Status()>& make) {
   Waiter w;
@@ -128,7 +132,8 @@ void Applier::RunAppliedNotifications() {
     MutexLock l(&mu_);
     uint64_t applied = applied_.load(std::memory_order_acquire);
     auto end = applied_notifications_.upper_bound(applied);
-    for (auto it = applied_notifications_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    for (auto it = applied_notifications_.begin(); it != end; ++it)
+      ready.push_back(std::move(it->second));
     applied_notifications_.erase(applied_notifications_.begin(), end);
   }
   for (auto& fn : ready) fn();

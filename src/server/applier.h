@@ -56,7 +56,9 @@ class Applier {
   void SetLeaseApplier(LeaseApplier* leases) { leases_ = leases; }
   // Runs on the applier thread for each applied empty normal entry (a new leader's first
   // entry of its term: etcd promotes the lessor there). Before Start.
-  void SetOnEmptyEntry(std::function<void(const raft::Entry&)> fn) { on_empty_entry_ = std::move(fn); }
+  void SetOnEmptyEntry(std::function<void(const raft::Entry&)> fn) {
+    on_empty_entry_ = std::move(fn);
+  }
 
   // Runs on the applier thread after each applied batch with the applied index (the raft
   // snapshotter). Before Start.

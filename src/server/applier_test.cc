@@ -67,12 +67,12 @@ class ApplierTest : public ::testing::Test {
     attributes_.clear();
     empty_.clear();
     applier_ = std::make_unique<Applier>(kv_applier_.get(), store_.get());
-    applier_->SetConfChangeHook([this](const raft::Entry& e, const raft::ConfChange& cc, bool in_backend) {
-      conf_calls_.push_back({e.index, cc.node_id, in_backend});
-    });
-    applier_->SetMemberAttributesHook([this](const internalpb::MemberAttributes& a) {
-      attributes_.push_back(a.name());
-    });
+    applier_->SetConfChangeHook(
+        [this](const raft::Entry& e, const raft::ConfChange& cc, bool in_backend) {
+          conf_calls_.push_back({e.index, cc.node_id, in_backend});
+        });
+    applier_->SetMemberAttributesHook(
+        [this](const internalpb::MemberAttributes& a) { attributes_.push_back(a.name()); });
     applier_->SetOnEmptyEntry([this](const raft::Entry& e) { empty_.push_back(e.index); });
     applier_->Start();
   }

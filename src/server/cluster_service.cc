@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "server/config.h"
 #include "server/errors.h"
-#include "server/require_leader.h"
 #include "server/etcd_server.h"
+#include "server/require_leader.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -52,7 +52,8 @@ bool PeerUrlTaken(const EtcdServer& s, const std::vector<std::string>& urls, uin
 
 // etcd's order: the strict reconfiguration checks, then what applying the change validates
 // (a peer URL in use, one learner at most).
-[[nodiscard]] absl::Status CheckAdd(const EtcdServer& s, const std::vector<std::string>& urls, bool learner) {
+[[nodiscard]] absl::Status CheckAdd(const EtcdServer& s, const std::vector<std::string>& urls,
+                                    bool learner) {
   if (absl::Status st = s.MayAddMember(learner); !st.ok()) return st;
   if (PeerUrlTaken(s, urls, 0)) return ErrPeerUrlExist();
   if (learner) {

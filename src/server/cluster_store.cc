@@ -18,13 +18,13 @@ void ClusterStore::Reload() {
   MutexLock l(&mu_);
   members_.clear();
   removed_.clear();
-  absl::Status st = be_->Range(backend::Bucket::kMembers, "", "",
-                               [&](std::string_view, std::string_view v) {
-                                 mu_.AssertHeld();  // inside Range, under the lock above
-                                 absl::StatusOr<Member> m = DecodeMember(v);
-                                 if (m.ok()) members_[m->id] = *std::move(m);
-                                 return true;
-                               });
+  absl::Status st =
+      be_->Range(backend::Bucket::kMembers, "", "", [&](std::string_view, std::string_view v) {
+        mu_.AssertHeld();  // inside Range, under the lock above
+        absl::StatusOr<Member> m = DecodeMember(v);
+        if (m.ok()) members_[m->id] = *std::move(m);
+        return true;
+      });
   if (st.ok()) {
     st = be_->Range(backend::Bucket::kMembersRemoved, "", "",
                     [&](std::string_view k, std::string_view) {
@@ -125,7 +125,9 @@ std::optional<Member> ClusterStore::FindByPeerUrl(const std::string& url) const 
   return std::nullopt;
 }
 
-bool ClusterStore::IsReadyToAddVotingMember() const { return server::IsReadyToAddVotingMember(Members()); }
+bool ClusterStore::IsReadyToAddVotingMember() const {
+  return server::IsReadyToAddVotingMember(Members());
+}
 
 bool ClusterStore::IsReadyToRemoveVotingMember(uint64_t id) const {
   return server::IsReadyToRemoveVotingMember(Members(), id);

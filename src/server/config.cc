@@ -15,54 +15,139 @@ namespace {
 // start unchanged; flags whose feature is not built yet are parsed and ignored.
 const std::set<std::string>& ValueFlags() {
   static const std::set<std::string> kFlags = {
-      "name", "data-dir", "wal-dir", "listen-client-urls", "advertise-client-urls",
-      "listen-peer-urls", "initial-advertise-peer-urls", "listen-metrics-urls",
-      "initial-cluster", "initial-cluster-state", "initial-cluster-token",
-      "max-request-bytes", "max-txn-ops", "quota-backend-bytes", "heartbeat-interval",
-      "election-timeout", "snapshot-count", "log-level", "logger", "log-output",
-      "log-outputs", "log-package-levels", "backend-batch-interval", "backend-batch-limit",
-      "auth-token", "auth-token-ttl", "auto-compaction-mode", "auto-compaction-retention",
-      "bcrypt-cost", "cert-file", "key-file", "trusted-ca-file", "client-crl-file",
-      "client-cert-allowed-hostname", "peer-cert-file", "peer-key-file",
-      "peer-trusted-ca-file", "peer-crl-file", "peer-cert-allowed-cn",
-      "peer-cert-allowed-hostname", "cipher-suites", "tls-min-version", "tls-max-version",
-      "config-file", "discovery", "discovery-fallback", "discovery-proxy", "discovery-srv",
-      "discovery-srv-name", "cors", "host-whitelist", "max-snapshots", "max-wals",
-      "max-concurrent-streams", "metrics", "proxy", "proxy-dial-timeout",
-      "proxy-failure-wait", "proxy-read-timeout", "proxy-refresh-interval",
-      "proxy-write-timeout", "grpc-keepalive-interval", "grpc-keepalive-min-time",
-      "grpc-keepalive-timeout", "experimental-backend-bbolt-freelist-type",
-      "experimental-compaction-batch-limit", "experimental-corrupt-check-time",
-      "experimental-enable-v2v3", "experimental-warning-apply-duration",
-      "experimental-watch-progress-notify-interval", "experimental-compact-hash-check-time",
-      "experimental-distributed-tracing-address", "experimental-distributed-tracing-service-name",
-      "experimental-distributed-tracing-instance-id", "experimental-distributed-tracing-sampling-rate",
-      "experimental-downgrade-check-time", "experimental-memory-mlock",
-      "experimental-snapshot-catchup-entries", "experimental-wait-cluster-ready-timeout",
-      "experimental-max-learners", "experimental-compaction-sleep-interval",
-      "experimental-warning-unary-request-duration", "log-rotation-config-json",
-      "listen-client-http-urls", "socket-reuse-port", "socket-reuse-address",
-      "v2-deprecation", "self-signed-cert-validity", "max-learners",
-      "snapshot-catchup-entries", "watch-progress-notify-interval",
-      "warning-apply-duration", "warning-unary-request-duration", "corrupt-check-time",
-      "compact-hash-check-time", "downgrade-check-time", "compaction-batch-limit",
-      "compaction-sleep-interval", "bootstrap-defrag-threshold-megabytes",
+      "name",
+      "data-dir",
+      "wal-dir",
+      "listen-client-urls",
+      "advertise-client-urls",
+      "listen-peer-urls",
+      "initial-advertise-peer-urls",
+      "listen-metrics-urls",
+      "initial-cluster",
+      "initial-cluster-state",
+      "initial-cluster-token",
+      "max-request-bytes",
+      "max-txn-ops",
+      "quota-backend-bytes",
+      "heartbeat-interval",
+      "election-timeout",
+      "snapshot-count",
+      "log-level",
+      "logger",
+      "log-output",
+      "log-outputs",
+      "log-package-levels",
+      "backend-batch-interval",
+      "backend-batch-limit",
+      "auth-token",
+      "auth-token-ttl",
+      "auto-compaction-mode",
+      "auto-compaction-retention",
+      "bcrypt-cost",
+      "cert-file",
+      "key-file",
+      "trusted-ca-file",
+      "client-crl-file",
+      "client-cert-allowed-hostname",
+      "peer-cert-file",
+      "peer-key-file",
+      "peer-trusted-ca-file",
+      "peer-crl-file",
+      "peer-cert-allowed-cn",
+      "peer-cert-allowed-hostname",
+      "cipher-suites",
+      "tls-min-version",
+      "tls-max-version",
+      "config-file",
+      "discovery",
+      "discovery-fallback",
+      "discovery-proxy",
+      "discovery-srv",
+      "discovery-srv-name",
+      "cors",
+      "host-whitelist",
+      "max-snapshots",
+      "max-wals",
+      "max-concurrent-streams",
+      "metrics",
+      "proxy",
+      "proxy-dial-timeout",
+      "proxy-failure-wait",
+      "proxy-read-timeout",
+      "proxy-refresh-interval",
+      "proxy-write-timeout",
+      "grpc-keepalive-interval",
+      "grpc-keepalive-min-time",
+      "grpc-keepalive-timeout",
+      "experimental-backend-bbolt-freelist-type",
+      "experimental-compaction-batch-limit",
+      "experimental-corrupt-check-time",
+      "experimental-enable-v2v3",
+      "experimental-warning-apply-duration",
+      "experimental-watch-progress-notify-interval",
+      "experimental-compact-hash-check-time",
+      "experimental-distributed-tracing-address",
+      "experimental-distributed-tracing-service-name",
+      "experimental-distributed-tracing-instance-id",
+      "experimental-distributed-tracing-sampling-rate",
+      "experimental-downgrade-check-time",
+      "experimental-memory-mlock",
+      "experimental-snapshot-catchup-entries",
+      "experimental-wait-cluster-ready-timeout",
+      "experimental-max-learners",
+      "experimental-compaction-sleep-interval",
+      "experimental-warning-unary-request-duration",
+      "log-rotation-config-json",
+      "listen-client-http-urls",
+      "socket-reuse-port",
+      "socket-reuse-address",
+      "v2-deprecation",
+      "self-signed-cert-validity",
+      "max-learners",
+      "snapshot-catchup-entries",
+      "watch-progress-notify-interval",
+      "warning-apply-duration",
+      "warning-unary-request-duration",
+      "corrupt-check-time",
+      "compact-hash-check-time",
+      "downgrade-check-time",
+      "compaction-batch-limit",
+      "compaction-sleep-interval",
+      "bootstrap-defrag-threshold-megabytes",
   };
   return kFlags;
 }
 
 const std::set<std::string>& BoolFlags() {
   static const std::set<std::string> kFlags = {
-      "auto-tls", "peer-auto-tls", "client-cert-auth", "peer-client-cert-auth", "debug",
-      "enable-grpc-gateway", "enable-pprof", "enable-v2", "force-new-cluster",
-      "initial-election-tick-advance", "pre-vote", "strict-reconfig-check",
-      "unsafe-no-fsync", "version", "help", "h",
-      "experimental-enable-lease-checkpoint", "experimental-enable-lease-checkpoint-persist",
-      "experimental-initial-corrupt-check", "experimental-peer-skip-client-san-verification",
-      "experimental-enable-distributed-tracing", "experimental-txn-mode-write-with-shared-buffer",
-      "experimental-stop-grpc-service-on-defrag", "experimental-memory-mlock",
-      "experimental-compact-hash-check-enabled", "experimental-enable-lease-checkpoint",
-      "enable-log-rotation", "feature-gates",
+      "auto-tls",
+      "peer-auto-tls",
+      "client-cert-auth",
+      "peer-client-cert-auth",
+      "debug",
+      "enable-grpc-gateway",
+      "enable-pprof",
+      "enable-v2",
+      "force-new-cluster",
+      "initial-election-tick-advance",
+      "pre-vote",
+      "strict-reconfig-check",
+      "unsafe-no-fsync",
+      "version",
+      "help",
+      "h",
+      "experimental-enable-lease-checkpoint",
+      "experimental-enable-lease-checkpoint-persist",
+      "experimental-initial-corrupt-check",
+      "experimental-peer-skip-client-san-verification",
+      "experimental-enable-distributed-tracing",
+      "experimental-txn-mode-write-with-shared-buffer",
+      "experimental-stop-grpc-service-on-defrag",
+      "experimental-memory-mlock",
+      "experimental-compact-hash-check-enabled",
+      "experimental-enable-lease-checkpoint",
+      "enable-log-rotation",
+      "feature-gates",
   };
   return kFlags;
 }
@@ -86,7 +171,8 @@ const std::set<std::string>& BoolFlags() {
 }
 
 // Go durations as etcd's flags take them: "100ms", "1s", "2m"; a bare number is nanoseconds.
-[[nodiscard]] absl::StatusOr<int64_t> ParseDurationMs(const std::string& flag, const std::string& v) {
+[[nodiscard]] absl::StatusOr<int64_t> ParseDurationMs(const std::string& flag,
+                                                      const std::string& v) {
   absl::Duration d;
   if (!absl::ParseDuration(v, &d)) {
     return absl::InvalidArgumentError(
@@ -99,27 +185,32 @@ const std::set<std::string>& BoolFlags() {
   Url url;
   size_t sep = s.find("://");
   if (sep == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid value \"", s, "\" for flag -", flag, ": URL scheme must be http, https, unix, or unixs: ", s));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", s, "\" for flag -", flag,
+                     ": URL scheme must be http, https, unix, or unixs: ", s));
   }
   url.scheme = std::string(s.substr(0, sep));
   std::string rest = s.substr(sep + 3);
   if (size_t slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
   size_t colon = rest.rfind(':');
   if (url.scheme != "http" && url.scheme != "https") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid value \"", s, "\" for flag -", flag, ": URL scheme must be http, https, unix, or unixs: ", s));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", s, "\" for flag -", flag,
+                     ": URL scheme must be http, https, unix, or unixs: ", s));
   }
   if (colon == std::string::npos || !absl::SimpleAtoi(rest.substr(colon + 1), &url.port)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid value \"", s, "\" for flag -", flag, ": URL address does not have the form \"host:port\": ", s));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", s, "\" for flag -", flag,
+                     ": URL address does not have the form \"host:port\": ", s));
   }
   url.host = std::string(rest.substr(0, colon));
-  if (url.host.size() >= 2 && url.host.front() == '[') url.host = url.host.substr(1, url.host.size() - 2);
+  if (url.host.size() >= 2 && url.host.front() == '[')
+    url.host = url.host.substr(1, url.host.size() - 2);
   return url;
 }
 
-[[nodiscard]] absl::Status ApplyUrls(const FlagSet& fs, const std::string& flag, std::vector<Url>* out) {
+[[nodiscard]] absl::Status ApplyUrls(const FlagSet& fs, const std::string& flag,
+                                     std::vector<Url>* out) {
   if (!fs.Has(flag)) return absl::OkStatus();
   ASSIGN_OR_RETURN(*out, ParseUrls(flag, fs.Get(flag)));
   return absl::OkStatus();
@@ -127,23 +218,28 @@ const std::set<std::string>& BoolFlags() {
 
 [[nodiscard]] absl::Status ApplyNumbers(const FlagSet& fs, Config* c) {
   if (fs.Has("max-request-bytes")) {
-    ASSIGN_OR_RETURN(c->max_request_bytes, ParseUint("max-request-bytes", fs.Get("max-request-bytes")));
+    ASSIGN_OR_RETURN(c->max_request_bytes,
+                     ParseUint("max-request-bytes", fs.Get("max-request-bytes")));
   }
   if (fs.Has("max-concurrent-streams")) {
-    ASSIGN_OR_RETURN(uint64_t v, ParseUint("max-concurrent-streams", fs.Get("max-concurrent-streams")));
+    ASSIGN_OR_RETURN(uint64_t v,
+                     ParseUint("max-concurrent-streams", fs.Get("max-concurrent-streams")));
     c->max_concurrent_streams = static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
   }
   if (fs.Has("max-txn-ops")) {
     ASSIGN_OR_RETURN(c->max_txn_ops, ParseUint("max-txn-ops", fs.Get("max-txn-ops")));
   }
   if (fs.Has("quota-backend-bytes")) {
-    ASSIGN_OR_RETURN(c->quota_backend_bytes, ParseInt("quota-backend-bytes", fs.Get("quota-backend-bytes")));
+    ASSIGN_OR_RETURN(c->quota_backend_bytes,
+                     ParseInt("quota-backend-bytes", fs.Get("quota-backend-bytes")));
   }
   if (fs.Has("heartbeat-interval")) {
-    ASSIGN_OR_RETURN(c->heartbeat_interval_ms, ParseUint("heartbeat-interval", fs.Get("heartbeat-interval")));
+    ASSIGN_OR_RETURN(c->heartbeat_interval_ms,
+                     ParseUint("heartbeat-interval", fs.Get("heartbeat-interval")));
   }
   if (fs.Has("election-timeout")) {
-    ASSIGN_OR_RETURN(c->election_timeout_ms, ParseUint("election-timeout", fs.Get("election-timeout")));
+    ASSIGN_OR_RETURN(c->election_timeout_ms,
+                     ParseUint("election-timeout", fs.Get("election-timeout")));
   }
   if (fs.Has("snapshot-count")) {
     ASSIGN_OR_RETURN(c->snapshot_count, ParseUint("snapshot-count", fs.Get("snapshot-count")));
@@ -161,14 +257,16 @@ const std::set<std::string>& BoolFlags() {
     ASSIGN_OR_RETURN(c->backend_batch_interval_ms,
                      ParseDurationMs("backend-batch-interval", fs.Get("backend-batch-interval")));
   }
-  for (const char* flag : {"experimental-watch-progress-notify-interval",
-                           "watch-progress-notify-interval"}) {
+  for (const char* flag :
+       {"experimental-watch-progress-notify-interval", "watch-progress-notify-interval"}) {
     if (!fs.Has(flag)) continue;
     ASSIGN_OR_RETURN(c->watch_progress_notify_interval_ms, ParseDurationMs(flag, fs.Get(flag)));
-    c->watch_progress_notify_interval_ms = std::max<int64_t>(c->watch_progress_notify_interval_ms, 100);
+    c->watch_progress_notify_interval_ms =
+        std::max<int64_t>(c->watch_progress_notify_interval_ms, 100);
   }
   if (fs.Has("backend-batch-limit")) {
-    ASSIGN_OR_RETURN(c->backend_batch_limit, ParseInt("backend-batch-limit", fs.Get("backend-batch-limit")));
+    ASSIGN_OR_RETURN(c->backend_batch_limit,
+                     ParseInt("backend-batch-limit", fs.Get("backend-batch-limit")));
   }
   return absl::OkStatus();
 }
@@ -186,7 +284,8 @@ void ApplyTls(const FlagSet& fs, const std::string& p, tls::TlsInfo* t) {
   get(p + "trusted-ca-file", &t->trusted_ca_file);
   get(p.empty() ? "client-crl-file" : "peer-crl-file", &t->crl_file);
   get(p + "cert-allowed-cn", &t->allowed_cn);
-  get(p.empty() ? "client-cert-allowed-hostname" : "peer-cert-allowed-hostname", &t->allowed_hostname);
+  get(p.empty() ? "client-cert-allowed-hostname" : "peer-cert-allowed-hostname",
+      &t->allowed_hostname);
   t->client_cert_auth = IsTrue(fs, p + "client-cert-auth");
   t->auto_tls = IsTrue(fs, p + "auto-tls");
 }
@@ -208,7 +307,8 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   }
   if (fs.Has("tls-min-version")) c->tls_min_version = fs.Get("tls-min-version");
   if (fs.Has("tls-max-version")) c->tls_max_version = fs.Get("tls-max-version");
-  if (fs.Has("strict-reconfig-check")) c->strict_reconfig_check = IsTrue(fs, "strict-reconfig-check");
+  if (fs.Has("strict-reconfig-check"))
+    c->strict_reconfig_check = IsTrue(fs, "strict-reconfig-check");
   c->show_version = IsTrue(fs, "version");
   c->show_help = IsTrue(fs, "help") || IsTrue(fs, "h");
 }
@@ -231,16 +331,16 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
     }
   }
   if (c->initial_cluster_state != "new" && c->initial_cluster_state != "existing") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid value \"", c->initial_cluster_state,
-        "\" for flag -initial-cluster-state: invalid value \"", c->initial_cluster_state,
-        "\" (valid values: \"new,existing\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", c->initial_cluster_state,
+                     "\" for flag -initial-cluster-state: invalid value \"",
+                     c->initial_cluster_state, "\" (valid values: \"new,existing\")"));
   }
   if (5 * c->heartbeat_interval_ms > c->election_timeout_ms) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--election-timeout[", c->election_timeout_ms,
-        "ms] should be at least as 5 times as --heartbeat-interval[", c->heartbeat_interval_ms,
-        "ms]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--election-timeout[", c->election_timeout_ms,
+                     "ms] should be at least as 5 times as --heartbeat-interval[",
+                     c->heartbeat_interval_ms, "ms]"));
   }
   return absl::OkStatus();
 }
@@ -252,9 +352,11 @@ std::string Url::ToString() const {
   return absl::StrCat(scheme, "://", v6 ? "[" : "", host, v6 ? "]" : "", ":", port);
 }
 
-[[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list) {
+[[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag,
+                                                         const std::string& list) {
   std::vector<Url> out;
-  for (const std::string& part : std::vector<std::string>(absl::StrSplit(list, ',', absl::SkipWhitespace()))) {
+  for (const std::string& part :
+       std::vector<std::string>(absl::StrSplit(list, ',', absl::SkipWhitespace()))) {
     ASSIGN_OR_RETURN(Url u, ParseUrl(flag, part));
     out.push_back(std::move(u));
   }
@@ -262,7 +364,7 @@ std::string Url::ToString() const {
 }
 
 [[nodiscard]] absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
-                                   const std::vector<std::string>& environ) {
+                                                 const std::vector<std::string>& environ) {
   FlagSet fs(ValueFlags(), BoolFlags());
   RETURN_NOT_OK(fs.Parse(args));
   RETURN_NOT_OK(fs.ApplyEnvironment(environ));

@@ -28,7 +28,7 @@ struct Config {
   std::vector<Url> initial_advertise_peer_urls;
   std::vector<Url> listen_metrics_urls;  // extra URLs serving /metrics and /health
   std::string metrics = "basic";         // "extensive" adds grpc_server_handling_seconds
-  std::string initial_cluster;  // "name=url,name=url"
+  std::string initial_cluster;           // "name=url,name=url"
   std::string initial_cluster_state = "new";
   std::string initial_cluster_token = "etcd-cluster";
   uint64_t max_request_bytes = 1572864;  // 1.5 MiB
@@ -67,9 +67,10 @@ struct Config {
 // Parses argv (without argv[0]) and the environment (a list of "KEY=VALUE"). Errors carry the
 // message etcd prints for the same mistake.
 [[nodiscard]] absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
-                                   const std::vector<std::string>& environ);
+                                                 const std::vector<std::string>& environ);
 
 // Parses "http://127.0.0.1:2379,http://..." into URLs.
-[[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag, const std::string& list);
+[[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag,
+                                                         const std::string& list);
 
 }  // namespace etcdpp::server

@@ -19,10 +19,11 @@ TEST(ConfigTest, DefaultsAreEtcds) {
 }
 
 TEST(ConfigTest, GoStyleFlagForms) {
-  absl::StatusOr<Config> c = ParseConfig(
-      {"-name", "a", "--data-dir", "/tmp/x", "--max-txn-ops=7", "-listen-client-urls=http://127.0.0.1:1,http://127.0.0.1:2",
-       "--unsafe-no-fsync", "--peer-auto-tls=false"},
-      {});
+  absl::StatusOr<Config> c =
+      ParseConfig({"-name", "a", "--data-dir", "/tmp/x", "--max-txn-ops=7",
+                   "-listen-client-urls=http://127.0.0.1:1,http://127.0.0.1:2", "--unsafe-no-fsync",
+                   "--peer-auto-tls=false"},
+                  {});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->name, "a");
   EXPECT_EQ(c->data_dir, "/tmp/x");
@@ -37,7 +38,8 @@ TEST(ConfigTest, MetricsUrlsAndLevel) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->listen_metrics_urls.empty());
   EXPECT_EQ(c->metrics, "basic");
-  c = ParseConfig({"--listen-metrics-urls=http://127.0.0.1:9,http://127.0.0.1:10"}, {"ETCD_METRICS=extensive"});
+  c = ParseConfig({"--listen-metrics-urls=http://127.0.0.1:9,http://127.0.0.1:10"},
+                  {"ETCD_METRICS=extensive"});
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->listen_metrics_urls.size(), 2u);
   EXPECT_EQ(c->listen_metrics_urls[1].ToString(), "http://127.0.0.1:10");
@@ -63,11 +65,12 @@ TEST(ConfigTest, MistakesGetGoFlagMessages) {
 }
 
 TEST(ConfigTest, TlsFlagsAndTheirEnvironmentForms) {
-  auto c = ParseConfig({"--cert-file", "/c.pem", "--key-file=/k.pem", "--client-cert-auth", "--peer-auto-tls",
-                        "--peer-cert-allowed-cn", "example.com", "--cipher-suites",
-                        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256"},
-                       {"ETCD_TRUSTED_CA_FILE=/ca.pem", "ETCD_CLIENT_CRL_FILE=/r.crl", "ETCD_CERT_FILE=/ignored",
-                        "ETCD_PEER_CLIENT_CERT_AUTH=true", "ETCD_TLS_MIN_VERSION=TLS1.3"});
+  auto c = ParseConfig(
+      {"--cert-file", "/c.pem", "--key-file=/k.pem", "--client-cert-auth", "--peer-auto-tls",
+       "--peer-cert-allowed-cn", "example.com", "--cipher-suites",
+       "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256"},
+      {"ETCD_TRUSTED_CA_FILE=/ca.pem", "ETCD_CLIENT_CRL_FILE=/r.crl", "ETCD_CERT_FILE=/ignored",
+       "ETCD_PEER_CLIENT_CERT_AUTH=true", "ETCD_TLS_MIN_VERSION=TLS1.3"});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->client_tls.cert_file, "/c.pem");  // the flag wins over ETCD_CERT_FILE
   EXPECT_EQ(c->client_tls.key_file, "/k.pem");
@@ -111,8 +114,9 @@ TEST(ConfigTest, BooleansReadAsGoReadsThem) {
 
 TEST(ConfigTest, OtherBooleanSpellingsAreRefusedByName) {
   for (const char* bad : {"yes", "no", "on", "off", "tRUE", "2", ""}) {
-    EXPECT_EQ(ParseConfig({absl::StrCat("--client-cert-auth=", bad)}, {}).status().message(),
-              absl::StrCat("invalid boolean value \"", bad, "\" for -client-cert-auth: parse error"));
+    EXPECT_EQ(
+        ParseConfig({absl::StrCat("--client-cert-auth=", bad)}, {}).status().message(),
+        absl::StrCat("invalid boolean value \"", bad, "\" for -client-cert-auth: parse error"));
   }
   for (const char* bad : {"yes", "on", "tRUE", "2"}) {
     EXPECT_EQ(ParseConfig({}, {absl::StrCat("ETCD_PEER_AUTO_TLS=", bad)}).status().message(),

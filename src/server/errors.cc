@@ -47,45 +47,39 @@ namespace etcdpp::server {
                      "server:lease-not-found");
 }
 [[nodiscard]] absl::Status ErrNoLeader() {
-  return WithErrorId(absl::UnavailableError("etcdserver: no leader"),
-                     kNoLeaderId);
+  return WithErrorId(absl::UnavailableError("etcdserver: no leader"), kNoLeaderId);
 }
 [[nodiscard]] absl::Status ErrStopped() {
-  return WithErrorId(absl::UnavailableError("etcdserver: server stopped"),
-                     "server:stopped");
+  return WithErrorId(absl::UnavailableError("etcdserver: server stopped"), "server:stopped");
 }
 [[nodiscard]] absl::Status ErrTimeout() {
-  return WithErrorId(absl::UnavailableError("etcdserver: request timed out"),
-                     "server:timeout");
+  return WithErrorId(absl::UnavailableError("etcdserver: request timed out"), "server:timeout");
 }
 [[nodiscard]] absl::Status ErrTimeoutDueToLeaderFail() {
   return WithErrorId(absl::UnavailableError(
-      "etcdserver: request timed out, possibly due to previous leader failure"),
+                         "etcdserver: request timed out, possibly due to previous leader failure"),
                      "server:timeout-due-to-leader-fail");
 }
 [[nodiscard]] absl::Status ErrTimeoutDueToConnectionLost() {
-  return WithErrorId(absl::UnavailableError("etcdserver: request timed out, possibly due to connection lost"),
-                     "server:timeout-due-to-connection-lost");
+  return WithErrorId(
+      absl::UnavailableError("etcdserver: request timed out, possibly due to connection lost"),
+      "server:timeout-due-to-connection-lost");
 }
 [[nodiscard]] absl::Status ErrProposalDropped() {
-  return WithErrorId(absl::UnknownError("raft proposal dropped"),
-                     "server:proposal-dropped");
+  return WithErrorId(absl::UnknownError("raft proposal dropped"), "server:proposal-dropped");
 }
 [[nodiscard]] absl::Status ErrContextDeadlineExceeded() {
   return WithErrorId(absl::UnknownError("context deadline exceeded"),
                      "server:context-deadline-exceeded");
 }
 [[nodiscard]] absl::Status ErrLeaderChanged() {
-  return WithErrorId(absl::UnavailableError("etcdserver: leader changed"),
-                     "server:leader-changed");
+  return WithErrorId(absl::UnavailableError("etcdserver: leader changed"), "server:leader-changed");
 }
 [[nodiscard]] absl::Status ErrNotLeader() {
-  return WithErrorId(absl::FailedPreconditionError("etcdserver: not leader"),
-                     "server:not-leader");
+  return WithErrorId(absl::FailedPreconditionError("etcdserver: not leader"), "server:not-leader");
 }
 [[nodiscard]] absl::Status ErrUnhealthy() {
-  return WithErrorId(absl::UnavailableError("etcdserver: unhealthy cluster"),
-                     "server:unhealthy");
+  return WithErrorId(absl::UnavailableError("etcdserver: unhealthy cluster"), "server:unhealthy");
 }
 [[nodiscard]] absl::Status ErrMemberExist() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: member ID already exist"),
@@ -97,7 +91,7 @@ namespace etcdpp::server {
 }
 [[nodiscard]] absl::Status ErrMemberNotEnoughStarted() {
   return WithErrorId(absl::FailedPreconditionError(
-      "etcdserver: re-configuration failed due to not enough started members"),
+                         "etcdserver: re-configuration failed due to not enough started members"),
                      "server:member-not-enough-started");
 }
 [[nodiscard]] absl::Status ErrMemberBadUrls() {
@@ -113,26 +107,29 @@ namespace etcdpp::server {
                      "server:member-not-learner");
 }
 [[nodiscard]] absl::Status ErrLearnerNotReady() {
-  return WithErrorId(absl::FailedPreconditionError(
-      "etcdserver: can only promote a learner member which is in sync with leader"),
-                     "server:learner-not-ready");
+  return WithErrorId(
+      absl::FailedPreconditionError(
+          "etcdserver: can only promote a learner member which is in sync with leader"),
+      "server:learner-not-ready");
 }
 [[nodiscard]] absl::Status ErrTooManyLearners() {
-  return WithErrorId(absl::FailedPreconditionError("etcdserver: too many learner members in cluster"),
-                     "server:too-many-learners");
+  return WithErrorId(
+      absl::FailedPreconditionError("etcdserver: too many learner members in cluster"),
+      "server:too-many-learners");
 }
 [[nodiscard]] absl::Status ErrBadLeaderTransferee() {
   return WithErrorId(absl::FailedPreconditionError("etcdserver: bad leader transferee"),
                      "server:bad-leader-transferee");
 }
 [[nodiscard]] absl::Status ErrTimeoutLeaderTransfer() {
-  return WithErrorId(absl::UnavailableError("etcdserver: request timed out, leader transfer took too long"),
-                     "server:timeout-leader-transfer");
+  return WithErrorId(
+      absl::UnavailableError("etcdserver: request timed out, leader transfer took too long"),
+      "server:timeout-leader-transfer");
 }
 
 [[nodiscard]] absl::Status ErrReceivedTooLarge(size_t size, size_t limit) {
-  return WithErrorId(absl::ResourceExhaustedError(
-      absl::StrCat("grpc: received message larger than max (", size, " vs. ", limit, ")")),
+  return WithErrorId(absl::ResourceExhaustedError(absl::StrCat(
+                         "grpc: received message larger than max (", size, " vs. ", limit, ")")),
                      "server:received-too-large");
 }
 
@@ -166,8 +163,9 @@ std::optional<absl::Status> FromPeerGrpcStatus(const grpc::Status& st) {
 
 [[nodiscard]] absl::Status FromEtcdGrpcStatus(const grpc::Status& st) {
   if (st.ok()) return absl::OkStatus();
-  return WithErrorId(absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message()),
-                     "server:remote");
+  return WithErrorId(
+      absl::Status(static_cast<absl::StatusCode>(st.error_code()), st.error_message()),
+      "server:remote");
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& st) {

@@ -4,8 +4,8 @@
 // carrying the message without the "etcdserver: " prefix (mvcc: "mvcc: required revision has
 // been compacted"); ToGrpcStatus adds it, as etcd's togRPCError does.
 
-#include "absl/status/status.h"
 #include <optional>
+#include "absl/status/status.h"
 
 #include "grpcpp/support/status.h"
 
@@ -20,7 +20,8 @@ namespace etcdpp::server {
 [[nodiscard]] absl::Status ErrDuplicateKey();
 [[nodiscard]] absl::Status ErrInvalidSortOption();
 [[nodiscard]] absl::Status ErrRequestTooLarge();
-[[nodiscard]] absl::Status ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many requests"
+[[nodiscard]] absl::Status
+ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many requests"
 // Leases (until the lessor exists every lease id is unknown).
 [[nodiscard]] absl::Status ErrLeaseNotFound();
 // Server state.

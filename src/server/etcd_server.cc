@@ -7,12 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/no_sync_env.h"
-#include "common/version.h"
 #include "common/status.h"
+#include "common/version.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
-#include "server/metrics.h"
 #include "server/kv_service.h"
+#include "server/metrics.h"
 #include "server/services.h"
 #include "server/test_hooks.h"
 #include "server/tls/peer_tls.h"
@@ -29,8 +29,9 @@ absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Open(const Config& cfg, 
   std::unique_ptr<EtcdServer> s(new EtcdServer(std::move(tls_cfg)));
   s->env_ = env;
   if (cfg.unsafe_no_fsync) {
-    spdlog::warn("--unsafe-no-fsync: the WAL, the snapshot files and the backend are never "
-                 "fsynced; a power loss loses acknowledged writes");
+    spdlog::warn(
+        "--unsafe-no-fsync: the WAL, the snapshot files and the backend are never "
+        "fsynced; a power loss loses acknowledged writes");
     s->no_sync_env_ = std::make_unique<NoSyncEnv>(env);
     s->env_ = s->no_sync_env_.get();
   }
@@ -107,9 +108,8 @@ absl::Status EtcdServer::OpenRaft() {
   applier_->SetMemberAttributesHook([this](const internalpb::MemberAttributes& a) {
     cluster_->SetAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()});
   });
-  applier_->SetConfChangeHook([this](const raft::Entry& e, const raft::ConfChange& cc, bool in_backend) {
-    OnConfChange(e, cc, in_backend);
-  });
+  applier_->SetConfChangeHook([this](const raft::Entry& e, const raft::ConfChange& cc,
+                                     bool in_backend) { OnConfChange(e, cc, in_backend); });
   cb.on_read_state = [this](const raft::ReadState& rs) { reads_->OnReadState(rs); };
   cb.persist_snapshot = [this](const raft::Snapshot& snap) { return PersistSnapshot(snap); };
   cb.on_snapshot = [this](const raft::Snapshot& snap) {
@@ -130,9 +130,8 @@ absl::Status EtcdServer::OpenRaft() {
   reads_ = std::make_unique<ReadIndexLoop>(node_.get(), applier_.get(), request_timeout);
   OpenSnapshotter();
   timeouts_ = std::make_unique<RequestTimeouts>(
-      request_timeout, [this](uint64_t id, RequestTimeouts::Clock::time_point start) {
-        ExpireProposal(id, start);
-      });
+      request_timeout,
+      [this](uint64_t id, RequestTimeouts::Clock::time_point start) { ExpireProposal(id, start); });
   leader_streams_ = std::make_unique<RequireLeaderStreams>(
       [this] { return node_->leader(); }, std::chrono::milliseconds(cfg_.election_timeout_ms));
   return absl::OkStatus();
@@ -150,8 +149,8 @@ absl::Status EtcdServer::BootstrapNew(raft::MemoryStorage* storage,
     if (m.name == cfg_.name) member_id_ = m.id;
   }
   if (member_id_ == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "couldn't find local name \"", cfg_.name, "\" in the initial cluster configuration"));
+    return absl::InvalidArgumentError(absl::StrCat("couldn't find local name \"", cfg_.name,
+                                                   "\" in the initial cluster configuration"));
   }
   cluster_id_ = ComputeClusterId(ids);
   for (const Member& m : members) peers.push_back(raft::Peer{m.id, EncodeMember(m)});
@@ -163,14 +162,16 @@ absl::Status EtcdServer::BootstrapNew(raft::MemoryStorage* storage,
   return (*raw)->Bootstrap(peers);
 }
 
-absl::Status EtcdServer::Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw) {
+absl::Status EtcdServer::Restart(raft::MemoryStorage* storage,
+                                 std::unique_ptr<raft::RawNode>* raw) {
   raft::Snapshot snap;
   wal::Wal::Contents c;
   RETURN_NOT_OK(OpenWalAtSnapshot(&snap, &c));
   if (WalNeverWritten(snap, c)) return BootstrapNew(storage, raw);
   internalpb::WalMetadata md;
   if (!md.ParseFromString(c.metadata)) {
-    return absl::DataLossError(absl::StrCat("cannot decode the WAL metadata in ", member_dir_, "/wal"));
+    return absl::DataLossError(
+        absl::StrCat("cannot decode the WAL metadata in ", member_dir_, "/wal"));
   }
   member_id_ = md.node_id();
   cluster_id_ = md.cluster_id();
@@ -210,7 +211,8 @@ std::unique_ptr<Transport> EtcdServer::NewTransport() {
   hooks.report_snapshot = [this](uint64_t id, bool failure) { node_->ReportSnapshot(id, failure); };
   hooks.is_removed = [this](uint64_t id) { return cluster_->IsRemoved(id); };
   hooks.removed_self = [this] {
-    if (!removed_.exchange(true)) spdlog::warn("the member has been permanently removed from the cluster");
+    if (!removed_.exchange(true))
+      spdlog::warn("the member has been permanently removed from the cluster");
   };
   hooks.members = [this](internalpb::MembersResponse* resp) { FillPeerMembers(resp); };
   return std::make_unique<Transport>(std::move(to), std::move(hooks));
@@ -274,7 +276,8 @@ void EtcdServer::Stop() {
 
 absl::Status EtcdServer::fatal() const {
   if (removed_.load(std::memory_order_acquire)) {
-    return absl::FailedPreconditionError("the member has been permanently removed from the cluster");
+    return absl::FailedPreconditionError(
+        "the member has been permanently removed from the cluster");
   }
   if (snapshotter_ && !snapshotter_->fatal().ok()) return snapshotter_->fatal();
   return node_ ? node_->fatal() : absl::OkStatus();
@@ -351,14 +354,16 @@ absl::Status EtcdServer::StartGrpc() {
   po.serve_http = !GetTestHooks().no_client_http;  // measurement baseline only
   for (const Url& u : cfg_.listen_metrics_urls) {
     if (u.scheme != "http") {
-      return absl::UnimplementedError(absl::StrCat("TLS metrics URLs are not supported yet: ", u.ToString()));
+      return absl::UnimplementedError(
+          absl::StrCat("TLS metrics URLs are not supported yet: ", u.ToString()));
     }
     po.metrics_addresses.push_back({u.host, u.port});
     spdlog::info("listening for metrics on {}", u.ToString());
   }
   if (cfg_.metrics == "extensive") Metrics::Get().EnableHandlingTimeHistogram();
-  for (const char* svc : {"etcdserverpb.KV", "etcdserverpb.Watch", "etcdserverpb.Lease", "etcdserverpb.Cluster",
-                          "etcdserverpb.Auth", "etcdserverpb.Maintenance"}) {
+  for (const char* svc :
+       {"etcdserverpb.KV", "etcdserverpb.Watch", "etcdserverpb.Lease", "etcdserverpb.Cluster",
+        "etcdserverpb.Auth", "etcdserverpb.Maintenance"}) {
     Metrics::Get().PreRegisterGrpcService(svc);  // as etcd's grpc_prometheus.Register
   }
   ASSIGN_OR_RETURN(client_port_, http::ClientPort::Listen(po));
@@ -367,10 +372,12 @@ absl::Status EtcdServer::StartGrpc() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(Metrics::Get().GrpcInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.SetMaxReceiveMessageSize(static_cast<int>(2 * (cfg_.max_request_bytes + kGrpcOverheadBytes)));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(2 * (cfg_.max_request_bytes + kGrpcOverheadBytes)));
   builder.SetMaxSendMessageSize(INT32_MAX);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             static_cast<int>(std::min<uint32_t>(cfg_.max_concurrent_streams, INT32_MAX)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONCURRENT_STREAMS,
+      static_cast<int>(std::min<uint32_t>(cfg_.max_concurrent_streams, INT32_MAX)));
   services_ = MakeClientServices(this);
   for (auto& svc : services_) builder.RegisterService(svc.get());
   grpc_ = builder.BuildAndStart();
@@ -402,7 +409,8 @@ std::string EtcdServer::RenderMetrics() {
   s.db_size = backend_->Size();
   s.db_size_in_use = backend_->SizeInUse();
   static const std::string kZero(1, '\0');
-  absl::StatusOr<mvcc::RangeResult> all = kv_->Range(kZero, kZero, mvcc::RangeOptions{.count_only = true});
+  absl::StatusOr<mvcc::RangeResult> all =
+      kv_->Range(kZero, kZero, mvcc::RangeOptions{.count_only = true});
   if (all.ok()) s.keys = all->count;
   return Metrics::Get().Render(s);
 }

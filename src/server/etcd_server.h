@@ -35,11 +35,11 @@
 #include "server/raft_node.h"
 #include "server/read_index.h"
 #include "server/reconfig_checks.h"
+#include "server/request_timeouts.h"
+#include "server/require_leader.h"
 #include "server/snap_files.h"
 #include "server/snapshot_sender.h"
 #include "server/snapshotter.h"
-#include "server/request_timeouts.h"
-#include "server/require_leader.h"
 #include "server/transport.h"
 #include "wal/wal.h"
 #include "watch/watchable_store.h"
@@ -52,7 +52,7 @@ class EtcdServer {
   // directory operation of the member but LMDB's own file I/O goes through `env` (not owned;
   // must outlive the server): tests pass a FaultInjectionEnv.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<EtcdServer>> Open(const Config& cfg,
-                                                          Env* env = Env::Default());
+                                                                        Env* env = Env::Default());
   ~EtcdServer();
 
   // Starts the threads and the client listeners; returns once the client port accepts
@@ -127,7 +127,8 @@ class EtcdServer {
   // ---- Request timeouts (etcd_server_timeout.cc) ----
   // The error of a proposal made at `start` that did not apply within the request timeout
   // (etcd's parseProposeCtxErr).
-  [[nodiscard]] absl::Status ProposalTimeoutError(std::chrono::steady_clock::time_point start) const;
+  [[nodiscard]] absl::Status ProposalTimeoutError(
+      std::chrono::steady_clock::time_point start) const;
   // Streams opened with hasleader=true (require_leader.h).
   RequireLeaderStreams* leader_streams() const { return leader_streams_.get(); }
 
@@ -135,8 +136,10 @@ class EtcdServer {
   EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
   [[nodiscard]] absl::Status OpenStorage();
   [[nodiscard]] absl::Status OpenRaft();
-  [[nodiscard]] absl::Status BootstrapNew(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
-  [[nodiscard]] absl::Status Restart(raft::MemoryStorage* storage, std::unique_ptr<raft::RawNode>* raw);
+  [[nodiscard]] absl::Status BootstrapNew(raft::MemoryStorage* storage,
+                                          std::unique_ptr<raft::RawNode>* raw);
+  [[nodiscard]] absl::Status Restart(raft::MemoryStorage* storage,
+                                     std::unique_ptr<raft::RawNode>* raw);
   [[nodiscard]] absl::Status JoinExisting(std::unique_ptr<raft::RawNode>* raw);
   // ---- Raft snapshots (etcd_server_snap.cc) ----
   // Opens the WAL at the newest usable snapshot (falling back to older ones) and reads it.
@@ -181,8 +184,8 @@ class EtcdServer {
   std::string member_dir_;
   uint64_t member_id_ = 0;
   uint64_t cluster_id_ = 0;
-  Env* env_ = nullptr;                     // the caller's, or no_sync_env_
-  std::unique_ptr<Env> no_sync_env_;       // --unsafe-no-fsync: wraps the caller's env
+  Env* env_ = nullptr;                // the caller's, or no_sync_env_
+  std::unique_ptr<Env> no_sync_env_;  // --unsafe-no-fsync: wraps the caller's env
 
   // Owned parts, in start order (destroyed in reverse).
   std::unique_ptr<backend::Backend> backend_;

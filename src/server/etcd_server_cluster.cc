@@ -71,8 +71,8 @@ absl::Status EtcdServer::JoinExisting(std::unique_ptr<raft::RawNode>* raw) {
       return absl::OkStatus();
     }
   }
-  return absl::UnavailableError(
-      absl::StrCat("cannot fetch the cluster's members from the peers in --initial-cluster:", errors));
+  return absl::UnavailableError(absl::StrCat(
+      "cannot fetch the cluster's members from the peers in --initial-cluster:", errors));
 }
 
 // A restarted member of a cluster bootstrapped with --initial-cluster-state new must be started
@@ -150,9 +150,10 @@ void EtcdServer::PublishLoop() {
 // (8 bits) that runs on into them, so ids stay unique across restarts -- an entry replayed
 // from the WAL must never wake a waiter of this incarnation.
 uint64_t EtcdServer::NextRequestId() {
-  static const uint64_t start_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch()).count());
+  static const uint64_t start_ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   constexpr uint64_t kSuffixMask = (uint64_t{1} << 48) - 1;
   uint64_t n = next_request_id_.fetch_add(1, std::memory_order_relaxed);
   uint64_t id = (member_id_ << 48) | (((start_ms << 8) + n) & kSuffixMask);

@@ -46,11 +46,11 @@ absl::Status EtcdServer::OpenLeases() {
   lease_peer_service_ = std::make_unique<LeasePeerService>(this);
   // Shared by the two forwarding functions.
   auto client = std::make_shared<LeasePeerClient>([this] { return LeaderPeerUrls(); });
-  SetLeaseForwarder(LeaseForwarder{
-      [client](int64_t id, RenewDone done) { client->Renew(id, std::move(done)); },
-      [client](const pb::LeaseTimeToLiveRequest& r, TimeToLiveDone done) {
-        client->TimeToLive(r, std::move(done));
-      }});
+  SetLeaseForwarder(
+      LeaseForwarder{[client](int64_t id, RenewDone done) { client->Renew(id, std::move(done)); },
+                     [client](const pb::LeaseTimeToLiveRequest& r, TimeToLiveDone done) {
+                       client->TimeToLive(r, std::move(done));
+                     }});
   // etcd's idutil layout: 16 member bits (added by NextLeaseId: the member id is not known
   // yet), then 40 bits of milliseconds at start and 8 bits of counter.
   const uint64_t now_ms = Env::Default()->NowMicros() / 1000;
@@ -61,8 +61,8 @@ absl::Status EtcdServer::OpenLeases() {
 int64_t EtcdServer::NextLeaseId() {
   for (;;) {
     uint64_t seq = next_lease_seq_.fetch_add(1, std::memory_order_relaxed) + 1;
-    uint64_t id = ((member_id_ & 0xffff) << 48) |
-                  ((lease_id_base_ + seq) & ((uint64_t{1} << 48) - 1));
+    uint64_t id =
+        ((member_id_ & 0xffff) << 48) | ((lease_id_base_ + seq) & ((uint64_t{1} << 48) - 1));
     id &= (uint64_t{1} << 63) - 1;  // positive, as etcd
     if (id != 0) return static_cast<int64_t>(id);
   }

@@ -53,9 +53,10 @@ absl::Status EtcdServer::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Conte
     RETURN_NOT_OK(got.status());
     if (got->torn_tail.has_value()) spdlog::warn("wal: {}", got->torn_tail->ToString());
     if (!cand.IsEmpty() && cand.metadata.index > got->state.commit) {
-      spdlog::warn("snapshot at index {} is not committed by the WAL's hard state (commit {}): "
-                   "a crash came between its marker and the hard state; trying an older one",
-                   cand.metadata.index, got->state.commit);
+      spdlog::warn(
+          "snapshot at index {} is not committed by the WAL's hard state (commit {}): "
+          "a crash came between its marker and the hard state; trying an older one",
+          cand.metadata.index, got->state.commit);
       absl::StrAppend(&problems, "; snapshot at index ", cand.metadata.index,
                       " is above the WAL's commit index ", got->state.commit);
       continue;
@@ -72,8 +73,10 @@ absl::Status EtcdServer::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Conte
 bool EtcdServer::WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c) {
   if (!snap.IsEmpty() || !c.entries.empty() || !c.state.IsEmpty()) return false;
   if (cfg_.initial_cluster_state != "new") return false;  // a joining member starts empty
-  spdlog::warn("the WAL in {}/wal holds no records (the first start was interrupted); "
-               "bootstrapping the member again", member_dir_);
+  spdlog::warn(
+      "the WAL in {}/wal holds no records (the first start was interrupted); "
+      "bootstrapping the member again",
+      member_dir_);
   wal_.reset();
   absl::Status st = env_->RemoveAll(member_dir_ + "/wal");
   if (!st.ok()) spdlog::error("cannot remove {}/wal: {}", member_dir_, st.ToString());
@@ -130,8 +133,9 @@ namespace etcdpp::server {
 
 grpc::Service* EtcdServer::SnapshotService() {
   if (!snap_receiver_) {
-    snap_receiver_ = std::make_unique<SnapshotReceiver>(
-        env_, member_dir_ + "/snap", cluster_id_, [this](raft::Message m) { node_->Step(std::move(m)); });
+    snap_receiver_ =
+        std::make_unique<SnapshotReceiver>(env_, member_dir_ + "/snap", cluster_id_,
+                                           [this](raft::Message m) { node_->Step(std::move(m)); });
   }
   return snap_receiver_.get();
 }
@@ -168,7 +172,8 @@ void EtcdServer::InstallSnapshot(const raft::Snapshot& snap) {
   snap_metrics::Applied();
   spdlog::info("applied snapshot at index {} (backend at index {}, revision {}, {:.3f} s)", index,
                kv_->ConsistentIndex(), kv_->Rev(), absl::ToDoubleSeconds(absl::Now() - start));
-  absl::Status rel = cfg_.max_wals == 0 ? absl::OkStatus() : wal_->ReleaseLockTo(index, cfg_.max_wals);
+  absl::Status rel =
+      cfg_.max_wals == 0 ? absl::OkStatus() : wal_->ReleaseLockTo(index, cfg_.max_wals);
   if (rel.ok()) rel = snap_files_->Purge(cfg_.max_snapshots);
   if (rel.ok()) rel = RemoveReceivedDbsUpTo(index);
   if (!rel.ok()) spdlog::warn("purging after the snapshot at index {}: {}", index, rel.ToString());

@@ -76,8 +76,8 @@ absl::Status FlagSet::ApplyEnvironment(const std::vector<std::string>& environ) 
     if (bool_flags_.count(name) > 0) {
       std::optional<bool> b = ParseGoBool(value);
       if (!b.has_value()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid value \"", value, "\" for ", kv.substr(0, eq), ": parse error"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid value \"", value, "\" for ", kv.substr(0, eq), ": parse error"));
       }
       value = *b ? "true" : "false";
     }

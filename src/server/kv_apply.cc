@@ -15,38 +15,48 @@ namespace pb = ::etcdserverpb;
 namespace {
 
 // A view the request ops read through: the store at a fixed revision, or a write txn.
-using RangeFn = std::function<absl::StatusOr<mvcc::RangeResult>(
-    std::string_view, std::string_view, const mvcc::RangeOptions&)>;
+using RangeFn = std::function<absl::StatusOr<mvcc::RangeResult>(std::string_view, std::string_view,
+                                                                const mvcc::RangeOptions&)>;
 
 // etcd's mkGteRange: a range_end of "\0" means "every key >= key".
 std::string_view GteRange(const std::string& end) { return end; }  // mvcc reads "\0" itself
 
 bool NeedsFullFetch(const pb::RangeRequest& r) {
   return r.sort_order() != pb::RangeRequest::NONE || r.min_mod_revision() != 0 ||
-         r.max_mod_revision() != 0 || r.min_create_revision() != 0 ||
-         r.max_create_revision() != 0;
+         r.max_mod_revision() != 0 || r.min_create_revision() != 0 || r.max_create_revision() != 0;
 }
 
-void Prune(std::vector<mvccpb::KeyValue>* kvs, const std::function<bool(const mvccpb::KeyValue&)>& drop) {
+void Prune(std::vector<mvccpb::KeyValue>* kvs,
+           const std::function<bool(const mvccpb::KeyValue&)>& drop) {
   kvs->erase(std::remove_if(kvs->begin(), kvs->end(), drop), kvs->end());
 }
 
 void FilterByRevisions(const pb::RangeRequest& r, std::vector<mvccpb::KeyValue>* kvs) {
-  if (r.max_mod_revision() != 0) Prune(kvs, [&](auto& kv) { return kv.mod_revision() > r.max_mod_revision(); });
-  if (r.min_mod_revision() != 0) Prune(kvs, [&](auto& kv) { return kv.mod_revision() < r.min_mod_revision(); });
-  if (r.max_create_revision() != 0) Prune(kvs, [&](auto& kv) { return kv.create_revision() > r.max_create_revision(); });
-  if (r.min_create_revision() != 0) Prune(kvs, [&](auto& kv) { return kv.create_revision() < r.min_create_revision(); });
+  if (r.max_mod_revision() != 0)
+    Prune(kvs, [&](auto& kv) { return kv.mod_revision() > r.max_mod_revision(); });
+  if (r.min_mod_revision() != 0)
+    Prune(kvs, [&](auto& kv) { return kv.mod_revision() < r.min_mod_revision(); });
+  if (r.max_create_revision() != 0)
+    Prune(kvs, [&](auto& kv) { return kv.create_revision() > r.max_create_revision(); });
+  if (r.min_create_revision() != 0)
+    Prune(kvs, [&](auto& kv) { return kv.create_revision() < r.min_create_revision(); });
 }
 
 // Strict weak "less" on the sort target. Ties keep key order (the store returns keys sorted),
 // as etcd's insertion sort does for the small results clients compare.
-std::function<bool(const mvccpb::KeyValue&, const mvccpb::KeyValue&)> LessBy(pb::RangeRequest::SortTarget t) {
+std::function<bool(const mvccpb::KeyValue&, const mvccpb::KeyValue&)> LessBy(
+    pb::RangeRequest::SortTarget t) {
   switch (t) {
-    case pb::RangeRequest::VERSION: return [](auto& a, auto& b) { return a.version() < b.version(); };
-    case pb::RangeRequest::CREATE: return [](auto& a, auto& b) { return a.create_revision() < b.create_revision(); };
-    case pb::RangeRequest::MOD: return [](auto& a, auto& b) { return a.mod_revision() < b.mod_revision(); };
-    case pb::RangeRequest::VALUE: return [](auto& a, auto& b) { return a.value() < b.value(); };
-    default: return [](auto& a, auto& b) { return a.key() < b.key(); };
+    case pb::RangeRequest::VERSION:
+      return [](auto& a, auto& b) { return a.version() < b.version(); };
+    case pb::RangeRequest::CREATE:
+      return [](auto& a, auto& b) { return a.create_revision() < b.create_revision(); };
+    case pb::RangeRequest::MOD:
+      return [](auto& a, auto& b) { return a.mod_revision() < b.mod_revision(); };
+    case pb::RangeRequest::VALUE:
+      return [](auto& a, auto& b) { return a.value() < b.value(); };
+    default:
+      return [](auto& a, auto& b) { return a.key() < b.key(); };
   }
 }
 
@@ -65,7 +75,8 @@ void Sort(const pb::RangeRequest& r, std::vector<mvccpb::KeyValue>* kvs) {
 }
 
 // etcd's applierV3backend.Range over any view.
-[[nodiscard]] absl::Status DoRange(const RangeFn& view, const pb::RangeRequest& r, pb::RangeResponse* resp) {
+[[nodiscard]] absl::Status DoRange(const RangeFn& view, const pb::RangeRequest& r,
+                                   pb::RangeResponse* resp) {
   Metrics::Get().MvccRange();
   int64_t limit = NeedsFullFetch(r) ? 0 : r.limit();
   if (limit > 0) ++limit;  // one extra to learn `more`
@@ -96,18 +107,32 @@ bool CompareKv(const pb::Compare& c, const mvccpb::KeyValue& kv) {
       result = cmp < 0 ? -1 : (cmp > 0 ? 1 : 0);
       break;
     }
-    case pb::Compare::CREATE: result = CompareInt(kv.create_revision(), c.create_revision()); break;
-    case pb::Compare::MOD: result = CompareInt(kv.mod_revision(), c.mod_revision()); break;
-    case pb::Compare::VERSION: result = CompareInt(kv.version(), c.version()); break;
-    case pb::Compare::LEASE: result = CompareInt(kv.lease(), c.lease()); break;
-    default: break;
+    case pb::Compare::CREATE:
+      result = CompareInt(kv.create_revision(), c.create_revision());
+      break;
+    case pb::Compare::MOD:
+      result = CompareInt(kv.mod_revision(), c.mod_revision());
+      break;
+    case pb::Compare::VERSION:
+      result = CompareInt(kv.version(), c.version());
+      break;
+    case pb::Compare::LEASE:
+      result = CompareInt(kv.lease(), c.lease());
+      break;
+    default:
+      break;
   }
   switch (c.result()) {
-    case pb::Compare::EQUAL: return result == 0;
-    case pb::Compare::NOT_EQUAL: return result != 0;
-    case pb::Compare::GREATER: return result > 0;
-    case pb::Compare::LESS: return result < 0;
-    default: return true;
+    case pb::Compare::EQUAL:
+      return result == 0;
+    case pb::Compare::NOT_EQUAL:
+      return result != 0;
+    case pb::Compare::GREATER:
+      return result > 0;
+    case pb::Compare::LESS:
+      return result < 0;
+    default:
+      return true;
   }
 }
 
@@ -197,8 +222,9 @@ bool AnyContains(const std::vector<Interval>& dels, const std::string& k) {
 }
 
 // etcd's checkIntervals: no key may be put twice, or put and deleted, on one execution path.
-[[nodiscard]] absl::Status CheckIntervals(const google::protobuf::RepeatedPtrField<pb::RequestOp>& ops,
-                            std::set<std::string>* puts, std::vector<Interval>* dels) {
+[[nodiscard]] absl::Status CheckIntervals(
+    const google::protobuf::RepeatedPtrField<pb::RequestOp>& ops, std::set<std::string>* puts,
+    std::vector<Interval>* dels) {
   for (const auto& op : ops) {
     if (op.has_request_delete_range()) {
       dels->push_back({op.request_delete_range().key(), op.request_delete_range().range_end()});
@@ -290,8 +316,8 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
 
 // etcd's checkPut and checkRange over the chosen path: errors that must surface before any write.
 [[nodiscard]] absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
-                      const std::function<bool(int64_t)>& lease_exists, const pb::TxnRequest& r,
-                      const TxnPath& path) {
+                                    const std::function<bool(int64_t)>& lease_exists,
+                                    const pb::TxnRequest& r, const TxnPath& path) {
   size_t nested = 0;
   for (const pb::RequestOp& op : path.succeeded ? r.success() : r.failure()) {
     if (op.has_request_put()) {
@@ -308,14 +334,15 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
         return absl::OutOfRangeError("mvcc: required revision has been compacted");
       }
     } else if (op.has_request_txn()) {
-      RETURN_NOT_OK(CheckOps(view, rev, compact_rev, lease_exists, op.request_txn(),
-                             path.nested[nested++]));
+      RETURN_NOT_OK(
+          CheckOps(view, rev, compact_rev, lease_exists, op.request_txn(), path.nested[nested++]));
     }
   }
   return absl::OkStatus();
 }
 
-[[nodiscard]] absl::Status PutIn(mvcc::TxnWrite* txn, const pb::PutRequest& p, pb::PutResponse* resp) {
+[[nodiscard]] absl::Status PutIn(mvcc::TxnWrite* txn, const pb::PutRequest& p,
+                                 pb::PutResponse* resp) {
   std::string value = p.value();
   int64_t lease = p.lease();
   if (p.ignore_value() || p.ignore_lease() || p.prev_kv()) {
@@ -334,9 +361,10 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
 }
 
 [[nodiscard]] absl::Status DeleteIn(mvcc::TxnWrite* txn, const pb::DeleteRangeRequest& d,
-                      pb::DeleteRangeResponse* resp) {
+                                    pb::DeleteRangeResponse* resp) {
   if (d.prev_kv()) {
-    ASSIGN_OR_RETURN(mvcc::RangeResult rr, txn->Range(d.key(), d.range_end(), mvcc::RangeOptions{}));
+    ASSIGN_OR_RETURN(mvcc::RangeResult rr,
+                     txn->Range(d.key(), d.range_end(), mvcc::RangeOptions{}));
     for (auto& kv : rr.kvs) *resp->add_prev_kvs() = std::move(kv);
   }
   resp->set_deleted(txn->DeleteRange(d.key(), d.range_end()));
@@ -348,7 +376,7 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
 // Runs the ops of the chosen path (etcd's applyTxn). `view` serves the ranges; `txn` is null
 // for a read-only txn.
 [[nodiscard]] absl::Status RunOps(const RangeFn& view, mvcc::TxnWrite* txn, const pb::TxnRequest& r,
-                    const TxnPath& path, pb::TxnResponse* resp) {
+                                  const TxnPath& path, pb::TxnResponse* resp) {
   resp->set_succeeded(path.succeeded);
   size_t nested = 0;
   for (const pb::RequestOp& op : path.succeeded ? r.success() : r.failure()) {
@@ -379,8 +407,8 @@ absl::Status KvApplier::ReadOnlyTxn(const pb::TxnRequest& r, pb::TxnResponse* re
   int64_t rev = kv_->Rev();
   RangeFn view = StoreView(kv_, rev);
   TxnPath path = ComputePath(view, r);
-  RETURN_NOT_OK(CheckOps(view, rev, kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); },
-                         r, path));
+  RETURN_NOT_OK(CheckOps(
+      view, rev, kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r, path));
   RETURN_NOT_OK(RunOps(view, nullptr, r, path, resp));
   resp->mutable_header()->set_revision(rev);
   return absl::OkStatus();
@@ -409,8 +437,8 @@ absl::Status KvApplier::Txn(const pb::TxnRequest& r, uint64_t index, pb::TxnResp
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
   RangeFn view = TxnView(txn.get());
   TxnPath path = ComputePath(view, r);
-  absl::Status st = CheckOps(view, txn->Rev(), kv_->CompactRev(),
-                             [this](int64_t id) { return LeaseExists(id); }, r, path);
+  absl::Status st = CheckOps(
+      view, txn->Rev(), kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r, path);
   if (st.ok()) st = RunOps(view, txn.get(), r, path, resp);
   resp->mutable_header()->set_revision(txn->Rev());
   SyncLeases(*txn);
@@ -423,7 +451,8 @@ void KvApplier::SyncLeases(const mvcc::TxnWrite& txn) const {
 }
 
 absl::Status KvApplier::Compact(const pb::CompactionRequest& r, uint64_t index,
-                                pb::CompactionResponse* resp, std::function<void()>* wait_physical) {
+                                pb::CompactionResponse* resp,
+                                std::function<void()>* wait_physical) {
   ASSIGN_OR_RETURN(*wait_physical, kv_->Compact(r.revision(), index));
   resp->mutable_header()->set_revision(kv_->Rev());
   return absl::OkStatus();

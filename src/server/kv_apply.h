@@ -30,18 +30,23 @@ class KvApplier {
   void SetLessor(lease::Lessor* lessor) { lessor_ = lessor; }
 
   // Reads at the store's current revision (any thread).
-  [[nodiscard]] absl::Status Range(const etcdserverpb::RangeRequest& r, etcdserverpb::RangeResponse* resp) const;
+  [[nodiscard]] absl::Status Range(const etcdserverpb::RangeRequest& r,
+                                   etcdserverpb::RangeResponse* resp) const;
   // A read-only txn (any thread): compares and ranges see one revision.
-  [[nodiscard]] absl::Status ReadOnlyTxn(const etcdserverpb::TxnRequest& r, etcdserverpb::TxnResponse* resp) const;
+  [[nodiscard]] absl::Status ReadOnlyTxn(const etcdserverpb::TxnRequest& r,
+                                         etcdserverpb::TxnResponse* resp) const;
 
   // Writes (applier thread). `index` is the Raft index being applied (the consistent index).
-  [[nodiscard]] absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index, etcdserverpb::PutResponse* resp);
+  [[nodiscard]] absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index,
+                                 etcdserverpb::PutResponse* resp);
   [[nodiscard]] absl::Status DeleteRange(const etcdserverpb::DeleteRangeRequest& r, uint64_t index,
-                           etcdserverpb::DeleteRangeResponse* resp);
-  [[nodiscard]] absl::Status Txn(const etcdserverpb::TxnRequest& r, uint64_t index, etcdserverpb::TxnResponse* resp);
+                                         etcdserverpb::DeleteRangeResponse* resp);
+  [[nodiscard]] absl::Status Txn(const etcdserverpb::TxnRequest& r, uint64_t index,
+                                 etcdserverpb::TxnResponse* resp);
   // On success *wait_physical blocks until the compacted revisions are gone from the backend.
   [[nodiscard]] absl::Status Compact(const etcdserverpb::CompactionRequest& r, uint64_t index,
-                       etcdserverpb::CompactionResponse* resp, std::function<void()>* wait_physical);
+                                     etcdserverpb::CompactionResponse* resp,
+                                     std::function<void()>* wait_physical);
 
  private:
   bool LeaseExists(int64_t id) const { return lessor_ != nullptr && lessor_->Exists(id); }

@@ -1,9 +1,9 @@
 // The KV service (etcd's v3rpc/key.go on the callback API).
+#include "server/kv_service.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/errors.h"
-#include "server/require_leader.h"
 #include "server/etcd_server.h"
-#include "server/kv_service.h"
+#include "server/require_leader.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;

@@ -22,9 +22,10 @@ absl::Status LeaseApplier::Grant(const pb::LeaseGrantRequest& r, uint64_t index,
 absl::Status LeaseApplier::Revoke(const pb::LeaseRevokeRequest& r, uint64_t index,
                                   pb::LeaseRevokeResponse* resp) {
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
-  absl::Status st = lessor_->Revoke(r.id(), txn->batch(), [&](const std::vector<std::string>& keys) {
-    for (const std::string& k : keys) txn->DeleteRange(k, "");
-  });
+  absl::Status st =
+      lessor_->Revoke(r.id(), txn->batch(), [&](const std::vector<std::string>& keys) {
+        for (const std::string& k : keys) txn->DeleteRange(k, "");
+      });
   txn->End();
   resp->mutable_header()->set_revision(kv_->Rev());
   return st;

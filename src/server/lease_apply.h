@@ -19,11 +19,12 @@ class LeaseApplier {
   LeaseApplier(mvcc::KvStore* kv, lease::Lessor* lessor) : kv_(kv), lessor_(lessor) {}
 
   [[nodiscard]] absl::Status Grant(const etcdserverpb::LeaseGrantRequest& r, uint64_t index,
-                     etcdserverpb::LeaseGrantResponse* resp);
+                                   etcdserverpb::LeaseGrantResponse* resp);
   [[nodiscard]] absl::Status Revoke(const etcdserverpb::LeaseRevokeRequest& r, uint64_t index,
-                      etcdserverpb::LeaseRevokeResponse* resp);
-  [[nodiscard]] absl::Status Checkpoint(const etcdserverpb::LeaseCheckpointRequest& r, uint64_t index,
-                          etcdserverpb::LeaseCheckpointResponse* resp);
+                                    etcdserverpb::LeaseRevokeResponse* resp);
+  [[nodiscard]] absl::Status Checkpoint(const etcdserverpb::LeaseCheckpointRequest& r,
+                                        uint64_t index,
+                                        etcdserverpb::LeaseCheckpointResponse* resp);
 
   // Re-attaches every live key that carries a lease ID (after Open; etcd's mvcc restore does
   // the same). Keys naming a lease that no longer exists stay unattached.

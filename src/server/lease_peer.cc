@@ -44,15 +44,18 @@ grpc::ServerUnaryReactor* LeasePeerService::Renew(grpc::CallbackServerContext* c
                                                   pb::LeaseKeepAliveResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   int64_t id = req->id();
-  s_->RenewLease(id, [reactor, resp, id](absl::StatusOr<int64_t> ttl) {
-    if (!ttl.ok()) {
-      reactor->Finish(ToPeerGrpcStatus(ttl.status()));
-      return;
-    }
-    resp->set_id(id);
-    resp->set_ttl(*ttl);
-    reactor->Finish(grpc::Status::OK);
-  }, /*forward=*/false);
+  s_->RenewLease(
+      id,
+      [reactor, resp, id](absl::StatusOr<int64_t> ttl) {
+        if (!ttl.ok()) {
+          reactor->Finish(ToPeerGrpcStatus(ttl.status()));
+          return;
+        }
+        resp->set_id(id);
+        resp->set_ttl(*ttl);
+        reactor->Finish(grpc::Status::OK);
+      },
+      /*forward=*/false);
   return reactor;
 }
 
@@ -60,14 +63,17 @@ grpc::ServerUnaryReactor* LeasePeerService::TimeToLive(grpc::CallbackServerConte
                                                        const pb::LeaseTimeToLiveRequest* req,
                                                        pb::LeaseTimeToLiveResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  s_->LeaseTimeToLive(*req, [reactor, resp](absl::StatusOr<pb::LeaseTimeToLiveResponse> r) {
-    if (!r.ok()) {
-      reactor->Finish(ToPeerGrpcStatus(r.status()));
-      return;
-    }
-    resp->Swap(&*r);
-    reactor->Finish(grpc::Status::OK);
-  }, /*forward=*/false);
+  s_->LeaseTimeToLive(
+      *req,
+      [reactor, resp](absl::StatusOr<pb::LeaseTimeToLiveResponse> r) {
+        if (!r.ok()) {
+          reactor->Finish(ToPeerGrpcStatus(r.status()));
+          return;
+        }
+        resp->Swap(&*r);
+        reactor->Finish(grpc::Status::OK);
+      },
+      /*forward=*/false);
   return reactor;
 }
 
@@ -112,14 +118,15 @@ void LeasePeerClient::TimeToLive(const pb::LeaseTimeToLiveRequest& r,
   auto* f = new Forwarded<pb::LeaseTimeToLiveRequest, pb::LeaseTimeToLiveResponse>();
   f->ctx.set_deadline(std::chrono::system_clock::now() + kForwardTimeout);
   f->req = r;
-  stub->async()->TimeToLive(&f->ctx, &f->req, &f->resp, [f, done = std::move(done)](grpc::Status st) {
-    if (st.ok()) {
-      done(std::move(f->resp));
-    } else {
-      done(FromGrpc(st));
-    }
-    delete f;
-  });
+  stub->async()->TimeToLive(&f->ctx, &f->req, &f->resp,
+                            [f, done = std::move(done)](grpc::Status st) {
+                              if (st.ok()) {
+                                done(std::move(f->resp));
+                              } else {
+                                done(FromGrpc(st));
+                              }
+                              delete f;
+                            });
 }
 
 }  // namespace etcdpp::server

@@ -50,7 +50,9 @@ class LeaderRetry {
  private:
   LeaderRetry(Attempt attempt, std::chrono::steady_clock::time_point deadline, Hooks hooks,
               Done done)
-      : attempt_(std::move(attempt)), deadline_(deadline), hooks_(std::move(hooks)),
+      : attempt_(std::move(attempt)),
+        deadline_(deadline),
+        hooks_(std::move(hooks)),
         done_(std::move(done)) {}
 
   void Try() {
@@ -73,8 +75,7 @@ class LeaderRetry {
     // A fresh alarm per retry. Destroying the previous one inside its own callback is safe:
     // gRPC holds a reference to the alarm until its callback returned.
     alarm_ = std::make_unique<grpc::Alarm>();
-    alarm_->Set(std::chrono::system_clock::now() + kLeaseRetryInterval,
-                [this](bool) { Try(); });
+    alarm_->Set(std::chrono::system_clock::now() + kLeaseRetryInterval, [this](bool) { Try(); });
   }
 
   const Attempt attempt_;

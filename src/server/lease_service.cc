@@ -5,10 +5,10 @@
 
 #include "lease/errors.h"
 #include "server/errors.h"
-#include "server/require_leader.h"
 #include "server/etcd_server.h"
 #include "server/lease_retry.h"
 #include "server/request_timeouts.h"
+#include "server/require_leader.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -53,8 +53,9 @@ class KeepAliveReactor final
     : public grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
  public:
   explicit KeepAliveReactor(EtcdServer* s)
-      : s_(s),
-        finisher_(std::make_shared<StreamFinisher>([this](grpc::Status st) { DoFinish(std::move(st)); })) {
+      : s_(s), finisher_(std::make_shared<StreamFinisher>([this](grpc::Status st) {
+          DoFinish(std::move(st));
+        })) {
     StartRead(&req_);
   }
   const std::shared_ptr<StreamFinisher>& finisher() const { return finisher_; }

@@ -78,7 +78,8 @@ void LeaseTimer::RunOnce() {
 int64_t LeaseTimer::WaitMicros() const {
   int64_t wait = opts_.max_wait_ms * 1000;
   if (std::optional<int64_t> next = lessor_->NextDeadlineUs()) wait = std::min(wait, *next);
-  if (tokens_ < 1) wait = std::max<int64_t>(wait, 1000000 / std::max<int64_t>(1, opts_.revokes_per_second));
+  if (tokens_ < 1)
+    wait = std::max<int64_t>(wait, 1000000 / std::max<int64_t>(1, opts_.revokes_per_second));
   return std::max<int64_t>(wait, 1000);
 }
 

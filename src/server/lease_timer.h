@@ -19,9 +19,9 @@ namespace etcdpp::server {
 class LeaseTimer {
  public:
   struct Options {
-    int64_t revokes_per_second = 1000;      // etcd's leaseRevokeRate
-    size_t checkpoints_per_batch = 1000;    // etcd's maxLeaseCheckpointBatchSize
-    int64_t max_wait_ms = 500;              // etcd's loop period: the longest sleep
+    int64_t revokes_per_second = 1000;    // etcd's leaseRevokeRate
+    size_t checkpoints_per_batch = 1000;  // etcd's maxLeaseCheckpointBatchSize
+    int64_t max_wait_ms = 500;            // etcd's loop period: the longest sleep
   };
   // Proposes `req` through Raft; failures are only logged (an expired lease is found again).
   using ProposeFn = std::function<void(internalpb::InternalRequest req)>;

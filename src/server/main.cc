@@ -37,7 +37,8 @@ int WaitForSignal(etcdpp::server::EtcdServer* server) {
     timespec ts{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&set, nullptr, &ts);
     if (sig == SIGINT || sig == SIGTERM) {
-      spdlog::info("received {} signal, shutting down...", sig == SIGINT ? "interrupt" : "terminated");
+      spdlog::info("received {} signal, shutting down...",
+                   sig == SIGINT ? "interrupt" : "terminated");
       return 0;
     }
     if (absl::Status st = server->fatal(); !st.ok()) return 1;
@@ -67,8 +68,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg->show_version) {
-    std::printf("etcd Version: %s\netcdpp Version: %s\nGo Version: none (C++)\nGo OS/Arch: linux/amd64\n",
-                etcdpp::kApiVersion, etcdpp::kEtcdppVersion);
+    std::printf(
+        "etcd Version: %s\netcdpp Version: %s\nGo Version: none (C++)\nGo OS/Arch: linux/amd64\n",
+        etcdpp::kApiVersion, etcdpp::kEtcdppVersion);
     return 0;
   }
   if (cfg->show_help) {

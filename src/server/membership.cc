@@ -42,8 +42,8 @@ uint64_t ComputeClusterId(std::vector<uint64_t> member_ids) {
   return Sha1Prefix(b);
 }
 
-[[nodiscard]] absl::StatusOr<std::vector<Member>> ParseInitialCluster(const std::string& initial_cluster,
-                                                        const std::string& token) {
+[[nodiscard]] absl::StatusOr<std::vector<Member>> ParseInitialCluster(
+    const std::string& initial_cluster, const std::string& token) {
   std::map<std::string, std::vector<std::string>> urls_by_name;
   for (const std::string& part :
        std::vector<std::string>(absl::StrSplit(initial_cluster, ',', absl::SkipWhitespace()))) {

@@ -29,8 +29,8 @@ uint64_t ComputeMemberId(std::vector<std::string> peer_urls, const std::string& 
 uint64_t ComputeClusterId(std::vector<uint64_t> member_ids);
 
 // Parses --initial-cluster ("a=http://h:1,a=http://h:2,b=...") into members with IDs.
-[[nodiscard]] absl::StatusOr<std::vector<Member>> ParseInitialCluster(const std::string& initial_cluster,
-                                                        const std::string& token);
+[[nodiscard]] absl::StatusOr<std::vector<Member>> ParseInitialCluster(
+    const std::string& initial_cluster, const std::string& token);
 
 // Member records as they travel in conf-change contexts, the members bucket and peer answers.
 internalpb::MemberRecord ToRecord(const Member& m);

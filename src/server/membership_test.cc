@@ -16,7 +16,11 @@ TEST(MembershipTest, IdsMatchEtcdForTheDefaultMember) {
 }
 
 TEST(MembershipTest, MemberRecordRoundTrips) {
-  Member m{.id = 42, .name = "a", .peer_urls = {"http://h:1"}, .client_urls = {"http://h:2"}, .is_learner = true};
+  Member m{.id = 42,
+           .name = "a",
+           .peer_urls = {"http://h:1"},
+           .client_urls = {"http://h:2"},
+           .is_learner = true};
   absl::StatusOr<Member> back = DecodeMember(EncodeMember(m));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->id, 42u);

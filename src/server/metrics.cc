@@ -8,9 +8,9 @@
 #include <sstream>
 #include <vector>
 
-#include "common/version.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/version.h"
 #include "google/protobuf/descriptor.h"
 #include "prometheus/collectable.h"
 #include "prometheus/text_serializer.h"
@@ -25,7 +25,8 @@ pm::Histogram::BucketBoundaries Exponential(double start, double factor, int cou
   return b;
 }
 
-pm::Gauge* NewGauge(pm::Registry& r, const std::string& name, const std::string& help, const pm::Labels& l = {}) {
+pm::Gauge* NewGauge(pm::Registry& r, const std::string& name, const std::string& help,
+                    const pm::Labels& l = {}) {
   return &pm::BuildGauge().Name(name).Help(help).Register(r).Add(l);
 }
 
@@ -49,13 +50,15 @@ class ProcessCollector : public pm::Collectable {
     double boot = BootTime();
     Add(&out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
         pm::MetricType::Counter, (std::stod(f[14]) + std::stod(f[15])) / tick);
-    Add(&out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", pm::MetricType::Gauge,
-        std::stod(f[23]));
-    Add(&out, "process_resident_memory_bytes", "Resident memory size in bytes.", pm::MetricType::Gauge,
-        std::stod(f[24]) * page);
-    Add(&out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-        pm::MetricType::Gauge, boot + std::stod(f[22]) / tick);
-    Add(&out, "process_open_fds", "Number of open file descriptors.", pm::MetricType::Gauge, OpenFds());
+    Add(&out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+        pm::MetricType::Gauge, std::stod(f[23]));
+    Add(&out, "process_resident_memory_bytes", "Resident memory size in bytes.",
+        pm::MetricType::Gauge, std::stod(f[24]) * page);
+    Add(&out, "process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds.", pm::MetricType::Gauge,
+        boot + std::stod(f[22]) / tick);
+    Add(&out, "process_open_fds", "Number of open file descriptors.", pm::MetricType::Gauge,
+        OpenFds());
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);
     Add(&out, "process_max_fds", "Maximum number of open file descriptors.", pm::MetricType::Gauge,
@@ -64,11 +67,14 @@ class ProcessCollector : public pm::Collectable {
   }
 
  private:
-  static void Add(std::vector<pm::MetricFamily>* out, const std::string& name, const std::string& help,
-                  pm::MetricType type, double v) {
+  static void Add(std::vector<pm::MetricFamily>* out, const std::string& name,
+                  const std::string& help, pm::MetricType type, double v) {
     pm::MetricFamily f{name, help, type, {}};
     pm::ClientMetric m;
-    if (type == pm::MetricType::Counter) m.counter.value = v; else m.gauge.value = v;
+    if (type == pm::MetricType::Counter)
+      m.counter.value = v;
+    else
+      m.gauge.value = v;
     f.metric.push_back(m);
     out->push_back(std::move(f));
   }
@@ -92,10 +98,11 @@ class ProcessCollector : public pm::Collectable {
 constexpr int kCodeCount = 17;
 
 const char* CodeName(grpc::StatusCode c) {
-  static const char* kNames[kCodeCount] = {"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded",
-                                 "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted",
-                                 "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented",
-                                 "Internal", "Unavailable", "DataLoss", "Unauthenticated"};
+  static const char* kNames[kCodeCount] = {
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
   int i = static_cast<int>(c);
   return i >= 0 && i < kCodeCount ? kNames[i] : "Unknown";
 }
@@ -108,22 +115,27 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
   explicit GrpcMetricsInterceptor(grpc::experimental::ServerRpcInfo* info) {
     std::string m = info->method();  // "/etcdserverpb.KV/Range"
     size_t slash = m.rfind('/');
-    labels_ = {{"grpc_type", Type(info->type())}, {"grpc_service", m.substr(1, slash - 1)},
+    labels_ = {{"grpc_type", Type(info->type())},
+               {"grpc_service", m.substr(1, slash - 1)},
                {"grpc_method", m.substr(slash + 1)}};
     start_ = absl::Now();
   }
   void Intercept(grpc::experimental::InterceptorBatchMethods* b) override {
     using HP = grpc::experimental::InterceptionHookPoints;
     Metrics& mx = Metrics::Get();
-    if (b->QueryInterceptionHookPoint(HP::POST_RECV_INITIAL_METADATA)) mx.grpc_started->Add(labels_).Increment();
-    if (b->QueryInterceptionHookPoint(HP::POST_RECV_MESSAGE)) mx.grpc_msg_received->Add(labels_).Increment();
-    if (b->QueryInterceptionHookPoint(HP::PRE_SEND_MESSAGE)) mx.grpc_msg_sent->Add(labels_).Increment();
+    if (b->QueryInterceptionHookPoint(HP::POST_RECV_INITIAL_METADATA))
+      mx.grpc_started->Add(labels_).Increment();
+    if (b->QueryInterceptionHookPoint(HP::POST_RECV_MESSAGE))
+      mx.grpc_msg_received->Add(labels_).Increment();
+    if (b->QueryInterceptionHookPoint(HP::PRE_SEND_MESSAGE))
+      mx.grpc_msg_sent->Add(labels_).Increment();
     if (b->QueryInterceptionHookPoint(HP::PRE_SEND_STATUS)) {
       pm::Labels l = labels_;
       l["grpc_code"] = CodeName(b->GetSendStatus().error_code());
       mx.grpc_handled->Add(l).Increment();
       if (mx.grpc_handling_seconds != nullptr) {
-        mx.grpc_handling_seconds->Add(labels_, DefBuckets()).Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+        mx.grpc_handling_seconds->Add(labels_, DefBuckets())
+            .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
       }
     }
     b->Proceed();
@@ -136,15 +148,20 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
   static const char* Type(grpc::experimental::ServerRpcInfo::Type t) {
     using T = grpc::experimental::ServerRpcInfo::Type;
     switch (t) {
-      case T::UNARY: return "unary";
-      case T::CLIENT_STREAMING: return "client_stream";
-      case T::SERVER_STREAMING: return "server_stream";
-      default: return "bidi_stream";
+      case T::UNARY:
+        return "unary";
+      case T::CLIENT_STREAMING:
+        return "client_stream";
+      case T::SERVER_STREAMING:
+        return "server_stream";
+      default:
+        return "bidi_stream";
     }
   }
   // Prometheus's DefBuckets, which go-grpc-prometheus's handling histogram uses.
   static const pm::Histogram::BucketBoundaries& DefBuckets() {
-    static const pm::Histogram::BucketBoundaries kBuckets = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
+    static const pm::Histogram::BucketBoundaries kBuckets = {.005, .01, .025, .05, .1, .25,
+                                                             .5,   1,   2.5,  5,   10};
     return kBuckets;
   }
 
@@ -156,7 +173,8 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
 namespace {
 class GrpcMetricsFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
     return new GrpcMetricsInterceptor(info);
   }
 };
@@ -169,39 +187,80 @@ Metrics& Metrics::Get() {
 
 Metrics::Metrics() : registry_(std::make_shared<pm::Registry>()) {
   pm::Registry& r = *registry_;
-  has_leader_ = NewGauge(r, "etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.");
-  is_leader_ = NewGauge(r, "etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.");
-  leader_changes_ = NewCounter(r, "etcd_server_leader_changes_seen_total", "The number of leader changes seen.");
-  proposals_committed_ = NewGauge(r, "etcd_server_proposals_committed_total", "The total number of consensus proposals committed.");
-  proposals_applied_ = NewGauge(r, "etcd_server_proposals_applied_total", "The total number of consensus proposals applied.");
-  proposals_pending_ = NewGauge(r, "etcd_server_proposals_pending", "The current number of pending proposals to commit.");
-  proposals_failed_ = NewCounter(r, "etcd_server_proposals_failed_total", "The total number of failed proposals seen.");
-  NewGauge(r, "etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.",
-           {{"server_version", kApiVersion}})->Set(1);
-  NewGauge(r, "etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version",
-           {{"cluster_version", kApiMinorVersion}})->Set(1);
-  health_success_ = NewCounter(r, "etcd_server_health_success", "The total number of successful health checks");
-  health_failures_ = NewCounter(r, "etcd_server_health_failures", "The total number of failed health checks");
-  wal_fsync_ = &pm::BuildHistogram().Name("etcd_disk_wal_fsync_duration_seconds")
-                    .Help("The latency distributions of fsync called by WAL.").Register(r)
+  has_leader_ = NewGauge(r, "etcd_server_has_leader",
+                         "Whether or not a leader exists. 1 is existence, 0 is not.");
+  is_leader_ = NewGauge(r, "etcd_server_is_leader",
+                        "Whether or not this member is a leader. 1 if is, 0 otherwise.");
+  leader_changes_ =
+      NewCounter(r, "etcd_server_leader_changes_seen_total", "The number of leader changes seen.");
+  proposals_committed_ = NewGauge(r, "etcd_server_proposals_committed_total",
+                                  "The total number of consensus proposals committed.");
+  proposals_applied_ = NewGauge(r, "etcd_server_proposals_applied_total",
+                                "The total number of consensus proposals applied.");
+  proposals_pending_ = NewGauge(r, "etcd_server_proposals_pending",
+                                "The current number of pending proposals to commit.");
+  proposals_failed_ = NewCounter(r, "etcd_server_proposals_failed_total",
+                                 "The total number of failed proposals seen.");
+  NewGauge(r, "etcd_server_version",
+           "Which version is running. 1 for 'server_version' label with current version.",
+           {{"server_version", kApiVersion}})
+      ->Set(1);
+  NewGauge(r, "etcd_cluster_version",
+           "Which version is running. 1 for 'cluster_version' label with current cluster version",
+           {{"cluster_version", kApiMinorVersion}})
+      ->Set(1);
+  health_success_ =
+      NewCounter(r, "etcd_server_health_success", "The total number of successful health checks");
+  health_failures_ =
+      NewCounter(r, "etcd_server_health_failures", "The total number of failed health checks");
+  wal_fsync_ = &pm::BuildHistogram()
+                    .Name("etcd_disk_wal_fsync_duration_seconds")
+                    .Help("The latency distributions of fsync called by WAL.")
+                    .Register(r)
                     .Add({}, Exponential(0.001, 2, 14));
-  backend_commit_ = &pm::BuildHistogram().Name("etcd_disk_backend_commit_duration_seconds")
-                         .Help("The latency distributions of commit called by backend.").Register(r)
+  backend_commit_ = &pm::BuildHistogram()
+                         .Name("etcd_disk_backend_commit_duration_seconds")
+                         .Help("The latency distributions of commit called by backend.")
+                         .Register(r)
                          .Add({}, Exponential(0.001, 2, 14));
-  db_size_ = NewGauge(r, "etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.");
-  db_in_use_ = NewGauge(r, "etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.");
+  db_size_ = NewGauge(r, "etcd_mvcc_db_total_size_in_bytes",
+                      "Total size of the underlying database physically allocated in bytes.");
+  db_in_use_ = NewGauge(r, "etcd_mvcc_db_total_size_in_use_in_bytes",
+                        "Total size of the underlying database logically in use in bytes.");
   keys_ = NewGauge(r, "etcd_debugging_mvcc_keys_total", "Total number of keys.");
   range_ = NewCounter(r, "etcd_mvcc_range_total", "Total number of ranges seen by this member.");
   put_ = NewCounter(r, "etcd_mvcc_put_total", "Total number of puts seen by this member.");
   delete_ = NewCounter(r, "etcd_mvcc_delete_total", "Total number of deletes seen by this member.");
   txn_ = NewCounter(r, "etcd_mvcc_txn_total", "Total number of txns seen by this member.");
-  peer_sent_bytes = &pm::BuildCounter().Name("etcd_network_peer_sent_bytes_total").Help("The total number of bytes sent to peers.").Register(r);
-  peer_received_bytes = &pm::BuildCounter().Name("etcd_network_peer_received_bytes_total").Help("The total number of bytes received from peers.").Register(r);
-  peer_rtt = &pm::BuildHistogram().Name("etcd_network_peer_round_trip_time_seconds").Help("Round-Trip-Time histogram between peers").Register(r);
-  grpc_started = &pm::BuildCounter().Name("grpc_server_started_total").Help("Total number of RPCs started on the server.").Register(r);
-  grpc_handled = &pm::BuildCounter().Name("grpc_server_handled_total").Help("Total number of RPCs completed on the server, regardless of success or failure.").Register(r);
-  grpc_msg_received = &pm::BuildCounter().Name("grpc_server_msg_received_total").Help("Total number of RPC stream messages received on the server.").Register(r);
-  grpc_msg_sent = &pm::BuildCounter().Name("grpc_server_msg_sent_total").Help("Total number of gRPC stream messages sent by the server.").Register(r);
+  peer_sent_bytes = &pm::BuildCounter()
+                         .Name("etcd_network_peer_sent_bytes_total")
+                         .Help("The total number of bytes sent to peers.")
+                         .Register(r);
+  peer_received_bytes = &pm::BuildCounter()
+                             .Name("etcd_network_peer_received_bytes_total")
+                             .Help("The total number of bytes received from peers.")
+                             .Register(r);
+  peer_rtt = &pm::BuildHistogram()
+                  .Name("etcd_network_peer_round_trip_time_seconds")
+                  .Help("Round-Trip-Time histogram between peers")
+                  .Register(r);
+  grpc_started = &pm::BuildCounter()
+                      .Name("grpc_server_started_total")
+                      .Help("Total number of RPCs started on the server.")
+                      .Register(r);
+  grpc_handled =
+      &pm::BuildCounter()
+           .Name("grpc_server_handled_total")
+           .Help("Total number of RPCs completed on the server, regardless of success or failure.")
+           .Register(r);
+  grpc_msg_received = &pm::BuildCounter()
+                           .Name("grpc_server_msg_received_total")
+                           .Help("Total number of RPC stream messages received on the server.")
+                           .Register(r);
+  grpc_msg_sent = &pm::BuildCounter()
+                       .Name("grpc_server_msg_sent_total")
+                       .Help("Total number of gRPC stream messages sent by the server.")
+                       .Register(r);
 }
 
 std::string Metrics::Render(const MetricsSample& s) {
@@ -223,7 +282,8 @@ void Metrics::PeerSent(uint64_t to, size_t bytes) {
 }
 
 void Metrics::PeerReceived(uint64_t from, size_t bytes) {
-  peer_received_bytes->Add({{"From", absl::StrFormat("%x", from)}}).Increment(static_cast<double>(bytes));
+  peer_received_bytes->Add({{"From", absl::StrFormat("%x", from)}})
+      .Increment(static_cast<double>(bytes));
 }
 
 // rafthttp's rttSec buckets: 0.1 ms doubling, 16 of them.
@@ -236,7 +296,9 @@ void Metrics::EnableHandlingTimeHistogram() {
   if (grpc_handling_seconds != nullptr) return;
   grpc_handling_seconds = &pm::BuildHistogram()
                                .Name("grpc_server_handling_seconds")
-                               .Help("Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.")
+                               .Help(
+                                   "Histogram of response latency (seconds) of gRPC that had been "
+                                   "application-level handled by the server.")
                                .Register(*registry_);
 }
 
@@ -246,11 +308,14 @@ void Metrics::PreRegisterGrpcService(const std::string& full_name) {
   if (svc == nullptr) return;
   for (int i = 0; i < svc->method_count(); ++i) {
     const google::protobuf::MethodDescriptor& m = *svc->method(i);
-    pm::Labels l = {{"grpc_type", GrpcMetricsInterceptor::Type(m)}, {"grpc_service", full_name}, {"grpc_method", m.name()}};
+    pm::Labels l = {{"grpc_type", GrpcMetricsInterceptor::Type(m)},
+                    {"grpc_service", full_name},
+                    {"grpc_method", m.name()}};
     grpc_started->Add(l);
     grpc_msg_received->Add(l);
     grpc_msg_sent->Add(l);
-    if (grpc_handling_seconds != nullptr) grpc_handling_seconds->Add(l, GrpcMetricsInterceptor::DefBuckets());
+    if (grpc_handling_seconds != nullptr)
+      grpc_handling_seconds->Add(l, GrpcMetricsInterceptor::DefBuckets());
     for (int c = 0; c < kCodeCount; ++c) {
       pm::Labels with_code = l;
       with_code["grpc_code"] = CodeName(static_cast<grpc::StatusCode>(c));
@@ -259,7 +324,8 @@ void Metrics::PreRegisterGrpcService(const std::string& full_name) {
   }
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> Metrics::GrpcInterceptorFactory() {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+Metrics::GrpcInterceptorFactory() {
   return std::make_unique<GrpcMetricsFactory>();
 }
 

@@ -67,8 +67,8 @@ void EncodeRaftMessage(const raft::Message& m, internalpb::RaftMessage* out) {
     if (pe.type() > kMaxEntryType) {
       return absl::InvalidArgumentError(absl::StrCat("unknown raft entry type ", pe.type()));
     }
-    m.entries.push_back(raft::Entry{pe.term(), pe.index(), static_cast<raft::EntryType>(pe.type()),
-                                    pe.data()});
+    m.entries.push_back(
+        raft::Entry{pe.term(), pe.index(), static_cast<raft::EntryType>(pe.type()), pe.data()});
   }
   m.commit = in.commit();
   DecodeSnapshot(in, &m.snapshot);

@@ -40,11 +40,14 @@ void PeerProber::Loop() {
     {
       MutexLock l(&mu_);
       absl::Time until = absl::Now() + interval_;
-      while (!stopping_ && absl::Now() < until) cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(until - absl::Now()));
+      while (!stopping_ && absl::Now() < until)
+        cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(until - absl::Now()));
       if (stopping_) return;
       urls = urls_;
     }
-    std::erase_if(targets_, [&](const auto& kv) { return !urls.count(kv.first) || urls[kv.first] != kv.second.url; });
+    std::erase_if(targets_, [&](const auto& kv) {
+      return !urls.count(kv.first) || urls[kv.first] != kv.second.url;
+    });
     for (const auto& [id, url] : urls) {
       Target& t = targets_[id];
       if (!t.stub) {

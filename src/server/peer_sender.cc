@@ -58,7 +58,9 @@ PeerSender::PeerSender(Options opts, Hooks hooks)
 
 PeerSender::~PeerSender() { Stop(); }
 
-void PeerSender::Start() { thread_ = std::thread([this] { Loop(); }); }
+void PeerSender::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void PeerSender::Stop() {
   {
@@ -198,10 +200,10 @@ void PeerSender::CloseStream(bool cancel) {
       hooks_.on_removed();
     }
     if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-      // The member refused our certificate (--peer-cert-allowed-cn/-hostname, tls/grpc_credentials.cc):
-      // etcd's dialer reports the TLS alert it gets in that case.
-      spdlog::warn("failed to dial {:x} on stream Message (remote error: tls: bad certificate: {})", peer_id_,
-                   st.error_message());
+      // The member refused our certificate (--peer-cert-allowed-cn/-hostname,
+      // tls/grpc_credentials.cc): etcd's dialer reports the TLS alert it gets in that case.
+      spdlog::warn("failed to dial {:x} on stream Message (remote error: tls: bad certificate: {})",
+                   peer_id_, st.error_message());
     } else if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
       spdlog::debug("peer {:x} stream closed: {}", peer_id_, st.error_message());
     }
@@ -220,6 +222,8 @@ void PeerSender::Failed(const std::vector<raft::Message>& batch) {
   if (HasSnapshot(batch) && hooks_.on_snapshot_sent) hooks_.on_snapshot_sent(peer_id_, true);
 }
 
-std::shared_ptr<grpc::Channel> NewPeerChannelTo(const std::string& url) { return NewPeerChannel(url); }
+std::shared_ptr<grpc::Channel> NewPeerChannelTo(const std::string& url) {
+  return NewPeerChannel(url);
+}
 
 }  // namespace etcdpp::server

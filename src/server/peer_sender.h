@@ -95,7 +95,6 @@ class PeerSender {
   std::thread thread_;  // runs Loop()
 };
 
-
 // "http://127.0.0.1:2380" -> "127.0.0.1:2380" (the gRPC target).
 std::string GrpcTargetOfUrl(const std::string& url);
 

@@ -27,7 +27,9 @@ RaftNode::RaftNode(Options opts, std::unique_ptr<raft::RawNode> raw, raft::Memor
 
 RaftNode::~RaftNode() { Stop(); }
 
-void RaftNode::Start() { thread_ = std::thread([this] { Loop(); }); }
+void RaftNode::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void RaftNode::Stop() {
   {
@@ -90,7 +92,8 @@ void RaftNode::ProposeConfChange(uint64_t id, raft::ConfChange cc) {
 
 bool RaftNode::Unqueue(uint64_t id) {
   MutexLock l(&mu_);
-  auto p = std::find_if(proposals_.begin(), proposals_.end(), [id](const Proposal& x) { return x.id == id; });
+  auto p = std::find_if(proposals_.begin(), proposals_.end(),
+                        [id](const Proposal& x) { return x.id == id; });
   if (p != proposals_.end()) {
     proposals_.erase(p);
     return true;
@@ -348,7 +351,8 @@ void RaftNode::PublishState() {
   if (s.soft_state.lead != before && s.soft_state.lead != 0) {
     Metrics::Get().LeaderChanged();
     lead_elected_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch()).count(),
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count(),
                            std::memory_order_release);
     leader_changes_.fetch_add(1, std::memory_order_acq_rel);
   }

@@ -15,11 +15,16 @@ constexpr auto kCheckInterval = std::chrono::milliseconds(50);   // for a leader
 }  // namespace
 
 ReadIndexLoop::ReadIndexLoop(RaftNode* node, Applier* applier, std::chrono::milliseconds timeout)
-    : node_(node), applier_(applier), timeout_(timeout), salt_((uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
+    : node_(node),
+      applier_(applier),
+      timeout_(timeout),
+      salt_((uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
 
 ReadIndexLoop::~ReadIndexLoop() { Stop(); }
 
-void ReadIndexLoop::Start() { thread_ = std::thread([this] { Loop(); }); }
+void ReadIndexLoop::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void ReadIndexLoop::Stop() {
   {
@@ -113,7 +118,8 @@ absl::StatusOr<uint64_t> ReadIndexLoop::AwaitIndex(const std::string& ctx) {
     {
       MutexLock l(&mu_);
       Clock::time_point until = std::min({deadline, retry, Clock::now() + kCheckInterval});
-      while (!stopping_ && !answered_ && Clock::now() < until) cv_.WaitFor(&mu_, until - Clock::now());
+      while (!stopping_ && !answered_ && Clock::now() < until)
+        cv_.WaitFor(&mu_, until - Clock::now());
       if (stopping_) return ErrStopped();
       if (answered_) return read_index_;
     }

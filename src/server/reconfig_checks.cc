@@ -55,7 +55,8 @@ bool IsReadyToRemoveVotingMember(const std::vector<Member>& members, uint64_t id
 
 bool IsReadyToPromoteMember(const std::vector<Member>& members, uint64_t id) {
   VoterCount c = CountVoters(members, 0);
-  auto it = std::find_if(members.begin(), members.end(), [&](const Member& m) { return m.id == id; });
+  auto it =
+      std::find_if(members.begin(), members.end(), [&](const Member& m) { return m.id == id; });
   if (it != members.end() && !it->name.empty()) ++c.started;
   return QuorumStarted(c.started, c.voters + 1);
 }
@@ -70,7 +71,8 @@ bool IsReadyToPromoteMember(const std::vector<Member>& members, uint64_t id) {
 }
 
 [[nodiscard]] absl::Status MayRemoveMember(const PeerFacts& f, uint64_t id) {
-  auto it = std::find_if(f.members.begin(), f.members.end(), [&](const Member& m) { return m.id == id; });
+  auto it =
+      std::find_if(f.members.begin(), f.members.end(), [&](const Member& m) { return m.id == id; });
   if (it != f.members.end() && it->is_learner) return absl::OkStatus();
   if (!IsReadyToRemoveVotingMember(f.members, id)) return ErrMemberNotEnoughStarted();
   // A member that is down is not part of the active quorum: safe to remove.

@@ -12,7 +12,9 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-Member Voter(uint64_t id, bool started = true) { return Member{id, started ? "m" + std::to_string(id) : "", {}, {}, false}; }
+Member Voter(uint64_t id, bool started = true) {
+  return Member{id, started ? "m" + std::to_string(id) : "", {}, {}, false};
+}
 Member Learner(uint64_t id) { return Member{id, "l" + std::to_string(id), {}, {}, true}; }
 
 // The same error as `want`: same id (and so the same code and message at the gRPC edge).
@@ -113,7 +115,8 @@ TEST(ReconfigChecksTest, TimeoutRightAfterAnElectionBlamesTheLeaderChange) {
   t.connected = {{2, t.now - seconds(60)}};
   f.peers = t.Make({Voter(1), Voter(2), Voter(3)});
   // Made 1.5 s before the election (within 2 election timeouts): leader failure.
-  ExpectError(ProposalTimeoutError(f, f.lead_elected_at - milliseconds(1500)), ErrTimeoutDueToLeaderFail());
+  ExpectError(ProposalTimeoutError(f, f.lead_elected_at - milliseconds(1500)),
+              ErrTimeoutDueToLeaderFail());
   // Made 3 s before it: an ordinary timeout (the stream to the leader held).
   ExpectError(ProposalTimeoutError(f, f.lead_elected_at - seconds(3)), ErrTimeout());
   // Made after the election, stream to the leader up since before: ordinary timeout.

@@ -13,7 +13,9 @@ RequestTimeouts::RequestTimeouts(std::chrono::milliseconds timeout, Expire expir
 
 RequestTimeouts::~RequestTimeouts() { Stop(); }
 
-void RequestTimeouts::Start() { thread_ = std::thread([this] { Loop(); }); }
+void RequestTimeouts::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void RequestTimeouts::Stop() {
   {

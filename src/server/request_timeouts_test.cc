@@ -13,12 +13,13 @@ TEST(RequestTimeoutsTest, ExpiresEveryTrackedRequestInOrderWithItsStart) {
   CondVar cv;
   std::vector<uint64_t> expired;
   std::vector<RequestTimeouts::Clock::time_point> starts;
-  RequestTimeouts t(std::chrono::milliseconds(30), [&](uint64_t id, RequestTimeouts::Clock::time_point s) {
-    MutexLock l(&mu);
-    expired.push_back(id);
-    starts.push_back(s);
-    cv.SignalAll();
-  });
+  RequestTimeouts t(std::chrono::milliseconds(30),
+                    [&](uint64_t id, RequestTimeouts::Clock::time_point s) {
+                      MutexLock l(&mu);
+                      expired.push_back(id);
+                      starts.push_back(s);
+                      cv.SignalAll();
+                    });
   t.Start();
   const auto before = RequestTimeouts::Clock::now();
   t.Track(7);
@@ -27,7 +28,8 @@ TEST(RequestTimeoutsTest, ExpiresEveryTrackedRequestInOrderWithItsStart) {
   {
     MutexLock l(&mu);
     auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);  // bounded wait
-    while (expired.size() < 3 && std::chrono::steady_clock::now() < end) cv.WaitFor(&mu, std::chrono::milliseconds(50));
+    while (expired.size() < 3 && std::chrono::steady_clock::now() < end)
+      cv.WaitFor(&mu, std::chrono::milliseconds(50));
     ASSERT_EQ(expired, (std::vector<uint64_t>{7, 3, 9}));
     for (auto s : starts) {
       EXPECT_GE(s, before);
@@ -39,7 +41,8 @@ TEST(RequestTimeoutsTest, ExpiresEveryTrackedRequestInOrderWithItsStart) {
 
 TEST(RequestTimeoutsTest, StopLeavesTheRestUnexpired) {
   int calls = 0;
-  RequestTimeouts t(std::chrono::hours(1), [&](uint64_t, RequestTimeouts::Clock::time_point) { ++calls; });
+  RequestTimeouts t(std::chrono::hours(1),
+                    [&](uint64_t, RequestTimeouts::Clock::time_point) { ++calls; });
   t.Start();
   t.Track(1);
   t.Stop();

@@ -11,7 +11,8 @@ bool RequiresLeader(const grpc::CallbackServerContext* ctx) {
   return it != md.end() && it->second == "true";
 }
 
-[[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx, const EtcdServer& s) {
+[[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx,
+                                              const EtcdServer& s) {
   if (s.leader() == 0 && RequiresLeader(ctx)) return ErrNoLeader();
   return absl::OkStatus();
 }
@@ -30,7 +31,8 @@ void GuardStreamWithLeader(const grpc::CallbackServerContext* ctx, EtcdServer* s
   s->leader_streams()->Add(finisher);
 }
 
-grpc::ServerUnaryReactor* RejectWithoutLeader(grpc::CallbackServerContext* ctx, const EtcdServer& s) {
+grpc::ServerUnaryReactor* RejectWithoutLeader(grpc::CallbackServerContext* ctx,
+                                              const EtcdServer& s) {
   absl::Status st = CheckRequireLeader(ctx, s);
   if (st.ok()) return nullptr;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -68,7 +70,9 @@ RequireLeaderStreams::RequireLeaderStreams(std::function<uint64_t()> leader,
 
 RequireLeaderStreams::~RequireLeaderStreams() { Stop(); }
 
-void RequireLeaderStreams::Start() { thread_ = std::thread([this] { Loop(); }); }
+void RequireLeaderStreams::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void RequireLeaderStreams::Stop() {
   {

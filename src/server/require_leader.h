@@ -24,7 +24,8 @@ class EtcdServer;
 bool RequiresLeader(const grpc::CallbackServerContext* ctx);
 
 // "etcdserver: no leader" if the call requires a leader and the member has none.
-[[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx, const EtcdServer& s);
+[[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx,
+                                              const EtcdServer& s);
 
 class StreamFinisher;
 // For a stream reactor just started: if the call requires a leader, finishes it at once when
@@ -39,7 +40,8 @@ namespace etcdpp::server {
 // For the first line of a unary handler: a reactor already finished with "etcdserver: no
 // leader" when CheckRequireLeader fails, else nullptr.
 //   if (auto* r = RejectWithoutLeader(ctx, *s_)) return r;
-grpc::ServerUnaryReactor* RejectWithoutLeader(grpc::CallbackServerContext* ctx, const EtcdServer& s);
+grpc::ServerUnaryReactor* RejectWithoutLeader(grpc::CallbackServerContext* ctx,
+                                              const EtcdServer& s);
 
 }  // namespace etcdpp::server
 

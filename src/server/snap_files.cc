@@ -17,7 +17,8 @@ constexpr char kTmpSuffix[] = ".snap.tmp";
 constexpr char kDbTmpSuffix[] = ".snap.db.tmp";  // SnapshotReceiver's file while it receives
 
 void PutBigEndian32(uint32_t v, std::string* out) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 uint32_t GetBigEndian32(const std::string& s) {
@@ -125,7 +126,8 @@ absl::Status SnapFiles::Purge(size_t max_files) {
   }
   if (max_files == 0) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::vector<std::string> names, List());
-  for (size_t i = max_files; i < names.size(); ++i) RETURN_NOT_OK(env_->RemoveFile(PathOf(names[i])));
+  for (size_t i = max_files; i < names.size(); ++i)
+    RETURN_NOT_OK(env_->RemoveFile(PathOf(names[i])));
   return absl::OkStatus();
 }
 

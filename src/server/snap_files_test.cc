@@ -11,8 +11,9 @@ namespace {
 class SnapFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = JoinPath(::testing::TempDir(), absl::StrCat("snap_files_test_", ::getpid(), "_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ = JoinPath(::testing::TempDir(),
+                    absl::StrCat("snap_files_test_", ::getpid(), "_",
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name()));
     ASSERT_TRUE(env_->RemoveAll(dir_).ok());
     ASSERT_TRUE(env_->CreateDirs(dir_).ok());
   }
@@ -57,8 +58,9 @@ TEST_F(SnapFilesTest, ListsNewestFirstAndIgnoresOtherFiles) {
   Overwrite(JoinPath(dir_, "db"), "not a snapshot");
   auto names = files.List();
   ASSERT_TRUE(names.ok());
-  EXPECT_EQ(*names, (std::vector<std::string>{SnapFiles::FileName(3, 50), SnapFiles::FileName(2, 300),
-                                              SnapFiles::FileName(2, 100)}));
+  EXPECT_EQ(*names,
+            (std::vector<std::string>{SnapFiles::FileName(3, 50), SnapFiles::FileName(2, 300),
+                                      SnapFiles::FileName(2, 100)}));
 }
 
 TEST_F(SnapFilesTest, DamagedFilesFailNamingTheFile) {

@@ -16,13 +16,17 @@ std::string SnapDbPath(const std::string& snap_dir, uint64_t index) {
 
 SnapshotReceiver::SnapshotReceiver(Env* env, std::string snap_dir, uint64_t cluster_id,
                                    std::function<void(raft::Message)> deliver)
-    : env_(env), snap_dir_(std::move(snap_dir)), cluster_id_(cluster_id), deliver_(std::move(deliver)) {}
+    : env_(env),
+      snap_dir_(std::move(snap_dir)),
+      cluster_id_(cluster_id),
+      deliver_(std::move(deliver)) {}
 
 grpc::Status SnapshotReceiver::Send(grpc::ServerContext*,
                                     grpc::ServerReader<internalpb::SnapshotChunk>* reader,
                                     internalpb::SnapshotAck*) {
   internalpb::SnapshotChunk first;
-  if (!reader->Read(&first)) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty stream");
+  if (!reader->Read(&first))
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty stream");
   if (first.cluster_id() != cluster_id_) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "cluster ID mismatch");
   }

@@ -31,8 +31,9 @@ class SnapshotReceiver final : public internalpb::PeerSnapshot::Service {
 
  private:
   // Writes the chunks after `first` to the temp file; returns the bytes written.
-  [[nodiscard]] absl::StatusOr<uint64_t> Receive(grpc::ServerReader<internalpb::SnapshotChunk>* reader,
-                                   const internalpb::SnapshotChunk& first, const std::string& path);
+  [[nodiscard]] absl::StatusOr<uint64_t> Receive(
+      grpc::ServerReader<internalpb::SnapshotChunk>* reader, const internalpb::SnapshotChunk& first,
+      const std::string& path);
 
   Env* const env_;
   const std::string snap_dir_;

@@ -48,7 +48,8 @@ class SnapshotSender {
     bool done = false;
   };
   void Run(raft::Message m, std::shared_ptr<grpc::ClientContext> ctx);
-  [[nodiscard]] absl::Status Stream(const raft::Message& m, grpc::ClientContext* ctx, uint64_t* bytes);
+  [[nodiscard]] absl::Status Stream(const raft::Message& m, grpc::ClientContext* ctx,
+                                    uint64_t* bytes);
   void JoinFinishedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint64_t local_id_;

@@ -39,7 +39,7 @@ class Snapshotter {
     // The consistent index the backend holds durably once commit_backend returned.
     std::function<uint64_t()> durable_index;
     std::function<raft::ConfState(uint64_t index)> conf_state_at;
-    std::function<std::string()> data;           // the snapshot's data (the member list)
+    std::function<std::string()> data;             // the snapshot's data (the member list)
     std::function<void(uint64_t index)> on_saved;  // after a snapshot at `index` is durable
   };
 

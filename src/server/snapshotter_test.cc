@@ -11,11 +11,13 @@ namespace {
 class SnapshotterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = JoinPath(::testing::TempDir(), absl::StrCat("snapshotter_test_", ::getpid(), "_",
-        ::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    root_ = JoinPath(::testing::TempDir(),
+                     absl::StrCat("snapshotter_test_", ::getpid(), "_",
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name()));
     ASSERT_TRUE(env_->RemoveAll(root_).ok());
     ASSERT_TRUE(env_->CreateDirs(JoinPath(root_, "snap")).ok());
-    auto w = wal::Wal::Create(env_, JoinPath(root_, "wal"), "meta", wal::Options{.segment_size = 4096});
+    auto w =
+        wal::Wal::Create(env_, JoinPath(root_, "wal"), "meta", wal::Options{.segment_size = 4096});
     ASSERT_TRUE(w.ok()) << w.status();
     wal_ = *std::move(w);
     files_ = std::make_unique<SnapFiles>(env_, JoinPath(root_, "snap"));
@@ -65,8 +67,8 @@ class SnapshotterTest : public ::testing::Test {
 };
 
 TEST_F(SnapshotterTest, SnapshotsEveryCountAndCompactsKeepingTheCatchUpWindow) {
-  auto s = NewSnapshotter({.snapshot_count = 100, .catchup_entries = 20, .max_snapshots = 2,
-                           .max_wals = 1});
+  auto s = NewSnapshotter(
+      {.snapshot_count = 100, .catchup_entries = 20, .max_snapshots = 2, .max_wals = 1});
   size_t segments_before = wal_->SegmentNamesForTest().size();
   ASSERT_GT(segments_before, 3u);
   ASSERT_TRUE(s->MaybeSnapshot(100).ok());  // not past the count yet
@@ -91,8 +93,8 @@ TEST_F(SnapshotterTest, SnapshotsEveryCountAndCompactsKeepingTheCatchUpWindow) {
   ASSERT_TRUE(s->MaybeSnapshot(352).ok());
   EXPECT_EQ(saved_, (std::vector<uint64_t>{150, 251, 352}));
   EXPECT_EQ(storage_.GetSnapshot()->metadata.conf_state.voters, (std::vector<uint64_t>{1, 2}));
-  EXPECT_EQ(*files_->List(), (std::vector<std::string>{SnapFiles::FileName(1, 352),
-                                                       SnapFiles::FileName(1, 251)}));
+  EXPECT_EQ(*files_->List(),
+            (std::vector<std::string>{SnapFiles::FileName(1, 352), SnapFiles::FileName(1, 251)}));
   EXPECT_EQ(*storage_.FirstIndex(), 333u);
 }
 

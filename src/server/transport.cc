@@ -67,7 +67,8 @@ class PeerService final : public internalpb::Peer::CallbackService {
                                                          internalpb::PeerAck*) override {
     return new StreamReader(t_);
   }
-  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* ctx, const internalpb::MembersRequest*,
+  grpc::ServerUnaryReactor* Members(grpc::CallbackServerContext* ctx,
+                                    const internalpb::MembersRequest*,
                                     internalpb::MembersResponse* resp) override {
     t_->FillMembers(resp);
     auto* reactor = ctx->DefaultReactor();
@@ -119,7 +120,8 @@ absl::Status Transport::Start() {
   grpc::ServerBuilder builder;
   for (const Url& u : opts_.listen_urls) {
     std::shared_ptr<grpc::ServerCredentials> creds = tls::PeerServerCredentials(u.scheme);
-    if (creds == nullptr) return absl::InvalidArgumentError(absl::StrCat("no peer certificate for ", u.ToString()));
+    if (creds == nullptr)
+      return absl::InvalidArgumentError(absl::StrCat("no peer certificate for ", u.ToString()));
     builder.AddListeningPort(HostPort(u), creds);
   }
   builder.SetMaxReceiveMessageSize(INT32_MAX);
@@ -132,8 +134,8 @@ absl::Status Transport::Start() {
   if (server_ == nullptr) {
     std::string urls;
     for (const Url& u : opts_.listen_urls) urls += u.ToString() + " ";
-    return absl::UnavailableError(absl::StrCat("cannot listen on peer URLs ", urls,
-                                               "(address already in use?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on peer URLs ", urls, "(address already in use?)"));
   }
   prober_.Start();
   return absl::OkStatus();
@@ -176,7 +178,8 @@ void Transport::AddPeer(uint64_t id, std::vector<std::string> urls) {
   }
   PeerSender::Options so{opts_.local_id, opts_.cluster_id, id, std::move(urls)};
   PeerSender::Hooks hooks{hooks_.report_unreachable, hooks_.report_snapshot,
-                          [this](uint64_t peer) { return faults_.IsCut(peer); }, hooks_.removed_self};
+                          [this](uint64_t peer) { return faults_.IsCut(peer); },
+                          hooks_.removed_self};
   auto sender = std::make_unique<PeerSender>(std::move(so), std::move(hooks));
   sender->Start();
   peers_.emplace(id, std::move(sender));

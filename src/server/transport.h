@@ -55,19 +55,19 @@ class Transport {
     std::vector<grpc::Service*> extra_services;
   };
   struct Hooks {
-    std::function<void(raft::Message)> deliver;     // any thread (gRPC)
+    std::function<void(raft::Message)> deliver;  // any thread (gRPC)
     std::function<void(uint64_t)> report_unreachable;
     std::function<void(uint64_t, bool)> report_snapshot;
     std::function<void(internalpb::MembersResponse*)> members;  // for Peer.Members
-    std::function<bool(uint64_t)> is_removed;  // a member removed from the cluster
-    std::function<void()> removed_self;        // a peer says this member was removed
+    std::function<bool(uint64_t)> is_removed;                   // a member removed from the cluster
+    std::function<void()> removed_self;  // a peer says this member was removed
   };
 
   Transport(Options opts, Hooks hooks);
   ~Transport();
 
   [[nodiscard]] absl::Status Start();  // listens on the peer URLs
-  void Stop();           // stops the senders, then the server
+  void Stop();                         // stops the senders, then the server
 
   // Called from the Raft node thread; never blocks.
   void Send(std::vector<raft::Message> msgs);

@@ -15,8 +15,7 @@ bool IsCreate(const mvccpb::Event& ev) {
 
 }  // namespace
 
-pb::WatchResponse ToWatchResponse(const watch::Response& r, bool prev_kv,
-                                  const mvcc::KvStore& kv) {
+pb::WatchResponse ToWatchResponse(const watch::Response& r, bool prev_kv, const mvcc::KvStore& kv) {
   pb::WatchResponse out;
   out.mutable_header()->set_revision(r.revision);
   out.set_watch_id(r.watch_id);
@@ -53,7 +52,8 @@ std::vector<pb::WatchResponse> Fragment(pb::WatchResponse r, size_t limit) {
     for (; i < r.events_size(); ++i) {
       const size_t ev_size = r.events(i).ByteSizeLong();
       // An event costs its bytes plus the field tag and length (at most 1 + 5 bytes).
-      const size_t cost = ev_size + 1 + google::protobuf::io::CodedOutputStream::VarintSize64(ev_size);
+      const size_t cost =
+          ev_size + 1 + google::protobuf::io::CodedOutputStream::VarintSize64(ev_size);
       if (cur.events_size() > 0 && size + cost >= limit) break;
       size += cost;
       *cur.add_events() = std::move(*r.mutable_events(i));

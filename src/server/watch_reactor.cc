@@ -19,13 +19,11 @@ constexpr size_t kMaxControlBacklog = 128;
 WatchReactor::WatchReactor(EtcdServer* s, watch::WatchableStore* store, WatchDispatcher* d)
     : s_(s), store_(store), dispatcher_(d) {}
 
-WatchReactor* WatchReactor::Start(EtcdServer* s, watch::WatchableStore* store,
-                                  WatchDispatcher* d) {
+WatchReactor* WatchReactor::Start(EtcdServer* s, watch::WatchableStore* store, WatchDispatcher* d) {
   std::shared_ptr<WatchReactor> r(new WatchReactor(s, store, d));
   r->self_ = r;
-  r->finisher_ = std::make_shared<StreamFinisher>([raw = r.get()](grpc::Status st) {
-    raw->DoFinish(std::move(st));
-  });
+  r->finisher_ = std::make_shared<StreamFinisher>(
+      [raw = r.get()](grpc::Status st) { raw->DoFinish(std::move(st)); });
   std::weak_ptr<WatchReactor> weak = r;
   r->stream_ = std::make_unique<watch::WatchStream>(store, [weak, d] {
     d->Post([weak] {

@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "common/mutex.h"
-#include "server/require_leader.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "server/require_leader.h"
 #include "watch/watch_stream.h"
 #include "watch/watchable_store.h"
 

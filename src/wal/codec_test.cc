@@ -24,10 +24,10 @@ TEST(CodecTest, HardStateAndSnapshotRoundTrip) {
 
 TEST(CodecTest, RejectsMalformed) {
   EXPECT_FALSE(DecodeEntry("").ok());
-  EXPECT_FALSE(DecodeEntry(std::string("\x01\x01", 2)).ok());     // no type byte
+  EXPECT_FALSE(DecodeEntry(std::string("\x01\x01", 2)).ok());      // no type byte
   EXPECT_FALSE(DecodeEntry(std::string("\x01\x01\x07", 3)).ok());  // unknown type
   EXPECT_FALSE(DecodeHardState(EncodeHardState({1, 2, 3}) + "x").ok());
-  EXPECT_FALSE(DecodeHardState("\x80").ok());  // truncated varint
+  EXPECT_FALSE(DecodeHardState("\x80").ok());                  // truncated varint
   EXPECT_FALSE(DecodeSnapshot(std::string(11, '\xff')).ok());  // overlong varint
 }
 

@@ -53,11 +53,12 @@
 // and ReadAll reports the cut (Wal::Contents::torn_tail). Everything else is corruption,
 // reported as DataLossError naming the file and the byte offset, never skipped or repaired: a
 // bad record followed by any non-zero byte, non-zero bytes after a zero length field, an invalid
-// length field with anything but zeroes after it, a broken crc chain at a segment's kCrc record, a bad record in any segment but
-// the last. (That includes a multi-sector batch that a power loss left with an early sector
-// unwritten and a later one written: none of it was acknowledged, but the format cannot tell it
-// from damage to acknowledged records, so the member refuses to start rather than guess.)
-// Entries with an index not above the last one read replace the suffix from that index on.
+// length field with anything but zeroes after it, a broken crc chain at a segment's kCrc record, a
+// bad record in any segment but the last. (That includes a multi-sector batch that a power loss
+// left with an early sector unwritten and a later one written: none of it was acknowledged, but the
+// format cannot tell it from damage to acknowledged records, so the member refuses to start rather
+// than guess.) Entries with an index not above the last one read replace the suffix from that index
+// on.
 
 #include <cstdint>
 #include <string>

@@ -36,9 +36,13 @@ TEST(RecordTest, CrcChainsThroughRecords) {
   EXPECT_EQ(crc, crc32c::Value(std::string("\x01m", 2)));
   uint32_t first = crc;
   AppendRecord(RecordType::kEntry, "e", &crc, &buf);
-  EXPECT_EQ(crc, crc32c::Extend(first, std::string("\x02" "e", 2)));
+  EXPECT_EQ(crc, crc32c::Extend(first, std::string("\x02"
+                                                   "e",
+                                                   2)));
   AppendRecord(RecordType::kCrc, "", &crc, &buf);  // carries, does not extend
-  EXPECT_EQ(crc, crc32c::Extend(first, std::string("\x02" "e", 2)));
+  EXPECT_EQ(crc, crc32c::Extend(first, std::string("\x02"
+                                                   "e",
+                                                   2)));
 }
 
 TEST(RecordTest, ReadsBackThenEndsAtZeroes) {

@@ -30,13 +30,12 @@ std::optional<uint64_t> ParseHex(const std::string& s, size_t pos) {
 
 }  // namespace
 
-std::string SegmentName::ToString() const {
-  return absl::StrFormat("%016x-%016x.wal", seq, index);
-}
+std::string SegmentName::ToString() const { return absl::StrFormat("%016x-%016x.wal", seq, index); }
 
 std::optional<SegmentName> ParseSegmentName(const std::string& name) {
   if (name.size() != 2 * kHexDigits + 1 + sizeof(kSuffix) - 1) return std::nullopt;
-  if (name[kHexDigits] != '-' || name.compare(2 * kHexDigits + 1, std::string::npos, kSuffix) != 0) {
+  if (name[kHexDigits] != '-' ||
+      name.compare(2 * kHexDigits + 1, std::string::npos, kSuffix) != 0) {
     return std::nullopt;
   }
   auto seq = ParseHex(name, 0);
@@ -45,7 +44,8 @@ std::optional<SegmentName> ParseSegmentName(const std::string& name) {
   return SegmentName{*seq, *index};
 }
 
-[[nodiscard]] absl::StatusOr<std::vector<SegmentName>> ListSegments(Env* env, const std::string& dir) {
+[[nodiscard]] absl::StatusOr<std::vector<SegmentName>> ListSegments(Env* env,
+                                                                    const std::string& dir) {
   ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(dir));
   std::vector<SegmentName> names;
   for (const std::string& child : children) {

@@ -22,7 +22,8 @@ struct SegmentName {
 std::optional<SegmentName> ParseSegmentName(const std::string& name);
 
 // The segment names in `dir`, sorted by sequence; other files are ignored.
-[[nodiscard]] absl::StatusOr<std::vector<SegmentName>> ListSegments(Env* env, const std::string& dir);
+[[nodiscard]] absl::StatusOr<std::vector<SegmentName>> ListSegments(Env* env,
+                                                                    const std::string& dir);
 
 // The position in `names` (sorted) of the last segment whose first index is <= index, or
 // nullopt when there is none (as etcd's searchIndex).

@@ -9,11 +9,11 @@ TEST(SegmentNameTest, FormatAndParse) {
   SegmentName n{1, 0x1a};
   EXPECT_EQ(n.ToString(), "0000000000000001-000000000000001a.wal");
   EXPECT_EQ(ParseSegmentName(n.ToString()), n);
-  EXPECT_EQ(ParseSegmentName("ffffffffffffffff-0000000000000000.wal"),
-            (SegmentName{~0ull, 0}));
-  for (const char* bad : {"", "0000000000000001-000000000000001a.wal.tmp",
-                          "0000000000000001-000000000000001A.wal", "000000000000001-000000000000001a.wal",
-                          "0000000000000001_000000000000001a.wal", "x000000000000001-000000000000001a.wal"}) {
+  EXPECT_EQ(ParseSegmentName("ffffffffffffffff-0000000000000000.wal"), (SegmentName{~0ull, 0}));
+  for (const char* bad :
+       {"", "0000000000000001-000000000000001a.wal.tmp", "0000000000000001-000000000000001A.wal",
+        "000000000000001-000000000000001a.wal", "0000000000000001_000000000000001a.wal",
+        "x000000000000001-000000000000001a.wal"}) {
     EXPECT_FALSE(ParseSegmentName(bad)) << bad;
   }
 }

@@ -14,7 +14,8 @@ std::string WithoutTrailingSlash(std::string dir) {
   return dir;
 }
 
-[[nodiscard]] absl::Status Corrupt(const std::string& path, uint64_t offset, absl::string_view reason) {
+[[nodiscard]] absl::Status Corrupt(const std::string& path, uint64_t offset,
+                                   absl::string_view reason) {
   return absl::DataLossError(
       absl::StrCat("wal: corrupt record in ", path, " at offset ", offset, ": ", reason));
 }
@@ -79,9 +80,8 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(Env* env, const std::string& dir,
   ASSIGN_OR_RETURN(std::vector<SegmentName> names, ListSegments(env, dir));
   std::optional<size_t> from = SearchIndex(names, snap.index);
   if (!from) {
-    return absl::NotFoundError(
-        absl::StrCat("wal: file not found (no segment in ", dir, " at or below index ",
-                     snap.index, ")"));
+    return absl::NotFoundError(absl::StrCat("wal: file not found (no segment in ", dir,
+                                            " at or below index ", snap.index, ")"));
   }
   if (!IsContiguous(names, *from)) {
     return absl::DataLossError(absl::StrCat("wal: segment sequence in ", dir, " has a gap"));
@@ -155,8 +155,9 @@ absl::Status Wal::ApplyRecordLocked(const Record& rec, const std::string& path, 
         std::vector<raft::Entry>& ents = rs->out->entries;
         uint64_t keep = e->index - start_.index - 1;  // entries before this one
         if (keep > ents.size()) {
-          return Corrupt(path, offset, absl::StrCat("entry ", e->index, " leaves a gap after ",
-                                                    start_.index + ents.size()));
+          return Corrupt(
+              path, offset,
+              absl::StrCat("entry ", e->index, " leaves a gap after ", start_.index + ents.size()));
         }
         ents.resize(keep);
         ents.push_back(*std::move(e));
@@ -173,7 +174,8 @@ absl::Status Wal::ApplyRecordLocked(const Record& rec, const std::string& path, 
       absl::StatusOr<WalSnapshot> snap = DecodeSnapshot(rec.data);
       if (!snap.ok()) return Corrupt(path, offset, snap.status().message());
       if (snap->index == start_.index) {
-        if (snap->term != start_.term) return absl::FailedPreconditionError("wal: snapshot mismatch");
+        if (snap->term != start_.term)
+          return absl::FailedPreconditionError("wal: snapshot mismatch");
         rs->snap_found = true;
       }
       last_index_ = std::max(last_index_, snap->index);
@@ -333,7 +335,8 @@ absl::Status Wal::Close() {
 absl::Status Wal::CheckWritableLocked() {
   if (closed_) return absl::FailedPreconditionError("wal: closed");
   if (!write_error_.ok()) return write_error_;
-  if (tail_ == nullptr) return absl::FailedPreconditionError("wal: ReadAll must come before writes");
+  if (tail_ == nullptr)
+    return absl::FailedPreconditionError("wal: ReadAll must come before writes");
   return absl::OkStatus();
 }
 

@@ -44,11 +44,13 @@ class Wal {
   // Creates dir (must not hold a WAL) with a first segment starting with a metadata record and
   // an empty snapshot marker; returns a WAL ready for Save. `env` must outlive the Wal.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Wal>> Create(Env* env, const std::string& dir,
-                                                     std::string metadata, Options opts = {});
+                                                                   std::string metadata,
+                                                                   Options opts = {});
   // Opens for reading from the snapshot marker `snap` (must exist in the log unless index 0).
   // NotFound when no segment can hold it. ReadAll must come next.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Wal>> Open(Env* env, const std::string& dir,
-                                                   WalSnapshot snap, Options opts = {});
+                                                                 WalSnapshot snap,
+                                                                 Options opts = {});
 
   // A torn final record that ReadAll cut off the last segment (the rule is READING in
   // wal/record.h): a write a crash cut short before its sync, so never acknowledged.
@@ -119,15 +121,17 @@ class Wal {
     bool snap_found = false;
   };
   // Applies one record, read at `offset` of the segment at `path`.
-  [[nodiscard]] absl::Status ApplyRecordLocked(const Record& rec, const std::string& path, uint64_t offset,
-                                 ReplayState* rs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status ApplyRecordLocked(const Record& rec, const std::string& path,
+                                               uint64_t offset, ReplayState* rs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens the last segment for appending at tail_offset_ (zeroing whatever follows it when
   // `zero_rest`), makes what was read durable, and only then sets tail_.
   [[nodiscard]] absl::Status OpenTailLocked(bool zero_rest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fsyncs `tail`, the WAL directory and its parent.
   [[nodiscard]] absl::Status SyncReadLocked(File* tail) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes `batch` at the tail, syncs, and cuts when full; latches the first failure.
-  [[nodiscard]] absl::Status AppendLocked(const std::string& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status AppendLocked(const std::string& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   [[nodiscard]] absl::Status CutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes a segment's opening records (CRC, metadata, hard state if any) into *out.
   void AppendSegmentHeaderLocked(std::string* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -145,10 +149,10 @@ class Wal {
   const Options opts_;
 
   Mutex mu_;
-  WalSnapshot start_ ABSL_GUARDED_BY(mu_);        // the marker ReadAll starts from
+  WalSnapshot start_ ABSL_GUARDED_BY(mu_);  // the marker ReadAll starts from
   std::string metadata_ ABSL_GUARDED_BY(mu_);
-  raft::HardState state_ ABSL_GUARDED_BY(mu_);    // last hard state written or read
-  uint64_t last_index_ ABSL_GUARDED_BY(mu_) = 0;  // index of the last entry written or read
+  raft::HardState state_ ABSL_GUARDED_BY(mu_);          // last hard state written or read
+  uint64_t last_index_ ABSL_GUARDED_BY(mu_) = 0;        // index of the last entry written or read
   std::vector<Segment> segments_ ABSL_GUARDED_BY(mu_);  // oldest first; back() is the tail
   // Invariant: set iff the Wal can append (after Create, or after ReadAll until Close).
   std::unique_ptr<File> tail_ ABSL_GUARDED_BY(mu_);

@@ -64,7 +64,8 @@ TEST_F(WalTest, CreateWritesTheFirstSegmentAtomically) {
   ASSERT_NE(w, nullptr);
   EXPECT_TRUE(Wal::Exists(env_, dir_));
   EXPECT_FALSE(env_->FileExists(dir_ + ".tmp"));
-  EXPECT_THAT(w->SegmentNamesForTest(), ElementsAreArray({"0000000000000000-0000000000000000.wal"}));
+  EXPECT_THAT(w->SegmentNamesForTest(),
+              ElementsAreArray({"0000000000000000-0000000000000000.wal"}));
   EXPECT_EQ(*env_->GetFileSize(SegPath("0000000000000000-0000000000000000.wal")), 64u << 20);
   EXPECT_EQ(Wal::Create(env_, dir_, "m").status().code(), absl::StatusCode::kAlreadyExists);
 }
@@ -243,11 +244,10 @@ TEST_F(WalTest, HardStateLastWinsAndSurvivesRelease) {
   auto c = Reopen({15, 2});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->state, (raft::HardState{2, 3, 0}));  // carried in each new segment's header
-  EXPECT_EQ(c->entries, (std::vector<raft::Entry>{Ent(16, 2, std::string(100, 'y')),
-                                                  Ent(17, 2, std::string(100, 'y')),
-                                                  Ent(18, 2, std::string(100, 'y')),
-                                                  Ent(19, 2, std::string(100, 'y')),
-                                                  Ent(20, 2, std::string(100, 'y'))}));
+  EXPECT_EQ(c->entries, (std::vector<raft::Entry>{
+                            Ent(16, 2, std::string(100, 'y')), Ent(17, 2, std::string(100, 'y')),
+                            Ent(18, 2, std::string(100, 'y')), Ent(19, 2, std::string(100, 'y')),
+                            Ent(20, 2, std::string(100, 'y'))}));
 }
 
 // etcd's TestReleaseLockTo: segments starting below the index are deleted, except the last one.

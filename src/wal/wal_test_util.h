@@ -17,8 +17,9 @@ class WalTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    root_ = JoinPath(::testing::TempDir(), absl::StrCat("wal_test_", ::getpid(), "_",
-                                                        info->test_suite_name(), "_", info->name()));
+    root_ = JoinPath(
+        ::testing::TempDir(),
+        absl::StrCat("wal_test_", ::getpid(), "_", info->test_suite_name(), "_", info->name()));
     ASSERT_TRUE(env_->RemoveAll(root_).ok());
     ASSERT_TRUE(env_->CreateDirs(root_).ok());
     dir_ = JoinPath(root_, "wal");

@@ -7,8 +7,9 @@
 
 namespace etcdpp::watch {
 
-[[nodiscard]] absl::StatusOr<std::vector<EventPtr>> ReadHistory(const mvcc::KvStore& kv, int64_t from,
-                                                  int64_t to, int max_revs, int64_t* last) {
+[[nodiscard]] absl::StatusOr<std::vector<EventPtr>> ReadHistory(const mvcc::KvStore& kv,
+                                                                int64_t from, int64_t to,
+                                                                int max_revs, int64_t* last) {
   std::vector<EventPtr> out;
   *last = to;
   if (from > to) return out;

@@ -13,7 +13,8 @@ namespace etcdpp::watch {
 
 // The events of revisions [from, to] in revision order, at most max_revs main revisions
 // (0: no limit). *last receives the last revision read through (to, or less when cut short).
-[[nodiscard]] absl::StatusOr<std::vector<EventPtr>> ReadHistory(const mvcc::KvStore& kv, int64_t from,
-                                                  int64_t to, int max_revs, int64_t* last);
+[[nodiscard]] absl::StatusOr<std::vector<EventPtr>> ReadHistory(const mvcc::KvStore& kv,
+                                                                int64_t from, int64_t to,
+                                                                int max_revs, int64_t* last);
 
 }  // namespace etcdpp::watch

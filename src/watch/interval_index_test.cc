@@ -27,8 +27,8 @@ std::vector<int> Stab(const IntervalIndex<int>& idx, const std::string& p) {
 
 TEST(IntervalIndexTest, FindsContainingIntervalsOnly) {
   IntervalIndex<int> idx;
-  idx.Insert("a", "c", false, 1);     // [a, c)
-  idx.Insert("b", "", true, 2);       // [b, +inf)
+  idx.Insert("a", "c", false, 1);  // [a, c)
+  idx.Insert("b", "", true, 2);    // [b, +inf)
   idx.Insert("foo/", "foo0", false, 3);
   EXPECT_EQ(Stab(idx, "a"), (std::vector<int>{1}));
   EXPECT_EQ(Stab(idx, "b"), (std::vector<int>{1, 2}));
@@ -52,7 +52,9 @@ TEST(IntervalIndexTest, SameIntervalManyValues) {
 
 TEST(IntervalIndexTest, RandomizedAgainstBruteForce) {
   std::mt19937 rng(42);
-  auto key = [&] { return std::string(1, static_cast<char>('a' + rng() % 20)) + std::to_string(rng() % 5); };
+  auto key = [&] {
+    return std::string(1, static_cast<char>('a' + rng() % 20)) + std::to_string(rng() % 5);
+  };
   IntervalIndex<int> idx;
   std::vector<Iv> live;
   for (int step = 0; step < 3000; ++step) {

@@ -32,13 +32,13 @@ class WatchableStore;
 struct WatchOptions {
   WatchId id = kAutoWatchId;  // kAutoWatchId: the stream picks the lowest unused id from 0 up
   KeyRange range;
-  int64_t start_rev = 0;      // the first revision to deliver (the caller resolves 0)
+  int64_t start_rev = 0;  // the first revision to deliver (the caller resolves 0)
   bool no_put = false;
   bool no_delete = false;
   bool progress_notify = false;
   bool prev_kv = false;
   bool fragment = false;
-  int64_t header_rev = 0;     // the revision the created answer reports
+  int64_t header_rev = 0;  // the revision the created answer reports
 };
 
 class WatchStream {

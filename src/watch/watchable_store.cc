@@ -82,9 +82,9 @@ void WatchableStore::Cancel(Watcher* w) {
 bool WatchableStore::SendLocked(Watcher* w, std::vector<EventPtr> evs, int64_t rev) {
   const bool progress = evs.empty();
   if (w->no_put || w->no_delete) {
-    evs.erase(std::remove_if(evs.begin(), evs.end(),
-                             [w](const EventPtr& ev) { return w->Filters(*ev); }),
-              evs.end());
+    evs.erase(
+        std::remove_if(evs.begin(), evs.end(), [w](const EventPtr& ev) { return w->Filters(*ev); }),
+        evs.end());
     if (!progress && evs.empty()) return true;  // everything filtered: nothing to send
   }
   Response r;

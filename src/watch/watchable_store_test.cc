@@ -15,7 +15,8 @@ namespace {
 
 class WatchableStoreTest : public WatchStoreTestBase {
  protected:
-  WatchId Watch(WatchStream* s, std::string key, std::string end, int64_t start, bool from_key = false) {
+  WatchId Watch(WatchStream* s, std::string key, std::string end, int64_t start,
+                bool from_key = false) {
     WatchOptions o;
     o.range = KeyRange{std::move(key), std::move(end), from_key};
     o.start_rev = start;
@@ -35,7 +36,8 @@ class WatchableStoreTest : public WatchStoreTestBase {
         continue;
       }
       if (r->control && controls != nullptr) ++*controls;
-      for (const EventPtr& ev : r->events) got.emplace_back(ev->kv().key(), ev->kv().mod_revision());
+      for (const EventPtr& ev : r->events)
+        got.emplace_back(ev->kv().key(), ev->kv().mod_revision());
     }
     return got;
   }
@@ -45,10 +47,10 @@ TEST_F(WatchableStoreTest, SyncedWatcherGetsMatchingEventsInOrder) {
   WatchStream* s = NewStream();
   Watch(s, "foo", "", 0);
   Watch(s, "p/", "p0", 0);
-  Put("foo", "1");   // 2
-  Put("bar", "x");   // 3
-  Put("p/a", "2");   // 4
-  Delete("foo");     // 5
+  Put("foo", "1");  // 2
+  Put("bar", "x");  // 3
+  Put("p/a", "2");  // 4
+  Delete("foo");    // 5
   int controls = 0;
   auto got = Drain(s, 3, &controls);
   EXPECT_EQ(controls, 2);  // the two created answers come first
@@ -164,8 +166,7 @@ TEST_F(WatchableStoreTest, WatchErrorsAndCancel) {
   o.range = KeyRange{"a", "", false};
   o.id = 7;
   EXPECT_EQ(*s->Watch(o), 7);
-  EXPECT_EQ(s->Watch(o).status().message(),
-            "mvcc: duplicate watch ID provided on the WatchStream");
+  EXPECT_EQ(s->Watch(o).status().message(), "mvcc: duplicate watch ID provided on the WatchStream");
   o.id = kAutoWatchId;
   EXPECT_EQ(*s->Watch(o), 0);
   EXPECT_EQ(*s->Watch(o), 1);

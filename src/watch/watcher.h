@@ -29,18 +29,18 @@ struct Watcher {
   WatchId id = 0;
   bool no_put = false;
   bool no_delete = false;
-  bool progress_notify = false;  // periodic progress notifications
-  bool prev_kv = false;          // passed through to the service
-  bool fragment = false;         // passed through to the service
+  bool progress_notify = false;   // periodic progress notifications
+  bool prev_kv = false;           // passed through to the service
+  bool fragment = false;          // passed through to the service
   WatchStream* stream = nullptr;  // not owned; the stream cancels its watchers before it dies
   uint64_t serial = 0;            // unique per store (set by Add): tells reused addresses apart
 
   // Guarded by the store's mutex.
-  int64_t min_rev = 0;     // the next revision this watcher must receive
-  bool victim = false;     // a send failed; `pending` waits for room in the stream
-  bool compacted = false;  // told compact_revision; out of every group
-  EventBatch pending;      // a victim's undelivered batch
-  int64_t pending_rev = 0; // the header revision of `pending`
+  int64_t min_rev = 0;           // the next revision this watcher must receive
+  bool victim = false;           // a send failed; `pending` waits for room in the stream
+  bool compacted = false;        // told compact_revision; out of every group
+  EventBatch pending;            // a victim's undelivered batch
+  int64_t pending_rev = 0;       // the header revision of `pending`
   bool sent_since_tick = false;  // events went out since the last progress tick
 
   // True if the watcher's filters drop ev.

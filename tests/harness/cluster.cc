@@ -7,10 +7,9 @@
 
 namespace etcdpp::testing {
 
-absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(const std::string& binary, int size,
-                                                        std::vector<std::string> extra_flags,
-                                                        absl::Duration ready_timeout,
-                                                        const std::function<void(ServerProcess*)>& before_launch) {
+absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(
+    const std::string& binary, int size, std::vector<std::string> extra_flags,
+    absl::Duration ready_timeout, const std::function<void(ServerProcess*)>& before_launch) {
   std::vector<MemberConfig> cfgs(size);
   std::string initial;
   for (int i = 0; i < size; ++i) {

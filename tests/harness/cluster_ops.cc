@@ -39,7 +39,8 @@ std::string FaultCluster::InitialCluster() const {
   std::string s;
   auto* self = const_cast<FaultCluster*>(this);  // member() is not const
   for (int i = 0; i < size(); ++i) {
-    absl::StrAppend(&s, i ? "," : "", self->member(i).config().name, "=", self->member(i).PeerUrl());
+    absl::StrAppend(&s, i ? "," : "", self->member(i).config().name, "=",
+                    self->member(i).PeerUrl());
   }
   return s;
 }
@@ -61,8 +62,9 @@ int FaultCluster::WaitLeader(absl::Duration timeout) {
   return FindLeader(*base_, absl::ToChronoMilliseconds(timeout));
 }
 
-absl::StatusOr<ServerProcess*> FaultCluster::AddJoiningMember(const std::string& name, int peer_port,
-                                                             const std::string& initial_cluster) {
+absl::StatusOr<ServerProcess*> FaultCluster::AddJoiningMember(const std::string& name,
+                                                              int peer_port,
+                                                              const std::string& initial_cluster) {
   MemberConfig cfg;
   cfg.name = name;
   cfg.peer_port = peer_port;
@@ -148,7 +150,8 @@ grpc::Status Put(const std::string& endpoint, const std::string& key, const std:
   return KvStub(endpoint)->Put(ctx.get(), req, resp ? resp : &local);
 }
 
-[[nodiscard]] absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable, milliseconds deadline) {
+[[nodiscard]] absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable,
+                                           milliseconds deadline) {
   pb::RangeRequest req;
   req.set_key(std::string(1, '\0'));
   req.set_range_end(std::string(1, '\0'));
@@ -166,7 +169,8 @@ grpc::Status Put(const std::string& endpoint, const std::string& key, const std:
   return d;
 }
 
-[[nodiscard]] absl::StatusOr<pb::StatusResponse> MemberStatus(const std::string& endpoint, milliseconds deadline) {
+[[nodiscard]] absl::StatusOr<pb::StatusResponse> MemberStatus(const std::string& endpoint,
+                                                              milliseconds deadline) {
   auto stub = pb::Maintenance::NewStub(NewChannel(endpoint));
   pb::StatusResponse resp;
   auto ctx = ContextWithDeadline(deadline);
@@ -182,10 +186,11 @@ std::string DiffDumps(const Dump& a, const Dump& b) {
     const KvRecord& x = a.kvs[i];
     const KvRecord& y = b.kvs[i];
     if (!(x == y)) {
-      return absl::StrFormat("key %s: value %s create %d mod %d version %d vs key %s: value %s "
-                             "create %d mod %d version %d",
-                             x.key, x.value, x.create_revision, x.mod_revision, x.version, y.key,
-                             y.value, y.create_revision, y.mod_revision, y.version);
+      return absl::StrFormat(
+          "key %s: value %s create %d mod %d version %d vs key %s: value %s "
+          "create %d mod %d version %d",
+          x.key, x.value, x.create_revision, x.mod_revision, x.version, y.key, y.value,
+          y.create_revision, y.mod_revision, y.version);
     }
   }
   return "";

@@ -1,6 +1,6 @@
 #pragma once
-// FaultCluster: a Cluster (cluster.h) plus what the fault and membership tests need: who leads, full
-// dumps of a member's keys (serializable, so each member answers from its own store), waits
+// FaultCluster: a Cluster (cluster.h) plus what the fault and membership tests need: who leads,
+// full dumps of a member's keys (serializable, so each member answers from its own store), waits
 // for convergence, members joining later, and etcdpp's peer fault switch (a member's
 // <data-dir>/peer-faults lists the peers whose traffic it drops; the switch works only when
 // ETCDPP_TEST_PEER_FAULTS=1 was set before the members were launched, see EnablePeerFaults).
@@ -57,7 +57,9 @@ class FaultCluster {
 
   // The founding members first (0 .. options().size - 1), then the ones that joined.
   int size() const { return base_->size() + static_cast<int>(joined_.size()); }
-  ServerProcess& member(int i) { return i < base_->size() ? base_->member(i) : *joined_[i - base_->size()]; }
+  ServerProcess& member(int i) {
+    return i < base_->size() ? base_->member(i) : *joined_[i - base_->size()];
+  }
   std::string InitialCluster() const;
   const ClusterOptions& options() const { return opts_; }
   void KeepTempDirs();  // for a failed test
@@ -69,8 +71,9 @@ class FaultCluster {
 
   // Creates (not launches) a member that joins this cluster: --initial-cluster-state existing
   // with `initial_cluster` (this cluster's plus the new member's entry).
-  [[nodiscard]] absl::StatusOr<ServerProcess*> AddJoiningMember(const std::string& name, int peer_port,
-                                                  const std::string& initial_cluster);
+  [[nodiscard]] absl::StatusOr<ServerProcess*> AddJoiningMember(const std::string& name,
+                                                                int peer_port,
+                                                                const std::string& initial_cluster);
 
   // Member i drops all traffic to and from the members in `peers` (an empty list heals it).
   [[nodiscard]] absl::Status CutOff(int i, const std::vector<int>& peers);
@@ -98,9 +101,9 @@ grpc::Status Put(const std::string& endpoint, const std::string& key, const std:
                  std::chrono::milliseconds deadline, etcdserverpb::PutResponse* resp = nullptr);
 // Every key of the member at `endpoint`: serializable (its own store) or linearizable.
 [[nodiscard]] absl::StatusOr<Dump> DumpAll(const std::string& endpoint, bool serializable,
-                             std::chrono::milliseconds deadline);
-[[nodiscard]] absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus(const std::string& endpoint,
-                                                          std::chrono::milliseconds deadline);
+                                           std::chrono::milliseconds deadline);
+[[nodiscard]] absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus(
+    const std::string& endpoint, std::chrono::milliseconds deadline);
 // The first difference between two dumps, or "" if equal.
 std::string DiffDumps(const Dump& a, const Dump& b);
 

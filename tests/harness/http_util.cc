@@ -47,7 +47,8 @@ std::string RawConn::ReadUntil(const std::string& until, absl::Duration timeout,
 }
 
 std::string Post(const std::string& path, const std::string& body) {
-  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", body.size(),
+                      "\r\n\r\n", body);
 }
 
 namespace {
@@ -59,7 +60,8 @@ namespace {
   for (;;) {
     size_t eol = in.find("\r\n", at);
     uint64_t n = 0;
-    if (eol == std::string::npos || !absl::SimpleHexAtoi(in.substr(at, eol - at), &n) || eol + 2 + n > in.size()) {
+    if (eol == std::string::npos || !absl::SimpleHexAtoi(in.substr(at, eol - at), &n) ||
+        eol + 2 + n > in.size()) {
       return absl::DataLossError("bad chunked body");
     }
     if (n == 0) return out;
@@ -70,7 +72,8 @@ namespace {
 
 }  // namespace
 
-[[nodiscard]] absl::StatusOr<HttpReply> HttpDo(int port, const std::string& method, const std::string& path) {
+[[nodiscard]] absl::StatusOr<HttpReply> HttpDo(int port, const std::string& method,
+                                               const std::string& path) {
   RawConn c(port);
   if (!c.connected()) return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
   c.Send(absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
@@ -78,8 +81,10 @@ namespace {
   std::string got = c.ReadUntil("", absl::Seconds(10), &closed);
   size_t end = got.find("\r\n\r\n");
   int status = 0;
-  if (!closed || end == std::string::npos || got.size() < 12 || !absl::SimpleAtoi(got.substr(9, 3), &status)) {
-    return absl::DataLossError(absl::StrCat(method, " ", path, ": incomplete reply: ", got.substr(0, 200)));
+  if (!closed || end == std::string::npos || got.size() < 12 ||
+      !absl::SimpleAtoi(got.substr(9, 3), &status)) {
+    return absl::DataLossError(
+        absl::StrCat(method, " ", path, ": incomplete reply: ", got.substr(0, 200)));
   }
   HttpReply reply{status, got.substr(0, end), got.substr(end + 4)};
   if (absl::StrContains(absl::AsciiStrToLower(reply.head), "transfer-encoding: chunked")) {
@@ -90,7 +95,8 @@ namespace {
   return reply;
 }
 
-[[nodiscard]] absl::StatusOr<std::map<std::string, double>> ParseExposition(const std::string& text) {
+[[nodiscard]] absl::StatusOr<std::map<std::string, double>> ParseExposition(
+    const std::string& text) {
   std::map<std::string, std::string> types;
   std::map<std::string, double> samples;
   std::istringstream in(text);
@@ -114,13 +120,15 @@ namespace {
       std::string labels = line.substr(name_end + 1, close - name_end - 1);
       static const std::regex kLabels(
           R"re(([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)re");
-      if (!std::regex_match(labels, kLabels)) return absl::InvalidArgumentError("bad labels: " + line);
+      if (!std::regex_match(labels, kLabels))
+        return absl::InvalidArgumentError("bad labels: " + line);
       key = line.substr(0, close + 1);
       value_at = close + 1;
     }
     std::string family = name;
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-      if (!types.count(family) && absl::EndsWith(name, suffix)) family = name.substr(0, name.size() - strlen(suffix));
+      if (!types.count(family) && absl::EndsWith(name, suffix))
+        family = name.substr(0, name.size() - strlen(suffix));
     }
     if (!types.count(family)) return absl::InvalidArgumentError("sample without TYPE: " + line);
     double v = 0;

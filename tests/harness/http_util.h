@@ -40,13 +40,15 @@ struct HttpReply {
 };
 // One request ("GET /metrics", "POST /health") on a fresh connection with Connection: close;
 // waits (<= 10 s) for the whole reply.
-[[nodiscard]] absl::StatusOr<HttpReply> HttpDo(int port, const std::string& method, const std::string& path);
+[[nodiscard]] absl::StatusOr<HttpReply> HttpDo(int port, const std::string& method,
+                                               const std::string& path);
 
 // Parses the Prometheus text exposition: every sample must belong to a family declared by a
 // TYPE line (histograms: _bucket/_sum/_count), labels must be well formed and values numbers.
 // Returns sample "name{labels}" -> value (labels as exposed, sorted by name as prometheus-cpp
 // and client_golang print them).
-[[nodiscard]] absl::StatusOr<std::map<std::string, double>> ParseExposition(const std::string& text);
+[[nodiscard]] absl::StatusOr<std::map<std::string, double>> ParseExposition(
+    const std::string& text);
 
 // GET /metrics on `port`, parsed.
 [[nodiscard]] absl::StatusOr<std::map<std::string, double>> Scrape(int port);

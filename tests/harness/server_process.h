@@ -57,7 +57,7 @@ class ServerProcess {
  public:
   // Allocates the temp dir (data dir and log live in it) and any port left 0. No process yet.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Create(std::string binary,
-                                                               MemberConfig config);
+                                                                             MemberConfig config);
   // Create + Launch + WaitReady.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::string binary, MemberConfig config = {},

@@ -42,7 +42,8 @@ namespace {
 }  // namespace
 
 [[nodiscard]] absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& env, bool capture_stdout) {
+                                               const std::vector<std::string>& env,
+                                               bool capture_stdout) {
   int fds[2] = {-1, -1};
   if (capture_stdout && pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
   pid_t pid = fork();
@@ -81,7 +82,8 @@ std::vector<std::string> ShimEnv(const std::string& shim, const std::string& roo
   }
 }
 
-[[nodiscard]] absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv, absl::Duration timeout) {
+[[nodiscard]] absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv,
+                                            absl::Duration timeout) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError("pipe");
   pid_t pid = fork();

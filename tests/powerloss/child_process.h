@@ -20,7 +20,8 @@ struct Child {
 
 // Starts argv[0] with this process's environment plus `env` ("NAME=VALUE" each).
 [[nodiscard]] absl::StatusOr<Child> StartChild(const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& env, bool capture_stdout);
+                                               const std::vector<std::string>& env,
+                                               bool capture_stdout);
 
 // The environment that preloads `shim` with the given root and journal (and lets an
 // ASan-instrumented child start with a preloaded library ahead of its runtime). An empty root
@@ -36,6 +37,7 @@ struct RunResult {
   std::string output;  // stdout and stderr
 };
 // Runs argv to completion (bounded by `timeout`), capturing its output.
-[[nodiscard]] absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv, absl::Duration timeout);
+[[nodiscard]] absl::StatusOr<RunResult> Run(const std::vector<std::string>& argv,
+                                            absl::Duration timeout);
 
 }  // namespace etcdpp::powerloss

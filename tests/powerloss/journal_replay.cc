@@ -52,7 +52,8 @@ class JournalReader {
         r->type = static_cast<RecordType>(h.type);
         r->pid = h.pid;
         r->body.resize(h.body_size);
-        ASSIGN_OR_RETURN(size_t got, file_->ReadAt(offset_ + kHeaderSize, h.body_size, r->body.data()));
+        ASSIGN_OR_RETURN(size_t got,
+                         file_->ReadAt(offset_ + kHeaderSize, h.body_size, r->body.data()));
         if (got < h.body_size) return false;
         offset_ = end;
         return true;
@@ -361,7 +362,7 @@ uint64_t WriteLength(const Record& r) {
 }
 
 [[nodiscard]] absl::Status Replay(Env* env, const std::string& journal, DurabilityModel* model,
-                    ReplayStats* stats) {
+                                  ReplayStats* stats) {
   ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(journal));
   stats->journal_bytes = size;
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(journal, OpenMode::kOpenExisting));
@@ -445,7 +446,7 @@ std::string Describe(const Record& r) {
 }
 
 [[nodiscard]] absl::StatusOr<ReplayStats> RecoverFromJournal(Env* env, const std::string& journal,
-                                               const PowerLoss& options) {
+                                                             const PowerLoss& options) {
   if (!env->FileExists(journal)) {
     return absl::NotFoundError(absl::StrCat("no journal at ", journal));
   }

@@ -162,7 +162,8 @@ TEST_F(PowerLossTest, ARecordCutShortInTheMiddleIsSkipped) {
   const std::string joined = first.base() + "/joined";
   ASSERT_TRUE(WriteFile(joined, a.substr(0, a.size() - 3) + b).ok());
   auto dump = [](const std::string& journal) {
-    return powerloss::Run({ETCDPP_POWERLOSS_RECOVER, "--journal", journal, "--dump"}, absl::Seconds(60));
+    return powerloss::Run({ETCDPP_POWERLOSS_RECOVER, "--journal", journal, "--dump"},
+                          absl::Seconds(60));
   };
   auto whole = dump(joined);
   ASSERT_TRUE(whole.ok()) << whole.status();

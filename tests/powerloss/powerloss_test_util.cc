@@ -59,7 +59,8 @@ std::set<std::string> List(const std::string& dir) {
   return names;
 }
 
-[[nodiscard]] absl::StatusOr<std::string> Recover(const std::string& journal, bool torn, uint64_t seed) {
+[[nodiscard]] absl::StatusOr<std::string> Recover(const std::string& journal, bool torn,
+                                                  uint64_t seed) {
   std::vector<std::string> argv = {ETCDPP_POWERLOSS_RECOVER, "--journal", journal};
   if (torn) {
     argv.insert(argv.end(), {"--torn", "--seed", std::to_string(seed)});

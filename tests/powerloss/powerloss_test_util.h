@@ -35,6 +35,6 @@ std::set<std::string> List(const std::string& dir);
 
 // Runs etcdpp-powerloss-recover on `journal`; returns its output, or an error with it.
 [[nodiscard]] absl::StatusOr<std::string> Recover(const std::string& journal, bool torn = false,
-                                    uint64_t seed = 0);
+                                                  uint64_t seed = 0);
 
 }  // namespace etcdpp::powerloss

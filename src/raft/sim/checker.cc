@@ -119,8 +119,8 @@ void Checker::RecordCommit(uint64_t id, const Raft& r) {
 void Checker::CheckLeader(uint64_t id, const Raft& r) {
   auto [it, inserted] = leader_of_term_.try_emplace(r.term(), id);
   if (!inserted && it->second != id) {
-    Fail(absl::StrCat("election safety: members ", it->second, " and ", id,
-                      " both lead term ", r.term()));
+    Fail(absl::StrCat("election safety: members ", it->second, " and ", id, " both lead term ",
+                      r.term()));
     return;
   }
   // The highest index committed in an earlier term (commit_growth_ is in time order).
@@ -140,8 +140,8 @@ void Checker::CheckLeader(uint64_t id, const Raft& r) {
   }
   std::optional<uint64_t> t = TermAt(log, need);
   if (t && committed_term_[need] != 0 && *t != committed_term_[need]) {
-    Fail(absl::StrCat("leader completeness: leader ", id, " of term ", r.term(), " has term ",
-                      *t, " at committed index ", need, " instead of ", committed_term_[need]));
+    Fail(absl::StrCat("leader completeness: leader ", id, " of term ", r.term(), " has term ", *t,
+                      " at committed index ", need, " instead of ", committed_term_[need]));
   }
 }
 
@@ -177,9 +177,9 @@ void Checker::CheckLogMatching(const std::vector<std::pair<uint64_t, const Raft*
       if (!ex.ok() || !ey.ok()) continue;
       for (size_t i = 0; i < ex->size(); ++i) {
         if (!((*ex)[i] == (*ey)[i])) {
-          Fail(absl::StrCat("log matching: members ", members[a].first, " and ",
-                            members[b].first, " agree at index ", top, " but differ at ",
-                            Describe((*ex)[i]), " vs ", Describe((*ey)[i])));
+          Fail(absl::StrCat("log matching: members ", members[a].first, " and ", members[b].first,
+                            " agree at index ", top, " but differ at ", Describe((*ex)[i]), " vs ",
+                            Describe((*ey)[i])));
           return;
         }
       }

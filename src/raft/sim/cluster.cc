@@ -173,8 +173,8 @@ void Cluster::Deliver(size_t i, Fate fate) {
     const Message& m = network_.at(i);
     Trace(absl::StrCat(fate == Fate::kDrop ? "drop " : (fate == Fate::kDuplicate ? "dup " : ""),
                        MessageTypeName(m.type), " ", m.from, "->", m.to, " term ", m.term,
-                       " index ", m.index, " log_term ", m.log_term, " commit ", m.commit,
-                       " ents ", m.entries.size(), m.reject ? " reject" : "",
+                       " index ", m.index, " log_term ", m.log_term, " commit ", m.commit, " ents ",
+                       m.entries.size(), m.reject ? " reject" : "",
                        m.snapshot.IsEmpty() ? "" : " snapshot"));
   }
   Message m = fate == Fate::kDuplicate ? network_.at(i) : network_.Take(i);
@@ -228,8 +228,8 @@ void Cluster::AfterInput(Node& n) {
   if (trace_enabled_ && n.up()) {
     const Raft& r = n.raft();
     Trace(absl::StrCat("    ", n.id(), ": term ", r.term(), " state ", static_cast<int>(r.state()),
-                       " last ", r.log().LastIndex(), " commit ", r.log().committed(),
-                       " applied ", n.state_machine().index));
+                       " last ", r.log().LastIndex(), " commit ", r.log().committed(), " applied ",
+                       n.state_machine().index));
   }
   HandleReadies(n);
   if (n.up()) checker_.AfterStep(n.id(), n.raft());
@@ -246,8 +246,8 @@ void Cluster::HandleReadies(Node& n) {
 // As the server's node loop does, with the optional faults of Options.
 bool Cluster::HandleReady(Node& n) {
   Ready rd = n.raw().GetReady();
-  bool send_first = options_.leader_sends_first && n.raft().state() == StateType::kLeader &&
-                    rng_() % 2 == 0;
+  bool send_first =
+      options_.leader_sends_first && n.raft().state() == StateType::kLeader && rng_() % 2 == 0;
   int crash = 0;  // 1: before the WAL write, 2: after it, before sending
   if (options_.crash_in_ready_per_mille > 0 && rng_() % 1000 < options_.crash_in_ready_per_mille) {
     crash = 1 + static_cast<int>(rng_() % 2);

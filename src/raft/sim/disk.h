@@ -26,9 +26,7 @@ class Disk {
   // The storage a restarted member reads from.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<MemoryStorage>> Load() const;
 
-  bool IsEmpty() const {
-    return hard_state_.IsEmpty() && snapshot_.IsEmpty() && entries_.empty();
-  }
+  bool IsEmpty() const { return hard_state_.IsEmpty() && snapshot_.IsEmpty() && entries_.empty(); }
   const HardState& hard_state() const { return hard_state_; }
   const Snapshot& snapshot() const { return snapshot_; }
   const std::vector<Entry>& entries() const { return entries_; }  // after the snapshot

@@ -284,8 +284,8 @@ TEST(RemovedLeaderTest, TheRemainingMembersElectANewLeaderAndGoOn) {
 // raft refuses an applied index below it instead of aborting.
 TEST(RestartTest, AnAppliedIndexBeforeTheSnapshotIsRefused) {
   MemoryStorage s;
-  ASSERT_TRUE(s.ApplySnapshot({.data = "x", .metadata = {.conf_state = {.voters = {1}},
-                                                         .index = 10, .term = 2}})
+  ASSERT_TRUE(s.ApplySnapshot({.data = "x",
+                               .metadata = {.conf_state = {.voters = {1}}, .index = 10, .term = 2}})
                   .ok());
   ASSERT_TRUE(s.SetHardState({.term = 2, .commit = 10}).ok());
   Config c;

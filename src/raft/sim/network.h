@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <utility>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "raft/types.h"

@@ -48,8 +48,8 @@ absl::Status Node::Persist(const Ready& rd) {
 
 absl::Status Node::Apply(const Entry& e) {
   if (e.index != sm_.index + 1) {
-    return absl::InternalError(absl::StrCat("member ", id_, " applies entry ", e.index,
-                                            " after ", sm_.index));
+    return absl::InternalError(
+        absl::StrCat("member ", id_, " applies entry ", e.index, " after ", sm_.index));
   }
   if (e.type == EntryType::kConfChange) {
     ASSIGN_OR_RETURN(ConfChange cc, DecodeConfChange(e.data));

@@ -21,7 +21,8 @@ class Node {
   // Starts (or restarts) the member from its disk. With use_synced_state_machine the state
   // machine resumes where it was last synced (raft is told the applied index); otherwise it
   // starts from the snapshot and raft replays every committed entry after it.
-  [[nodiscard]] absl::Status Start(const Config& base, uint64_t seed, bool use_synced_state_machine);
+  [[nodiscard]] absl::Status Start(const Config& base, uint64_t seed,
+                                   bool use_synced_state_machine);
   // Loses everything not on disk.
   void Crash();
 

@@ -28,8 +28,8 @@ struct Scenario {
                         c.max_size_per_msg, ", max_inflight ", c.max_inflight_msgs, ", drop ",
                         drop_percent, "%, duplicate ", duplicate_percent, "%, crashes ", crashes,
                         ", crash_in_ready ", options.crash_in_ready_per_mille,
-                        "/1000, leader_sends_first ", options.leader_sends_first,
-                        ", conf_changes ", conf_changes, ", compaction ", compaction);
+                        "/1000, leader_sends_first ", options.leader_sends_first, ", conf_changes ",
+                        conf_changes, ", compaction ", compaction);
   }
 };
 
@@ -62,7 +62,10 @@ Scenario ChooseScenario(std::mt19937_64& rng) {
 class RandomRun {
  public:
   RandomRun(uint64_t seed, const RunOptions& options)
-      : seed_(seed), options_(options), rng_(seed), scenario_(ChooseScenario(rng_)),
+      : seed_(seed),
+        options_(options),
+        rng_(seed),
+        scenario_(ChooseScenario(rng_)),
         cluster_(InitialIds(scenario_.members), ClusterOptions(scenario_, options.trace), rng_()) {
     next_id_ = static_cast<uint64_t>(scenario_.members) + 1;
   }
@@ -81,14 +84,13 @@ class RandomRun {
       stats->liveness_ticks = std::max(stats->liveness_ticks, ticks);
     }
     if (cluster_.status().ok()) return absl::OkStatus();
-    std::string msg = absl::StrCat("seed ", seed_, " (", scenario_.Describe(), "): ",
-                                   cluster_.status().message());
+    std::string msg = absl::StrCat("seed ", seed_, " (", scenario_.Describe(),
+                                   "): ", cluster_.status().message());
     if (options_.trace) {
       const std::vector<std::string>& t = cluster_.trace();
       size_t from = t.size() > 400 ? t.size() - 400 : 0;
       absl::StrAppend(&msg, "\ntrace (last ", t.size() - from, " inputs):\n",
-                      absl::StrJoin(t.begin() + static_cast<std::ptrdiff_t>(from), t.end(),
-                                    "\n"));
+                      absl::StrJoin(t.begin() + static_cast<std::ptrdiff_t>(from), t.end(), "\n"));
     }
     return absl::InternalError(msg);
   }
@@ -107,8 +109,12 @@ class RandomRun {
 
   bool Chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
   template <typename T>
-  T Pick(const std::vector<T>& v) { return v[rng_() % v.size()]; }
-  void Trace(const std::string& s) { if (options_.trace) cluster_.Trace(s); }
+  T Pick(const std::vector<T>& v) {
+    return v[rng_() % v.size()];
+  }
+  void Trace(const std::string& s) {
+    if (options_.trace) cluster_.Trace(s);
+  }
 
   std::vector<uint64_t> DownIds() const {
     std::vector<uint64_t> out;
@@ -281,8 +287,8 @@ class RandomRun {
     }
     cluster_.checker().Fail(absl::StrCat(
         "liveness: no proposal committed on every member within ", options_.liveness_ticks,
-        " ticks after healing (voters ", absl::StrJoin(cluster_.config().voters, ","),
-        " learners ", absl::StrJoin(cluster_.config().learners, ","), ";", state, ")"));
+        " ticks after healing (voters ", absl::StrJoin(cluster_.config().voters, ","), " learners ",
+        absl::StrJoin(cluster_.config().learners, ","), ";", state, ")"));
     return static_cast<uint64_t>(options_.liveness_ticks);
   }
 
@@ -313,7 +319,8 @@ class RandomRun {
 
 }  // namespace
 
-[[nodiscard]] absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options, RunStats* stats) {
+[[nodiscard]] absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options,
+                                               RunStats* stats) {
   RandomRun run(seed, options);
   return run.Run(stats);
 }

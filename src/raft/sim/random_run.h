@@ -15,8 +15,8 @@
 namespace etcdpp::raft::sim {
 
 struct RunStats {
-  uint64_t leaders = 0;     // distinct terms that had a leader
-  uint64_t committed = 0;   // highest commit index
+  uint64_t leaders = 0;    // distinct terms that had a leader
+  uint64_t committed = 0;  // highest commit index
   uint64_t crashes = 0;
   uint64_t conf_changes = 0;  // applied by the end
   uint64_t liveness_ticks = 0;
@@ -29,6 +29,7 @@ struct RunOptions {
 };
 
 // OK, or the first violated property with the seed; `stats` may be null.
-[[nodiscard]] absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options, RunStats* stats);
+[[nodiscard]] absl::Status RunRandomSimulation(uint64_t seed, const RunOptions& options,
+                                               RunStats* stats);
 
 }  // namespace etcdpp::raft::sim

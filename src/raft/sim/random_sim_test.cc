@@ -35,7 +35,8 @@ std::optional<uint64_t> EnvNumber(const char* name) {
 
 RunOptions DefaultOptions() {
   RunOptions o;
-  if (std::optional<uint64_t> steps = EnvNumber("RAFT_SIM_STEPS")) o.steps = static_cast<int>(*steps);
+  if (std::optional<uint64_t> steps = EnvNumber("RAFT_SIM_STEPS"))
+    o.steps = static_cast<int>(*steps);
   return o;
 }
 
@@ -71,8 +72,7 @@ void RunSeed(uint64_t seed, RunStats* stats, int* failures) {
   RunOptions traced = DefaultOptions();
   traced.trace = true;
   absl::Status t = RunRandomSimulation(seed, traced, nullptr);
-  ADD_FAILURE() << (t.ok() ? s.message() : t.message())
-                << "\nreproduce: RAFT_SIM_SEED=" << seed
+  ADD_FAILURE() << (t.ok() ? s.message() : t.message()) << "\nreproduce: RAFT_SIM_SEED=" << seed
                 << " bin/raft_test --gtest_filter='RaftSimulation*'";
 }
 

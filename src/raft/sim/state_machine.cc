@@ -43,8 +43,8 @@ std::string EncodeSnapshotData(const StateMachine& sm) {
     return absl::InvalidArgumentError(absl::StrCat("bad snapshot data '", snap.data, "'"));
   }
   if (sm.index != snap.metadata.index) {
-    return absl::InvalidArgumentError(absl::StrCat("snapshot data at ", sm.index,
-                                                   " but metadata at ", snap.metadata.index));
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot data at ", sm.index, " but metadata at ", snap.metadata.index));
   }
   sm.conf = snap.metadata.conf_state;
   return sm;

@@ -56,8 +56,9 @@ void ClientHttp::Health(const Request& req, std::shared_ptr<Responder> resp) {
   }
   auto range = std::make_unique<etcdserverpb::RangeRequest>();
   range->set_key("health");
-  gateway_->Call("/etcdserverpb.KV/Range", std::move(range), std::make_unique<etcdserverpb::RangeResponse>(),
-                 absl::Seconds(1), [this, resp](const grpc::Status& st, const google::protobuf::Message&) {
+  gateway_->Call("/etcdserverpb.KV/Range", std::move(range),
+                 std::make_unique<etcdserverpb::RangeResponse>(), absl::Seconds(1),
+                 [this, resp](const grpc::Status& st, const google::protobuf::Message&) {
                    FinishHealth(st.ok(), resp.get());
                  });
 }
@@ -86,7 +87,8 @@ void ClientHttp::Version(const Request& req, Responder* resp) {
 // etcd 3.6's /livez and /readyz: "ok", or the failed check and 503.
 void ClientHttp::Probe(const Request& req, bool ready, Responder* resp) {
   if (ready && member_.leader() == 0) {
-    resp->Reply(503, "text/plain; charset=utf-8", "[-]serializable_read failed: etcdserver: no leader\nreadyz check failed\n");
+    resp->Reply(503, "text/plain; charset=utf-8",
+                "[-]serializable_read failed: etcdserver: no leader\nreadyz check failed\n");
     return;
   }
   resp->Reply(200, "text/plain; charset=utf-8", "ok");

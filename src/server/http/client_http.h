@@ -18,10 +18,10 @@ namespace etcdpp::server::http {
 
 // What the health and version endpoints read from the member.
 struct MemberView {
-  std::function<uint64_t()> leader;                    // 0: no leader
-  std::function<std::vector<std::string>()> alarms;    // active alarm names, e.g. "NOSPACE"
-  std::function<std::string()> metrics;                // Prometheus text exposition
-  std::function<void(bool healthy)> on_health;         // counts health checks
+  std::function<uint64_t()> leader;                  // 0: no leader
+  std::function<std::vector<std::string>()> alarms;  // active alarm names, e.g. "NOSPACE"
+  std::function<std::string()> metrics;              // Prometheus text exposition
+  std::function<void(bool healthy)> on_health;       // counts health checks
   std::string server_version;
   std::string cluster_version;
 };

@@ -15,11 +15,13 @@ absl::StatusOr<std::unique_ptr<ClientPort>> ClientPort::Listen(Options opts) {
   for (PortSharer::Address& a : opts.addresses) a.min_tls_version = opts.tls.min_version;
   std::unique_ptr<ClientPort> p(new ClientPort(std::move(opts)));
   // gRPC clients send their preface at once and curl its request line: 3 s is generous.
-  absl::StatusOr<std::unique_ptr<PortSharer>> sharer = PortSharer::Listen(p->opts_.addresses, absl::Seconds(3));
+  absl::StatusOr<std::unique_ptr<PortSharer>> sharer =
+      PortSharer::Listen(p->opts_.addresses, absl::Seconds(3));
   if (!sharer.ok()) return sharer.status();
   p->sharer_ = std::move(*sharer);
   if (!p->opts_.metrics_addresses.empty()) {
-    absl::StatusOr<std::unique_ptr<MetricsPort>> metrics = MetricsPort::Listen(p->opts_.metrics_addresses);
+    absl::StatusOr<std::unique_ptr<MetricsPort>> metrics =
+        MetricsPort::Listen(p->opts_.metrics_addresses);
     if (!metrics.ok()) return metrics.status();
     p->metrics_ = std::move(*metrics);
   }
@@ -35,7 +37,8 @@ absl::Status ClientPort::PrepareTls() {
       tls::GrpcServerCredentials(opts_.tls);
   if (!creds.ok()) return creds.status();
   tls_creds_ = std::move(*creds);
-  absl::StatusOr<std::unique_ptr<tls::SslContextSource>> ssl = tls::SslContextSource::Create(opts_.tls);
+  absl::StatusOr<std::unique_ptr<tls::SslContextSource>> ssl =
+      tls::SslContextSource::Create(opts_.tls);
   if (!ssl.ok()) return ssl.status();
   ssl_ = std::move(*ssl);
   return absl::OkStatus();
@@ -62,12 +65,13 @@ absl::Status ClientPort::Start(grpc::Server* server, MemberView member) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);
     args.SetMaxSendMessageSize(-1);
-    gateway_ = std::make_unique<Gateway>(server->InProcessChannel(args), opts_.max_concurrent_streams);
+    gateway_ =
+        std::make_unique<Gateway>(server->InProcessChannel(args), opts_.max_concurrent_streams);
     http_handler_ = std::make_unique<ClientHttp>(std::move(member), gateway_.get());
     HttpServer::Options ho;
     ho.limits.max_body_bytes = opts_.max_request_body;
-    absl::StatusOr<std::unique_ptr<HttpServer>> hs =
-        HttpServer::Start(ho, [h = http_handler_.get()](Request req, std::shared_ptr<Responder> resp) {
+    absl::StatusOr<std::unique_ptr<HttpServer>> hs = HttpServer::Start(
+        ho, [h = http_handler_.get()](Request req, std::shared_ptr<Responder> resp) {
           h->Handle(std::move(req), std::move(resp));
         });
     if (!hs.ok()) return hs.status();
@@ -98,9 +102,12 @@ std::vector<PortSharer::Address> ClientAddresses(const std::vector<Url>& urls) {
   std::vector<PortSharer::Address> out;
   for (const Url& u : urls) {
     bool tls = u.scheme == "https";
-    auto same = [&](const PortSharer::Address& a) { return a.host == u.host && a.port == u.port && u.port != 0; };
+    auto same = [&](const PortSharer::Address& a) {
+      return a.host == u.host && a.port == u.port && u.port != 0;
+    };
     auto it = std::find_if(out.begin(), out.end(), same);
-    if (it == out.end()) it = out.insert(out.end(), PortSharer::Address{u.host, u.port, false, false});
+    if (it == out.end())
+      it = out.insert(out.end(), PortSharer::Address{u.host, u.port, false, false});
     (tls ? it->tls : it->plain) = true;
   }
   return out;

@@ -25,7 +25,8 @@ class PlainIo final : public ConnIo {
         return Result::kOk;
       }
       if (r < 0 && errno == EINTR) continue;
-      return (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ? Result::kAgain : Result::kClosed;
+      return (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ? Result::kAgain
+                                                                  : Result::kClosed;
     }
   }
   Result Write(const char* data, size_t len, size_t* n) override {
@@ -44,7 +45,8 @@ class PlainIo final : public ConnIo {
 
 class TlsIo final : public ConnIo {
  public:
-  TlsIo(int fd, std::shared_ptr<SSL_CTX> ctx) : ConnIo(fd), ctx_(std::move(ctx)), ssl_(SSL_new(ctx_.get())) {
+  TlsIo(int fd, std::shared_ptr<SSL_CTX> ctx)
+      : ConnIo(fd), ctx_(std::move(ctx)), ssl_(SSL_new(ctx_.get())) {
     SSL_set_fd(ssl_, fd);
     SSL_set_accept_state(ssl_);
     SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -95,17 +97,19 @@ class TlsIo final : public ConnIo {
     X509* cert = SSL_get1_peer_certificate(ssl_);
     if (cert == nullptr) return;
     char buf[256];
-    int len = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof(buf));
+    int len =
+        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof(buf));
     if (len > 0) cn_.assign(buf, static_cast<size_t>(len));
     X509_free(cert);
   }
-  // etcd (Go's http server error log): rejected connection from "addr" (error "...", ServerName "").
+  // etcd (Go's http server error log): rejected connection from "addr" (error "...", ServerName
+  // "").
   void LogRejected() {
     char buf[256];
     ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
     const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
-    spdlog::warn("rejected connection from \"{}\" (error \"{}\", ServerName \"{}\")", RemoteAddress(fd_), buf,
-                 sni ? sni : "");
+    spdlog::warn("rejected connection from \"{}\" (error \"{}\", ServerName \"{}\")",
+                 RemoteAddress(fd_), buf, sni ? sni : "");
   }
 
   const std::shared_ptr<SSL_CTX> ctx_;

@@ -124,7 +124,8 @@ void Gateway::ServeUnary(const Route& route, Request req, std::shared_ptr<Respon
     stub_.UnaryCall(&call->ctx, path, grpc::StubOptions(), call->req.get(), call->resp.get(),
                     [this, call, resp](grpc::Status st) {
                       if (st.ok()) {
-                        resp->Reply(200, "application/json", ProtoToJson(*call->resp), JsonHeaders());
+                        resp->Reply(200, "application/json", ProtoToJson(*call->resp),
+                                    JsonHeaders());
                       } else {
                         resp->Reply(HttpStatusFromGrpcCode(st.error_code()), "application/json",
                                     ErrorBody(st.error_code(), st.error_message()), JsonHeaders());

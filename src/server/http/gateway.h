@@ -25,7 +25,8 @@
 
 namespace etcdpp::server::http {
 
-using MessageStub = grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message>;
+using MessageStub =
+    grpc::TemplatedGenericStub<google::protobuf::Message, google::protobuf::Message>;
 
 class Gateway {
  public:

@@ -98,7 +98,8 @@ std::map<std::string, Route> BuildRoutes() {
 }  // namespace
 
 const Route* FindRoute(const std::string& path) {
-  static const std::map<std::string, Route>* kTable = new std::map<std::string, Route>(BuildRoutes());
+  static const std::map<std::string, Route>* kTable =
+      new std::map<std::string, Route>(BuildRoutes());
   auto it = kTable->find(path);
   return it == kTable->end() ? nullptr : &it->second;
 }

@@ -10,7 +10,7 @@ namespace etcdpp::server::http {
 
 struct Route {
   const google::protobuf::MethodDescriptor* method = nullptr;
-  std::string grpc_path;  // "/etcdserverpb.KV/Range"
+  std::string grpc_path;   // "/etcdserverpb.KV/Range"
   bool streaming = false;  // client or server streaming: newline-delimited results
 };
 

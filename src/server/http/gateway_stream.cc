@@ -20,8 +20,12 @@ class StreamCall final : public grpc::ClientBidiReactor<pbuf::Message, pbuf::Mes
  public:
   StreamCall(Gateway* gw, const Route& route, std::vector<std::unique_ptr<pbuf::Message>> reqs,
              std::shared_ptr<Responder> resp)
-      : gw_(gw), reqs_(std::move(reqs)), resp_(std::move(resp)), ctx_(std::make_shared<grpc::ClientContext>()),
-        reply_(NewMessage(route.method->output_type())), path_(route.grpc_path) {}
+      : gw_(gw),
+        reqs_(std::move(reqs)),
+        resp_(std::move(resp)),
+        ctx_(std::make_shared<grpc::ClientContext>()),
+        reply_(NewMessage(route.method->output_type())),
+        path_(route.grpc_path) {}
 
   grpc::ClientContext* ctx() { return ctx_.get(); }
 
@@ -69,7 +73,8 @@ class StreamCall final : public grpc::ClientBidiReactor<pbuf::Message, pbuf::Mes
  private:
   void StartResponse() {
     started_ = true;
-    resp_->StartStream(200, "application/json", {{"Grpc-Metadata-Content-Type", "application/grpc"}});
+    resp_->StartStream(200, "application/json",
+                       {{"Grpc-Metadata-Content-Type", "application/grpc"}});
   }
 
   void WriteNext() {
@@ -92,7 +97,8 @@ class StreamCall final : public grpc::ClientBidiReactor<pbuf::Message, pbuf::Mes
 
 }  // namespace
 
-void StartStreamCall(Gateway* gw, const Route& route, Request req, std::shared_ptr<Responder> resp) {
+void StartStreamCall(Gateway* gw, const Route& route, Request req,
+                     std::shared_ptr<Responder> resp) {
   // As grpc-gateway: a first message that does not parse is a 400; later ones end the sending.
   std::vector<std::unique_ptr<pbuf::Message>> reqs;
   std::vector<std::string> values = SplitJsonValues(req.body);

@@ -24,7 +24,7 @@ struct HttpServer::Conn {
   std::string in;
   std::string out;
   RequestParser parser;
-  bool handling = false;          // a request is with the handler
+  bool handling = false;  // a request is with the handler
   bool close_after_flush = false;
   bool want_write = false;
   absl::Time deadline = absl::InfiniteFuture();  // read or idle deadline when not handling
@@ -191,9 +191,10 @@ void HttpServer::SendError(Conn* c, int status, const std::string& text) {
   c->close_after_flush = true;
   c->deadline = absl::Now() + absl::Seconds(5);  // a client that never reads the error is cut
   std::string body = text + "\n";
-  absl::StrAppend(&c->out, "HTTP/1.1 ", status, " ", StatusText(status),
-                  "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ",
-                  body.size(), "\r\n\r\n", body);
+  absl::StrAppend(
+      &c->out, "HTTP/1.1 ", status, " ", StatusText(status),
+      "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ",
+      body.size(), "\r\n\r\n", body);
   Flush(c);
 }
 

@@ -34,7 +34,8 @@ class HttpServer {
     absl::Duration read_timeout = absl::Seconds(10);
     absl::Duration idle_timeout = absl::Minutes(2);
   };
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpServer>> Start(Options opts, Handler handler);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpServer>> Start(Options opts,
+                                                                         Handler handler);
   ~HttpServer();
 
   // Takes ownership of a connected socket (any thread).

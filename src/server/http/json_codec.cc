@@ -15,14 +15,30 @@ std::string Quote(absl::string_view s) {
   std::string out = "\"";
   for (unsigned char ch : s) {
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<': out += "\\u003c"; break;  // Go's encoder escapes HTML characters
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '<':
+        out += "\\u003c";
+        break;  // Go's encoder escapes HTML characters
+      case '>':
+        out += "\\u003e";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
       default:
         if (ch < 0x20) {
           absl::StrAppend(&out, "\\u00", absl::Hex(ch, absl::kZeroPad2));
@@ -43,8 +59,10 @@ bool Truncated(absl::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') in_string = true;
@@ -57,7 +75,9 @@ bool Truncated(absl::string_view s) {
 // Where Go's base64.StdEncoding.Decode stops on `s` (the index its CorruptInputError names),
 // or -1 when `s` decodes.
 int GoBase64ErrorIndex(absl::string_view s) {
-  auto valid = [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; };
+  auto valid = [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  };
   auto skip_newlines = [&](size_t i) {
     while (i < s.size() && (s[i] == '\n' || s[i] == '\r')) ++i;
     return i;
@@ -107,7 +127,9 @@ std::string GoParseError(absl::string_view cpp_message) {
   opts.ignore_unknown_fields = true;
   auto st = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(trimmed.data(), trimmed.size()), msg, opts);
-  if (!st.ok()) return absl::InvalidArgumentError(GoParseError(absl::string_view(st.message().data(), st.message().size())));
+  if (!st.ok())
+    return absl::InvalidArgumentError(
+        GoParseError(absl::string_view(st.message().data(), st.message().size())));
   return absl::OkStatus();
 }
 
@@ -127,7 +149,8 @@ int HttpStatusFromGrpcCode(int code) {
 
 std::string ErrorBody(int code, absl::string_view message) {
   std::string out = "{";
-  if (!message.empty()) absl::StrAppend(&out, "\"error\":", Quote(message), ",\"message\":", Quote(message), ",");
+  if (!message.empty())
+    absl::StrAppend(&out, "\"error\":", Quote(message), ",\"message\":", Quote(message), ",");
   absl::StrAppend(&out, "\"code\":", code, "}");
   return out;
 }
@@ -152,8 +175,10 @@ std::vector<std::string> SplitJsonValues(absl::string_view body) {
       start = i;
     }
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') in_string = true;

@@ -22,7 +22,8 @@ std::string ProtoToJson(const google::protobuf::Message& msg);
 int HttpStatusFromGrpcCode(int code);
 // {"error":MSG,"message":MSG,"code":N} (empty strings omitted, as jsonpb does).
 std::string ErrorBody(int code, absl::string_view message);
-// A streaming call's error chunk: {"error":{"grpc_code":..,"http_code":..,"message":..,"http_status":..}}.
+// A streaming call's error chunk:
+// {"error":{"grpc_code":..,"http_code":..,"message":..,"http_status":..}}.
 std::string StreamErrorChunk(int code, absl::string_view message);
 // Splits a stream of concatenated JSON values ("{..} {..}") into the values; a truncated
 // value is returned as is (its parse then fails with the truncation error).

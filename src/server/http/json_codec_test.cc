@@ -14,8 +14,9 @@ TEST(JsonCodecTest, OriginalNamesInt64AsStringsBytesAsBase64DefaultsOmitted) {
   kv->set_value("bar");
   kv->set_create_revision(2);
   r.set_count(1);
-  EXPECT_EQ(ProtoToJson(r),
-            R"({"header":{"revision":"2"},"kvs":[{"key":"Zm9v","create_revision":"2","value":"YmFy"}],"count":"1"})");
+  EXPECT_EQ(
+      ProtoToJson(r),
+      R"({"header":{"revision":"2"},"kvs":[{"key":"Zm9v","create_revision":"2","value":"YmFy"}],"count":"1"})");
 }
 
 TEST(JsonCodecTest, ParsesNumbersOrStringsIgnoresUnknownFieldsEmptyIsEmpty) {
@@ -37,17 +38,22 @@ TEST(JsonCodecTest, TruncatedInputIsUnexpectedEof) {
 
 TEST(JsonCodecTest, BadBase64InGosWords) {
   etcdserverpb::RangeRequest r;
-  EXPECT_EQ(std::string(JsonToProto(R"({"key":"Zm9"})", &r).message()), "illegal base64 data at input byte 0");
-  EXPECT_EQ(std::string(JsonToProto(R"({"key":"Zm9vY*=="})", &r).message()), "illegal base64 data at input byte 5");
-  EXPECT_EQ(std::string(JsonToProto(R"({"key":"Zg="})", &r).message()), "illegal base64 data at input byte 3");
+  EXPECT_EQ(std::string(JsonToProto(R"({"key":"Zm9"})", &r).message()),
+            "illegal base64 data at input byte 0");
+  EXPECT_EQ(std::string(JsonToProto(R"({"key":"Zm9vY*=="})", &r).message()),
+            "illegal base64 data at input byte 5");
+  EXPECT_EQ(std::string(JsonToProto(R"({"key":"Zg="})", &r).message()),
+            "illegal base64 data at input byte 3");
 }
 
 TEST(JsonCodecTest, ErrorShapes) {
-  EXPECT_EQ(ErrorBody(3, "etcdserver: key is not provided"),
-            R"({"error":"etcdserver: key is not provided","message":"etcdserver: key is not provided","code":3})");
+  EXPECT_EQ(
+      ErrorBody(3, "etcdserver: key is not provided"),
+      R"({"error":"etcdserver: key is not provided","message":"etcdserver: key is not provided","code":3})");
   EXPECT_EQ(ErrorBody(12, ""), R"({"code":12})");
-  EXPECT_EQ(StreamErrorChunk(11, "x<y"),
-            R"({"error":{"grpc_code":11,"http_code":400,"message":"x\u003cy","http_status":"Bad Request"}})");
+  EXPECT_EQ(
+      StreamErrorChunk(11, "x<y"),
+      R"({"error":{"grpc_code":11,"http_code":400,"message":"x\u003cy","http_status":"Bad Request"}})");
   EXPECT_EQ(HttpStatusFromGrpcCode(14), 503);
   EXPECT_EQ(HttpStatusFromGrpcCode(9), 412);
 }

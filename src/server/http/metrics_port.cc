@@ -4,7 +4,8 @@
 
 namespace etcdpp::server::http {
 
-absl::StatusOr<std::unique_ptr<MetricsPort>> MetricsPort::Listen(const std::vector<PortSharer::Address>& addrs) {
+absl::StatusOr<std::unique_ptr<MetricsPort>> MetricsPort::Listen(
+    const std::vector<PortSharer::Address>& addrs) {
   std::unique_ptr<MetricsPort> p(new MetricsPort());
   absl::StatusOr<std::unique_ptr<PortSharer>> sharer = PortSharer::Listen(addrs, absl::Seconds(3));
   if (!sharer.ok()) return sharer.status();
@@ -13,7 +14,8 @@ absl::StatusOr<std::unique_ptr<MetricsPort>> MetricsPort::Listen(const std::vect
 }
 
 absl::Status MetricsPort::Start(MemberView member, Gateway* gateway) {
-  handler_ = std::make_unique<ClientHttp>(std::move(member), gateway, ClientHttp::Paths::kMetricsAndHealth);
+  handler_ = std::make_unique<ClientHttp>(std::move(member), gateway,
+                                          ClientHttp::Paths::kMetricsAndHealth);
   HttpServer::Options ho;
   ho.limits.max_body_bytes = 1 << 20;  // its paths take no body
   absl::StatusOr<std::unique_ptr<HttpServer>> hs =

@@ -20,7 +20,8 @@ namespace etcdpp::server::http {
 
 class MetricsPort {
  public:
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<MetricsPort>> Listen(const std::vector<PortSharer::Address>& addrs);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<MetricsPort>> Listen(
+      const std::vector<PortSharer::Address>& addrs);
   ~MetricsPort() { Stop(); }
 
   // gateway may be null (the client port serves gRPC only): /health then skips its read.

@@ -32,8 +32,10 @@ constexpr uint64_t kWake = 1ULL << 41;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* res = nullptr;
   std::string port = std::to_string(a.port);
-  if (int rc = getaddrinfo(a.host.empty() ? nullptr : a.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resolve ", a.host, ": ", gai_strerror(rc)));
+  if (int rc = getaddrinfo(a.host.empty() ? nullptr : a.host.c_str(), port.c_str(), &hints, &res);
+      rc != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve ", a.host, ": ", gai_strerror(rc)));
   }
   std::string err = "no address";
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
@@ -216,7 +218,8 @@ void PortSharer::DecideTls(int fd, int listen_fd, const char* buf, size_t n) {
 void PortSharer::Refuse(int fd, bool looks_like_http) {
   Forget(fd);
   if (looks_like_http) {
-    static constexpr char kReply[] = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+    static constexpr char kReply[] =
+        "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
     (void)!send(fd, kReply, sizeof(kReply) - 1, MSG_NOSIGNAL);
   }
   close(fd);

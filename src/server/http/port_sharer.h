@@ -39,8 +39,8 @@ class PortSharer {
     std::function<void(int fd, bool tls)> http;                 // takes ownership of fd
   };
   // Binds and listens on every address (so a busy port fails here, before anything starts).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PortSharer>> Listen(const std::vector<Address>& addrs,
-                                                            absl::Duration decide_within);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PortSharer>> Listen(
+      const std::vector<Address>& addrs, absl::Duration decide_within);
   ~PortSharer();
 
   // Starts the accept thread; connections queued since Listen are served then.

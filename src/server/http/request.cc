@@ -92,7 +92,8 @@ RequestParser::Result RequestParser::ParseHead(absl::string_view head) {
   std::vector<absl::string_view> rl = absl::StrSplit(lines[0], ' ');
   if (rl.size() != 3 || !absl::StartsWith(rl[2], "HTTP/1.")) return Fail(400, "Bad Request");
   req_.method = std::string(rl[0]);
-  std::pair<absl::string_view, absl::string_view> target = absl::StrSplit(rl[1], absl::MaxSplits('?', 1));
+  std::pair<absl::string_view, absl::string_view> target =
+      absl::StrSplit(rl[1], absl::MaxSplits('?', 1));
   req_.path = std::string(target.first);
   req_.query = std::string(target.second);
   req_.keep_alive = rl[2] != "HTTP/1.0";
@@ -105,13 +106,15 @@ RequestParser::Result RequestParser::ParseHead(absl::string_view head) {
   std::string conn = absl::AsciiStrToLower(req_.Header("connection"));
   if (conn == "close") req_.keep_alive = false;
   if (conn == "keep-alive") req_.keep_alive = true;
-  if (absl::AsciiStrToLower(req_.Header("transfer-encoding")).find("chunked") != std::string::npos) {
+  if (absl::AsciiStrToLower(req_.Header("transfer-encoding")).find("chunked") !=
+      std::string::npos) {
     stage_ = Stage::kChunkSize;
     return Result::kDone;
   }
   std::string cl = req_.Header("content-length");
   uint64_t len = 0;
-  if (!cl.empty() && !absl::SimpleAtoi(cl, &len)) return Fail(400, "Bad Request: bad Content-Length");
+  if (!cl.empty() && !absl::SimpleAtoi(cl, &len))
+    return Fail(400, "Bad Request: bad Content-Length");
   if (len > limits_.max_body_bytes) return Fail(413, "Request Entity Too Large");
   body_left_ = len;
   stage_ = Stage::kBody;
@@ -132,7 +135,8 @@ RequestParser::Result RequestParser::ParseChunks(std::string* in) {
       stage_ = Stage::kChunkSize;
     }
     size_t eol = in->find("\r\n");
-    if (eol == std::string::npos) return in->size() > 1024 ? Fail(400, "Bad Request") : Result::kNeedMore;
+    if (eol == std::string::npos)
+      return in->size() > 1024 ? Fail(400, "Bad Request") : Result::kNeedMore;
     std::string line = in->substr(0, eol);
     in->erase(0, eol + 2);
     if (stage_ == Stage::kChunkTrailer) {
@@ -145,8 +149,10 @@ RequestParser::Result RequestParser::ParseChunks(std::string* in) {
     uint64_t size = 0;
     absl::string_view hex = line;
     hex = hex.substr(0, hex.find(';'));
-    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(hex), &size)) return Fail(400, "Bad Request: bad chunk");
-    if (req_.body.size() + size > limits_.max_body_bytes) return Fail(413, "Request Entity Too Large");
+    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(hex), &size))
+      return Fail(400, "Bad Request: bad chunk");
+    if (req_.body.size() + size > limits_.max_body_bytes)
+      return Fail(413, "Request Entity Too Large");
     body_left_ = size;
     stage_ = size == 0 ? Stage::kChunkTrailer : Stage::kChunkData;
   }

@@ -15,13 +15,13 @@ namespace etcdpp::server::http {
 
 struct Request {
   std::string method;
-  std::string path;   // the target up to '?', not decoded
-  std::string query;  // after '?', not decoded
+  std::string path;                                          // the target up to '?', not decoded
+  std::string query;                                         // after '?', not decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   bool keep_alive = true;
-  bool tls = false;               // arrived over TLS
-  std::string tls_common_name;    // CN of the verified client certificate (--client-cert-auth)
+  bool tls = false;             // arrived over TLS
+  std::string tls_common_name;  // CN of the verified client certificate (--client-cert-auth)
 
   // The first header of that (lower-case) name, or "".
   std::string Header(absl::string_view name) const;

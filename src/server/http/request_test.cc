@@ -14,7 +14,8 @@ RequestParser::Limits SmallLimits() {
 
 TEST(RequestParserTest, ContentLengthBodyArrivingInPieces) {
   RequestParser p(SmallLimits());
-  std::string in = "POST /v3/kv/range?x=1&exclude=NO%53PACE HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab";
+  std::string in =
+      "POST /v3/kv/range?x=1&exclude=NO%53PACE HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab";
   EXPECT_EQ(p.Feed(&in), RequestParser::Result::kNeedMore);
   in += "cdeGET";
   ASSERT_EQ(p.Feed(&in), RequestParser::Result::kDone);
@@ -29,7 +30,8 @@ TEST(RequestParserTest, ContentLengthBodyArrivingInPieces) {
 
 TEST(RequestParserTest, ChunkedBody) {
   RequestParser p(SmallLimits());
-  std::string in = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
+  std::string in =
+      "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
   ASSERT_EQ(p.Feed(&in), RequestParser::Result::kDone);
   EXPECT_EQ(p.TakeRequest().body, "abcde");
 }

@@ -35,31 +35,50 @@ void Mailbox::Close() {
 
 const char* StatusText(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Request Entity Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Request Entity Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 
-std::string Responder::Head(int status, absl::string_view content_type, const Headers& extra) const {
+std::string Responder::Head(int status, absl::string_view content_type,
+                            const Headers& extra) const {
   std::string h = absl::StrCat("HTTP/1.1 ", status, " ", StatusText(status), "\r\n");
   if (!content_type.empty()) absl::StrAppend(&h, "Content-Type: ", content_type, "\r\n");
-  absl::StrAppend(&h, "Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now(), absl::UTCTimeZone()),
-                  "\r\n");
+  absl::StrAppend(
+      &h, "Date: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now(), absl::UTCTimeZone()),
+      "\r\n");
   for (const auto& [k, v] : extra) absl::StrAppend(&h, k, ": ", v, "\r\n");
   if (!keep_alive_) absl::StrAppend(&h, "Connection: close\r\n");
   return h;
@@ -69,7 +88,8 @@ void Responder::Post(std::string bytes, bool end) {
   mailbox_->Post(Outgoing{conn_id_, std::move(bytes), end, end && !keep_alive_});
 }
 
-void Responder::Reply(int status, absl::string_view content_type, std::string body, const Headers& extra) {
+void Responder::Reply(int status, absl::string_view content_type, std::string body,
+                      const Headers& extra) {
   {
     MutexLock l(&mu_);
     if (done_) return;

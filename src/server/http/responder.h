@@ -47,7 +47,8 @@ class Responder {
       : mailbox_(std::move(mailbox)), conn_id_(conn_id), keep_alive_(keep_alive) {}
 
   // A whole response with Content-Length.
-  void Reply(int status, absl::string_view content_type, std::string body, const Headers& extra = {});
+  void Reply(int status, absl::string_view content_type, std::string body,
+             const Headers& extra = {});
   // Starts a chunked response; then Write() any number of times and Finish().
   void StartStream(int status, absl::string_view content_type, const Headers& extra = {});
   void Write(absl::string_view data);

@@ -57,7 +57,8 @@ bool Defragment(absl::string_view bytes, std::string* out, bool* malformed) {
     bytes.remove_prefix(5 + len);
     if (out->size() >= 4) {
       need = 4 + ((static_cast<unsigned char>((*out)[1]) << 16) |
-                  (static_cast<unsigned char>((*out)[2]) << 8) | static_cast<unsigned char>((*out)[3]));
+                  (static_cast<unsigned char>((*out)[2]) << 8) |
+                  static_cast<unsigned char>((*out)[3]));
     }
   }
   return true;
@@ -70,7 +71,8 @@ void ParseExtension(uint32_t type, absl::string_view data, ClientHello* h) {
     while (list.ok() && list.left() > 0) h->alpn.emplace_back(list.Vec(1));
   } else if (type == 43) {  // supported_versions
     Reader list(r.Vec(1));
-    while (list.ok() && list.left() >= 2) h->max_version = std::max<int>(h->max_version, list.Int(2) & 0xffff);
+    while (list.ok() && list.left() >= 2)
+      h->max_version = std::max<int>(h->max_version, list.Int(2) & 0xffff);
   } else if (type == 0) {  // server_name
     Reader list(r.Vec(2));
     if (list.Int(1) == 0) h->server_name = std::string(list.Vec(2));
@@ -110,7 +112,7 @@ ClientHello ParseClientHello(absl::string_view bytes) {
     if (!exts.ok()) malformed = true;
   }
   h.verdict = (!hello || !r.ok() || malformed) ? ClientHello::Verdict::kMalformed
-                                                : ClientHello::Verdict::kComplete;
+                                               : ClientHello::Verdict::kComplete;
   return h;
 }
 

@@ -18,11 +18,11 @@ std::string Hello(const std::vector<std::string>& alpn, size_t record = 16384) {
   std::string body;
   Put16(&body, 0x0303);
   body.append(32, 'r');
-  body.push_back(0);                // session id
+  body.push_back(0);  // session id
   Put16(&body, 2);
-  Put16(&body, 0x1301);             // one cipher suite
+  Put16(&body, 0x1301);  // one cipher suite
   body.push_back(1);
-  body.push_back(0);                // compression
+  body.push_back(0);  // compression
   std::string exts;
   if (!alpn.empty()) {
     std::string list;
@@ -35,7 +35,7 @@ std::string Hello(const std::vector<std::string>& alpn, size_t record = 16384) {
     Put16(&exts, list.size());
     exts += list;
   }
-  Put16(&exts, 43);                 // supported_versions: TLS 1.3, 1.2
+  Put16(&exts, 43);  // supported_versions: TLS 1.3, 1.2
   Put16(&exts, 5);
   exts.push_back(4);
   Put16(&exts, 0x0304);

@@ -42,7 +42,8 @@ int64_t MtimeOf(const std::string& path) {
   }
   BIO_free(bio);
   ERR_clear_error();
-  if (crl == nullptr) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot parse the CRL"));
+  if (crl == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot parse the CRL"));
   return crl;
 }
 
@@ -76,7 +77,8 @@ bool Crl::IsRevoked(X509* cert) {
   if (now - checked_at_ >= absl::Seconds(1)) {
     checked_at_ = now;
     if (MtimeOf(path_) != mtime_) {
-      if (absl::Status st = Reload(); !st.ok()) spdlog::warn("cannot reload CRL: {}", std::string(st.message()));
+      if (absl::Status st = Reload(); !st.ok())
+        spdlog::warn("cannot reload CRL: {}", std::string(st.message()));
     }
   }
   return serials_.count(serial) > 0;

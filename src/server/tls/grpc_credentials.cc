@@ -45,7 +45,8 @@ class CrlVerifier final : public gx::ExternalCertificateVerifier {
       return true;
     }
     std::string cn(req->common_name().data(), req->common_name().size());
-    spdlog::warn("rejected connection (error \"tls: certificate revoked\", certificate CN \"{}\")", cn);
+    spdlog::warn("rejected connection (error \"tls: certificate revoked\", certificate CN \"{}\")",
+                 cn);
     *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "tls: certificate revoked");
     return true;
   }
@@ -60,9 +61,11 @@ class CrlVerifier final : public gx::ExternalCertificateVerifier {
 // (its sender logs it as the TLS rejection it stands for), and we log etcd's line.
 class AllowedCertCheck final : public grpc::AuthMetadataProcessor {
  public:
-  AllowedCertCheck(std::string cn, std::string hostname) : cn_(std::move(cn)), hostname_(std::move(hostname)) {}
+  AllowedCertCheck(std::string cn, std::string hostname)
+      : cn_(std::move(cn)), hostname_(std::move(hostname)) {}
   bool IsBlocking() const override { return false; }
-  grpc::Status Process(const InputMetadata&, grpc::AuthContext* ctx, OutputMetadata*, OutputMetadata*) override {
+  grpc::Status Process(const InputMetadata&, grpc::AuthContext* ctx, OutputMetadata*,
+                       OutputMetadata*) override {
     std::string cn = First(ctx, "x509_common_name");
     bool ok = !cn_.empty() ? cn == cn_ : MatchesHost(ctx);
     if (ok) return grpc::Status::OK;
@@ -87,29 +90,34 @@ class AllowedCertCheck final : public grpc::AuthMetadataProcessor {
 };
 
 std::shared_ptr<gx::CertificateProviderInterface> Provider(const TlsInfo& info) {
-  return std::make_shared<gx::FileWatcherCertificateProvider>(info.key_file, info.cert_file, info.trusted_ca_file,
-                                                               kCertRefreshSeconds);
+  return std::make_shared<gx::FileWatcherCertificateProvider>(
+      info.key_file, info.cert_file, info.trusted_ca_file, kCertRefreshSeconds);
 }
 
 }  // namespace
 
-[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(const TlsInfo& info) {
+[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(
+    const TlsInfo& info) {
   gx::TlsServerCredentialsOptions opts(Provider(info));
   opts.watch_identity_key_cert_pairs();
   if (!info.trusted_ca_file.empty()) opts.watch_root_certs();
-  opts.set_cert_request_type(info.client_cert_auth ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                                                   : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  opts.set_cert_request_type(info.client_cert_auth
+                                 ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                 : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   std::shared_ptr<Crl> crl;
   if (!info.crl_file.empty()) {
     absl::StatusOr<std::shared_ptr<Crl>> loaded = Crl::Load(info.crl_file);
     if (!loaded.ok()) return loaded.status();
     crl = std::move(*loaded);
   }
-  if (crl) opts.set_certificate_verifier(gx::ExternalCertificateVerifier::Create<CrlVerifier>(std::move(crl)));
+  if (crl)
+    opts.set_certificate_verifier(
+        gx::ExternalCertificateVerifier::Create<CrlVerifier>(std::move(crl)));
   std::shared_ptr<grpc::ServerCredentials> creds = gx::TlsServerCredentials(opts);
   if (creds == nullptr) return absl::InvalidArgumentError("cannot create TLS server credentials");
   if (!info.allowed_cn.empty() || !info.allowed_hostname.empty()) {
-    creds->SetAuthMetadataProcessor(std::make_shared<AllowedCertCheck>(info.allowed_cn, info.allowed_hostname));
+    creds->SetAuthMetadataProcessor(
+        std::make_shared<AllowedCertCheck>(info.allowed_cn, info.allowed_hostname));
   }
   return creds;
 }

@@ -22,7 +22,8 @@ inline constexpr char kAuthFailed[] = "client certificate authentication failed"
 constexpr unsigned kCertRefreshSeconds = 1;
 
 // Server side: the client port's TLS gRPC acceptor and the peer listener.
-[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(const TlsInfo& info);
+[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(
+    const TlsInfo& info);
 
 // Client side of the peer transport: presents the peer certificate and verifies the remote
 // member against the trusted CA (auto-TLS: self-signed certificates are not verified, as etcd

@@ -18,9 +18,15 @@
 namespace etcdpp::server::tls {
 namespace {
 
-struct X509Free { void operator()(X509* x) const { X509_free(x); } };
-struct KeyFree { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct FileClose { void operator()(FILE* f) const { std::fclose(f); } };
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct FileClose {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
 
 bool IsIp(const std::string& h) {
   unsigned char buf[16];
@@ -50,7 +56,8 @@ std::unique_ptr<X509, X509Free> MakeCert(EVP_PKEY* key, const std::vector<std::s
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("etcd"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("etcd"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509_set_pubkey(cert.get(), key);
   std::vector<std::string> sans;
@@ -67,7 +74,8 @@ std::unique_ptr<X509, X509Free> MakeCert(EVP_PKEY* key, const std::vector<std::s
   std::unique_ptr<FILE, FileClose> f(std::fopen(path.c_str(), "w"));
   if (!f) return absl::InternalError(absl::StrCat("auto-tls: cannot create ", path));
   chmod(path.c_str(), mode);
-  int ok = key ? PEM_write_PrivateKey(f.get(), static_cast<EVP_PKEY*>(obj), nullptr, nullptr, 0, nullptr, nullptr)
+  int ok = key ? PEM_write_PrivateKey(f.get(), static_cast<EVP_PKEY*>(obj), nullptr, nullptr, 0,
+                                      nullptr, nullptr)
                : PEM_write_X509(f.get(), static_cast<X509*>(obj));
   if (ok != 1) return absl::InternalError(absl::StrCat("auto-tls: cannot write ", path));
   return absl::OkStatus();
@@ -75,15 +83,19 @@ std::unique_ptr<X509, X509Free> MakeCert(EVP_PKEY* key, const std::vector<std::s
 
 }  // namespace
 
-[[nodiscard]] absl::StatusOr<TlsInfo> SelfCert(const std::string& dir, const std::vector<std::string>& hosts) {
+[[nodiscard]] absl::StatusOr<TlsInfo> SelfCert(const std::string& dir,
+                                               const std::vector<std::string>& hosts) {
   TlsInfo info;
   info.cert_file = dir + "/cert.pem";
   info.key_file = dir + "/key.pem";
   info.self_signed = true;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create cert directory ", dir, ": ", ec.message()));
-  if (std::filesystem::exists(info.cert_file) && std::filesystem::exists(info.key_file)) return info;
+  if (ec)
+    return absl::InternalError(
+        absl::StrCat("cannot create cert directory ", dir, ": ", ec.message()));
+  if (std::filesystem::exists(info.cert_file) && std::filesystem::exists(info.key_file))
+    return info;
   std::unique_ptr<EVP_PKEY, KeyFree> key(EVP_EC_gen("P-256"));
   if (!key) return absl::InternalError("auto-tls: cannot generate an ECDSA key");
   std::unique_ptr<X509, X509Free> cert = MakeCert(key.get(), hosts);

@@ -13,6 +13,7 @@
 namespace etcdpp::server::tls {
 
 // hosts: the hosts of the listen URLs ("127.0.0.1", "localhost", "::1").
-[[nodiscard]] absl::StatusOr<TlsInfo> SelfCert(const std::string& dir, const std::vector<std::string>& hosts);
+[[nodiscard]] absl::StatusOr<TlsInfo> SelfCert(const std::string& dir,
+                                               const std::vector<std::string>& hosts);
 
 }  // namespace etcdpp::server::tls

@@ -16,10 +16,12 @@ bool AnyHttps(const std::vector<Url>& urls) {
   return false;
 }
 
-[[nodiscard]] absl::Status AutoCert(const std::string& dir, const std::vector<Url>& urls, TlsInfo* info) {
+[[nodiscard]] absl::Status AutoCert(const std::string& dir, const std::vector<Url>& urls,
+                                    TlsInfo* info) {
   if (!info->auto_tls) return absl::OkStatus();
   if (!info->cert_file.empty() || !info->key_file.empty()) {
-    spdlog::warn("ignoring {}auto TLS since certs given", info->flag_prefix.empty() ? "client " : "peer ");
+    spdlog::warn("ignoring {}auto TLS since certs given",
+                 info->flag_prefix.empty() ? "client " : "peer ");
     return absl::OkStatus();
   }
   std::vector<std::string> hosts;
@@ -32,13 +34,14 @@ bool AnyHttps(const std::vector<Url>& urls) {
   return absl::OkStatus();
 }
 
-[[nodiscard]] absl::Status Finish(const std::vector<Url>& urls, const std::string& url_kind, TlsInfo* info) {
+[[nodiscard]] absl::Status Finish(const std::vector<Url>& urls, const std::string& url_kind,
+                                  TlsInfo* info) {
   if (!info->cert_file.empty() || !info->key_file.empty()) return CheckFiles(*info);
   for (const Url& u : urls) {
     if (u.scheme != "https") continue;
     return absl::InvalidArgumentError(absl::StrCat(
-        "TLS key/cert (", info->Flag("cert-file"), ", ", info->Flag("key-file"), ") must be provided for ",
-        url_kind, " url ", u.ToString(), " with HTTPS scheme"));
+        "TLS key/cert (", info->Flag("cert-file"), ", ", info->Flag("key-file"),
+        ") must be provided for ", url_kind, " url ", u.ToString(), " with HTTPS scheme"));
   }
   return absl::OkStatus();
 }
@@ -58,20 +61,24 @@ bool AnyHttps(const std::vector<Url>& urls) {
   absl::StatusOr<int> max = ParseTlsVersion("tls-max-version", cfg->tls_max_version);
   if (!max.ok()) return max.status();
   if (*min && *max && *min > *max) {
-    return absl::InvalidArgumentError("--tls-min-version must be less than or equal to --tls-max-version");
+    return absl::InvalidArgumentError(
+        "--tls-min-version must be less than or equal to --tls-max-version");
   }
   for (TlsInfo* info : {&cfg->client_tls, &cfg->peer_tls}) {
     info->cipher_list = ciphers;
     info->min_version = *min;
     info->max_version = *max;
   }
-  absl::Status st = AutoCert(cfg->data_dir + "/fixtures/client", cfg->listen_client_urls, &cfg->client_tls);
-  if (st.ok()) st = AutoCert(cfg->data_dir + "/fixtures/peer", cfg->listen_peer_urls, &cfg->peer_tls);
+  absl::Status st =
+      AutoCert(cfg->data_dir + "/fixtures/client", cfg->listen_client_urls, &cfg->client_tls);
+  if (st.ok())
+    st = AutoCert(cfg->data_dir + "/fixtures/peer", cfg->listen_peer_urls, &cfg->peer_tls);
   if (st.ok()) st = Finish(cfg->listen_client_urls, "client", &cfg->client_tls);
   if (st.ok()) st = Finish(cfg->listen_peer_urls, "peer", &cfg->peer_tls);
   if (st.ok() && AnyHttps(cfg->listen_client_urls) && cfg->client_tls.client_cert_auth &&
       cfg->client_tls.trusted_ca_file.empty()) {
-    spdlog::warn("--client-cert-auth without --trusted-ca-file: no client certificate can be verified");
+    spdlog::warn(
+        "--client-cert-auth without --trusted-ca-file: no client certificate can be verified");
   }
   return st;
 }

@@ -42,7 +42,8 @@ int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const uns
 // With a CRL: a verified client certificate whose serial is listed is refused (bad_certificate).
 int VerifyWithCrl(int preverify_ok, X509_STORE_CTX* store) {
   if (preverify_ok != 1 || X509_STORE_CTX_get_error_depth(store) != 0) return preverify_ok;
-  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* crl = static_cast<Crl*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
   if (crl != nullptr && crl->IsRevoked(X509_STORE_CTX_get_current_cert(store))) {
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REVOKED);
@@ -78,7 +79,8 @@ std::shared_ptr<SSL_CTX> SslContextSource::Get() {
   if (stamps == stamps_) return ctx_;
   absl::StatusOr<std::shared_ptr<SSL_CTX>> fresh = Build();
   if (!fresh.ok()) {
-    spdlog::warn("failed to reload certificates ({}); keeping the previous ones", std::string(fresh.status().message()));
+    spdlog::warn("failed to reload certificates ({}); keeping the previous ones",
+                 std::string(fresh.status().message()));
     return ctx_;
   }
   spdlog::info("reloaded TLS certificates from {}", info_.cert_file);
@@ -91,7 +93,9 @@ std::vector<time_t> SslContextSource::Stamps() const {
   std::vector<time_t> out;
   for (const std::string* f : {&info_.cert_file, &info_.key_file, &info_.trusted_ca_file}) {
     struct stat st {};
-    out.push_back(!f->empty() && stat(f->c_str(), &st) == 0 ? st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec : 0);
+    out.push_back(!f->empty() && stat(f->c_str(), &st) == 0
+                      ? st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec
+                      : 0);
   }
   return out;
 }
@@ -102,7 +106,9 @@ absl::StatusOr<std::shared_ptr<SSL_CTX>> SslContextSource::Build() const {
   RETURN_NOT_OK(CheckFiles(info_));
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   SSL_CTX* c = ctx.get();
-  auto fail = [](const std::string& what) { return absl::InvalidArgumentError(what + ": " + LastError()); };
+  auto fail = [](const std::string& what) {
+    return absl::InvalidArgumentError(what + ": " + LastError());
+  };
   SSL_CTX_set_min_proto_version(c, info_.min_version ? info_.min_version : TLS1_2_VERSION);
   if (info_.max_version) SSL_CTX_set_max_proto_version(c, info_.max_version);
   if (SSL_CTX_use_certificate_chain_file(c, info_.cert_file.c_str()) != 1) {

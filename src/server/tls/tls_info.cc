@@ -18,9 +18,15 @@
 namespace etcdpp::server::tls {
 namespace {
 
-struct BioFree { void operator()(BIO* b) const { BIO_free(b); } };
-struct X509Free { void operator()(X509* x) const { X509_free(x); } };
-struct KeyFree { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
 
 std::string OpenSslError() {
   unsigned long e = ERR_get_error();
@@ -31,7 +37,8 @@ std::string OpenSslError() {
   return buf;
 }
 
-[[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
+[[nodiscard]] absl::StatusOr<std::string> ReadFile(const std::string& flag,
+                                                   const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
@@ -40,7 +47,8 @@ std::string OpenSslError() {
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": read: ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", path, ": read: ", std::strerror(errno)));
   }
   return ss.str();
 }
@@ -49,29 +57,34 @@ std::unique_ptr<BIO, BioFree> MemBio(const std::string& data) {
   return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
 }
 
-[[nodiscard]] absl::Status Bad(const std::string& flag, const std::string& path, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": ", what, ": ", OpenSslError()));
+[[nodiscard]] absl::Status Bad(const std::string& flag, const std::string& path,
+                               const std::string& what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, " ", path, ": ", what, ": ", OpenSslError()));
 }
 
 [[nodiscard]] absl::Status CheckCertAndKey(const TlsInfo& info) {
   const std::string cert_flag = info.Flag("cert-file"), key_flag = info.Flag("key-file");
   if (info.cert_file.empty() || info.key_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "KeyFile and CertFile must both be present[key: ", info.key_file, ", cert: ", info.cert_file,
-        "] (", cert_flag, ", ", key_flag, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("KeyFile and CertFile must both be present[key: ", info.key_file,
+                     ", cert: ", info.cert_file, "] (", cert_flag, ", ", key_flag, ")"));
   }
   auto cert_pem = ReadFile(cert_flag, info.cert_file);
   if (!cert_pem.ok()) return cert_pem.status();
   auto key_pem = ReadFile(key_flag, info.key_file);
   if (!key_pem.ok()) return key_pem.status();
-  std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(MemBio(*cert_pem).get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<X509, X509Free> cert(
+      PEM_read_bio_X509(MemBio(*cert_pem).get(), nullptr, nullptr, nullptr));
   if (!cert) return Bad(cert_flag, info.cert_file, "cannot parse the certificate");
-  std::unique_ptr<EVP_PKEY, KeyFree> key(PEM_read_bio_PrivateKey(MemBio(*key_pem).get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<EVP_PKEY, KeyFree> key(
+      PEM_read_bio_PrivateKey(MemBio(*key_pem).get(), nullptr, nullptr, nullptr));
   if (!key) return Bad(key_flag, info.key_file, "cannot parse the private key");
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
     return absl::InvalidArgumentError(absl::StrCat(key_flag, " ", info.key_file,
-        ": private key does not match public key in ", cert_flag, " ", info.cert_file));
+                                                   ": private key does not match public key in ",
+                                                   cert_flag, " ", info.cert_file));
   }
   return absl::OkStatus();
 }
@@ -81,16 +94,20 @@ std::unique_ptr<BIO, BioFree> MemBio(const std::string& data) {
   const std::string flag = info.Flag("trusted-ca-file");
   auto pem = ReadFile(flag, info.trusted_ca_file);
   if (!pem.ok()) return pem.status();
-  std::unique_ptr<X509, X509Free> ca(PEM_read_bio_X509(MemBio(*pem).get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<X509, X509Free> ca(
+      PEM_read_bio_X509(MemBio(*pem).get(), nullptr, nullptr, nullptr));
   if (!ca) return Bad(flag, info.trusted_ca_file, "cannot parse a CA certificate");
   return absl::OkStatus();
 }
 
 [[nodiscard]] absl::Status CheckCrl(const TlsInfo& info) {
   if (info.crl_file.empty()) return absl::OkStatus();
-  const std::string flag = "--" + std::string(info.flag_prefix.empty() ? "client-" : info.flag_prefix) + "crl-file";
+  const std::string flag =
+      "--" + std::string(info.flag_prefix.empty() ? "client-" : info.flag_prefix) + "crl-file";
   absl::StatusOr<X509_CRL*> crl = ReadCrlFile(info.crl_file);
-  if (!crl.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, " ", info.crl_file, ": ", crl.status().message()));
+  if (!crl.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", info.crl_file, ": ", crl.status().message()));
   X509_CRL_free(*crl);
   return absl::OkStatus();
 }
@@ -99,16 +116,17 @@ std::unique_ptr<BIO, BioFree> MemBio(const std::string& data) {
 
 [[nodiscard]] absl::Status CheckFiles(const TlsInfo& info) {
   if (!info.allowed_cn.empty() && !info.allowed_hostname.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "AllowedCN and AllowedHostname are mutually exclusive (cn=\"", info.allowed_cn,
-        "\", hostname=\"", info.allowed_hostname, "\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("AllowedCN and AllowedHostname are mutually exclusive (cn=\"", info.allowed_cn,
+                     "\", hostname=\"", info.allowed_hostname, "\")"));
   }
   if (absl::Status st = CheckCertAndKey(info); !st.ok()) return st;
   if (absl::Status st = CheckCa(info); !st.ok()) return st;
   return CheckCrl(info);
 }
 
-[[nodiscard]] absl::StatusOr<std::string> OpenSslCipherList(const std::vector<std::string>& go_names) {
+[[nodiscard]] absl::StatusOr<std::string> OpenSslCipherList(
+    const std::vector<std::string>& go_names) {
   // Go's crypto/tls names (tls.CipherSuites and InsecureCipherSuites, plus etcd's two short
   // ChaCha aliases) -> OpenSSL's. TLS 1.3 suites are accepted and left out: neither Go nor
   // OpenSSL lets a cipher list restrict them.
@@ -145,7 +163,8 @@ std::unique_ptr<BIO, BioFree> MemBio(const std::string& data) {
   for (const std::string& n : go_names) {
     auto it = kNames.find(n);
     if (it == kNames.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("--cipher-suites: unexpected TLS cipher suite \"", n, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--cipher-suites: unexpected TLS cipher suite \"", n, "\""));
     }
     if (it->second.empty()) continue;
     if (!out.empty()) out += ":";
@@ -158,12 +177,13 @@ std::unique_ptr<BIO, BioFree> MemBio(const std::string& data) {
   if (v.empty()) return 0;
   if (v == "TLS1.2") return TLS1_2_VERSION;
   if (v == "TLS1.3") return TLS1_3_VERSION;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--", flag, ": unexpected TLS version \"", v, "\" (must be one of: TLS1.2, TLS1.3)"));
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": unexpected TLS version \"", v,
+                                                 "\" (must be one of: TLS1.2, TLS1.3)"));
 }
 
 std::string CommonNameOfPem(const std::string& pem) {
-  std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(MemBio(pem).get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<X509, X509Free> cert(
+      PEM_read_bio_X509(MemBio(pem).get(), nullptr, nullptr, nullptr));
   if (!cert) {
     ERR_clear_error();
     return "";

@@ -38,7 +38,8 @@ struct TlsInfo {
 [[nodiscard]] absl::Status CheckFiles(const TlsInfo& info);
 
 // etcd's --cipher-suites (Go names, comma separated) to an OpenSSL cipher list.
-[[nodiscard]] absl::StatusOr<std::string> OpenSslCipherList(const std::vector<std::string>& go_names);
+[[nodiscard]] absl::StatusOr<std::string> OpenSslCipherList(
+    const std::vector<std::string>& go_names);
 
 // "TLS1.2" / "TLS1.3" (etcd 3.5+ --tls-min-version / --tls-max-version) to OpenSSL's version;
 // "" is 0 (default).

@@ -12,9 +12,11 @@ TEST(TlsInfoTest, GoCipherNamesMapToOpenSsl) {
                                  "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305"});
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(*list, "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305");
-  auto bad = OpenSslCipherList({"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"});
+  auto bad =
+      OpenSslCipherList({"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(), "--cipher-suites: unexpected TLS cipher suite \"ECDHE-RSA-AES128-GCM-SHA256\"");
+  EXPECT_EQ(bad.status().message(),
+            "--cipher-suites: unexpected TLS cipher suite \"ECDHE-RSA-AES128-GCM-SHA256\"");
 }
 
 TEST(TlsInfoTest, TlsVersions) {
@@ -31,7 +33,9 @@ TEST(TlsInfoTest, MissingFilesNameTheFlag) {
   info.key_file = "/nonexistent/key.pem";
   absl::Status st = CheckFiles(info);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.message(), "--peer-cert-file /nonexistent/cert.pem: open /nonexistent/cert.pem: No such file or directory");
+  EXPECT_EQ(st.message(),
+            "--peer-cert-file /nonexistent/cert.pem: open /nonexistent/cert.pem: No such file or "
+            "directory");
   info.cert_file = "";
   EXPECT_FALSE(CheckFiles(info).ok());
 }
