@@ -5,8 +5,9 @@ The libraries under src/ share one include root, so a header of a library that i
 can still be included: the linker only notices when a symbol is missing, and not at all for
 inline code. This check closes that gap. It reads the CMakeLists.txt files under <root>/src:
 
-  add_library(NAME STATIC files...)         NAME owns these files (headers are listed too)
-  add_executable(NAME files...)             likewise
+  etcdpp_library(NAME SOURCES files... DEPS libs...)   NAME owns these files (headers listed
+                                            too) and links libs
+  add_library(NAME STATIC files...), add_executable(NAME files...)   likewise, owns files
   etcdpp_test(NAME SOURCES files... DEPS libs...)
   set(VAR files...)                         expanded where ${VAR} is used
   target_link_libraries(NAME ... libs...)   NAME may include headers of these (and of what
@@ -26,7 +27,7 @@ import sys
 from collections import defaultdict
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-COMMAND = re.compile(r'\b(add_library|add_executable|etcdpp_test|set|target_link_libraries)\s*\(([^)]*)\)',
+COMMAND = re.compile(r'\b(add_library|add_executable|etcdpp_library|etcdpp_test|set|target_link_libraries)\s*\(([^)]*)\)',
                      re.S)
 
 
@@ -59,7 +60,7 @@ def parse(root):
                 deps[name].update(w for w in rest if w.startswith('etcdpp_'))
                 continue
             files = rest
-            if cmd == 'etcdpp_test':
+            if cmd in ('etcdpp_library', 'etcdpp_test'):
                 files, linked, mode = [], [], None
                 for w in rest:
                     if w in ('SOURCES', 'DEPS'):

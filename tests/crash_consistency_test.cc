@@ -60,6 +60,15 @@ constexpr milliseconds kRpc{5000};
 
 bool Skip() { return !WhyNotRunnable(FlavorByName("etcdpp")).empty(); }
 
+// A one-member etcdpp ("s1") with `flags`, started and ready.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<ServerProcess>> StartOneMember(
+    std::vector<std::string> flags = {}) {
+  MemberConfig cfg;
+  cfg.name = "s1";
+  cfg.extra_flags = std::move(flags);
+  return ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(30));
+}
+
 // The index of the newest raft snapshot file in the member's data dir (0: none).
 uint64_t SnapIndex(const std::string& data_dir) {
   uint64_t newest = 0;
@@ -128,10 +137,7 @@ class SnapshotOnEntryKind : public ::testing::Test {
 
   void SetUp() override {
     if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
-    MemberConfig cfg;
-    cfg.name = "s1";
-    cfg.extra_flags = {absl::StrCat("--snapshot-count=", kCount)};
-    auto p = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(30));
+    auto p = StartOneMember({absl::StrCat("--snapshot-count=", kCount)});
     ASSERT_TRUE(p.ok()) << p.status();
     p_ = *std::move(p);
   }
@@ -226,9 +232,7 @@ TEST_F(SnapshotOnEntryKind, LeaderEmptyEntryAndAttributesPublish) {
 
 TEST(CrashConsistencyTest, RestartFromASnapshotTheWalNeverCommitted) {
   if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
-  MemberConfig cfg;
-  cfg.name = "s1";
-  auto made = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(30));
+  auto made = StartOneMember();
   ASSERT_TRUE(made.ok()) << made.status();
   ServerProcess& p = **made;
   for (int i = 0; i < 10; ++i)
@@ -297,9 +301,7 @@ TEST(CrashConsistencyTest, RestartFromASnapshotTheWalNeverCommitted) {
 // file saved only in part are deleted at start-up (on ec3f637 they stayed forever).
 TEST(CrashConsistencyTest, LeftoverTempFilesAreRemovedAtStart) {
   if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
-  MemberConfig cfg;
-  cfg.name = "s1";
-  auto made = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(30));
+  auto made = StartOneMember();
   ASSERT_TRUE(made.ok()) << made.status();
   ServerProcess& p = **made;
   ASSERT_TRUE(p.Kill().ok());
@@ -469,10 +471,7 @@ TEST(CrashConsistencyTest, RestartLoopOneMember) {
   const uint64_t seed = Seed();
   SCOPED_TRACE(absl::StrCat("CRASH_CONSISTENCY_SEED=", seed));
   std::mt19937_64 rng(seed);
-  MemberConfig cfg;
-  cfg.name = "s1";
-  cfg.extra_flags = {"--snapshot-count=10"};
-  auto made = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(30));
+  auto made = StartOneMember({"--snapshot-count=10"});
   ASSERT_TRUE(made.ok()) << made.status();
   ServerProcess& p = **made;
   const uint64_t id = Status(p.Endpoint())->header().member_id();

@@ -39,6 +39,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
@@ -91,6 +92,23 @@ class JournalCleanup {
  private:
   std::vector<std::string> dirs_;
 };
+
+// A one-member etcdpp ("s1") with `flags`, launched under the shim (its journal removed by
+// `cleanup`) and ready.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<ServerProcess>> LaunchOneMemberUnderShim(
+    std::vector<std::string> flags, JournalCleanup* cleanup) {
+  MemberConfig cfg;
+  cfg.name = "s1";
+  cfg.extra_flags = std::move(flags);
+  ASSIGN_OR_RETURN(std::unique_ptr<ServerProcess> p, ServerProcess::Create(BinaryUnderTest(), cfg));
+  cleanup->Add(*p);
+  p->set_extra_env(ShimEnvFor(*p));
+  RETURN_NOT_OK(p->Launch());
+  if (absl::Status ready = p->WaitReady(absl::Seconds(30)); !ready.ok()) {
+    return absl::Status(ready.code(), absl::StrCat(ready.message(), "\n", p->LogTail()));
+  }
+  return p;
+}
 
 // SIGKILL, then (unless crash_only) the power loss.
 [[nodiscard]] absl::Status PowerOff(ServerProcess& p, bool crash_only, bool torn, uint64_t seed) {
@@ -180,18 +198,10 @@ void ExpectAllAcked(const Dump& d, const std::map<std::string, Ack>& acked,
 // must be there.
 void PowerOffOneMember(std::vector<std::string> flags, int rounds, uint64_t seed) {
   std::mt19937_64 rng(seed);
-  MemberConfig cfg;
-  cfg.name = "s1";
-  cfg.extra_flags = std::move(flags);
-  auto made = ServerProcess::Create(BinaryUnderTest(), cfg);
+  JournalCleanup cleanup;
+  auto made = LaunchOneMemberUnderShim(std::move(flags), &cleanup);
   ASSERT_TRUE(made.ok()) << made.status();
   ServerProcess& p = **made;
-  JournalCleanup cleanup;
-  cleanup.Add(p);
-  p.set_extra_env(ShimEnvFor(p));
-  ASSERT_TRUE(p.Launch().ok());
-  absl::Status ready = p.WaitReady(absl::Seconds(30));
-  ASSERT_TRUE(ready.ok()) << ready;
   std::map<std::string, Ack> acked;
   for (int r = 0; r < rounds && !::testing::Test::HasFailure(); ++r) {
     {
@@ -222,17 +232,10 @@ TEST(PowerLossTest, OneMemberKeepsEveryAcknowledgedWrite) {
 // file, a directory, or the whole disk), and a power loss then takes acknowledged puts.
 TEST(PowerLossTest, UnsafeNoFsyncNeverSyncsAndLosesWritesAtAPowerLoss) {
   if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
-  MemberConfig cfg;
-  cfg.name = "s1";
-  cfg.extra_flags = {"--unsafe-no-fsync", "--snapshot-count=50"};
-  auto made = ServerProcess::Create(BinaryUnderTest(), cfg);
+  JournalCleanup cleanup;
+  auto made = LaunchOneMemberUnderShim({"--unsafe-no-fsync", "--snapshot-count=50"}, &cleanup);
   ASSERT_TRUE(made.ok()) << made.status();
   ServerProcess& p = **made;
-  JournalCleanup cleanup;
-  cleanup.Add(p);
-  p.set_extra_env(ShimEnvFor(p));
-  ASSERT_TRUE(p.Launch().ok());
-  ASSERT_TRUE(p.WaitReady(absl::Seconds(30)).ok()) << p.LogTail();
   std::map<std::string, Ack> acked;
   {
     Writers w({p.Endpoint()}, 4, 3);
