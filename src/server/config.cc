@@ -380,4 +380,8 @@ std::string Url::ToString() const {
   return c;
 }
 
+std::chrono::milliseconds RequestTimeoutFor(int64_t election_timeout_ms) {
+  return std::chrono::milliseconds(5000 + 2 * election_timeout_ms);
+}
+
 }  // namespace etcdpp::server

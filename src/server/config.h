@@ -3,6 +3,7 @@
 // the ETCD_* environment forms (ETCD_DATA_DIR for --data-dir). A flag on the command line wins
 // over the environment, as in etcd.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,5 +73,9 @@ struct Config {
 // Parses "http://127.0.0.1:2379,http://..." into URLs.
 [[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag,
                                                          const std::string& list);
+
+// etcd's ReqTimeout: 5 s for queueing, computation and disk, plus two election timeouts for a
+// possible leader election.
+std::chrono::milliseconds RequestTimeoutFor(int64_t election_timeout_ms);
 
 }  // namespace etcdpp::server

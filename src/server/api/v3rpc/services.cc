@@ -1,0 +1,71 @@
+#include "server/api/v3rpc/services.h"
+
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "server/api/v3rpc/cluster_service.h"
+#include "server/api/v3rpc/kv_service.h"
+#include "server/api/v3rpc/lease_service.h"
+#include "server/api/v3rpc/require_leader.h"
+#include "server/api/v3rpc/views.h"
+#include "server/api/v3rpc/watch_service.h"
+#include "server/errors.h"
+#include "v3electionpb/v3election.grpc.pb.h"
+#include "v3lockpb/v3lock.grpc.pb.h"
+
+namespace etcdpp::server {
+namespace pb = ::etcdserverpb;
+
+namespace {
+
+// Maintenance: Status and HashKV now; the other RPCs answer UNIMPLEMENTED until they are built.
+class MaintenanceService final : public pb::Maintenance::CallbackService {
+ public:
+  explicit MaintenanceService(Views v) : v_(v) {}
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx, const pb::StatusRequest*,
+                                   pb::StatusResponse* resp) override {
+    if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
+    v_.maintenance->FillStatus(resp);
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  // etcd's HashKV: the hash of the key bucket up to a revision (0: the current one).
+  grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* ctx, const pb::HashKVRequest* req,
+                                   pb::HashKVResponse* resp) override {
+    if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(v_.maintenance->HashKV(req->revision(), resp)));
+    return reactor;
+  }
+  // Only the leader hands leadership on (etcd: "etcdserver: not leader" elsewhere).
+  grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* ctx,
+                                       const pb::MoveLeaderRequest* req,
+                                       pb::MoveLeaderResponse* resp) override {
+    if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
+    auto* reactor = ctx->DefaultReactor();
+    v_.cluster->MoveLeader(req->targetid(), [this, reactor, resp](absl::Status st) {
+      if (st.ok()) v_.member->FillHeader(resp->mutable_header());
+      reactor->Finish(ToGrpcStatus(st));
+    });
+    return reactor;
+  }
+
+ private:
+  const Views v_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(Views views) {
+  std::vector<std::unique_ptr<grpc::Service>> v;
+  v.push_back(std::make_unique<KvService>(views));
+  v.push_back(std::make_unique<MaintenanceService>(views));
+  v.push_back(std::make_unique<WatchService>(views, views.kv->watchable()));
+  v.push_back(std::make_unique<LeaseService>(views));
+  v.push_back(std::make_unique<ClusterService>(views));
+  v.push_back(std::make_unique<pb::Auth::CallbackService>());
+  v.push_back(std::make_unique<v3electionpb::Election::CallbackService>());
+  v.push_back(std::make_unique<v3lockpb::Lock::CallbackService>());
+  return v;
+}
+
+}  // namespace etcdpp::server

@@ -1,0 +1,196 @@
+#include "server/apply/applier.h"
+
+#include "internalpb/internal.pb.h"
+#include "raft/confchange.h"
+#include "server/errors.h"
+#include "spdlog/spdlog.h"
+
+namespace etcdpp::server {
+
+Applier::Applier(ApplierV3* chain, mvcc::KvStore* store)
+    : chain_(chain), store_(store), consistent_index_(store->ConsistentIndex()) {}
+
+Applier::~Applier() { Stop(); }
+
+void Applier::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Applier::Stop() {
+  {
+    MutexLock l(&mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.SignalAll();
+  if (thread_.joinable()) thread_.join();
+  absl::flat_hash_map<uint64_t, Waiter> waiters;
+  {
+    MutexLock l(&mu_);
+    waiters.swap(waiters_);
+    applied_notifications_.clear();
+  }
+  for (auto& [id, w] : waiters) w(ApplyResult{ErrStopped(), nullptr, nullptr});
+}
+
+void Applier::Register(uint64_t id, Waiter w) {
+  MutexLock l(&mu_);
+  waiters_[id] = std::move(w);
+}
+
+void Applier::Fail(uint64_t id, absl::Status st) {
+  Wake(id, ApplyResult{std::move(st), nullptr, nullptr});
+}
+
+bool Applier::FailWith(uint64_t id, const std::function<absl::Status()>& make) {
+  Waiter w;
+  {
+    MutexLock l(&mu_);
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) return false;
+    w = std::move(it->second);
+    waiters_.erase(it);
+  }
+  w(ApplyResult{make(), nullptr, nullptr});
+  return true;
+}
+
+void Applier::Enqueue(std::vector<raft::Entry> entries) {
+  {
+    MutexLock l(&mu_);
+    queue_.push_back(Item{std::move(entries), nullptr});
+  }
+  cv_.SignalAll();
+}
+
+void Applier::EnqueueTask(std::function<void()> task) {
+  {
+    MutexLock l(&mu_);
+    queue_.push_back(Item{{}, std::move(task)});
+  }
+  cv_.SignalAll();
+}
+
+void Applier::ResetTo(uint64_t applied, uint64_t consistent_index) {
+  consistent_index_ = consistent_index;
+  applied_.store(applied, std::memory_order_release);
+}
+
+void Applier::Halt(absl::Status why) {
+  MutexLock l(&mu_);
+  if (halted_.ok()) halted_ = std::move(why);
+  queue_.clear();
+}
+
+absl::Status Applier::halted() const {
+  MutexLock l(&mu_);
+  return halted_;
+}
+
+bool Applier::WaitApplied(uint64_t index) {
+  MutexLock l(&mu_);
+  while (!stopping_ && applied_.load(std::memory_order_acquire) < index) cv_.Wait(&mu_);
+  return !stopping_;
+}
+
+void Applier::NotifyApplied(uint64_t index, std::function<void()> fn) {
+  {
+    MutexLock l(&mu_);
+    if (applied_.load(std::memory_order_acquire) < index) {
+      applied_notifications_.emplace(index, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void Applier::Loop() {
+  for (;;) {
+    Item item;
+    {
+      MutexLock l(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
+      if (stopping_ || !halted_.ok()) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (item.task) {
+      item.task();
+      if (!halted().ok()) return;  // the task found the state untrustworthy: apply nothing more
+    }
+    for (const raft::Entry& e : item.entries) ApplyEntry(e);
+    cv_.SignalAll();  // WaitApplied callers
+    RunAppliedNotifications();
+    if (after_batch_) after_batch_(applied_.load(std::memory_order_acquire));
+  }
+}
+
+void Applier::RunAppliedNotifications() {
+  std::vector<std::function<void()>> ready;
+  {
+    MutexLock l(&mu_);
+    uint64_t applied = applied_.load(std::memory_order_acquire);
+    auto end = applied_notifications_.upper_bound(applied);
+    for (auto it = applied_notifications_.begin(); it != end; ++it)
+      ready.push_back(std::move(it->second));
+    applied_notifications_.erase(applied_notifications_.begin(), end);
+  }
+  for (auto& fn : ready) fn();
+}
+
+void Applier::ApplyEntry(const raft::Entry& e) {
+  const bool in_backend = e.index <= consistent_index_;
+  if (e.type == raft::EntryType::kConfChange) {
+    ApplyConfChange(e, in_backend);
+  } else if (!e.data.empty()) {
+    uint64_t id = 0;
+    ApplyResult r = Execute(e.data, e.index, &id);
+    if (id != 0) Wake(id, std::move(r));
+  } else if (on_empty_entry_) {
+    on_empty_entry_(e);
+  }
+  if (!in_backend) {
+    // Entries that wrote nothing (or failed before writing) move the consistent index too; a
+    // no-op when the entry's own write txn already stored it.
+    consistent_index_ = e.index;
+    store_->SetConsistentIndex(e.index);
+  }
+  applied_.store(e.index, std::memory_order_release);
+}
+
+void Applier::ApplyConfChange(const raft::Entry& e, bool in_backend) {
+  absl::StatusOr<raft::ConfChange> cc = raft::DecodeConfChange(e.data);
+  if (!cc.ok()) {
+    // The node thread already refused it as undecodable; nothing to apply.
+    spdlog::critical("undecodable conf change at index {}: {}", e.index, cc.status().ToString());
+    return;
+  }
+  if (conf_change_hook_) conf_change_hook_(e, *cc, in_backend);
+}
+
+// Applies one client request. Entries the backend already holds (replayed after a restart)
+// are skipped: their effects are durable and their waiters are gone.
+ApplyResult Applier::Execute(const std::string& data, uint64_t index, uint64_t* id) {
+  internalpb::InternalRequest req;
+  if (!req.ParseFromString(data)) {
+    spdlog::error("cannot decode the request at raft index {}", index);
+    return ApplyResult{absl::DataLossError("undecodable request"), nullptr, nullptr};
+  }
+  *id = req.id();
+  if (index <= consistent_index_) return ApplyResult{ErrStopped(), nullptr, nullptr};
+  return ApplyRequest(chain_, req, index);
+}
+
+void Applier::Wake(uint64_t id, ApplyResult r) {
+  Waiter w;
+  {
+    MutexLock l(&mu_);
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) return;
+    w = std::move(it->second);
+    waiters_.erase(it);
+  }
+  w(std::move(r));
+}
+
+}  // namespace etcdpp::server

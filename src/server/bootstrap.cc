@@ -1,0 +1,300 @@
+#include "server/bootstrap.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status.h"
+#include "grpcpp/grpcpp.h"
+#include "internalpb/internal.pb.h"
+#include "internalpb/peer.grpc.pb.h"
+#include "server/rafthttp/peer_sender.h"
+#include "server/snap/snap_files.h"
+#include "server/tls/peer_tls.h"
+#include "spdlog/spdlog.h"
+
+namespace etcdpp::server {
+namespace {
+
+using InstallDb = std::function<absl::Status(const std::string&)>;
+
+// One bootstrap's working state.
+class Bootstrapper {
+ public:
+  Bootstrapper(const Config& cfg, Stores* stores, const InstallDb& install_db)
+      : cfg_(cfg), st_(stores), install_db_(install_db) {}
+
+  absl::StatusOr<Bootstrapped> Run() {
+    if (wal::Wal::Exists(st_->env, st_->wal_dir())) {
+      RETURN_NOT_OK(Restart());
+    } else {
+      RETURN_NOT_OK(BootstrapNew());
+    }
+    return std::move(out_);
+  }
+
+ private:
+  absl::Status BootstrapNew();
+  absl::Status Restart();
+  absl::Status JoinExisting();
+  absl::Status OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c);
+  bool WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c);
+  absl::Status CheckInitialCluster() const;
+  absl::Status RecoverSnapshotBackend(const raft::Snapshot& snap);
+  absl::Status CreateWal() {
+    internalpb::WalMetadata md;
+    md.set_node_id(out_.member_id);
+    md.set_cluster_id(out_.cluster_id);
+    ASSIGN_OR_RETURN(st_->wal, wal::Wal::Create(st_->env, st_->wal_dir(), md.SerializeAsString()));
+    ASSIGN_OR_RETURN(out_.raw, NewRawNode(cfg_, out_.member_id, st_->raft_storage.get(), 0));
+    return absl::OkStatus();
+  }
+
+  const Config& cfg_;
+  Stores* const st_;
+  const InstallDb& install_db_;
+  Bootstrapped out_;
+};
+
+absl::Status Bootstrapper::BootstrapNew() {
+  if (cfg_.initial_cluster_state == "existing") return JoinExisting();
+  ASSIGN_OR_RETURN(std::vector<Member> members,
+                   ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token));
+  std::vector<uint64_t> ids;
+  std::vector<raft::Peer> peers;
+  for (Member& m : members) {
+    ids.push_back(m.id);
+    if (m.name == cfg_.name) out_.member_id = m.id;
+  }
+  if (out_.member_id == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("couldn't find local name \"", cfg_.name,
+                                                   "\" in the initial cluster configuration"));
+  }
+  out_.cluster_id = ComputeClusterId(ids);
+  for (const Member& m : members) peers.push_back(raft::Peer{m.id, EncodeMember(m)});
+  RETURN_NOT_OK(CreateWal());
+  return out_.raw->Bootstrap(peers);
+}
+
+absl::Status Bootstrapper::Restart() {
+  raft::Snapshot snap;
+  wal::Wal::Contents c;
+  RETURN_NOT_OK(OpenWalAtSnapshot(&snap, &c));
+  if (WalNeverWritten(snap, c)) return BootstrapNew();
+  internalpb::WalMetadata md;
+  if (!md.ParseFromString(c.metadata)) {
+    return absl::DataLossError(absl::StrCat("cannot decode the WAL metadata in ", st_->wal_dir()));
+  }
+  out_.member_id = md.node_id();
+  out_.cluster_id = md.cluster_id();
+  RETURN_NOT_OK(CheckInitialCluster());
+  raft::MemoryStorage* storage = st_->raft_storage.get();
+  if (!snap.IsEmpty()) {
+    RETURN_NOT_OK(RecoverSnapshotBackend(snap));
+    if (st_->kv->ConsistentIndex() < snap.metadata.index) {
+      return absl::DataLossError(absl::StrCat(
+          "the backend ", st_->backend->path(), " holds entries up to index ",
+          st_->kv->ConsistentIndex(), ", older than the snapshot at index ", snap.metadata.index));
+    }
+    RETURN_NOT_OK(storage->ApplySnapshot(snap));
+  }
+  spdlog::info("restarting member {:x} in cluster {:x} at commit index {}", out_.member_id,
+               out_.cluster_id, c.state.commit);
+  spdlog::info("replaying {} WAL entries after the snapshot at index {} (backend at index {})",
+               c.entries.size(), snap.metadata.index, st_->kv->ConsistentIndex());
+  if (!c.state.IsEmpty()) RETURN_NOT_OK(storage->SetHardState(c.state));
+  if (!c.entries.empty()) RETURN_NOT_OK(storage->Append(c.entries));
+  // The read copy of the log lies below the storage's in the heap: free it and hand its pages
+  // back (glibc keeps freed memory below the top of the heap otherwise; with 1,000,000 entries
+  // that is a few hundred MiB of RSS for the life of the process).
+  std::vector<raft::Entry>().swap(c.entries);
+  malloc_trim(0);
+  ASSIGN_OR_RETURN(out_.raw, NewRawNode(cfg_, out_.member_id, storage, 0));
+  return absl::OkStatus();
+}
+
+// Asks the member at `url` for the member list (bounded by a deadline).
+[[nodiscard]] absl::StatusOr<internalpb::MembersResponse> FetchMembers(const std::string& url) {
+  auto stub = internalpb::Peer::NewStub(
+      grpc::CreateChannel(GrpcTargetOfUrl(url), tls::PeerChannelCredentials(url)));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  internalpb::MembersResponse resp;
+  grpc::Status st = stub->Members(&ctx, internalpb::MembersRequest{}, &resp);
+  if (!st.ok()) return absl::UnavailableError(absl::StrCat(url, ": ", st.error_message()));
+  return resp;
+}
+
+// --initial-cluster-state existing: learn the cluster from the members already running (as
+// etcd's GetClusterFromRemotePeers), find this member by its advertised peer URLs, and start
+// raft empty: the leader sends the log (or a snapshot).
+absl::Status Bootstrapper::JoinExisting() {
+  ASSIGN_OR_RETURN(std::vector<Member> listed,
+                   ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token));
+  std::vector<std::string> own_urls;
+  for (const Url& u : cfg_.initial_advertise_peer_urls) own_urls.push_back(u.ToString());
+  std::string errors;
+  for (const Member& lm : listed) {
+    if (lm.name == cfg_.name) continue;
+    for (const std::string& url : lm.peer_urls) {
+      absl::StatusOr<internalpb::MembersResponse> resp = FetchMembers(url);
+      if (!resp.ok()) {
+        absl::StrAppend(&errors, " ", resp.status().message(), ";");
+        continue;
+      }
+      out_.cluster_id = resp->cluster_id();
+      for (const internalpb::MemberRecord& rec : resp->members()) {
+        Member m = FromRecord(rec);
+        for (const std::string& u : m.peer_urls) {
+          if (std::find(own_urls.begin(), own_urls.end(), u) != own_urls.end()) {
+            out_.member_id = m.id;
+          }
+        }
+        out_.join_peers.push_back(std::move(m));
+      }
+      if (out_.member_id == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "this member's peer URLs are not in the cluster's member list (add it first with "
+            "`etcdctl member add`)"));
+      }
+      RETURN_NOT_OK(CreateWal());
+      spdlog::info("joining cluster {:x} as member {:x}", out_.cluster_id, out_.member_id);
+      return absl::OkStatus();
+    }
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "cannot fetch the cluster's members from the peers in --initial-cluster:", errors));
+}
+
+// A restarted member of a cluster bootstrapped with --initial-cluster-state new must be started
+// with the flags that made it: a data dir of another cluster or member is refused.
+absl::Status Bootstrapper::CheckInitialCluster() const {
+  if (cfg_.initial_cluster_state != "new") return absl::OkStatus();
+  absl::StatusOr<std::vector<Member>> members =
+      ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token);
+  if (!members.ok()) return members.status();
+  std::vector<uint64_t> ids;
+  uint64_t own = 0;
+  for (const Member& m : *members) {
+    ids.push_back(m.id);
+    if (m.name == cfg_.name) own = m.id;
+  }
+  uint64_t cluster = ComputeClusterId(ids);
+  if (own == out_.member_id && cluster == out_.cluster_id) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "the data dir %s belongs to member %x of cluster %x, but --name, --initial-cluster and "
+      "--initial-cluster-token describe member %x of cluster %x",
+      cfg_.data_dir, out_.member_id, out_.cluster_id, own, cluster));
+}
+
+// The newest snapshot file that loads, whose marker the WAL holds and which the WAL's hard state
+// has committed (etcd's ValidSnapshotEntries: a follower that crashed after saving a received
+// snapshot's marker but before the hard state that commits it must not start from it; raft
+// would refuse a commit index below its snapshot). Damaged files are skipped with an error
+// naming them (never repaired), then older ones are tried, and last the WAL's own beginning if
+// its first segment is still there.
+absl::Status Bootstrapper::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c) {
+  SnapFiles* files = st_->snap_files.get();
+  ASSIGN_OR_RETURN(std::vector<std::string> names, files->List());
+  std::vector<raft::Snapshot> candidates;
+  std::string problems;
+  for (const std::string& name : names) {
+    absl::StatusOr<raft::Snapshot> s = files->Load(name);
+    if (!s.ok()) {
+      spdlog::error("cannot load snapshot file {}: {}; trying an older one", files->PathOf(name),
+                    std::string(s.status().message()));
+      absl::StrAppend(&problems, "; ", s.status().message());
+      continue;
+    }
+    candidates.push_back(*std::move(s));
+  }
+  candidates.push_back(raft::Snapshot{});  // the start of the WAL
+  for (const raft::Snapshot& cand : candidates) {
+    wal::WalSnapshot ws{cand.metadata.index, cand.metadata.term};
+    absl::StatusOr<std::unique_ptr<wal::Wal>> w = wal::Wal::Open(st_->env, st_->wal_dir(), ws);
+    absl::StatusOr<wal::Wal::Contents> got = w.ok() ? (*w)->ReadAll() : w.status();
+    if (absl::IsNotFound(got.status())) {
+      // Segments purged below it, or its marker never reached the WAL (a crash between the
+      // file and the marker): an older snapshot may still do.
+      if (!cand.IsEmpty()) {
+        spdlog::warn("snapshot at index {} is unusable: {}", cand.metadata.index,
+                     std::string(got.status().message()));
+      }
+      absl::StrAppend(&problems, "; snapshot at index ", cand.metadata.index, ": ",
+                      std::string(got.status().message()));
+      continue;
+    }
+    RETURN_NOT_OK(got.status());
+    if (got->torn_tail.has_value()) spdlog::warn("wal: {}", got->torn_tail->ToString());
+    if (!cand.IsEmpty() && cand.metadata.index > got->state.commit) {
+      spdlog::warn(
+          "snapshot at index {} is not committed by the WAL's hard state (commit {}): "
+          "a crash came between its marker and the hard state; trying an older one",
+          cand.metadata.index, got->state.commit);
+      absl::StrAppend(&problems, "; snapshot at index ", cand.metadata.index,
+                      " is above the WAL's commit index ", got->state.commit);
+      continue;
+    }
+    st_->wal = *std::move(w);
+    *c = *std::move(got);
+    *snap = cand;
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(absl::StrCat("cannot restart member from ", st_->member_dir,
+                                          ": no usable snapshot matches the WAL", problems));
+}
+
+// True (and the WAL removed) when a founding member's WAL holds no records: its first start
+// was interrupted, so it bootstraps again.
+bool Bootstrapper::WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c) {
+  if (!snap.IsEmpty() || !c.entries.empty() || !c.state.IsEmpty()) return false;
+  if (cfg_.initial_cluster_state != "new") return false;  // a joining member starts empty
+  spdlog::warn(
+      "the WAL in {} holds no records (the first start was interrupted); "
+      "bootstrapping the member again",
+      st_->wal_dir());
+  st_->wal.reset();
+  absl::Status st = st_->env->RemoveAll(st_->wal_dir());
+  if (!st.ok()) spdlog::error("cannot remove {}: {}", st_->wal_dir(), st.ToString());
+  return st.ok();
+}
+
+// Restart after a crash between saving a received snapshot and installing it.
+absl::Status Bootstrapper::RecoverSnapshotBackend(const raft::Snapshot& snap) {
+  if (st_->kv->ConsistentIndex() >= snap.metadata.index) return absl::OkStatus();
+  const std::string db = SnapDbPath(st_->snap_dir(), snap.metadata.index);
+  if (!st_->env->FileExists(db)) return absl::OkStatus();  // the caller reports the gap
+  spdlog::info("installing the received database {} (the backend is at index {})", db,
+               st_->kv->ConsistentIndex());
+  return install_db_(db);
+}
+
+}  // namespace
+
+absl::StatusOr<Bootstrapped> Bootstrap(const Config& cfg, Stores* stores,
+                                       const InstallDb& install_db) {
+  return Bootstrapper(cfg, stores, install_db).Run();
+}
+
+absl::StatusOr<std::unique_ptr<raft::RawNode>> NewRawNode(const Config& cfg, uint64_t id,
+                                                          raft::MemoryStorage* storage,
+                                                          uint64_t applied) {
+  raft::Config rc;
+  rc.id = id;
+  rc.heartbeat_tick = 1;
+  rc.election_tick = static_cast<int>(cfg.election_timeout_ms / cfg.heartbeat_interval_ms);
+  rc.storage = storage;
+  rc.applied = applied;
+  rc.max_size_per_msg = 1 << 20;
+  rc.max_inflight_msgs = 512;
+  rc.check_quorum = true;
+  rc.pre_vote = true;
+  rc.seed = std::random_device{}();
+  return raft::RawNode::Open(rc);
+}
+
+}  // namespace etcdpp::server
