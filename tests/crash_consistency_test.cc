@@ -46,8 +46,8 @@
 #include "harness/ports.h"
 #include "harness/server_process.h"
 #include "internalpb/internal.pb.h"
-#include "server/snap_files.h"
-#include "server/snapshot_receiver.h"
+#include "server/rafthttp/snapshot_receiver.h"
+#include "server/snap/snap_files.h"
 #include "wal/wal.h"
 
 namespace etcdpp::testing {

@@ -343,12 +343,9 @@ void RaftNode::MaybeCampaignAlone() {
 void RaftNode::PublishState() {
   raft::BasicStatus s = raw_->Status();
   term_.store(s.hard_state.term, std::memory_order_release);
-  uint64_t before = leader_.exchange(s.soft_state.lead, std::memory_order_acq_rel);
-  if (s.soft_state.lead != before) {
-    { MutexLock l(&leader_mu_); }  // a waiter that saw `before` is waiting now: no lost wake-up
-    leader_cv_.SignalAll();
-  }
-  if (s.soft_state.lead != before && s.soft_state.lead != 0) {
+  const uint64_t lead = s.soft_state.lead;
+  const bool changed = lead != leader_.load(std::memory_order_acquire);  // written here only
+  if (changed && lead != 0) {
     Metrics::Get().LeaderChanged();
     lead_elected_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                std::chrono::steady_clock::now().time_since_epoch())
@@ -358,6 +355,13 @@ void RaftNode::PublishState() {
   }
   bool leader = s.soft_state.state == raft::StateType::kLeader;
   is_leader_.store(leader, std::memory_order_release);
+  // The leader last: a WaitLeaderChange waiter woken by it sees is_leader(), leader_changes()
+  // and lead_elected_at() of the same leader.
+  if (changed) {
+    leader_.store(lead, std::memory_order_release);
+    { MutexLock l(&leader_mu_); }  // a waiter that saw the old leader is waiting now
+    leader_cv_.SignalAll();
+  }
   MutexLock l(&mu_);
   matches_.clear();
   if (!leader) return;
