@@ -260,6 +260,12 @@ class PosixEnv final : public Env {
     return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
   }
 
+  uint64_t WallMicros() override {
+    struct timespec ts;
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+  }
+
   void SleepForMicroseconds(uint64_t micros) override { ::usleep(static_cast<useconds_t>(micros)); }
 
  private:

@@ -105,8 +105,11 @@ class Env {
   [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
       const std::string& path) = 0;
 
-  // Microseconds since some fixed point; only differences are meaningful.
+  // Microseconds since some fixed point (a monotonic clock); only differences are meaningful.
   virtual uint64_t NowMicros() = 0;
+  // Microseconds since the Unix epoch (the wall clock): for what must differ between runs of
+  // the process, such as the start time inside request and lease ids.
+  virtual uint64_t WallMicros() = 0;
   virtual void SleepForMicroseconds(uint64_t micros) = 0;
 
   // rm -r: removes a file or a directory tree; OK if `path` does not exist. Built on the
@@ -162,6 +165,7 @@ class EnvWrapper : public Env {
     return target_->LockFile(path);
   }
   uint64_t NowMicros() override { return target_->NowMicros(); }
+  uint64_t WallMicros() override { return target_->WallMicros(); }
   void SleepForMicroseconds(uint64_t micros) override { target_->SleepForMicroseconds(micros); }
 
  private:

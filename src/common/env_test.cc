@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace etcdpp {
@@ -95,6 +97,15 @@ TEST_F(EnvTest, ClockAdvances) {
   uint64_t t0 = env_->NowMicros();
   env_->SleepForMicroseconds(2000);
   EXPECT_GE(env_->NowMicros() - t0, 2000u);
+}
+
+// The wall clock is the Unix time (request and lease ids put it in their middle bits so that a
+// restarted member, even after a reboot, never reuses the ids of a previous run); the monotonic
+// one is not.
+TEST_F(EnvTest, WallClockIsUnixTime) {
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  const int64_t wall_us = static_cast<int64_t>(env_->WallMicros());
+  EXPECT_LT(std::abs(wall_us - now_us), 60 * 1000 * 1000);  // within a minute of absl's clock
 }
 
 TEST(PathTest, JoinAndDirName) {

@@ -73,7 +73,7 @@ absl::Status EtcdServer::Build(Env* env) {
       std::move(boot.raw), st->raft_storage.get(), st->wal.get(), NodeCallbacks());
   reads_ = std::make_unique<ReadIndexLoop>(node_.get(), applier_.get(), request_timeout);
 
-  const uint64_t start_ms = env->NowMicros() / 1000;
+  const uint64_t start_ms = env->WallMicros() / 1000;  // ids differ from a previous run's
   Proposer::Deps pd;
   pd.propose = [this](uint64_t id, std::string data) { node_->Propose(id, std::move(data)); };
   pd.propose_conf_change = [this](uint64_t id, raft::ConfChange cc) {
