@@ -16,6 +16,7 @@ class UndoTarget {
   virtual ~UndoTarget() = default;
   [[nodiscard]] virtual absl::Status WriteAt(uint64_t offset, std::string_view bytes) = 0;
   [[nodiscard]] virtual absl::Status Truncate(uint64_t size) = 0;
+  [[nodiscard]] virtual absl::StatusOr<uint64_t> Size() = 0;
 };
 
 class FileTarget final : public UndoTarget {
@@ -25,6 +26,7 @@ class FileTarget final : public UndoTarget {
     return f_->WriteAt(offset, bytes);
   }
   absl::Status Truncate(uint64_t size) override { return f_->Truncate(size); }
+  absl::StatusOr<uint64_t> Size() override { return f_->Size(); }
 
  private:
   File* const f_;
@@ -42,17 +44,22 @@ class StringTarget final : public UndoTarget {
     s_->resize(size, '\0');
     return absl::OkStatus();
   }
+  absl::StatusOr<uint64_t> Size() override { return s_->size(); }
 
  private:
   std::string* const s_;
 };
 
-// Undoes `c` except its first `keep` written bytes (keep == 0: all of it).
+// Undoes `c` except its first `keep` written bytes (keep == 0: all of it). A write is recorded
+// before it is made, so a process killed in between leaves a recorded write the file never got
+// (or got in part): what is kept is then only what the file holds, never an extension of zeros.
 [[nodiscard]] absl::Status Undo(const DataChange& c, uint64_t keep, UndoTarget* target) {
   if (keep < c.old_bytes.size()) {
     RETURN_NOT_OK(target->WriteAt(c.offset + keep, std::string_view(c.old_bytes).substr(keep)));
   }
-  return target->Truncate(keep == 0 ? c.old_size : std::max(c.old_size, c.offset + keep));
+  if (keep == 0) return target->Truncate(c.old_size);
+  ASSIGN_OR_RETURN(uint64_t size, target->Size());
+  return target->Truncate(std::max(c.old_size, std::min(size, c.offset + keep)));
 }
 
 uint64_t SplitMix64(uint64_t x) {

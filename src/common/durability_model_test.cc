@@ -63,6 +63,30 @@ TEST_F(DurabilityModelTest, ASyncCoversOnlyTheEventsBeforeItsStart) {
   EXPECT_EQ(Read("f"), "first");
 }
 
+// A write is recorded before it is made; a process killed in between leaves a recorded append
+// the file never got. A torn power loss that keeps part of it keeps only what the file holds:
+// it never extends the file with zeros (mt_powerloss_test saw an unacknowledged record of
+// zeros once in about 30 runs before).
+TEST_F(DurabilityModelTest, TornCutInsideAWriteNeverMadeKeepsNothingOfIt) {
+  ASSERT_TRUE(env_->OpenFile(P("f"), OpenMode::kCreateNew).ok());
+  DurabilityModel::FileId id = model_.NewId();
+  model_.Opened(id, P("f"), /*created=*/false);
+  Write(id, "f", 0, "synced");
+  model_.Synced(id);
+  model_.Changed(id, DataChange{.offset = 6, .length = 1000, .old_size = 6, .is_write = true});
+  // Every seed: a cut anywhere in the 1000 bytes (or past them) keeps the file as it is.
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    DurabilityModel model{Env::Default()};
+    DurabilityModel::FileId mid = model.NewId();
+    model.Opened(mid, P("f"), /*created=*/false);
+    model.Changed(mid, DataChange{.offset = 6, .length = 1000, .old_size = 6, .is_write = true});
+    ASSERT_TRUE(model.ApplyPowerLoss(PowerLoss{.torn = true, .seed = seed}).ok());
+    EXPECT_EQ(Read("f"), "synced") << "seed " << seed;
+  }
+  ASSERT_TRUE(model_.ApplyPowerLoss(PowerLoss{.torn = true, .seed = 3}).ok());
+  EXPECT_EQ(Read("f"), "synced");
+}
+
 TEST_F(DurabilityModelTest, ADirectorySyncCoversOnlyEarlierEntries) {
   DurabilityModel::FileId a = model_.NewId(), b = model_.NewId();
   ASSERT_TRUE(env_->OpenFile(P("a"), OpenMode::kCreateNew).ok());
