@@ -172,7 +172,13 @@ void HttpServer::ParseAndDispatch(Conn* c) {
   bool was_started = c->parser.started();
   RequestParser::Result r = c->parser.Feed(&c->in);
   if (!was_started && c->parser.started()) c->deadline = absl::Now() + opts_.read_timeout;
-  if (r == RequestParser::Result::kNeedMore) return;
+  if (r == RequestParser::Result::kNeedMore) {
+    if (c->parser.TakeContinue()) {  // the client waits for this before it sends the body
+      c->out += "HTTP/1.1 100 Continue\r\n\r\n";
+      Flush(c);
+    }
+    return;
+  }
   if (r == RequestParser::Result::kError) {
     SendError(c, c->parser.error_status(), c->parser.error_text());
     return;

@@ -1,5 +1,7 @@
 #include "server/http/request.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -75,11 +77,15 @@ RequestParser::Result RequestParser::Feed(std::string* in) {
 }
 
 RequestParser::Result RequestParser::ParseHeaders(std::string* in) {
-  size_t end = in->find("\r\n\r\n");
+  // The search resumes where the last one stopped (3 bytes back: the end may straddle), so a
+  // head arriving a byte at a time costs linear time, not quadratic.
+  size_t end = in->find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
   if (end == std::string::npos) {
+    scanned_ = in->size();
     if (in->size() > limits_.max_header_bytes) return Fail(431, "Request Header Fields Too Large");
     return Result::kNeedMore;
   }
+  scanned_ = 0;
   if (end > limits_.max_header_bytes) return Fail(431, "Request Header Fields Too Large");
   std::string head = in->substr(0, end);
   in->erase(0, end + 4);
@@ -106,16 +112,38 @@ RequestParser::Result RequestParser::ParseHead(absl::string_view head) {
   std::string conn = absl::AsciiStrToLower(req_.Header("connection"));
   if (conn == "close") req_.keep_alive = false;
   if (conn == "keep-alive") req_.keep_alive = true;
-  if (absl::AsciiStrToLower(req_.Header("transfer-encoding")).find("chunked") !=
-      std::string::npos) {
+  const bool http11 = rl[2] != "HTTP/1.0";
+  std::vector<absl::string_view> te, cl;
+  for (const auto& [k, v] : req_.headers) {
+    if (k == "transfer-encoding") te.push_back(v);
+    if (k == "content-length") cl.push_back(v);
+  }
+  bool chunked = false;
+  if (!te.empty() && http11) {  // Go ignores Transfer-Encoding on HTTP/1.0
+    if (te.size() != 1 || !absl::EqualsIgnoreCase(te[0], "chunked")) {
+      return Fail(501, "Unsupported transfer encoding");
+    }
+    chunked = true;
+  }
+  uint64_t len = 0;
+  if (!chunked && !cl.empty()) {
+    for (absl::string_view v : cl) {
+      if (v != cl[0]) return Fail(400, "Bad Request: multiple Content-Length headers");
+    }
+    if (cl[0].empty() || !std::all_of(cl[0].begin(), cl[0].end(), absl::ascii_isdigit) ||
+        !absl::SimpleAtoi(cl[0], &len)) {
+      return Fail(400, "Bad Request: bad Content-Length");
+    }
+  }
+  if (len > limits_.max_body_bytes) return Fail(413, "Request Entity Too Large");
+  if (std::string expect = req_.Header("expect"); !expect.empty()) {
+    if (!absl::EqualsIgnoreCase(expect, "100-continue")) return Fail(417, "Expectation Failed");
+    send_continue_ = http11 && (chunked || len > 0);
+  }
+  if (chunked) {
     stage_ = Stage::kChunkSize;
     return Result::kDone;
   }
-  std::string cl = req_.Header("content-length");
-  uint64_t len = 0;
-  if (!cl.empty() && !absl::SimpleAtoi(cl, &len))
-    return Fail(400, "Bad Request: bad Content-Length");
-  if (len > limits_.max_body_bytes) return Fail(413, "Request Entity Too Large");
   body_left_ = len;
   stage_ = Stage::kBody;
   return Result::kDone;
@@ -163,6 +191,8 @@ Request RequestParser::TakeRequest() {
   req_ = Request{};
   stage_ = Stage::kHeaders;
   started_ = false;
+  send_continue_ = false;
+  scanned_ = 0;
   body_left_ = 0;
   return r;
 }

@@ -2,7 +2,11 @@
 // An HTTP/1.1 request as the client port's HTTP side sees it, and an incremental parser for it.
 // The parser is pure (no sockets): the connection feeds it bytes as they arrive and it says
 // when a whole request (headers and body, Content-Length or chunked) is there, or which HTTP
-// error the bytes deserve (400 malformed, 413 body over the limit, 431 headers too large).
+// error the bytes deserve (400 malformed, 413 body over the limit, 431 headers too large, 417 an
+// expectation other than 100-continue, 501 a transfer coding other than chunked). Framing is as
+// strict as Go's net/http (request smuggling): Content-Length is digits only, several
+// Content-Length headers must agree, Transfer-Encoding must be exactly one "chunked" (it then
+// overrides Content-Length; HTTP/1.0 ignores it).
 
 #include <cstddef>
 #include <string>
@@ -44,6 +48,13 @@ class RequestParser {
   Result Feed(std::string* in);
   // True once any byte of the current request arrived.
   bool started() const { return started_; }
+  // True once per request whose headers asked "Expect: 100-continue" (HTTP/1.1, a body to come):
+  // the connection answers "HTTP/1.1 100 Continue" before the client sends the body.
+  bool TakeContinue() {
+    bool c = send_continue_;
+    send_continue_ = false;
+    return c;
+  }
   Request TakeRequest();
   int error_status() const { return error_status_; }
   const std::string& error_text() const { return error_text_; }
@@ -58,6 +69,8 @@ class RequestParser {
   const Limits limits_;
   Stage stage_ = Stage::kHeaders;
   bool started_ = false;
+  bool send_continue_ = false;
+  size_t scanned_ = 0;  // bytes of the head searched for its end so far (no rescans)
   size_t body_left_ = 0;
   Request req_;
   int error_status_ = 0;

@@ -75,5 +75,79 @@ TEST(RequestParserTest, Http10ClosesAndConnectionHeaderWins) {
   EXPECT_FALSE(b.keep_alive);
 }
 
+// Framing as strict as Go's net/http, against request smuggling: Content-Length headers that
+// disagree, a Content-Length that is not plain digits, and any transfer coding but one
+// "chunked" are refused (400, 400, 501); agreeing duplicates are one length, and chunked wins
+// over a Content-Length beside it.
+TEST(RequestParserTest, RefusesAmbiguousFraming) {
+  auto status_of = [](const std::string& head) {
+    RequestParser p(SmallLimits());
+    std::string in = head + "\r\n\r\n";
+    return p.Feed(&in) == RequestParser::Result::kError ? p.error_status() : 0;
+  };
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2"), 400);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nContent-Length: +1"), 400);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nContent-Length: 0x1"), 400);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nContent-Length:"), 400);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nTransfer-Encoding: gzip"), 501);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nTransfer-Encoding: gzip, chunked"), 501);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nTransfer-Encoding: xchunked"), 501);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                      "Transfer-Encoding: chunked"),
+            501);
+  EXPECT_EQ(status_of("POST /a HTTP/1.1\r\nExpect: something-else"), 417);
+
+  RequestParser p(SmallLimits());
+  std::string in = "POST /a HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kDone);
+  EXPECT_EQ(p.TakeRequest().body, "ab");
+  in = "POST /a HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: Chunked\r\n\r\n"
+       "2\r\nab\r\n0\r\n\r\n";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kDone);
+  EXPECT_EQ(p.TakeRequest().body, "ab");
+  EXPECT_TRUE(in.empty());
+  // HTTP/1.0 has no transfer codings: the header is ignored and Content-Length frames the body.
+  in = "POST /a HTTP/1.0\r\nTransfer-Encoding: gzip\r\nContent-Length: 1\r\n\r\nx";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kDone);
+  EXPECT_EQ(p.TakeRequest().body, "x");
+}
+
+// "Expect: 100-continue" with a body to come asks for one 100 Continue (curl otherwise waits a
+// second before each large body); without a body, or on HTTP/1.0, none is due.
+TEST(RequestParserTest, ExpectContinueIsAnsweredOncePerRequest) {
+  RequestParser p(SmallLimits());
+  std::string in = "PUT /a HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kNeedMore);
+  EXPECT_TRUE(p.TakeContinue());
+  EXPECT_FALSE(p.TakeContinue());
+  in = "abc";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kDone);
+  EXPECT_EQ(p.TakeRequest().body, "abc");
+  in = "GET /a HTTP/1.1\r\nExpect: 100-continue\r\n\r\n";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kDone);
+  EXPECT_FALSE(p.TakeContinue());
+  p.TakeRequest();
+  in = "PUT /a HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kNeedMore);
+  EXPECT_FALSE(p.TakeContinue());
+}
+
+// A head arriving a byte at a time is searched once overall (the end of the head may straddle
+// two reads), not rescanned from the start on every byte.
+TEST(RequestParserTest, HeadArrivingByteByByte) {
+  RequestParser::Limits l;
+  RequestParser p(l);
+  const std::string head = "GET /a HTTP/1.1\r\nX: " + std::string(200000, 'x') + "\r\n\r\n";
+  std::string in;
+  RequestParser::Result r = RequestParser::Result::kNeedMore;
+  for (char ch : head) {
+    in.push_back(ch);
+    r = p.Feed(&in);
+    if (r != RequestParser::Result::kNeedMore) break;
+  }
+  ASSERT_EQ(r, RequestParser::Result::kDone);
+  EXPECT_EQ(p.TakeRequest().Header("x").size(), 200000u);
+}
+
 }  // namespace
 }  // namespace etcdpp::server::http

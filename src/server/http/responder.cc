@@ -55,6 +55,8 @@ const char* StatusText(int status) {
       return "Precondition Failed";
     case 413:
       return "Request Entity Too Large";
+    case 417:
+      return "Expectation Failed";
     case 429:
       return "Too Many Requests";
     case 431:
