@@ -1,13 +1,16 @@
 #include "server/tls/grpc_credentials.h"
 
 #include <arpa/inet.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -22,16 +25,6 @@
 namespace etcdpp::server::tls {
 namespace gx = grpc::experimental;
 namespace {
-
-bool HostnameMatches(const std::string& pattern, const std::string& host) {
-  std::string p = absl::AsciiStrToLower(pattern), h = absl::AsciiStrToLower(host);
-  if (p == h) return true;
-  if (absl::StartsWith(p, "*.")) {
-    size_t dot = h.find('.');
-    return dot != std::string::npos && dot > 0 && h.substr(dot) == p.substr(1);
-  }
-  return false;
-}
 
 // Checks a verified client certificate's serial against the CRL, as etcd does. Runs once
 // gRPC's handshake has verified the chain; a revoked certificate's connection is closed.
@@ -79,10 +72,7 @@ class AllowedCertCheck final : public grpc::AuthMetadataProcessor {
     return v.empty() ? "" : std::string(v[0].data(), v[0].size());
   }
   bool MatchesHost(grpc::AuthContext* ctx) const {
-    for (const grpc::string_ref& san : ctx->FindPropertyValues("x509_subject_alternative_name")) {
-      if (HostnameMatches(std::string(san.data(), san.size()), hostname_)) return true;
-    }
-    return false;
+    return CertMatchesHost(First(ctx, "x509_pem_cert"), hostname_);
   }
 
   const std::string cn_;
@@ -95,6 +85,18 @@ std::shared_ptr<gx::CertificateProviderInterface> Provider(const TlsInfo& info) 
 }
 
 }  // namespace
+
+bool CertMatchesHost(const std::string& pem, const std::string& host) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (!bio) return false;
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!cert) return false;
+  if (X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1) return true;
+  return X509_check_host(cert.get(), host.data(), host.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                         nullptr) == 1;
+}
 
 [[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(
     const TlsInfo& info) {

@@ -34,4 +34,9 @@ std::shared_ptr<grpc::ChannelCredentials> GrpcChannelCredentials(const TlsInfo& 
 // one. This is the caller's identity for the auth layer (etcd's AuthInfoFromTLS).
 std::string CallerCommonName(const grpc::ServerContextBase& ctx);
 
+// Whether the PEM certificate is valid for `host` (a DNS name or an IP address), by OpenSSL's
+// RFC 6125 rules (X509_check_host, no partial wildcards; X509_check_ip_asc), as Go's
+// VerifyHostname that etcd uses for --peer-cert-allowed-hostname.
+bool CertMatchesHost(const std::string& pem, const std::string& host);
+
 }  // namespace etcdpp::server::tls

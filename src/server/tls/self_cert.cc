@@ -1,12 +1,14 @@
 #include "server/tls/self_cert.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -70,10 +72,19 @@ std::unique_ptr<X509, X509Free> MakeCert(EVP_PKEY* key, const std::vector<std::s
   return cert;
 }
 
+// The file gets `mode` from its creation (open's mode, then fchmod for a file that existed), so
+// a private key is never readable by others, not even for a moment.
 [[nodiscard]] absl::Status WritePem(const std::string& path, mode_t mode, bool key, void* obj) {
-  std::unique_ptr<FILE, FileClose> f(std::fopen(path.c_str(), "w"));
-  if (!f) return absl::InternalError(absl::StrCat("auto-tls: cannot create ", path));
-  chmod(path.c_str(), mode);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0 || ::fchmod(fd, mode) != 0) {
+    if (fd >= 0) ::close(fd);
+    return absl::InternalError(absl::StrCat("auto-tls: cannot create ", path));
+  }
+  std::unique_ptr<FILE, FileClose> f(::fdopen(fd, "w"));
+  if (!f) {
+    ::close(fd);
+    return absl::InternalError(absl::StrCat("auto-tls: cannot create ", path));
+  }
   int ok = key ? PEM_write_PrivateKey(f.get(), static_cast<EVP_PKEY*>(obj), nullptr, nullptr, 0,
                                       nullptr, nullptr)
                : PEM_write_X509(f.get(), static_cast<X509*>(obj));
