@@ -116,39 +116,34 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& given) {
 
 Backend::Backend(const Options& options, std::string path, MDB_env* env, std::vector<unsigned> dbis)
     : options_(options), path_(std::move(path)), env_(env), dbis_(std::move(dbis)) {
-  if (options_.background_commits) committer_ = std::thread([this] { CommitLoop(); });
+  if (options_.background_commits) committer_.Start("etcdpp-commit", [this] { CommitLoop(); });
 }
 
 Backend::~Backend() {
-  {
-    MutexLock l(&loop_mu_);
-    stop_ = true;
-    loop_cv_.SignalAll();
-  }
-  if (committer_.joinable()) committer_.join();
+  committer_.Stop();
   (void)CommitStaged();
   mdb_env_close(env_);
 }
 
+// Commits every batch_interval, or at once when kicked (Signal), until stopped.
 void Backend::CommitLoop() {
-  loop_mu_.Lock();
-  while (!stop_) {
-    if (!kick_) {
-      loop_cv_.WaitFor(&loop_mu_, absl::ToChronoNanoseconds(options_.batch_interval));
+  for (;;) {
+    {
+      MutexLock l(committer_.mu());
+      if (!kick_ && !committer_.stopping()) {
+        committer_.WaitFor(absl::ToChronoNanoseconds(options_.batch_interval));
+      }
+      kick_ = false;
+      if (committer_.stopping()) return;
     }
-    kick_ = false;
-    if (stop_) break;
-    loop_mu_.Unlock();
     (void)CommitStaged();
-    loop_mu_.Lock();
   }
-  loop_mu_.Unlock();
 }
 
 void Backend::Signal() {
-  MutexLock l(&loop_mu_);
+  MutexLock l(committer_.mu());
   kick_ = true;
-  loop_cv_.Signal();
+  committer_.Signal();
 }
 
 absl::Status Backend::ForceCommit() { return CommitStaged(); }

@@ -33,7 +33,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -43,6 +42,7 @@
 #include "backend/read_buffer.h"
 #include "backend/schema.h"
 #include "common/env.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 
 typedef struct MDB_env MDB_env;
@@ -138,11 +138,8 @@ class Backend {
   // commit never splits a BatchTx.
   Mutex batch_mu_;
 
-  Mutex loop_mu_;
-  CondVar loop_cv_;
-  bool stop_ ABSL_GUARDED_BY(loop_mu_) = false;
-  bool kick_ ABSL_GUARDED_BY(loop_mu_) = false;
-  std::thread committer_;  // runs CommitLoop() when options_.background_commits
+  LoopThread committer_;  // runs CommitLoop() when options_.background_commits
+  bool kick_ ABSL_GUARDED_BY(committer_.mu()) = false;  // commit now, not at the interval
 };
 
 // The one open write batch. Holds the backend's batch lock from construction to End() (or

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/env.h"
+#include "common/mutex.h"
 
 namespace etcdpp::lease {
 
@@ -16,25 +17,16 @@ ExpiryLoop::~ExpiryLoop() { Stop(); }
 void ExpiryLoop::Start() {
   last_refill_us_ = static_cast<int64_t>(Env::Default()->NowMicros());
   tokens_ = static_cast<double>(opts_.revokes_per_second) / 2;
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-lease", [this] { Loop(); });
 }
 
-void ExpiryLoop::Stop() {
-  {
-    MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
-}
+void ExpiryLoop::Stop() { loop_.Stop(); }
 
 void ExpiryLoop::Loop() {
   for (;;) {
     RunOnce();
-    MutexLock l(&mu_);
-    if (stopping_) return;
-    cv_.WaitFor(&mu_, std::chrono::microseconds(WaitMicros()));
-    if (stopping_) return;
+    MutexLock l(loop_.mu());
+    if (!loop_.SleepFor(std::chrono::microseconds(WaitMicros()))) return;
   }
 }
 

@@ -8,9 +8,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <thread>
 
-#include "common/mutex.h"
+#include "common/loop_thread.h"
 #include "internalpb/internal.pb.h"
 #include "lease/lessor.h"
 
@@ -49,11 +48,7 @@ class ExpiryLoop {
   double tokens_ = 0;
   int64_t last_refill_us_ = 0;
 
-  Mutex mu_;
-  CondVar cv_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-
-  std::thread thread_;  // runs Loop()
+  LoopThread loop_;  // runs Loop()
 };
 
 }  // namespace etcdpp::lease

@@ -46,33 +46,31 @@ void CompactionJob::Wait() {
   while (!done_) cv_.Wait(&mu_);
 }
 
-Compactor::Compactor(backend::Backend* be) : be_(be), thread_([this] { Loop(); }) {}
+Compactor::Compactor(backend::Backend* be) : be_(be) {
+  loop_.Start("etcdpp-compact", [this] { Loop(); });
+}
 
 Compactor::~Compactor() {
   stop_ = true;
-  {
-    MutexLock l(&mu_);
-    cv_.SignalAll();
-  }
-  thread_.join();
-  MutexLock l(&mu_);
+  loop_.Stop();
+  MutexLock l(loop_.mu());
   for (auto& job : queue_) job->MarkDone();
   queue_.clear();
 }
 
 void Compactor::Schedule(std::shared_ptr<CompactionJob> job) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   queue_.push_back(std::move(job));
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void Compactor::Loop() {
   while (true) {
     std::shared_ptr<CompactionJob> job;
     {
-      MutexLock l(&mu_);
-      while (queue_.empty() && !stop_.load()) cv_.Wait(&mu_);
-      if (stop_.load()) return;
+      MutexLock l(loop_.mu());
+      while (queue_.empty() && !loop_.stopping()) loop_.Wait();
+      if (loop_.stopping()) return;
       job = queue_.front();
       queue_.pop_front();
     }

@@ -8,9 +8,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "backend/backend.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "mvcc/key_index.h"
 
@@ -55,11 +55,9 @@ class Compactor {
   void Loop();
 
   backend::Backend* const be_;
-  std::atomic<bool> stop_{false};
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<std::shared_ptr<CompactionJob>> queue_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;  // runs Loop()
+  std::atomic<bool> stop_{false};  // set first on destruction: ends a compaction in its chunks
+  LoopThread loop_;                // runs Loop()
+  std::deque<std::shared_ptr<CompactionJob>> queue_ ABSL_GUARDED_BY(loop_.mu());
 };
 
 }  // namespace etcdpp::mvcc

@@ -4,7 +4,7 @@ namespace etcdpp::watch {
 
 void WatchableStore::Resync() {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     std::vector<Watcher*> synced = synced_.Choose(synced_.size());
     for (Watcher* w : synced) {
       synced_.Delete(w);
@@ -14,7 +14,7 @@ void WatchableStore::Resync() {
     rev_ = kv_->Rev();
     kick_ = true;
   }
-  cv_.SignalAll();
+  loop_.SignalAll();
 }
 
 }  // namespace etcdpp::watch

@@ -12,21 +12,16 @@ namespace etcdpp::watch {
 WatchableStore::WatchableStore(mvcc::KvStore* kv, StoreOptions o)
     : kv_(kv), opts_(o), rev_(kv->Rev()) {
   kv_->SetObserver(this);
-  if (!opts_.manual_sync) syncer_ = std::thread([this] { Loop(); });
+  if (!opts_.manual_sync) loop_.Start("etcdpp-wsync", [this] { Loop(); });
 }
 
 WatchableStore::~WatchableStore() {
-  {
-    MutexLock l(&mu_);
-    stop_ = true;
-  }
-  cv_.SignalAll();
-  if (syncer_.joinable()) syncer_.join();
+  loop_.Stop();
   kv_->SetObserver(nullptr);
 }
 
 void WatchableStore::OnTxnEnd(int64_t rev, const std::vector<mvccpb::KeyValue>& changes) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   rev_ = rev;
   if (synced_.empty()) return;  // nobody watches: nothing to build
   // Events are built once, on the first watcher they match, and shared.
@@ -55,7 +50,7 @@ void WatchableStore::OnTxnEnd(int64_t rev, const std::vector<mvccpb::KeyValue>& 
 }
 
 void WatchableStore::Add(Watcher* w, int64_t start_rev) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   w->serial = next_serial_++;
   if (w->progress_notify) progress_.insert(w);
   if (start_rev <= 0 || start_rev > rev_) {
@@ -66,11 +61,11 @@ void WatchableStore::Add(Watcher* w, int64_t start_rev) {
   w->min_rev = start_rev;
   unsynced_.Add(w);
   kick_ = true;
-  cv_.SignalAll();
+  loop_.SignalAll();
 }
 
 void WatchableStore::Cancel(Watcher* w) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   progress_.erase(w);
   if (synced_.Delete(w) || unsynced_.Delete(w)) return;
   if (victims_.erase(w) > 0) {
@@ -134,7 +129,7 @@ void WatchableStore::RetryVictimsLocked() {
 }
 
 void WatchableStore::RetryVictimsForTest() {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   RetryVictimsLocked();
 }
 
@@ -175,7 +170,7 @@ bool WatchableStore::SyncWatchers() {
   std::vector<Chosen> chosen;
   int64_t min_rev = 0, cur = 0;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     if (unsynced_.empty()) return false;
     cur = rev_;
     chosen = ChooseLocked(kv_->CompactRev(), &min_rev);
@@ -183,7 +178,7 @@ bool WatchableStore::SyncWatchers() {
   }
   int64_t read_to = cur;
   auto evs = ReadHistory(*kv_, min_rev, cur, EventBatch::kMaxBatchRevs, &read_to);
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   if (!evs.ok()) return false;  // retried next round
   // A compaction that overtook the read may have removed revisions the read wanted: those
   // watchers stay unsynced and are told compact_revision next round.
@@ -231,10 +226,10 @@ void WatchableStore::Loop() {
   for (;;) {
     bool sync_now = false;
     {
-      MutexLock l(&mu_);
+      MutexLock l(loop_.mu());
       absl::Duration wait = victims_.empty() ? opts_.sync_interval : opts_.victim_interval;
-      if (!kick_ && !stop_) cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(wait));
-      if (stop_) return;
+      if (!kick_ && !loop_.stopping()) loop_.WaitFor(absl::ToChronoNanoseconds(wait));
+      if (loop_.stopping()) return;
       if (!victims_.empty()) RetryVictimsLocked();
       const absl::Time now = absl::Now();
       if (now >= next_progress) {
@@ -248,14 +243,14 @@ void WatchableStore::Loop() {
     const bool more = SyncWatchers();
     next_sync = absl::Now() + opts_.sync_interval;
     if (more) {
-      MutexLock l(&mu_);
+      MutexLock l(loop_.mu());
       kick_ = true;  // watchers are catching up: go on without waiting
     }
   }
 }
 
 WatchableStore::Counts WatchableStore::CountsForTest() const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   return Counts{synced_.size(), unsynced_.size(), victims_.size()};
 }
 

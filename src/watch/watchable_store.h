@@ -1,7 +1,7 @@
 #pragma once
 // WatchableStore: delivers the store's changes to watchers (etcd's watchableStore).
 //
-// Watchers live in one of three places, all guarded by mu_:
+// Watchers live in one of three places, all guarded by the sync loop's mutex (loop_.mu()):
 //   synced    caught up: every write txn's events go to them as it ends (OnTxnEnd);
 //   unsynced  behind the store (a start revision in the past, or a victim that recovered):
 //             the sync thread reads their history from the backend in batches of at most
@@ -13,19 +13,19 @@
 // stream's buffer plus one batch per victim watcher.
 //
 // No gap, no duplicate: rev_ is the revision of the last txn handed to the synced group (under
-// mu_). The sync thread reads history without the lock up to the rev_ it saw, then, under the
-// lock, delivers what it read and moves a watcher to synced only if no txn ended meanwhile
+// that mutex). The sync thread reads history without the lock up to the rev_ it saw, then, under
+// the lock, delivers what it read and moves a watcher to synced only if no txn ended meanwhile
 // (min_rev > rev_); otherwise the watcher stays unsynced and the next round reads on.
 //
 // Compaction: an unsynced watcher whose min_rev is below the compact revision receives
 // compact_revision (header revision 0, as etcd) and leaves every group.
 
 #include <cstdint>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "mvcc/kvstore.h"
 #include "watch/watch_stream.h"
@@ -87,35 +87,31 @@ class WatchableStore : public mvcc::TxnObserver {
   // and unsynced watchers remain.
   bool SyncWatchers();
   std::vector<Chosen> ChooseLocked(int64_t compact, int64_t* min_rev)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   void DeliverLocked(const std::vector<Chosen>& chosen, const std::vector<EventPtr>& evs,
-                     int64_t read_to, int64_t header_rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RetryVictimsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ProgressTickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                     int64_t read_to, int64_t header_rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
+  void RetryVictimsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
+  void ProgressTickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   // Applies w's filters and tries to queue the response; false if the stream is full.
   bool SendLocked(Watcher* w, std::vector<EventPtr> evs, int64_t rev)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   void MakeVictimLocked(Watcher* w, EventBatch batch, int64_t rev)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   // Moves a watcher that left unsynced or victims to where its min_rev says.
-  void PlaceLocked(Watcher* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PlaceLocked(Watcher* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
 
   // Constant after construction.
   mvcc::KvStore* const kv_;
   const StoreOptions opts_;
 
-  mutable Mutex mu_;
-  CondVar cv_;
-  WatcherGroup synced_ ABSL_GUARDED_BY(mu_);
-  WatcherGroup unsynced_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<Watcher*> victims_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<Watcher*> progress_ ABSL_GUARDED_BY(mu_);  // progress_notify watchers
-  int64_t rev_ ABSL_GUARDED_BY(mu_);  // the last revision handed to the synced group
-  uint64_t next_serial_ ABSL_GUARDED_BY(mu_) = 1;
-  bool kick_ ABSL_GUARDED_BY(mu_) = false;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-
-  std::thread syncer_;  // runs Loop()
+  LoopThread loop_;  // runs Loop() unless manual_sync; its mu() guards what follows
+  WatcherGroup synced_ ABSL_GUARDED_BY(loop_.mu());
+  WatcherGroup unsynced_ ABSL_GUARDED_BY(loop_.mu());
+  absl::flat_hash_set<Watcher*> victims_ ABSL_GUARDED_BY(loop_.mu());
+  absl::flat_hash_set<Watcher*> progress_ ABSL_GUARDED_BY(loop_.mu());  // progress_notify watchers
+  int64_t rev_ ABSL_GUARDED_BY(loop_.mu());  // the last revision handed to the synced group
+  uint64_t next_serial_ ABSL_GUARDED_BY(loop_.mu()) = 1;
+  bool kick_ ABSL_GUARDED_BY(loop_.mu()) = false;
 };
 
 }  // namespace etcdpp::watch
