@@ -13,20 +13,14 @@ Applier::Applier(ApplierV3* chain, mvcc::KvStore* store)
 Applier::~Applier() { Stop(); }
 
 void Applier::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-applier", [this] { Loop(); });
 }
 
 void Applier::Stop() {
-  {
-    MutexLock l(&mu_);
-    if (stopping_ && !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
+  if (!loop_.Stop()) return;  // stopped before: the waiters were failed then
   absl::flat_hash_map<uint64_t, Waiter> waiters;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     waiters.swap(waiters_);
     applied_notifications_.clear();
   }
@@ -34,7 +28,7 @@ void Applier::Stop() {
 }
 
 void Applier::Register(uint64_t id, Waiter w) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   waiters_[id] = std::move(w);
 }
 
@@ -45,7 +39,7 @@ void Applier::Fail(uint64_t id, absl::Status st) {
 bool Applier::FailWith(uint64_t id, const std::function<absl::Status()>& make) {
   Waiter w;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     auto it = waiters_.find(id);
     if (it == waiters_.end()) return false;
     w = std::move(it->second);
@@ -57,18 +51,18 @@ bool Applier::FailWith(uint64_t id, const std::function<absl::Status()>& make) {
 
 void Applier::Enqueue(std::vector<raft::Entry> entries) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     queue_.push_back(Item{std::move(entries), nullptr});
   }
-  cv_.SignalAll();
+  loop_.SignalAll();
 }
 
 void Applier::EnqueueTask(std::function<void()> task) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     queue_.push_back(Item{{}, std::move(task)});
   }
-  cv_.SignalAll();
+  loop_.SignalAll();
 }
 
 void Applier::ResetTo(uint64_t applied, uint64_t consistent_index) {
@@ -77,25 +71,25 @@ void Applier::ResetTo(uint64_t applied, uint64_t consistent_index) {
 }
 
 void Applier::Halt(absl::Status why) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   if (halted_.ok()) halted_ = std::move(why);
   queue_.clear();
 }
 
 absl::Status Applier::halted() const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   return halted_;
 }
 
 bool Applier::WaitApplied(uint64_t index) {
-  MutexLock l(&mu_);
-  while (!stopping_ && applied_.load(std::memory_order_acquire) < index) cv_.Wait(&mu_);
-  return !stopping_;
+  MutexLock l(loop_.mu());
+  while (!loop_.stopping() && applied_.load(std::memory_order_acquire) < index) loop_.Wait();
+  return !loop_.stopping();
 }
 
 void Applier::NotifyApplied(uint64_t index, std::function<void()> fn) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     if (applied_.load(std::memory_order_acquire) < index) {
       applied_notifications_.emplace(index, std::move(fn));
       return;
@@ -108,9 +102,9 @@ void Applier::Loop() {
   for (;;) {
     Item item;
     {
-      MutexLock l(&mu_);
-      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
-      if (stopping_ || !halted_.ok()) return;
+      MutexLock l(loop_.mu());
+      while (!loop_.stopping() && queue_.empty()) loop_.Wait();
+      if (loop_.stopping() || !halted_.ok()) return;
       item = std::move(queue_.front());
       queue_.pop_front();
     }
@@ -119,7 +113,7 @@ void Applier::Loop() {
       if (!halted().ok()) return;  // the task found the state untrustworthy: apply nothing more
     }
     for (const raft::Entry& e : item.entries) ApplyEntry(e);
-    cv_.SignalAll();  // WaitApplied callers
+    loop_.SignalAll();  // WaitApplied callers
     RunAppliedNotifications();
     if (after_batch_) after_batch_(applied_.load(std::memory_order_acquire));
   }
@@ -128,7 +122,7 @@ void Applier::Loop() {
 void Applier::RunAppliedNotifications() {
   std::vector<std::function<void()>> ready;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     uint64_t applied = applied_.load(std::memory_order_acquire);
     auto end = applied_notifications_.upper_bound(applied);
     for (auto it = applied_notifications_.begin(); it != end; ++it)
@@ -184,7 +178,7 @@ ApplyResult Applier::Execute(const std::string& data, uint64_t index, uint64_t* 
 void Applier::Wake(uint64_t id, ApplyResult r) {
   Waiter w;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     auto it = waiters_.find(id);
     if (it == waiters_.end()) return;
     w = std::move(it->second);

@@ -17,11 +17,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "google/protobuf/message.h"
 #include "internalpb/internal.pb.h"
@@ -103,22 +103,20 @@ class Applier {
   ConfChangeHook conf_change_hook_;                         // set before Start
   std::function<void(uint64_t)> after_batch_;               // set before Start
 
-  mutable Mutex mu_;
-  CondVar cv_;
+  // Runs Loop(), the applier thread; its mu() guards what follows, and its condition also wakes
+  // WaitApplied callers.
+  LoopThread loop_;
   struct Item {
     std::vector<raft::Entry> entries;
     std::function<void()> task;  // set: run instead of applying entries
   };
-  std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
-  std::multimap<uint64_t, std::function<void()>> applied_notifications_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status halted_ ABSL_GUARDED_BY(mu_);  // set by Halt: apply nothing more
+  std::deque<Item> queue_ ABSL_GUARDED_BY(loop_.mu());
+  absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(loop_.mu());
+  std::multimap<uint64_t, std::function<void()>> applied_notifications_ ABSL_GUARDED_BY(loop_.mu());
+  absl::Status halted_ ABSL_GUARDED_BY(loop_.mu());  // set by Halt: apply nothing more
 
   std::atomic<uint64_t> applied_{0};
   uint64_t consistent_index_;  // applier thread only: entries at or below are in the backend
-
-  std::thread thread_;  // runs Loop()
 };
 
 }  // namespace etcdpp::server

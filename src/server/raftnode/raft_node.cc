@@ -20,7 +20,7 @@ RaftNode::RaftNode(Options opts, std::unique_ptr<raft::RawNode> raw, raft::Memor
   raft::HardState hs;
   (void)storage_->InitialState(&hs, &conf_state_);
   absl::StatusOr<uint64_t> first = storage_->FirstIndex();
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   published_conf_ = conf_state_;
   conf_history_[first.ok() ? *first - 1 : 0] = conf_state_;
 }
@@ -28,16 +28,11 @@ RaftNode::RaftNode(Options opts, std::unique_ptr<raft::RawNode> raw, raft::Memor
 RaftNode::~RaftNode() { Stop(); }
 
 void RaftNode::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-raft", [this] { Loop(); });
 }
 
 void RaftNode::Stop() {
-  {
-    MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
   {
     MutexLock l(&leader_mu_);
     leader_watch_stopped_ = true;
@@ -60,38 +55,38 @@ bool RaftNode::WaitLeaderChange(uint64_t known, std::chrono::nanoseconds timeout
 
 void RaftNode::Propose(uint64_t id, std::string data) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     proposals_.push_back({id, std::move(data), NewDeadline()});
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void RaftNode::ReadIndex(std::string request_ctx) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     read_requests_.push_back(std::move(request_ctx));
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void RaftNode::Step(raft::Message m) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     inbox_.push_back(std::move(m));
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void RaftNode::ProposeConfChange(uint64_t id, raft::ConfChange cc) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     conf_proposals_.push_back({id, std::move(cc), NewDeadline()});
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 bool RaftNode::Unqueue(uint64_t id) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   auto p = std::find_if(proposals_.begin(), proposals_.end(),
                         [id](const Proposal& x) { return x.id == id; });
   if (p != proposals_.end()) {
@@ -107,47 +102,47 @@ bool RaftNode::Unqueue(uint64_t id) {
 
 void RaftNode::TransferLeader(uint64_t transferee) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     transfer_to_ = transferee;
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void RaftNode::ReportUnreachable(uint64_t peer) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     reports_.push_back({peer, false, true});
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void RaftNode::ReportSnapshot(uint64_t peer, bool failure) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     reports_.push_back({peer, true, failure});
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 std::map<uint64_t, uint64_t> RaftNode::Matches() const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   return matches_;
 }
 
 raft::ConfState RaftNode::conf_state() const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   return published_conf_;
 }
 
 raft::ConfState RaftNode::ConfStateAt(uint64_t index) const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   auto it = conf_history_.upper_bound(index);
   if (it == conf_history_.begin()) return raft::ConfState{};
   return std::prev(it)->second;
 }
 
 void RaftNode::PruneConfHistory(uint64_t index) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   auto it = conf_history_.upper_bound(index);
   if (it == conf_history_.begin()) return;
   conf_history_.erase(conf_history_.begin(), std::prev(it));
@@ -178,7 +173,7 @@ void RaftNode::TakeProposals(std::vector<P>* queue, std::vector<P>* out) {
 }
 
 absl::Status RaftNode::fatal() const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   return fatal_;
 }
 
@@ -188,11 +183,10 @@ void RaftNode::Loop() {
   for (int i = 0; i < opts_.advance_ticks; ++i) raw_->Tick();
   for (;;) {
     {
-      MutexLock l(&mu_);
-      while (!stopping_ && !HasInputLocked() && Clock::now() < next_tick) {
-        cv_.WaitFor(&mu_, next_tick - Clock::now());
+      MutexLock l(loop_.mu());
+      while (!loop_.stopping() && !HasInputLocked() && loop_.WaitUntil(next_tick)) {
       }
-      if (stopping_) return;
+      if (loop_.stopping()) return;
     }
     if (Clock::now() >= next_tick) {
       raw_->Tick();
@@ -201,7 +195,7 @@ void RaftNode::Loop() {
     DrainInputs();
     if (absl::Status st = HandleReadies(); !st.ok()) {
       spdlog::critical("raft node stopped: {}", st.ToString());
-      MutexLock l(&mu_);
+      MutexLock l(loop_.mu());
       fatal_ = st;
       return;
     }
@@ -214,7 +208,7 @@ void RaftNode::DrainInputs() {
   std::vector<std::string> reads;
   std::vector<raft::Message> inbox;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     reads.swap(read_requests_);
     inbox.swap(inbox_);
   }
@@ -222,7 +216,7 @@ void RaftNode::DrainInputs() {
     if (absl::Status st = raw_->Step(m); !st.ok()) spdlog::debug("raft step: {}", st.ToString());
   }
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     TakeProposals(&proposals_, &proposals);
   }
   for (Proposal& p : proposals) {
@@ -238,7 +232,7 @@ void RaftNode::DrainControl() {
   std::vector<Report> reports;
   uint64_t transfer_to = 0;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     TakeProposals(&conf_proposals_, &ccs);
     reports.swap(reports_);
     std::swap(transfer_to, transfer_to_);
@@ -305,7 +299,7 @@ absl::Status RaftNode::Persist(const raft::Ready& rd) {
 
 void RaftNode::RestoreConf(const raft::Snapshot& snap) {
   conf_state_ = snap.metadata.conf_state;
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   published_conf_ = conf_state_;
   conf_history_.clear();
   conf_history_[snap.metadata.index] = conf_state_;
@@ -321,7 +315,7 @@ void RaftNode::ApplyConfChanges(const std::vector<raft::Entry>& committed) {
     }
     conf_state_ = raw_->ApplyConfChange(*cc);
     {
-      MutexLock l(&mu_);
+      MutexLock l(loop_.mu());
       published_conf_ = conf_state_;
       conf_history_[e.index] = conf_state_;
     }
@@ -362,7 +356,7 @@ void RaftNode::PublishState() {
     { MutexLock l(&leader_mu_); }  // a waiter that saw the old leader is waiting now
     leader_cv_.SignalAll();
   }
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   matches_.clear();
   if (!leader) return;
   for (const auto& [id, pr] : raw_->raft().tracker().progress()) matches_[id] = pr.match;

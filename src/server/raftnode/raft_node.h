@@ -13,10 +13,10 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "raft/rawnode.h"
 #include "raft/storage.h"
@@ -122,8 +122,9 @@ class RaftNode {
   Deadline NewDeadline() const;
   // Proposals wait (in the queue) while there is no leader; expired ones are dropped.
   template <typename P>
-  void TakeProposals(std::vector<P>* queue, std::vector<P>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool HasInputLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TakeProposals(std::vector<P>* queue, std::vector<P>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
+  bool HasInputLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   [[nodiscard]] absl::Status HandleReadies();
   [[nodiscard]] absl::Status Persist(const raft::Ready& rd);
   void ApplyConfChanges(const std::vector<raft::Entry>& committed);
@@ -143,20 +144,18 @@ class RaftNode {
   raft::ConfState conf_state_;
   bool campaigned_alone_ = false;
 
-  mutable Mutex mu_;
-  CondVar cv_;
-  std::vector<Proposal> proposals_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> read_requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<raft::Message> inbox_ ABSL_GUARDED_BY(mu_);
-  std::vector<ConfProposal> conf_proposals_ ABSL_GUARDED_BY(mu_);
-  std::vector<Report> reports_ ABSL_GUARDED_BY(mu_);
-  uint64_t transfer_to_ ABSL_GUARDED_BY(mu_) = 0;
-  raft::ConfState published_conf_ ABSL_GUARDED_BY(mu_);
+  LoopThread loop_;  // runs Loop(), the node thread; its mu() guards what follows
+  std::vector<Proposal> proposals_ ABSL_GUARDED_BY(loop_.mu());
+  std::vector<std::string> read_requests_ ABSL_GUARDED_BY(loop_.mu());
+  std::vector<raft::Message> inbox_ ABSL_GUARDED_BY(loop_.mu());
+  std::vector<ConfProposal> conf_proposals_ ABSL_GUARDED_BY(loop_.mu());
+  std::vector<Report> reports_ ABSL_GUARDED_BY(loop_.mu());
+  uint64_t transfer_to_ ABSL_GUARDED_BY(loop_.mu()) = 0;
+  raft::ConfState published_conf_ ABSL_GUARDED_BY(loop_.mu());
   // Log index of each applied conf change (and of the snapshot) -> the configuration after it.
-  std::map<uint64_t, raft::ConfState> conf_history_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, uint64_t> matches_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status fatal_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, raft::ConfState> conf_history_ ABSL_GUARDED_BY(loop_.mu());
+  std::map<uint64_t, uint64_t> matches_ ABSL_GUARDED_BY(loop_.mu());
+  absl::Status fatal_ ABSL_GUARDED_BY(loop_.mu());
 
   std::atomic<uint64_t> term_{0};
   std::atomic<uint64_t> leader_{0};
@@ -164,13 +163,11 @@ class RaftNode {
   std::atomic<bool> is_leader_{false};
   std::atomic<uint64_t> leader_changes_{0};
   std::atomic<int64_t> lead_elected_ns_{0};  // steady_clock, since its epoch
-  // Leader-change notification (WaitLeaderChange); apart from mu_ so that waiters never hold up
-  // the node thread.
+  // Leader-change notification (WaitLeaderChange); apart from loop_.mu() so that waiters never hold
+  // up the node thread.
   mutable Mutex leader_mu_;
   mutable CondVar leader_cv_;
   bool leader_watch_stopped_ ABSL_GUARDED_BY(leader_mu_) = false;
-
-  std::thread thread_;  // runs Loop()
 };
 
 }  // namespace etcdpp::server

@@ -23,19 +23,14 @@ ReadIndexLoop::ReadIndexLoop(RaftNode* node, Applier* applier, std::chrono::mill
 ReadIndexLoop::~ReadIndexLoop() { Stop(); }
 
 void ReadIndexLoop::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-readidx", [this] { Loop(); });
 }
 
 void ReadIndexLoop::Stop() {
-  {
-    MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
   std::vector<Done> rest;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     rest.swap(pending_);
   }
   FailAll(&rest, ErrStopped());
@@ -43,20 +38,20 @@ void ReadIndexLoop::Stop() {
 
 void ReadIndexLoop::Read(Done done) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     pending_.push_back(std::move(done));
   }
-  cv_.SignalAll();
+  loop_.SignalAll();
 }
 
 void ReadIndexLoop::OnReadState(const raft::ReadState& rs) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     if (rs.request_ctx != awaited_ctx_) return;  // an answer to an abandoned round
     read_index_ = rs.index;
     answered_ = true;
   }
-  cv_.SignalAll();
+  loop_.SignalAll();
 }
 
 void ReadIndexLoop::FailAll(std::vector<Done>* batch, const absl::Status& st) {
@@ -67,9 +62,9 @@ void ReadIndexLoop::FailAll(std::vector<Done>* batch, const absl::Status& st) {
 void ReadIndexLoop::Loop() {
   for (;;) {
     {
-      MutexLock l(&mu_);
-      while (!stopping_ && pending_.empty()) cv_.Wait(&mu_);
-      if (stopping_) return;
+      MutexLock l(loop_.mu());
+      while (!loop_.stopping() && pending_.empty()) loop_.Wait();
+      if (loop_.stopping()) return;
     }
     // A failed round has already failed its own batch; later reads get a fresh round.
     (void)Round();
@@ -85,14 +80,14 @@ absl::Status ReadIndexLoop::Round() {
   for (int i = 0; i < 8; ++i) ctx[i] = static_cast<char>(n >> (56 - 8 * i));
   for (int i = 0; i < 8; ++i) ctx[8 + i] = static_cast<char>(salt_ >> (56 - 8 * i));
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     batch.swap(pending_);
     awaited_ctx_ = ctx;
     answered_ = false;
   }
   absl::StatusOr<uint64_t> index = AwaitIndex(ctx);
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     awaited_ctx_.clear();  // a late answer to this round is ignored
   }
   if (!index.ok()) {
@@ -116,11 +111,11 @@ absl::StatusOr<uint64_t> ReadIndexLoop::AwaitIndex(const std::string& ctx) {
   node_->ReadIndex(ctx);
   for (;;) {
     {
-      MutexLock l(&mu_);
+      MutexLock l(loop_.mu());
       Clock::time_point until = std::min({deadline, retry, Clock::now() + kCheckInterval});
-      while (!stopping_ && !answered_ && Clock::now() < until)
-        cv_.WaitFor(&mu_, until - Clock::now());
-      if (stopping_) return ErrStopped();
+      while (!loop_.stopping() && !answered_ && loop_.WaitUntil(until)) {
+      }
+      if (loop_.stopping()) return ErrStopped();
       if (answered_) return read_index_;
     }
     if (node_->leader_changes() != leader_changes) return ErrLeaderChanged();

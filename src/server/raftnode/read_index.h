@@ -14,11 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "raft/types.h"
 
@@ -55,17 +55,13 @@ class ReadIndexLoop {
   Applier* const applier_;
   const std::chrono::milliseconds timeout_;
 
-  Mutex mu_;
-  CondVar cv_;
-  std::vector<Done> pending_ ABSL_GUARDED_BY(mu_);
-  std::string awaited_ctx_ ABSL_GUARDED_BY(mu_);
-  uint64_t read_index_ ABSL_GUARDED_BY(mu_) = 0;
-  bool answered_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  LoopThread loop_;  // runs Loop(), the read-index thread; its mu() guards what follows
+  std::vector<Done> pending_ ABSL_GUARDED_BY(loop_.mu());
+  std::string awaited_ctx_ ABSL_GUARDED_BY(loop_.mu());
+  uint64_t read_index_ ABSL_GUARDED_BY(loop_.mu()) = 0;
+  bool answered_ ABSL_GUARDED_BY(loop_.mu()) = false;
   uint64_t next_ctx_ = 1;  // loop thread only
   const uint64_t salt_;    // random: makes contexts unique across members
-
-  std::thread thread_;  // runs Loop()
 };
 
 }  // namespace etcdpp::server

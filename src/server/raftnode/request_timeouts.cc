@@ -10,43 +10,34 @@ RequestTimeouts::RequestTimeouts(std::chrono::milliseconds timeout, Expire expir
 RequestTimeouts::~RequestTimeouts() { Stop(); }
 
 void RequestTimeouts::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-reqtimer", [this] { Loop(); });
 }
 
-void RequestTimeouts::Stop() {
-  {
-    MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
-}
+void RequestTimeouts::Stop() { loop_.Stop(); }
 
 void RequestTimeouts::Track(uint64_t id) {
   bool was_empty;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     was_empty = queue_.empty();
     queue_.push_back({Clock::now(), id});
   }
   // Later entries expire later: the timer thread only needs waking when it had nothing.
-  if (was_empty) cv_.Signal();
+  if (was_empty) loop_.Signal();
 }
 
 void RequestTimeouts::Loop() {
   std::vector<Entry> due;
   for (;;) {
     {
-      MutexLock l(&mu_);
+      MutexLock l(loop_.mu());
       for (;;) {
-        if (stopping_) return;
+        if (loop_.stopping()) return;
         if (queue_.empty()) {
-          cv_.Wait(&mu_);
+          loop_.Wait();
           continue;
         }
-        Clock::time_point deadline = queue_.front().start + timeout_;
-        if (Clock::now() >= deadline) break;
-        cv_.WaitFor(&mu_, deadline - Clock::now());
+        if (!loop_.WaitUntil(queue_.front().start + timeout_)) break;  // the first one is due
       }
       Clock::time_point now = Clock::now();
       while (!queue_.empty() && queue_.front().start + timeout_ <= now) {

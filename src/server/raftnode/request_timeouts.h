@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <thread>
 
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 
 namespace etcdpp::server {
@@ -42,12 +42,8 @@ class RequestTimeouts {
   const std::chrono::milliseconds timeout_;
   const Expire expire_;
 
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-
-  std::thread thread_;  // runs Loop()
+  LoopThread loop_;  // runs Loop(), the timer thread
+  std::deque<Entry> queue_ ABSL_GUARDED_BY(loop_.mu());
 };
 
 }  // namespace etcdpp::server
