@@ -8,29 +8,26 @@
 namespace etcdpp::server {
 
 void PeerProber::Start() {
-  MutexLock l(&mu_);
-  if (stopping_ || thread_.joinable()) return;
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-prober", [this] { Loop(); });
 }
 
 void PeerProber::Stop() {
   {
-    MutexLock l(&mu_);
-    stopping_ = true;
+    MutexLock l(loop_.mu());
+    loop_.MarkStopping();  // under the same lock as the cancel: no probe starts after it
     if (in_flight_ != nullptr) in_flight_->TryCancel();
-    cv_.SignalAll();
   }
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
 }
 
 void PeerProber::SetPeer(uint64_t id, std::vector<std::string> urls) {
   if (urls.empty()) return;
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   urls_[id] = urls.front();
 }
 
 void PeerProber::RemovePeer(uint64_t id) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   urls_.erase(id);
 }
 
@@ -38,11 +35,8 @@ void PeerProber::Loop() {
   for (;;) {
     std::map<uint64_t, std::string> urls;
     {
-      MutexLock l(&mu_);
-      absl::Time until = absl::Now() + interval_;
-      while (!stopping_ && absl::Now() < until)
-        cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(until - absl::Now()));
-      if (stopping_) return;
+      MutexLock l(loop_.mu());
+      if (!loop_.SleepFor(absl::ToChronoNanoseconds(interval_))) return;
       urls = urls_;
     }
     std::erase_if(targets_, [&](const auto& kv) {
@@ -63,8 +57,8 @@ void PeerProber::ProbeOne(uint64_t id, Target* t) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
   {
-    MutexLock l(&mu_);
-    if (stopping_) return;
+    MutexLock l(loop_.mu());
+    if (loop_.stopping()) return;
     in_flight_ = &ctx;
   }
   internalpb::MembersRequest req;
@@ -73,7 +67,7 @@ void PeerProber::ProbeOne(uint64_t id, Target* t) {
   grpc::Status st = t->stub->Members(&ctx, req, &resp);
   absl::Duration rtt = absl::Now() - start;
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     in_flight_ = nullptr;
   }
   if (st.ok()) Metrics::Get().PeerRtt(id, rtt);

@@ -9,10 +9,10 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "internalpb/peer.grpc.pb.h"
@@ -43,14 +43,11 @@ class PeerProber {
   const ChannelFactory channels_;
   const absl::Duration interval_;
 
-  Mutex mu_;
-  CondVar cv_;
-  std::map<uint64_t, std::string> urls_ ABSL_GUARDED_BY(mu_);  // peer -> URL to probe
-  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  LoopThread loop_;  // runs Loop(); its mu() guards what follows
+  std::map<uint64_t, std::string> urls_ ABSL_GUARDED_BY(loop_.mu());  // peer -> URL to probe
+  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(loop_.mu()) = nullptr;
 
   std::map<uint64_t, Target> targets_;  // Loop thread only
-  std::thread thread_;                  // runs Loop()
 };
 
 }  // namespace etcdpp::server

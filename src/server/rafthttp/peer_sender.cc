@@ -52,29 +52,28 @@ PeerSender::PeerSender(Options opts, Hooks hooks)
       peer_id_(opts.peer_id),
       queue_limit_(opts.queue_limit),
       hooks_(std::move(hooks)) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   urls_ = std::move(opts.peer_urls);
 }
 
 PeerSender::~PeerSender() { Stop(); }
 
 void PeerSender::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-sender", [this] { Loop(); });
 }
 
 void PeerSender::Stop() {
   {
-    MutexLock l(&mu_);
-    stopping_ = true;
+    MutexLock l(loop_.mu());
+    loop_.MarkStopping();  // under the same lock as the cancel of a blocked write
     if (ctx_) ctx_->TryCancel();
   }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
 }
 
 void PeerSender::Send(raft::Message m) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     if (queue_.size() >= queue_limit_) {
       if (dropped_++ % 1000 == 0) {
         spdlog::warn("dropped raft message to peer {:x}: the send queue is full", peer_id_);
@@ -83,11 +82,11 @@ void PeerSender::Send(raft::Message m) {
     }
     queue_.push_back(std::move(m));
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void PeerSender::UpdateUrls(std::vector<std::string> urls) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   if (urls == urls_) return;  // the same URLs: keep the working stream (and its active time)
   urls_ = std::move(urls);
   urls_changed_ = true;
@@ -95,17 +94,17 @@ void PeerSender::UpdateUrls(std::vector<std::string> urls) {
 }
 
 bool PeerSender::active() const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   return active_;
 }
 
 std::chrono::steady_clock::time_point PeerSender::active_since() const {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   return active_ ? active_since_ : std::chrono::steady_clock::time_point();
 }
 
 void PeerSender::SetActive(bool active) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   if (active && !active_) active_since_ = std::chrono::steady_clock::now();
   active_ = active;
 }
@@ -127,12 +126,9 @@ void PeerSender::Loop() {
     CloseStream(/*cancel=*/false);  // the stream is over: Finish returns its real status
     Failed(batch);
     backoff_ = std::clamp(backoff_ * 2, kMinBackoff, kMaxBackoff);
-    MutexLock l(&mu_);
-    auto until = std::chrono::steady_clock::now() + backoff_;
-    while (!stopping_ && std::chrono::steady_clock::now() < until) {
-      cv_.WaitFor(&mu_, until - std::chrono::steady_clock::now());
-    }
-    queue_.clear();  // stale by now: Raft resends what matters
+    MutexLock l(loop_.mu());
+    (void)loop_.SleepFor(backoff_);  // a stop is seen by TakeBatch
+    queue_.clear();                  // stale by now: Raft resends what matters
   }
   CloseStream();
 }
@@ -140,13 +136,12 @@ void PeerSender::Loop() {
 // Waits for messages; returns up to kMaxBatchMessages of them, or none when stopping.
 std::vector<raft::Message> PeerSender::TakeBatch(bool* stopping) {
   std::vector<raft::Message> batch;
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   const auto idle_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (!stopping_ && queue_.empty() && std::chrono::steady_clock::now() < idle_until) {
-    cv_.WaitFor(&mu_, idle_until - std::chrono::steady_clock::now());
+  while (!loop_.stopping() && queue_.empty() && loop_.WaitUntil(idle_until)) {
   }
-  *stopping = stopping_;
-  if (stopping_) return batch;
+  *stopping = loop_.stopping();
+  if (*stopping) return batch;
   size_t n = std::min(queue_.size(), kMaxBatchMessages);
   batch.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -161,8 +156,8 @@ bool PeerSender::EnsureStream() {
   std::string url;
   auto ctx = std::make_unique<grpc::ClientContext>();
   {
-    MutexLock l(&mu_);
-    if (stopping_ || urls_.empty()) return false;
+    MutexLock l(loop_.mu());
+    if (loop_.stopping() || urls_.empty()) return false;
     if (urls_changed_) stub_.reset();
     urls_changed_ = false;
     url = urls_[url_index_++ % urls_.size()];
@@ -170,7 +165,7 @@ bool PeerSender::EnsureStream() {
   if (!stub_) stub_ = internalpb::Peer::NewStub(NewPeerChannel(url));
   grpc::ClientContext* raw_ctx = ctx.get();
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     ctx_ = std::move(ctx);
   }
   writer_ = stub_->Stream(raw_ctx, &ack_);
@@ -191,7 +186,7 @@ bool PeerSender::WriteBatch(const std::vector<raft::Message>& batch) {
 void PeerSender::CloseStream(bool cancel) {
   if (writer_) {
     if (cancel) {
-      MutexLock l(&mu_);
+      MutexLock l(loop_.mu());
       if (ctx_) ctx_->TryCancel();
     }
     grpc::Status st = writer_->Finish();
@@ -211,7 +206,7 @@ void PeerSender::CloseStream(bool cancel) {
   }
   stub_.reset();  // a fresh channel (and connection) next time
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     ctx_.reset();
   }
   SetActive(false);

@@ -11,9 +11,9 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "internalpb/peer.grpc.pb.h"
@@ -81,18 +81,14 @@ class PeerSender {
   std::chrono::milliseconds backoff_{0};
   size_t url_index_ = 0;
 
-  mutable Mutex mu_;
-  CondVar cv_;
-  std::deque<raft::Message> queue_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> urls_ ABSL_GUARDED_BY(mu_);
-  bool urls_changed_ ABSL_GUARDED_BY(mu_) = false;
-  std::unique_ptr<grpc::ClientContext> ctx_ ABSL_GUARDED_BY(mu_);  // of the open stream
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool active_ ABSL_GUARDED_BY(mu_) = false;
-  std::chrono::steady_clock::time_point active_since_ ABSL_GUARDED_BY(mu_);
-  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
-
-  std::thread thread_;  // runs Loop()
+  LoopThread loop_;  // runs Loop(), the sender thread; its mu() guards what follows
+  std::deque<raft::Message> queue_ ABSL_GUARDED_BY(loop_.mu());
+  std::vector<std::string> urls_ ABSL_GUARDED_BY(loop_.mu());
+  bool urls_changed_ ABSL_GUARDED_BY(loop_.mu()) = false;
+  std::unique_ptr<grpc::ClientContext> ctx_ ABSL_GUARDED_BY(loop_.mu());  // of the open stream
+  bool active_ ABSL_GUARDED_BY(loop_.mu()) = false;
+  std::chrono::steady_clock::time_point active_since_ ABSL_GUARDED_BY(loop_.mu());
+  uint64_t dropped_ ABSL_GUARDED_BY(loop_.mu()) = 0;
 };
 
 // "http://127.0.0.1:2380" -> "127.0.0.1:2380" (the gRPC target).

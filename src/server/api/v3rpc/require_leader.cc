@@ -71,20 +71,13 @@ RequireLeaderStreams::RequireLeaderStreams(std::function<uint64_t()> leader,
 RequireLeaderStreams::~RequireLeaderStreams() { Stop(); }
 
 void RequireLeaderStreams::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start("etcdpp-leadmon", [this] { Loop(); });
 }
 
-void RequireLeaderStreams::Stop() {
-  {
-    MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  cv_.SignalAll();
-  if (thread_.joinable()) thread_.join();
-}
+void RequireLeaderStreams::Stop() { loop_.Stop(); }
 
 void RequireLeaderStreams::Add(std::weak_ptr<StreamFinisher> stream) {
-  MutexLock l(&mu_);
+  MutexLock l(loop_.mu());
   streams_.push_back(std::move(stream));
 }
 
@@ -94,12 +87,8 @@ void RequireLeaderStreams::Loop() {
   for (;;) {
     std::vector<std::weak_ptr<StreamFinisher>> closing;
     {
-      MutexLock l(&mu_);
-      auto until = std::chrono::steady_clock::now() + election_;
-      while (!stopping_ && std::chrono::steady_clock::now() < until) {
-        cv_.WaitFor(&mu_, until - std::chrono::steady_clock::now());
-      }
-      if (stopping_) return;
+      MutexLock l(loop_.mu());
+      if (!loop_.SleepFor(election_)) return;
       no_leader = leader_() == 0 ? no_leader + 1 : 0;
       std::erase_if(streams_, [](const std::weak_ptr<StreamFinisher>& w) { return w.expired(); });
       if (no_leader >= kMaxNoLeaderCount) closing.swap(streams_);

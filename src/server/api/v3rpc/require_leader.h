@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
@@ -76,15 +76,12 @@ class RequireLeaderStreams {
   void Add(std::weak_ptr<StreamFinisher> stream);
 
  private:
-  void Loop();
+  void Loop();  // checks the leader every election timeout
 
   const std::function<uint64_t()> leader_;
   const std::chrono::milliseconds election_;
-  Mutex mu_;
-  CondVar cv_;
-  std::vector<std::weak_ptr<StreamFinisher>> streams_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  LoopThread loop_;  // runs Loop()
+  std::vector<std::weak_ptr<StreamFinisher>> streams_ ABSL_GUARDED_BY(loop_.mu());
 };
 
 }  // namespace etcdpp::server

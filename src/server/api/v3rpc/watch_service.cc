@@ -1,6 +1,7 @@
 #include "server/api/v3rpc/watch_service.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "server/api/v3rpc/views.h"
@@ -8,32 +9,27 @@
 
 namespace etcdpp::server {
 
-WatchDispatcher::WatchDispatcher() : thread_([this] { Loop(); }) {}
-
-WatchDispatcher::~WatchDispatcher() {
-  {
-    MutexLock l(&mu_);
-    stop_ = true;
-  }
-  cv_.SignalAll();
-  thread_.join();
+WatchDispatcher::WatchDispatcher() {
+  loop_.Start("etcdpp-wdisp", [this] { Loop(); });
 }
+
+WatchDispatcher::~WatchDispatcher() { loop_.Stop(); }
 
 void WatchDispatcher::Post(std::function<void()> fn) {
   {
-    MutexLock l(&mu_);
+    MutexLock l(loop_.mu());
     queue_.push_back(std::move(fn));
   }
-  cv_.Signal();
+  loop_.Signal();
 }
 
 void WatchDispatcher::Loop() {
   for (;;) {
     std::function<void()> fn;
     {
-      MutexLock l(&mu_);
-      while (queue_.empty() && !stop_) cv_.Wait(&mu_);
-      if (queue_.empty()) return;
+      MutexLock l(loop_.mu());
+      while (queue_.empty() && !loop_.stopping()) loop_.Wait();
+      if (queue_.empty()) return;  // stopping, and nothing left to run
       fn = std::move(queue_.front());
       queue_.pop_front();
     }

@@ -10,9 +10,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <thread>
 #include <vector>
 
+#include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/v3rpc/views.h"
@@ -29,11 +29,8 @@ class WatchDispatcher {
 
  private:
   void Loop();
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // runs Loop()
+  LoopThread loop_;  // runs Loop()
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(loop_.mu());
 };
 
 class WatchService final : public etcdserverpb::Watch::CallbackService {
