@@ -78,7 +78,9 @@ TEST_F(ConcurrencyTest, ReadersNeverSeeTornTxns) {
   for (int i = 1; i < 2000; ++i) {
     if (i % 100 == 0) wait_for_a_read();
     WriteTxn(store_.get(), i);
-    if (i % 300 == 0) ASSERT_TRUE(store_->Compact(store_->Rev() - 20, i + 1).ok());
+    if (i % 300 == 0) {
+      ASSERT_TRUE(store_->Compact(store_->Rev() - 20, i + 1).ok());
+    }
   }
   done = true;
   for (auto& r : readers) r.join();
