@@ -26,11 +26,9 @@ std::string_view FromVal(const MDB_val& v) {
       absl::StrCat("backend: ", std::string(what), " ", std::string(path), ": ", mdb_strerror(rc)));
 }
 
-[[noreturn]] void DieOnCommitError(int rc, std::string_view what, std::string_view path) {
-  std::fprintf(stderr, "backend: cannot commit batch to %.*s (%.*s): %s\n",
-               static_cast<int>(path.size()), path.data(), static_cast<int>(what.size()),
-               what.data(), mdb_strerror(rc));
-  std::abort();
+[[nodiscard]] absl::Status CommitError(int rc, std::string_view what, std::string_view path) {
+  return absl::InternalError(absl::StrCat("backend: cannot commit batch to ", std::string(path),
+                                          " (", std::string(what), "): ", mdb_strerror(rc)));
 }
 
 // An LMDB read-only transaction, aborted on destruction.
@@ -148,8 +146,24 @@ void Backend::Signal() {
 
 absl::Status Backend::ForceCommit() { return CommitStaged(); }
 
+absl::Status Backend::failed() const {
+  MutexLock l(&failed_mu_);
+  return failed_;
+}
+
 absl::Status Backend::CommitStaged() {
   MutexLock commit_lock(&commit_mu_);
+  if (absl::Status f = failed(); !f.ok()) return f;
+  // Aborts the transaction (LMDB keeps its last commit) and ends committing: the batch stays in
+  // the buffer's committing maps, so readers keep seeing it.
+  auto fail = [this](int rc, std::string_view what, MDB_txn* txn) {
+    if (txn != nullptr) mdb_txn_abort(txn);
+    absl::Status st = CommitError(rc, what, path_);
+    std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
+    MutexLock l(&failed_mu_);
+    failed_ = st;
+    return st;
+  };
   const ReadBuffer::Maps* maps;
   {
     MutexLock batch_lock(&batch_mu_);  // waits for the open BatchTx, if any
@@ -159,7 +173,7 @@ absl::Status Backend::CommitStaged() {
   std::shared_lock env_lock(env_mu_);  // ReplaceWith holds commit_mu_: never contended
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
-  if (rc != 0) DieOnCommitError(rc, "begin", path_);
+  if (rc != 0) return fail(rc, "begin", nullptr);
   for (size_t i = 0; i < kNumBuckets; ++i) {
     for (const auto& [key, value] : (*maps)[i]) {
       MDB_val k = ToVal(key);
@@ -170,11 +184,11 @@ absl::Status Backend::CommitStaged() {
         rc = mdb_del(txn, dbis_[i], &k, nullptr);
         if (rc == MDB_NOTFOUND) rc = 0;
       }
-      if (rc != 0) DieOnCommitError(rc, kBucketNames[i], path_);
+      if (rc != 0) return fail(rc, kBucketNames[i], txn);
     }
   }
   absl::Time start = absl::Now();
-  if ((rc = mdb_txn_commit(txn)) != 0) DieOnCommitError(rc, "commit", path_);
+  if ((rc = mdb_txn_commit(txn)) != 0) return fail(rc, "commit", nullptr);  // txn freed
   if (options_.on_commit) options_.on_commit(absl::Now() - start);
   buffer_.FinishCommit();  // only now: a reader that misses the buffer finds it in LMDB
   return absl::OkStatus();

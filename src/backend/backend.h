@@ -22,9 +22,12 @@
 // rename. LMDB does its own file I/O (it does not go through the Env); only the directory
 // operations do.
 //
-// Failure policy: a failed commit, background or forced (disk full, I/O error), aborts the
-// process with the LMDB error, as etcd panics on a failed bbolt commit: the staged state cannot
-// be dropped, and the WAL replays it on restart. So ForceCommit returns OK whenever it returns.
+// Failure policy: a failed commit, background or forced (disk full, map full, I/O error), is
+// aborted whole (LMDB keeps its last committed state, so the file always reopens) and ends all
+// committing: that commit and every later one return the error, which names the file and
+// the LMDB error, and failed() reports it; the member stops cleanly on it (etcd panics on a
+// failed bbolt commit). Staged writes stay readable meanwhile; nothing of them is lost, since
+// the WAL holds every applied entry and replays those above the consistent index on restart.
 
 #include <atomic>
 #include <cstdint>
@@ -73,9 +76,11 @@ class Backend {
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
 
-  // Commits everything staged so far and returns once it is durable (a failed commit aborts:
-  // see the failure policy above). Must not be called by a thread that holds a BatchTx.
+  // Commits everything staged so far and returns once it is durable, or the commit error (see
+  // the failure policy above). Must not be called by a thread that holds a BatchTx.
   [[nodiscard]] absl::Status ForceCommit();
+  // The error of the first failed commit, or OK. Once set, nothing is committed any more.
+  [[nodiscard]] absl::Status failed() const;
 
   // --- Reads: any thread, concurrent with the writer and the committer. They see every staged
   // write (committed or not).
@@ -134,6 +139,8 @@ class Backend {
   // Lock order: commit_mu_ before batch_mu_ (before the ReadBuffer's lock).
   // Serializes commits (commit thread and ForceCommit).
   Mutex commit_mu_ ABSL_ACQUIRED_BEFORE(batch_mu_);
+  mutable Mutex failed_mu_;
+  absl::Status failed_ ABSL_GUARDED_BY(failed_mu_);  // the first commit error
   // Held by a BatchTx for its whole life, and by a commit while it takes the staged batch, so a
   // commit never splits a BatchTx.
   Mutex batch_mu_;

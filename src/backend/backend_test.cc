@@ -193,5 +193,48 @@ TEST_F(BackendTest, ReadersNeverMissValuesDuringCommits) {
   EXPECT_EQ(misses.load(), 0);
 }
 
+// A commit that fails (here the LMDB map is full) is aborted whole and ends committing: it and
+// every later commit return an error naming the file, failed() reports it, the process goes on
+// (it used to abort), staged values stay readable, and the file reopens at its last commit.
+TEST_F(BackendTest, FailedCommitEndsCommittingAndKeepsTheFileUsable) {
+  Options o;
+  o.dir = dir_.string();
+  o.map_size = size_t{1} << 20;  // 1 MiB
+  o.background_commits = false;
+  auto be = Backend::Open(o);
+  ASSERT_TRUE(be.ok()) << be.status();
+  {
+    BatchTx tx(be->get());
+    tx.Put(Bucket::kKey, "before", "committed");
+  }
+  ASSERT_TRUE((*be)->ForceCommit().ok());
+  {
+    BatchTx tx(be->get());
+    for (int i = 0; i < 64; ++i)
+      tx.Put(Bucket::kKey, absl::StrCat("big", i), std::string(32 << 10, 'x'));
+  }
+  absl::Status st = (*be)->ForceCommit();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find((dir_ / "db").string()), std::string::npos) << st;
+  EXPECT_NE(st.message().find("MDB_MAP_FULL"), std::string::npos) << st;
+  EXPECT_EQ((*be)->failed(), st);
+  EXPECT_EQ((*be)->Get(Bucket::kKey, "big63")->size(), size_t{32} << 10);  // still readable
+  {
+    BatchTx tx(be->get());
+    tx.Put(Bucket::kKey, "after", "staged");
+  }
+  EXPECT_EQ((*be)->ForceCommit(), st);  // nothing is committed any more
+  EXPECT_EQ(*(*be)->Get(Bucket::kKey, "after"), "staged");
+  be->reset();
+
+  o.map_size = size_t{1} << 30;
+  auto reopened = Backend::Open(o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_TRUE((*reopened)->failed().ok());
+  EXPECT_EQ(*(*reopened)->Get(Bucket::kKey, "before"), "committed");
+  EXPECT_TRUE(absl::IsNotFound((*reopened)->Get(Bucket::kKey, "big0").status()));
+  EXPECT_TRUE(absl::IsNotFound((*reopened)->Get(Bucket::kKey, "after").status()));
+}
+
 }  // namespace
 }  // namespace etcdpp::backend

@@ -245,6 +245,7 @@ absl::Status EtcdServer::fatal() const {
         "the member has been permanently removed from the cluster");
   }
   if (snapshots_ && !snapshots_->fatal().ok()) return snapshots_->fatal();
+  if (stores_ && !stores_->backend->failed().ok()) return stores_->backend->failed();
   return node_ ? node_->fatal() : absl::OkStatus();
 }
 

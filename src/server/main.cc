@@ -41,7 +41,10 @@ int WaitForSignal(etcdpp::server::EtcdServer* server) {
                    sig == SIGINT ? "interrupt" : "terminated");
       return 0;
     }
-    if (absl::Status st = server->fatal(); !st.ok()) return 1;
+    if (absl::Status st = server->fatal(); !st.ok()) {
+      spdlog::critical("the member stops: {}", st.ToString());
+      return 1;
+    }
   }
 }
 
