@@ -27,6 +27,7 @@ struct HttpServer::Conn {
   bool handling = false;  // a request is with the handler
   bool close_after_flush = false;
   bool want_write = false;
+  bool want_read = true;  // false while `in` is full: EPOLLIN is off until it drains
   absl::Time deadline = absl::InfiniteFuture();  // read or idle deadline when not handling
   std::shared_ptr<Responder> responder;
 };
@@ -104,6 +105,10 @@ void HttpServer::Loop() {
       auto it = conns_.find(id);
       if (it == conns_.end()) continue;
       bool tls = it->second->io->is_tls();  // a TLS read may wait on a write and vice versa
+      if ((evs[i].events & (EPOLLHUP | EPOLLERR)) && !it->second->want_read) {
+        Close(id);  // reading is paused, so the hang-up would be reported again and again
+        continue;
+      }
       if (evs[i].events & EPOLLOUT) Flush(it->second.get());
       if (conns_.count(id) && (tls || (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))) {
         OnReadable(conns_[id].get());
@@ -149,22 +154,30 @@ void HttpServer::AdoptPending() {
   }
 }
 
+size_t HttpServer::MaxBufferedIn() const {
+  return opts_.limits.max_header_bytes + opts_.limits.max_body_bytes + 4096;
+}
+
+// Reads what the client sent, up to MaxBufferedIn() bytes not yet parsed. A client that sends on
+// while its request is with the handler (a streaming gateway call can last for hours) fills the
+// buffer; reading then pauses (EPOLLIN off, UpdateInterest) until the buffer drains, so what a
+// connection holds stays bounded.
 void HttpServer::OnReadable(Conn* c) {
   char buf[64 * 1024];
-  for (;;) {
+  while (c->in.size() < MaxBufferedIn()) {
     size_t n = 0;
     ConnIo::Result r = c->io->Read(buf, sizeof(buf), &n);
     if (r == ConnIo::Result::kOk) {
       c->in.append(buf, n);
-      if (c->in.size() > opts_.limits.max_header_bytes + opts_.limits.max_body_bytes + 4096) break;
       continue;
     }
     if (r == ConnIo::Result::kAgain) break;
     Close(c->id);  // EOF or error: the client is gone
     return;
   }
-  if (c->io->wants_write() != c->want_write) UpdateInterest(c);
-  if (!c->handling) ParseAndDispatch(c);
+  const uint64_t id = c->id;
+  if (!c->handling) ParseAndDispatch(c);  // consumes what it parses
+  if (conns_.count(id)) UpdateInterest(c);
 }
 
 void HttpServer::ParseAndDispatch(Conn* c) {
@@ -222,6 +235,9 @@ void HttpServer::Deliver(Outgoing o) {
   uint64_t id = c->id;
   Flush(c);
   if (conns_.count(id)) ParseAndDispatch(c);  // a pipelined request may be waiting
+  // Reading paused on a full buffer resumes once it drained (a TLS connection may hold
+  // decrypted bytes no EPOLLIN would announce: read them now).
+  if (conns_.count(id) && !c->want_read && c->in.size() < MaxBufferedIn()) OnReadable(c);
 }
 
 void HttpServer::Flush(Conn* c) {
@@ -245,10 +261,12 @@ void HttpServer::Flush(Conn* c) {
 
 void HttpServer::UpdateInterest(Conn* c) {
   bool want = !c->out.empty() || c->io->wants_write();
-  if (want == c->want_write) return;
+  bool want_read = c->in.size() < MaxBufferedIn();
+  if (want == c->want_write && want_read == c->want_read) return;
   c->want_write = want;
+  c->want_read = want_read;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0);
+  ev.events = (want_read ? EPOLLIN | EPOLLRDHUP : 0) | (want ? EPOLLOUT : 0);
   ev.data.u64 = c->id;
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
 }

@@ -56,7 +56,9 @@ class HttpServer {
   void ParseAndDispatch(Conn* c);
   void Deliver(Outgoing out);
   void Flush(Conn* c);
-  void UpdateInterest(Conn* c);  // EPOLLOUT while output or a TLS write is pending
+  // EPOLLOUT while output or a TLS write is pending; EPOLLIN unless the input buffer is full.
+  void UpdateInterest(Conn* c);
+  size_t MaxBufferedIn() const;
   void Close(uint64_t id);
   void ExpireDeadlines();
   void SendError(Conn* c, int status, const std::string& text);
