@@ -71,9 +71,12 @@ void Applier::ResetTo(uint64_t applied, uint64_t consistent_index) {
 }
 
 void Applier::Halt(absl::Status why) {
-  MutexLock l(loop_.mu());
-  if (halted_.ok()) halted_ = std::move(why);
-  queue_.clear();
+  {
+    MutexLock l(loop_.mu());
+    if (halted_.ok()) halted_ = std::move(why);
+    queue_.clear();
+  }
+  loop_.SignalAll();  // WaitApplied callers: nothing more will be applied
 }
 
 absl::Status Applier::halted() const {
@@ -83,8 +86,10 @@ absl::Status Applier::halted() const {
 
 bool Applier::WaitApplied(uint64_t index) {
   MutexLock l(loop_.mu());
-  while (!loop_.stopping() && applied_.load(std::memory_order_acquire) < index) loop_.Wait();
-  return !loop_.stopping();
+  while (!loop_.stopping() && halted_.ok() && applied_.load(std::memory_order_acquire) < index) {
+    loop_.Wait();
+  }
+  return !loop_.stopping() && applied_.load(std::memory_order_acquire) >= index;
 }
 
 void Applier::NotifyApplied(uint64_t index, std::function<void()> fn) {

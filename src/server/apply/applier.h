@@ -83,7 +83,8 @@ class Applier {
   [[nodiscard]] absl::Status halted() const;
 
   uint64_t applied_index() const { return applied_.load(std::memory_order_acquire); }
-  // Blocks until applied_index() >= index or the applier stops; false on stop.
+  // Blocks until applied_index() >= index (true), or the applier stops or is halted (false: the
+  // index will never be reached, so a waiting read must not hang a shutdown).
   bool WaitApplied(uint64_t index);
   // Registers a callback run (on the applier thread) once applied_index() >= index.
   void NotifyApplied(uint64_t index, std::function<void()> fn);

@@ -211,6 +211,7 @@ TEST_F(ApplierTest, HaltedApplierAppliesNothingMore) {
   go.set_value();
   halted.get_future().wait();
   applier_->Enqueue({Request(5, Put(5, "d"))});  // after the halt
+  EXPECT_FALSE(applier_->WaitApplied(5));        // returns: index 5 will never be reached
   applier_->Stop();  // joins: whatever the thread was going to do, it has done
   EXPECT_EQ(applier_->halted().message(), "install failed");
   EXPECT_EQ(applier_->applied_index(), 1u);
