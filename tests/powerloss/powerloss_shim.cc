@@ -62,18 +62,56 @@ int fcntl64(int, int, ...);
 
 // Every interposed function. Their real definitions are all resolved when the library loads,
 // so no dlsym (which takes the dynamic loader's lock) ever runs while the shim's mutex is held.
-#define SHIM_FUNCTIONS(X)                                                                         \
-  X(open)                                                                                         \
-  X(open64)                                                                                       \
-  X(openat)                                                                                       \
-  X(openat64)                                                                                     \
-  X(__open_2)                                                                                     \
-  X(__open64_2) X(__openat_2) X(__openat64_2) X(creat) X(creat64) X(close) X(dup) X(dup2) X(dup3) \
-      X(fcntl) X(fcntl64) X(write) X(pwrite) X(pwrite64) X(writev) X(pwritev) X(pwritev64)        \
-          X(pwritev2) X(pwritev64v2) X(ftruncate) X(ftruncate64) X(truncate) X(truncate64)        \
-              X(fallocate) X(fallocate64) X(posix_fallocate) X(posix_fallocate64) X(fsync)        \
-                  X(fdatasync) X(syncfs) X(sync) X(rename) X(renameat) X(renameat2) X(unlink)     \
-                      X(unlinkat) X(remove) X(rmdir) X(mkdir) X(mkdirat) X(link) X(linkat)
+// clang-format off
+#define SHIM_FUNCTIONS(X) \
+  X(open) \
+  X(open64) \
+  X(openat) \
+  X(openat64) \
+  X(__open_2) \
+  X(__open64_2) \
+  X(__openat_2) \
+  X(__openat64_2) \
+  X(creat) \
+  X(creat64) \
+  X(close) \
+  X(dup) \
+  X(dup2) \
+  X(dup3) \
+  X(fcntl) \
+  X(fcntl64) \
+  X(write) \
+  X(pwrite) \
+  X(pwrite64) \
+  X(writev) \
+  X(pwritev) \
+  X(pwritev64) \
+  X(pwritev2) \
+  X(pwritev64v2) \
+  X(ftruncate) \
+  X(ftruncate64) \
+  X(truncate) \
+  X(truncate64) \
+  X(fallocate) \
+  X(fallocate64) \
+  X(posix_fallocate) \
+  X(posix_fallocate64) \
+  X(fsync) \
+  X(fdatasync) \
+  X(syncfs) \
+  X(sync) \
+  X(rename) \
+  X(renameat) \
+  X(renameat2) \
+  X(unlink) \
+  X(unlinkat) \
+  X(remove) \
+  X(rmdir) \
+  X(mkdir) \
+  X(mkdirat) \
+  X(link) \
+  X(linkat)
+// clang-format on
 
 namespace {
 #define SHIM_CACHE(fn) std::atomic<void*> g_real_##fn{nullptr};
