@@ -166,6 +166,8 @@ bool PeerSender::EnsureStream() {
   grpc::ClientContext* raw_ctx = ctx.get();
   {
     MutexLock l(loop_.mu());
+    // A Stop since the check above cancelled no context of this stream: do not start it.
+    if (loop_.stopping()) return false;
     ctx_ = std::move(ctx);
   }
   writer_ = stub_->Stream(raw_ctx, &ack_);
