@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates jq procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev liblmdb-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev
+  libabsl-dev liblmdb-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev libcrypt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   clang clang-format python3
   etcd-server etcd-client golang-etcd-server-dev
