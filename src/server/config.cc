@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -263,6 +264,26 @@ const std::set<std::string>& BoolFlags() {
     ASSIGN_OR_RETURN(c->watch_progress_notify_interval_ms, ParseDurationMs(flag, fs.Get(flag)));
     c->watch_progress_notify_interval_ms =
         std::max<int64_t>(c->watch_progress_notify_interval_ms, 100);
+  }
+  if (fs.Has("auth-token-ttl")) {
+    ASSIGN_OR_RETURN(c->auth_token_ttl_seconds,
+                     ParseUint("auth-token-ttl", fs.Get("auth-token-ttl")));
+  }
+  if (fs.Has("bcrypt-cost")) {
+    ASSIGN_OR_RETURN(uint64_t cost, ParseUint("bcrypt-cost", fs.Get("bcrypt-cost")));
+    // etcd: "invalid bcrypt-cost: ..." outside bcrypt's [4, 31].
+    if (cost < 4 || cost > 31) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid bcrypt-cost: crypto/bcrypt: cost ",
+                                                     cost, " is outside allowed range (4,31)"));
+    }
+    c->bcrypt_cost = static_cast<int>(cost);
+  }
+  if (fs.Has("auth-token")) {
+    c->auth_token = fs.Get("auth-token");
+    if (c->auth_token != "simple" && !absl::StartsWith(c->auth_token, "jwt")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown token type: ", c->auth_token, " (--auth-token takes simple or jwt,<options>)"));
+    }
   }
   if (fs.Has("backend-batch-limit")) {
     ASSIGN_OR_RETURN(c->backend_batch_limit,

@@ -48,6 +48,12 @@ struct Config {
   int64_t backend_batch_interval_ms = 100;
   int64_t backend_batch_limit = 10000;
   bool unsafe_no_fsync = false;
+  // --auth-token: "simple" or "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=..." (the JWT
+  // options are checked when the server starts); --auth-token-ttl (simple tokens, seconds);
+  // --bcrypt-cost.
+  std::string auth_token = "simple";
+  uint64_t auth_token_ttl_seconds = 300;
+  int bcrypt_cost = 10;
   // --cert-file, --key-file, --trusted-ca-file, --client-cert-auth, --client-crl-file,
   // --auto-tls (client_tls) and their --peer-* forms (peer_tls); tls::PrepareTls checks the
   // files, generates auto-TLS certificates and applies the cipher and version flags below.

@@ -108,6 +108,12 @@ absl::Status EtcdServer::Build(Env* env) {
       .proposals = proposer_.get(),
       .cluster = st->cluster.get()});
 
+  ASSIGN_OR_RETURN(auth_,
+                   AuthFrontend::Create(
+                       cfg_, AuthFrontend::Deps{.store = st->auth.get(), .applied_index = [this] {
+                                                  return applier_->applied_index();
+                                                }}));
+
   snap_receiver_ = std::make_unique<SnapshotReceiver>(
       env, st->snap_dir(), cluster_id_, [this](raft::Message m) { node_->Step(std::move(m)); });
   transport_ = NewTransport();
@@ -139,16 +145,18 @@ absl::Status EtcdServer::Build(Env* env) {
   return absl::OkStatus();
 }
 
-// The applier chain (today the backend applier alone; auth and quota wrap it) and the apply
-// loop's hooks into the parts.
+// The applier chain (the auth checks over the backend applier; quota will wrap it too) and the
+// apply loop's hooks into the parts.
 void EtcdServer::BuildApplier() {
   Stores* st = stores_.get();
   backend_applier_ = std::make_unique<BackendApplier>(
-      st->kv_applier.get(), st->lease_applier.get(),
+      st->kv_applier.get(), st->lease_applier.get(), st->auth_applier.get(),
       [cluster = st->cluster.get()](const internalpb::MemberAttributes& a) {
         cluster->SetAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()});
       });
-  applier_ = std::make_unique<Applier>(backend_applier_.get(), st->kv.get());
+  auth_check_applier_ =
+      std::make_unique<AuthCheckApplier>(backend_applier_.get(), st->auth.get(), st->lessor.get());
+  applier_ = std::make_unique<Applier>(auth_check_applier_.get(), st->kv.get());
   applier_->SetOnEmptyEntry([this](const raft::Entry& e) { leases_->OnEmptyEntry(e); });
   applier_->SetConfChangeHook(
       [this](const raft::Entry&, const raft::ConfChange& cc, bool in_backend) {
@@ -205,6 +213,7 @@ absl::Status EtcdServer::Start() {
             [this] { return (leader_streams_->Start(), absl::OkStatus()); }},
            {"read index", [this] { return (reads_->Start(), absl::OkStatus()); }},
            {"lease expiry", [this] { return (leases_->Start(), absl::OkStatus()); }},
+           {"password pool", [this] { return (auth_->Start(), absl::OkStatus()); }},
            {"client port",
             [this] { return StartClientServer(cfg_, views(), HttpView(), &client_); }},
        }) {
@@ -225,6 +234,7 @@ void EtcdServer::Stop() {
   // applier, and gRPC's last calls after the executor's work.
   client_.StopAccepting();
   client_.Shutdown();
+  if (auth_) auth_->Stop();
   if (leases_) leases_->Stop();
   if (reads_) reads_->Stop();
   if (leader_streams_) leader_streams_->Stop();
@@ -255,7 +265,8 @@ Views EtcdServer::views() {
                .kv = this,
                .lease = leases_.get(),
                .cluster = cluster_ops_.get(),
-               .maintenance = this};
+               .maintenance = this,
+               .auth = auth_.get()};
 }
 
 void EtcdServer::FillHeader(pb::ResponseHeader* h) const {

@@ -30,6 +30,7 @@
 #include "server/api/v3rpc/views.h"
 #include "server/apply/applier.h"
 #include "server/apply/applier_v3.h"
+#include "server/auth_frontend.h"
 #include "server/client_server.h"
 #include "server/cluster_ops.h"
 #include "server/config.h"
@@ -94,8 +95,9 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
 
   // Owned parts, in build order (destroyed in reverse).
   std::unique_ptr<Stores> stores_;
-  std::unique_ptr<BoundedExecutor> executor_;   // RunInBackground's few threads
-  std::unique_ptr<ApplierV3> backend_applier_;  // the bottom of the applier chain
+  std::unique_ptr<BoundedExecutor> executor_;      // RunInBackground's few threads
+  std::unique_ptr<ApplierV3> backend_applier_;     // the bottom of the applier chain
+  std::unique_ptr<ApplierV3> auth_check_applier_;  // the top: etcd's authApplierV3
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<grpc::Service> snap_receiver_;  // on the peer port
   std::unique_ptr<Transport> transport_;
@@ -103,6 +105,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   std::unique_ptr<ReadIndexLoop> reads_;
   std::unique_ptr<Proposer> proposer_;
   std::unique_ptr<LeaseFrontend> leases_;
+  std::unique_ptr<AuthFrontend> auth_;
   std::unique_ptr<ClusterOps> cluster_ops_;
   std::unique_ptr<RaftSnapshots> snapshots_;
   std::unique_ptr<RequireLeaderStreams> leader_streams_;

@@ -45,6 +45,9 @@ absl::StatusOr<std::unique_ptr<Stores>> OpenStores(const Config& cfg, Env* env,
   s->lease_applier = std::make_unique<LeaseApplier>(s->kv.get(), s->lessor.get());
   RETURN_NOT_OK(s->lease_applier->RestoreAttachments());
   s->kv_applier->SetLessor(s->lessor.get());
+  ASSIGN_OR_RETURN(
+      s->auth, auth::AuthStore::Open(s->backend.get(), absl::Seconds(cfg.auth_token_ttl_seconds)));
+  s->auth_applier = std::make_unique<AuthApplier>(s->kv.get(), s->auth.get());
   s->raft_storage = std::make_unique<raft::MemoryStorage>();
   s->snap_files = std::make_unique<SnapFiles>(env, s->snap_dir());
   RETURN_NOT_OK(s->snap_files->RemoveTempFiles());  // an interrupted save or receive
@@ -56,6 +59,7 @@ absl::Status Stores::SwapInBackend(const std::string& db_file) {
   RETURN_NOT_OK(kv->Reload());
   RETURN_NOT_OK(lessor->Reload());
   RETURN_NOT_OK(lease_applier->RestoreAttachments());
+  RETURN_NOT_OK(auth->Reload());
   cluster->Reload();
   watch->Resync();
   return absl::OkStatus();

@@ -8,11 +8,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/store.h"
 #include "backend/backend.h"
 #include "common/env.h"
 #include "lease/lessor.h"
 #include "mvcc/kvstore.h"
 #include "raft/storage.h"
+#include "server/apply/auth_apply.h"
 #include "server/apply/kv_apply.h"
 #include "server/apply/lease_apply.h"
 #include "server/config.h"
@@ -32,6 +34,8 @@ struct Stores {
   std::unique_ptr<KvApplier> kv_applier;
   std::unique_ptr<lease::Lessor> lessor;
   std::unique_ptr<LeaseApplier> lease_applier;
+  std::unique_ptr<auth::AuthStore> auth;  // users, roles, permissions, simple tokens
+  std::unique_ptr<AuthApplier> auth_applier;
   std::unique_ptr<ClusterStore> cluster;
   std::unique_ptr<SnapFiles> snap_files;
   std::unique_ptr<raft::MemoryStorage> raft_storage;
@@ -42,7 +46,7 @@ struct Stores {
 
   // Swaps in the database at `db_file` (a snapshot received from the leader) and rebuilds
   // everything read from the backend: mvcc, leases and their attachments, the member list,
-  // watchers. The transport and the removed flag are the caller's.
+  // auth store, watchers. The transport and the removed flag are the caller's.
   [[nodiscard]] absl::Status SwapInBackend(const std::string& db_file);
 };
 

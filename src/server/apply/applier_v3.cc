@@ -1,5 +1,6 @@
 #include "server/apply/applier_v3.h"
 
+#include "server/apply/auth_apply.h"
 #include "server/apply/kv_apply.h"
 #include "server/apply/lease_apply.h"
 
@@ -20,7 +21,15 @@ ApplyResult With(Call call) {
 
 }  // namespace
 
+ApplyResult ApplierV3::Apply(const internalpb::InternalRequest& req, uint64_t index) {
+  return DispatchRequest(this, req, index);
+}
+
 ApplyResult ApplyRequest(ApplierV3* a, const internalpb::InternalRequest& req, uint64_t index) {
+  return a->Apply(req, index);
+}
+
+ApplyResult DispatchRequest(ApplierV3* a, const internalpb::InternalRequest& req, uint64_t index) {
   using R = internalpb::InternalRequest;
   switch (req.request_case()) {
     case R::kPut:
@@ -48,6 +57,8 @@ ApplyResult ApplyRequest(ApplierV3* a, const internalpb::InternalRequest& req, u
           [&](auto* resp) { return a->LeaseCheckpoint(req.lease_checkpoint(), index, resp); });
     case R::kMemberAttributes:
       return ApplyResult{a->MemberAttributes(req.member_attributes(), index), nullptr, nullptr};
+    case R::kAuth:
+      return a->Auth(req.auth(), index);
     default:
       return ApplyResult{absl::UnimplementedError("unknown request"), nullptr, nullptr};
   }
@@ -93,6 +104,16 @@ absl::Status BackendApplier::LeaseCheckpoint(const pb::LeaseCheckpointRequest& r
 absl::Status BackendApplier::MemberAttributes(const internalpb::MemberAttributes& a, uint64_t) {
   if (on_member_attributes_) on_member_attributes_(a);
   return absl::OkStatus();
+}
+
+}  // namespace etcdpp::server
+
+namespace etcdpp::server {
+
+ApplyResult BackendApplier::Auth(const internalpb::AuthRequest& r, uint64_t index) {
+  if (auth_ == nullptr)
+    return ApplyResult{absl::UnimplementedError("auth is not served"), nullptr, nullptr};
+  return auth_->Apply(r, index);
 }
 
 }  // namespace etcdpp::server

@@ -19,6 +19,7 @@
 
 namespace etcdpp::server {
 
+class AuthApplier;
 class KvApplier;
 class LeaseApplier;
 
@@ -42,6 +43,10 @@ Resp* ResponseAs(const ApplyResult& r) {
 class ApplierV3 {
  public:
   virtual ~ApplierV3() = default;
+
+  // The entry point for one request: calls the method of its kind (DispatchRequest). A wrapper
+  // that judges the request as a whole (the auth applier reads its header) overrides it.
+  virtual ApplyResult Apply(const internalpb::InternalRequest& req, uint64_t index);
 
   [[nodiscard]] virtual absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index,
                                          etcdserverpb::PutResponse* resp) = 0;
@@ -67,10 +72,15 @@ class ApplierV3 {
   // A member publishing its name and client URLs (etcd's ClusterMemberAttrSet).
   [[nodiscard]] virtual absl::Status MemberAttributes(const internalpb::MemberAttributes& a,
                                                       uint64_t index) = 0;
+  // A change of the auth store; the result holds the matching Auth*Response.
+  virtual ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) = 0;
 };
 
 // Calls the method of `a` for the kind of `req`, with a response of the matching type.
 // A request of no known kind fails with UNIMPLEMENTED ("unknown request").
+ApplyResult DispatchRequest(ApplierV3* a, const internalpb::InternalRequest& req, uint64_t index);
+
+// Applies `req` through the top of the chain `a` (a->Apply).
 ApplyResult ApplyRequest(ApplierV3* a, const internalpb::InternalRequest& req, uint64_t index);
 
 // A wrapper's base: passes every request to `next` (not owned). A wrapper derives from it and
@@ -111,6 +121,9 @@ class ApplierV3Wrapper : public ApplierV3 {
   absl::Status MemberAttributes(const internalpb::MemberAttributes& a, uint64_t index) override {
     return next_->MemberAttributes(a, index);
   }
+  ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) override {
+    return next_->Auth(r, index);
+  }
 
  protected:
   ApplierV3* next() const { return next_; }
@@ -119,14 +132,19 @@ class ApplierV3Wrapper : public ApplierV3 {
   ApplierV3* const next_;
 };
 
-// The bottom of the chain: KV requests to the KvApplier, lease requests to the LeaseApplier
-// (null: they fail as UNIMPLEMENTED), member attributes to a hook (the cluster store).
+// The bottom of the chain: KV requests to the KvApplier, lease requests to the LeaseApplier,
+// auth changes to the AuthApplier (either null: those fail as UNIMPLEMENTED), member attributes
+// to a hook (the cluster store).
 class BackendApplier final : public ApplierV3 {
  public:
   using MemberAttributesHook = std::function<void(const internalpb::MemberAttributes&)>;
   // Not owned; must outlive the applier.
-  BackendApplier(KvApplier* kv, LeaseApplier* leases, MemberAttributesHook on_member_attributes)
-      : kv_(kv), leases_(leases), on_member_attributes_(std::move(on_member_attributes)) {}
+  BackendApplier(KvApplier* kv, LeaseApplier* leases, AuthApplier* auth,
+                 MemberAttributesHook on_member_attributes)
+      : kv_(kv),
+        leases_(leases),
+        auth_(auth),
+        on_member_attributes_(std::move(on_member_attributes)) {}
 
   absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index,
                    etcdserverpb::PutResponse* resp) override;
@@ -144,10 +162,12 @@ class BackendApplier final : public ApplierV3 {
   absl::Status LeaseCheckpoint(const etcdserverpb::LeaseCheckpointRequest& r, uint64_t index,
                                etcdserverpb::LeaseCheckpointResponse* resp) override;
   absl::Status MemberAttributes(const internalpb::MemberAttributes& a, uint64_t index) override;
+  ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) override;
 
  private:
   KvApplier* const kv_;
   LeaseApplier* const leases_;
+  AuthApplier* const auth_;
   const MemberAttributesHook on_member_attributes_;
 };
 

@@ -1,5 +1,6 @@
 // The KV service (etcd's v3rpc/key.go on the callback API).
 #include "server/api/v3rpc/kv_service.h"
+#include "auth/errors.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/v3rpc/finish.h"
 #include "server/api/v3rpc/require_leader.h"
@@ -19,6 +20,15 @@ namespace {
   return size > limit ? ErrReceivedTooLarge(size, limit) : absl::OkStatus();
 }
 
+// A read served for a token checked at an older auth revision than the store's now (etcd's
+// doSerialize): the client must retry with a fresh token.
+[[nodiscard]] absl::Status CheckAuthUnchanged(const Views& v, const auth::AuthInfo& ai) {
+  if (ai.revision != 0 && ai.revision != v.auth->store().revision()) {
+    return auth::ErrAuthOldRevision();
+  }
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* Reject(grpc::CallbackServerContext* ctx, const absl::Status& st) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(st));
@@ -32,9 +42,15 @@ grpc::ServerUnaryReactor* KvService::Range(grpc::CallbackServerContext* ctx,
   if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
   if (absl::Status st = CheckSize(v_, *req); !st.ok()) return Reject(ctx, st);
   if (absl::Status st = CheckRangeRequest(*req); !st.ok()) return Reject(ctx, st);
+  absl::StatusOr<auth::AuthInfo> ai = CallerOf(v_.auth, *ctx);
+  if (!ai.ok()) return Reject(ctx, ai.status());
   auto* reactor = ctx->DefaultReactor();
-  auto serve = [this, reactor, req, resp](absl::Status st) {
+  auto serve = [this, reactor, req, resp, ai = *std::move(ai)](absl::Status st) {
+    // etcd's doSerialize: the permission check, the read, then the check that the auth store
+    // did not change under the read.
+    if (st.ok()) st = v_.auth->store().CheckRead(ai, req->key(), req->range_end());
     if (st.ok()) st = v_.kv->kv().Range(*req, resp);
+    if (st.ok()) st = CheckAuthUnchanged(v_, ai);
     if (st.ok()) v_.member->FillHeader(resp->mutable_header());
     reactor->Finish(ToGrpcStatus(st));
   };
@@ -53,6 +69,10 @@ grpc::ServerUnaryReactor* KvService::Put(grpc::CallbackServerContext* ctx,
   if (absl::Status st = CheckPutRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
+  if (absl::Status st = StampCaller(v_.auth, *ctx, &ir); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
   *ir.mutable_put() = *req;
   v_.proposals->Propose(std::move(ir), FinishApplied(v_.member, reactor, resp));
   return reactor;
@@ -66,6 +86,10 @@ grpc::ServerUnaryReactor* KvService::DeleteRange(grpc::CallbackServerContext* ct
   if (absl::Status st = CheckDeleteRequest(*req); !st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
+  if (absl::Status st = StampCaller(v_.auth, *ctx, &ir); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
   *ir.mutable_delete_range() = *req;
   v_.proposals->Propose(std::move(ir), FinishApplied(v_.member, reactor, resp));
   return reactor;
@@ -79,9 +103,16 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
   if (!st.ok()) return Reject(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   if (IsTxnReadOnly(*req)) {
+    absl::StatusOr<auth::AuthInfo> ai = CallerOf(v_.auth, *ctx);
+    if (!ai.ok()) {
+      reactor->Finish(ToGrpcStatus(ai.status()));
+      return reactor;
+    }
     // Read-only txns never enter the log: serve locally, after ReadIndex unless serializable.
-    auto serve = [this, reactor, req, resp](absl::Status st) {
+    auto serve = [this, reactor, req, resp, ai = *std::move(ai)](absl::Status st) {
+      if (st.ok()) st = v_.auth->store().CheckTxn(ai, *req);
       if (st.ok()) st = v_.kv->kv().ReadOnlyTxn(*req, resp);
+      if (st.ok()) st = CheckAuthUnchanged(v_, ai);
       if (st.ok()) v_.member->FillHeader(resp->mutable_header());
       reactor->Finish(ToGrpcStatus(st));
     };
@@ -93,6 +124,10 @@ grpc::ServerUnaryReactor* KvService::Txn(grpc::CallbackServerContext* ctx,
     return reactor;
   }
   internalpb::InternalRequest ir;
+  if (absl::Status st = StampCaller(v_.auth, *ctx, &ir); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
   *ir.mutable_txn() = *req;
   v_.proposals->Propose(std::move(ir), FinishApplied(v_.member, reactor, resp));
   return reactor;
@@ -104,6 +139,10 @@ grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx,
   if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
+  if (absl::Status st = StampCaller(v_.auth, *ctx, &ir); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
   *ir.mutable_compaction() = *req;
   Views v = v_;
   bool physical = req->physical();

@@ -135,6 +135,10 @@ grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* 
   if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
+  if (absl::Status st = StampCaller(v_.auth, *ctx, &ir); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
   *ir.mutable_lease_grant() = *req;
   if (req->id() == 0) ir.mutable_lease_grant()->set_id(v_.lease->NextLeaseId());
   v_.proposals->Propose(std::move(ir), FinishApplied(v_.member, reactor, resp));
@@ -147,6 +151,10 @@ grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext*
   if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
   auto* reactor = ctx->DefaultReactor();
   internalpb::InternalRequest ir;
+  if (absl::Status st = StampCaller(v_.auth, *ctx, &ir); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
   *ir.mutable_lease_revoke() = *req;
   v_.proposals->Propose(std::move(ir), FinishApplied(v_.member, reactor, resp));
   return reactor;

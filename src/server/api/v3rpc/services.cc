@@ -1,6 +1,7 @@
 #include "server/api/v3rpc/services.h"
 
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "server/api/v3rpc/auth_service.h"
 #include "server/api/v3rpc/cluster_service.h"
 #include "server/api/v3rpc/kv_service.h"
 #include "server/api/v3rpc/lease_service.h"
@@ -33,6 +34,10 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
                                    pb::HashKVResponse* resp) override {
     if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
     auto* reactor = ctx->DefaultReactor();
+    if (absl::Status st = RequireRoot(*ctx); !st.ok()) {
+      reactor->Finish(ToGrpcStatus(st));
+      return reactor;
+    }
     reactor->Finish(ToGrpcStatus(v_.maintenance->HashKV(req->revision(), resp)));
     return reactor;
   }
@@ -50,6 +55,13 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
   }
 
  private:
+  // etcd's authMaintenanceServer: Defragment, Snapshot, Hash and HashKV need the root role.
+  [[nodiscard]] absl::Status RequireRoot(const grpc::ServerContextBase& ctx) const {
+    absl::StatusOr<auth::AuthInfo> ai = CallerOf(v_.auth, ctx);
+    if (!ai.ok()) return ai.status();
+    return v_.auth->store().CheckAdmin(*ai);
+  }
+
   const Views v_;
 };
 
@@ -62,7 +74,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(Views views) {
   v.push_back(std::make_unique<WatchService>(views, views.kv->watchable()));
   v.push_back(std::make_unique<LeaseService>(views));
   v.push_back(std::make_unique<ClusterService>(views));
-  v.push_back(std::make_unique<pb::Auth::CallbackService>());
+  v.push_back(std::make_unique<AuthService>(views));
   v.push_back(std::make_unique<v3electionpb::Election::CallbackService>());
   v.push_back(std::make_unique<v3lockpb::Lock::CallbackService>());
   return v;

@@ -9,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "auth/store.h"
 #include "etcdserverpb/rpc.pb.h"
+#include "grpcpp/server_context.h"
 #include "internalpb/internal.pb.h"
 #include "lease/lessor.h"
 #include "raft/types.h"
@@ -106,6 +108,47 @@ class MaintenanceView {
                                             etcdserverpb::HashKVResponse* resp) const = 0;
 };
 
+// Identity and auth (AuthFrontend): who a call runs as, and the slow work of passwords.
+class AuthView {
+ public:
+  virtual ~AuthView() = default;
+  virtual const auth::AuthStore& store() const = 0;
+  // Who the call runs as: its token ("token" metadata, or "authorization" as 3.5+ clients and
+  // the gateway send it) or, with --client-cert-auth and no token, its verified client
+  // certificate's common name; nullopt: anonymous. A token that is not (or no longer) valid:
+  // "invalid auth token".
+  [[nodiscard]] virtual absl::StatusOr<std::optional<auth::AuthInfo>> Identify(
+      const grpc::ServerContextBase& ctx) = 0;
+  // Runs `fn` on the password pool (bcrypt never runs on gRPC, raft or apply threads); "too
+  // many requests" when its queue is full.
+  [[nodiscard]] virtual absl::Status RunSlow(std::function<void()> fn) = 0;
+  virtual int bcrypt_cost() const = 0;
+  // JWT (--auth-token jwt): a signed token for `user` at auth revision `revision`. With simple
+  // tokens the applier registers them; this is not called.
+  [[nodiscard]] virtual absl::StatusOr<std::string> SignToken(const std::string& user,
+                                                              uint64_t revision) = 0;
+  virtual bool uses_simple_tokens() const = 0;
+};
+
+// The identity of a call, stamped into its proposal for the auth applier (an anonymous call
+// gets an empty header). The error: an invalid token.
+[[nodiscard]] inline absl::StatusOr<auth::AuthInfo> CallerOf(AuthView* a,
+                                                             const grpc::ServerContextBase& ctx) {
+  absl::StatusOr<std::optional<auth::AuthInfo>> who = a->Identify(ctx);
+  if (!who.ok()) return who.status();
+  return who->value_or(auth::AuthInfo{});
+}
+[[nodiscard]] inline absl::Status StampCaller(AuthView* a, const grpc::ServerContextBase& ctx,
+                                              internalpb::InternalRequest* ir) {
+  absl::StatusOr<auth::AuthInfo> ai = CallerOf(a, ctx);
+  if (!ai.ok()) return ai.status();
+  if (!ai->username.empty()) {
+    ir->mutable_auth_header()->set_username(ai->username);
+    ir->mutable_auth_header()->set_auth_revision(ai->revision);
+  }
+  return absl::OkStatus();
+}
+
 // Every view, as the owner hands them to MakeClientServices. None is owned.
 struct Views {
   MemberView* member = nullptr;
@@ -114,6 +157,7 @@ struct Views {
   LeaseView* lease = nullptr;
   ClusterView* cluster = nullptr;
   MaintenanceView* maintenance = nullptr;
+  AuthView* auth = nullptr;
 };
 
 }  // namespace etcdpp::server

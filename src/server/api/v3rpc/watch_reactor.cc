@@ -2,9 +2,11 @@
 
 #include <utility>
 
+#include "auth/errors.h"
 #include "server/api/v3rpc/views.h"
 #include "server/api/v3rpc/watch_convert.h"
 #include "server/api/v3rpc/watch_service.h"
+#include "server/errors.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -16,11 +18,13 @@ constexpr size_t kMaxControlBacklog = 128;
 
 }  // namespace
 
-WatchReactor::WatchReactor(Views v, watch::WatchableStore* store, WatchDispatcher* d)
-    : v_(v), store_(store), dispatcher_(d) {}
+WatchReactor::WatchReactor(Views v, const grpc::CallbackServerContext* ctx,
+                           watch::WatchableStore* store, WatchDispatcher* d)
+    : v_(v), ctx_(ctx), store_(store), dispatcher_(d) {}
 
-WatchReactor* WatchReactor::Start(Views v, watch::WatchableStore* store, WatchDispatcher* d) {
-  std::shared_ptr<WatchReactor> r(new WatchReactor(v, store, d));
+WatchReactor* WatchReactor::Start(Views v, const grpc::CallbackServerContext* ctx,
+                                  watch::WatchableStore* store, WatchDispatcher* d) {
+  std::shared_ptr<WatchReactor> r(new WatchReactor(v, ctx, store, d));
   r->self_ = r;
   r->finisher_ = std::make_shared<StreamFinisher>(
       [raw = r.get()](grpc::Status st) { raw->DoFinish(std::move(st)); });
@@ -82,6 +86,31 @@ void WatchReactor::HandleCreate(const pb::WatchCreateRequest& c) {
     if (f == pb::WatchCreateRequest::NODELETE) o.no_delete = true;
   }
   const int64_t wsrev = store_->kv().Rev();
+  // etcd's isWatchPermitted: the stream's identity may read the whole watched range (checked
+  // at creation). etcd 3.4 checks a from-key watch as its first key only; ours checks the
+  // range it watches (docs/compatibility.md).
+  absl::Status allowed;
+  if (absl::StatusOr<auth::AuthInfo> ai = CallerOf(v_.auth, *ctx_); !ai.ok()) {
+    allowed = ai.status();
+  } else {
+    allowed = v_.auth->store().CheckRead(*ai, o.range.key, c.range_end());
+  }
+  if (!allowed.ok()) {
+    watch::Response r;
+    r.watch_id = watch::kInvalidWatchId;
+    r.revision = wsrev;
+    r.created = true;
+    r.canceled = true;
+    // etcd's cancel reasons: its error texts; any other refusal is "permission denied".
+    absl::Status shown = allowed;
+    if (allowed.code() != absl::StatusCode::kUnauthenticated && !auth::IsAuthOldRevision(allowed) &&
+        allowed.message() != auth::ErrUserEmpty().message()) {
+      shown = auth::ErrPermissionDenied();
+    }
+    r.cancel_reason = ToGrpcStatus(shown).error_message();
+    stream_->SendControl(std::move(r));
+    return;
+  }
   o.id = c.watch_id();
   o.start_rev = c.start_revision() == 0 ? wsrev + 1 : c.start_revision();
   o.progress_notify = c.progress_notify();

@@ -26,7 +26,8 @@ class WatchReactor
       public std::enable_shared_from_this<WatchReactor> {
  public:
   // Creates the reactor for a new stream and starts reading.
-  static WatchReactor* Start(Views v, watch::WatchableStore* store, WatchDispatcher* d);
+  static WatchReactor* Start(Views v, const grpc::CallbackServerContext* ctx,
+                             watch::WatchableStore* store, WatchDispatcher* d);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -36,7 +37,8 @@ class WatchReactor
   const std::shared_ptr<StreamFinisher>& finisher() const { return finisher_; }
 
  private:
-  WatchReactor(Views v, watch::WatchableStore* store, WatchDispatcher* d);
+  WatchReactor(Views v, const grpc::CallbackServerContext* ctx, watch::WatchableStore* store,
+               WatchDispatcher* d);
   void Handle(const etcdserverpb::WatchRequest& req);
   void HandleCreate(const etcdserverpb::WatchCreateRequest& c);
   void HandleCancel(const etcdserverpb::WatchCancelRequest& c);
@@ -51,6 +53,7 @@ class WatchReactor
 
   // Constant after construction.
   const Views v_;
+  const grpc::CallbackServerContext* const ctx_;  // the stream's: its token, its certificate
   watch::WatchableStore* const store_;
   WatchDispatcher* const dispatcher_;
   std::unique_ptr<watch::WatchStream> stream_;  // set in Start, reset in OnDone

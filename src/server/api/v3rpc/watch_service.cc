@@ -48,7 +48,7 @@ WatchDispatcher* WatchService::NextDispatcher() {
 
 grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>*
 WatchService::Watch(grpc::CallbackServerContext* ctx) {
-  WatchReactor* r = WatchReactor::Start(v_, store_, NextDispatcher());
+  WatchReactor* r = WatchReactor::Start(v_, ctx, store_, NextDispatcher());
   GuardStreamWithLeader(ctx, v_.member, r->finisher());
   return r;
 }
