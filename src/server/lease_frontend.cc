@@ -12,6 +12,9 @@ LeaseFrontend::LeaseFrontend(Deps d)
   expiry_ = std::make_unique<lease::ExpiryLoop>(
       lease::ExpiryLoop::Options{}, d_.lessor, [this] { return IsLeader(); },
       [this](internalpb::InternalRequest req) {
+        // Expiry revocations and checkpoints are the member's own: the auth applier does not
+        // judge them (etcd runs them as root).
+        req.mutable_auth_header()->set_system(true);
         d_.proposals->Propose(std::move(req), [](ApplyResult r) {
           if (!r.status.ok() && !lease::IsLeaseNotFound(r.status)) {
             spdlog::warn("failed to revoke or checkpoint leases: {}", r.status.ToString());

@@ -96,6 +96,7 @@ ApplyResult AuthApplier::Apply(const internalpb::AuthRequest& r, uint64_t index)
 }
 
 ApplyResult AuthCheckApplier::Apply(const internalpb::InternalRequest& req, uint64_t index) {
+  if (req.auth_header().system()) return DispatchRequest(next(), req, index);
   ai_ = auth::AuthInfo{req.auth_header().username(), req.auth_header().auth_revision()};
   ApplyResult r = ApplierV3::Apply(req, index);
   ai_ = auth::AuthInfo{};

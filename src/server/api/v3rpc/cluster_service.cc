@@ -82,7 +82,8 @@ grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext*
   if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
   auto* reactor = ctx->DefaultReactor();
   absl::StatusOr<std::vector<std::string>> urls = ValidPeerUrls(req->peerurls());
-  absl::Status st = urls.ok() ? CheckAdd(v_, *urls, req->islearner()) : urls.status();
+  absl::Status st = urls.ok() ? RequireRoot(v_.auth, *ctx) : urls.status();
+  if (st.ok()) st = CheckAdd(v_, *urls, req->islearner());
   if (!st.ok()) {
     reactor->Finish(ToGrpcStatus(st));
     return reactor;
@@ -106,7 +107,8 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
   if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
   auto* reactor = ctx->DefaultReactor();
   std::optional<Member> m = v_.cluster->cluster().Get(req->id());
-  absl::Status st = v_.cluster->MayRemoveMember(req->id());
+  absl::Status st = RequireRoot(v_.auth, *ctx);
+  if (st.ok()) st = v_.cluster->MayRemoveMember(req->id());
   if (st.ok() && !m.has_value()) st = ErrMemberNotFound();
   if (!st.ok()) {
     reactor->Finish(ToGrpcStatus(st));
@@ -124,8 +126,9 @@ grpc::ServerUnaryReactor* ClusterService::MemberUpdate(grpc::CallbackServerConte
   auto* reactor = ctx->DefaultReactor();
   std::optional<Member> m = v_.cluster->cluster().Get(req->id());
   absl::StatusOr<std::vector<std::string>> urls = ValidPeerUrls(req->peerurls());
-  absl::Status st;
-  if (!urls.ok()) {
+  absl::Status st = RequireRoot(v_.auth, *ctx);
+  if (!st.ok()) {
+  } else if (!urls.ok()) {
     st = urls.status();
   } else if (!m.has_value()) {
     st = ErrMemberNotFound();
@@ -157,6 +160,10 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
                                                         pb::MemberPromoteResponse* resp) {
   if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
   auto* reactor = ctx->DefaultReactor();
+  if (absl::Status st = RequireRoot(v_.auth, *ctx); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
   if (!v_.member->is_leader()) {  // only the leader knows whether the learner caught up
     v_.cluster->ForwardPromote(req->id(), [this, reactor, resp](absl::Status st) {
       if (st.ok()) FillMembers(v_, resp);

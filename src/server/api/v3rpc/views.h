@@ -149,6 +149,14 @@ class AuthView {
   return absl::OkStatus();
 }
 
+// The caller must hold the root role (etcd's IsAdminPermitted on the call's identity: member
+// changes, Defragment, Snapshot, Hash, HashKV). OK while auth is off.
+[[nodiscard]] inline absl::Status RequireRoot(AuthView* a, const grpc::ServerContextBase& ctx) {
+  absl::StatusOr<auth::AuthInfo> ai = CallerOf(a, ctx);
+  if (!ai.ok()) return ai.status();
+  return a->store().CheckAdmin(*ai);
+}
+
 // Every view, as the owner hands them to MakeClientServices. None is owned.
 struct Views {
   MemberView* member = nullptr;
