@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 #include "auth/errors.h"
 #include "server/api/v3rpc/views.h"
 #include "server/api/v3rpc/watch_convert.h"
@@ -107,7 +109,16 @@ void WatchReactor::HandleCreate(const pb::WatchCreateRequest& c) {
         allowed.message() != auth::ErrUserEmpty().message()) {
       shown = auth::ErrPermissionDenied();
     }
-    r.cancel_reason = ToGrpcStatus(shown).error_message();
+    // etcd puts the whole gRPC error's text there ("rpc error: code = ... desc = ...").
+    static constexpr const char* kCodeNames[] = {
+        "OK",           "Canceled",          "Unknown",          "InvalidArgument",
+        "DeadlineExceeded", "NotFound",      "AlreadyExists",    "PermissionDenied",
+        "ResourceExhausted", "FailedPrecondition", "Aborted",    "OutOfRange",
+        "Unimplemented", "Internal",         "Unavailable",      "DataLoss",
+        "Unauthenticated"};
+    grpc::Status g = ToGrpcStatus(shown);
+    r.cancel_reason = absl::StrCat("rpc error: code = ", kCodeNames[g.error_code()],
+                                   " desc = ", g.error_message());
     stream_->SendControl(std::move(r));
     return;
   }
