@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "grpcpp/server_builder.h"
+#include "server/api/v3election/election_service.h"
+#include "server/api/v3election/lock_service.h"
 #include "server/api/v3rpc/kv_service.h"
 #include "server/api/v3rpc/services.h"
 #include "server/metrics/metrics.h"
@@ -61,6 +63,8 @@ absl::Status StartClientServer(const Config& cfg, Views views, http::MemberView 
       GRPC_ARG_MAX_CONCURRENT_STREAMS,
       static_cast<int>(std::min<uint32_t>(cfg.max_concurrent_streams, INT32_MAX)));
   out->services = MakeClientServices(views);
+  out->services.push_back(std::make_unique<ElectionService>(views));
+  out->services.push_back(std::make_unique<LockService>(views));
   for (auto& svc : out->services) builder.RegisterService(svc.get());
   out->grpc = builder.BuildAndStart();
   if (out->grpc == nullptr) return absl::InternalError("cannot start the gRPC server");

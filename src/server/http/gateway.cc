@@ -114,6 +114,12 @@ void Gateway::ServeUnary(const Route& route, Request req, std::shared_ptr<Respon
     return;
   }
   ForwardHeaders(req, &call->ctx);
+  // A client that leaves cancels its call, as Go's gateway cancels the request's context: a
+  // Campaign or Lock waiting for its turn then gives its place up.
+  std::weak_ptr<UnaryCall> weak = call;
+  resp->OnGone([weak] {
+    if (auto c = weak.lock()) c->ctx.TryCancel();
+  });
   CallStarted();
   Acquire([this, call, resp, path = route.grpc_path] {
     if (resp->gone()) {  // the client left while waiting for a slot

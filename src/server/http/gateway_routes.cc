@@ -65,7 +65,7 @@ constexpr Entry kRoutes[] = {
     {"/v3/election/leader", "v3electionpb.Election", "Leader"},
     {"/v3/election/observe", "v3electionpb.Election", "Observe"},
     {"/v3/election/resign", "v3electionpb.Election", "Resign"},
-    {"/v3/lock", "v3lockpb.Lock", "Lock"},
+    {"/v3/lock/lock", "v3lockpb.Lock", "Lock"},
     {"/v3/lock/unlock", "v3lockpb.Lock", "Unlock"},
 };
 

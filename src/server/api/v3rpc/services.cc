@@ -9,8 +9,6 @@
 #include "server/api/v3rpc/views.h"
 #include "server/api/v3rpc/watch_service.h"
 #include "server/errors.h"
-#include "v3electionpb/v3election.grpc.pb.h"
-#include "v3lockpb/v3lock.grpc.pb.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -69,8 +67,6 @@ std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(Views views) {
   v.push_back(std::make_unique<LeaseService>(views));
   v.push_back(std::make_unique<ClusterService>(views));
   v.push_back(std::make_unique<AuthService>(views));
-  v.push_back(std::make_unique<v3electionpb::Election::CallbackService>());
-  v.push_back(std::make_unique<v3lockpb::Lock::CallbackService>());
   return v;
 }
 

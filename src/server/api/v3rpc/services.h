@@ -11,8 +11,9 @@
 
 namespace etcdpp::server {
 
-// Every client-port service: KV, Watch and Maintenance are implemented; Lease, Cluster, Auth,
-// Election and Lock are registered with gRPC's defaults, which answer UNIMPLEMENTED.
+// The client-port services of etcdserverpb: KV, Watch, Lease, Cluster and Maintenance (Auth is
+// registered with gRPC's defaults, which answer UNIMPLEMENTED). The Election and Lock services
+// sit above them (api/v3election/); the owner adds those.
 std::vector<std::unique_ptr<grpc::Service>> MakeClientServices(Views views);
 
 }  // namespace etcdpp::server
