@@ -8,6 +8,8 @@
 //    value in order; Resign passes leadership on; the key's create revision fences Proclaim.
 //  - A cancelled Campaign or Lock removes the key it made (etcd's behaviour).
 //  - Errors: etcd's messages, all with code UNKNOWN as etcd's services answer them.
+//  - On 3 members: a Lock waiting on one follower gets the lock held through another follower
+//    once the holder's lease expires, across the leader's death (SIGKILL).
 //
 // Every wait is a bounded poll or an RPC deadline; no assertion depends on timing.
 
@@ -29,6 +31,8 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
+#include "harness/cluster.h"
+#include "harness/cluster_grpc.h"
 #include "harness/grpc_util.h"
 #include "harness/server_process.h"
 #include "v3electionpb/v3election.grpc.pb.h"
@@ -335,6 +339,91 @@ TEST_P(ElectionLockProcessTest, ErrorsAreEtcdsWithCodeUnknown) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNKNOWN);
   EXPECT_EQ(st.error_message(), "etcdserver: key is not provided");
 }
+
+class ElectionLockClusterTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    ServerFlavor flavor = FlavorByName(GetParam());
+    if (std::string why = WhyNotRunnable(flavor); !why.empty()) GTEST_SKIP() << why;
+    auto started = Cluster::Start(flavor.binary, 3);
+    ASSERT_TRUE(started.ok()) << started.status();
+    cluster_ = std::move(*started);
+  }
+  void TearDown() override {
+    if (cluster_ && HasFailure()) cluster_->KeepTempDirs();
+  }
+  std::shared_ptr<grpc::Channel> Channel(int i) {
+    auto ch = NewChannel(cluster_->member(i).Endpoint());
+    EXPECT_TRUE(WaitConnected(*ch, milliseconds(5000)));
+    return ch;
+  }
+  static int64_t Grant(const std::shared_ptr<grpc::Channel>& ch, int64_t id, int64_t ttl) {
+    pb::LeaseGrantRequest req;
+    req.set_id(id);
+    req.set_ttl(ttl);
+    pb::LeaseGrantResponse resp;
+    auto ctx = ContextWithDeadline(kRpcTimeout);
+    grpc::Status st = pb::Lease::NewStub(ch)->LeaseGrant(ctx.get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << StatusString(st);
+    return resp.id();
+  }
+
+  std::unique_ptr<Cluster> cluster_;
+};
+
+TEST_P(ElectionLockClusterTest, WaiterOnAFollowerGetsTheLockAcrossTheLeadersDeath) {
+  const int leader = FindLeader(*cluster_);
+  ASSERT_GE(leader, 0);
+  const int f1 = (leader + 1) % 3, f2 = (leader + 2) % 3;
+  auto ch1 = Channel(f1), ch2 = Channel(f2);
+  const int64_t held = Grant(ch1, 0x11, 3);  // nobody keeps it alive
+  const int64_t mine = Grant(ch2, 0x22, 60);
+
+  lpb::LockRequest req;
+  req.set_name("c");
+  req.set_lease(held);
+  lpb::LockResponse first;
+  auto ctx = ContextWithDeadline(kRpcTimeout);
+  ASSERT_TRUE(lpb::Lock::NewStub(ch1)->Lock(ctx.get(), req, &first).ok());
+  EXPECT_EQ(first.key(), "c/11");
+
+  auto waiter = std::async(std::launch::async, [&] {
+    lpb::LockRequest wreq;
+    wreq.set_name("c");
+    wreq.set_lease(mine);
+    lpb::LockResponse resp;
+    auto wctx = ContextWithDeadline(kLongWait);
+    grpc::Status st = lpb::Lock::NewStub(ch2)->Lock(wctx.get(), wreq, &resp);
+    return std::make_pair(st, resp);
+  });
+  auto kv2 = pb::KV::NewStub(ch2);
+  bool queued = false;
+  for (int i = 0; i < 300 && !queued; ++i) {
+    pb::RangeRequest r;
+    r.set_key("c/");
+    r.set_range_end("c0");
+    r.set_count_only(true);
+    pb::RangeResponse rr;
+    auto rctx = ContextWithDeadline(kRpcTimeout);
+    queued = kv2->Range(rctx.get(), r, &rr).ok() && rr.count() == 2;
+    if (!queued) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(queued) << "the waiter's key never appeared";
+  ASSERT_TRUE(cluster_->member(leader).Kill().ok());
+
+  auto [st, resp] = waiter.get();
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  EXPECT_EQ(resp.key(), "c/22");
+  pb::LeaseTimeToLiveRequest t;
+  t.set_id(held);
+  pb::LeaseTimeToLiveResponse tr;
+  auto tctx = ContextWithDeadline(kRpcTimeout);
+  ASSERT_TRUE(pb::Lease::NewStub(ch2)->LeaseTimeToLive(tctx.get(), t, &tr).ok());
+  EXPECT_EQ(tr.ttl(), -1) << "the lock passed on while the holder's lease was alive";
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, ElectionLockClusterTest, ::testing::Values("etcdpp", "etcd"),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Servers, ElectionLockProcessTest, ::testing::Values("etcdpp", "etcd"),
                          [](const auto& info) { return info.param; });
