@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev liblmdb-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev libcrypt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   clang clang-format python3
+  python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
   etcd-server etcd-client golang-etcd-server-dev
 )
 
