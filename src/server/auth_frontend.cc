@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "auth/errors.h"
 #include "auth/simple_tokens.h"
 #include "common/env.h"
@@ -39,8 +40,14 @@ AuthFrontend::~AuthFrontend() { Stop(); }
 absl::StatusOr<std::unique_ptr<AuthFrontend>> AuthFrontend::Create(const Config& cfg, Deps d) {
   std::unique_ptr<AuthFrontend> f(new AuthFrontend(cfg, std::move(d)));
   if (cfg.auth_token != "simple") {
-    return absl::InvalidArgumentError(
-        "--auth-token: jwt tokens are not supported by this build yet");
+    // "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=..."
+    std::string_view opts = cfg.auth_token;
+    opts.remove_prefix(std::min<size_t>(opts.size(), 4));  // "jwt,"
+    absl::StatusOr<std::unique_ptr<auth::JwtProvider>> jwt = auth::JwtProvider::Create(opts);
+    if (!jwt.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--auth-token: ", jwt.status().message()));
+    }
+    f->jwt_ = *std::move(jwt);
   }
   return f;
 }
@@ -50,6 +57,12 @@ void AuthFrontend::Stop() { pool_.Stop(); }
 
 std::optional<auth::AuthInfo> AuthFrontend::FromToken(std::string_view token) {
   const auth::AuthStore& store = *d_.store;
+  if (jwt_ != nullptr) {
+    // etcd checks JWTs even while auth is off, and they carry their own auth revision.
+    std::optional<auth::TokenInfo> t = jwt_->Verify(token, Now());
+    if (!t.has_value()) return std::nullopt;
+    return auth::AuthInfo{std::move(t->username), t->revision};
+  }
   std::optional<uint64_t> index = auth::SimpleTokens::IndexOf(token);
   if (!index.has_value()) return std::nullopt;
   auth::SimpleTokens& tokens = d_.store->simple_tokens();
@@ -82,8 +95,9 @@ absl::StatusOr<std::optional<auth::AuthInfo>> AuthFrontend::Identify(
   return auth::AuthInfo{std::move(cn), d_.store->revision()};
 }
 
-absl::StatusOr<std::string> AuthFrontend::SignToken(const std::string&, uint64_t) {
-  return absl::FailedPreconditionError("jwt tokens are not configured");
+absl::StatusOr<std::string> AuthFrontend::SignToken(const std::string& user, uint64_t revision) {
+  if (jwt_ == nullptr) return absl::FailedPreconditionError("jwt tokens are not configured");
+  return jwt_->Sign(user, revision, Now());
 }
 
 }  // namespace etcdpp::server

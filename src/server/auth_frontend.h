@@ -9,14 +9,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/jwt.h"
 #include "auth/store.h"
 #include "common/bounded_executor.h"
 #include "server/api/v3rpc/views.h"
 #include "server/config.h"
-
-namespace etcdpp::auth {
-class JwtProvider;
-}
 
 namespace etcdpp::server {
 
@@ -52,7 +49,7 @@ class AuthFrontend final : public AuthView {
   const Deps d_;
   const bool client_cert_auth_;
   const int bcrypt_cost_;
-  std::shared_ptr<const auth::JwtProvider> jwt_;  // null: simple tokens
+  std::unique_ptr<auth::JwtProvider> jwt_;  // null: simple tokens
   BoundedExecutor pool_;
 };
 

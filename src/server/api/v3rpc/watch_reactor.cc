@@ -111,11 +111,10 @@ void WatchReactor::HandleCreate(const pb::WatchCreateRequest& c) {
     }
     // etcd puts the whole gRPC error's text there ("rpc error: code = ... desc = ...").
     static constexpr const char* kCodeNames[] = {
-        "OK",           "Canceled",          "Unknown",          "InvalidArgument",
-        "DeadlineExceeded", "NotFound",      "AlreadyExists",    "PermissionDenied",
-        "ResourceExhausted", "FailedPrecondition", "Aborted",    "OutOfRange",
-        "Unimplemented", "Internal",         "Unavailable",      "DataLoss",
-        "Unauthenticated"};
+        "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+        "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+        "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+        "DataLoss", "Unauthenticated"};
     grpc::Status g = ToGrpcStatus(shown);
     r.cancel_reason = absl::StrCat("rpc error: code = ", kCodeNames[g.error_code()],
                                    " desc = ", g.error_message());
