@@ -8,10 +8,12 @@ namespace pb = ::etcdserverpb;
 
 namespace {
 
+// Ends the entry's write txn and answers with a `Resp` at the store's revision.
 template <typename Resp>
-ApplyResult Result(absl::Status st, int64_t rev) {
+ApplyResult Finish(mvcc::TxnWrite* txn, const mvcc::KvStore& kv, absl::Status st) {
+  txn->End();
   auto resp = std::make_unique<Resp>();
-  resp->mutable_header()->set_revision(rev);
+  resp->mutable_header()->set_revision(kv.Rev());
   return ApplyResult{std::move(st), std::move(resp), nullptr};
 }
 
@@ -21,17 +23,11 @@ ApplyResult AuthApplier::Apply(const internalpb::AuthRequest& r, uint64_t index)
   using A = internalpb::AuthRequest;
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
   backend::BatchTx* tx = txn->batch();
-  ApplyResult out;
-  auto done = [&](auto* typed, absl::Status st) {
-    using Resp = std::remove_pointer_t<decltype(typed)>;
-    txn->End();
-    return Result<Resp>(std::move(st), kv_->Rev());
-  };
   switch (r.op_case()) {
     case A::kEnable:
-      return done((pb::AuthEnableResponse*)nullptr, store_->Enable(tx));
+      return Finish<pb::AuthEnableResponse>(txn.get(), *kv_, store_->Enable(tx));
     case A::kDisable:
-      return done((pb::AuthDisableResponse*)nullptr, store_->Disable(tx));
+      return Finish<pb::AuthDisableResponse>(txn.get(), *kv_, store_->Disable(tx));
     case A::kAuthenticate: {
       const internalpb::AuthenticateEntry& e = r.authenticate();
       absl::Status st;
@@ -56,38 +52,40 @@ ApplyResult AuthApplier::Apply(const internalpb::AuthRequest& r, uint64_t index)
     }
     case A::kUserAdd: {
       const internalpb::UserAddEntry& e = r.user_add();
-      return done((pb::AuthUserAddResponse*)nullptr,
-                  store_->UserAdd(e.name(), e.hashed_password(), e.options(), tx));
+      return Finish<pb::AuthUserAddResponse>(
+          txn.get(), *kv_, store_->UserAdd(e.name(), e.hashed_password(), e.options(), tx));
     }
     case A::kUserDelete:
-      return done((pb::AuthUserDeleteResponse*)nullptr,
-                  store_->UserDelete(r.user_delete().name(), tx));
+      return Finish<pb::AuthUserDeleteResponse>(txn.get(), *kv_,
+                                                store_->UserDelete(r.user_delete().name(), tx));
     case A::kUserChangePassword: {
       const internalpb::UserChangePasswordEntry& e = r.user_change_password();
-      return done((pb::AuthUserChangePasswordResponse*)nullptr,
-                  store_->UserChangePassword(e.name(), e.hashed_password(), tx));
+      return Finish<pb::AuthUserChangePasswordResponse>(
+          txn.get(), *kv_, store_->UserChangePassword(e.name(), e.hashed_password(), tx));
     }
     case A::kUserGrantRole:
-      return done(
-          (pb::AuthUserGrantRoleResponse*)nullptr,
+      return Finish<pb::AuthUserGrantRoleResponse>(
+          txn.get(), *kv_,
           store_->UserGrantRole(r.user_grant_role().user(), r.user_grant_role().role(), tx));
     case A::kUserRevokeRole:
-      return done(
-          (pb::AuthUserRevokeRoleResponse*)nullptr,
+      return Finish<pb::AuthUserRevokeRoleResponse>(
+          txn.get(), *kv_,
           store_->UserRevokeRole(r.user_revoke_role().name(), r.user_revoke_role().role(), tx));
     case A::kRoleAdd:
-      return done((pb::AuthRoleAddResponse*)nullptr, store_->RoleAdd(r.role_add().name(), tx));
+      return Finish<pb::AuthRoleAddResponse>(txn.get(), *kv_,
+                                             store_->RoleAdd(r.role_add().name(), tx));
     case A::kRoleDelete:
-      return done((pb::AuthRoleDeleteResponse*)nullptr,
-                  store_->RoleDelete(r.role_delete().role(), tx));
+      return Finish<pb::AuthRoleDeleteResponse>(txn.get(), *kv_,
+                                                store_->RoleDelete(r.role_delete().role(), tx));
     case A::kRoleGrantPermission:
-      return done((pb::AuthRoleGrantPermissionResponse*)nullptr,
-                  store_->RoleGrantPermission(r.role_grant_permission().name(),
-                                              r.role_grant_permission().perm(), tx));
+      return Finish<pb::AuthRoleGrantPermissionResponse>(
+          txn.get(), *kv_,
+          store_->RoleGrantPermission(r.role_grant_permission().name(),
+                                      r.role_grant_permission().perm(), tx));
     case A::kRoleRevokePermission: {
       const pb::AuthRoleRevokePermissionRequest& q = r.role_revoke_permission();
-      return done((pb::AuthRoleRevokePermissionResponse*)nullptr,
-                  store_->RoleRevokePermission(q.role(), q.key(), q.range_end(), tx));
+      return Finish<pb::AuthRoleRevokePermissionResponse>(
+          txn.get(), *kv_, store_->RoleRevokePermission(q.role(), q.key(), q.range_end(), tx));
     }
     default:
       txn->End();
