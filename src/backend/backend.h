@@ -36,6 +36,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -49,6 +50,7 @@
 #include "common/mutex.h"
 
 typedef struct MDB_env MDB_env;
+typedef struct MDB_txn MDB_txn;
 
 namespace etcdpp::backend {
 
@@ -67,6 +69,7 @@ struct Options {
 };
 
 class BatchTx;
+class ReadSnapshot;
 
 class Backend {
  public:
@@ -106,6 +109,12 @@ class Backend {
   // sequentially (a pipe is fine). Uncommitted staged writes are not in it: ForceCommit first
   // when they must be. Any thread; concurrent with writes and commits.
   [[nodiscard]] absl::Status CopyTo(int fd) const;
+  // A consistent view of the committed database: one LMDB read transaction, for as long as the
+  // returned object lives (etcd's snapshot export reads all buckets from it). Uncommitted staged
+  // writes are not in it: ForceCommit first when they must be. Writers and commits go on
+  // meanwhile (LMDB cannot reuse the pages the view still sees, so the file may grow while it
+  // lives); ReplaceWith waits for it to end. Any thread.
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<ReadSnapshot>> OpenReadSnapshot() const;
   // Replaces the whole database with the LMDB file at `file` (a copy made by CopyTo, fsynced,
   // in the same directory): waits for the open BatchTx and any commit, drops what is staged,
   // closes the environment, renames `file` over the db file, syncs the directory and reopens.
@@ -120,6 +129,7 @@ class Backend {
 
  private:
   friend class BatchTx;
+  friend class ReadSnapshot;
   Backend(const Options& options, std::string path, MDB_env* env, std::vector<unsigned> dbis);
   void CommitLoop();
   [[nodiscard]] absl::Status CommitStaged();
@@ -166,6 +176,30 @@ class ABSL_SCOPED_LOCKABLE BatchTx {
  private:
   Backend* const be_;
   bool ended_ = false;
+};
+
+// See Backend::OpenReadSnapshot. Must not outlive its backend.
+class ReadSnapshot {
+ public:
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+  // Visits every pair of bucket `b` in key order until fn returns false; the views are valid
+  // during the call only.
+  [[nodiscard]] absl::Status ForEach(
+      Bucket b, absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const;
+  // Number of pairs in bucket `b`.
+  [[nodiscard]] absl::StatusOr<uint64_t> Count(Bucket b) const;
+
+ private:
+  friend class Backend;
+  ReadSnapshot(const Backend* be, std::shared_lock<std::shared_mutex> env_lock, MDB_txn* txn)
+      : be_(be), env_lock_(std::move(env_lock)), txn_(txn) {}
+
+  const Backend* const be_;
+  std::shared_lock<std::shared_mutex> env_lock_;  // keeps ReplaceWith from closing the env
+  MDB_txn* const txn_;
 };
 
 }  // namespace etcdpp::backend

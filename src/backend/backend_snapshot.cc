@@ -22,6 +22,52 @@ absl::Status Backend::CopyTo(int fd) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::unique_ptr<ReadSnapshot>> Backend::OpenReadSnapshot() const {
+  std::shared_lock env_lock(env_mu_);
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) {
+    return absl::InternalError(
+        absl::StrCat("backend: cannot begin read transaction on ", path_, ": ", mdb_strerror(rc)));
+  }
+  return std::unique_ptr<ReadSnapshot>(new ReadSnapshot(this, std::move(env_lock), txn));
+}
+
+ReadSnapshot::~ReadSnapshot() { mdb_txn_abort(txn_); }
+
+absl::Status ReadSnapshot::ForEach(
+    Bucket b, absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const {
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, be_->dbis_[BucketIndex(b)], &cursor);
+  MDB_val k{0, nullptr}, v{0, nullptr};
+  if (rc == 0) rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST);
+  while (rc == 0) {
+    if (!fn(std::string_view(static_cast<const char*>(k.mv_data), k.mv_size),
+            std::string_view(static_cast<const char*>(v.mv_data), v.mv_size))) {
+      break;
+    }
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+  }
+  if (cursor != nullptr) mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND) {
+    return absl::InternalError(absl::StrCat("backend: cannot read bucket ",
+                                            std::string(BucketName(b)), " of ", be_->path_, ": ",
+                                            mdb_strerror(rc)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ReadSnapshot::Count(Bucket b) const {
+  MDB_stat st;
+  int rc = mdb_stat(txn_, be_->dbis_[BucketIndex(b)], &st);
+  if (rc != 0) {
+    return absl::InternalError(absl::StrCat("backend: cannot stat bucket ",
+                                            std::string(BucketName(b)), " of ", be_->path_, ": ",
+                                            mdb_strerror(rc)));
+  }
+  return uint64_t{st.ms_entries};
+}
+
 absl::Status Backend::ReplaceWith(const std::string& file) {
   MutexLock commit_lock(&commit_mu_);
   MutexLock batch_lock(&batch_mu_);

@@ -1,0 +1,178 @@
+#include "server/etcdfmt/etcd_export.h"
+
+#include <array>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status.h"
+#include "server/membership/membership.h"
+
+namespace etcdpp::server::etcdfmt {
+namespace {
+
+using backend::Bucket;
+using backend::ReadSnapshot;
+using backend::bbolt::Writer;
+
+// A string as Go's encoding/json writes it (HTML-safe: <, > and & escaped).
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '<':
+      case '>':
+      case '&':
+        absl::StrAppendFormat(out, "\\u%04x", c);
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", c);
+        } else if (c == 0xe2 && i + 2 < s.size() && s[i + 1] == '\x80' &&
+                   (s[i + 2] == '\xa8' || s[i + 2] == '\xa9')) {
+          absl::StrAppendFormat(out, "\\u%04x", s[i + 2] == '\xa8' ? 0x2028 : 0x2029);
+          i += 2;
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJsonArray(std::string* out, const std::vector<std::string>& v) {
+  out->push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonString(out, v[i]);
+  }
+  out->push_back(']');
+}
+
+// Calls put_one for each pair of bucket `b`, in order; it puts what it makes of the pair.
+absl::Status PutEach(
+    const ReadSnapshot& snap, Bucket b, Writer& w,
+    absl::FunctionRef<absl::Status(Writer&, std::string_view, std::string_view)> put_one) {
+  absl::Status st;
+  RETURN_NOT_OK(snap.ForEach(b, [&](std::string_view k, std::string_view v) {
+    st = put_one(w, k, v);
+    return st.ok();
+  }));
+  return st;
+}
+
+absl::Status Copy(Writer& w, std::string_view k, std::string_view v) { return w.Put(k, v); }
+
+// The meta keys etcd 3.4 knows.
+absl::Status PutMeta(Writer& w, std::string_view k, std::string_view v) {
+  if (k == backend::kConsistentIndexKey || k == backend::kFinishedCompactKey ||
+      k == backend::kScheduledCompactKey) {
+    return w.Put(k, v);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PutMember(Writer& w, std::string_view k, std::string_view v) {
+  ASSIGN_OR_RETURN(std::string json, MemberToEtcdJson(v));
+  return w.Put(k, json);
+}
+
+// etcd 3.4 for a store whose auth was never enabled: only the auth revision, 1.
+absl::Status ExportDefaultAuth(const ReadSnapshot& snap, Bucket b, Writer& w) {
+  ASSIGN_OR_RETURN(uint64_t n, snap.Count(b));
+  if (n != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot: the backend's ", std::string(backend::BucketName(b)),
+                     " bucket holds data but no auth exporter is set; refusing to drop it"));
+  }
+  if (b == Bucket::kAuth) return w.Put("authRevision", std::string("\0\0\0\0\0\0\0\1", 8));
+  return absl::OkStatus();
+}
+
+absl::Status ExportBucket(const ReadSnapshot& snap, Bucket b, const ExportOptions& options,
+                          Writer& w) {
+  switch (b) {
+    case Bucket::kAuth:
+    case Bucket::kAuthRoles:
+    case Bucket::kAuthUsers:
+      if (options.auth == nullptr) return ExportDefaultAuth(snap, b, w);
+      return options.auth->Export(
+          snap, b, [&](std::string_view k, std::string_view v) { return w.Put(k, v); });
+    case Bucket::kCluster:
+      return w.Put("clusterVersion", kClusterVersion);
+    case Bucket::kMembers:
+      return PutEach(snap, b, w, PutMember);
+    case Bucket::kMeta:
+      return PutEach(snap, b, w, PutMeta);
+    case Bucket::kAlarm:
+    case Bucket::kKey:
+    case Bucket::kLease:
+    case Bucket::kMembersRemoved:
+      return PutEach(snap, b, w, Copy);
+  }
+  return absl::InternalError("snapshot: unknown bucket");
+}
+
+// etcd's buckets in bbolt's (byte-wise) order.
+constexpr std::array<Bucket, backend::kNumBuckets> kEtcdOrder = {
+    Bucket::kAlarm, Bucket::kAuth,  Bucket::kAuthRoles, Bucket::kAuthUsers,      Bucket::kCluster,
+    Bucket::kKey,   Bucket::kLease, Bucket::kMembers,   Bucket::kMembersRemoved, Bucket::kMeta,
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> MemberToEtcdJson(std::string_view record) {
+  ASSIGN_OR_RETURN(Member m, DecodeMember(record));
+  std::string out = absl::StrCat("{\"id\":", m.id, ",\"peerURLs\":");
+  if (m.peer_urls.empty()) {
+    out += "null";
+  } else {
+    AppendJsonArray(&out, m.peer_urls);
+  }
+  if (m.is_learner) out += ",\"isLearner\":true";
+  if (!m.name.empty()) {
+    out += ",\"name\":";
+    AppendJsonString(&out, m.name);
+  }
+  if (!m.client_urls.empty()) {
+    out += ",\"clientURLs\":";
+    AppendJsonArray(&out, m.client_urls);
+  }
+  out += "}";
+  return out;
+}
+
+absl::StatusOr<backend::bbolt::WriteResult> ExportEtcdBackend(const ReadSnapshot& snap,
+                                                              backend::bbolt::Sink* sink,
+                                                              const ExportOptions& options) {
+  auto produce = [&](Writer& w) -> absl::Status {
+    for (Bucket b : kEtcdOrder) {
+      RETURN_NOT_OK(w.BeginBucket(backend::BucketName(b)));
+      RETURN_NOT_OK_PREPEND(ExportBucket(snap, b, options, w),
+                            absl::StrCat("exporting bucket ", std::string(backend::BucketName(b))));
+      RETURN_NOT_OK(w.EndBucket());
+    }
+    return absl::OkStatus();
+  };
+  backend::bbolt::WriteOptions wo;
+  wo.on_planned = options.on_size;
+  return backend::bbolt::WriteDatabase(sink, produce, wo);
+}
+
+}  // namespace etcdpp::server::etcdfmt
