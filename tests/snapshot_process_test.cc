@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
 #include "harness/grpc_util.h"
+#include "harness/kv_dump.h"
 #include "harness/ports.h"
 #include "harness/server_process.h"
 #include "wal/wal.h"
@@ -38,7 +39,6 @@ namespace etcdpp::testing {
 namespace {
 
 using std::chrono::milliseconds;
-using Dump = std::map<std::string, std::tuple<std::string, int64_t, int64_t, int64_t>>;
 
 constexpr milliseconds kRpcTimeout{5000};
 
@@ -82,29 +82,6 @@ int PutMany(const std::vector<std::string>& endpoints, int total, int clients, i
   }
   for (std::thread& t : threads) t.join();
   return acked.load();
-}
-
-// Every key of the member at `endpoint`, read locally (serializable), in pages.
-[[nodiscard]] absl::StatusOr<Dump> DumpMember(const std::string& endpoint) {
-  auto stub = etcdserverpb::KV::NewStub(NewChannel(endpoint));
-  Dump out;
-  std::string from(1, '\0');
-  for (int pages = 0; pages < 1000; ++pages) {
-    etcdserverpb::RangeRequest req;
-    req.set_key(from);
-    req.set_range_end(std::string(1, '\0'));
-    req.set_limit(5000);
-    req.set_serializable(true);
-    etcdserverpb::RangeResponse resp;
-    grpc::Status st = stub->Range(ContextWithDeadline(kRpcTimeout).get(), req, &resp);
-    if (!st.ok()) return absl::UnavailableError(StatusString(st));
-    for (const auto& kv : resp.kvs()) {
-      out[kv.key()] = {kv.value(), kv.create_revision(), kv.mod_revision(), kv.version()};
-    }
-    if (!resp.more() || resp.kvs().empty()) return out;
-    from = resp.kvs().rbegin()->key() + std::string(1, '\0');
-  }
-  return absl::DeadlineExceededError("too many pages");
 }
 
 // Waits (bounded) until the member's dump equals `want`.

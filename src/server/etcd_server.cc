@@ -4,11 +4,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "backend/bbolt/sink.h"
 #include "common/no_sync_env.h"
 #include "common/status.h"
 #include "common/version.h"
 #include "server/bootstrap.h"
 #include "server/errors.h"
+#include "server/etcdfmt/etcd_export.h"
 #include "server/metrics/metrics.h"
 #include "server/rafthttp/snapshot_receiver.h"
 #include "server/tls/peer_tls.h"
@@ -306,6 +309,33 @@ absl::Status EtcdServer::HashKV(int64_t rev, pb::HashKVResponse* resp) const {
   resp->set_compact_revision(h.compact_revision);
   resp->set_hash_revision(h.revision);
   return absl::OkStatus();
+}
+
+// etcd's backend Snapshot: the committed state (staged writes committed first), exported from
+// one LMDB read transaction while writes go on.
+absl::Status EtcdServer::WriteSnapshot(
+    std::function<void(uint64_t)> on_size,
+    absl::FunctionRef<absl::Status(std::string_view)> write) const {
+  RETURN_NOT_OK(stores_->backend->ForceCommit());
+  ASSIGN_OR_RETURN(std::unique_ptr<backend::ReadSnapshot> snap,
+                   stores_->backend->OpenReadSnapshot());
+  backend::bbolt::FunctionSink sink(write);
+  etcdfmt::ExportOptions options;
+  uint64_t size = 0;
+  options.on_size = [&](uint64_t n) {
+    size = n;
+    on_size(n);
+  };
+  const absl::Time start = absl::Now();
+  spdlog::info("sending database snapshot to client");
+  absl::Status st = etcdfmt::ExportEtcdBackend(*snap, &sink, options).status();
+  if (st.ok()) {
+    spdlog::info("sent database snapshot to client ({} bytes, {})", size,
+                 absl::FormatDuration(absl::Now() - start));
+  } else {
+    spdlog::warn("database snapshot to client failed: {}", st.ToString());
+  }
+  return st;
 }
 
 http::MemberView EtcdServer::HttpView() {

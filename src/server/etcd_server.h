@@ -75,6 +75,9 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   // MaintenanceView.
   void FillStatus(etcdserverpb::StatusResponse* resp) const override;
   [[nodiscard]] absl::Status HashKV(int64_t rev, etcdserverpb::HashKVResponse* resp) const override;
+  [[nodiscard]] absl::Status WriteSnapshot(
+      std::function<void(uint64_t)> on_size,
+      absl::FunctionRef<absl::Status(std::string_view)> write) const override;
 
  private:
   explicit EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}

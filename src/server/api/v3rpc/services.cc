@@ -6,6 +6,7 @@
 #include "server/api/v3rpc/kv_service.h"
 #include "server/api/v3rpc/lease_service.h"
 #include "server/api/v3rpc/require_leader.h"
+#include "server/api/v3rpc/snapshot_stream.h"
 #include "server/api/v3rpc/views.h"
 #include "server/api/v3rpc/watch_service.h"
 #include "server/errors.h"
@@ -15,10 +16,11 @@ namespace pb = ::etcdserverpb;
 
 namespace {
 
-// Maintenance: Status and HashKV now; the other RPCs answer UNIMPLEMENTED until they are built.
+// Maintenance: Status, HashKV, Snapshot and MoveLeader; the other RPCs answer UNIMPLEMENTED
+// until they are built.
 class MaintenanceService final : public pb::Maintenance::CallbackService {
  public:
-  explicit MaintenanceService(Views v) : v_(v) {}
+  explicit MaintenanceService(Views v) : v_(v), snapshots_(v.maintenance) {}
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx, const pb::StatusRequest*,
                                    pb::StatusResponse* resp) override {
     if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
@@ -40,6 +42,12 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
     reactor->Finish(ToGrpcStatus(v_.maintenance->HashKV(req->revision(), resp)));
     return reactor;
   }
+  // etcd's Snapshot: the backend as a bbolt file plus its SHA-256 (snapshot_stream.h). Served by
+  // learners too, as etcd does.
+  grpc::ServerWriteReactor<pb::SnapshotResponse>* Snapshot(grpc::CallbackServerContext*,
+                                                           const pb::SnapshotRequest*) override {
+    return snapshots_.Start();
+  }
   // Only the leader hands leadership on (etcd: "etcdserver: not leader" elsewhere).
   grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* ctx,
                                        const pb::MoveLeaderRequest* req,
@@ -55,6 +63,7 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
 
  private:
   const Views v_;
+  SnapshotStreams snapshots_;  // joins its producer threads when the service goes
 };
 
 }  // namespace

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "auth/store.h"
@@ -106,6 +108,13 @@ class MaintenanceView {
   virtual void FillStatus(etcdserverpb::StatusResponse* resp) const = 0;
   [[nodiscard]] virtual absl::Status HashKV(int64_t rev,
                                             etcdserverpb::HashKVResponse* resp) const = 0;
+  // Writes a point-in-time copy of the backend in etcd's format (a bbolt file with etcd 3.4's
+  // schema, server/etcdfmt/etcd_export.h) through `write`, after `on_size` was told its length.
+  // Blocks for the whole transfer, as long as `write` blocks: call it on a thread of its own,
+  // never a gRPC or applier thread. Writes go on meanwhile.
+  [[nodiscard]] virtual absl::Status WriteSnapshot(
+      std::function<void(uint64_t)> on_size,
+      absl::FunctionRef<absl::Status(std::string_view)> write) const = 0;
 };
 
 // Identity and auth (AuthFrontend): who a call runs as, and the slow work of passwords.
