@@ -9,7 +9,6 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -23,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
 #include "harness/command.h"
+#include "harness/etcdctl.h"
 #include "harness/grpc_util.h"
 #include "harness/kv_dump.h"
 #include "harness/server_process.h"
@@ -33,7 +33,7 @@ namespace {
 namespace pb = ::etcdserverpb;
 using std::chrono::milliseconds;
 constexpr milliseconds kRpcTimeout{5000};
-constexpr char kEtcdctl[] = "/usr/bin/etcdctl";
+constexpr const char* kEtcdctl = kStockEtcdctl;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -167,12 +167,7 @@ TEST_F(EtcdSnapshotTest, StockEtcdctlSavesAndEtcdServesTheRestoredData) {
   cfg.name = "restored";
   auto etcd = ServerProcess::Create(ReferenceBinary(), cfg);
   ASSERT_TRUE(etcd.ok()) << etcd.status();
-  std::filesystem::remove_all((*etcd)->data_dir());
-  out = RunCommand(absl::StrCat("ETCDCTL_API=3 ", kEtcdctl, " snapshot restore ", snap,
-                                " --data-dir ", (*etcd)->data_dir(),
-                                " --name restored --initial-cluster restored=", (*etcd)->PeerUrl(),
-                                " --initial-advertise-peer-urls ", (*etcd)->PeerUrl()),
-                   &rc);
+  out = RestoreSnapshotInto(snap, **etcd, &rc);
   ASSERT_EQ(rc, 0) << out;
   ASSERT_TRUE((*etcd)->Launch().ok());
   absl::Status ready = (*etcd)->WaitReady(absl::Seconds(30));

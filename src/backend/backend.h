@@ -189,8 +189,6 @@ class ReadSnapshot {
   // during the call only.
   [[nodiscard]] absl::Status ForEach(
       Bucket b, absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const;
-  // Number of pairs in bucket `b`.
-  [[nodiscard]] absl::StatusOr<uint64_t> Count(Bucket b) const;
 
  private:
   friend class Backend;

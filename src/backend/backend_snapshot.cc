@@ -57,17 +57,6 @@ absl::Status ReadSnapshot::ForEach(
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> ReadSnapshot::Count(Bucket b) const {
-  MDB_stat st;
-  int rc = mdb_stat(txn_, be_->dbis_[BucketIndex(b)], &st);
-  if (rc != 0) {
-    return absl::InternalError(absl::StrCat("backend: cannot stat bucket ",
-                                            std::string(BucketName(b)), " of ", be_->path_, ": ",
-                                            mdb_strerror(rc)));
-  }
-  return uint64_t{st.ms_entries};
-}
-
 absl::Status Backend::ReplaceWith(const std::string& file) {
   MutexLock commit_lock(&commit_mu_);
   MutexLock batch_lock(&batch_mu_);

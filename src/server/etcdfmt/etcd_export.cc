@@ -15,6 +15,8 @@ using backend::Bucket;
 using backend::ReadSnapshot;
 using backend::bbolt::Writer;
 
+const std::string kInitialAuthRevision("\0\0\0\0\0\0\0\1", 8);
+
 // A string as Go's encoding/json writes it (HTML-safe: <, > and & escaped).
 void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
@@ -93,16 +95,20 @@ absl::Status PutMember(Writer& w, std::string_view k, std::string_view v) {
   return w.Put(k, json);
 }
 
-// etcd 3.4 for a store whose auth was never enabled: only the auth revision, 1.
-absl::Status ExportDefaultAuth(const ReadSnapshot& snap, Bucket b, Writer& w) {
-  ASSIGN_OR_RETURN(uint64_t n, snap.Count(b));
-  if (n != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("snapshot: the backend's ", std::string(backend::BucketName(b)),
-                     " bucket holds data but no auth exporter is set; refusing to drop it"));
-  }
-  if (b == Bucket::kAuth) return w.Put("authRevision", std::string("\0\0\0\0\0\0\0\1", 8));
-  return absl::OkStatus();
+// The auth buckets as src/auth writes them (etcd's encodings), except that a store whose auth
+// never changed has no authRevision yet where etcd, creating its store, writes 1.
+absl::Status ExportAuth(const ReadSnapshot& snap, Bucket b, Writer& w) {
+  if (b != Bucket::kAuth) return PutEach(snap, b, w, Copy);
+  constexpr std::string_view kRevisionKey = "authRevision";
+  bool have_revision = false;
+  RETURN_NOT_OK(PutEach(snap, b, w, [&](Writer& w, std::string_view k, std::string_view v) {
+    if (!have_revision && k >= kRevisionKey) {
+      have_revision = true;
+      if (k != kRevisionKey) RETURN_NOT_OK(w.Put(kRevisionKey, kInitialAuthRevision));
+    }
+    return w.Put(k, v);
+  }));
+  return have_revision ? absl::OkStatus() : w.Put(kRevisionKey, kInitialAuthRevision);
 }
 
 absl::Status ExportBucket(const ReadSnapshot& snap, Bucket b, const ExportOptions& options,
@@ -111,7 +117,7 @@ absl::Status ExportBucket(const ReadSnapshot& snap, Bucket b, const ExportOption
     case Bucket::kAuth:
     case Bucket::kAuthRoles:
     case Bucket::kAuthUsers:
-      if (options.auth == nullptr) return ExportDefaultAuth(snap, b, w);
+      if (options.auth == nullptr) return ExportAuth(snap, b, w);
       return options.auth->Export(
           snap, b, [&](std::string_view k, std::string_view v) { return w.Put(k, v); });
     case Bucket::kCluster:

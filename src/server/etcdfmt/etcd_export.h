@@ -7,9 +7,9 @@
 //
 //   alarm            marshalled etcdserverpb.AlarmMember -> empty          copied as we store it
 //   auth             "authRevision" -> u64 big-endian; "authEnabled" -> 1 byte (only once auth
-//                    was enabled or disabled)                              from the AuthExporter
-//   authRoles        role name -> marshalled authpb.Role                  from the AuthExporter
-//   authUsers        user name -> marshalled authpb.User                  from the AuthExporter
+//                    was enabled or disabled)                              copied (src/auth
+//   authRoles        role name -> marshalled authpb.Role                  keeps etcd's encodings),
+//   authUsers        user name -> marshalled authpb.User                  authRevision 1 if absent
 //   cluster          "clusterVersion" -> "3.4.0"
 //   key              17-byte revision (8-byte big-endian main, '_', 8-byte big-endian sub), plus
 //                    't' for a tombstone -> marshalled mvccpb.KeyValue    copied (same encoding)
@@ -39,9 +39,9 @@
 
 namespace etcdpp::server::etcdfmt {
 
-// The hook for etcd's auth buckets. src/auth implements it once users and roles live in the
-// backend: Export is called for kAuth, kAuthRoles and kAuthUsers in that order and must put
-// etcd's keys and encodings in key order.
+// A hook for etcd's auth buckets, for an auth store whose backend encodings differ from etcd's
+// (src/auth's do not: it needs none). Export is called for kAuth, kAuthRoles and kAuthUsers in
+// that order and must put etcd's keys and encodings in key order.
 class AuthExporter {
  public:
   virtual ~AuthExporter() = default;
@@ -51,9 +51,8 @@ class AuthExporter {
 };
 
 struct ExportOptions {
-  // Null: the auth buckets as etcd 3.4 writes them for a store whose auth was never enabled
-  // (auth: authRevision = 1; no users, no roles). Export then refuses a backend whose auth
-  // buckets hold anything, rather than drop users silently.
+  // Null: the auth buckets copied as src/auth writes them, with etcd's authRevision 1 added when
+  // absent (etcd writes it when it creates its store; ours does at the first auth change).
   AuthExporter* auth = nullptr;
   // Called once, after the planning pass, with the size of the bbolt file.
   std::function<void(uint64_t)> on_size;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/store.h"
 #include "backend/bbolt/reader.h"
 #include "gtest/gtest.h"
 #include "mvccpb/kv.pb.h"
@@ -166,16 +167,37 @@ TEST_F(EtcdExportTest, LearnerWithoutNameOrClientUrls) {
   EXPECT_FALSE(MemberToEtcdJson("\xff\xff not a record").ok());
 }
 
-TEST_F(EtcdExportTest, AuthDataWithoutAnExporterIsRefused) {
-  Put(Bucket::kAuthUsers, "root", "a user");
+TEST_F(EtcdExportTest, AuthBucketsAreCopiedAsTheAuthStoreWritesThem) {
+  auto store = auth::AuthStore::Open(be_.get(), absl::Minutes(5));
+  ASSERT_TRUE(store.ok()) << store.status();
+  {
+    backend::BatchTx tx(be_.get());
+    ASSERT_TRUE((*store)->RoleAdd("root", &tx).ok());
+    ASSERT_TRUE((*store)->UserAdd("root", "$2a$10$hash", authpb::UserAddOptions(), &tx).ok());
+    ASSERT_TRUE((*store)->UserGrantRole("root", "root", &tx).ok());
+    ASSERT_TRUE((*store)->Enable(&tx).ok());
+    tx.End();
+  }
   ASSERT_TRUE(be_->ForceCommit().ok());
   auto snap = be_->OpenReadSnapshot();
   ASSERT_TRUE(snap.ok());
-  backend::bbolt::StringSink sink;
-  auto res = ExportEtcdBackend(**snap, &sink);
-  EXPECT_TRUE(absl::IsFailedPrecondition(res.status())) << res.status();
-  EXPECT_NE(res.status().message().find("authUsers"), std::string::npos);
-  EXPECT_TRUE(sink.data().empty());
+  Buckets got = ExportAndRead(**snap);
+  for (Bucket b : {Bucket::kAuth, Bucket::kAuthUsers, Bucket::kAuthRoles}) {
+    std::map<std::string, std::string> ours;
+    ASSERT_TRUE((*snap)
+                    ->ForEach(b,
+                              [&](std::string_view k, std::string_view v) {
+                                ours.emplace(k, v);
+                                return true;
+                              })
+                    .ok());
+    EXPECT_EQ(got[std::string(backend::BucketName(b))], ours) << backend::BucketName(b);
+  }
+  EXPECT_EQ(got["auth"]["authEnabled"], std::string(1, '\1'));
+  EXPECT_EQ(got["auth"]["authRevision"], U64((*store)->revision()));
+  authpb::User root;
+  ASSERT_TRUE(root.ParseFromString(got["authUsers"]["root"]));
+  EXPECT_EQ(root.roles_size(), 1);
 }
 
 class FakeAuth : public AuthExporter {
