@@ -43,9 +43,12 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
     return reactor;
   }
   // etcd's Snapshot: the backend as a bbolt file plus its SHA-256 (snapshot_stream.h). Served by
-  // learners too, as etcd does.
-  grpc::ServerWriteReactor<pb::SnapshotResponse>* Snapshot(grpc::CallbackServerContext*,
+  // learners too, as etcd does; root only when auth is on (authMaintenanceServer).
+  grpc::ServerWriteReactor<pb::SnapshotResponse>* Snapshot(grpc::CallbackServerContext* ctx,
                                                            const pb::SnapshotRequest*) override {
+    if (absl::Status st = RequireRoot(v_.auth, *ctx); !st.ok()) {
+      return SnapshotStreams::Refuse(ToGrpcStatus(st));
+    }
     return snapshots_.Start();
   }
   // Only the leader hands leadership on (etcd: "etcdserver: not leader" elsewhere).

@@ -92,7 +92,18 @@ class SnapshotStream final : public grpc::ServerWriteReactor<pb::SnapshotRespons
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;  // a write failed: the call is cancelled
 };
 
+// A call that ends at once with an error.
+class RefusedStream final : public grpc::ServerWriteReactor<pb::SnapshotResponse> {
+ public:
+  explicit RefusedStream(grpc::Status st) { Finish(std::move(st)); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<pb::SnapshotResponse>* SnapshotStreams::Refuse(grpc::Status st) {
+  return new RefusedStream(std::move(st));
+}
 
 SnapshotStreams::~SnapshotStreams() {
   MutexLock l(&mu_);

@@ -38,6 +38,8 @@ class SnapshotStreams {
 
   // Starts the stream of one Snapshot call (the reactor deletes itself when the call is done).
   grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* Start();
+  // A call answered with `st` alone (a refused caller).
+  static grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* Refuse(grpc::Status st);
 
  private:
   struct Producer {
