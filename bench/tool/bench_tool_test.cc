@@ -50,6 +50,42 @@ TEST(OptionsTest, RejectsUnknownFlagAndBadConsistency) {
   EXPECT_TRUE(Parse({"range", "k", "--consistency", "s", "--precise"}).ok());
 }
 
+TEST(OptionsTest, UserSplitsAtTheFirstColonAsEtcdctl) {
+  auto o = Parse({"--user", "bench:pa:ss", "put"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->user, "bench");
+  EXPECT_EQ(o->password, "pa:ss");
+  o = Parse({"--user=root:", "put"});  // an empty password is a password
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->user, "root");
+  EXPECT_EQ(o->password, "");
+  o = Parse({"put"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->user, "");  // auth off
+}
+
+TEST(OptionsTest, UserWithoutPasswordOrNameIsRejectedWithoutEchoingIt) {
+  for (const char* bad : {"bench", ":secret", ""}) {
+    auto o = Parse({"--user", bad, "put"});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_EQ(o.status().message(), "bad value for --user: want NAME:PASSWORD");
+  }
+  auto o = Parse({"put", "--user"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().message(), "--user needs a value");
+}
+
+TEST(OptionsTest, KeyPrefixComesBeforeTheEtcdKey) {
+  auto o = Parse({"--key-prefix", "bench/", "put", "--key-size", "3"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ApplyWorkloadDefaults(&*o);
+  EXPECT_EQ(WorkloadKey(*o, 1), std::string("bench/\x02\0\0", 9));
+  o = Parse({"put"});
+  ASSERT_TRUE(o.ok());
+  ApplyWorkloadDefaults(&*o);
+  EXPECT_EQ(WorkloadKey(*o, 1), BenchKey(1, 8));  // no prefix: etcd's keys, unchanged
+}
+
 TEST(KeysTest, BenchKeyIsGoPutVarintPadded) {
   EXPECT_EQ(BenchKey(0, 4), std::string(4, '\0'));
   EXPECT_EQ(BenchKey(1, 3), std::string("\x02\0\0", 3));     // zig-zag 1 -> 2

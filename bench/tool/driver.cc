@@ -17,9 +17,10 @@ int64_t Pacer::Reserve() {
 }
 
 Driver::Driver(const Options& opts, std::vector<std::shared_ptr<grpc::Channel>> channels,
-               int categories)
+               int categories, std::vector<std::unique_ptr<ConnToken>> tokens)
     : opts_(opts),
       channels_(std::move(channels)),
+      tokens_(std::move(tokens)),
       pacer_(static_cast<double>(opts.rate)),
       merged_(categories) {
   for (int i = 0; i < std::max(1, opts.threads); ++i) {

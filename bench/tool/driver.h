@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/tool/auth_token.h"
 #include "bench/tool/options.h"
 #include "bench/tool/report.h"
 #include "grpcpp/alarm.h"
@@ -46,7 +47,9 @@ class Pacer {
 
 class Driver {
  public:
-  Driver(const Options& opts, std::vector<std::shared_ptr<grpc::Channel>> channels, int categories);
+  // `tokens`: one per channel (LoginAll), or none when auth is off.
+  Driver(const Options& opts, std::vector<std::shared_ptr<grpc::Channel>> channels, int categories,
+         std::vector<std::unique_ptr<ConnToken>> tokens = {});
   ~Driver();
   Driver(const Driver&) = delete;
   Driver& operator=(const Driver&) = delete;
@@ -58,6 +61,10 @@ class Driver {
   int channels() const { return static_cast<int>(channels_.size()); }
   const std::shared_ptr<grpc::Channel>& channel(int i) const {
     return channels_[i % channels_.size()];
+  }
+  // The token of channel(i); nullptr when auth is off.
+  ConnToken* token(int i) const {
+    return tokens_.empty() ? nullptr : tokens_[i % tokens_.size()].get();
   }
 
   // The next request number, or -1 once --total is reached, --duration has passed or the
@@ -102,6 +109,7 @@ class Driver {
   // Constant after construction.
   const Options opts_;
   const std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  const std::vector<std::unique_ptr<ConnToken>> tokens_;  // empty, or one per channel
   std::vector<std::unique_ptr<Shard>> shards_;
 
   Pacer pacer_;

@@ -31,7 +31,7 @@ template <class MakeCall>
   int n = d->options().clients;
   std::vector<std::unique_ptr<UnaryClient>> clients;
   for (int c = 0; c < n; ++c) {
-    clients.push_back(std::make_unique<UnaryClient>(d, c % d->shards(), make_call(c)));
+    clients.push_back(std::make_unique<UnaryClient>(d, c % d->shards(), d->token(c), make_call(c)));
   }
   d->AddLive(n);
   d->Run(
@@ -49,13 +49,22 @@ class KeyPicker {
   std::string Next(int64_t n) {
     int64_t i = o_.sequential_keys ? n % o_.key_space_size
                                    : static_cast<int64_t>(rng_() % o_.key_space_size);
-    return BenchKey(i, o_.key_size);
+    return WorkloadKey(o_, i);
   }
 
  private:
   const Options& o_;
   std::mt19937_64 rng_;
 };
+
+// The end of the range of keys starting with `prefix` ("\0": every key), as clientv3's
+// GetPrefixRangeEnd.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (prefix.empty()) return std::string(1, '\0');
+  prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
 
 }  // namespace
 
@@ -115,7 +124,7 @@ class KeyPicker {
           r->Clear();
           for (int64_t j = 0; j < o.txn_ops; ++j) {
             auto* put = r->add_success()->mutable_request_put();
-            put->set_key(BenchKey((n * o.txn_ops + j) % o.key_space_size, o.key_size));
+            put->set_key(WorkloadKey(o, (n * o.txn_ops + j) % o.key_space_size));
             put->set_value(value);
           }
           return 0;
@@ -139,16 +148,16 @@ class KeyPicker {
           r->Clear();
           if (std::uniform_real_distribution<double>(0, 1)(*rng) < read_share) {
             // etcd: OpGet("", WithRange(end-key), WithPrefix(), WithLimit(limit)); the
-            // prefix option wins, so the read covers the whole key space.
+            // prefix option wins, so the read covers the whole key space (--key-prefix's).
             auto* get = r->add_success()->mutable_request_range();
-            get->set_key(std::string(1, '\0'));
-            get->set_range_end(o.end_key.empty() ? std::string(1, '\0') : o.end_key);
+            get->set_key(o.key_prefix.empty() ? std::string(1, '\0') : o.key_prefix);
+            get->set_range_end(!o.end_key.empty() ? o.end_key : PrefixEnd(o.key_prefix));
             get->set_limit(o.limit);
             get->set_serializable(o.consistency == "s");
             return 0;
           }
           auto* put = r->add_success()->mutable_request_put();
-          put->set_key(BenchKey(n % o.key_space_size, o.key_size));
+          put->set_key(WorkloadKey(o, n % o.key_space_size));
           put->set_value(value);
           return 1;
         });

@@ -19,7 +19,8 @@ using etcdserverpb::Lease;
 
 class LeaseClient : public Tag {
  public:
-  LeaseClient(Driver* d, int shard, Lease::Stub* stub) : d_(d), shard_(shard), stub_(stub) {}
+  LeaseClient(Driver* d, int shard, Lease::Stub* stub, ConnToken* token)
+      : d_(d), shard_(shard), stub_(stub), token_(token) {}
 
   void Kick() {
     n_ = d_->TakeRequest();
@@ -50,7 +51,8 @@ class LeaseClient : public Tag {
       case State::kReading:
         if (!ok) return FinishStream();
         return OnKeptAlive();
-      case State::kFailing:  // the stream's status after a failed operation
+      case State::kFailing:               // the stream's status after a failed operation
+        (void)token_.RefreshOn(status_);  // a stale token: the next stream has a new one
         Fail(GoErrorString(status_.ok() ? grpc::Status(grpc::StatusCode::UNKNOWN, "stream closed")
                                         : status_));
         rw_.reset();
@@ -80,6 +82,7 @@ class LeaseClient : public Tag {
 
   void Begin() {
     start_ns_ = NowNs();
+    grant_retried_ = false;
     if (lease_id_ == 0) return Grant();
     if (!rw_) return OpenStream();
     Write();
@@ -89,6 +92,7 @@ class LeaseClient : public Tag {
     state_ = State::kGranting;
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(d_->Deadline());
+    token_.Attach(ctx_.get());
     etcdserverpb::LeaseGrantRequest req;
     req.set_ttl(100);
     grant_ = stub_->PrepareAsyncLeaseGrant(ctx_.get(), req, d_->cq(shard_));
@@ -98,6 +102,10 @@ class LeaseClient : public Tag {
 
   void OnGranted() {
     d_->Progress();
+    if (!status_.ok() && !grant_retried_ && token_.RefreshOn(status_)) {
+      grant_retried_ = true;  // clientv3: log in again, retry once
+      return Grant();
+    }
     if (!status_.ok()) {
       Fail(GoErrorString(status_));
       return Kick();
@@ -115,6 +123,7 @@ class LeaseClient : public Tag {
   void OpenStream() {
     state_ = State::kStarting;
     stream_ctx_ = std::make_unique<grpc::ClientContext>();
+    token_.Attach(stream_ctx_.get());
     rw_ = stub_->PrepareAsyncLeaseKeepAlive(stream_ctx_.get(), d_->cq(shard_));
     rw_->StartCall(this);
   }
@@ -153,6 +162,8 @@ class LeaseClient : public Tag {
   Driver* const d_;
   const int shard_;
   Lease::Stub* const stub_;
+  TokenCopy token_;
+  bool grant_retried_ = false;
   State state_ = State::kPacing;
   grpc::Alarm alarm_;
   int64_t n_ = 0, start_ns_ = 0, lease_id_ = 0;
@@ -175,8 +186,8 @@ class LeaseClient : public Tag {
   for (int i = 0; i < d->channels(); ++i) stubs.push_back(Lease::NewStub(d->channel(i)));
   std::vector<std::unique_ptr<LeaseClient>> clients;
   for (int c = 0; c < o.clients; ++c) {
-    clients.push_back(
-        std::make_unique<LeaseClient>(d, c % d->shards(), stubs[c % stubs.size()].get()));
+    clients.push_back(std::make_unique<LeaseClient>(d, c % d->shards(),
+                                                    stubs[c % stubs.size()].get(), d->token(c)));
   }
   d->AddLive(o.clients);
   d->Run(

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/tool/auth_token.h"
 #include "bench/tool/driver.h"
 #include "bench/tool/echo_server.h"
 #include "bench/tool/endpoints.h"
@@ -69,7 +70,13 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", std::string(channels.status().message()).c_str());
     return 1;
   }
-  Driver driver(opts, *std::move(channels), static_cast<int>(w->categories.size()));
+  auto tokens = LoginAll(opts, *channels);
+  if (!tokens.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(tokens.status().message()).c_str());
+    return 1;
+  }
+  Driver driver(opts, *std::move(channels), static_cast<int>(w->categories.size()),
+                *std::move(tokens));
   Notes notes;
   double cpu0 = CpuSeconds();
   if (absl::Status st = w->run(&driver, &notes); !st.ok()) {

@@ -80,7 +80,16 @@ std::map<std::string, Setter> Flags(Options* o) {
       {"key-size", Int(&o->key_size)},
       {"val-size", Int(&o->val_size)},
       {"key-space-size", Int(&o->key_space_size)},
+      {"key-prefix", Str(&o->key_prefix)},
       {"consistency", Str(&o->consistency)},
+      {"user",
+       [o](const std::string& v) {  // NAME:PASSWORD, split at the first ':' as etcdctl does
+         size_t colon = v.find(':');
+         if (colon == 0 || colon == std::string::npos) return false;
+         o->user = v.substr(0, colon);
+         o->password = v.substr(colon + 1);
+         return true;
+       }},
       {"cacert", Str(&o->cacert)},
       {"cert", Str(&o->cert)},
       {"key", Str(&o->key)},
@@ -151,6 +160,9 @@ bool IgnoredFlag(const std::string& name) {
       value = argv[++i];
     }
     if (!ignored && !f->second(value)) {
+      if (name == "user") {  // never echo a password
+        return absl::InvalidArgumentError("bad value for --user: want NAME:PASSWORD");
+      }
       return absl::InvalidArgumentError(absl::StrCat("bad value for --", name, ": ", value));
     }
   }
@@ -180,11 +192,11 @@ void ApplyWorkloadDefaults(Options* o) {
 
 std::string Usage() {
   return "usage: etcdpp-bench [--endpoints h:p,...] [--conns N] [--clients N] [--target-leader]\n"
-         "         [--cacert FILE] [--cert FILE] [--key FILE]\n"
+         "         [--cacert FILE] [--cert FILE] [--key FILE] [--user NAME:PASSWORD]\n"
          "         [--json] [--threads N] <workload> [flags]\n"
          "workloads (as etcd's benchmark tool):\n"
          "  put             --total --duration --rate --key-size --val-size --key-space-size\n"
-         "                  --sequential-keys\n"
+         "                  --sequential-keys --key-prefix\n"
          "  range KEY [END] --consistency l|s --total --duration --rate\n"
          "  txn-put         --txn-ops --total --duration --rate --key-size --val-size\n"
          "                  --key-space-size\n"
@@ -194,6 +206,7 @@ std::string Usage() {
          "                  --key-space-size --sequential-keys\n"
          "  watch-latency   --total --put-rate --key-size --val-size (watchers = --clients)\n"
          "  lease-keepalive --total --duration --rate\n"
+         "  (--key-prefix P: every generated key starts with P; range takes its KEY as given)\n"
          "  grpc-rtt        range against an in-process no-op server: the loopback floor\n"
          "  fdatasync       --data-dir --total: the disk's raw sync latency (the other floor)\n";
 }

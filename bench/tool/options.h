@@ -26,6 +26,8 @@ struct Options {
   int clients = 1;
   bool target_leader = false;
   std::string cacert, cert, key;  // TLS (tls_credentials.h); none: plaintext
+  // --user NAME:PASSWORD (etcd's form; no prompt): log in on every connection (auth_token.h).
+  std::string user, password;  // user "": auth off
   // Ours: a machine-readable summary, generator threads, per-request deadline, stall bound.
   bool json = false;
   int threads = 0;            // 0: min(2, clients)
@@ -40,6 +42,9 @@ struct Options {
   int64_t val_size = kUnset;
   int64_t key_space_size = 1;
   bool sequential_keys = false;
+  // Ours: prepended to every generated key (put, txn-put, txn-mixed, watch, watch-latency), so
+  // that a user with one prefix permission can run them; --key-size counts the rest.
+  std::string key_prefix;
   std::string consistency = "l";   // range, txn-mixed: l | s
   int64_t txn_ops = 1;             // txn-put: puts per txn
   double rw_ratio = 1;             // txn-mixed: reads per write

@@ -2,9 +2,13 @@
 
 namespace etcdpp::bench {
 
-UnaryClient::UnaryClient(Driver* driver, int shard, std::unique_ptr<UnaryCall> call,
-                         std::function<void()> on_done)
-    : driver_(driver), shard_(shard), call_(std::move(call)), on_done_(std::move(on_done)) {}
+UnaryClient::UnaryClient(Driver* driver, int shard, ConnToken* token,
+                         std::unique_ptr<UnaryCall> call, std::function<void()> on_done)
+    : driver_(driver),
+      shard_(shard),
+      call_(std::move(call)),
+      on_done_(std::move(on_done)),
+      token_(token) {}
 
 void UnaryClient::Kick() {
   n_ = driver_->TakeRequest();
@@ -22,9 +26,16 @@ void UnaryClient::Kick() {
   StartCall();
 }
 
+std::unique_ptr<grpc::ClientContext> UnaryClient::NewContext() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(driver_->Deadline());
+  token_.Attach(ctx.get());
+  return ctx;
+}
+
 void UnaryClient::StartCall() {
-  ctx_ = std::make_unique<grpc::ClientContext>();
-  ctx_->set_deadline(driver_->Deadline());
+  ctx_ = NewContext();
+  retried_ = false;
   start_ns_ = NowNs();
   category_ = call_->Start(n_, ctx_.get(), driver_->cq(shard_), this);
 }
@@ -34,6 +45,12 @@ void UnaryClient::Proceed(bool ok) {
     waiting_alarm_ = false;
     if (driver_->stopped()) return Kick();  // runs dry at once
     StartCall();
+    return;
+  }
+  if (!call_->status().ok() && !retried_ && token_.RefreshOn(call_->status())) {
+    retried_ = true;
+    ctx_ = NewContext();
+    call_->Resend(ctx_.get(), driver_->cq(shard_), this);
     return;
   }
   int64_t end = NowNs();

@@ -22,6 +22,8 @@ class UnaryCall {
   // Fills request `n` and starts it; `tag` is called when it finishes. Returns the report
   // category of the request.
   virtual int Start(int64_t n, grpc::ClientContext* ctx, grpc::CompletionQueue* cq, void* tag) = 0;
+  // Sends the last request again, unchanged, on a fresh context.
+  virtual void Resend(grpc::ClientContext* ctx, grpc::CompletionQueue* cq, void* tag) = 0;
   virtual const grpc::Status& status() const = 0;
   // An application-level failure in a response that came back OK ("" when none).
   virtual std::string ResponseError() const { return ""; }
@@ -42,11 +44,14 @@ class TypedCall : public UnaryCall {
 
   int Start(int64_t n, grpc::ClientContext* ctx, grpc::CompletionQueue* cq, void* tag) override {
     int category = fill_(n, &req_);
+    Resend(ctx, cq, tag);
+    return category;
+  }
+  void Resend(grpc::ClientContext* ctx, grpc::CompletionQueue* cq, void* tag) override {
     resp_.Clear();
     reader_ = prepare_(ctx, req_, cq);
     reader_->StartCall();
     reader_->Finish(&resp_, &status_, tag);
-    return category;
   }
   const grpc::Status& status() const override { return status_; }
   std::string ResponseError() const override { return check_ ? check_(resp_) : ""; }
@@ -64,9 +69,11 @@ class TypedCall : public UnaryCall {
 
 class UnaryClient : public Tag {
  public:
-  // `shard` selects the queue (and recorder); `call` is owned; `on_done` (optional) runs on
-  // the queue thread when the client runs dry, just before it quits.
-  UnaryClient(Driver* driver, int shard, std::unique_ptr<UnaryCall> call,
+  // `shard` selects the queue (and recorder); `token` is the connection's (Driver::token, may
+  // be nullptr); `call` is owned; `on_done` (optional) runs on the queue thread when the client
+  // runs dry, just before it quits. A request that fails on a stale token is sent once more
+  // after a new login, as clientv3 does; its latency counts both attempts.
+  UnaryClient(Driver* driver, int shard, ConnToken* token, std::unique_ptr<UnaryCall> call,
               std::function<void()> on_done = nullptr);
 
   // Starts the loop; the client calls driver->Quit() when it runs dry.
@@ -75,11 +82,14 @@ class UnaryClient : public Tag {
 
  private:
   void StartCall();
+  std::unique_ptr<grpc::ClientContext> NewContext();
 
   Driver* const driver_;
   const int shard_;
   const std::unique_ptr<UnaryCall> call_;
   const std::function<void()> on_done_;
+  TokenCopy token_;
+  bool retried_ = false;  // the current request was already resent after a new login
   std::unique_ptr<grpc::ClientContext> ctx_;
   grpc::Alarm alarm_;
   bool waiting_alarm_ = false;

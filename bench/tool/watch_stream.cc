@@ -3,15 +3,17 @@
 namespace etcdpp::bench {
 
 WatchStream::WatchStream(Driver* driver, int shard, etcdserverpb::Watch::Stub* stub,
-                         std::vector<std::string> keys, Hooks hooks)
+                         ConnToken* token, std::vector<std::string> keys, Hooks hooks)
     : driver_(driver),
       shard_(shard),
       stub_(stub),
       keys_(std::move(keys)),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)),
+      token_(token) {}
 
 void WatchStream::Start() {
   state_ = State::kStarting;
+  token_.Attach(&ctx_);
   rw_ = stub_->PrepareAsyncWatch(&ctx_, driver_->cq(shard_));
   rw_->StartCall(this);
 }

@@ -27,8 +27,10 @@ class WatchStream : public Tag {
     std::function<void(WatchStream*, const std::string& error)> died;
   };
 
-  // Watches each of `keys` on one stream of `stub`. Report errors go to category `category`.
-  WatchStream(Driver* driver, int shard, etcdserverpb::Watch::Stub* stub,
+  // Watches each of `keys` on one stream of `stub`, sending `token` (nullptr: auth off) when
+  // the stream opens. A stream that fails is not retried (etcd 3.4 answers a bad token on a
+  // watch create as "permission denied"): the died hook reports it.
+  WatchStream(Driver* driver, int shard, etcdserverpb::Watch::Stub* stub, ConnToken* token,
               std::vector<std::string> keys, Hooks hooks);
 
   // Opens the stream; the stream calls driver->Quit() once it has finished.
@@ -50,6 +52,7 @@ class WatchStream : public Tag {
   etcdserverpb::Watch::Stub* const stub_;
   const std::vector<std::string> keys_;
   const Hooks hooks_;
+  TokenCopy token_;
   grpc::ClientContext ctx_;
   std::unique_ptr<
       grpc::ClientAsyncReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>

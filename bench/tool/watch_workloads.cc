@@ -32,11 +32,13 @@ std::vector<std::unique_ptr<Watch::Stub>> WatchStubs(Driver* d) {
 // the put latency beside it, so watch-latency minus put latency is etcd's figure.)
 class WatchLatencyRun : public Tag {
  public:
-  WatchLatencyRun(Driver* d) : d_(d), pacer_(static_cast<double>(d->options().put_rate)) {}
+  WatchLatencyRun(Driver* d)
+      : d_(d), pacer_(static_cast<double>(d->options().put_rate)), token_(d->token(0)) {}
 
   [[nodiscard]] absl::Status Run() {
     const Options& o = d_->options();
-    std::string key = RandomBytes(o.key_size, 7);
+    std::string key = o.key_prefix + RandomBytes(o.key_size, 7);
+    key_ = key;
     value_ = RandomBytes(o.val_size, 8);
     stubs_ = WatchStubs(d_);
     kv_ = KV::NewStub(d_->channel(0));
@@ -56,9 +58,9 @@ class WatchLatencyRun : public Tag {
         d_->Stop("a watcher died: " + err);
     };
     for (int c = 0; c < o.clients; ++c) {
-      streams_.push_back(std::make_unique<WatchStream>(d_, c % d_->shards(),
-                                                       stubs_[c % stubs_.size()].get(),
-                                                       std::vector<std::string>{key}, hooks));
+      streams_.push_back(
+          std::make_unique<WatchStream>(d_, c % d_->shards(), stubs_[c % stubs_.size()].get(),
+                                        d_->token(c), std::vector<std::string>{key}, hooks));
     }
     d_->AddLive(o.clients + 1);  // the watchers and the put loop
     d_->Run(
@@ -89,7 +91,8 @@ class WatchLatencyRun : public Tag {
       Arrive();
     } else {
       d_->recorder(0)->Error(1, now, status_);
-      gate_.store(0);  // no events will come
+      (void)token_.RefreshOn(status_);  // a stale token: the next put logs in first
+      gate_.store(0);                   // no events will come
       NextPut();
     }
   }
@@ -139,7 +142,8 @@ class WatchLatencyRun : public Tag {
   void StartPut() {
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(d_->Deadline());
-    req_.set_key(streams_.empty() ? "" : RandomBytes(d_->options().key_size, 7));
+    token_.Attach(ctx_.get());
+    req_.set_key(streams_.empty() ? "" : key_);
     req_.set_value(value_);
     put_start_ns_.store(NowNs());
     reader_ = kv_->PrepareAsyncPut(ctx_.get(), req_, d_->cq(0));
@@ -149,7 +153,7 @@ class WatchLatencyRun : public Tag {
 
   Driver* const d_;
   Pacer pacer_;
-  std::string value_;
+  std::string key_, value_;
   std::vector<std::unique_ptr<Watch::Stub>> stubs_;
   std::unique_ptr<KV::Stub> kv_;
   std::vector<std::unique_ptr<WatchStream>> streams_;
@@ -161,6 +165,7 @@ class WatchLatencyRun : public Tag {
   grpc::Alarm alarm_;
   bool waiting_alarm_ = false;
   std::unique_ptr<grpc::ClientContext> ctx_;
+  TokenCopy token_;
   PutRequest req_;
   PutResponse resp_;
   grpc::Status status_;
@@ -185,11 +190,12 @@ class WatchRun {
         int64_t w = s * o.watch_per_stream + j;
         int64_t k = o.sequential_keys ? w % o.key_space_size
                                       : static_cast<int64_t>(rng() % o.key_space_size);
-        keys.push_back(BenchKey(k, o.key_size));
+        keys.push_back(WorkloadKey(o, k));
         ++watchers_on_[k];
       }
       streams_.push_back(std::make_unique<WatchStream>(
-          d_, s % d_->shards(), stubs_[s % stubs_.size()].get(), std::move(keys), Hooks()));
+          d_, static_cast<int>(s % d_->shards()), stubs_[s % stubs_.size()].get(),
+          d_->token(static_cast<int>(s)), std::move(keys), Hooks()));
     }
     watchers_ = watchers;
     d_->AddLive(static_cast<int>(o.streams));
@@ -260,12 +266,12 @@ class WatchRun {
                                           : static_cast<int64_t>((*rng)() % o.key_space_size);
             auto it = watchers_on_.find(k);
             if (it != watchers_on_.end()) expected_ += it->second;
-            r->set_key(BenchKey(k, o.key_size));
+            r->set_key(WorkloadKey(o, k));
             r->set_value("data");
             return 1;
           });
-      putters_.push_back(std::make_unique<UnaryClient>(d_, c % d_->shards(), std::move(call),
-                                                       [this] { PutterDone(); }));
+      putters_.push_back(std::make_unique<UnaryClient>(d_, c % d_->shards(), d_->token(c),
+                                                       std::move(call), [this] { PutterDone(); }));
     }
     d_->AddLive(o.clients);
     for (auto& p : putters_) p->Kick();

@@ -31,6 +31,10 @@ std::string BenchKey(int64_t i, int64_t size) {
   return k;
 }
 
+std::string WorkloadKey(const Options& o, int64_t i) {
+  return o.key_prefix + BenchKey(i, o.key_size);
+}
+
 std::string RandomBytes(int64_t size, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::string s(static_cast<size_t>(size), 'a');

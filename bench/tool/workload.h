@@ -28,6 +28,8 @@ const Workload* FindWorkload(const std::string& name);
 
 // etcd's keys: the (zig-zag varint) encoding of i in a zero-padded key of `size` bytes.
 std::string BenchKey(int64_t i, int64_t size);
+// Key number i of a workload: --key-prefix, then BenchKey(i, --key-size).
+std::string WorkloadKey(const Options& o, int64_t i);
 // Bytes of etcd's mustRandBytes: printable, fixed per seed.
 std::string RandomBytes(int64_t size, uint64_t seed);
 
