@@ -52,6 +52,13 @@ absl::StatusOr<std::unique_ptr<AuthStore>> AuthStore::Open(backend::Backend* be,
   std::unique_ptr<AuthStore> s(new AuthStore(be, token_ttl));
   absl::StatusOr<std::shared_ptr<AuthState>> st = s->Load();
   if (!st.ok()) return st.status();
+  if ((*st)->revision == 0) {
+    // etcd's NewAuthStore commits revision 1 into a new store, so a token's revision is never 0
+    // (0 means "no user") and revisions match etcd's for the same history.
+    (*st)->revision = 1;
+    backend::BatchTx tx(be);
+    tx.Put(Bucket::kAuth, kRevisionKey, EncodeRevision(1));
+  }
   s->state_.store(std::move(*st), std::memory_order_release);
   return s;
 }

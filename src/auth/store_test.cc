@@ -76,16 +76,16 @@ TEST_F(AuthStoreTest, EnableNeedsRootUserWithRootRole) {
 }
 
 TEST_F(AuthStoreTest, RevisionCountsChangesAsEtcd) {
-  EXPECT_EQ(store_->revision(), 0u);
-  AddUser("root");                                                                            // 1
-  ASSERT_TRUE(Do([&](auto* tx) { return store_->UserGrantRole("root", "root", tx); }).ok());  // 2
+  EXPECT_EQ(store_->revision(), 1u);  // a new store starts at 1, as etcd's
+  AddUser("root");                    // 2
+  ASSERT_TRUE(Do([&](auto* tx) { return store_->UserGrantRole("root", "root", tx); }).ok());  // 3
   ASSERT_TRUE(
       Do([&](auto* tx) { return store_->UserGrantRole("root", "root", tx); }).ok());  // held
   ASSERT_TRUE(Do([&](auto* tx) { return store_->Enable(tx); }).ok());                 // no bump
-  EXPECT_EQ(store_->revision(), 2u);
-  EXPECT_FALSE(Do([&](auto* tx) { return store_->RoleDelete("nope", tx); }).ok());  // no bump
-  ASSERT_TRUE(Do([&](auto* tx) { return store_->Disable(tx); }).ok());              // 3
   EXPECT_EQ(store_->revision(), 3u);
+  EXPECT_FALSE(Do([&](auto* tx) { return store_->RoleDelete("nope", tx); }).ok());  // no bump
+  ASSERT_TRUE(Do([&](auto* tx) { return store_->Disable(tx); }).ok());              // 4
+  EXPECT_EQ(store_->revision(), 4u);
 }
 
 TEST_F(AuthStoreTest, RootIsProtectedWhileEnabled) {
