@@ -89,10 +89,7 @@ grpc::ServerUnaryReactor* AuthService::UserAdd(Ctx* ctx, const pb::AuthUserAddRe
   if (!ai.ok()) return Reject(ctx, ai.status());
   absl::Status queued = v_.auth->RunSlow([this, reactor, req, resp, ai = *ai] {
     internalpb::InternalRequest ir;
-    if (!ai.username.empty()) {
-      ir.mutable_auth_header()->set_username(ai.username);
-      ir.mutable_auth_header()->set_auth_revision(ai.revision);
-    }
+    StampCaller(ai, &ir);
     internalpb::UserAddEntry* e = ir.mutable_auth()->mutable_user_add();
     e->set_name(req->name());
     *e->mutable_options() = req->options();
@@ -119,10 +116,7 @@ grpc::ServerUnaryReactor* AuthService::UserChangePassword(
   auto* reactor = ctx->DefaultReactor();
   absl::Status queued = v_.auth->RunSlow([this, reactor, req, resp, ai = *ai] {
     internalpb::InternalRequest ir;
-    if (!ai.username.empty()) {
-      ir.mutable_auth_header()->set_username(ai.username);
-      ir.mutable_auth_header()->set_auth_revision(ai.revision);
-    }
+    StampCaller(ai, &ir);
     absl::StatusOr<std::string> h = auth::BcryptHash(req->password(), v_.auth->bcrypt_cost());
     if (!h.ok()) {
       reactor->Finish(ToGrpcStatus(h.status()));

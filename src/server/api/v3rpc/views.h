@@ -147,14 +147,16 @@ class AuthView {
   if (!who.ok()) return who.status();
   return who->value_or(auth::AuthInfo{});
 }
+inline void StampCaller(const auth::AuthInfo& ai, internalpb::InternalRequest* ir) {
+  if (ai.username.empty()) return;
+  ir->mutable_auth_header()->set_username(ai.username);
+  ir->mutable_auth_header()->set_auth_revision(ai.revision);
+}
 [[nodiscard]] inline absl::Status StampCaller(AuthView* a, const grpc::ServerContextBase& ctx,
                                               internalpb::InternalRequest* ir) {
   absl::StatusOr<auth::AuthInfo> ai = CallerOf(a, ctx);
   if (!ai.ok()) return ai.status();
-  if (!ai->username.empty()) {
-    ir->mutable_auth_header()->set_username(ai->username);
-    ir->mutable_auth_header()->set_auth_revision(ai->revision);
-  }
+  StampCaller(*ai, ir);
   return absl::OkStatus();
 }
 
