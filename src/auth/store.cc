@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<AuthStore>> AuthStore::Open(backend::Backend* be,
     backend::BatchTx tx(be);
     tx.Put(Bucket::kAuth, kRevisionKey, EncodeRevision(1));
   }
-  s->state_.store(std::move(*st), std::memory_order_release);
+  s->Publish(std::move(*st));
   return s;
 }
 
@@ -67,7 +67,7 @@ absl::Status AuthStore::Reload() {
   absl::StatusOr<std::shared_ptr<AuthState>> st = Load();
   if (!st.ok()) return st.status();
   if (!(*st)->enabled) tokens_.Clear();
-  state_.store(std::move(*st), std::memory_order_release);
+  Publish(std::move(*st));
   return absl::OkStatus();
 }
 
@@ -119,10 +119,17 @@ absl::StatusOr<std::shared_ptr<AuthState>> AuthStore::Load() const {
   return s;
 }
 
+void AuthStore::Publish(std::shared_ptr<const AuthState> s) {
+  const bool on = s->enabled;
+  state_.store(std::move(s), std::memory_order_release);
+  enabled_.store(on, std::memory_order_release);
+}
+
 // ---- Checks.
 
 absl::Status AuthStore::CheckOp(const AuthInfo& ai, std::string_view key,
                                 std::string_view range_end, bool write) const {
+  if (!enabled()) return absl::OkStatus();  // every request while auth is off: no state taken
   std::shared_ptr<const AuthState> s = state();
   if (!s->enabled) return absl::OkStatus();
   if (ai.revision == 0) return ErrUserEmpty();
@@ -146,6 +153,7 @@ absl::Status AuthStore::CheckWrite(const AuthInfo& ai, std::string_view key,
 }
 
 absl::Status AuthStore::CheckAdmin(const AuthInfo& ai) const {
+  if (!enabled()) return absl::OkStatus();
   std::shared_ptr<const AuthState> s = state();
   if (!s->enabled) return absl::OkStatus();
   if (ai.username.empty()) return ErrUserEmpty();
@@ -221,7 +229,7 @@ void AuthStore::Commit(std::shared_ptr<AuthState> s, bool bump, backend::BatchTx
     tx->Put(Bucket::kAuth, kRevisionKey, EncodeRevision(s->revision));
   }
   RebuildPerms(s.get());
-  state_.store(std::move(s), std::memory_order_release);
+  Publish(std::move(s));
 }
 
 absl::Status AuthStore::Enable(backend::BatchTx* tx) {

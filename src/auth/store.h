@@ -70,7 +70,8 @@ class AuthStore {
   [[nodiscard]] absl::Status Reload();
 
   std::shared_ptr<const AuthState> state() const { return state_.load(std::memory_order_acquire); }
-  bool enabled() const { return state()->enabled; }
+  // Read without taking the state (the checks' fast path while auth is off).
+  bool enabled() const { return enabled_.load(std::memory_order_acquire); }
   uint64_t revision() const { return state()->revision; }
   SimpleTokens& simple_tokens() { return tokens_; }
 
@@ -126,7 +127,10 @@ class AuthStore {
 
   backend::Backend* const be_;
   SimpleTokens tokens_;
+  // Publish() sets both: the state, then whether it is enabled.
+  void Publish(std::shared_ptr<const AuthState> s);
   std::atomic<std::shared_ptr<const AuthState>> state_;
+  std::atomic<bool> enabled_{false};
 };
 
 }  // namespace etcdpp::auth
