@@ -392,8 +392,14 @@ TEST_P(ElectionLockClusterTest, WaiterOnAFollowerGetsTheLockAcrossTheLeadersDeat
     wreq.set_name("c");
     wreq.set_lease(mine);
     lpb::LockResponse resp;
-    auto wctx = ContextWithDeadline(kLongWait);
-    grpc::Status st = lpb::Lock::NewStub(ch2)->Lock(wctx.get(), wreq, &resp);
+    // etcd's Lock waits on a linearizable read, which fails with "leader changed" when the
+    // leader dies under it (its key is deleted on the way out); a client retries, as this does.
+    grpc::Status st;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      auto wctx = ContextWithDeadline(kLongWait);
+      st = lpb::Lock::NewStub(ch2)->Lock(wctx.get(), wreq, &resp);
+      if (st.error_message() != "etcdserver: leader changed") break;
+    }
     return std::make_pair(st, resp);
   });
   auto kv2 = pb::KV::NewStub(ch2);
