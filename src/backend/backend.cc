@@ -100,6 +100,14 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const Options& given) {
   RETURN_NOT_OK_PREPEND(fs->CreateDirsSynced(options.dir), "backend: cannot create directory");
   const std::string path = JoinPath(options.dir, "db");
   const bool created = !fs->FileExists(path);
+  // A defragmentation interrupted by a crash before its rename: the db file is whole; the
+  // partial copy is garbage.
+  for (const std::string& stray : {path + ".defrag", path + ".defrag-lock"}) {
+    if (!fs->FileExists(stray)) continue;
+    std::fprintf(stderr, "backend: removing %s left by an interrupted defragmentation\n",
+                 stray.c_str());
+    RETURN_NOT_OK_PREPEND(fs->RemoveFile(stray), "backend: cannot remove an interrupted defrag");
+  }
   MDB_env* env = nullptr;
   std::vector<unsigned> dbis;
   RETURN_NOT_OK(OpenLmdbEnv(options, path, &env, &dbis));
@@ -190,6 +198,7 @@ absl::Status Backend::CommitStaged() {
   absl::Time start = absl::Now();
   if ((rc = mdb_txn_commit(txn)) != 0) return fail(rc, "commit", nullptr);  // txn freed
   if (options_.on_commit) options_.on_commit(absl::Now() - start);
+  RecordDelta(*maps);      // before FinishCommit clears it
   buffer_.FinishCommit();  // only now: a reader that misses the buffer finds it in LMDB
   return absl::OkStatus();
 }

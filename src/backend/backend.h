@@ -54,6 +54,13 @@ typedef struct MDB_txn MDB_txn;
 
 namespace etcdpp::backend {
 
+// Points of Defragment reported to Options::on_defrag_point.
+enum class DefragPoint {
+  kCopied,   // the copy holds the read view; the old file is untouched
+  kSynced,   // the copy is complete and fsynced, not yet renamed
+  kRenamed,  // the copy has replaced the db file; the old environment is still open
+};
+
 struct Options {
   std::string dir;       // holds the file "db"; created (durably) if missing
   Env* env = nullptr;    // directories and renames go through it; null: Env::Default(). Not owned.
@@ -66,10 +73,23 @@ struct Options {
   // Called after each commit that wrote something, with the time LMDB's commit took (the
   // server's etcd_disk_backend_commit_duration_seconds). Any committing thread.
   std::function<void(absl::Duration)> on_commit;
+  // Tests: called at the named points of each Defragment (on its thread), e.g. to kill the
+  // process there.
+  std::function<void(DefragPoint)> on_defrag_point;
 };
 
 class BatchTx;
 class ReadSnapshot;
+
+// What one Defragment did (the Defragment RPC logs it; the tests and the bench read it).
+struct DefragStats {
+  int64_t size_before = 0;  // file sizes in bytes
+  int64_t size_after = 0;
+  size_t caught_up_ops = 0;     // puts and deletes committed during the copy, carried over
+  absl::Duration duration;      // the whole defragmentation
+  absl::Duration commit_pause;  // commits waited this long (staged writes and reads did not)
+  absl::Duration reader_pause;  // reads of the backend waited this long (the env swap)
+};
 
 class Backend {
  public:
@@ -124,6 +144,17 @@ class Backend {
   // thread that holds a BatchTx.
   [[nodiscard]] absl::Status ReplaceWith(const std::string& file);
 
+  // ---- Defragmentation (backend_defrag.cc; docs/design/defrag.md).
+  // Replaces the db file with a compacting copy while reads, writes and commits go on: commits
+  // wait only for the last catch-up and the swap (DefragStats::commit_pause), reads only for the
+  // environment swap (reader_pause). Returns once the new file is in place. One at a time; must
+  // not be called by a thread that holds a BatchTx. An error before the swap leaves the old
+  // file in place and nothing else changed; a raft snapshot installed meanwhile (ReplaceWith)
+  // abandons the copy (Aborted).
+  [[nodiscard]] absl::StatusOr<DefragStats> Defragment();
+  // The scratch file of Defragment: <db>.defrag (a stray one is removed by Open).
+  std::string DefragPath() const;
+
   // Staged ops not yet handed to a commit (tests, metrics).
   size_t PendingOpsForTest() const { return buffer_.PendingOps(); }
 
@@ -134,6 +165,10 @@ class Backend {
   void CommitLoop();
   [[nodiscard]] absl::Status CommitStaged();
   void Signal();
+  // Defragment's delta: the batches committed since its read view (backend_defrag.cc).
+  void RecordDelta(const ReadBuffer::Maps& maps);
+  std::vector<ReadBuffer::Maps> TakeDelta();
+  void StopDelta();
 
   // Constant after construction.
   const Options options_;  // options_.env is set
@@ -154,6 +189,13 @@ class Backend {
   // Held by a BatchTx for its whole life, and by a commit while it takes the staged batch, so a
   // commit never splits a BatchTx.
   Mutex batch_mu_;
+
+  // Bumped by ReplaceWith: a defragmentation that began before it is abandoned.
+  uint64_t generation_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  Mutex defrag_mu_;  // one Defragment at a time
+  Mutex delta_mu_ ABSL_ACQUIRED_AFTER(commit_mu_);
+  bool delta_active_ ABSL_GUARDED_BY(delta_mu_) = false;
+  std::vector<ReadBuffer::Maps> delta_ ABSL_GUARDED_BY(delta_mu_);
 
   LoopThread committer_;  // runs CommitLoop() when options_.background_commits
   bool kick_ ABSL_GUARDED_BY(committer_.mu()) = false;  // commit now, not at the interval

@@ -61,6 +61,7 @@ absl::Status Backend::ReplaceWith(const std::string& file) {
   MutexLock commit_lock(&commit_mu_);
   MutexLock batch_lock(&batch_mu_);
   std::unique_lock env_lock(env_mu_);
+  ++generation_;  // a defragmentation under way copied the old database
   // What is staged is older than the incoming database: drop it.
   if (buffer_.StartCommit() != nullptr) buffer_.FinishCommit();
   mdb_env_close(env_);

@@ -42,6 +42,13 @@ namespace etcdpp::server {
   return WithErrorId(absl::ResourceExhaustedError("etcdserver: too many requests"),
                      "server:too-many-requests");
 }
+[[nodiscard]] absl::Status ErrNoSpace() {
+  return WithErrorId(absl::ResourceExhaustedError("etcdserver: mvcc: database space exceeded"),
+                     "server:no-space");
+}
+[[nodiscard]] absl::Status ErrCorrupt() {
+  return WithErrorId(absl::DataLossError("etcdserver: corrupt cluster"), "server:corrupt");
+}
 [[nodiscard]] absl::Status ErrLeaseNotFound() {
   return WithErrorId(absl::NotFoundError("etcdserver: requested lease not found"),
                      "server:lease-not-found");

@@ -22,6 +22,11 @@ namespace etcdpp::server {
 [[nodiscard]] absl::Status ErrRequestTooLarge();
 [[nodiscard]] absl::Status
 ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many requests"
+// Alarms: writes refused while NOSPACE is raised (ResourceExhausted "etcdserver: mvcc:
+// database space exceeded"), everything but reads while CORRUPT is (DataLoss "etcdserver:
+// corrupt cluster").
+[[nodiscard]] absl::Status ErrNoSpace();
+[[nodiscard]] absl::Status ErrCorrupt();
 // Leases (until the lessor exists every lease id is unknown).
 [[nodiscard]] absl::Status ErrLeaseNotFound();
 // Server state.

@@ -1,11 +1,14 @@
 #include "server/etcd_server.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "backend/bbolt/sink.h"
+#include "common/crc32c.h"
 #include "common/no_sync_env.h"
 #include "common/status.h"
 #include "common/version.h"
@@ -22,6 +25,29 @@ namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
 
 namespace {
+
+constexpr int64_t kDefaultQuotaBytes = int64_t{2} << 30;  // etcd's DefaultQuotaBytes
+constexpr int64_t kMaxQuotaBytes = int64_t{8} << 30;      // etcd's MaxQuotaBytes
+
+// etcd's NewBackendQuota: negative disables the quota, 0 means the default.
+int64_t QuotaBytes(int64_t flag) {
+  if (flag < 0) {
+    spdlog::warn("disabled backend quota (--quota-backend-bytes={})", flag);
+    return 0;
+  }
+  if (flag == 0) {
+    spdlog::info("enabled backend quota with default value ({} bytes)", kDefaultQuotaBytes);
+    return kDefaultQuotaBytes;
+  }
+  if (flag > kMaxQuotaBytes) {
+    spdlog::warn(
+        "quota exceeds the maximum value: backend quota {} exceeds maximum recommended "
+        "quota {}",
+        flag, kMaxQuotaBytes);
+  }
+  spdlog::info("enabled backend quota ({} bytes)", flag);
+  return flag;
+}
 
 // One part's start, in Start's list.
 struct Step {
@@ -53,6 +79,7 @@ absl::Status EtcdServer::Build(Env* env) {
     env = no_sync_env_.get();
   }
   ASSIGN_OR_RETURN(stores_, OpenStores(cfg_, env, cfg_.data_dir + "/member"));
+  quota_bytes_ = QuotaBytes(cfg_.quota_backend_bytes);
   // Four workers: the publish loop holds one until the member is published; leader transfers
   // and forwarded promotions hold one for up to a request timeout; physical compactions queue.
   executor_ = std::make_unique<BoundedExecutor>("etcdpp-bg", 4, 65536);
@@ -93,6 +120,9 @@ absl::Status EtcdServer::Build(Env* env) {
   pd.member_waiting = [st](uint64_t id) { return st->cluster->IsWaiting(id); };
   pd.wake_member_waiter = [st](uint64_t id, absl::Status s) { st->cluster->Wake(id, s); };
   pd.timeout_facts = [this] { return cluster_ops_->CurrentTimeoutFacts(); };
+  pd.admit = [this](const internalpb::InternalRequest& req, ApplyWaiter* done) {
+    return AdmitWithinQuota(req, done);
+  };
   proposer_ =
       std::make_unique<Proposer>(Proposer::Options{.member_id = member_id_,
                                                    .max_request_bytes = cfg_.max_request_bytes,
@@ -148,17 +178,20 @@ absl::Status EtcdServer::Build(Env* env) {
   return absl::OkStatus();
 }
 
-// The applier chain (the auth checks over the backend applier; quota will wrap it too) and the
-// apply loop's hooks into the parts.
+// The applier chain (the auth checks, then the alarm gate, over the backend applier) and the
+// apply loop's hooks into the parts. The quota is checked before proposing (AdmitWithinQuota).
 void EtcdServer::BuildApplier() {
   Stores* st = stores_.get();
   backend_applier_ = std::make_unique<BackendApplier>(
       st->kv_applier.get(), st->lease_applier.get(), st->auth_applier.get(),
+      st->alarm_applier.get(),
       [cluster = st->cluster.get()](const internalpb::MemberAttributes& a) {
         cluster->SetAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()});
       });
-  auth_check_applier_ =
-      std::make_unique<AuthCheckApplier>(backend_applier_.get(), st->auth.get(), st->lessor.get());
+  alarm_gate_applier_ =
+      std::make_unique<AlarmGateApplier>(backend_applier_.get(), st->alarms.get());
+  auth_check_applier_ = std::make_unique<AuthCheckApplier>(alarm_gate_applier_.get(),
+                                                           st->auth.get(), st->lessor.get());
   applier_ = std::make_unique<Applier>(auth_check_applier_.get(), st->kv.get());
   applier_->SetOnEmptyEntry([this](const raft::Entry& e) { leases_->OnEmptyEntry(e); });
   applier_->SetConfChangeHook(
@@ -298,7 +331,78 @@ void EtcdServer::FillStatus(pb::StatusResponse* resp) const {
   resp->set_raftindex(node_->commit_index());
   resp->set_raftterm(node_->term());
   resp->set_raftappliedindex(applier_->applied_index());
-  resp->set_dbsizequota(cfg_.quota_backend_bytes > 0 ? cfg_.quota_backend_bytes : 2LL << 30);
+  resp->set_dbsizequota(quota_bytes_);
+  // etcd: "etcdserver: no leader" without one, then each raised alarm.
+  if (node_->leader() == 0) resp->add_errors("etcdserver: no leader");
+  for (const pb::AlarmMember& m : stores_->alarms->Get(pb::NONE)) {
+    resp->add_errors(AlarmStore::Describe(m));
+  }
+}
+
+bool EtcdServer::AdmitWithinQuota(const internalpb::InternalRequest& req, ApplyWaiter* done) {
+  if (quota_bytes_ <= 0) return true;
+  const int64_t cost = QuotaCost(req);
+  if (cost == 0 || stores_->backend->Size() + cost < quota_bytes_) return true;
+  if (stores_->alarms->Raised(pb::NOSPACE)) {
+    (*done)(ApplyResult{ErrNoSpace(), nullptr, nullptr});
+    return false;
+  }
+  internalpb::InternalRequest alarm;
+  alarm.mutable_alarm()->set_action(pb::AlarmRequest::ACTIVATE);
+  alarm.mutable_alarm()->set_memberid(member_id_);
+  alarm.mutable_alarm()->set_alarm(pb::NOSPACE);
+  proposer_->Propose(std::move(alarm), [done = std::move(*done)](const ApplyResult&) {
+    done(ApplyResult{ErrNoSpace(), nullptr, nullptr});
+  });
+  return false;
+}
+
+// etcd's backend Hash: CRC-32C over each bucket's name and pairs, buckets in name order, the
+// consistent index and term skipped (they differ between members at the same data).
+absl::Status EtcdServer::Hash(pb::HashResponse* resp) const {
+  RETURN_NOT_OK(stores_->backend->ForceCommit());
+  ASSIGN_OR_RETURN(std::unique_ptr<backend::ReadSnapshot> snap,
+                   stores_->backend->OpenReadSnapshot());
+  std::vector<backend::Bucket> order;
+  for (size_t i = 0; i < backend::kNumBuckets; ++i)
+    order.push_back(static_cast<backend::Bucket>(i));
+  std::sort(order.begin(), order.end(), [](backend::Bucket a, backend::Bucket b) {
+    return backend::BucketName(a) < backend::BucketName(b);
+  });
+  uint32_t crc = 0;
+  for (backend::Bucket b : order) {
+    const bool meta = b == backend::Bucket::kMeta;
+    crc = crc32c::Extend(crc, backend::BucketName(b));
+    RETURN_NOT_OK(snap->ForEach(b, [&](std::string_view k, std::string_view v) {
+      if (meta && (k == backend::kConsistentIndexKey || k == backend::kTermKey)) return true;
+      crc = crc32c::Extend(crc, k);
+      crc = crc32c::Extend(crc, v);
+      return true;
+    }));
+  }
+  FillHeader(resp->mutable_header());
+  resp->mutable_header()->set_revision(stores_->kv->Rev());
+  resp->set_hash(crc);
+  return absl::OkStatus();
+}
+
+void EtcdServer::Defragment(std::function<void(absl::Status)> done) {
+  auto run = [this, done] {
+    spdlog::info("starting to defragment the storage backend...");
+    absl::StatusOr<backend::DefragStats> s = stores_->backend->Defragment();
+    if (!s.ok()) {
+      spdlog::warn("failed to defragment the storage backend: {}", s.status().ToString());
+      done(s.status());
+      return;
+    }
+    spdlog::info(
+        "finished defragmenting the storage backend: {} -> {} bytes in {}, {} writes carried "
+        "over, commits paused {}, reads paused {}",
+        s->size_before, s->size_after, absl::FormatDuration(s->duration), s->caught_up_ops,
+        absl::FormatDuration(s->commit_pause), absl::FormatDuration(s->reader_pause));
+    done(absl::OkStatus());
+  };
+  if (absl::Status st = RunInBackground(run); !st.ok()) done(st);
 }
 
 absl::Status EtcdServer::HashKV(int64_t rev, pb::HashKVResponse* resp) const {
@@ -341,6 +445,13 @@ absl::Status EtcdServer::WriteSnapshot(
 http::MemberView EtcdServer::HttpView() {
   http::MemberView v;
   v.leader = [this] { return node_->leader(); };
+  v.alarms = [this] {
+    std::vector<std::string> names;
+    for (const pb::AlarmMember& m : stores_->alarms->Get(pb::NONE)) {
+      names.push_back(pb::AlarmType_Name(m.alarm()));
+    }
+    return names;
+  };
   v.metrics = [this] { return RenderMetrics(); };
   v.on_health = [](bool ok) { Metrics::Get().Health(ok); };
   v.server_version = kApiVersion;
@@ -361,6 +472,9 @@ std::string EtcdServer::RenderMetrics() {
   absl::StatusOr<mvcc::RangeResult> all =
       stores_->kv->Range(kZero, kZero, mvcc::RangeOptions{.count_only = true});
   if (all.ok()) s.keys = all->count;
+  s.quota_bytes = quota_bytes_;
+  s.nospace_alarms = static_cast<int>(stores_->alarms->Get(pb::NOSPACE).size());
+  s.corrupt_alarms = static_cast<int>(stores_->alarms->Get(pb::CORRUPT).size());
   return Metrics::Get().Render(s);
 }
 

@@ -75,6 +75,8 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   // MaintenanceView.
   void FillStatus(etcdserverpb::StatusResponse* resp) const override;
   [[nodiscard]] absl::Status HashKV(int64_t rev, etcdserverpb::HashKVResponse* resp) const override;
+  [[nodiscard]] absl::Status Hash(etcdserverpb::HashResponse* resp) const override;
+  void Defragment(std::function<void(absl::Status)> done) override;
   [[nodiscard]] absl::Status WriteSnapshot(
       std::function<void(uint64_t)> on_size,
       absl::FunctionRef<absl::Status(std::string_view)> write) const override;
@@ -83,6 +85,9 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   explicit EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
   [[nodiscard]] absl::Status Build(Env* env);
   void BuildApplier();
+  // etcd's quotaKVServer: false when `req` would take the backend past the quota; then *done is
+  // answered "database space exceeded" once the NOSPACE alarm this raises has applied.
+  bool AdmitWithinQuota(const internalpb::InternalRequest& req, ApplyWaiter* done);
   RaftNode::Callbacks NodeCallbacks();
   std::unique_ptr<Transport> NewTransport();
   Views views();
@@ -95,11 +100,13 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   uint64_t cluster_id_ = 0;
   std::unique_ptr<Env> no_sync_env_;  // --unsafe-no-fsync: wraps the caller's env
   std::atomic<bool> removed_{false};  // this member was removed from the cluster
+  int64_t quota_bytes_ = 0;           // --quota-backend-bytes in force; 0: no quota
 
   // Owned parts, in build order (destroyed in reverse).
   std::unique_ptr<Stores> stores_;
   std::unique_ptr<BoundedExecutor> executor_;      // RunInBackground's few threads
   std::unique_ptr<ApplierV3> backend_applier_;     // the bottom of the applier chain
+  std::unique_ptr<ApplierV3> alarm_gate_applier_;  // refuses writes under NOSPACE / CORRUPT
   std::unique_ptr<ApplierV3> auth_check_applier_;  // the top: etcd's authApplierV3
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<grpc::Service> snap_receiver_;  // on the peer port

@@ -26,6 +26,7 @@ uint64_t Proposer::NextRequestId() {
 }
 
 void Proposer::Propose(internalpb::InternalRequest req, ApplyWaiter done) {
+  if (deps_.admit && !deps_.admit(req, &done)) return;
   const uint64_t id = NextRequestId();
   req.set_id(id);
   std::string data = req.SerializeAsString();

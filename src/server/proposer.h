@@ -51,6 +51,9 @@ class Proposer final : public Proposals {
     std::function<void(uint64_t id, absl::Status st)> wake_member_waiter;
     // What the timeout policy judges, gathered now.
     std::function<TimeoutFacts()> timeout_facts;
+    // The space quota, asked before each proposal: false refuses `req`, and then it has taken
+    // *done and answers it (null: every request is admitted).
+    std::function<bool(const internalpb::InternalRequest& req, ApplyWaiter* done)> admit;
   };
 
   Proposer(Options o, Deps d);

@@ -48,6 +48,9 @@ absl::StatusOr<std::unique_ptr<Stores>> OpenStores(const Config& cfg, Env* env,
   ASSIGN_OR_RETURN(
       s->auth, auth::AuthStore::Open(s->backend.get(), absl::Seconds(cfg.auth_token_ttl_seconds)));
   s->auth_applier = std::make_unique<AuthApplier>(s->kv.get(), s->auth.get());
+  s->alarms = std::make_unique<AlarmStore>(s->backend.get());
+  RETURN_NOT_OK(s->alarms->Load());
+  s->alarm_applier = std::make_unique<AlarmApplier>(s->kv.get(), s->alarms.get());
   s->raft_storage = std::make_unique<raft::MemoryStorage>();
   s->snap_files = std::make_unique<SnapFiles>(env, s->snap_dir());
   RETURN_NOT_OK(s->snap_files->RemoveTempFiles());  // an interrupted save or receive
@@ -60,6 +63,7 @@ absl::Status Stores::SwapInBackend(const std::string& db_file) {
   RETURN_NOT_OK(lessor->Reload());
   RETURN_NOT_OK(lease_applier->RestoreAttachments());
   RETURN_NOT_OK(auth->Reload());
+  RETURN_NOT_OK(alarms->Load());
   cluster->Reload();
   watch->Resync();
   return absl::OkStatus();

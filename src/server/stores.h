@@ -14,6 +14,7 @@
 #include "lease/lessor.h"
 #include "mvcc/kvstore.h"
 #include "raft/storage.h"
+#include "server/apply/alarm_apply.h"
 #include "server/apply/auth_apply.h"
 #include "server/apply/kv_apply.h"
 #include "server/apply/lease_apply.h"
@@ -36,6 +37,8 @@ struct Stores {
   std::unique_ptr<LeaseApplier> lease_applier;
   std::unique_ptr<auth::AuthStore> auth;  // users, roles, permissions, simple tokens
   std::unique_ptr<AuthApplier> auth_applier;
+  std::unique_ptr<AlarmStore> alarms;  // NOSPACE, CORRUPT
+  std::unique_ptr<AlarmApplier> alarm_applier;
   std::unique_ptr<ClusterStore> cluster;
   std::unique_ptr<SnapFiles> snap_files;
   std::unique_ptr<raft::MemoryStorage> raft_storage;
@@ -46,7 +49,7 @@ struct Stores {
 
   // Swaps in the database at `db_file` (a snapshot received from the leader) and rebuilds
   // everything read from the backend: mvcc, leases and their attachments, the member list,
-  // auth store, watchers. The transport and the removed flag are the caller's.
+  // auth store, alarms, watchers. The transport and the removed flag are the caller's.
   [[nodiscard]] absl::Status SwapInBackend(const std::string& db_file);
 };
 

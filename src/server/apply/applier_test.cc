@@ -71,7 +71,7 @@ class ApplierTest : public ::testing::Test {
     attributes_.clear();
     empty_.clear();
     chain_ = std::make_unique<BackendApplier>(
-        kv_applier_.get(), nullptr, nullptr,
+        kv_applier_.get(), nullptr, nullptr, nullptr,
         [this](const internalpb::MemberAttributes& a) { attributes_.push_back(a.name()); });
     top_ = wrap_ ? wrap_(chain_.get()) : nullptr;
     applier_ = std::make_unique<Applier>(top_ ? top_.get() : chain_.get(), store_.get());

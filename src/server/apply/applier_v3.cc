@@ -1,5 +1,6 @@
 #include "server/apply/applier_v3.h"
 
+#include "server/apply/alarm_apply.h"
 #include "server/apply/auth_apply.h"
 #include "server/apply/kv_apply.h"
 #include "server/apply/lease_apply.h"
@@ -59,6 +60,8 @@ ApplyResult DispatchRequest(ApplierV3* a, const internalpb::InternalRequest& req
       return ApplyResult{a->MemberAttributes(req.member_attributes(), index), nullptr, nullptr};
     case R::kAuth:
       return a->Auth(req.auth(), index);
+    case R::kAlarm:
+      return a->Alarm(req.alarm(), index);
     default:
       return ApplyResult{absl::UnimplementedError("unknown request"), nullptr, nullptr};
   }
@@ -114,6 +117,12 @@ ApplyResult BackendApplier::Auth(const internalpb::AuthRequest& r, uint64_t inde
   if (auth_ == nullptr)
     return ApplyResult{absl::UnimplementedError("auth is not served"), nullptr, nullptr};
   return auth_->Apply(r, index);
+}
+
+ApplyResult BackendApplier::Alarm(const pb::AlarmRequest& r, uint64_t index) {
+  if (alarms_ == nullptr)
+    return ApplyResult{absl::UnimplementedError("alarms are not served"), nullptr, nullptr};
+  return alarms_->Apply(r, index);
 }
 
 }  // namespace etcdpp::server

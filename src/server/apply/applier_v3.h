@@ -19,6 +19,7 @@
 
 namespace etcdpp::server {
 
+class AlarmApplier;
 class AuthApplier;
 class KvApplier;
 class LeaseApplier;
@@ -74,6 +75,8 @@ class ApplierV3 {
                                                       uint64_t index) = 0;
   // A change of the auth store; the result holds the matching Auth*Response.
   virtual ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) = 0;
+  // Raising, clearing or listing alarms; the result holds an AlarmResponse.
+  virtual ApplyResult Alarm(const etcdserverpb::AlarmRequest& r, uint64_t index) = 0;
 };
 
 // Calls the method of `a` for the kind of `req`, with a response of the matching type.
@@ -124,6 +127,9 @@ class ApplierV3Wrapper : public ApplierV3 {
   ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) override {
     return next_->Auth(r, index);
   }
+  ApplyResult Alarm(const etcdserverpb::AlarmRequest& r, uint64_t index) override {
+    return next_->Alarm(r, index);
+  }
 
  protected:
   ApplierV3* next() const { return next_; }
@@ -133,17 +139,18 @@ class ApplierV3Wrapper : public ApplierV3 {
 };
 
 // The bottom of the chain: KV requests to the KvApplier, lease requests to the LeaseApplier,
-// auth changes to the AuthApplier (either null: those fail as UNIMPLEMENTED), member attributes
-// to a hook (the cluster store).
+// auth changes to the AuthApplier, alarms to the AlarmApplier (any null: those fail as
+// UNIMPLEMENTED), member attributes to a hook (the cluster store).
 class BackendApplier final : public ApplierV3 {
  public:
   using MemberAttributesHook = std::function<void(const internalpb::MemberAttributes&)>;
   // Not owned; must outlive the applier.
-  BackendApplier(KvApplier* kv, LeaseApplier* leases, AuthApplier* auth,
+  BackendApplier(KvApplier* kv, LeaseApplier* leases, AuthApplier* auth, AlarmApplier* alarms,
                  MemberAttributesHook on_member_attributes)
       : kv_(kv),
         leases_(leases),
         auth_(auth),
+        alarms_(alarms),
         on_member_attributes_(std::move(on_member_attributes)) {}
 
   absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index,
@@ -163,11 +170,13 @@ class BackendApplier final : public ApplierV3 {
                                etcdserverpb::LeaseCheckpointResponse* resp) override;
   absl::Status MemberAttributes(const internalpb::MemberAttributes& a, uint64_t index) override;
   ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) override;
+  ApplyResult Alarm(const etcdserverpb::AlarmRequest& r, uint64_t index) override;
 
  private:
   KvApplier* const kv_;
   LeaseApplier* const leases_;
   AuthApplier* const auth_;
+  AlarmApplier* const alarms_;
   const MemberAttributesHook on_member_attributes_;
 };
 

@@ -35,8 +35,8 @@ class AuthApplyTest : public ::testing::Test {
     auth_ = *std::move(store);
     kv_applier_ = std::make_unique<KvApplier>(kv_.get());
     auth_applier_ = std::make_unique<AuthApplier>(kv_.get(), auth_.get());
-    backend_ =
-        std::make_unique<BackendApplier>(kv_applier_.get(), nullptr, auth_applier_.get(), nullptr);
+    backend_ = std::make_unique<BackendApplier>(kv_applier_.get(), nullptr, auth_applier_.get(),
+                                                nullptr, nullptr);
     top_ = std::make_unique<AuthCheckApplier>(backend_.get(), auth_.get(), nullptr);
   }
   void TearDown() override {

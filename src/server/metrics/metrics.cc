@@ -228,6 +228,13 @@ Metrics::Metrics() : registry_(std::make_shared<pm::Registry>()) {
   db_in_use_ = NewGauge(r, "etcd_mvcc_db_total_size_in_use_in_bytes",
                         "Total size of the underlying database logically in use in bytes.");
   keys_ = NewGauge(r, "etcd_debugging_mvcc_keys_total", "Total number of keys.");
+  quota_bytes_ = NewGauge(r, "etcd_server_quota_backend_bytes",
+                          "Current backend storage quota size in bytes.");
+  // etcd has no alarm metric; etcdpp counts the raised alarms by type.
+  auto& alarms =
+      pm::BuildGauge().Name("etcdpp_server_alarms").Help("Raised alarms, by type.").Register(r);
+  nospace_alarms_ = &alarms.Add({{"alarm_type", "NOSPACE"}});
+  corrupt_alarms_ = &alarms.Add({{"alarm_type", "CORRUPT"}});
   range_ = NewCounter(r, "etcd_mvcc_range_total", "Total number of ranges seen by this member.");
   put_ = NewCounter(r, "etcd_mvcc_put_total", "Total number of puts seen by this member.");
   delete_ = NewCounter(r, "etcd_mvcc_delete_total", "Total number of deletes seen by this member.");
@@ -271,6 +278,9 @@ std::string Metrics::Render(const MetricsSample& s) {
   db_size_->Set(static_cast<double>(s.db_size));
   db_in_use_->Set(static_cast<double>(s.db_size_in_use));
   keys_->Set(static_cast<double>(s.keys));
+  quota_bytes_->Set(static_cast<double>(s.quota_bytes));
+  nospace_alarms_->Set(s.nospace_alarms);
+  corrupt_alarms_->Set(s.corrupt_alarms);
   std::vector<pm::MetricFamily> families = registry_->Collect();
   std::vector<pm::MetricFamily> process = ProcessCollector().Collect();
   families.insert(families.end(), process.begin(), process.end());

@@ -29,6 +29,9 @@ struct MetricsSample {
   int64_t db_size = 0;
   int64_t db_size_in_use = 0;
   int64_t keys = 0;
+  int64_t quota_bytes = 0;  // the backend quota in force (0: none)
+  int nospace_alarms = 0;   // raised alarms, by type
+  int corrupt_alarms = 0;
 };
 
 class Metrics {
@@ -82,6 +85,9 @@ class Metrics {
   prometheus::Gauge* db_size_;
   prometheus::Gauge* db_in_use_;
   prometheus::Gauge* keys_;
+  prometheus::Gauge* quota_bytes_;
+  prometheus::Gauge* nospace_alarms_;
+  prometheus::Gauge* corrupt_alarms_;
   prometheus::Counter* range_;
   prometheus::Counter* put_;
   prometheus::Counter* delete_;

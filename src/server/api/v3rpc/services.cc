@@ -3,6 +3,7 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/v3rpc/auth_service.h"
 #include "server/api/v3rpc/cluster_service.h"
+#include "server/api/v3rpc/finish.h"
 #include "server/api/v3rpc/kv_service.h"
 #include "server/api/v3rpc/lease_service.h"
 #include "server/api/v3rpc/require_leader.h"
@@ -16,8 +17,7 @@ namespace pb = ::etcdserverpb;
 
 namespace {
 
-// Maintenance: Status, HashKV, Snapshot and MoveLeader; the other RPCs answer UNIMPLEMENTED
-// until they are built.
+// Maintenance: every RPC of etcd 3.4's (Downgrade, 3.5's, answers UNIMPLEMENTED).
 class MaintenanceService final : public pb::Maintenance::CallbackService {
  public:
   explicit MaintenanceService(Views v) : v_(v), snapshots_(v.maintenance) {}
@@ -40,6 +40,41 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
       return reactor;
     }
     reactor->Finish(ToGrpcStatus(v_.maintenance->HashKV(req->revision(), resp)));
+    return reactor;
+  }
+  // etcd's Hash (the whole backend); root only when auth is on.
+  grpc::ServerUnaryReactor* Hash(grpc::CallbackServerContext* ctx, const pb::HashRequest*,
+                                 pb::HashResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (absl::Status st = RequireRoot(v_.auth, *ctx); !st.ok()) {
+      reactor->Finish(ToGrpcStatus(st));
+      return reactor;
+    }
+    reactor->Finish(ToGrpcStatus(v_.maintenance->Hash(resp)));
+    return reactor;
+  }
+  // etcd's Alarm: GET, ACTIVATE and DEACTIVATE all go through Raft, as etcd's do (so a GET is
+  // linearizable). No auth check, as etcd 3.4's authMaintenanceServer.
+  grpc::ServerUnaryReactor* Alarm(grpc::CallbackServerContext* ctx, const pb::AlarmRequest* req,
+                                  pb::AlarmResponse* resp) override {
+    if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
+    auto* reactor = ctx->DefaultReactor();
+    internalpb::InternalRequest ir;
+    *ir.mutable_alarm() = *req;
+    v_.proposals->Propose(std::move(ir), FinishApplied(v_.member, reactor, resp));
+    return reactor;
+  }
+  // etcd's Defragment, without stopping the member for the copy (docs/design/defrag.md); root
+  // only when auth is on. Answers once the smaller file is in place.
+  grpc::ServerUnaryReactor* Defragment(grpc::CallbackServerContext* ctx,
+                                       const pb::DefragmentRequest*,
+                                       pb::DefragmentResponse*) override {
+    auto* reactor = ctx->DefaultReactor();
+    if (absl::Status st = RequireRoot(v_.auth, *ctx); !st.ok()) {
+      reactor->Finish(ToGrpcStatus(st));
+      return reactor;
+    }
+    v_.maintenance->Defragment([reactor](absl::Status st) { reactor->Finish(ToGrpcStatus(st)); });
     return reactor;
   }
   // etcd's Snapshot: the backend as a bbolt file plus its SHA-256 (snapshot_stream.h). Served by

@@ -108,6 +108,12 @@ class MaintenanceView {
   virtual void FillStatus(etcdserverpb::StatusResponse* resp) const = 0;
   [[nodiscard]] virtual absl::Status HashKV(int64_t rev,
                                             etcdserverpb::HashKVResponse* resp) const = 0;
+  // etcd's Hash: a CRC-32C over every bucket of the committed backend (meta's consistent index
+  // and term excepted), equal on members that applied the same entries.
+  [[nodiscard]] virtual absl::Status Hash(etcdserverpb::HashResponse* resp) const = 0;
+  // Defragments the backend off the calling thread (backend::Backend::Defragment); `done` runs
+  // once the smaller file is in place, or with the error.
+  virtual void Defragment(std::function<void(absl::Status)> done) = 0;
   // Writes a point-in-time copy of the backend in etcd's format (a bbolt file with etcd 3.4's
   // schema, server/etcdfmt/etcd_export.h) through `write`, after `on_size` was told its length.
   // Blocks for the whole transfer, as long as `write` blocks: call it on a thread of its own,
