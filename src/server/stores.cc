@@ -2,8 +2,13 @@
 
 #include <cmath>
 
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
 #include "common/status.h"
 #include "server/metrics/metrics.h"
+#include "server/test_hooks.h"
 
 namespace etcdpp::server {
 namespace {
@@ -32,6 +37,16 @@ absl::StatusOr<std::unique_ptr<Stores>> OpenStores(const Config& cfg, Env* env,
   bo.batch_interval = absl::Milliseconds(cfg.backend_batch_interval_ms);
   bo.batch_limit = static_cast<size_t>(cfg.backend_batch_limit);
   bo.on_commit = [](absl::Duration d) { Metrics::Get().BackendCommit(d); };
+  if (const std::string& at = GetTestHooks().defrag_pause; !at.empty()) {
+    bo.on_defrag_point = [at](backend::DefragPoint p) {
+      static const char* const kNames[] = {"copied", "synced", "renamed"};
+      const char* name = kNames[static_cast<int>(p)];
+      if (at != name) return;
+      std::fprintf(stderr, "defrag paused at %s\n", name);
+      std::fflush(stderr);
+      std::this_thread::sleep_for(std::chrono::seconds(60));
+    };
+  }
   ASSIGN_OR_RETURN(s->backend, backend::Backend::Open(bo));
   ASSIGN_OR_RETURN(s->kv, mvcc::KvStore::Open(s->backend.get()));
   s->kv_applier = std::make_unique<KvApplier>(s->kv.get());

@@ -16,6 +16,7 @@ TestHooks Read() {
   TestHooks h;
   h.peer_faults = Set("ETCDPP_TEST_PEER_FAULTS");
   h.no_client_http = Set("ETCDPP_NO_CLIENT_HTTP");
+  if (const char* v = std::getenv("ETCDPP_TEST_DEFRAG_PAUSE")) h.defrag_pause = v;
   return h;
 }
 #else

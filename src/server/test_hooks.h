@@ -8,12 +8,18 @@
 //   ETCDPP_TEST_PEER_FAULTS=1  drop peer traffic listed in <data-dir>/peer-faults (transport.h)
 //   ETCDPP_NO_CLIENT_HTTP=1    serve gRPC only on client ports (the HTTP sharer's measurement
 //                              baseline, docs/design/client_port.md)
+//   ETCDPP_TEST_DEFRAG_PAUSE=P each Defragment stops at point P (copied, synced, renamed; see
+//                              backend::DefragPoint), logs "defrag paused at P" and sleeps
+//                              there for a minute, for a test to SIGKILL the member
+
+#include <string>
 
 namespace etcdpp::server {
 
 struct TestHooks {
   bool peer_faults = false;
   bool no_client_http = false;
+  std::string defrag_pause;  // "", "copied", "synced" or "renamed"
 };
 
 // True when this binary was built with the hooks.
