@@ -396,6 +396,97 @@ TEST(PowerLossTest, FailedSnapshotInstallStopsTheMember) {
   if (::testing::Test::HasFailure()) c.KeepTempDirs();
 }
 
+// ---- A full disk (the shim's ETCDPP_POWERLOSS_DISK_FULL) ------------------------------------
+
+// One member under the shim with a full disk for files ending with `suffix` past `bytes`.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<ServerProcess>> LaunchWithFullDisk(
+    const std::string& suffix, uint64_t bytes, JournalCleanup* cleanup) {
+  MemberConfig cfg;
+  cfg.name = "s1";
+  ASSIGN_OR_RETURN(std::unique_ptr<ServerProcess> p, ServerProcess::Create(BinaryUnderTest(), cfg));
+  cleanup->Add(*p);
+  p->set_extra_env(
+      ShimEnvFor(*p, {absl::StrCat("ETCDPP_POWERLOSS_DISK_FULL=", suffix, ":", bytes)}));
+  RETURN_NOT_OK(p->Launch());
+  if (absl::Status ready = p->WaitReady(absl::Seconds(30)); !ready.ok()) {
+    return absl::Status(ready.code(), absl::StrCat(ready.message(), "\n", p->LogTail()));
+  }
+  return p;
+}
+
+// The disk fills while a defragmentation writes its copy: the defragmentation fails naming the
+// file, the member keeps serving on its old file, and after a SIGKILL it restarts with every
+// acknowledged write and no stray copy.
+TEST(PowerLossTest, FullDiskDuringDefragKeepsTheMemberServing) {
+  if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
+  JournalCleanup cleanup;
+  auto made = LaunchWithFullDisk("/member/snap/db.defrag", 256 * 1024, &cleanup);
+  ASSERT_TRUE(made.ok()) << made.status();
+  ServerProcess& p = **made;
+  std::map<std::string, Ack> acked;
+  {
+    Writers w({p.Endpoint()}, 4, 1);
+    ASSERT_TRUE(PollUntil([&] { return w.acked().size() > 4000; }, absl::Seconds(60)));
+    pb::DefragmentRequest req;
+    pb::DefragmentResponse resp;
+    grpc::Status st = pb::Maintenance::NewStub(NewChannel(p.Endpoint()))
+                          ->Defragment(ContextWithDeadline(milliseconds(30000)).get(), req, &resp);
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.error_message().find("db.defrag"), std::string::npos) << st.error_message();
+    EXPECT_NE(st.error_message().find("No space left on device"), std::string::npos)
+        << st.error_message();
+    const size_t before = w.acked().size();
+    EXPECT_TRUE(PollUntil([&] { return w.acked().size() > before + 200; }, absl::Seconds(30)))
+        << "the member stopped serving writes after the failed defragmentation";
+    ASSERT_TRUE(p.Running());
+    ASSERT_TRUE(PowerOff(p, /*crash_only=*/true, false, 0).ok());
+    w.Stop();
+    acked = w.acked();
+  }
+  EXPECT_FALSE(std::filesystem::exists(p.data_dir() + "/member/snap/db.defrag"));
+  p.set_extra_env(ShimEnvFor(p));
+  absl::Status st = p.Restart(absl::Seconds(30));
+  ASSERT_TRUE(st.ok()) << st << "\n" << p.LogTail();
+  absl::StatusOr<Dump> d = DumpAll(p.Endpoint(), true, milliseconds(10000));
+  ASSERT_TRUE(d.ok()) << d.status();
+  ExpectAllAcked(*d, acked, "after the failed defragmentation");
+  if (::testing::Test::HasFailure()) p.set_keep_temp_dir(true);
+}
+
+// The disk fills under the database itself: the backend commit fails, the member stops with a
+// log line naming the file and the error, and restarted with room it has every acknowledged
+// write (the WAL holds what the failed commit did not).
+TEST(PowerLossTest, FullDiskUnderTheDatabaseStopsTheMemberAndLosesNothing) {
+  if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
+  JournalCleanup cleanup;
+  auto made = LaunchWithFullDisk("/member/snap/db", 2 * 1024 * 1024, &cleanup);
+  ASSERT_TRUE(made.ok()) << made.status();
+  ServerProcess& p = **made;
+  std::map<std::string, Ack> acked;
+  {
+    Writers w({p.Endpoint()}, 4, 2);
+    EXPECT_TRUE(WaitExited(p, absl::Seconds(120))) << "the member did not stop\n" << p.LogTail();
+    w.Stop();
+    acked = w.acked();
+  }
+  ASSERT_FALSE(p.Running());
+  EXPECT_TRUE(WIFEXITED(p.last_wait_status()) && WEXITSTATUS(p.last_wait_status()) != 0)
+      << "status " << p.last_wait_status();
+  const std::string log = p.LogTail(400);
+  EXPECT_NE(log.find("cannot commit batch to " + p.data_dir() + "/member/snap/db"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("No space left on device"), std::string::npos) << log;
+  p.set_extra_env(ShimEnvFor(p));
+  absl::Status st = p.Restart(absl::Seconds(30));
+  ASSERT_TRUE(st.ok()) << st << "\n" << p.LogTail();
+  absl::StatusOr<Dump> d = DumpAll(p.Endpoint(), true, milliseconds(10000));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_GT(acked.size(), 1000u);
+  ExpectAllAcked(*d, acked, "after the full disk");
+  if (::testing::Test::HasFailure()) p.set_keep_temp_dir(true);
+}
+
 // ---- A conf change right after the snapshot a follower installs (finding 4) ----------------
 
 int MemberCount(const std::string& ep) {

@@ -29,7 +29,10 @@
 // under the root ends with <suffix> fails with EIO and changes nothing (e.g. "/member/snap/db":
 // a follower's install of a received snapshot database fails). With
 // ETCDPP_POWERLOSS_DELAY_SYNC=<suffix>:<ms>, fsync and fdatasync of a tracked file whose path
-// ends with <suffix> sleep <ms> milliseconds before the real call (a slow disk).
+// ends with <suffix> sleep <ms> milliseconds before the real call (a slow disk). With
+// ETCDPP_POWERLOSS_DISK_FULL=<suffix>:<bytes>, a write to a tracked file whose path ends with
+// <suffix> that would reach past <bytes> fails with ENOSPC and writes nothing (a full disk;
+// only writes are refused, not ftruncate/fallocate growth).
 //
 // Ordering (the process may be SIGKILLed at any instruction): undo information is journaled
 // before the real write; a sync after the real sync returned; directory changes as intents
@@ -231,6 +234,17 @@ ssize_t DoWrite(int fd, uint64_t len, off_t offset, bool sync, bool append, Real
     off_t cur = lseek(fd, 0, SEEK_CUR);
     if (cur < 0) return real();
     at = static_cast<uint64_t>(cur);
+  }
+  if (!c->disk_full_suffix.empty() && at + len > c->disk_full_bytes) {
+    char link[64], path[4096];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof(path) - 1);
+    const std::string& suffix = c->disk_full_suffix;
+    if (n >= static_cast<ssize_t>(suffix.size()) &&
+        std::string(path + n - suffix.size(), suffix.size()) == suffix) {
+      errno = ENOSPC;  // the full disk: nothing is written
+      return -1;
+    }
   }
   AppendChange(
       *c, fd,

@@ -101,6 +101,13 @@ void Init() {
     c->delay_sync_suffix = d.substr(0, colon);
     c->delay_sync_ms = static_cast<unsigned>(strtoul(d.c_str() + colon + 1, nullptr, 10));
   }
+  if (const char* full = getenv("ETCDPP_POWERLOSS_DISK_FULL"); full != nullptr) {
+    std::string f = full;
+    size_t colon = f.rfind(':');
+    if (colon == std::string::npos) Fatal("ETCDPP_POWERLOSS_DISK_FULL is <suffix>:<bytes>", f);
+    c->disk_full_suffix = f.substr(0, colon);
+    c->disk_full_bytes = strtoull(f.c_str() + colon + 1, nullptr, 10);
+  }
   c->journal_fd = RealOpen()(c->journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (c->journal_fd < 0) Fatal("cannot open the journal", c->journal);
   if (RealMkdir()(c->trash.c_str(), 0755) != 0 && errno != EEXIST) {

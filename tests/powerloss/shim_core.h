@@ -47,6 +47,11 @@ struct Config {
   // ends with <suffix> first sleeps <ms> milliseconds (a slow disk; "" = none).
   std::string delay_sync_suffix;
   unsigned delay_sync_ms = 0;
+  // ETCDPP_POWERLOSS_DISK_FULL=<suffix>:<bytes>: a write to a tracked file whose path ends with
+  // <suffix> that would reach past <bytes> fails with ENOSPC and writes nothing (a full disk;
+  // "" = none).
+  std::string disk_full_suffix;
+  uint64_t disk_full_bytes = 0;
 };
 
 // The configuration, or nullptr when the shim passes everything through (not configured, or a
