@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status.h"
 #include "server/flag_set.h"
+#include "server/go_duration.h"
 
 namespace etcdpp::server {
 namespace {
@@ -180,6 +181,45 @@ const std::set<std::string>& BoolFlags() {
         absl::StrCat("invalid value \"", v, "\" for flag -", flag, ": parse error"));
   }
   return absl::ToInt64Milliseconds(d);
+}
+
+// --auto-compaction-mode and --auto-compaction-retention with etcd's messages (embed/config.go
+// Validate, embed/etcd.go parseCompactionRetention, v3compactor.New). A negative duration is
+// refused here; etcd 3.4 starts a compactor that spins on it (docs/compatibility.md).
+[[nodiscard]] absl::Status ApplyAutoCompaction(const FlagSet& fs, Config* c) {
+  if (fs.Has("auto-compaction-mode")) c->auto_compaction_mode = fs.Get("auto-compaction-mode");
+  const std::string& mode = c->auto_compaction_mode;
+  if (!mode.empty() && mode != "periodic" && mode != "revision") {
+    return absl::InvalidArgumentError(absl::StrCat("unknown auto-compaction-mode \"", mode, "\""));
+  }
+  const std::string retention =
+      fs.Has("auto-compaction-retention") ? fs.Get("auto-compaction-retention") : "0";
+  absl::Duration d;
+  if (int64_t n = 0; absl::SimpleAtoi(retention, &n) && n >= 0) {
+    d = mode == "periodic"   ? absl::Hours(n)
+        : mode == "revision" ? absl::Nanoseconds(n)
+                             : absl::ZeroDuration();
+  } else {
+    absl::StatusOr<absl::Duration> parsed = ParseGoDuration(retention);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("error parsing CompactionRetention: ", parsed.status().message()));
+    }
+    d = *parsed;
+  }
+  if (d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("error parsing CompactionRetention: negative retention \"", retention, "\""));
+  }
+  if (d == absl::ZeroDuration()) return absl::OkStatus();
+  if (mode == "periodic") {
+    c->auto_compaction_period = d;
+  } else if (mode == "revision") {
+    c->auto_compaction_revisions = absl::ToInt64Nanoseconds(d);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unsupported compaction mode ", mode));
+  }
+  return absl::OkStatus();
 }
 
 [[nodiscard]] absl::StatusOr<Url> ParseUrl(const std::string& flag, const std::string& s) {
@@ -392,6 +432,7 @@ std::string Url::ToString() const {
   Config c;
   ApplyStrings(fs, &c);
   RETURN_NOT_OK(ApplyNumbers(fs, &c));
+  RETURN_NOT_OK(ApplyAutoCompaction(fs, &c));
   RETURN_NOT_OK(ApplyUrls(fs, "listen-client-urls", &c.listen_client_urls));
   RETURN_NOT_OK(ApplyUrls(fs, "advertise-client-urls", &c.advertise_client_urls));
   RETURN_NOT_OK(ApplyUrls(fs, "listen-peer-urls", &c.listen_peer_urls));

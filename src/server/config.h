@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/tls/tls_info.h"
 
 namespace etcdpp::server {
@@ -67,6 +68,13 @@ struct Config {
   // --experimental-watch-progress-notify-interval (3.6: --watch-progress-notify-interval);
   // etcd raises values below 100ms to 100ms.
   int64_t watch_progress_notify_interval_ms = 10 * 60 * 1000;
+  // --auto-compaction-mode ("periodic" or "revision") and --auto-compaction-retention, read as
+  // etcd's parseCompactionRetention: a bare integer counts hours (periodic) or revisions
+  // (revision); anything else is a Go duration (in revision mode its nanosecond count, as etcd
+  // takes it). Both zero: no auto-compaction (docs/design/auto_compaction.md).
+  std::string auto_compaction_mode = "periodic";
+  absl::Duration auto_compaction_period = absl::ZeroDuration();  // periodic mode
+  int64_t auto_compaction_revisions = 0;                         // revision mode
   bool show_version = false;
   bool show_help = false;
 };

@@ -130,5 +130,42 @@ TEST(ConfigTest, OtherBooleanSpellingsAreRefusedByName) {
   EXPECT_FALSE(c->client_tls.client_cert_auth);
 }
 
+// etcd's parseCompactionRetention: a bare integer is hours (periodic) or revisions (revision),
+// anything else a Go duration; etcd's messages for a bad mode or retention.
+TEST(ConfigTest, AutoCompaction) {
+  absl::StatusOr<Config> c = ParseConfig({}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auto_compaction_mode, "periodic");
+  EXPECT_EQ(c->auto_compaction_period, absl::ZeroDuration());
+  EXPECT_EQ(c->auto_compaction_revisions, 0);
+
+  c = ParseConfig({"--auto-compaction-retention", "2"}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auto_compaction_period, absl::Hours(2));
+  c = ParseConfig({"--auto-compaction-retention=1h30m"}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auto_compaction_period, absl::Minutes(90));
+  c = ParseConfig({}, {"ETCD_AUTO_COMPACTION_RETENTION=2s"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auto_compaction_period, absl::Seconds(2));
+
+  c = ParseConfig({"--auto-compaction-mode", "revision", "--auto-compaction-retention", "1000"},
+                  {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auto_compaction_revisions, 1000);
+  EXPECT_EQ(c->auto_compaction_period, absl::ZeroDuration());
+  c = ParseConfig({"--auto-compaction-mode=revision", "--auto-compaction-retention=0"}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->auto_compaction_revisions, 0);
+
+  EXPECT_EQ(ParseConfig({"--auto-compaction-mode", "x"}, {}).status().message(),
+            "unknown auto-compaction-mode \"x\"");
+  EXPECT_EQ(ParseConfig({"--auto-compaction-retention", "1x"}, {}).status().message(),
+            "error parsing CompactionRetention: time: unknown unit \"x\" in duration \"1x\"");
+  EXPECT_EQ(ParseConfig({"--auto-compaction-retention", "-1"}, {}).status().message(),
+            "error parsing CompactionRetention: time: missing unit in duration \"-1\"");
+  EXPECT_FALSE(ParseConfig({"--auto-compaction-retention", "-1h"}, {}).ok());
+}
+
 }  // namespace
 }  // namespace etcdpp::server

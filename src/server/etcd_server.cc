@@ -175,7 +175,28 @@ absl::Status EtcdServer::Build(Env* env) {
                                                           .cluster_ops = cluster_ops_.get()});
   leader_streams_ = std::make_unique<RequireLeaderStreams>(
       [this] { return node_->leader(); }, std::chrono::milliseconds(cfg_.election_timeout_ms));
+  BuildCompactor(env);
   return absl::OkStatus();
+}
+
+// --auto-compaction-*: the leader proposes Compaction requests as a client's Compact would,
+// as the member itself (no auth check, as lease expiry's revocations).
+void EtcdServer::BuildCompactor(Env* env) {
+  auto clock = std::make_unique<compactor::RealClock>(env);
+  std::unique_ptr<compactor::Schedule> schedule = compactor::ScheduleFor(cfg_, clock->Now());
+  if (schedule == nullptr) return;
+  compactor::Compactor::Deps d;
+  d.current_rev = [kv = stores_->kv.get()] { return kv->Rev(); };
+  d.is_leader = [this] { return node_->is_leader(); };
+  d.compact = [this](int64_t rev, std::function<void(absl::Status)> done) {
+    internalpb::InternalRequest req;
+    req.mutable_auth_header()->set_system(true);
+    req.mutable_compaction()->set_revision(rev);
+    proposer_->Propose(std::move(req),
+                       [done = std::move(done)](ApplyResult r) { done(std::move(r.status)); });
+  };
+  compactor_ =
+      std::make_unique<compactor::Compactor>(std::move(schedule), std::move(clock), std::move(d));
 }
 
 // The applier chain (the auth checks, then the alarm gate, over the backend applier) and the
@@ -249,6 +270,8 @@ absl::Status EtcdServer::Start() {
             [this] { return (leader_streams_->Start(), absl::OkStatus()); }},
            {"read index", [this] { return (reads_->Start(), absl::OkStatus()); }},
            {"lease expiry", [this] { return (leases_->Start(), absl::OkStatus()); }},
+           {"auto compaction",
+            [this] { return (compactor_ ? compactor_->Start() : void(), absl::OkStatus()); }},
            {"password pool", [this] { return (auth_->Start(), absl::OkStatus()); }},
            {"client port",
             [this] { return StartClientServer(cfg_, views(), HttpView(), &client_); }},
@@ -271,6 +294,7 @@ void EtcdServer::Stop() {
   client_.StopAccepting();
   client_.Shutdown();
   if (auth_) auth_->Stop();
+  if (compactor_) compactor_->Stop();
   if (leases_) leases_->Stop();
   if (reads_) reads_->Stop();
   if (leader_streams_) leader_streams_->Stop();

@@ -11,6 +11,7 @@
 //   LeaseFrontend   lease ids, renew / TimeToLive, forwarding, expiry (lease_frontend.h)
 //   ClusterOps      membership changes, promotion, leader transfer, publish (cluster_ops.h)
 //   RaftSnapshots   taking, sending and installing raft snapshots (raft_snapshots.h)
+//   Compactor       auto-compaction on the leader, when its retention is set (compactor/)
 //   ClientServer    the client port's gRPC and HTTP server (client_server.h)
 //
 // The client services see the member through the views of api/v3rpc/views.h: the parts
@@ -33,6 +34,7 @@
 #include "server/auth_frontend.h"
 #include "server/client_server.h"
 #include "server/cluster_ops.h"
+#include "server/compactor/compactor.h"
 #include "server/config.h"
 #include "server/lease_frontend.h"
 #include "server/proposer.h"
@@ -88,6 +90,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   // etcd's quotaKVServer: false when `req` would take the backend past the quota; then *done is
   // answered "database space exceeded" once the NOSPACE alarm this raises has applied.
   bool AdmitWithinQuota(const internalpb::InternalRequest& req, ApplyWaiter* done);
+  void BuildCompactor(Env* env);
   RaftNode::Callbacks NodeCallbacks();
   std::unique_ptr<Transport> NewTransport();
   Views views();
@@ -119,6 +122,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   std::unique_ptr<ClusterOps> cluster_ops_;
   std::unique_ptr<RaftSnapshots> snapshots_;
   std::unique_ptr<RequireLeaderStreams> leader_streams_;
+  std::unique_ptr<compactor::Compactor> compactor_;  // null: auto-compaction off
   ClientServer client_;
 
   mutable Mutex mu_;
