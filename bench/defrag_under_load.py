@@ -6,7 +6,8 @@ For each system, alternating over --rounds rounds (a fresh single-member server 
   1. fill: --keys keys of --val-size bytes, written twice (so the first versions become garbage),
      then a physical compaction at the last revision: about half of the file is free pages;
   2. load: `etcdpp-bench put` (10 connections, 100 clients, 256 B values on other keys) and
-     `etcdpp-bench range` (serializable, 10/100) for --load-seconds each, side by side;
+     `etcdpp-bench range` of one key (serializable, 10/100), each paced at --rate requests/s,
+     for --load-seconds, side by side;
   3. --defrag-after seconds into the load, `Maintenance.Defragment` through the stock etcdctl,
      timed; file sizes (Status dbSize, dbSizeInUse) before and after.
 
@@ -101,7 +102,7 @@ def fill(srv, keys, val_size):
     time.sleep(2)
 
 
-def load(srv, seconds, defrag_after):
+def load(srv, seconds, defrag_after, rate):
     """Runs the put and range loads; defragments `defrag_after` s in (None: not)."""
     results = {}
 
@@ -110,10 +111,11 @@ def load(srv, seconds, defrag_after):
 
     threads = [
         threading.Thread(target=run, args=("put", [
-            "put", "--duration", str(seconds), "--key-size", "8", "--val-size", "256",
-            "--key-space-size", "100000", "--key-prefix", "load/"])),
+            "put", "--duration", str(seconds), "--rate", str(rate), "--key-size", "8",
+            "--val-size", "256", "--key-space-size", "100000", "--key-prefix", "load/"])),
         threading.Thread(target=run, args=("range", [
-            "range", "load/", "load0", "--consistency", "s", "--duration", str(seconds)])),
+            "range", "warm", "--consistency", "s", "--duration", str(seconds), "--rate",
+            str(rate)])),
     ]
     for t in threads:
         t.start()
@@ -143,6 +145,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--load-seconds", type=int, default=20)
     ap.add_argument("--defrag-after", type=float, default=3.0)
+    ap.add_argument("--rate", type=int, default=2000,
+                    help="puts/s and ranges/s of the load (each); below saturation, so the "
+                         "latencies show the defragmentation, not queueing")
     ap.add_argument("--base-dir", default=os.path.join(ROOT, "build"))
     args = ap.parse_args()
     rows = []
@@ -153,9 +158,9 @@ def main():
                 log(f"round {r + 1} {name}: filling {args.keys} keys x {args.val_size} B twice")
                 fill(srv, args.keys, args.val_size)
                 log(f"round {r + 1} {name}: baseline load")
-                base, _ = load(srv, args.load_seconds, None)
+                base, _ = load(srv, args.load_seconds, None, args.rate)
                 log(f"round {r + 1} {name}: load with a defragmentation")
-                res, defrag = load(srv, args.load_seconds, args.defrag_after)
+                res, defrag = load(srv, args.load_seconds, args.defrag_after, args.rate)
             finally:
                 srv.stop()
             row = {"system": name, "round": r + 1, "defrag": defrag,
