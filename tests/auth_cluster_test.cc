@@ -160,6 +160,17 @@ TEST_P(AuthClusterTest, ChangesAreEnforcedOnEveryMember) {
   auto cluster = FaultCluster::Start({.binary = flavor.binary, .size = 3, .extra_flags = flags});
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   FaultCluster& c = **cluster;
+  {
+    // Before auth is enabled, logging in is refused with etcd's error.
+    pb::AuthenticateRequest req;
+    req.set_name("root");
+    req.set_password("rootpw");
+    pb::AuthenticateResponse resp;
+    grpc::Status st = pb::Auth::NewStub(NewChannel(c.member(1).Endpoint()))
+                          ->Authenticate(ContextWithDeadline(kRpc).get(), req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << StatusString(st);
+    EXPECT_EQ(st.error_message(), "etcdserver: authentication is not enabled");
+  }
   SetUpUsersAndRoles(Connect(c.member(0).Endpoint()));
   if (HasFatalFailure()) return;
 
@@ -189,6 +200,19 @@ TEST_P(AuthClusterTest, ChangesAreEnforcedOnEveryMember) {
   ASSERT_GRPC_OK(
       (root0->Auth<pb::AuthRoleRevokePermissionRequest, pb::AuthRoleRevokePermissionResponse>(
           &pb::Auth::Stub::RoleRevokePermission, rv)));
+  for (int i = 0; i < 3; ++i) {
+    // The token from before the change: a JWT names the auth revision it was made at and is
+    // refused as old (clientv3 logs in again on that error); a simple token is checked at the
+    // store's current revision.
+    Client old{NewChannel(c.member(i).Endpoint()), alice1->token};
+    grpc::Status st = old.Put("b/old-token", "v");
+    if (GetParam().jwt) {
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << StatusString(st);
+      EXPECT_EQ(st.error_message(), "etcdserver: revision of auth store is old");
+    } else {
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << StatusString(st);
+    }
+  }
   for (int i = 0; i < 3; ++i) {
     // A JWT names the auth revision it was made at: after a change it is refused as old, and
     // a client logs in again (clientv3 does so on that error).

@@ -157,9 +157,16 @@ bool Raft::Restore(const Snapshot& s) {
     return false;
   }
   const ConfState& cs = md.conf_state;
-  bool found = std::find(cs.voters.begin(), cs.voters.end(), id_) != cs.voters.end() ||
-               std::find(cs.learners.begin(), cs.learners.end(), id_) != cs.learners.end();
-  if (!found) return false;  // a snapshot from a configuration we are not part of
+  // As etcd 3.4's raft: a voter never restores a snapshot that lists it as a learner. A
+  // snapshot from before this member was added is restored (a member that joins after the
+  // leader's last snapshot is sent that one; the entries that add it follow). Refusing it, as
+  // later raft versions do, left such a member asking for the same snapshot until the leader
+  // took a newer one.
+  const Progress* self = tracker_.Get(id_);
+  if (self != nullptr && !self->is_learner &&
+      std::find(cs.learners.begin(), cs.learners.end(), id_) != cs.learners.end()) {
+    return false;
+  }
   if (log_->MatchTerm(md.index, md.term)) {
     log_->CommitTo(md.index);
     return false;

@@ -146,7 +146,6 @@ ApplyResult AlarmApplier::Apply(const pb::AlarmRequest& r, uint64_t index) {
       break;
   }
   txn->End();
-  resp->mutable_header()->set_revision(kv_->Rev());
   return ApplyResult{absl::OkStatus(), std::move(resp), nullptr};
 }
 

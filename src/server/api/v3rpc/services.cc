@@ -3,7 +3,6 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/api/v3rpc/auth_service.h"
 #include "server/api/v3rpc/cluster_service.h"
-#include "server/api/v3rpc/finish.h"
 #include "server/api/v3rpc/kv_service.h"
 #include "server/api/v3rpc/lease_service.h"
 #include "server/api/v3rpc/require_leader.h"
@@ -54,14 +53,23 @@ class MaintenanceService final : public pb::Maintenance::CallbackService {
     return reactor;
   }
   // etcd's Alarm: GET, ACTIVATE and DEACTIVATE all go through Raft, as etcd's do (so a GET is
-  // linearizable). No auth check, as etcd 3.4's authMaintenanceServer.
+  // linearizable). No auth check, as etcd 3.4's authMaintenanceServer; no header, as etcd's
+  // applier answers none.
   grpc::ServerUnaryReactor* Alarm(grpc::CallbackServerContext* ctx, const pb::AlarmRequest* req,
                                   pb::AlarmResponse* resp) override {
     if (auto* r = RejectWithoutLeader(ctx, *v_.member)) return r;
     auto* reactor = ctx->DefaultReactor();
     internalpb::InternalRequest ir;
     *ir.mutable_alarm() = *req;
-    v_.proposals->Propose(std::move(ir), FinishApplied(v_.member, reactor, resp));
+    v_.proposals->Propose(std::move(ir), [reactor, resp](ApplyResult r) {
+      pb::AlarmResponse* applied = ResponseAs<pb::AlarmResponse>(r);
+      if (r.status.ok() && applied == nullptr) {
+        reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "unexpected response type"));
+        return;
+      }
+      if (r.status.ok()) resp->Swap(applied);
+      reactor->Finish(ToGrpcStatus(r.status));
+    });
     return reactor;
   }
   // etcd's Defragment, without stopping the member for the copy (docs/design/defrag.md); root
