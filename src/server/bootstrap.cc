@@ -30,6 +30,7 @@ class Bootstrapper {
 
   absl::StatusOr<Bootstrapped> Run() {
     if (wal::Wal::Exists(st_->env, st_->wal_dir())) {
+      out_.restarted = true;
       RETURN_NOT_OK(Restart());
     } else {
       RETURN_NOT_OK(BootstrapNew());

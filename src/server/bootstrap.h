@@ -25,6 +25,7 @@ struct Bootstrapped {
   uint64_t cluster_id = 0;
   std::unique_ptr<raft::RawNode> raw;  // raft over stores->raft_storage
   std::vector<Member> join_peers;      // the members learned when joining an existing cluster
+  bool restarted = false;              // the member had a WAL (etcd's memberInitialized)
 };
 
 // Opens stores->wal and fills stores->raft_storage. `install_db` swaps in a received database

@@ -305,6 +305,15 @@ const std::set<std::string>& BoolFlags() {
     c->watch_progress_notify_interval_ms =
         std::max<int64_t>(c->watch_progress_notify_interval_ms, 100);
   }
+  for (const char* flag : {"experimental-corrupt-check-time", "corrupt-check-time"}) {
+    if (!fs.Has(flag)) continue;
+    absl::StatusOr<absl::Duration> d = ParseGoDuration(fs.Get(flag));
+    if (!d.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value \"", fs.Get(flag), "\" for flag -", flag, ": parse error"));
+    }
+    c->corrupt_check_time = *d;
+  }
   if (fs.Has("auth-token-ttl")) {
     ASSIGN_OR_RETURN(c->auth_token_ttl_seconds,
                      ParseUint("auth-token-ttl", fs.Get("auth-token-ttl")));
@@ -360,6 +369,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("log-level")) c->log_level = fs.Get("log-level");
   if (fs.Has("metrics")) c->metrics = fs.Get("metrics");
   if (IsTrue(fs, "debug")) c->log_level = "debug";
+  c->initial_corrupt_check = IsTrue(fs, "experimental-initial-corrupt-check");
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
   ApplyTls(fs, "", &c->client_tls);
   ApplyTls(fs, "peer-", &c->peer_tls);

@@ -75,6 +75,13 @@ struct Config {
   std::string auto_compaction_mode = "periodic";
   absl::Duration auto_compaction_period = absl::ZeroDuration();  // periodic mode
   int64_t auto_compaction_revisions = 0;                         // revision mode
+  // --experimental-initial-corrupt-check: a restarted member compares its HashKV with its
+  // peers' before it serves clients and refuses to start on a mismatch;
+  // --experimental-corrupt-check-time (3.5+: --corrupt-check-time), 0 = off: the leader
+  // compares HashKVs with its followers' this often and raises CORRUPT on a mismatch
+  // (corrupt_check.h).
+  bool initial_corrupt_check = false;
+  absl::Duration corrupt_check_time = absl::ZeroDuration();
   bool show_version = false;
   bool show_help = false;
 };

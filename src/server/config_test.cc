@@ -167,5 +167,27 @@ TEST(ConfigTest, AutoCompaction) {
   EXPECT_FALSE(ParseConfig({"--auto-compaction-retention", "-1h"}, {}).ok());
 }
 
+// The corruption checks: off by default; the 3.4 and 3.5 names of the interval, Go durations.
+TEST(ConfigTest, CorruptionChecks) {
+  absl::StatusOr<Config> c = ParseConfig({}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->initial_corrupt_check);
+  EXPECT_EQ(c->corrupt_check_time, absl::ZeroDuration());
+
+  c = ParseConfig({"--experimental-initial-corrupt-check", "--experimental-corrupt-check-time=3s"},
+                  {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->initial_corrupt_check);
+  EXPECT_EQ(c->corrupt_check_time, absl::Seconds(3));
+  c = ParseConfig({"--corrupt-check-time", "1m30s"},
+                  {"ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK=true"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->initial_corrupt_check);
+  EXPECT_EQ(c->corrupt_check_time, absl::Seconds(90));
+
+  EXPECT_EQ(ParseConfig({"--experimental-corrupt-check-time", "5"}, {}).status().message(),
+            "invalid value \"5\" for flag -experimental-corrupt-check-time: parse error");
+}
+
 }  // namespace
 }  // namespace etcdpp::server

@@ -89,6 +89,7 @@ absl::Status EtcdServer::Build(Env* env) {
                    }));
   member_id_ = boot.member_id;
   cluster_id_ = boot.cluster_id;
+  restarted_ = boot.restarted;
   if (st->cluster->IsRemoved(member_id_)) removed_.store(true);
   BuildApplier();
 
@@ -149,6 +150,8 @@ absl::Status EtcdServer::Build(Env* env) {
 
   snap_receiver_ = std::make_unique<SnapshotReceiver>(
       env, st->snap_dir(), cluster_id_, [this](raft::Message m) { node_->Step(std::move(m)); });
+  hash_peer_ = std::make_unique<HashPeerService>(
+      [this](int64_t rev, pb::HashKVResponse* resp) { return HashKV(rev, resp); });
   transport_ = NewTransport();
   for (const Member& m : boot.join_peers) transport_->AddPeer(m.id, m.peer_urls);
   for (const Member& m : st->cluster->Members()) transport_->AddPeer(m.id, m.peer_urls);
@@ -176,7 +179,52 @@ absl::Status EtcdServer::Build(Env* env) {
   leader_streams_ = std::make_unique<RequireLeaderStreams>(
       [this] { return node_->leader(); }, std::chrono::milliseconds(cfg_.election_timeout_ms));
   BuildCompactor(env);
+  BuildCorruptChecker();
   return absl::OkStatus();
+}
+
+// The corruption checks ask the peers over the peer port; the leader raises CORRUPT as the
+// member itself (no auth check), for the member at fault.
+void EtcdServer::BuildCorruptChecker() {
+  CorruptChecker::Deps d;
+  d.member_id = member_id_;
+  d.request_timeout = RequestTimeoutFor(cfg_.election_timeout_ms);
+  d.interval = cfg_.corrupt_check_time;
+  d.local_hash = [kv = stores_->kv.get()]() -> absl::StatusOr<KvHash> {
+    ASSIGN_OR_RETURN(mvcc::HashResult h, kv->HashByRev(0));
+    return KvHash{.hash = h.hash, .revision = h.revision, .compact_revision = h.compact_revision};
+  };
+  d.peers = [cluster = stores_->cluster.get()] {
+    std::vector<CorruptChecker::Peer> peers;
+    for (const Member& m : cluster->Members()) peers.push_back({m.id, m.peer_urls});
+    return peers;
+  };
+  d.peer_hash = [this](const std::string& url, int64_t rev, std::chrono::milliseconds timeout) {
+    return hash_peer_client_.HashKV(url, rev, timeout);
+  };
+  d.is_leader = [this] { return node_->is_leader(); };
+  d.linearizable_read = [this](std::function<void(absl::Status)> done) {
+    reads_->Read(std::move(done));
+  };
+  d.raise_corrupt = [this](uint64_t member) {
+    internalpb::InternalRequest req;
+    req.mutable_auth_header()->set_system(true);
+    req.mutable_alarm()->set_action(pb::AlarmRequest::ACTIVATE);
+    req.mutable_alarm()->set_memberid(member);
+    req.mutable_alarm()->set_alarm(pb::CORRUPT);
+    proposer_->Propose(std::move(req), [member](const ApplyResult& r) {
+      if (!r.status.ok()) {
+        spdlog::warn("failed to raise the CORRUPT alarm for member {:x}: {}", member,
+                     r.status.ToString());
+      }
+    });
+  };
+  corrupt_checker_ = std::make_unique<CorruptChecker>(std::move(d));
+}
+
+absl::Status EtcdServer::InitialCorruptCheck() {
+  if (!cfg_.initial_corrupt_check || !restarted_) return absl::OkStatus();
+  return corrupt_checker_->InitialCheck();
 }
 
 // --auto-compaction-*: the leader proposes Compaction requests as a client's Compact would,
@@ -244,6 +292,7 @@ std::unique_ptr<Transport> EtcdServer::NewTransport() {
                         stores_->member_dir + "/../peer-faults"};
   to.extra_services.push_back(leases_->peer_service());
   to.extra_services.push_back(snap_receiver_.get());
+  to.extra_services.push_back(hash_peer_.get());
   Transport::Hooks hooks;
   hooks.deliver = [this](raft::Message m) { node_->Step(std::move(m)); };
   hooks.report_unreachable = [this](uint64_t id) { node_->ReportUnreachable(id); };
@@ -264,6 +313,8 @@ absl::Status EtcdServer::Start() {
            {"executor", [this] { return (executor_->Start(), absl::OkStatus()); }},
            {"applier", [this] { return (applier_->Start(), absl::OkStatus()); }},
            {"transport", [this] { return transport_->Start(); }},
+           // etcd checks before its raft starts: the hash of what the member had on disk.
+           {"initial corruption check", [this] { return InitialCorruptCheck(); }},
            {"raft node", [this] { return (node_->Start(), absl::OkStatus()); }},
            {"proposal timeouts", [this] { return (proposer_->Start(), absl::OkStatus()); }},
            {"require-leader streams",
@@ -272,6 +323,7 @@ absl::Status EtcdServer::Start() {
            {"lease expiry", [this] { return (leases_->Start(), absl::OkStatus()); }},
            {"auto compaction",
             [this] { return (compactor_ ? compactor_->Start() : void(), absl::OkStatus()); }},
+           {"corruption check", [this] { return (corrupt_checker_->Start(), absl::OkStatus()); }},
            {"password pool", [this] { return (auth_->Start(), absl::OkStatus()); }},
            {"client port",
             [this] { return StartClientServer(cfg_, views(), HttpView(), &client_); }},
@@ -294,6 +346,7 @@ void EtcdServer::Stop() {
   client_.StopAccepting();
   client_.Shutdown();
   if (auth_) auth_->Stop();
+  if (corrupt_checker_) corrupt_checker_->Stop();
   if (compactor_) compactor_->Stop();
   if (leases_) leases_->Stop();
   if (reads_) reads_->Stop();

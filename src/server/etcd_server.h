@@ -12,6 +12,7 @@
 //   ClusterOps      membership changes, promotion, leader transfer, publish (cluster_ops.h)
 //   RaftSnapshots   taking, sending and installing raft snapshots (raft_snapshots.h)
 //   Compactor       auto-compaction on the leader, when its retention is set (compactor/)
+//   CorruptChecker  the initial and periodic corruption checks (corrupt_check.h)
 //   ClientServer    the client port's gRPC and HTTP server (client_server.h)
 //
 // The client services see the member through the views of api/v3rpc/views.h: the parts
@@ -36,9 +37,11 @@
 #include "server/cluster_ops.h"
 #include "server/compactor/compactor.h"
 #include "server/config.h"
+#include "server/corrupt_check.h"
 #include "server/lease_frontend.h"
 #include "server/proposer.h"
 #include "server/raft_snapshots.h"
+#include "server/rafthttp/hash_peer.h"
 #include "server/rafthttp/transport.h"
 #include "server/raftnode/raft_node.h"
 #include "server/raftnode/read_index.h"
@@ -91,6 +94,10 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   // answered "database space exceeded" once the NOSPACE alarm this raises has applied.
   bool AdmitWithinQuota(const internalpb::InternalRequest& req, ApplyWaiter* done);
   void BuildCompactor(Env* env);
+  void BuildCorruptChecker();
+  // The initial corruption check when it is on and the member restarted (etcd checks members
+  // that had data only).
+  [[nodiscard]] absl::Status InitialCorruptCheck();
   RaftNode::Callbacks NodeCallbacks();
   std::unique_ptr<Transport> NewTransport();
   Views views();
@@ -104,6 +111,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   std::unique_ptr<Env> no_sync_env_;  // --unsafe-no-fsync: wraps the caller's env
   std::atomic<bool> removed_{false};  // this member was removed from the cluster
   int64_t quota_bytes_ = 0;           // --quota-backend-bytes in force; 0: no quota
+  bool restarted_ = false;            // the member had a WAL when it opened
 
   // Owned parts, in build order (destroyed in reverse).
   std::unique_ptr<Stores> stores_;
@@ -113,6 +121,8 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   std::unique_ptr<ApplierV3> auth_check_applier_;  // the top: etcd's authApplierV3
   std::unique_ptr<Applier> applier_;
   std::unique_ptr<grpc::Service> snap_receiver_;  // on the peer port
+  std::unique_ptr<grpc::Service> hash_peer_;      // on the peer port: HashKV for the peers
+  HashPeerClient hash_peer_client_;               // the corruption checks' questions
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<RaftNode> node_;
   std::unique_ptr<ReadIndexLoop> reads_;
@@ -123,6 +133,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   std::unique_ptr<RaftSnapshots> snapshots_;
   std::unique_ptr<RequireLeaderStreams> leader_streams_;
   std::unique_ptr<compactor::Compactor> compactor_;  // null: auto-compaction off
+  std::unique_ptr<CorruptChecker> corrupt_checker_;
   ClientServer client_;
 
   mutable Mutex mu_;
