@@ -196,6 +196,9 @@ absl::StatusOr<DefragStats> Backend::Defragment() {
     }
   };
   remove_tmp();
+  // What is staged now (a compaction's deletes that just finished, say) must be in the view,
+  // not carried over into the new file after the copy: the copy would keep their garbage.
+  RETURN_NOT_OK(ForceCommit());
 
   // 1. The read view and the start of the delta, between the same two commits.
   uint64_t generation;
