@@ -1,0 +1,4 @@
+#include "commands.h"
+namespace etcdpp::etcdctl {
+void AddAuthCommands(Command&) {}
+}  // namespace etcdpp::etcdctl

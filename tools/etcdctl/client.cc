@@ -1,0 +1,250 @@
+#include "client.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "password_prompt.h"
+
+namespace etcdpp::etcdctl {
+namespace {
+
+// gRPC's code names as Go's codes.Code.String() spells them.
+absl::string_view CodeName(grpc::StatusCode c) {
+  static constexpr absl::string_view kNames[] = {
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
+  int i = static_cast<int>(c);
+  return i >= 0 && i < 17 ? kNames[i] : "Unknown";
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("open ", path, ": no such file or directory"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// "http://a:1" -> "a:1"; "https://" marks TLS; "unix://x" -> "unix:x".
+std::string Target(absl::string_view ep, bool* tls) {
+  *tls = absl::ConsumePrefix(&ep, "https://");
+  absl::ConsumePrefix(&ep, "http://");
+  if (absl::ConsumePrefix(&ep, "unix://") || absl::ConsumePrefix(&ep, "unixs://")) {
+    return absl::StrCat("unix:", ep);
+  }
+  return std::string(ep);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(const ClientConfig& cfg,
+                                                                      bool want_tls) {
+  bool tls = want_tls || !cfg.cert.empty() || !cfg.key.empty() || !cfg.cacert.empty() ||
+             !cfg.insecure_transport;
+  if (!tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions opts;
+  for (const auto& [path, dst] :
+       {std::pair{&cfg.cacert, &opts.pem_root_certs}, std::pair{&cfg.cert, &opts.pem_cert_chain},
+        std::pair{&cfg.key, &opts.pem_private_key}}) {
+    if (path->empty()) continue;
+    auto data = ReadFile(*path);
+    if (!data.ok()) return data.status();
+    *dst = *data;
+  }
+  if (!cfg.skip_verify) return grpc::SslCredentials(opts);
+  grpc::experimental::TlsChannelCredentialsOptions topts;
+  topts.set_verify_server_certs(false);
+  topts.set_check_call_host(false);
+  if (!opts.pem_cert_chain.empty()) {
+    auto provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+        std::vector<grpc::experimental::IdentityKeyCertPair>{
+            {opts.pem_private_key, opts.pem_cert_chain}});
+    topts.set_certificate_provider(provider);
+    topts.watch_identity_key_cert_pairs();
+  }
+  return grpc::experimental::TlsCredentials(topts);
+}
+
+}  // namespace
+
+std::string ErrorText(const grpc::Status& s) {
+  const std::string& msg = s.error_message();
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+      !absl::StartsWith(msg, "etcdserver:")) {
+    return "context deadline exceeded";
+  }
+  if (s.error_code() == grpc::StatusCode::CANCELLED) return "context canceled";
+  if (absl::StartsWith(msg, "etcdserver:") || absl::StartsWith(msg, "mvcc:") ||
+      absl::StartsWith(msg, "auth:")) {
+    return msg;
+  }
+  return absl::StrCat("rpc error: code = ", CodeName(s.error_code()), " desc = ", msg);
+}
+
+absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err) {
+  FlagSet& fs = *inv.flags;
+  fs.SetFromEnv("ETCDCTL");
+  ClientConfig cfg;
+  cfg.debug = fs.GetBool("debug");
+  if (cfg.debug) {
+    for (const Flag* f : inv.cmd->Root()->flags.Sorted()) {
+      if (f->name == "help") continue;
+      std::string env = absl::StrCat("ETCDCTL_", absl::AsciiStrToUpper(f->name));
+      absl::StrReplaceAll({{"-", "_"}}, &env);
+      std::cerr << env << "=" << f->value << "\n";
+    }
+  }
+  for (std::string ep : fs.GetStringSlice("endpoints")) {
+    cfg.endpoints.push_back(std::string(absl::StripAsciiWhitespace(ep)));
+  }
+  cfg.dial_timeout = fs.GetDuration("dial-timeout");
+  cfg.command_timeout = fs.GetDuration("command-timeout");
+  cfg.keepalive_time = fs.GetDuration("keepalive-time");
+  cfg.keepalive_timeout = fs.GetDuration("keepalive-timeout");
+  for (const char* name : {"cert", "key", "cacert"}) {
+    if (fs.Changed(name) && fs.GetString(name).empty()) {
+      *err = {kExitBadArgs, absl::StrCat("empty string is passed to --", name, " option")};
+      return absl::InvalidArgumentError(err->message);
+    }
+  }
+  cfg.cert = fs.GetString("cert");
+  cfg.key = fs.GetString("key");
+  cfg.cacert = fs.GetString("cacert");
+  cfg.insecure_transport = fs.GetBool("insecure-transport");
+  cfg.skip_verify = fs.GetBool("insecure-skip-tls-verify");
+  std::string user = fs.GetString("user"), password = fs.GetString("password");
+  if (!user.empty()) {
+    if (!password.empty()) {
+      cfg.user = user;
+      cfg.password = password;
+    } else if (auto colon = user.find(':'); colon != std::string::npos) {
+      cfg.user = user.substr(0, colon);
+      cfg.password = user.substr(colon + 1);
+    } else {
+      cfg.user = user;
+      cfg.password = PromptPassword("Password: ");
+    }
+  }
+  static const std::pair<absl::string_view, Format> kFormats[] = {{"simple", Format::kSimple},
+                                                                  {"json", Format::kJson},
+                                                                  {"fields", Format::kFields},
+                                                                  {"table", Format::kTable},
+                                                                  {"protobuf", Format::kProtobuf}};
+  std::string w = fs.GetString("write-out");
+  bool known = false;
+  for (const auto& [name, f] : kFormats) {
+    if (w == name) out->format = f, known = true;
+  }
+  if (!known) {
+    *err = {kExitBadFeature, "unsupported output format"};
+    return absl::InvalidArgumentError(err->message);
+  }
+  out->hex = fs.GetBool("hex");
+  return cfg;
+}
+
+std::unique_ptr<Client> MustClient(Invocation& inv, Output* out, int* code) {
+  CtlError err;
+  auto cfg = ConfigFromFlags(inv, out, &err);
+  std::unique_ptr<Client> c = cfg.ok() ? Client::Connect(*cfg, &err) : nullptr;
+  if (c == nullptr) *code = Fail(err.code, err.message);
+  return c;
+}
+
+std::unique_ptr<Client> Client::Connect(const ClientConfig& cfg, CtlError* err) {
+  std::unique_ptr<Client> c(new Client(cfg));
+  if (c->cfg_.endpoints.empty()) c->cfg_.endpoints.push_back("127.0.0.1:2379");
+  bool tls = false;
+  Target(c->cfg_.endpoints[0], &tls);
+  auto creds = Credentials(c->cfg_, tls);
+  if (!creds.ok()) {
+    *err = {kExitBadArgs, std::string(creds.status().message())};
+    return nullptr;
+  }
+  c->creds_ = *creds;
+  absl::Time deadline = absl::Now() + cfg.dial_timeout + cfg.command_timeout;
+  bool up = false;
+  for (size_t i = 0; i < c->cfg_.endpoints.size() && !up; ++i) up = c->Dial(i, deadline);
+  if (!up) {
+    *err = {kExitError, "context deadline exceeded"};
+    return nullptr;
+  }
+  if (!c->cfg_.user.empty()) {
+    grpc::Status st = c->Authenticate();
+    if (!st.ok()) {
+      *err = {kExitBadConnection, ErrorText(st)};
+      return nullptr;
+    }
+  }
+  return c;
+}
+
+std::unique_ptr<Client> Client::ConnectOne(const ClientConfig& cfg, const std::string& ep,
+                                           CtlError* err) {
+  ClientConfig one = cfg;
+  one.endpoints = {ep};
+  return Connect(one, err);
+}
+
+bool Client::Dial(size_t index, absl::Time deadline) {
+  bool tls = false;
+  std::string target = Target(cfg_.endpoints[index], &tls);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, absl::ToInt64Milliseconds(cfg_.keepalive_time));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, absl::ToInt64Milliseconds(cfg_.keepalive_timeout));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetMaxReceiveMessageSize(INT32_MAX);
+  args.SetMaxSendMessageSize(2 * 1024 * 1024);
+  auto channel = grpc::CreateCustomChannel(target, creds_, args);
+  absl::Time dial_deadline = std::min(deadline, absl::Now() + cfg_.dial_timeout);
+  if (!channel->WaitForConnected(absl::ToChronoTime(dial_deadline))) return false;
+  current_ = index;
+  channel_ = channel;
+  kv_ = etcdserverpb::KV::NewStub(channel);
+  watch_ = etcdserverpb::Watch::NewStub(channel);
+  lease_ = etcdserverpb::Lease::NewStub(channel);
+  cluster_ = etcdserverpb::Cluster::NewStub(channel);
+  maintenance_ = etcdserverpb::Maintenance::NewStub(channel);
+  auth_ = etcdserverpb::Auth::NewStub(channel);
+  lock_ = v3lockpb::Lock::NewStub(channel);
+  election_ = v3electionpb::Election::NewStub(channel);
+  return true;
+}
+
+bool Client::Failover() {
+  absl::Time deadline = absl::Now() + cfg_.dial_timeout;
+  for (size_t step = 1; step < cfg_.endpoints.size(); ++step) {
+    if (Dial((current_ + step) % cfg_.endpoints.size(), deadline)) {
+      return cfg_.user.empty() || Authenticate().ok();
+    }
+  }
+  return false;
+}
+
+grpc::Status Client::Authenticate() {
+  etcdserverpb::AuthenticateRequest req;
+  req.set_name(cfg_.user);
+  req.set_password(cfg_.password);
+  etcdserverpb::AuthenticateResponse resp;
+  auto ctx = NewContext(cfg_.dial_timeout + cfg_.command_timeout);
+  grpc::Status st = auth_->Authenticate(ctx.get(), req, &resp);
+  if (st.ok()) token_ = resp.token();
+  return st;
+}
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext(absl::Duration timeout) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (timeout > absl::ZeroDuration()) ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (!token_.empty()) ctx->AddMetadata("token", token_);
+  return ctx;
+}
+
+}  // namespace etcdpp::etcdctl

@@ -1,0 +1,4 @@
+#include "commands.h"
+namespace etcdpp::etcdctl {
+void AddLeaseCommands(Command&) {}
+}  // namespace etcdpp::etcdctl

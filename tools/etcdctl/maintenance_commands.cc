@@ -1,0 +1,4 @@
+#include "commands.h"
+namespace etcdpp::etcdctl {
+void AddMaintenanceCommands(Command&) {}
+}  // namespace etcdpp::etcdctl
