@@ -39,6 +39,7 @@ struct Invocation {
   Command* cmd = nullptr;
   FlagSet* flags = nullptr;
   std::vector<std::string> args;
+  std::vector<std::string> raw;  // the whole command line (for watch's `-- command` form)
 };
 
 using RunFn = std::function<int(Invocation&)>;
@@ -70,6 +71,10 @@ int Execute(Command& root, const std::vector<std::string>& args);
 
 // The usage text of cmd (etcdctl's template through the tab writer).
 std::string UsageText(Command& cmd);
+
+// cobra's default usage template (what a command without etcdctl's template prints): the use
+// line under a nameless root and pflag's FlagUsages of its flags.
+std::string CobraDefaultUsage(const Command& cmd);
 
 // cobra's Find: the command named by the leading non-flag words, and the remaining args.
 Command* FindCommand(Command& root, const std::vector<std::string>& args,

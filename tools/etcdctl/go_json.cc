@@ -79,15 +79,14 @@ void Member(std::string* out, bool* first, absl::string_view name, absl::string_
   *first = false;
 }
 
-// A oneof, Go's interface field: null when unset, else {"<field>": value} (omitempty inside).
+// A oneof, Go's interface field: null when unset, else the wrapper struct {"<Field>": value},
+// whose field has no json tag and so is named by its Go name (omitempty does not apply).
 std::string OneofValue(const Message& m, const google::protobuf::OneofDescriptor* o) {
   const FieldDescriptor* set = m.GetReflection()->GetOneofFieldDescriptor(m, o);
   if (set == nullptr) return "null";
   std::string inner;
   bool first = true;
-  if (!IsEmpty(m, set) || set->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    Member(&inner, &first, set->name(), FieldValue(m, set));
-  }
+  Member(&inner, &first, GoCamel(set->name()), FieldValue(m, set));
   return absl::StrCat("{", inner, "}");
 }
 

@@ -180,7 +180,12 @@ bool ParseRequestLine(absl::string_view line, etcdserverpb::RequestOp* op, CtlEr
   if (cmd == nullptr || matches != 1) return Invalid(err, invalid);
   cmd->flags.AddBool("help", false, "help for " + cmd->Name(), "h");
   auto positional = cmd->flags.Parse({args.begin() + 1, args.end()});
-  if (!positional.ok() || cmd->flags.GetBool("help")) return Invalid(err, invalid);
+  if (!positional.ok()) {
+    // The nested cobra command prints its default usage on a flag error.
+    std::cerr << CobraDefaultUsage(*cmd) << "\n";
+    return Invalid(err, invalid);
+  }
+  if (cmd->flags.GetBool("help")) return Invalid(err, invalid);
   if (cmd->Name() == "put") return PutOp(cmd->flags, *positional, op->mutable_request_put(), err);
   if (cmd->Name() == "get") return GetOp(cmd->flags, *positional, op->mutable_request_range(), err);
   return DelOp(cmd->flags, *positional, op->mutable_request_delete_range(), err);
