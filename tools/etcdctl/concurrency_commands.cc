@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -75,22 +76,55 @@ class Session {
   std::atomic<bool> ctx_done_{false};
 };
 
-// Blocks SIGINT/SIGTERM in every thread started afterwards; WaitSignal polls for one.
-void BlockSignals(sigset_t* set) {
-  sigemptyset(set);
-  sigaddset(set, SIGINT);
-  sigaddset(set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, set, nullptr);
-}
-
-// Waits for a signal (true) or for the session to expire (false).
-bool WaitSignal(const sigset_t& set, const Session& s) {
-  timespec tick{0, 100 * 1000 * 1000};
-  while (!s.Expired()) {
-    if (sigtimedwait(&set, nullptr, &tick) > 0) return true;
+// SIGINT/SIGTERM, taken by a thread of its own (blocked in every other thread, so construct it
+// before the client starts gRPC's threads): fired() turns true and the call being waited for
+// is cancelled, as etcdctl's signal goroutine cancels its context.
+class Interrupts {
+ public:
+  Interrupts() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    thread_ = std::thread([this] { Loop(); });
   }
-  return false;
-}
+  ~Interrupts() {
+    stop_ = true;
+    thread_.join();
+  }
+
+  // Cancels ctx when a signal comes (at once if one came already); null to forget it.
+  void Watch(grpc::ClientContext* ctx) {
+    std::lock_guard<std::mutex> l(mu_);
+    ctx_ = ctx;
+    if (ctx_ != nullptr && fired_) ctx_->TryCancel();
+  }
+  bool fired() const { return fired_.load(); }
+
+  // Waits for a signal (true) or for the session to expire (false).
+  bool WaitFor(const Session& s) const {
+    while (!fired_ && !s.Expired()) absl::SleepFor(absl::Milliseconds(50));
+    return fired_;
+  }
+
+ private:
+  void Loop() {
+    timespec tick{0, 100 * 1000 * 1000};
+    while (!stop_) {
+      if (sigtimedwait(&set_, nullptr, &tick) <= 0) continue;
+      fired_ = true;
+      std::lock_guard<std::mutex> l(mu_);
+      if (ctx_ != nullptr) ctx_->TryCancel();
+    }
+  }
+
+  sigset_t set_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> fired_{false};
+  std::mutex mu_;
+  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_; not owned, outlives Watch's caller
+  std::thread thread_;                  // Loop
+};
 
 int PrintKey(Client& c, const Output& out, const std::string& key) {
   etcdserverpb::RangeRequest req;
@@ -130,8 +164,7 @@ int RunLock(Invocation& inv) {
   if (inv.args.empty()) {
     return Fail(kExitBadArgs, "lock takes a lock name argument and an optional command to execute");
   }
-  sigset_t set;
-  BlockSignals(&set);
+  Interrupts sig;
   Output out;
   int code = 0;
   auto c = MustClient(inv, &out, &code);
@@ -144,8 +177,13 @@ int RunLock(Invocation& inv) {
   req.set_lease(s.lease());
   v3lockpb::LockResponse r;
   auto ctx = c->NewContext(absl::ZeroDuration());
+  sig.Watch(ctx.get());
   st = c->lock().Lock(ctx.get(), req, &r);
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  sig.Watch(nullptr);
+  if (!st.ok()) {
+    s.Revoke();
+    return Fail(kExitError, ErrorText(st));
+  }
   auto unlock = [&] {
     v3lockpb::UnlockRequest u;
     u.set_key(r.key());
@@ -161,23 +199,17 @@ int RunLock(Invocation& inv) {
     return ust.ok() ? kExitSuccess : Fail(kExitError, ErrorText(ust));
   }
   if (int rc = PrintKey(*c, out, r.key()); rc != kExitSuccess) return rc;
-  if (!WaitSignal(set, s)) return Fail(kExitError, "session expired");
+  if (!sig.WaitFor(s)) return Fail(kExitError, "session expired");
   grpc::Status ust = unlock();
   s.Revoke();
   return ust.ok() ? kExitSuccess : Fail(kExitError, ErrorText(ust));
 }
 
-int Observe(Client& c, const Output& out, const std::string& name, const sigset_t& set) {
+int Observe(Client& c, const Output& out, const std::string& name, Interrupts& sig) {
   auto ctx = c.NewContext(absl::ZeroDuration());
   v3electionpb::LeaderRequest req;
   req.set_name(name);
-  std::atomic<bool> signaled{false};
-  std::thread watcher([&] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    signaled = true;
-    ctx->TryCancel();
-  });
+  sig.Watch(ctx.get());
   auto stream = c.election().Observe(ctx.get(), req);
   v3electionpb::LeaderResponse r;
   while (stream->Read(&r)) {
@@ -188,16 +220,13 @@ int Observe(Client& c, const Output& out, const std::string& name, const sigset_
     PrintGet(out, false, g);
     std::cout << std::flush;
   }
-  if (signaled) {
-    watcher.join();
-    return kExitSuccess;
-  }
-  watcher.detach();
+  sig.Watch(nullptr);
+  if (sig.fired()) return kExitSuccess;
   return Fail(kExitError, "elect: observer lost");
 }
 
 int Campaign(Client& c, const Output& out, const std::string& name, const std::string& value,
-             const sigset_t& set) {
+             Interrupts& sig) {
   Session s(c, 60);
   grpc::Status st = s.Start();
   if (!st.ok()) return Fail(kExitError, ErrorText(st));
@@ -207,10 +236,15 @@ int Campaign(Client& c, const Output& out, const std::string& name, const std::s
   req.set_value(value);
   v3electionpb::CampaignResponse r;
   auto ctx = c.NewContext(absl::ZeroDuration());
+  sig.Watch(ctx.get());
   st = c.election().Campaign(ctx.get(), req, &r);
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  sig.Watch(nullptr);
+  if (!st.ok()) {
+    s.Revoke();
+    return Fail(kExitError, ErrorText(st));
+  }
   if (int rc = PrintKey(c, out, r.leader().key()); rc != kExitSuccess) return rc;
-  if (!WaitSignal(set, s)) return Fail(kExitError, "elect: session expired");
+  if (!sig.WaitFor(s)) return Fail(kExitError, "elect: session expired");
   v3electionpb::ResignRequest rr;
   *rr.mutable_leader() = r.leader();
   v3electionpb::ResignResponse rresp;
@@ -225,8 +259,7 @@ int RunElect(Invocation& inv) {
     return Fail(kExitBadArgs,
                 "elect takes one election name argument and an optional proposal argument");
   }
-  sigset_t set;
-  BlockSignals(&set);
+  Interrupts sig;
   Output out;
   int code = 0;
   auto c = MustClient(inv, &out, &code);
@@ -234,10 +267,10 @@ int RunElect(Invocation& inv) {
   const bool listen = inv.flags->GetBool("listen");
   if (inv.args.size() == 1) {
     if (!listen) return Fail(kExitBadArgs, "no proposal argument but -l not set");
-    return Observe(*c, out, inv.args[0], set);
+    return Observe(*c, out, inv.args[0], sig);
   }
   if (listen) return Fail(kExitBadArgs, "proposal given but -l is set");
-  return Campaign(*c, out, inv.args[0], inv.args[1], set);
+  return Campaign(*c, out, inv.args[0], inv.args[1], sig);
 }
 
 }  // namespace

@@ -153,7 +153,7 @@ class WatchSession {
       std::vector<std::string> exec;
       {
         std::lock_guard<std::mutex> l(mu_);
-        if (r.created()) {
+        if (r.created() && !r.canceled()) {
           exec_[r.watch_id()] =
               pending_exec_.empty() ? std::vector<std::string>() : pending_exec_.front();
           if (!pending_exec_.empty()) pending_exec_.pop_front();
@@ -239,6 +239,16 @@ bool ParseCommandLine(Invocation& inv, WatchSpec* w, std::string* err) {
   return true;
 }
 
+// The key and range end given by ETCDCTL_WATCH_KEY / ETCDCTL_WATCH_RANGE_END.
+std::vector<std::string> EnvKeys() {
+  const char* key = std::getenv("ETCDCTL_WATCH_KEY");
+  const char* range = std::getenv("ETCDCTL_WATCH_RANGE_END");
+  std::vector<std::string> keys;
+  if (key != nullptr && *key != '\0') keys.push_back(key);
+  if (!keys.empty() && range != nullptr && *range != '\0') keys.push_back(range);
+  return keys;
+}
+
 // One interactive line "watch [flags] key [range_end] [-- cmd ...]".
 bool ParseInteractive(const std::vector<std::string>& words, WatchSpec* w, std::string* err) {
   FlagSet fs;
@@ -261,7 +271,17 @@ bool ParseInteractive(const std::vector<std::string>& words, WatchSpec* w, std::
     *err = std::string(pos.status().message());
     return false;
   }
-  w->keys = *pos;
+  std::vector<std::string> env = EnvKeys();
+  if (w->exec.empty() && env.empty() && pos->empty()) {
+    *err = "bad number of arguments";
+    return false;
+  }
+  if (w->exec.empty() && !pos->empty() && !env.empty()) {
+    *err = "bad number of arguments (found conflicting environment key)";
+    return false;
+  }
+  w->keys = env;
+  w->keys.insert(w->keys.end(), pos->begin(), pos->end());
   w->prefix = fs.GetBool("prefix");
   w->prev_kv = fs.GetBool("prev-kv");
   w->rev = fs.GetInt64("rev");
@@ -289,7 +309,7 @@ int InteractiveLoop(WatchSession& session) {
       std::cerr << "Invalid command " << line << " (only support watch)\n";
       continue;
     }
-    if (words.size() < 2) {
+    if (words.size() < 2 && EnvKeys().empty()) {
       std::cerr << "Invalid command " << line << " (command type or key is not provided)\n";
       continue;
     }
