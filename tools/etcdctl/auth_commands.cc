@@ -13,7 +13,7 @@
 namespace etcdpp::etcdctl {
 namespace {
 
-using etcdserverpb::ResponseHeader;
+using etcdserverpb::Auth;
 
 // Runs one Auth RPC and prints its response: simple text from `simple`, the header in
 // "fields" (when `fields` is set), json/protobuf as the message; else unsupported.
@@ -21,12 +21,8 @@ template <typename Req, typename Resp, typename Rpc, typename Simple>
 int AuthCall(Invocation& inv, const Req& req, Rpc rpc, Simple simple, bool fields = true) {
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   Resp r;
-  auto ctx = c->NewContext(absl::ZeroDuration());
-  grpc::Status st = (c->auth().*rpc)(ctx.get(), req, &r);
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::auth, rpc, req, &r, &code, {.timeout = false})) return code;
   if (out.format == Format::kSimple) {
     simple(r);
   } else if (out.format == Format::kFields && fields) {
@@ -305,16 +301,15 @@ int RunRoleDelete(Invocation& inv) {
 int RunRoleGet(Invocation& inv) {
   if (inv.args.size() != 1)
     return Fail(kExitBadArgs, "role get command requires role name as its argument");
-  Output out;
-  int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::AuthRoleGetRequest req;
   req.set_role(inv.args[0]);
+  Output out;
+  int code = 0;
   etcdserverpb::AuthRoleGetResponse r;
-  auto ctx = c->NewContext(absl::ZeroDuration());
-  grpc::Status st = c->auth().RoleGet(ctx.get(), req, &r);
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::auth, &Auth::Stub::RoleGet, req, &r, &code,
+                {.timeout = false})) {
+    return code;
+  }
   return PrintRoleGet(out, inv.args[0], r);
 }
 
@@ -322,12 +317,11 @@ int RunRoleList(Invocation& inv) {
   if (!inv.args.empty()) return Fail(kExitBadArgs, "role list command requires no arguments");
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::AuthRoleListResponse r;
-  auto ctx = c->NewContext(absl::ZeroDuration());
-  grpc::Status st = c->auth().RoleList(ctx.get(), etcdserverpb::AuthRoleListRequest(), &r);
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::auth, &Auth::Stub::RoleList,
+                etcdserverpb::AuthRoleListRequest(), &r, &code, {.timeout = false})) {
+    return code;
+  }
   if (out.format == Format::kSimple) {
     for (const auto& role : r.roles()) std::cout << role << "\n";
   } else if (out.format == Format::kFields) {

@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "command.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
@@ -115,5 +116,36 @@ class Client {
 // Connects for inv (flags, env, output format): the common start of every command that talks
 // to the cluster. Returns null and fills *code after printing the error.
 std::unique_ptr<Client> MustClient(Invocation& inv, Output* out, int* code);
+
+// How CallOnce reports a failed call: the exit code, an optional "what (err)" wrapping, and
+// whether the call has the command timeout (etcdctl gives some calls none: context.TODO()).
+struct CallOpts {
+  int fail_code = kExitError;
+  absl::string_view what;  // "failed to grant lease" -> "failed to grant lease (<err>)"
+  bool timeout = true;
+};
+
+// The start of most commands: connects for inv, makes one unary call (moving to the next
+// endpoint while the current one is unavailable) and on failure prints etcdctl's error and
+// returns false with *code set.
+template <typename Stub, typename Req, typename Resp>
+bool CallOnce(Invocation& inv, Output* out, Stub& (Client::*stub)(),
+              grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Req&, Resp*), const Req& req,
+              Resp* resp, int* code, const CallOpts& opts = {}) {
+  std::unique_ptr<Client> c = MustClient(inv, out, code);
+  if (c == nullptr) return false;
+  grpc::Status st;
+  if (opts.timeout) {
+    st = c->Unary([&](grpc::ClientContext* ctx) { return (((*c).*stub)().*rpc)(ctx, req, resp); });
+  } else {
+    auto ctx = c->NewContext(absl::ZeroDuration());
+    st = (((*c).*stub)().*rpc)(ctx.get(), req, resp);
+  }
+  if (st.ok()) return true;
+  std::string msg = ErrorText(st);
+  if (!opts.what.empty()) msg = absl::StrCat(opts.what, " (", msg, ")");
+  *code = Fail(opts.fail_code, msg);
+  return false;
+}
 
 }  // namespace etcdpp::etcdctl

@@ -19,6 +19,7 @@
 namespace etcdpp::etcdctl {
 namespace {
 
+using etcdserverpb::Cluster;
 using etcdserverpb::Member;
 
 bool MemberArg(const Invocation& inv, uint64_t* id, int* code) {
@@ -90,61 +91,41 @@ int RunMemberAdd(Invocation& inv) {
   return kExitSuccess;
 }
 
-int RunMemberRemove(Invocation& inv) {
+// remove / update / promote: one member ID argument (hex), one call, "Member <id> <verb> cluster".
+template <typename Req, typename Resp>
+int RunMemberChange(Invocation& inv,
+                    grpc::Status (Cluster::Stub::*rpc)(grpc::ClientContext*, const Req&, Resp*),
+                    absl::string_view verb, Req req) {
   uint64_t id = 0;
   int code = 0;
   if (!MemberArg(inv, &id, &code)) return code;
-  Output out;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
-  etcdserverpb::MemberRemoveRequest req;
   req.set_id(id);
-  etcdserverpb::MemberRemoveResponse r;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->cluster().MemberRemove(ctx, req, &r); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  Output out;
+  Resp r;
+  if (!CallOnce(inv, &out, &Client::cluster, rpc, req, &r, &code)) return code;
   if (out.format != Format::kSimple) return PrintRpc(out, r) ? kExitSuccess : Unsupported(out);
-  PrintMemberChange(id, "removed from", r.header().cluster_id());
+  PrintMemberChange(id, verb, r.header().cluster_id());
   return kExitSuccess;
+}
+
+int RunMemberRemove(Invocation& inv) {
+  return RunMemberChange(inv, &Cluster::Stub::MemberRemove, "removed from",
+                         etcdserverpb::MemberRemoveRequest());
 }
 
 int RunMemberUpdate(Invocation& inv) {
-  uint64_t id = 0;
-  int code = 0;
-  if (!MemberArg(inv, &id, &code)) return code;
   std::string peer_urls = inv.flags->GetString("peer-urls");
-  if (peer_urls.empty()) return Fail(kExitBadArgs, "member peer urls not provided");
-  Output out;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::MemberUpdateRequest req;
-  req.set_id(id);
   for (absl::string_view u : absl::StrSplit(peer_urls, ',')) req.add_peerurls(std::string(u));
-  etcdserverpb::MemberUpdateResponse r;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->cluster().MemberUpdate(ctx, req, &r); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
-  if (out.format != Format::kSimple) return PrintRpc(out, r) ? kExitSuccess : Unsupported(out);
-  PrintMemberChange(id, "updated in", r.header().cluster_id());
-  return kExitSuccess;
+  if (inv.args.size() == 1 && GoParseUint(inv.args[0], 16).ok() && peer_urls.empty()) {
+    return Fail(kExitBadArgs, "member peer urls not provided");
+  }
+  return RunMemberChange(inv, &Cluster::Stub::MemberUpdate, "updated in", req);
 }
 
 int RunMemberPromote(Invocation& inv) {
-  uint64_t id = 0;
-  int code = 0;
-  if (!MemberArg(inv, &id, &code)) return code;
-  Output out;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
-  etcdserverpb::MemberPromoteRequest req;
-  req.set_id(id);
-  etcdserverpb::MemberPromoteResponse r;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->cluster().MemberPromote(ctx, req, &r); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
-  if (out.format != Format::kSimple) return PrintRpc(out, r) ? kExitSuccess : Unsupported(out);
-  PrintMemberChange(id, "promoted in", r.header().cluster_id());
-  return kExitSuccess;
+  return RunMemberChange(inv, &Cluster::Stub::MemberPromote, "promoted in",
+                         etcdserverpb::MemberPromoteRequest());
 }
 
 int PrintMemberList(const Output& out, etcdserverpb::MemberListResponse& r) {
@@ -170,13 +151,11 @@ int PrintMemberList(const Output& out, etcdserverpb::MemberListResponse& r) {
 int RunMemberList(Invocation& inv) {
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
-  etcdserverpb::MemberListRequest req;
   etcdserverpb::MemberListResponse r;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->cluster().MemberList(ctx, req, &r); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::cluster, &Cluster::Stub::MemberList,
+                etcdserverpb::MemberListRequest(), &r, &code)) {
+    return code;
+  }
   return PrintMemberList(out, r);
 }
 

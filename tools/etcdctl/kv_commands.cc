@@ -12,18 +12,16 @@
 namespace etcdpp::etcdctl {
 namespace {
 
+using etcdserverpb::KV;
+
 int RunGet(Invocation& inv) {
   etcdserverpb::RangeRequest req;
   CtlError err;
   if (!GetOp(*inv.flags, inv.args, &req, &err)) return Fail(err.code, err.message);
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::RangeResponse resp;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->kv().Range(ctx, req, &resp); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::kv, &KV::Stub::Range, req, &resp, &code)) return code;
   bool value_only = inv.flags->GetBool("print-value-only");
   if (value_only && out.format != Format::kSimple) {
     return Fail(kExitBadArgs, "print-value-only is only for `--write-out=simple`");
@@ -37,12 +35,8 @@ int RunPut(Invocation& inv) {
   if (!PutOp(*inv.flags, inv.args, &req, &err)) return Fail(err.code, err.message);
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::PutResponse resp;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->kv().Put(ctx, req, &resp); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::kv, &KV::Stub::Put, req, &resp, &code)) return code;
   return PrintPut(out, resp);
 }
 
@@ -52,12 +46,8 @@ int RunDel(Invocation& inv) {
   if (!DelOp(*inv.flags, inv.args, &req, &err)) return Fail(err.code, err.message);
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::DeleteRangeResponse resp;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->kv().DeleteRange(ctx, req, &resp); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::kv, &KV::Stub::DeleteRange, req, &resp, &code)) return code;
   return PrintDel(out, resp);
 }
 
@@ -88,17 +78,13 @@ int RunCompaction(Invocation& inv) {
   if (inv.args.size() != 1) return Fail(kExitBadArgs, "compaction command needs 1 argument");
   auto rev = GoParseInt(inv.args[0], 10);
   if (!rev.ok()) return Fail(kExitError, rev.status().message());
-  Output out;
-  int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::CompactionRequest req;
   req.set_revision(*rev);
   req.set_physical(inv.flags->GetBool("physical"));
+  Output out;
+  int code = 0;
   etcdserverpb::CompactionResponse resp;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->kv().Compact(ctx, req, &resp); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::kv, &KV::Stub::Compact, req, &resp, &code)) return code;
   std::cout << "compacted revision " << *rev << "\n";
   return kExitSuccess;
 }

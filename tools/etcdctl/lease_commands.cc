@@ -17,6 +17,7 @@
 namespace etcdpp::etcdctl {
 namespace {
 
+using etcdserverpb::Lease;
 using etcdserverpb::ResponseHeader;
 
 // {<header fields>,<rest>} as Go encodes a struct embedding *pb.ResponseHeader.
@@ -60,17 +61,15 @@ int RunGrant(Invocation& inv) {
   if (inv.args.size() != 1) return Fail(kExitBadArgs, "lease grant command needs TTL argument");
   auto ttl = GoParseInt(inv.args[0], 10);
   if (!ttl.ok()) return Fail(kExitBadArgs, absl::StrCat("bad TTL (", ttl.status().message(), ")"));
-  Output out;
-  int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::LeaseGrantRequest req;
   req.set_ttl(*ttl);
+  Output out;
+  int code = 0;
   etcdserverpb::LeaseGrantResponse r;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->lease().LeaseGrant(ctx, req, &r); });
-  if (!st.ok())
-    return Fail(kExitError, absl::StrCat("failed to grant lease (", ErrorText(st), ")"));
+  if (!CallOnce(inv, &out, &Client::lease, &Lease::Stub::LeaseGrant, req, &r, &code,
+                {.what = "failed to grant lease"})) {
+    return code;
+  }
   if (out.format == Format::kSimple) {
     std::cout << absl::StrFormat("lease %016x granted with TTL(%ds)\n", r.id(), r.ttl());
   } else if (out.format == Format::kFields) {
@@ -88,16 +87,14 @@ int RunRevoke(Invocation& inv) {
   int64_t id = 0;
   int code = 0;
   if (!LeaseArg(inv.args[0], &id, &code)) return code;
-  Output out;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::LeaseRevokeRequest req;
   req.set_id(id);
+  Output out;
   etcdserverpb::LeaseRevokeResponse r;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->lease().LeaseRevoke(ctx, req, &r); });
-  if (!st.ok())
-    return Fail(kExitError, absl::StrCat("failed to revoke lease (", ErrorText(st), ")"));
+  if (!CallOnce(inv, &out, &Client::lease, &Lease::Stub::LeaseRevoke, req, &r, &code,
+                {.what = "failed to revoke lease"})) {
+    return code;
+  }
   if (out.format == Format::kSimple) {
     std::cout << absl::StrFormat("lease %016x revoked\n", id);
   } else if (out.format == Format::kFields) {
@@ -117,17 +114,16 @@ int RunTimeToLive(Invocation& inv) {
   int64_t id = 0;
   int code = 0;
   if (!LeaseArg(inv.args[0], &id, &code)) return code;
-  Output out;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   const bool keys = inv.flags->GetBool("keys");
   etcdserverpb::LeaseTimeToLiveRequest req;
   req.set_id(id);
   req.set_keys(keys);
+  Output out;
   etcdserverpb::LeaseTimeToLiveResponse r;
-  auto ctx = c->NewContext(absl::ZeroDuration());
-  grpc::Status st = c->lease().LeaseTimeToLive(ctx.get(), req, &r);
-  if (!st.ok()) return Fail(kExitBadConnection, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::lease, &Lease::Stub::LeaseTimeToLive, req, &r, &code,
+                {.fail_code = kExitBadConnection, .timeout = false})) {
+    return code;
+  }
   if (out.format == Format::kSimple) {
     if (r.grantedttl() == 0 && r.ttl() == -1) {
       std::cout << absl::StrFormat("lease %016x already expired\n", r.id());
@@ -161,13 +157,12 @@ int RunTimeToLive(Invocation& inv) {
 int RunList(Invocation& inv) {
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
-  etcdserverpb::LeaseLeasesRequest req;
   etcdserverpb::LeaseLeasesResponse r;
-  auto ctx = c->NewContext(absl::ZeroDuration());
-  grpc::Status st = c->lease().LeaseLeases(ctx.get(), req, &r);
-  if (!st.ok()) return Fail(kExitBadConnection, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::lease, &Lease::Stub::LeaseLeases,
+                etcdserverpb::LeaseLeasesRequest(), &r, &code,
+                {.fail_code = kExitBadConnection, .timeout = false})) {
+    return code;
+  }
   if (out.format == Format::kSimple) {
     std::cout << "found " << r.leases_size() << " leases\n";
     for (const auto& l : r.leases()) std::cout << absl::StrFormat("%016x\n", l.id());

@@ -37,16 +37,15 @@ int PrintAlarms(const Output& out, etcdserverpb::AlarmResponse& r) {
 
 int RunAlarmList(Invocation& inv) {
   if (!inv.args.empty()) return Fail(kExitBadArgs, "alarm list command accepts no arguments");
-  Output out;
-  int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
   etcdserverpb::AlarmRequest req;
   req.set_action(etcdserverpb::AlarmRequest::GET);
+  Output out;
+  int code = 0;
   etcdserverpb::AlarmResponse r;
-  grpc::Status st =
-      c->Unary([&](grpc::ClientContext* ctx) { return c->maintenance().Alarm(ctx, req, &r); });
-  if (!st.ok()) return Fail(kExitError, ErrorText(st));
+  if (!CallOnce(inv, &out, &Client::maintenance, &etcdserverpb::Maintenance::Stub::Alarm, req, &r,
+                &code)) {
+    return code;
+  }
   return PrintAlarms(out, r);
 }
 
