@@ -294,7 +294,14 @@ run_script() {
   r watch foo bar --prefix
   r watch foo --
   rt 2 watch foo --rev 1 -- echo event
+  rt 2 watch foo --rev 1 -- sh -c 'echo "$ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE"'
+  rt 2 watch foo --rev 1 -- false
   r lock
+  r lock mylock echo locked
+  r lock mylock -- sh -c 'echo "$ETCD_LOCK_KEY $ETCD_LOCK_REV"; exit 3'
+  rt 2 lock mylock
+  rt 2 elect myelection proposal1
+  rt 2 elect -l myelection
   r elect
   r elect name
   r elect -l name proposal

@@ -90,7 +90,7 @@ for m in re.finditer(r'^"ID" : (\d+)\n"TTL"', text, re.M):
     remember(int(m.group(1)))
 for m in re.finditer(r"^([0-9a-f]{16})$", text, re.M):
     remember(int(m.group(1), 16))
-for m in re.finditer(r"/([0-9a-f]{16})\b", text):
+for m in re.finditer(r"/([0-9a-f]{5,16})\b", text):
     remember(int(m.group(1), 16))
 
 for n, value in enumerate(ids, 1):

@@ -3,8 +3,6 @@
 // the background; SIGINT/SIGTERM releases the lock or resigns, then exits.
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <iostream>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "child_process.h"
 #include "commands.h"
 #include "kv_print.h"
 #include "output.h"
@@ -139,27 +138,6 @@ int PrintKey(Client& c, const Output& out, const std::string& key) {
   return rc;
 }
 
-int RunChild(const std::vector<std::string>& argv, const std::string& key, int64_t rev) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    setenv("ETCD_LOCK_KEY", key.c_str(), 1);
-    setenv("ETCD_LOCK_REV", absl::StrCat(rev).c_str(), 1);
-    std::vector<char*> cargv;
-    for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-    execvp(cargv[0], cargv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return kExitSuccess;
-  return Fail(kExitError, WIFEXITED(status) ? absl::StrCat("exit status ", WEXITSTATUS(status))
-                                            : absl::StrCat("signal: ", WTERMSIG(status)));
-}
-
 int RunLock(Invocation& inv) {
   if (inv.args.empty()) {
     return Fail(kExitBadArgs, "lock takes a lock name argument and an optional command to execute");
@@ -192,7 +170,10 @@ int RunLock(Invocation& inv) {
     return c->lock().Unlock(uctx.get(), u, &ur);
   };
   if (inv.args.size() > 1) {
-    int rc = RunChild({inv.args.begin() + 1, inv.args.end()}, r.key(), r.header().revision());
+    std::string err = RunChild(
+        {inv.args.begin() + 1, inv.args.end()},
+        {{"ETCD_LOCK_KEY", r.key()}, {"ETCD_LOCK_REV", absl::StrCat(r.header().revision())}});
+    int rc = err.empty() ? kExitSuccess : Fail(kExitError, err);
     grpc::Status ust = unlock();
     s.Revoke();
     if (rc != kExitSuccess) return rc;

@@ -3,9 +3,6 @@
 // ETCD_WATCH_{REVISION,EVENT_TYPE,KEY,VALUE} in its environment) and -i, where stdin carries
 // `watch ...` and `progress` lines. All watches of a run share one gRPC stream, as clientv3's.
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <deque>
 #include <iostream>
@@ -16,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "child_process.h"
 #include "commands.h"
 #include "go_json.h"
 #include "go_text.h"
@@ -80,26 +78,14 @@ bool PrintWatch(const Output& out, const WatchResponse& r) {
 
 // Runs the exec form's command for one event; false (after the error line) when it fails.
 bool RunExec(const std::vector<std::string>& argv, const WatchResponse& r, const mvccpb::Event& e) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setenv("ETCD_WATCH_REVISION", absl::StrCat(r.header().revision()).c_str(), 1);
-    setenv("ETCD_WATCH_EVENT_TYPE", GoQuote(EventType(e)).c_str(), 1);
-    setenv("ETCD_WATCH_KEY", GoQuote(e.kv().key()).c_str(), 1);
-    setenv("ETCD_WATCH_VALUE", GoQuote(e.kv().value()).c_str(), 1);
-    std::vector<char*> cargv;
-    for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-    execvp(cargv[0], cargv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  std::string err = RunChild(argv, {{"ETCD_WATCH_REVISION", absl::StrCat(r.header().revision())},
+                                    {"ETCD_WATCH_EVENT_TYPE", GoQuote(EventType(e))},
+                                    {"ETCD_WATCH_KEY", GoQuote(e.kv().key())},
+                                    {"ETCD_WATCH_VALUE", GoQuote(e.kv().value())}});
+  if (err.empty()) return true;
   std::string quoted;
   for (const auto& a : argv) absl::StrAppend(&quoted, quoted.empty() ? "" : " ", GoQuote(a));
-  std::string why = WIFEXITED(status) ? absl::StrCat("exit status ", WEXITSTATUS(status))
-                                      : absl::StrCat("signal: ", WTERMSIG(status));
-  std::cerr << "command [" << quoted << "] error (" << why << ")\n";
+  std::cerr << "command [" << quoted << "] error (" << err << ")\n";
   return false;
 }
 
