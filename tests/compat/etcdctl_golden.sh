@@ -309,6 +309,11 @@ run_script() {
   # --- global flags and their environment forms -----------------------------------------------
   ETCDCTL_WRITE_OUT=json r get foo
   ETCDCTL_HEX=true r get foo
+  ETCDCTL_BOGUS=1 r get foo
+  ETCDCTL_ENDPOINTS=127.0.0.1:1 r get foo
+  ETCDCTL_DIAL_TIMEOUT=x r get foo
+  ETCDCTL_WATCH_KEY=foo rt 2 watch --rev 1
+  ETCDCTL_WATCH_RANGE_END=z r watch foo
   r get foo --cacert=/nonexistent/ca.pem
   r get foo --cert=
   r --endpoints=127.0.0.1:1 --dial-timeout=1s --command-timeout=1s get foo
@@ -321,6 +326,7 @@ normalize() {
   python3 "$NORMALIZE_PY" | normalize_etcdctl "$@" |
     LC_ALL=C sed -E \
       -e 's/remaining\([0-9]+s\)/remaining(<R>s)/g' \
+      -e 's/^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{6} ([A-Z]) \| /<TS> \1 | /' \
       -e 's/"ttl":[0-9]+,"granted-ttl"/"ttl":<R>,"granted-ttl"/' \
       -e 's/(127\.0\.0\.1:<CLIENT_PORT>, <MEMBER_ID>, )[0-9.]+, [0-9.]+ [kMG]?B, /\1<VERSION>, <DB_SIZE>, /'
 }

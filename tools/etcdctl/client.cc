@@ -1,7 +1,11 @@
 #include "client.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include <grpcpp/security/tls_credentials_options.h>
@@ -11,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "go_text.h"
 #include "password_prompt.h"
 
 namespace etcdpp::etcdctl {
@@ -89,9 +94,54 @@ std::string ErrorText(const grpc::Status& s) {
   return absl::StrCat("rpc error: code = ", CodeName(s.error_code()), " desc = ", msg);
 }
 
+// capnslog's line as etcdctl's pkg/flags logs it: "2006-01-02 15:04:05.000000 W | pkg/flags: ".
+void FlagsLog(char level, absl::string_view msg) {
+  std::cerr << absl::FormatTime("%Y-%m-%d %H:%M:%E6S", absl::Now(), absl::LocalTimeZone()) << " "
+            << level << " | pkg/flags: " << msg << "\n";
+}
+
+// flags.SetPflagsFromEnv on the global flags: ETCDCTL_<FLAG> sets a flag the command line did
+// not; an unknown ETCDCTL_* variable is warned about, and one that a command-line flag shadows
+// is fatal (exit 1), as capnslog's Fatalf is.
+void ApplyEnvironment(const Invocation& inv) {
+  FlagSet& fs = *inv.flags;
+  std::set<std::string> used, shadowed, known;
+  for (const Flag* f : inv.cmd->Root()->flags.Sorted()) {
+    if (f->name == "help") continue;
+    std::string env = absl::StrCat("ETCDCTL_", absl::AsciiStrToUpper(f->name));
+    absl::StrReplaceAll({{"-", "_"}}, &env);
+    known.insert(env);
+    Flag* flag = fs.Lookup(f->name);
+    if (flag->changed) {
+      shadowed.insert(env);
+      continue;
+    }
+    const char* v = std::getenv(env.c_str());
+    if (v != nullptr && *v != '\0') {
+      used.insert(env);
+      (void)fs.Set(flag, v);
+    }
+  }
+  if (inv.cmd->Name() == "watch") used.insert({"ETCDCTL_WATCH_KEY", "ETCDCTL_WATCH_RANGE_END"});
+  for (char** e = environ; *e != nullptr; ++e) {
+    absl::string_view kv(*e);
+    std::string key(kv.substr(0, kv.find('=')));
+    if (used.count(key)) continue;
+    if (shadowed.count(key)) {
+      FlagsLog('C', absl::StrCat("conflicting environment variable ", GoQuote(key),
+                                 " is shadowed by corresponding command-line flag (either unset "
+                                 "environment variable or disable flag)"));
+      std::cerr.flush();
+      std::_Exit(kExitError);
+    }
+    if (absl::StartsWith(kv, "ETCDCTL_"))
+      FlagsLog('W', absl::StrCat("unrecognized environment variable ", kv));
+  }
+}
+
 absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err) {
   FlagSet& fs = *inv.flags;
-  fs.SetFromEnv("ETCDCTL");
+  ApplyEnvironment(inv);
   ClientConfig cfg;
   cfg.debug = fs.GetBool("debug");
   if (cfg.debug) {
