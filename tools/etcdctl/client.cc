@@ -223,9 +223,9 @@ std::unique_ptr<Client> Client::Connect(const ClientConfig& cfg, CtlError* err) 
   absl::Time deadline = cfg.command_timeout > absl::ZeroDuration()
                             ? absl::Now() + cfg.dial_timeout + cfg.command_timeout
                             : absl::InfiniteFuture();
-  bool up = false;
-  for (size_t i = 0; i < c->cfg_.endpoints.size() && !up; ++i) up = c->Dial(i, deadline);
-  if (!up) {
+  std::vector<size_t> all(c->cfg_.endpoints.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  if (!c->Dial(all, deadline)) {
     *err = {kExitError, "context deadline exceeded"};
     return nullptr;
   }
@@ -247,7 +247,7 @@ std::unique_ptr<Client> Client::ConnectOne(const ClientConfig& cfg, const std::s
   return Connect(one, err);
 }
 
-bool Client::Dial(size_t index, absl::Time deadline) {
+std::shared_ptr<grpc::Channel> Client::NewChannel(size_t index) const {
   bool tls = false;
   std::string target = Target(cfg_.endpoints[index], &tls);
   grpc::ChannelArguments args;
@@ -256,12 +256,37 @@ bool Client::Dial(size_t index, absl::Time deadline) {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetMaxReceiveMessageSize(INT32_MAX);
   args.SetMaxSendMessageSize(2 * 1024 * 1024);
-  auto channel = grpc::CreateCustomChannel(target, creds_, args);
+  return grpc::CreateCustomChannel(target, creds_, args);
+}
+
+bool Client::Dial(const std::vector<size_t>& order, absl::Time deadline) {
   // A zero --dial-timeout means no dial bound of its own (clientv3 dials without blocking).
   absl::Time dial_deadline = cfg_.dial_timeout > absl::ZeroDuration()
                                  ? std::min(deadline, absl::Now() + cfg_.dial_timeout)
                                  : deadline;
-  if (!channel->WaitForConnected(absl::ToChronoTime(dial_deadline))) return false;
+  // Every candidate connects at once; the first (in order) that is ready is used.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (size_t index : order) {
+    channels.push_back(NewChannel(index));
+    channels.back()->GetState(/*try_to_connect=*/true);
+  }
+  // Waiting for a state change is what drives a channel's I/O (gRPC polls only for waiters), so
+  // each channel in turn is waited on for a moment.
+  while (absl::Now() < dial_deadline) {
+    for (size_t i = 0; i < channels.size(); ++i) {
+      grpc_connectivity_state st = channels[i]->GetState(true);
+      if (st == GRPC_CHANNEL_READY) {
+        Adopt(order[i], channels[i]);
+        return true;
+      }
+      absl::Time slice = std::min(dial_deadline, absl::Now() + absl::Milliseconds(2));
+      channels[i]->WaitForStateChange(st, absl::ToChronoTime(slice));
+    }
+  }
+  return false;
+}
+
+void Client::Adopt(size_t index, std::shared_ptr<grpc::Channel> channel) {
   current_ = index;
   channel_ = channel;
   kv_ = etcdserverpb::KV::NewStub(channel);
@@ -272,17 +297,15 @@ bool Client::Dial(size_t index, absl::Time deadline) {
   auth_ = etcdserverpb::Auth::NewStub(channel);
   lock_ = v3lockpb::Lock::NewStub(channel);
   election_ = v3electionpb::Election::NewStub(channel);
-  return true;
 }
 
 bool Client::Failover() {
-  absl::Time deadline = absl::Now() + cfg_.dial_timeout;
+  std::vector<size_t> others;
   for (size_t step = 1; step < cfg_.endpoints.size(); ++step) {
-    if (Dial((current_ + step) % cfg_.endpoints.size(), deadline)) {
-      return cfg_.user.empty() || Authenticate().ok();
-    }
+    others.push_back((current_ + step) % cfg_.endpoints.size());
   }
-  return false;
+  if (others.empty() || !Dial(others, absl::InfiniteFuture())) return false;
+  return cfg_.user.empty() || Authenticate().ok();
 }
 
 grpc::Status Client::Authenticate() {

@@ -94,7 +94,10 @@ class Client {
 
  private:
   explicit Client(ClientConfig cfg) : cfg_(std::move(cfg)) {}
-  bool Dial(size_t index, absl::Time deadline);
+  std::shared_ptr<grpc::Channel> NewChannel(size_t index) const;
+  // Connects to the candidates (endpoint indexes) at once and adopts the first ready one.
+  bool Dial(const std::vector<size_t>& order, absl::Time deadline);
+  void Adopt(size_t index, std::shared_ptr<grpc::Channel> channel);
   bool Failover();
   grpc::Status Authenticate();
 
