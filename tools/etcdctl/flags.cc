@@ -1,11 +1,7 @@
 #include "flags.h"
 
-#include <cstdlib>
-
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "go_text.h"
 
 namespace etcdpp::etcdctl {
@@ -235,16 +231,6 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
     if (!s.ok()) return s;
   }
   return positional;
-}
-
-void FlagSet::SetFromEnv(absl::string_view prefix) {
-  for (auto& [name, f] : flags_) {
-    if (f->changed) continue;
-    std::string env = absl::StrCat(prefix, "_", absl::AsciiStrToUpper(name));
-    absl::StrReplaceAll({{"-", "_"}}, &env);
-    const char* v = std::getenv(env.c_str());
-    if (v != nullptr && *v != '\0') (void)Set(f, v);
-  }
 }
 
 bool FlagSet::GetBool(absl::string_view name) const { return Lookup(name)->value == "true"; }

@@ -58,8 +58,6 @@ class FlagSet {
 
   // Parses args; flags and positionals may mix; returns the positionals in order.
   absl::StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
-  // Sets flags not given on the command line from PREFIX_NAME (dashes as underscores).
-  void SetFromEnv(absl::string_view prefix);
 
   // Typed getters (of a flag that exists; the stored text was checked when set).
   bool GetBool(absl::string_view name) const;

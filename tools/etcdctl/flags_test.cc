@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 namespace etcdpp::etcdctl {
 namespace {
 
@@ -81,17 +79,6 @@ TEST_F(FlagSetTest, StringSliceReplacesDefaultThenAppends) {
   ASSERT_TRUE(fs_.Parse({"--endpoints=a:1,b:2", "--endpoints", "c:3"}).ok());
   EXPECT_EQ(fs_.GetStringSlice("endpoints"), (std::vector<std::string>{"a:1", "b:2", "c:3"}));
   EXPECT_EQ(fs_.Lookup("endpoints")->value, "[a:1,b:2,c:3]");
-}
-
-TEST_F(FlagSetTest, EnvironmentFillsOnlyUnsetFlags) {
-  setenv("ETCDCTL_WRITE_OUT", "json", 1);
-  setenv("ETCDCTL_LIMIT", "7", 1);
-  ASSERT_TRUE(fs_.Parse({"--limit=3"}).ok());
-  fs_.SetFromEnv("ETCDCTL");
-  EXPECT_EQ(fs_.GetString("write-out"), "json");
-  EXPECT_EQ(fs_.GetInt64("limit"), 3);
-  unsetenv("ETCDCTL_WRITE_OUT");
-  unsetenv("ETCDCTL_LIMIT");
 }
 
 TEST(SplitSliceValue, CsvQuoting) {
