@@ -1,6 +1,7 @@
 // member add / remove / update / list / promote, endpoint health / status / hashkv and
 // move-leader (ctlv3/command/{member,ep,move_leader}_command.go).
 
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -311,6 +312,39 @@ bool ForEachEndpoint(const ClientConfig& cfg, const std::vector<std::string>& ep
   return ok;
 }
 
+// The printers of per-endpoint results (status, hashkv): simple rows, a table, a json array of
+// {"Endpoint": ep, "<json_key>": response}, and per endpoint the header then `fields`.
+template <typename Resp>
+int PrintPerEndpoint(
+    const Output& out, const std::vector<std::pair<std::string, Resp>>& list,
+    absl::string_view json_key, const std::vector<std::string>& header,
+    const std::function<std::vector<std::string>(const std::string&, const Resp&)>& row,
+    const std::function<void(const std::string&, const Resp&)>& fields) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [ep, r] : list) rows.push_back(row(ep, r));
+  if (out.format == Format::kSimple) {
+    for (const auto& cells : rows) std::cout << absl::StrJoin(cells, ", ") << "\n";
+  } else if (out.format == Format::kTable) {
+    std::cout << RenderTable(header, rows);
+  } else if (out.format == Format::kJson) {
+    std::string json = "[";
+    for (const auto& [ep, r] : list) {
+      absl::StrAppend(&json, json.size() > 1 ? "," : "", "{\"Endpoint\":", GoJsonString(ep), ",",
+                      GoJsonString(json_key), ":", GoJson(r), "}");
+    }
+    std::cout << json << "]\n";
+  } else if (out.format == Format::kFields) {
+    for (const auto& [ep, r] : list) {
+      FieldsHeader(r.header());
+      fields(ep, r);
+    }
+  } else {
+    return Unsupported(out);
+  }
+  std::cout << std::flush;
+  return kExitSuccess;
+}
+
 int RunStatus(Invocation& inv) {
   Output out;
   int code = 0;
@@ -327,35 +361,20 @@ int RunStatus(Invocation& inv) {
         return cl.maintenance().Status(ctx.get(), etcdserverpb::StatusRequest(), r);
       },
       &list, &last_err);
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [ep, s] : list) rows.push_back(StatusRow(ep, s));
-  if (out.format == Format::kSimple) {
-    for (const auto& row : rows) std::cout << absl::StrJoin(row, ", ") << "\n";
-  } else if (out.format == Format::kTable) {
-    std::cout << RenderTable({"endpoint", "ID", "version", "db size", "is leader", "is learner",
-                              "raft term", "raft index", "raft applied index", "errors"},
-                             rows);
-  } else if (out.format == Format::kJson) {
-    std::string json = "[";
-    for (const auto& [ep, s] : list) {
-      absl::StrAppend(&json, json.size() > 1 ? "," : "", "{\"Endpoint\":", GoJsonString(ep),
-                      ",\"Status\":", GoJson(s), "}");
-    }
-    std::cout << json << "]\n";
-  } else if (out.format == Format::kFields) {
-    for (const auto& [ep, s] : list) {
-      FieldsHeader(s.header());
-      std::cout << "\"Version\" : " << GoQuote(s.version()) << "\n\"DBSize\" : " << s.dbsize()
-                << "\n\"Leader\" : " << s.leader()
-                << "\n\"IsLearner\" : " << (s.islearner() ? "true" : "false")
-                << "\n\"RaftIndex\" : " << s.raftindex() << "\n\"RaftTerm\" : " << s.raftterm()
-                << "\n\"RaftAppliedIndex\" : " << s.raftappliedindex() << "\n\"Errors\" : ["
-                << absl::StrJoin(s.errors(), " ") << "]\n\"Endpoint\" : " << GoQuote(ep) << "\n\n";
-    }
-  } else {
-    return Unsupported(out);
-  }
-  std::cout << std::flush;
+  int rc = PrintPerEndpoint<etcdserverpb::StatusResponse>(
+      out, list, "Status",
+      {"endpoint", "ID", "version", "db size", "is leader", "is learner", "raft term", "raft index",
+       "raft applied index", "errors"},
+      StatusRow, [](const std::string& ep, const etcdserverpb::StatusResponse& s) {
+        std::cout << "\"Version\" : " << GoQuote(s.version()) << "\n\"DBSize\" : " << s.dbsize()
+                  << "\n\"Leader\" : " << s.leader()
+                  << "\n\"IsLearner\" : " << (s.islearner() ? "true" : "false")
+                  << "\n\"RaftIndex\" : " << s.raftindex() << "\n\"RaftTerm\" : " << s.raftterm()
+                  << "\n\"RaftAppliedIndex\" : " << s.raftappliedindex() << "\n\"Errors\" : ["
+                  << absl::StrJoin(s.errors(), " ") << "]\n\"Endpoint\" : " << GoQuote(ep)
+                  << "\n\n";
+      });
+  if (rc != kExitSuccess) return rc;
   return ok ? kExitSuccess : kExitError;
 }
 
@@ -378,28 +397,15 @@ int RunHashKV(Invocation& inv) {
         return cl.maintenance().HashKV(ctx.get(), req, r);
       },
       &list, &last_err);
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [ep, h] : list) rows.push_back({ep, absl::StrCat(h.hash())});
-  if (out.format == Format::kSimple) {
-    for (const auto& row : rows) std::cout << absl::StrJoin(row, ", ") << "\n";
-  } else if (out.format == Format::kTable) {
-    std::cout << RenderTable({"endpoint", "hash"}, rows);
-  } else if (out.format == Format::kJson) {
-    std::string json = "[";
-    for (const auto& [ep, h] : list) {
-      absl::StrAppend(&json, json.size() > 1 ? "," : "", "{\"Endpoint\":", GoJsonString(ep),
-                      ",\"HashKV\":", GoJson(h), "}");
-    }
-    std::cout << json << "]\n";
-  } else if (out.format == Format::kFields) {
-    for (const auto& [ep, h] : list) {
-      FieldsHeader(h.header());
-      std::cout << "\"Endpoint\" : " << GoQuote(ep) << "\n\"Hash\" : " << h.hash() << "\n\n";
-    }
-  } else {
-    return Unsupported(out);
-  }
-  std::cout << std::flush;
+  int rc = PrintPerEndpoint<etcdserverpb::HashKVResponse>(
+      out, list, "HashKV", {"endpoint", "hash"},
+      [](const std::string& ep, const etcdserverpb::HashKVResponse& h) {
+        return std::vector<std::string>{ep, absl::StrCat(h.hash())};
+      },
+      [](const std::string& ep, const etcdserverpb::HashKVResponse& h) {
+        std::cout << "\"Endpoint\" : " << GoQuote(ep) << "\n\"Hash\" : " << h.hash() << "\n\n";
+      });
+  if (rc != kExitSuccess) return rc;
   return ok ? kExitSuccess : Fail(kExitError, last_err);
 }
 
