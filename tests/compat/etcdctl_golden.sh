@@ -5,7 +5,8 @@
 # the same binary: once with the etcdctl under test (build/bin/etcdctl), once with the stock
 # etcdctl (/usr/bin/etcdctl by default), recording stdout, stderr and the exit code of every
 # command, and diffs the two after the normalization the other compat scripts use (ids, ports,
-# terms, durations, versions) plus lease IDs and the Go clients' {"level":...} log lines.
+# terms, durations, versions) plus lease IDs, the Go clients' {"level":...} log lines, the
+# timestamps of pkg/flags lines and snapshot hashes (the snapshot holds the random member ids).
 #
 # Exit 0 only if the transcripts are identical; otherwise the diff is printed and the exit code
 # is 1 (2 for a setup failure).
@@ -224,6 +225,17 @@ run_script() {
   r defrag
   r defrag --cluster
 
+  # --- snapshot save / status (before any session lease whose expiry timing could differ) -----
+  r snapshot save "$WORK/golden.db"
+  r snapshot status "$WORK/golden.db"
+  r snapshot status "$WORK/golden.db" -w json
+  r snapshot status "$WORK/golden.db" -w fields
+  r snapshot status "$WORK/golden.db" -w table
+  r snapshot status "$WORK/golden.db" -w protobuf
+  r snapshot status "$WORK/missing.db"
+  r snapshot status /etc/hostname
+  r snapshot status
+
   # --- auth: users and roles ------------------------------------------------------------------
   r user add
   r user add root --new-user-password=rootpw
@@ -327,6 +339,10 @@ normalize() {
     LC_ALL=C sed -E \
       -e 's/remaining\([0-9]+s\)/remaining(<R>s)/g' \
       -e 's/^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{6} ([A-Z]) \| /<TS> \1 | /' \
+      -e 's/^[0-9a-f]{1,8}(, [0-9]+, [0-9]+, [0-9.]+ [kMG]?B)$/<HASH>\1/' \
+      -e 's/^\{"hash":[0-9]+,/{"hash":<HASH>,/' \
+      -e 's/^"Hash" : [0-9]+$/"Hash" : <HASH>/' \
+      -e 's/^\|[0-9a-f]{1,8}(\|[0-9]+\|[0-9]+\|[0-9.]+ [kMG]?B\|)$/|<HASH>\1/' \
       -e 's/"ttl":[0-9]+,"granted-ttl"/"ttl":<R>,"granted-ttl"/' \
       -e 's/(127\.0\.0\.1:<CLIENT_PORT>, <MEMBER_ID>, )[0-9.]+, [0-9.]+ [kMG]?B, /\1<VERSION>, <DB_SIZE>, /'
 }

@@ -139,6 +139,23 @@ void ApplyEnvironment(const Invocation& inv) {
   }
 }
 
+bool OutputFromFlags(const FlagSet& fs, Output* out, CtlError* err) {
+  static const std::pair<absl::string_view, Format> kFormats[] = {{"simple", Format::kSimple},
+                                                                  {"json", Format::kJson},
+                                                                  {"fields", Format::kFields},
+                                                                  {"table", Format::kTable},
+                                                                  {"protobuf", Format::kProtobuf}};
+  const std::string w = fs.GetString("write-out");
+  for (const auto& [name, f] : kFormats) {
+    if (w != name) continue;
+    out->format = f;
+    out->hex = fs.GetBool("hex");
+    return true;
+  }
+  *err = {kExitBadFeature, "unsupported output format"};
+  return false;
+}
+
 absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err) {
   FlagSet& fs = *inv.flags;
   ApplyEnvironment(inv);
@@ -183,21 +200,7 @@ absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlEr
       cfg.password = PromptPassword("Password: ");
     }
   }
-  static const std::pair<absl::string_view, Format> kFormats[] = {{"simple", Format::kSimple},
-                                                                  {"json", Format::kJson},
-                                                                  {"fields", Format::kFields},
-                                                                  {"table", Format::kTable},
-                                                                  {"protobuf", Format::kProtobuf}};
-  std::string w = fs.GetString("write-out");
-  bool known = false;
-  for (const auto& [name, f] : kFormats) {
-    if (w == name) out->format = f, known = true;
-  }
-  if (!known) {
-    *err = {kExitBadFeature, "unsupported output format"};
-    return absl::InvalidArgumentError(err->message);
-  }
-  out->hex = fs.GetBool("hex");
+  if (!OutputFromFlags(fs, out, err)) return absl::InvalidArgumentError(err->message);
   return cfg;
 }
 

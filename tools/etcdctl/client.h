@@ -46,6 +46,10 @@ struct CtlError {
   std::string message;
 };
 
+// The output format of -w/--write-out and --hex (initDisplayFromCmd); false with *err set
+// ("unsupported output format", ExitBadFeature) for an unknown format.
+bool OutputFromFlags(const FlagSet& fs, Output* out, CtlError* err);
+
 // Applies ETCDCTL_* to the global flags, prints them under --debug, and reads the
 // configuration and the output format (clientConfigFromCmd and initDisplayFromCmd).
 absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err);

@@ -1,6 +1,8 @@
 #pragma once
 // The command groups of etcdctl; each adds its commands to the root.
 
+#include <memory>
+
 #include "command.h"
 
 namespace etcdpp::etcdctl {
@@ -14,6 +16,7 @@ void AddWatchCommand(Command& root);
 void AddAuthCommands(Command& root);         // auth, user, role
 void AddConcurrencyCommands(Command& root);  // lock, elect
 void AddCompletionCommand(Command& root);
+std::unique_ptr<Command> NewSnapshotStatusCommand();  // snapshot status
 
 // The whole tree of stock etcdctl (v3 API).
 std::unique_ptr<Command> NewRootCommand();

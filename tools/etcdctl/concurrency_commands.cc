@@ -1,6 +1,7 @@
 // lock and elect (ctlv3/command/{lock,elect}_command.go) on the server's v3lock and
 // v3election services. A session is a lease (TTL --ttl for lock, 60 s for elect) kept alive in
-// the background; SIGINT/SIGTERM releases the lock or resigns, then exits.
+// the background; SIGINT/SIGTERM releases the lock or resigns, then exits. As etcdctl's, the
+// session is not closed on exit: its lease lives until its TTL runs out.
 
 #include <signal.h>
 
@@ -43,14 +44,6 @@ class Session {
 
   int64_t lease() const { return lease_; }
   bool Expired() const { return expired_.load(); }
-
-  void Revoke() {
-    etcdserverpb::LeaseRevokeRequest req;
-    req.set_id(lease_);
-    etcdserverpb::LeaseRevokeResponse r;
-    auto ctx = c_.NewContext();
-    (void)c_.lease().LeaseRevoke(ctx.get(), req, &r);
-  }
 
  private:
   void KeepAlive() {
@@ -158,10 +151,7 @@ int RunLock(Invocation& inv) {
   sig.Watch(ctx.get());
   st = c->lock().Lock(ctx.get(), req, &r);
   sig.Watch(nullptr);
-  if (!st.ok()) {
-    s.Revoke();
-    return Fail(kExitError, ErrorText(st));
-  }
+  if (!st.ok()) return Fail(kExitError, ErrorText(st));
   auto unlock = [&] {
     v3lockpb::UnlockRequest u;
     u.set_key(r.key());
@@ -175,14 +165,12 @@ int RunLock(Invocation& inv) {
         {{"ETCD_LOCK_KEY", r.key()}, {"ETCD_LOCK_REV", absl::StrCat(r.header().revision())}});
     int rc = err.empty() ? kExitSuccess : Fail(kExitError, err);
     grpc::Status ust = unlock();
-    s.Revoke();
     if (rc != kExitSuccess) return rc;
     return ust.ok() ? kExitSuccess : Fail(kExitError, ErrorText(ust));
   }
   if (int rc = PrintKey(*c, out, r.key()); rc != kExitSuccess) return rc;
   if (!sig.WaitFor(s)) return Fail(kExitError, "session expired");
   grpc::Status ust = unlock();
-  s.Revoke();
   return ust.ok() ? kExitSuccess : Fail(kExitError, ErrorText(ust));
 }
 
@@ -220,10 +208,7 @@ int Campaign(Client& c, const Output& out, const std::string& name, const std::s
   sig.Watch(ctx.get());
   st = c.election().Campaign(ctx.get(), req, &r);
   sig.Watch(nullptr);
-  if (!st.ok()) {
-    s.Revoke();
-    return Fail(kExitError, ErrorText(st));
-  }
+  if (!st.ok()) return Fail(kExitError, ErrorText(st));
   if (int rc = PrintKey(c, out, r.leader().key()); rc != kExitSuccess) return rc;
   if (!sig.WaitFor(s)) return Fail(kExitError, "elect: session expired");
   v3electionpb::ResignRequest rr;
@@ -231,7 +216,6 @@ int Campaign(Client& c, const Output& out, const std::string& name, const std::s
   v3electionpb::ResignResponse rresp;
   auto rctx = c.NewContext();
   st = c.election().Resign(rctx.get(), rr, &rresp);
-  s.Revoke();
   return st.ok() ? kExitSuccess : Fail(kExitError, ErrorText(st));
 }
 

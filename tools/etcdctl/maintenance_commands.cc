@@ -181,12 +181,7 @@ RunFn NotHere(std::string what) {
 }
 
 void AddNotYetCommands(Command& root, Command& snapshot) {
-  auto status = NewCommand("status <filename>", "Gets backend snapshot status of a given file",
-                           NotHere("snapshot status (use etcdutl snapshot status)"));
-  status->long_desc =
-      "When --write-out is set to simple, this command prints out comma-separated status lists for "
-      "each endpoint.\nThe items in the lists are hash, revision, total keys, total size.\n";
-  snapshot.Add(std::move(status));
+  snapshot.Add(NewSnapshotStatusCommand());
   auto restore = NewCommand("restore <filename> [options]",
                             "Restores an etcd member snapshot to an etcd directory",
                             NotHere("snapshot restore (use etcdutl snapshot restore)"));
