@@ -98,10 +98,16 @@ bool AskPassword(const std::string& name, std::string* password, int* code) {
   return true;
 }
 
-// fmt.Scanf("%s"): the first whitespace-separated word of stdin.
+// fmt.Scanf("%s"): a word of stdin after spaces; an empty line (or the end) gives "" (Go's
+// "unexpected newline", which etcdctl ignores), never a wait for the next line.
 std::string ScanWord() {
   std::string w;
-  std::cin >> w;
+  int c = std::cin.get();
+  while (c == ' ' || c == '\t' || c == '\r') c = std::cin.get();
+  while (c != EOF && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+    w += static_cast<char>(c);
+    c = std::cin.get();
+  }
   return w;
 }
 

@@ -311,6 +311,19 @@ bool Client::Failover() {
   return cfg_.user.empty() || Authenticate().ok();
 }
 
+bool Client::IsStaleAuth(const grpc::Status& st) {
+  const std::string& m = st.error_message();
+  return m == "etcdserver: invalid auth token" ||
+         m == "etcdserver: revision of auth store is old" || m == "etcdserver: user name is empty";
+}
+
+bool Client::RefreshToken() {
+  absl::SleepFor(absl::Milliseconds(25));
+  if (cfg_.user.empty()) return true;  // identity from the client certificate: just retry
+  token_.clear();
+  return Authenticate().ok();
+}
+
 grpc::Status Client::Authenticate() {
   etcdserverpb::AuthenticateRequest req;
   req.set_name(cfg_.user);

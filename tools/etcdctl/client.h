@@ -73,16 +73,24 @@ class Client {
     return NewContext(cfg_.command_timeout);
   }
 
-  // Runs call(ctx) and, while it fails with UNAVAILABLE, again on the next endpoint.
+  // Runs call(ctx) and, while it fails with UNAVAILABLE, again on the next endpoint; an auth
+  // token the server no longer takes (invalid, or older than the auth store) is fetched anew
+  // and the call repeated, as clientv3's retry interceptor does.
   template <typename F>
   grpc::Status Unary(F&& call) {
     grpc::Status st;
-    for (size_t tries = 0; tries < cfg_.endpoints.size(); ++tries) {
+    size_t failovers = 0;
+    int auth_retries = 0;
+    while (true) {
       auto ctx = NewContext();
       st = call(ctx.get());
-      if (st.error_code() != grpc::StatusCode::UNAVAILABLE || !Failover()) break;
+      if (st.error_code() == grpc::StatusCode::UNAVAILABLE && ++failovers < cfg_.endpoints.size() &&
+          Failover()) {
+        continue;
+      }
+      if (IsStaleAuth(st) && ++auth_retries <= kMaxAuthRetries && RefreshToken()) continue;
+      return st;
     }
-    return st;
   }
 
   etcdserverpb::KV::Stub& kv() { return *kv_; }
@@ -104,6 +112,11 @@ class Client {
   void Adopt(size_t index, std::shared_ptr<grpc::Channel> channel);
   bool Failover();
   grpc::Status Authenticate();
+  static bool IsStaleAuth(const grpc::Status& st);
+  // A new token (none needed with certificate identity); false if authentication fails.
+  bool RefreshToken();
+
+  static constexpr int kMaxAuthRetries = 10;
 
   ClientConfig cfg_;
   size_t current_ = 0;
