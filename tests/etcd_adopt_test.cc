@@ -8,11 +8,14 @@
 // Each time etcdpp must serve what etcd served: every key with its value, create and mod
 // revisions and version, the compacted revision, the lease with its keys, the users and roles;
 // it keeps etcd's files in member.etcd, restarts normally afterwards, and goes on writing at
-// the next revision. Skipped where etcd or etcdctl are not installed.
+// the next revision. Our `etcdutl snapshot restore` makes the same move without etcd's tools,
+// and its `snapshot status` and its errors on bad snapshots are stock etcdctl's. Skipped where
+// etcd or etcdctl are not installed.
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +34,10 @@ namespace {
 namespace pb = ::etcdserverpb;
 using std::chrono::milliseconds;
 constexpr milliseconds kRpcTimeout{5000};
+
+std::string Etcdutl() {
+  return (std::filesystem::path(BinaryUnderTest()).parent_path() / "etcdutl").string();
+}
 
 // What the source served, to compare with etcdpp after the move.
 struct Served {
@@ -52,6 +59,24 @@ class EtcdAdoptTest : public ::testing::Test {
   }
 
   // Writes the data set through `endpoint` and records what is served.
+  // A reference etcd filled with the data set, and its snapshot saved by stock etcdctl.
+  std::string SaveFilledEtcd(Served* served) {
+    MemberConfig src_cfg;
+    src_cfg.name = "src";
+    auto etcd = ServerProcess::Start(ReferenceBinary(), src_cfg, absl::Seconds(30));
+    EXPECT_TRUE(etcd.ok()) << etcd.status();
+    if (!etcd.ok()) return "";
+    source_ = *std::move(etcd);
+    Fill(source_->Endpoint(), served);
+    const std::string snap = source_->temp_dir() + "/snap.db";
+    int rc = 0;
+    std::string out = RunCommand(absl::StrCat("ETCDCTL_API=3 ", kStockEtcdctl, " --endpoints ",
+                                              source_->Endpoint(), " snapshot save ", snap),
+                                 &rc);
+    EXPECT_EQ(rc, 0) << out;
+    return snap;
+  }
+
   static void Fill(const std::string& endpoint, Served* s) {
     auto kv = pb::KV::NewStub(NewChannel(endpoint));
     auto put = [&](const std::string& k, const std::string& v, int64_t lease = 0) {
@@ -191,22 +216,16 @@ class EtcdAdoptTest : public ::testing::Test {
     ASSERT_EQ(ml.members_size(), 1);
     EXPECT_EQ(ml.members(0).name(), name);
   }
+
+  std::unique_ptr<ServerProcess> source_;
 };
 
 TEST_F(EtcdAdoptTest, RestoredEtcdSnapshotStartsEtcdpp) {
-  MemberConfig src_cfg;
-  src_cfg.name = "src";
-  auto etcd = ServerProcess::Start(ReferenceBinary(), src_cfg, absl::Seconds(30));
-  ASSERT_TRUE(etcd.ok()) << etcd.status();
   Served served;
-  Fill((*etcd)->Endpoint(), &served);
+  const std::string snap = SaveFilledEtcd(&served);
   if (HasFailure()) return;
-  const std::string snap = (*etcd)->temp_dir() + "/snap.db";
   int rc = 0;
-  std::string out = RunCommand(absl::StrCat("ETCDCTL_API=3 ", kStockEtcdctl, " --endpoints ",
-                                            (*etcd)->Endpoint(), " snapshot save ", snap),
-                               &rc);
-  ASSERT_EQ(rc, 0) << out;
+  std::string out;
 
   MemberConfig cfg;
   cfg.name = "moved";
@@ -254,6 +273,109 @@ TEST_F(EtcdAdoptTest, StoppedEtcdMembersDataDirIsAdoptedInPlace) {
   ASSERT_TRUE(ready.ok()) << ready << (*ours)->LogTail();
   ExpectServes((*ours)->Endpoint(), served);
   ExpectWritable((*ours)->Endpoint(), served, "inplace");
+}
+
+TEST_F(EtcdAdoptTest, EtcdutlRestoresAnEtcdSnapshotForEtcdpp) {
+  Served served;
+  const std::string snap = SaveFilledEtcd(&served);
+  if (HasFailure()) return;
+  for (const char* format : {"simple", "json", "table", "fields", "protobuf"}) {
+    int stock_rc = 0;
+    int our_rc = 0;
+    const std::string stock = RunCommand(
+        absl::StrCat("ETCDCTL_API=3 ", kStockEtcdctl, " snapshot status -w ", format, " ", snap),
+        &stock_rc);
+    const std::string ours =
+        RunCommand(absl::StrCat(Etcdutl(), " snapshot status -w ", format, " ", snap), &our_rc);
+    EXPECT_EQ(ours, stock) << format;
+    EXPECT_EQ(our_rc, stock_rc) << format;
+  }
+
+  MemberConfig cfg;
+  cfg.name = "moved";
+  auto ours = ServerProcess::Create(BinaryUnderTest(), cfg);
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  std::filesystem::remove_all((*ours)->data_dir());
+  int rc = 0;
+  const std::string out = RunCommand(
+      absl::StrCat(Etcdutl(), " snapshot restore ", snap, " --data-dir ", (*ours)->data_dir(),
+                   " --name moved --initial-cluster moved=", (*ours)->PeerUrl(),
+                   " --initial-advertise-peer-urls ", (*ours)->PeerUrl(), " 2>&1"),
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("\"msg\":\"added member\""), std::string::npos) << out;
+  ASSERT_TRUE((*ours)->Launch().ok());
+  absl::Status ready = (*ours)->WaitReady(absl::Seconds(30));
+  ASSERT_TRUE(ready.ok()) << ready << (*ours)->LogTail();
+  ExpectServes((*ours)->Endpoint(), served);
+  ExpectWritable((*ours)->Endpoint(), served, "moved");
+  EXPECT_FALSE(std::filesystem::exists((*ours)->data_dir() + "/member.etcd"))
+      << "etcdutl writes etcdpp's formats: nothing to adopt";
+}
+
+// Damaged snapshots and a taken data dir: stock etcdctl's message and exit code, and nothing
+// left behind by ours.
+TEST_F(EtcdAdoptTest, BadSnapshotsAreRefusedAsEtcdRefusesThem) {
+  Served served;
+  const std::string snap = SaveFilledEtcd(&served);
+  if (HasFailure()) return;
+  const std::string dir = source_->temp_dir();
+  std::string bytes;
+  {
+    std::ifstream in(snap, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto write = [&](const std::string& name, const std::string& b) {
+    std::ofstream(dir + "/" + name, std::ios::binary | std::ios::trunc) << b;
+    return dir + "/" + name;
+  };
+  std::string flipped = bytes;
+  flipped[5000] ^= 0x10;
+  std::filesystem::create_directories(dir + "/taken");
+  struct Case {
+    std::string file;
+    std::string extra;
+    std::string target;
+    bool same_message;
+  };
+  const std::vector<Case> cases = {
+      {write("flipped.db", flipped), "", "t1", true},
+      {write("truncated.db", bytes.substr(0, bytes.size() - 100)), "", "t2", true},
+      {snap, "", "taken", true},
+      {write("junk.db", std::string(8192 + 32, 'j')), " --skip-hash-check", "t3", false},
+  };
+  for (const Case& c : cases) {
+    const std::string flags = absl::StrCat(
+        " --name m --initial-cluster m=http://127.0.0.1:1 "
+        "--initial-advertise-peer-urls http://127.0.0.1:1",
+        c.extra);
+    int stock_rc = 0;
+    int our_rc = 0;
+    const std::string stock_dir = dir + "/stock-" + c.target;
+    const std::string our_dir = c.target == "taken" ? dir + "/taken" : dir + "/ours-" + c.target;
+    std::string stock =
+        RunCommand(absl::StrCat("ETCDCTL_API=3 ", kStockEtcdctl, " snapshot restore ", c.file,
+                                flags, " --data-dir ", c.target == "taken" ? our_dir : stock_dir,
+                                " 2>&1 >/dev/null | grep '^Error'"),
+                   &stock_rc);
+    std::string ours =
+        RunCommand(absl::StrCat(Etcdutl(), " snapshot restore ", c.file, flags, " --data-dir ",
+                                our_dir, " 2>&1 >/dev/null | grep '^Error'"),
+                   &our_rc);
+    EXPECT_NE(ours, "") << c.file;
+    if (c.same_message) {
+      EXPECT_EQ(ours, stock) << c.file;
+    } else {
+      EXPECT_NE(ours.find(c.file), std::string::npos) << ours;
+    }
+    int rc = 0;
+    RunCommand(
+        absl::StrCat(Etcdutl(), " snapshot restore ", c.file, flags, " --data-dir ", our_dir), &rc);
+    EXPECT_EQ(rc, 1) << c.file;
+    if (c.target != "taken") {
+      EXPECT_FALSE(std::filesystem::exists(our_dir)) << "nothing half-written: " << c.file;
+    }
+  }
 }
 
 }  // namespace
