@@ -19,6 +19,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
@@ -273,6 +274,39 @@ TEST_F(EtcdAdoptTest, StoppedEtcdMembersDataDirIsAdoptedInPlace) {
   ASSERT_TRUE(ready.ok()) << ready << (*ours)->LogTail();
   ExpectServes((*ours)->Endpoint(), served);
   ExpectWritable((*ours)->Endpoint(), served, "inplace");
+}
+
+// A damaged etcd WAL: etcdpp refuses to start, naming the file and the offset, and leaves the
+// data dir as it found it.
+TEST_F(EtcdAdoptTest, DamagedEtcdWalIsRefusedAndTheDataDirLeftAlone) {
+  MemberConfig cfg;
+  cfg.name = "damaged";
+  auto etcd = ServerProcess::Start(ReferenceBinary(), cfg, absl::Seconds(30));
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  Served served;
+  Fill((*etcd)->Endpoint(), &served);
+  if (HasFailure()) return;
+  ASSERT_TRUE((*etcd)->Stop(absl::Seconds(20)).ok());
+  auto ours = ServerProcess::Create(BinaryUnderTest(), (*etcd)->config());
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  const std::string data = (*ours)->data_dir();
+  std::filesystem::remove_all(data);
+  std::filesystem::copy((*etcd)->data_dir(), data, std::filesystem::copy_options::recursive);
+  const std::string wal = data + "/member/wal/0000000000000000-0000000000000000.wal";
+  {
+    std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(300);  // inside one of the first records (metadata, conf change, ...)
+    f.put('\x5a');
+  }
+  ASSERT_TRUE((*ours)->Launch().ok());
+  for (int i = 0; i < 200 && (*ours)->Running(); ++i) absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_FALSE((*ours)->Running()) << "etcdpp must refuse the damaged WAL";
+  const std::string log = (*ours)->LogTail(20);
+  EXPECT_NE(log.find(wal), std::string::npos) << log;
+  EXPECT_NE(log.find("offset"), std::string::npos) << log;
+  EXPECT_TRUE(std::filesystem::exists(data + "/member/snap/db"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/member.etcd"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/member.adopted"));
 }
 
 TEST_F(EtcdAdoptTest, EtcdutlRestoresAnEtcdSnapshotForEtcdpp) {
