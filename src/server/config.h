@@ -82,6 +82,13 @@ struct Config {
   // (corrupt_check.h).
   bool initial_corrupt_check = false;
   absl::Duration corrupt_check_time = absl::ZeroDuration();
+  // --log-outputs (3.4: --log-output): "default" / "stderr", "stdout", or file paths.
+  std::vector<std::string> log_outputs = {"default"};
+  // --config-file: the YAML file the configuration came from (flags and ETCD_* variables are
+  // then ignored, as etcd does), empty if none.
+  std::string config_file;
+  // Said while parsing, logged once logging is set up (unknown ETCD_* variables, ...).
+  std::vector<std::string> warnings;
   bool show_version = false;
   bool show_help = false;
 };
