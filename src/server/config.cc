@@ -664,6 +664,15 @@ std::string Url::ToString() const {
   return c;
 }
 
+bool IsImplementedFlag(const std::string& name) {
+  if (ValueFlags().count(name) == 0 && BoolFlags().count(name) == 0) return false;
+  if (absl::StartsWith(name, "proxy-") || name == "discovery-fallback") return false;
+  for (const Unsupported& u : UnsupportedFlags()) {
+    if (name == u.flag) return false;
+  }
+  return true;
+}
+
 std::chrono::milliseconds RequestTimeoutFor(int64_t election_timeout_ms) {
   return std::chrono::milliseconds(5000 + 2 * election_timeout_ms);
 }

@@ -98,6 +98,11 @@ struct Config {
 [[nodiscard]] absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
                                                  const std::vector<std::string>& environ);
 
+// True for the flags of etcd that etcdpp honours; every other flag it knows is refused at
+// start-up unless its value asks for what etcdpp does anyway (or, for --proxy-* and
+// --discovery-fallback, acts only with a feature that is off).
+bool IsImplementedFlag(const std::string& name);
+
 // Parses "http://127.0.0.1:2379,http://..." into URLs.
 [[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag,
                                                          const std::string& list);

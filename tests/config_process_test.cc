@@ -1,0 +1,151 @@
+// config_process_test: configuring members as operators do, with real processes.
+//  - 3-member clusters whose settings come only from a YAML file each (--config-file) or only
+//    from ETCD_* variables (an EnvironmentFile's form), on etcdpp and on the reference etcd:
+//    both form a cluster that replicates a write.
+//  - A flag etcdpp does not implement stops start-up with a message naming it.
+//  - Every flag of etcd 3.4's `etcd --help` (read from the reference binary at test time) is
+//    known to etcdpp, and either implemented or refused by name when given a value other than
+//    what etcdpp does anyway: none is silently ignored.
+
+#include <unistd.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "harness/binaries.h"
+#include "harness/cluster.h"
+#include "harness/command.h"
+#include "harness/grpc_util.h"
+#include "server/config.h"
+
+namespace etcdpp::testing {
+namespace {
+
+namespace pb = ::etcdserverpb;
+constexpr std::chrono::milliseconds kRpcTimeout{5000};
+
+void ExpectReplicates(Cluster& c) {
+  auto kv0 = pb::KV::NewStub(NewChannel(c.member(0).Endpoint()));
+  pb::PutRequest put;
+  put.set_key("configured");
+  put.set_value("yes");
+  pb::PutResponse put_resp;
+  grpc::Status st = kv0->Put(ContextWithDeadline(kRpcTimeout).get(), put, &put_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  auto kv2 = pb::KV::NewStub(NewChannel(c.member(2).Endpoint()));
+  pb::RangeRequest get;
+  get.set_key("configured");
+  pb::RangeResponse get_resp;
+  st = kv2->Range(ContextWithDeadline(kRpcTimeout).get(), get, &get_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  ASSERT_EQ(get_resp.kvs_size(), 1);
+  EXPECT_EQ(get_resp.kvs(0).value(), "yes");
+  auto cluster = pb::Cluster::NewStub(NewChannel(c.member(1).Endpoint()));
+  pb::MemberListResponse ml;
+  st = cluster->MemberList(ContextWithDeadline(kRpcTimeout).get(), pb::MemberListRequest{}, &ml);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  EXPECT_EQ(ml.members_size(), 3);
+}
+
+class ConfigSourceTest
+    : public ::testing::TestWithParam<std::tuple<std::string, MemberConfig::Source>> {};
+
+TEST_P(ConfigSourceTest, ThreeMembersFormACluster) {
+  const auto& [flavor, source] = GetParam();
+  const std::string why = WhyNotRunnable(FlavorByName(flavor));
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string binary = flavor == "etcd" ? ReferenceBinary() : BinaryUnderTest();
+  auto c = Cluster::Start(binary, 3, {"--snapshot-count", "1000"}, absl::Seconds(30),
+                          [source = source](ServerProcess* m) { m->set_source(source); });
+  ASSERT_TRUE(c.ok()) << c.status();
+  ExpectReplicates(**c);
+  if (flavor == "etcdpp" && source == MemberConfig::Source::kConfigFile) {
+    int rc = 0;
+    const std::string out = RunCommand(
+        absl::StrCat("grep -c 'loaded server configuration from' ", (*c)->member(0).log_path()),
+        &rc);
+    EXPECT_EQ(out, "1\n");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(YamlAndEnvironment, ConfigSourceTest,
+                         ::testing::Combine(::testing::Values("etcdpp", "etcd"),
+                                            ::testing::Values(MemberConfig::Source::kConfigFile,
+                                                              MemberConfig::Source::kEnvironment)),
+                         [](const auto& info) {
+                           return absl::StrCat(
+                               std::get<0>(info.param),
+                               std::get<1>(info.param) == MemberConfig::Source::kConfigFile
+                                   ? "Yaml"
+                                   : "Environment");
+                         });
+
+TEST(ConfigProcessTest, AnUnimplementedFlagStopsStartUpNamingIt) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  MemberConfig cfg;
+  cfg.extra_flags = {"--enable-pprof"};
+  auto m = ServerProcess::Create(BinaryUnderTest(), cfg);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE((*m)->Launch().ok());
+  for (int i = 0; i < 100 && (*m)->Running(); ++i) absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_FALSE((*m)->Running());
+  EXPECT_TRUE(absl::StrContains((*m)->LogTail(), "--enable-pprof=true is not supported"))
+      << (*m)->LogTail();
+}
+
+TEST(ConfigProcessTest, EveryFlagOfEtcdIsImplementedOrRefusedByName) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcd"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  int rc = 0;
+  const std::string help = RunCommand(absl::StrCat(ReferenceBinary(), " --help 2>&1"), &rc);
+  const std::regex line(R"(^\s+--([a-z0-9-]+)(?: '([^']*)')?)");
+  int flags = 0;
+  int refused = 0;
+  std::istringstream in(help);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (!std::regex_search(l, m, line)) continue;
+    const std::string flag = m[1];
+    const std::string def = m[2];
+    if (flag == "help" || flag == "version" || flag == "config-file") continue;
+    ++flags;
+    // Known: etcd's default parses (a bare flag for booleans).
+    const bool is_bool = def == "true" || def == "false";
+    absl::StatusOr<server::Config> c =
+        server::ParseConfig({absl::StrCat("--", flag, "=", def)}, {});
+    EXPECT_FALSE(absl::StrContains(c.status().message(), "not defined")) << flag;
+    if (server::IsImplementedFlag(flag)) continue;
+    // Not implemented: a value other than what etcdpp does is refused, naming the flag (a
+    // boolean: one of its two values).
+    std::vector<std::string> values = {"x-other-value"};
+    if (is_bool) values = {"true", "false"};
+    bool any_refused = false;
+    for (const std::string& v : values) {
+      c = server::ParseConfig({absl::StrCat("--", flag, "=", v)}, {});
+      if (c.ok()) continue;
+      any_refused = true;
+      EXPECT_TRUE(absl::StrContains(c.status().message(), absl::StrCat("--", flag))) << c.status();
+    }
+    if (any_refused) {
+      ++refused;
+    } else {
+      // Only flags whose every value means the same to etcdpp, and the proxy/discovery ones.
+      EXPECT_TRUE(absl::StartsWith(flag, "proxy-") || flag == "discovery-fallback" ||
+                  absl::StrContains(flag, "lease-checkpoint-persist") ||
+                  absl::StrContains(flag, "txn-mode-write"))
+          << "--" << flag << " is accepted with any value but not implemented";
+    }
+  }
+  EXPECT_GT(flags, 70) << "etcd 3.4 documents about 80 flags";
+  EXPECT_GT(refused, 10);
+}
+
+}  // namespace
+}  // namespace etcdpp::testing
