@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
@@ -98,6 +99,44 @@ TEST(ConfigProcessTest, AnUnimplementedFlagStopsStartUpNamingIt) {
   ASSERT_FALSE((*m)->Running());
   EXPECT_TRUE(absl::StrContains((*m)->LogTail(), "--enable-pprof=true is not supported"))
       << (*m)->LogTail();
+}
+
+// --wal-dir: the WAL lives there (not in member/wal), and a killed member restarts from it.
+TEST(ConfigProcessTest, WalDirHoldsTheLog) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  char tmpl[] = "/tmp/etcdpp-waldir-XXXXXX";
+  const std::string disk = mkdtemp(tmpl);
+  const std::string wal_dir = disk + "/wal";
+  MemberConfig cfg;
+  cfg.extra_flags = {"--wal-dir", wal_dir};
+  auto m = ServerProcess::Create(BinaryUnderTest(), cfg);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE((*m)->Launch().ok());
+  ASSERT_TRUE((*m)->WaitReady(absl::Seconds(20)).ok()) << (*m)->LogTail();
+  auto kv = pb::KV::NewStub(NewChannel((*m)->Endpoint()));
+  pb::PutRequest put;
+  put.set_key("k");
+  put.set_value("in the wal");
+  pb::PutResponse put_resp;
+  grpc::Status st = kv->Put(ContextWithDeadline(kRpcTimeout).get(), put, &put_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  ASSERT_TRUE((*m)->Kill().ok());
+  int rc = 0;
+  EXPECT_NE(RunCommand(absl::StrCat("ls ", wal_dir, " | grep -c '\\.wal$'"), &rc), "0\n");
+  EXPECT_NE(access(((*m)->data_dir() + "/member/wal").c_str(), F_OK), 0)
+      << "no WAL in the data dir";
+  ASSERT_TRUE((*m)->Restart(absl::Seconds(20)).ok()) << (*m)->LogTail();
+  kv = pb::KV::NewStub(NewChannel((*m)->Endpoint()));
+  pb::RangeRequest get;
+  get.set_key("k");
+  pb::RangeResponse get_resp;
+  st = kv->Range(ContextWithDeadline(kRpcTimeout).get(), get, &get_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  ASSERT_EQ(get_resp.kvs_size(), 1);
+  EXPECT_EQ(get_resp.kvs(0).value(), "in the wal");
+  ASSERT_TRUE((*m)->Kill().ok());
+  std::filesystem::remove_all(disk);
 }
 
 TEST(ConfigProcessTest, EveryFlagOfEtcdIsImplementedOrRefusedByName) {

@@ -166,7 +166,6 @@ struct Unsupported {
 };
 const std::vector<Unsupported>& UnsupportedFlags() {
   static const std::vector<Unsupported> kFlags = {
-      {"wal-dir", {""}, "a WAL directory apart from the data dir"},
       {"force-new-cluster", {"false"}, "forcing a new cluster from an existing data dir"},
       {"enable-v2", {"false"}, "the v2 API"},
       {"enable-pprof", {"false"}, "Go's pprof endpoints"},
@@ -553,6 +552,7 @@ void ApplyTls(const FlagSet& fs, const std::string& p, tls::TlsInfo* t) {
 void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("name")) c->name = fs.Get("name");
   if (fs.Has("data-dir")) c->data_dir = fs.Get("data-dir");
+  if (fs.Has("wal-dir")) c->wal_dir = fs.Get("wal-dir");
   if (fs.Has("initial-cluster")) c->initial_cluster = fs.Get("initial-cluster");
   if (fs.Has("initial-cluster-state")) c->initial_cluster_state = fs.Get("initial-cluster-state");
   if (fs.Has("initial-cluster-token")) c->initial_cluster_token = fs.Get("initial-cluster-token");

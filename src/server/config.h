@@ -24,6 +24,7 @@ struct Url {
 struct Config {
   std::string name = "default";
   std::string data_dir;  // default: <name>.etcd
+  std::string wal_dir;   // --wal-dir: the WAL's directory; empty: <data-dir>/member/wal
   std::vector<Url> listen_client_urls;
   std::vector<Url> advertise_client_urls;
   std::vector<Url> listen_peer_urls;

@@ -200,7 +200,7 @@ TEST(ConfigTest, CorruptionChecks) {
 // Flags etcdpp does not implement: refused by name unless the value asks for what etcdpp does.
 TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--wal-dir", "/w"},
+           {"--discovery", "https://discovery.etcd.io/x"},
            {"--force-new-cluster"},
            {"--enable-v2"},
            {"--enable-pprof=true"},
@@ -293,6 +293,7 @@ auto-compaction-retention: "1"
   EXPECT_EQ(c->name, "infra1") << "the file wins over flags";
   EXPECT_EQ(c->snapshot_count, 10000u) << "and over the environment";
   EXPECT_EQ(c->data_dir, "/var/lib/x");
+  EXPECT_EQ(c->wal_dir, "") << "a null key is unset";
   EXPECT_EQ(c->heartbeat_interval_ms, 50u);
   EXPECT_EQ(c->election_timeout_ms, 500u);
   ASSERT_EQ(c->listen_client_urls.size(), 2u);

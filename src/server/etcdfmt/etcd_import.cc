@@ -400,7 +400,8 @@ absl::StatusOr<ImportStats> ImportEtcdMember(Env* env, const ImportSpec& spec) {
   return stats;
 }
 
-absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir) {
+absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir,
+                              const std::string& wal_dir_flag) {
   const std::string member = JoinPath(data_dir, "member");
   const std::string original = JoinPath(data_dir, "member.etcd");
   const std::string converted = JoinPath(data_dir, "member.adopted");

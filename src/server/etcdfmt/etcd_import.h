@@ -66,6 +66,9 @@ bool IsBboltFile(Env* env, const std::string& path);
 // a WAL holding entries the backend has not applied (etcd stopped before applying its log;
 // restart it with etcd and stop it cleanly, or move the data with a snapshot), a backend
 // behind its snapshot, anything damaged. A no-op (OK) for an etcdpp data dir.
-[[nodiscard]] absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir);
+// With a dedicated WAL dir (`wal_dir`, --wal-dir) an etcd data dir is refused: the conversion
+// renames the member dir whole.
+[[nodiscard]] absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir,
+                                            const std::string& wal_dir = "");
 
 }  // namespace etcdpp::server::etcdfmt
