@@ -6,8 +6,13 @@
 //  - Every flag of etcd 3.4's `etcd --help` (read from the reference binary at test time) is
 //    known to etcdpp, and either implemented or refused by name when given a value other than
 //    what etcdpp does anyway: none is silently ignored.
+//  - --wal-dir keeps the log apart; systemd's notify protocol (READY=1, STOPPING=1).
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <filesystem>
 #include <regex>
@@ -137,6 +142,36 @@ TEST(ConfigProcessTest, WalDirHoldsTheLog) {
   EXPECT_EQ(get_resp.kvs(0).value(), "in the wal");
   ASSERT_TRUE((*m)->Kill().ok());
   std::filesystem::remove_all(disk);
+}
+
+// Under a Type=notify unit: READY=1 once the member serves clients, STOPPING=1 on SIGTERM.
+TEST(ConfigProcessTest, TellsSystemdWhenReadyAndWhenStopping) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string name = absl::StrCat("@etcdpp-notify-test-", getpid());
+  const int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path + 1, name.data() + 1, name.size() - 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr),
+                 static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size())),
+            0);
+  auto receive = [fd](absl::Duration wait) {
+    timeval tv{static_cast<time_t>(absl::ToInt64Seconds(wait)), 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[128];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+  };
+  MemberConfig cfg;
+  cfg.extra_env = {absl::StrCat("NOTIFY_SOCKET=", name)};
+  auto m = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(20));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(receive(absl::Seconds(10)), "READY=1");
+  ASSERT_TRUE((*m)->Stop().ok());
+  EXPECT_EQ(receive(absl::Seconds(10)), "STOPPING=1");
+  close(fd);
 }
 
 TEST(ConfigProcessTest, EveryFlagOfEtcdIsImplementedOrRefusedByName) {

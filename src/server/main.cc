@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/sd_notify.h"
 #include "common/version.h"
 #include "server/config.h"
 #include "server/etcd_server.h"
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   int rc = WaitForSignal(server->get());
+  if (absl::Status st = etcdpp::SdNotify("STOPPING=1"); !st.ok()) spdlog::warn("{}", st.ToString());
   (*server)->Stop();
   return rc;
 }
