@@ -166,7 +166,6 @@ struct Unsupported {
 };
 const std::vector<Unsupported>& UnsupportedFlags() {
   static const std::vector<Unsupported> kFlags = {
-      {"force-new-cluster", {"false"}, "forcing a new cluster from an existing data dir"},
       {"enable-v2", {"false"}, "the v2 API"},
       {"enable-pprof", {"false"}, "Go's pprof endpoints"},
       {"enable-grpc-gateway", {"true"}, "turning the JSON gateway off (it is always served)"},
@@ -561,6 +560,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (IsTrue(fs, "debug")) c->log_level = "debug";
   c->initial_corrupt_check = IsTrue(fs, "experimental-initial-corrupt-check");
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
+  c->force_new_cluster = IsTrue(fs, "force-new-cluster");
   ApplyTls(fs, "", &c->client_tls);
   ApplyTls(fs, "peer-", &c->peer_tls);
   if (fs.Has("cipher-suites")) {

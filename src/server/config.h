@@ -50,6 +50,9 @@ struct Config {
   int64_t backend_batch_interval_ms = 100;
   int64_t backend_batch_limit = 10000;
   bool unsafe_no_fsync = false;
+  // --force-new-cluster: a restarted member drops every other member from the configuration
+  // its WAL holds (etcd's restartAsStandaloneNode), to recover from a lost quorum.
+  bool force_new_cluster = false;
   // --auth-token: "simple" or "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=..." (the JWT
   // options are checked when the server starts); --auth-token-ttl (simple tokens, seconds);
   // --bcrypt-cost.

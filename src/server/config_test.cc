@@ -201,7 +201,7 @@ TEST(ConfigTest, CorruptionChecks) {
 TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--discovery", "https://discovery.etcd.io/x"},
-           {"--force-new-cluster"},
+           {"--enable-pprof"},
            {"--enable-v2"},
            {"--enable-pprof=true"},
            {"--pre-vote=false"},
