@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "harness/auth_setup.h"
 #include "harness/binaries.h"
 #include "harness/command.h"
 #include "harness/etcdctl.h"
@@ -117,18 +118,7 @@ class EtcdAdoptTest : public ::testing::Test {
     ua.set_password("secret");
     pb::AuthUserAddResponse ua_resp;
     EXPECT_TRUE(auth->UserAdd(ContextWithDeadline(kRpcTimeout).get(), ua, &ua_resp).ok());
-    pb::AuthRoleAddRequest ra;
-    ra.set_name("reader");
-    pb::AuthRoleAddResponse ra_resp;
-    EXPECT_TRUE(auth->RoleAdd(ContextWithDeadline(kRpcTimeout).get(), ra, &ra_resp).ok());
-    pb::AuthRoleGrantPermissionRequest gp;
-    gp.set_name("reader");
-    gp.mutable_perm()->set_permtype(authpb::Permission::READ);
-    gp.mutable_perm()->set_key("key/");
-    gp.mutable_perm()->set_range_end("key0");
-    pb::AuthRoleGrantPermissionResponse gp_resp;
-    EXPECT_TRUE(
-        auth->RoleGrantPermission(ContextWithDeadline(kRpcTimeout).get(), gp, &gp_resp).ok());
+    AddReaderRole(auth.get(), kRpcTimeout);
     pb::AuthUserGrantRoleRequest gr;
     gr.set_user("alice");
     gr.set_role("reader");

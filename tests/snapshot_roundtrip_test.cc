@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "harness/auth_setup.h"
 #include "harness/binaries.h"
 #include "harness/cluster.h"
 #include "harness/command.h"
@@ -172,17 +173,7 @@ int64_t Fill(const std::string& endpoint) {
     pb::AuthUserAddResponse r;
     EXPECT_TRUE(auth->UserAdd(ContextWithDeadline(kRpcTimeout).get(), ua, &r).ok());
   }
-  pb::AuthRoleAddRequest ra;
-  ra.set_name("reader");
-  pb::AuthRoleAddResponse ra_resp;
-  EXPECT_TRUE(auth->RoleAdd(ContextWithDeadline(kRpcTimeout).get(), ra, &ra_resp).ok());
-  pb::AuthRoleGrantPermissionRequest gp;
-  gp.set_name("reader");
-  gp.mutable_perm()->set_permtype(authpb::Permission::READ);
-  gp.mutable_perm()->set_key("key/");
-  gp.mutable_perm()->set_range_end("key0");
-  pb::AuthRoleGrantPermissionResponse gp_resp;
-  EXPECT_TRUE(auth->RoleGrantPermission(ContextWithDeadline(kRpcTimeout).get(), gp, &gp_resp).ok());
+  AddReaderRole(auth.get(), kRpcTimeout);
   return compact_rev;
 }
 
