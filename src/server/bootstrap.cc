@@ -6,12 +6,16 @@
 #include <chrono>
 #include <random>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status.h"
 #include "grpcpp/grpcpp.h"
 #include "internalpb/internal.pb.h"
 #include "internalpb/peer.grpc.pb.h"
+#include "raft/confchange.h"
+#include "server/membership/cluster_store.h"
 #include "server/rafthttp/peer_sender.h"
 #include "server/snap/snap_files.h"
 #include "server/tls/peer_tls.h"
@@ -45,6 +49,7 @@ class Bootstrapper {
   absl::Status OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c);
   bool WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c);
   absl::Status CheckInitialCluster() const;
+  absl::Status ForceNewCluster(const raft::Snapshot& snap, wal::Wal::Contents* c);
   absl::Status RecoverSnapshotBackend(const raft::Snapshot& snap);
   absl::Status CreateWal() {
     internalpb::WalMetadata md;
@@ -103,6 +108,7 @@ absl::Status Bootstrapper::Restart() {
     }
     RETURN_NOT_OK(storage->ApplySnapshot(snap));
   }
+  if (cfg_.force_new_cluster) RETURN_NOT_OK(ForceNewCluster(snap, &c));
   spdlog::info("restarting member {:x} in cluster {:x} at commit index {}", out_.member_id,
                out_.cluster_id, c.state.commit);
   spdlog::info("replaying {} WAL entries after the snapshot at index {} (backend at index {})",
@@ -115,6 +121,59 @@ absl::Status Bootstrapper::Restart() {
   std::vector<raft::Entry>().swap(c.entries);
   malloc_trim(0);
   ASSIGN_OR_RETURN(out_.raw, NewRawNode(cfg_, out_.member_id, storage, 0));
+  return absl::OkStatus();
+}
+
+// --force-new-cluster (etcd's restartAsStandaloneNode): conf changes removing every other
+// member of the configuration the log ends with (the snapshot's, then the log's conf changes)
+// are appended and committed at once, in the current term, together with every entry the log
+// holds. Applying them leaves this member the only voter, which elects itself. Unlike etcd,
+// entries above the old commit index are kept (and so applied): the survivor cannot know which
+// of them the lost majority had committed and acknowledged, and dropping one of those would
+// lose an acknowledged write; keeping one that was never committed applies a write whose
+// client saw no answer, which a client must take as possible anyway.
+absl::Status Bootstrapper::ForceNewCluster(const raft::Snapshot& snap, wal::Wal::Contents* c) {
+  const uint64_t last = c->entries.empty() ? snap.metadata.index : c->entries.back().index;
+  if (last > c->state.commit) {
+    spdlog::warn(
+        "--force-new-cluster: committing entries {} to {}, above the commit index {} this member "
+        "knew (the lost members may have committed them)",
+        c->state.commit + 1, last, c->state.commit);
+  }
+  std::set<uint64_t> ids(snap.metadata.conf_state.voters.begin(),
+                         snap.metadata.conf_state.voters.end());
+  ids.insert(snap.metadata.conf_state.learners.begin(), snap.metadata.conf_state.learners.end());
+  for (const raft::Entry& e : c->entries) {
+    if (e.type != raft::EntryType::kConfChange) continue;
+    ASSIGN_OR_RETURN(raft::ConfChange cc, raft::DecodeConfChange(e.data));
+    if (cc.type == raft::ConfChangeType::kRemoveNode) {
+      ids.erase(cc.node_id);
+    } else {
+      ids.insert(cc.node_id);
+    }
+  }
+  uint64_t index = c->entries.empty() ? snap.metadata.index : c->entries.back().index;
+  const uint64_t term = std::max(c->state.term, snap.metadata.term);
+  std::vector<raft::Entry> added;
+  for (uint64_t id : ids) {
+    if (id == out_.member_id) continue;
+    raft::ConfChange cc{raft::ConfChangeType::kRemoveNode, id, ""};
+    added.push_back(
+        raft::Entry{term, ++index, raft::EntryType::kConfChange, raft::EncodeConfChange(cc)});
+  }
+  if (ids.count(out_.member_id) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--force-new-cluster: member ", MemberIdHex(out_.member_id),
+        " is not in the configuration its WAL holds (it was removed); nothing to recover"));
+  }
+  c->state.term = term;
+  c->state.commit = index;
+  RETURN_NOT_OK(st_->wal->Save(c->state, added));
+  spdlog::warn(
+      "--force-new-cluster: member {:x} now forms a cluster of its own; removing {} other "
+      "members at indexes {} to {} (commit index {})",
+      out_.member_id, added.size(), added.empty() ? 0 : added.front().index, index, index);
+  c->entries.insert(c->entries.end(), added.begin(), added.end());
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/mutex.h"
+#include "common/sd_notify.h"
 #include "common/version.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -160,6 +161,8 @@ void ClusterOps::PublishLoop() {
   spdlog::info("enabled capabilities for version {}", kApiMinorVersion);
   spdlog::info("published local member to cluster through raft");
   spdlog::info("ready to serve client requests");
+  // A Type=notify unit waits for this (etcd sends it at the same moment).
+  if (absl::Status st = SdNotify("READY=1"); !st.ok()) spdlog::warn("{}", st.ToString());
 }
 
 void ClusterOps::MarkRemoved() {

@@ -5,16 +5,19 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status.h"
 #include "server/flag_set.h"
 #include "server/go_duration.h"
+#include "yaml-cpp/yaml.h"
 
 namespace etcdpp::server {
 namespace {
 
-// Every flag etcd 3.4-3.6 defines is accepted, so operators' unit files and e2e harnesses
-// start unchanged; flags whose feature is not built yet are parsed and ignored.
+// Every flag etcd 3.4-3.6 defines is known, so operators' unit files and e2e harnesses parse;
+// a flag whose feature is not built is refused at start-up unless its value asks for what
+// etcdpp does anyway (kUnsupported below). None is silently ignored.
 const std::set<std::string>& ValueFlags() {
   static const std::set<std::string> kFlags = {
       "name",
@@ -93,7 +96,6 @@ const std::set<std::string>& ValueFlags() {
       "experimental-distributed-tracing-instance-id",
       "experimental-distributed-tracing-sampling-rate",
       "experimental-downgrade-check-time",
-      "experimental-memory-mlock",
       "experimental-snapshot-catchup-entries",
       "experimental-wait-cluster-ready-timeout",
       "experimental-max-learners",
@@ -116,6 +118,7 @@ const std::set<std::string>& ValueFlags() {
       "compaction-batch-limit",
       "compaction-sleep-interval",
       "bootstrap-defrag-threshold-megabytes",
+      "feature-gates",
   };
   return kFlags;
 }
@@ -149,9 +152,194 @@ const std::set<std::string>& BoolFlags() {
       "experimental-compact-hash-check-enabled",
       "experimental-enable-lease-checkpoint",
       "enable-log-rotation",
-      "feature-gates",
   };
   return kFlags;
+}
+
+// The flags etcd has and etcdpp does not implement, with the values that ask for nothing beyond
+// what etcdpp does (an empty list: no value is accepted; the flag must not be given). Any other
+// value stops start-up with a message naming the flag.
+struct Unsupported {
+  const char* flag;
+  std::vector<std::string> accepted;
+  const char* what;
+};
+const std::vector<Unsupported>& UnsupportedFlags() {
+  static const std::vector<Unsupported> kFlags = {
+      {"enable-v2", {"false"}, "the v2 API"},
+      {"enable-pprof", {"false"}, "Go's pprof endpoints"},
+      {"enable-grpc-gateway", {"true"}, "turning the JSON gateway off (it is always served)"},
+      {"pre-vote", {"true"}, "turning pre-vote off (it is always on)"},
+      {"initial-election-tick-advance", {"true"}, "turning the election tick advance off"},
+      {"experimental-enable-lease-checkpoint",
+       {"true"},
+       "turning lease checkpoints off (they are always on)"},
+      {"experimental-enable-lease-checkpoint-persist", {"false", "true"}, ""},
+      {"experimental-txn-mode-write-with-shared-buffer", {"false", "true"}, ""},
+      {"logger", {"zap"}, "a logger other than zap's"},
+      {"log-package-levels", {""}, "per-package log levels (capnslog)"},
+      {"experimental-backend-bbolt-freelist-type",
+       {""},
+       "bbolt's freelist type (the backend is LMDB)"},
+      {"experimental-compaction-batch-limit", {""}, "the compaction batch limit"},
+      {"compaction-batch-limit", {""}, "the compaction batch limit"},
+      {"experimental-compaction-sleep-interval", {""}, "the compaction sleep interval"},
+      {"compaction-sleep-interval", {""}, "the compaction sleep interval"},
+      {"experimental-enable-v2v3", {""}, "the v2 API on the v3 store"},
+      {"experimental-warning-apply-duration", {""}, "slow-apply warnings"},
+      {"warning-apply-duration", {""}, "slow-apply warnings"},
+      {"experimental-warning-unary-request-duration", {""}, "slow-request warnings"},
+      {"warning-unary-request-duration", {""}, "slow-request warnings"},
+      {"experimental-compact-hash-check-time", {""}, "the compaction hash check"},
+      {"compact-hash-check-time", {""}, "the compaction hash check"},
+      {"experimental-compact-hash-check-enabled", {"false"}, "the compaction hash check"},
+      {"experimental-enable-distributed-tracing", {"false"}, "distributed tracing"},
+      {"experimental-distributed-tracing-address", {""}, "distributed tracing"},
+      {"experimental-distributed-tracing-service-name", {""}, "distributed tracing"},
+      {"experimental-distributed-tracing-instance-id", {""}, "distributed tracing"},
+      {"experimental-distributed-tracing-sampling-rate", {""}, "distributed tracing"},
+      {"experimental-downgrade-check-time", {""}, "downgrades"},
+      {"downgrade-check-time", {""}, "downgrades"},
+      {"experimental-memory-mlock", {"false"}, "locking the process's memory"},
+      {"experimental-wait-cluster-ready-timeout", {""}, "the cluster-ready wait timeout"},
+      {"experimental-max-learners", {""}, "a learner limit"},
+      {"max-learners", {""}, "a learner limit"},
+      {"experimental-peer-skip-client-san-verification",
+       {"false"},
+       "skipping the peer certificates' SAN check"},
+      {"experimental-stop-grpc-service-on-defrag",
+       {"false"},
+       "stopping the gRPC service during defragmentation (it keeps serving)"},
+      {"enable-log-rotation", {"false"}, "log rotation"},
+      {"log-rotation-config-json", {""}, "log rotation"},
+      {"listen-client-http-urls", {""}, "separate HTTP client URLs"},
+      {"socket-reuse-port", {"", "false"}, "SO_REUSEPORT"},
+      {"socket-reuse-address", {"", "false"}, "SO_REUSEADDR"},
+      {"v2-deprecation", {""}, "the v2 deprecation stages"},
+      {"self-signed-cert-validity", {""}, "the validity of auto-TLS certificates"},
+      {"bootstrap-defrag-threshold-megabytes", {""}, "defragmentation at start-up"},
+      {"feature-gates", {""}, "feature gates"},
+      {"discovery", {""}, "discovery"},
+      {"discovery-proxy", {""}, "discovery"},
+      {"discovery-srv", {""}, "DNS discovery"},
+      {"discovery-srv-name", {""}, "DNS discovery"},
+      {"cors", {""}, "CORS origins (the v2 API)"},
+      {"host-whitelist", {"", "*"}, "a host whitelist"},
+      {"proxy", {"", "off"}, "the v2 proxy"},
+      {"grpc-keepalive-interval", {""}, "gRPC keepalive settings"},
+      {"grpc-keepalive-min-time", {""}, "gRPC keepalive settings"},
+      {"grpc-keepalive-timeout", {""}, "gRPC keepalive settings"},
+  };
+  return kFlags;
+}
+
+// Not in the table: --proxy-* and --discovery-fallback act only with the v2 proxy or discovery
+// on, which --proxy and --discovery above refuse; with those off, etcd ignores them too.
+
+[[nodiscard]] absl::Status CheckSupported(const FlagSet& fs) {
+  for (const Unsupported& u : UnsupportedFlags()) {
+    if (!fs.Has(u.flag)) continue;
+    const std::string& v = fs.Get(u.flag);
+    if (std::find(u.accepted.begin(), u.accepted.end(), v) != u.accepted.end()) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", u.flag, "=", v, " is not supported by etcdpp (", u.what, " is not built)"));
+  }
+  return absl::OkStatus();
+}
+
+// --log-outputs / --log-output: "default" (stderr), "stderr", "stdout", or file paths.
+[[nodiscard]] absl::Status ApplyLogging(const FlagSet& fs, Config* c) {
+  for (const char* flag : {"log-output", "log-outputs"}) {
+    if (!fs.Has(flag)) continue;
+    c->log_outputs = absl::StrSplit(fs.Get(flag), ',', absl::SkipWhitespace());
+    if (c->log_outputs.empty()) c->log_outputs = {"default"};
+  }
+  static const std::set<std::string> kLevels = {"debug",  "info",  "warn", "error",
+                                                "dpanic", "panic", "fatal"};
+  if (kLevels.count(c->log_level) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown log level \"", c->log_level,
+                     "\" for --log-level (debug, info, warn, error, dpanic, panic, fatal)"));
+  }
+  return absl::OkStatus();
+}
+
+// --config-file: etcd's YAML keys are its flag names; the two transport security blocks hold
+// the TLS flags of each side. Sequences are comma-joined, null values are unset.
+[[nodiscard]] absl::Status LoadConfigFile(const std::string& path, FlagSet* fs) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read the config file ", path));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config file ", path, " is not valid YAML: ", e.what()));
+  }
+  if (root.IsNull()) return absl::OkStatus();
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat("config file ", path, " is not a YAML map"));
+  }
+  auto scalar = [&](const std::string& key, const YAML::Node& n, std::string* out) -> absl::Status {
+    if (n.IsScalar()) {
+      *out = n.Scalar();
+      return absl::OkStatus();
+    }
+    if (n.IsSequence()) {
+      std::vector<std::string> parts;
+      for (const YAML::Node& e : n) {
+        if (!e.IsScalar()) break;
+        parts.push_back(e.Scalar());
+      }
+      if (parts.size() == n.size()) {
+        *out = absl::StrJoin(parts, ",");
+        return absl::OkStatus();
+      }
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("config file ", path, ": key \"", key, "\" has a value of the wrong type"));
+  };
+  const std::string where = absl::StrCat("config file ", path);
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    const YAML::Node& value = kv.second;
+    if (value.IsNull()) continue;
+    if (key == "client-transport-security" || key == "peer-transport-security") {
+      if (!value.IsMap()) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": key \"", key, "\" must be a map"));
+      }
+      const bool peer = key == "peer-transport-security";
+      for (const auto& sub : value) {
+        const std::string k = sub.first.as<std::string>();
+        if (sub.second.IsNull()) continue;
+        std::string flag;
+        if (k == "cert-file" || k == "key-file" || k == "trusted-ca-file" || k == "auto-tls" ||
+            k == "client-cert-auth") {
+          flag = (peer ? "peer-" : "") + k;
+        } else if (k == "crl-file") {
+          flag = peer ? "peer-crl-file" : "client-crl-file";
+        } else if (k == "allowed-cn" && peer) {
+          flag = "peer-cert-allowed-cn";
+        } else if (k == "allowed-hostname") {
+          flag = peer ? "peer-cert-allowed-hostname" : "client-cert-allowed-hostname";
+        } else {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": unknown key \"", key, ".", k, "\""));
+        }
+        std::string v;
+        RETURN_NOT_OK(scalar(absl::StrCat(key, ".", k), sub.second, &v));
+        RETURN_NOT_OK(fs->Set(flag, v, where));
+      }
+      continue;
+    }
+    if (key == "config-file" || key == "help" || key == "h" || key == "version") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown key \"", key, "\""));
+    }
+    std::string v;
+    RETURN_NOT_OK(scalar(key, value, &v));
+    RETURN_NOT_OK(fs->Set(key, v, where));
+  }
+  return absl::OkStatus();
 }
 
 [[nodiscard]] absl::StatusOr<uint64_t> ParseUint(const std::string& flag, const std::string& v) {
@@ -363,6 +551,7 @@ void ApplyTls(const FlagSet& fs, const std::string& p, tls::TlsInfo* t) {
 void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("name")) c->name = fs.Get("name");
   if (fs.Has("data-dir")) c->data_dir = fs.Get("data-dir");
+  if (fs.Has("wal-dir")) c->wal_dir = fs.Get("wal-dir");
   if (fs.Has("initial-cluster")) c->initial_cluster = fs.Get("initial-cluster");
   if (fs.Has("initial-cluster-state")) c->initial_cluster_state = fs.Get("initial-cluster-state");
   if (fs.Has("initial-cluster-token")) c->initial_cluster_token = fs.Get("initial-cluster-token");
@@ -371,6 +560,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (IsTrue(fs, "debug")) c->log_level = "debug";
   c->initial_corrupt_check = IsTrue(fs, "experimental-initial-corrupt-check");
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
+  c->force_new_cluster = IsTrue(fs, "force-new-cluster");
   ApplyTls(fs, "", &c->client_tls);
   ApplyTls(fs, "peer-", &c->peer_tls);
   if (fs.Has("cipher-suites")) {
@@ -436,11 +626,33 @@ std::string Url::ToString() const {
 
 [[nodiscard]] absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
                                                  const std::vector<std::string>& environ) {
-  FlagSet fs(ValueFlags(), BoolFlags());
-  RETURN_NOT_OK(fs.Parse(args));
-  RETURN_NOT_OK(fs.ApplyEnvironment(environ));
+  FlagSet cmdline(ValueFlags(), BoolFlags());
+  RETURN_NOT_OK(cmdline.Parse(args));
+  std::vector<std::string> unknown_env;
+  RETURN_NOT_OK(cmdline.ApplyEnvironment(environ, &unknown_env));
   Config c;
+  for (const std::string& kv : unknown_env) {
+    c.warnings.push_back(absl::StrCat("unrecognized environment variable ", kv));
+  }
+  // As etcd: a config file replaces every other flag and variable.
+  FlagSet from_file(ValueFlags(), BoolFlags());
+  const bool use_file = cmdline.Has("config-file") && !cmdline.Get("config-file").empty();
+  if (use_file) {
+    c.config_file = cmdline.Get("config-file");
+    RETURN_NOT_OK(LoadConfigFile(c.config_file, &from_file));
+    c.warnings.push_back(absl::StrCat(
+        "loaded server configuration from ", c.config_file,
+        "; other configuration command line flags and environment variables will be ignored if "
+        "provided"));
+  }
+  const FlagSet& fs = use_file ? from_file : cmdline;
+  RETURN_NOT_OK(CheckSupported(fs));
   ApplyStrings(fs, &c);
+  if (use_file) {
+    c.show_version = IsTrue(cmdline, "version");
+    c.show_help = IsTrue(cmdline, "help") || IsTrue(cmdline, "h");
+  }
+  RETURN_NOT_OK(ApplyLogging(fs, &c));
   RETURN_NOT_OK(ApplyNumbers(fs, &c));
   RETURN_NOT_OK(ApplyAutoCompaction(fs, &c));
   RETURN_NOT_OK(ApplyUrls(fs, "listen-client-urls", &c.listen_client_urls));
@@ -450,6 +662,15 @@ std::string Url::ToString() const {
   RETURN_NOT_OK(ApplyUrls(fs, "listen-metrics-urls", &c.listen_metrics_urls));
   RETURN_NOT_OK(ApplyDefaults(&c));
   return c;
+}
+
+bool IsImplementedFlag(const std::string& name) {
+  if (ValueFlags().count(name) == 0 && BoolFlags().count(name) == 0) return false;
+  if (absl::StartsWith(name, "proxy-") || name == "discovery-fallback") return false;
+  for (const Unsupported& u : UnsupportedFlags()) {
+    if (name == u.flag) return false;
+  }
+  return true;
 }
 
 std::chrono::milliseconds RequestTimeoutFor(int64_t election_timeout_ms) {

@@ -24,6 +24,7 @@ struct Url {
 struct Config {
   std::string name = "default";
   std::string data_dir;  // default: <name>.etcd
+  std::string wal_dir;   // --wal-dir: the WAL's directory; empty: <data-dir>/member/wal
   std::vector<Url> listen_client_urls;
   std::vector<Url> advertise_client_urls;
   std::vector<Url> listen_peer_urls;
@@ -49,6 +50,9 @@ struct Config {
   int64_t backend_batch_interval_ms = 100;
   int64_t backend_batch_limit = 10000;
   bool unsafe_no_fsync = false;
+  // --force-new-cluster: a restarted member drops every other member from the configuration
+  // its WAL holds (etcd's restartAsStandaloneNode), to recover from a lost quorum.
+  bool force_new_cluster = false;
   // --auth-token: "simple" or "jwt,pub-key=...,priv-key=...,sign-method=...,ttl=..." (the JWT
   // options are checked when the server starts); --auth-token-ttl (simple tokens, seconds);
   // --bcrypt-cost.
@@ -82,6 +86,13 @@ struct Config {
   // (corrupt_check.h).
   bool initial_corrupt_check = false;
   absl::Duration corrupt_check_time = absl::ZeroDuration();
+  // --log-outputs (3.4: --log-output): "default" / "stderr", "stdout", or file paths.
+  std::vector<std::string> log_outputs = {"default"};
+  // --config-file: the YAML file the configuration came from (flags and ETCD_* variables are
+  // then ignored, as etcd does), empty if none.
+  std::string config_file;
+  // Said while parsing, logged once logging is set up (unknown ETCD_* variables, ...).
+  std::vector<std::string> warnings;
   bool show_version = false;
   bool show_help = false;
 };
@@ -90,6 +101,11 @@ struct Config {
 // message etcd prints for the same mistake.
 [[nodiscard]] absl::StatusOr<Config> ParseConfig(const std::vector<std::string>& args,
                                                  const std::vector<std::string>& environ);
+
+// True for the flags of etcd that etcdpp honours; every other flag it knows is refused at
+// start-up unless its value asks for what etcdpp does anyway (or, for --proxy-* and
+// --discovery-fallback, acts only with a feature that is off).
+bool IsImplementedFlag(const std::string& name);
 
 // Parses "http://127.0.0.1:2379,http://..." into URLs.
 [[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag,

@@ -15,6 +15,7 @@
 #include "server/bootstrap.h"
 #include "server/errors.h"
 #include "server/etcdfmt/etcd_export.h"
+#include "server/etcdfmt/etcd_import.h"
 #include "server/metrics/metrics.h"
 #include "server/rafthttp/snapshot_receiver.h"
 #include "server/tls/peer_tls.h"
@@ -78,6 +79,7 @@ absl::Status EtcdServer::Build(Env* env) {
     no_sync_env_ = std::make_unique<NoSyncEnv>(env);
     env = no_sync_env_.get();
   }
+  RETURN_NOT_OK(etcdfmt::AdoptEtcdDataDir(env, cfg_.data_dir, cfg_.wal_dir));
   ASSIGN_OR_RETURN(stores_, OpenStores(cfg_, env, cfg_.data_dir + "/member"));
   quota_bytes_ = QuotaBytes(cfg_.quota_backend_bytes);
   // Four workers: the publish loop holds one until the member is published; leader transfers

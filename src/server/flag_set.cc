@@ -63,16 +63,26 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
-absl::Status FlagSet::ApplyEnvironment(const std::vector<std::string>& environ) {
+absl::Status FlagSet::ApplyEnvironment(const std::vector<std::string>& environ,
+                                       std::vector<std::string>* unknown) {
   for (const std::string& kv : environ) {
     if (!absl::StartsWith(kv, "ETCD_")) continue;
     size_t eq = kv.find('=');
     if (eq == std::string::npos) continue;
     std::string name = absl::AsciiStrToLower(kv.substr(5, eq - 5));
     std::replace(name.begin(), name.end(), '_', '-');
-    if (!Known(name) || Has(name)) continue;  // unknown ETCD_* variables are ignored
     std::string value = kv.substr(eq + 1);
+    if (!Known(name)) {
+      if (unknown != nullptr) unknown->push_back(kv);
+      continue;
+    }
     if (value.empty()) continue;  // as etcd: an empty variable counts as unset
+    if (Has(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "conflicting environment variable \"", kv.substr(0, eq),
+          "\" is shadowed by corresponding command-line flag (either unset environment variable "
+          "or disable flag)"));
+    }
     if (bool_flags_.count(name) > 0) {
       std::optional<bool> b = ParseGoBool(value);
       if (!b.has_value()) {
@@ -83,6 +93,24 @@ absl::Status FlagSet::ApplyEnvironment(const std::vector<std::string>& environ) 
     }
     values_[name] = std::move(value);
   }
+  return absl::OkStatus();
+}
+
+absl::Status FlagSet::Set(const std::string& name, const std::string& value,
+                          const std::string& where) {
+  if (!Known(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": unknown key \"", name, "\""));
+  }
+  if (bool_flags_.count(name) > 0) {
+    std::optional<bool> b = ParseGoBool(value);
+    if (!b.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": invalid boolean value \"", value, "\" for \"", name, "\""));
+    }
+    values_[name] = *b ? "true" : "false";
+    return absl::OkStatus();
+  }
+  values_[name] = value;
   return absl::OkStatus();
 }
 

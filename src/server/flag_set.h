@@ -31,8 +31,18 @@ class FlagSet {
 
   // Parses the arguments; positional arguments are an error, as etcd's "too many arguments".
   [[nodiscard]] absl::Status Parse(const std::vector<std::string>& args);
-  // Fills flags not given on the command line from ETCD_<NAME> (dashes to underscores).
-  [[nodiscard]] absl::Status ApplyEnvironment(const std::vector<std::string>& environ);
+  // Fills flags not given on the command line from ETCD_<NAME> (dashes to underscores). A
+  // non-empty variable for a flag the command line also gives stops start-up (etcd 3.5's
+  // "conflicting environment variable"); a variable that names no flag is added to `unknown`
+  // ("ETCD_FOO=bar"), which etcd warns about.
+  [[nodiscard]] absl::Status ApplyEnvironment(const std::vector<std::string>& environ,
+                                              std::vector<std::string>* unknown = nullptr);
+  // Sets `name` as if given on the command line (a config file's key); `where` names the source
+  // in errors. Unknown names and bad booleans are refused.
+  [[nodiscard]] absl::Status Set(const std::string& name, const std::string& value,
+                                 const std::string& where);
+  // The flags given, in name order.
+  const std::map<std::string, std::string>& values() const { return values_; }
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   const std::string& Get(const std::string& name) const { return values_.at(name); }

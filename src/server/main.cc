@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/sd_notify.h"
 #include "common/version.h"
 #include "server/config.h"
 #include "server/etcd_server.h"
+#include "spdlog/sinks/basic_file_sink.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -19,12 +21,36 @@ extern char** environ;
 
 namespace {
 
-void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("etcdpp");
+// --log-outputs: "default"/"stderr", "stdout", file paths (appended to). --log-level: etcd's
+// zap levels; dpanic, panic and fatal log only critical lines.
+bool SetUpLogging(const etcdpp::server::Config& cfg) {
+  std::vector<spdlog::sink_ptr> sinks;
+  for (const std::string& out : cfg.log_outputs) {
+    if (out == "default" || out == "stderr") {
+      sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    } else if (out == "stdout") {
+      sinks.push_back(std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
+    } else {
+      try {
+        sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(out));
+      } catch (const spdlog::spdlog_ex& e) {
+        std::fprintf(stderr, "etcd: cannot open --log-outputs file %s: %s\n", out.c_str(),
+                     e.what());
+        return false;
+      }
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>("etcdpp", sinks.begin(), sinks.end());
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%f %^%L%$ | %v");
-  spdlog::set_level(spdlog::level::from_str(level == "warn" ? "warning" : level));
+  const std::string& level = cfg.log_level;
+  spdlog::set_level(level == "warn"    ? spdlog::level::warn
+                    : level == "debug" ? spdlog::level::debug
+                    : level == "error" ? spdlog::level::err
+                    : level == "info"  ? spdlog::level::info
+                                       : spdlog::level::critical);
   spdlog::flush_on(spdlog::level::info);
+  return true;
 }
 
 // Waits for SIGINT or SIGTERM (blocked in every thread, taken here synchronously).
@@ -80,7 +106,8 @@ int main(int argc, char** argv) {
     std::printf("Usage: etcdpp [flags]\n  Flags are etcd's (see `etcd --help`).\n");
     return 0;
   }
-  SetUpLogging(cfg->log_level);
+  if (!SetUpLogging(*cfg)) return 2;
+  for (const std::string& w : cfg->warnings) spdlog::warn("{}", w);
   spdlog::info("etcdpp starting: name {} data-dir {}", cfg->name, cfg->data_dir);
   absl::StatusOr<std::unique_ptr<etcdpp::server::EtcdServer>> server =
       etcdpp::server::EtcdServer::Open(*cfg);
@@ -93,6 +120,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   int rc = WaitForSignal(server->get());
+  if (absl::Status st = etcdpp::SdNotify("STOPPING=1"); !st.ok()) spdlog::warn("{}", st.ToString());
   (*server)->Stop();
   return rc;
 }

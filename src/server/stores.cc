@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<Stores>> OpenStores(const Config& cfg, Env* env,
   auto s = std::make_unique<Stores>();
   s->env = env;
   s->member_dir = std::move(member_dir);
+  s->dedicated_wal_dir = cfg.wal_dir;
   // Each directory made here is durable in its parent before anything is written inside.
   RETURN_NOT_OK(env->CreateDirsSynced(s->snap_dir()));
   backend::Options bo;

@@ -45,7 +45,10 @@ struct Stores {
   std::unique_ptr<wal::Wal> wal;  // opened by Bootstrap
 
   std::string snap_dir() const { return member_dir + "/snap"; }
-  std::string wal_dir() const { return member_dir + "/wal"; }
+  std::string dedicated_wal_dir;  // --wal-dir, if given
+  std::string wal_dir() const {
+    return dedicated_wal_dir.empty() ? member_dir + "/wal" : dedicated_wal_dir;
+  }
 
   // Swaps in the database at `db_file` (a snapshot received from the leader) and rebuilds
   // everything read from the backend: mvcc, leases and their attachments, the member list,

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -166,13 +168,53 @@ std::vector<std::string> ServerProcess::Argv() const {
   return argv;
 }
 
+// The flags of `args` (after the binary) as (name, value) pairs: "--f v", "--f=v", "--f" (true).
+static std::vector<std::pair<std::string, std::string>> FlagPairs(
+    const std::vector<std::string>& args) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string name = args[i].substr(args[i].find_first_not_of('-'));
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      out.emplace_back(name.substr(0, eq), name.substr(eq + 1));
+    } else if (i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0) {
+      out.emplace_back(name, args[++i]);
+    } else {
+      out.emplace_back(name, "true");
+    }
+  }
+  return out;
+}
+
 absl::Status ServerProcess::Launch() {
   if (Running()) return absl::FailedPreconditionError("server already running");
   std::vector<std::string> args = Argv();
+  std::vector<std::string> extra_env = config_.extra_env;
+  if (config_.source != MemberConfig::Source::kFlags) {
+    const auto flags = FlagPairs(args);
+    args.resize(1);
+    if (config_.source == MemberConfig::Source::kConfigFile) {
+      const std::string path = absl::StrCat(temp_dir_, "/etcd.conf.yml");
+      std::string yaml;
+      for (const auto& [name, value] : flags) {
+        // Booleans and numbers bare (etcd decodes YAML into typed fields), the rest quoted.
+        const bool bare = value == "true" || value == "false" ||
+                          (!value.empty() && std::all_of(value.begin(), value.end(), ::isdigit));
+        absl::StrAppend(&yaml, name, ": ", bare ? value : absl::StrCat("'", value, "'"), "\n");
+      }
+      std::ofstream(path, std::ios::trunc) << yaml;
+      args.insert(args.end(), {"--config-file", path});
+    } else {
+      for (const auto& [name, value] : flags) {
+        std::string var = absl::AsciiStrToUpper(name);
+        std::replace(var.begin(), var.end(), '-', '_');
+        extra_env.push_back(absl::StrCat("ETCD_", var, "=", value));
+      }
+    }
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  std::vector<std::string> env_strings = ChildEnvironment(config_.extra_env);
+  std::vector<std::string> env_strings = ChildEnvironment(extra_env);
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

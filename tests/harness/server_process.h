@@ -51,6 +51,10 @@ struct MemberConfig {
   // "NAME=VALUE" entries added to (or replacing in) the test's environment for the process,
   // e.g. the power-loss shim's LD_PRELOAD.
   std::vector<std::string> extra_env;
+  // How the settings reach the server: as flags (default), as a YAML file given with
+  // --config-file (<temp dir>/etcd.conf.yml, etcd's keys), or as ETCD_* variables.
+  enum class Source { kFlags, kConfigFile, kEnvironment };
+  Source source = Source::kFlags;
 };
 
 class ServerProcess {
@@ -92,6 +96,8 @@ class ServerProcess {
   const std::string& log_path() const { return log_path_; }
   // The environment of later launches (see MemberConfig::extra_env).
   void set_extra_env(std::vector<std::string> env) { config_.extra_env = std::move(env); }
+  // How later launches pass the settings (see MemberConfig::source).
+  void set_source(MemberConfig::Source s) { config_.source = s; }
   pid_t pid() const { return pid_; }
   // How the last process ended (waitpid status), valid after it was reaped.
   int last_wait_status() const { return last_wait_status_; }
@@ -113,7 +119,7 @@ class ServerProcess {
 
   // Constant after construction.
   const std::string binary_;
-  MemberConfig config_;  // ports filled in; only extra_env changes after construction
+  MemberConfig config_;  // ports filled in; only extra_env and source change after construction
   const std::string temp_dir_;
   const std::string data_dir_;
   const std::string log_path_;

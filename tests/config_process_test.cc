@@ -1,0 +1,225 @@
+// config_process_test: configuring members as operators do, with real processes.
+//  - 3-member clusters whose settings come only from a YAML file each (--config-file) or only
+//    from ETCD_* variables (an EnvironmentFile's form), on etcdpp and on the reference etcd:
+//    both form a cluster that replicates a write.
+//  - A flag etcdpp does not implement stops start-up with a message naming it.
+//  - Every flag of etcd 3.4's `etcd --help` (read from the reference binary at test time) is
+//    known to etcdpp, and either implemented or refused by name when given a value other than
+//    what etcdpp does anyway: none is silently ignored.
+//  - --wal-dir keeps the log apart; systemd's notify protocol (READY=1, STOPPING=1).
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "harness/binaries.h"
+#include "harness/cluster.h"
+#include "harness/command.h"
+#include "harness/grpc_util.h"
+#include "server/config.h"
+
+namespace etcdpp::testing {
+namespace {
+
+namespace pb = ::etcdserverpb;
+constexpr std::chrono::milliseconds kRpcTimeout{5000};
+
+void ExpectReplicates(Cluster& c) {
+  auto kv0 = pb::KV::NewStub(NewChannel(c.member(0).Endpoint()));
+  pb::PutRequest put;
+  put.set_key("configured");
+  put.set_value("yes");
+  pb::PutResponse put_resp;
+  grpc::Status st = kv0->Put(ContextWithDeadline(kRpcTimeout).get(), put, &put_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  auto kv2 = pb::KV::NewStub(NewChannel(c.member(2).Endpoint()));
+  pb::RangeRequest get;
+  get.set_key("configured");
+  pb::RangeResponse get_resp;
+  st = kv2->Range(ContextWithDeadline(kRpcTimeout).get(), get, &get_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  ASSERT_EQ(get_resp.kvs_size(), 1);
+  EXPECT_EQ(get_resp.kvs(0).value(), "yes");
+  auto cluster = pb::Cluster::NewStub(NewChannel(c.member(1).Endpoint()));
+  pb::MemberListResponse ml;
+  st = cluster->MemberList(ContextWithDeadline(kRpcTimeout).get(), pb::MemberListRequest{}, &ml);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  EXPECT_EQ(ml.members_size(), 3);
+}
+
+class ConfigSourceTest
+    : public ::testing::TestWithParam<std::tuple<std::string, MemberConfig::Source>> {};
+
+TEST_P(ConfigSourceTest, ThreeMembersFormACluster) {
+  const auto& [flavor, source] = GetParam();
+  const std::string why = WhyNotRunnable(FlavorByName(flavor));
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string binary = flavor == "etcd" ? ReferenceBinary() : BinaryUnderTest();
+  auto c = Cluster::Start(binary, 3, {"--snapshot-count", "1000"}, absl::Seconds(30),
+                          [source = source](ServerProcess* m) { m->set_source(source); });
+  ASSERT_TRUE(c.ok()) << c.status();
+  ExpectReplicates(**c);
+  if (flavor == "etcdpp" && source == MemberConfig::Source::kConfigFile) {
+    int rc = 0;
+    const std::string out = RunCommand(
+        absl::StrCat("grep -c 'loaded server configuration from' ", (*c)->member(0).log_path()),
+        &rc);
+    EXPECT_EQ(out, "1\n");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(YamlAndEnvironment, ConfigSourceTest,
+                         ::testing::Combine(::testing::Values("etcdpp", "etcd"),
+                                            ::testing::Values(MemberConfig::Source::kConfigFile,
+                                                              MemberConfig::Source::kEnvironment)),
+                         [](const auto& info) {
+                           return absl::StrCat(
+                               std::get<0>(info.param),
+                               std::get<1>(info.param) == MemberConfig::Source::kConfigFile
+                                   ? "Yaml"
+                                   : "Environment");
+                         });
+
+TEST(ConfigProcessTest, AnUnimplementedFlagStopsStartUpNamingIt) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  MemberConfig cfg;
+  cfg.extra_flags = {"--enable-pprof"};
+  auto m = ServerProcess::Create(BinaryUnderTest(), cfg);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE((*m)->Launch().ok());
+  for (int i = 0; i < 100 && (*m)->Running(); ++i) absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_FALSE((*m)->Running());
+  EXPECT_TRUE(absl::StrContains((*m)->LogTail(), "--enable-pprof=true is not supported"))
+      << (*m)->LogTail();
+}
+
+// --wal-dir: the WAL lives there (not in member/wal), and a killed member restarts from it.
+TEST(ConfigProcessTest, WalDirHoldsTheLog) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  char tmpl[] = "/tmp/etcdpp-waldir-XXXXXX";
+  const std::string disk = mkdtemp(tmpl);
+  const std::string wal_dir = disk + "/wal";
+  MemberConfig cfg;
+  cfg.extra_flags = {"--wal-dir", wal_dir};
+  auto m = ServerProcess::Create(BinaryUnderTest(), cfg);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE((*m)->Launch().ok());
+  ASSERT_TRUE((*m)->WaitReady(absl::Seconds(20)).ok()) << (*m)->LogTail();
+  auto kv = pb::KV::NewStub(NewChannel((*m)->Endpoint()));
+  pb::PutRequest put;
+  put.set_key("k");
+  put.set_value("in the wal");
+  pb::PutResponse put_resp;
+  grpc::Status st = kv->Put(ContextWithDeadline(kRpcTimeout).get(), put, &put_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  ASSERT_TRUE((*m)->Kill().ok());
+  int rc = 0;
+  EXPECT_NE(RunCommand(absl::StrCat("ls ", wal_dir, " | grep -c '\\.wal$'"), &rc), "0\n");
+  EXPECT_NE(access(((*m)->data_dir() + "/member/wal").c_str(), F_OK), 0)
+      << "no WAL in the data dir";
+  ASSERT_TRUE((*m)->Restart(absl::Seconds(20)).ok()) << (*m)->LogTail();
+  kv = pb::KV::NewStub(NewChannel((*m)->Endpoint()));
+  pb::RangeRequest get;
+  get.set_key("k");
+  pb::RangeResponse get_resp;
+  st = kv->Range(ContextWithDeadline(kRpcTimeout).get(), get, &get_resp);
+  ASSERT_TRUE(st.ok()) << StatusString(st);
+  ASSERT_EQ(get_resp.kvs_size(), 1);
+  EXPECT_EQ(get_resp.kvs(0).value(), "in the wal");
+  ASSERT_TRUE((*m)->Kill().ok());
+  std::filesystem::remove_all(disk);
+}
+
+// Under a Type=notify unit: READY=1 once the member serves clients, STOPPING=1 on SIGTERM.
+TEST(ConfigProcessTest, TellsSystemdWhenReadyAndWhenStopping) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string name = absl::StrCat("@etcdpp-notify-test-", getpid());
+  const int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path + 1, name.data() + 1, name.size() - 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr),
+                 static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size())),
+            0);
+  auto receive = [fd](absl::Duration wait) {
+    timeval tv{static_cast<time_t>(absl::ToInt64Seconds(wait)), 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[128];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    return n < 0 ? std::string() : std::string(buf, static_cast<size_t>(n));
+  };
+  MemberConfig cfg;
+  cfg.extra_env = {absl::StrCat("NOTIFY_SOCKET=", name)};
+  auto m = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(20));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(receive(absl::Seconds(10)), "READY=1");
+  ASSERT_TRUE((*m)->Stop().ok());
+  EXPECT_EQ(receive(absl::Seconds(10)), "STOPPING=1");
+  close(fd);
+}
+
+TEST(ConfigProcessTest, EveryFlagOfEtcdIsImplementedOrRefusedByName) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcd"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  int rc = 0;
+  const std::string help = RunCommand(absl::StrCat(ReferenceBinary(), " --help 2>&1"), &rc);
+  const std::regex line(R"(^\s+--([a-z0-9-]+)(?: '([^']*)')?)");
+  int flags = 0;
+  int refused = 0;
+  std::istringstream in(help);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (!std::regex_search(l, m, line)) continue;
+    const std::string flag = m[1];
+    const std::string def = m[2];
+    if (flag == "help" || flag == "version" || flag == "config-file") continue;
+    ++flags;
+    // Known: etcd's default parses (a bare flag for booleans).
+    const bool is_bool = def == "true" || def == "false";
+    absl::StatusOr<server::Config> c =
+        server::ParseConfig({absl::StrCat("--", flag, "=", def)}, {});
+    EXPECT_FALSE(absl::StrContains(c.status().message(), "not defined")) << flag;
+    if (server::IsImplementedFlag(flag)) continue;
+    // Not implemented: a value other than what etcdpp does is refused, naming the flag (a
+    // boolean: one of its two values).
+    std::vector<std::string> values = {"x-other-value"};
+    if (is_bool) values = {"true", "false"};
+    bool any_refused = false;
+    for (const std::string& v : values) {
+      c = server::ParseConfig({absl::StrCat("--", flag, "=", v)}, {});
+      if (c.ok()) continue;
+      any_refused = true;
+      EXPECT_TRUE(absl::StrContains(c.status().message(), absl::StrCat("--", flag))) << c.status();
+    }
+    if (any_refused) {
+      ++refused;
+    } else {
+      // Only flags whose every value means the same to etcdpp, and the proxy/discovery ones.
+      EXPECT_TRUE(absl::StartsWith(flag, "proxy-") || flag == "discovery-fallback" ||
+                  absl::StrContains(flag, "lease-checkpoint-persist") ||
+                  absl::StrContains(flag, "txn-mode-write"))
+          << "--" << flag << " is accepted with any value but not implemented";
+    }
+  }
+  EXPECT_GT(flags, 70) << "etcd 3.4 documents about 80 flags";
+  EXPECT_GT(refused, 10);
+}
+
+}  // namespace
+}  // namespace etcdpp::testing
