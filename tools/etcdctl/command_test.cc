@@ -1,0 +1,47 @@
+#include "command.h"
+
+#include <gtest/gtest.h>
+
+#include "commands.h"
+
+namespace etcdpp::etcdctl {
+namespace {
+
+TEST(FindCommand, NamesPrefixesAndGlobalFlagValues) {
+  auto root = NewRootCommand();
+  std::vector<std::string> rest;
+  EXPECT_EQ(FindCommand(*root, {"lease", "grant", "10"}, &rest)->Path(), "etcdctl lease grant");
+  EXPECT_EQ(rest, (std::vector<std::string>{"10"}));
+  EXPECT_EQ(FindCommand(*root, {"le", "gr", "10"}, &rest)->Path(), "etcdctl lease grant");
+  // The value of a global flag is not a command word.
+  EXPECT_EQ(FindCommand(*root, {"--endpoints", "get", "put", "k"}, &rest)->Path(), "etcdctl put");
+  // An ambiguous prefix finds nothing below the root.
+  EXPECT_EQ(FindCommand(*root, {"m"}, &rest)->Path(), "etcdctl");
+}
+
+TEST(UsageText, EtcdctlTemplate) {
+  auto root = NewRootCommand();
+  std::vector<std::string> rest;
+  Command* grant = FindCommand(*root, {"lease", "grant"}, &rest);
+  grant->flags.AddBool("help", false, "help for grant", "h");
+  std::string usage = UsageText(*grant);
+  EXPECT_EQ(
+      usage.substr(0, usage.find("GLOBAL OPTIONS")),
+      "NAME:\n\tlease grant - Creates leases\n\nUSAGE:\n\tetcdctl lease grant <ttl> [flags]\n\n"
+      "OPTIONS:\n  -h, --help[=false]\thelp for grant\n\n");
+}
+
+TEST(CobraDefaultUsage, PflagColumns) {
+  auto root = NewRootCommand();
+  std::vector<std::string> rest;
+  Command* del = FindCommand(*root, {"del"}, &rest);
+  EXPECT_EQ(CobraDefaultUsage(*del),
+            "Usage:\n   del [options] <key> [range_end] [flags]\n\nFlags:\n"
+            "      --from-key   delete keys that are greater than or equal to the given key using "
+            "byte compare\n"
+            "      --prefix     delete keys with matching prefix\n"
+            "      --prev-kv    return deleted key-value pairs\n");
+}
+
+}  // namespace
+}  // namespace etcdpp::etcdctl

@@ -1,0 +1,24 @@
+#pragma once
+// The command groups of etcdctl; each adds its commands to the root.
+
+#include <memory>
+
+#include "command.h"
+
+namespace etcdpp::etcdctl {
+
+void AddGlobalFlags(Command& root);
+void AddKvCommands(Command& root);           // get put del txn compaction
+void AddLeaseCommands(Command& root);        // lease ...
+void AddClusterCommands(Command& root);      // member ..., endpoint ..., move-leader
+void AddMaintenanceCommands(Command& root);  // alarm, defrag, snapshot, version
+void AddWatchCommand(Command& root);
+void AddAuthCommands(Command& root);         // auth, user, role
+void AddConcurrencyCommands(Command& root);  // lock, elect
+void AddCompletionCommand(Command& root);
+std::unique_ptr<Command> NewSnapshotStatusCommand();  // snapshot status
+
+// The whole tree of stock etcdctl (v3 API).
+std::unique_ptr<Command> NewRootCommand();
+
+}  // namespace etcdpp::etcdctl
