@@ -120,7 +120,8 @@ std::string HumanizeBytes(uint64_t n) {
   static const char* const kSizes[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
   const double e = std::floor(std::log(static_cast<double>(n)) / std::log(1000.0));
   const double val = std::floor(static_cast<double>(n) / std::pow(1000.0, e) * 10 + 0.5) / 10;
-  return absl::StrFormat(val < 10 ? "%.1f %s" : "%.0f %s", val, kSizes[static_cast<int>(e)]);
+  const char* unit = kSizes[static_cast<int>(e)];
+  return val < 10 ? absl::StrFormat("%.1f %s", val, unit) : absl::StrFormat("%.0f %s", val, unit);
 }
 
 absl::StatusOr<SnapshotStatus> ComputeSnapshotStatus(const std::string& path) {

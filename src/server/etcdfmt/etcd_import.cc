@@ -118,7 +118,9 @@ absl::Status CopyBuckets(Env* env, const ImportSpec& spec, backend::Backend* be,
         return true;
       }));
   RETURN_NOT_OK(err);
-  for (const auto& [name, ref] : buckets) {
+  for (const auto& bucket : buckets) {
+    const std::string& name = bucket.first;  // (clang 14 cannot capture structured bindings)
+    const bbolt::BucketRef& ref = bucket.second;
     const KnownBucket* known = nullptr;
     for (const KnownBucket& kb : kKnownBuckets) {
       if (kb.name == name) known = &kb;
