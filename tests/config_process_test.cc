@@ -7,6 +7,8 @@
 //    known to etcdpp, and either implemented or refused by name when given a value other than
 //    what etcdpp does anyway: none is silently ignored.
 //  - --wal-dir keeps the log apart; systemd's notify protocol (READY=1, STOPPING=1).
+//  - Logs are zap's: every line a JSON object with etcd's keys (or zap's console lines with
+//    --log-format=console), on each of --log-outputs; an unknown format is refused by name.
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,6 +17,7 @@
 #include <cstring>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 #include <vector>
@@ -23,6 +26,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "harness/binaries.h"
 #include "harness/cluster.h"
@@ -172,6 +177,91 @@ TEST(ConfigProcessTest, TellsSystemdWhenReadyAndWhenStopping) {
   ASSERT_TRUE((*m)->Stop().ok());
   EXPECT_EQ(receive(absl::Seconds(10)), "STOPPING=1");
   close(fd);
+}
+
+// The lines of `path`, without their newlines.
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A member's whole log, from start to SIGTERM: every line one JSON object with zap's keys, the
+// milestones among them, each with its caller.
+TEST(ConfigProcessTest, LogsAreZapsJsonLines) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  auto m = ServerProcess::Start(BinaryUnderTest(), MemberConfig{}, absl::Seconds(20));
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE((*m)->Stop().ok());
+  const std::regex ts(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d{4}))");
+  std::vector<std::string> msgs;
+  for (const std::string& line : ReadLines((*m)->log_path())) {
+    if (absl::StartsWith(line, "=== harness")) continue;  // the harness's own marks
+    google::protobuf::Struct obj;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &obj).ok()) << line;
+    const auto& f = obj.fields();
+    ASSERT_TRUE(f.count("level") && f.count("ts") && f.count("msg")) << line;
+    EXPECT_TRUE(std::regex_match(f.at("ts").string_value(), ts)) << line;
+    const std::string& msg = f.at("msg").string_value();
+    msgs.push_back(msg);
+    if (msg == "ready to serve client requests" ||
+        msg == "published local member to cluster through raft") {
+      EXPECT_TRUE(absl::StrContains(f.at("caller").string_value(), "cluster_ops.cc:")) << line;
+      EXPECT_EQ(f.at("level").string_value(), "info");
+    }
+    if (msg == "published local member to cluster through raft") {
+      ASSERT_EQ(f.at("local-member-client-urls").list_value().values_size(), 1) << line;
+      EXPECT_TRUE(
+          absl::EndsWith(f.at("local-member-client-urls").list_value().values(0).string_value(),
+                         (*m)->Endpoint().substr((*m)->Endpoint().rfind(':'))))
+          << line;
+    }
+  }
+  for (const char* want :
+       {"starting an etcd server", "enabled capabilities for version",
+        "published local member to cluster through raft", "ready to serve client requests"}) {
+    EXPECT_NE(std::find(msgs.begin(), msgs.end(), want), msgs.end()) << want;
+  }
+}
+
+// --log-format=console with two outputs: the file gets zap's console lines (tab-separated,
+// fields as spaced JSON) and so does the process's stdout.
+TEST(ConfigProcessTest, ConsoleLinesOnEveryOutput) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  char tmpl[] = "/tmp/etcdpp-logout-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string file = dir + "/etcd.log";
+  MemberConfig cfg;
+  cfg.extra_flags = {"--log-format", "console", "--log-outputs", absl::StrCat("stdout,", file)};
+  auto m = ServerProcess::Start(BinaryUnderTest(), cfg, absl::Seconds(20));
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE((*m)->Stop().ok());
+  const std::regex console(
+      R"(\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d{4})\t(debug|info|warn|error|fatal)\t[^\t]+\t[^\t]+(\t\{.*\})?)");
+  const std::vector<std::string> lines = ReadLines(file);
+  ASSERT_FALSE(lines.empty());
+  bool published = false;
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(std::regex_match(line, console)) << line;
+    published |= absl::StrContains(line, "\tpublished local member to cluster through raft\t{\"");
+  }
+  EXPECT_TRUE(published);
+  EXPECT_TRUE(absl::StrContains((*m)->LogTail(200), "\tready to serve client requests"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigProcessTest, AnUnknownLogFormatIsRefusedByName) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  int rc = 0;
+  std::string out = RunCommand(
+      absl::StrCat(BinaryUnderTest(), " --log-format xml --data-dir /nonexistent 2>&1"), &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_TRUE(absl::StrContains(out, "unknown log format: xml, supported values json, console"))
+      << out;
 }
 
 TEST(ConfigProcessTest, EveryFlagOfEtcdIsImplementedOrRefusedByName) {

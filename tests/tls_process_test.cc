@@ -280,7 +280,7 @@ TEST_F(TlsTest, PeerWithWrongCommonNameRefused) {
       /*wait_all=*/false, "http");
   EXPECT_TRUE(WaitForLog(ms[0]->log_path(), "client certificate authentication failed"))
       << ms[0]->LogTail();
-  EXPECT_TRUE(absl::StrContains(ReadAll(ms[0]->log_path()), "CN \"example2.com\""));
+  EXPECT_TRUE(absl::StrContains(ReadAll(ms[0]->log_path()), "CN \\\"example2.com\\\""));
   EXPECT_TRUE(Put(NewChannel(ms[1]->Endpoint()), "k", "v").ok());
   EXPECT_TRUE(WaitForLog(ms[2]->log_path(), "remote error: tls: bad certificate"))
       << ms[2]->LogTail();

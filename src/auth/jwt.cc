@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "auth/jwt_codec.h"
+#include "common/json_text.h"
 #include "auth/jwt_key.h"
 #include "common/error_id.h"
 #include "common/status.h"

@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/str_format.h"
+#include "common/json_text.h"
 
 namespace etcdpp::auth {
 namespace {
@@ -35,29 +35,6 @@ void AppendUtf8(uint32_t cp, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
-}
-
-// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or 0.
-size_t Utf8SequenceLength(std::string_view s) {
-  auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  auto cont = [&](size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
-  uint8_t b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (b0 == 0xE0 && byte(1) < 0xA0) return 0;   // overlong
-    if (b0 == 0xED && byte(1) >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (b0 == 0xF0 && byte(1) < 0x90) return 0;   // overlong
-    if (b0 == 0xF4 && byte(1) >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
 }
 
 // A recursive-descent reader over one JSON text. Every Parse* returns false on the first
@@ -271,28 +248,6 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
     }
   }
   if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-zero unused bits
-  return out;
-}
-
-std::optional<std::string> JsonQuote(std::string_view utf8) {
-  std::string out = "\"";
-  for (size_t i = 0; i < utf8.size();) {
-    char c = utf8[i];
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<uint8_t>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", static_cast<uint8_t>(c));
-    } else {
-      size_t n = Utf8SequenceLength(utf8.substr(i));
-      if (n == 0) return std::nullopt;
-      out.append(utf8.substr(i, n));
-      i += n;
-      continue;
-    }
-    ++i;
-  }
-  out.push_back('"');
   return out;
 }
 

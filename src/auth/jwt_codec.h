@@ -29,10 +29,6 @@ inline absl::string_view AbslView(std::string_view s) { return {s.data(), s.size
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 
-// `utf8` as a JSON string literal, quotes included. nullopt when `utf8` is not valid UTF-8
-// (JSON text cannot carry such bytes).
-std::optional<std::string> JsonQuote(std::string_view utf8);
-
 inline constexpr int kMaxJsonDepth = 16;
 
 struct JsonMember {

@@ -34,17 +34,6 @@ TEST(Base64UrlTest, DecodingIsStrict) {
   }
 }
 
-TEST(JsonQuoteTest, EscapesWhatJsonNeeds) {
-  EXPECT_EQ(JsonQuote("plain"), R"("plain")");
-  EXPECT_EQ(JsonQuote("a\"b\\c"), R"("a\"b\\c")");
-  EXPECT_EQ(JsonQuote(std::string("\n\x01\x1f", 3)), R"("\u000a\u0001\u001f")");
-  EXPECT_EQ(JsonQuote("caf\xC3\xA9"), "\"caf\xC3\xA9\"");
-  for (std::string_view bad :
-       {"\xFF", "\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
-    EXPECT_FALSE(JsonQuote(bad).has_value());
-  }
-}
-
 TEST(JsonObjectTest, ReadsTopLevelMembers) {
   auto m = ParseJsonObject(
       R"( { "s" : "x\u00e9\ud83d\udd11\n\/" , "n":-1.5e+3, "t":true, "f":false, "z":null,)"

@@ -16,6 +16,7 @@
 #include "auth/jwt.h"
 #include "auth/jwt_codec.h"
 #include "auth/jwt_test_keys.h"
+#include "common/json_text.h"
 #include "gtest/gtest.h"
 
 namespace etcdpp::auth {

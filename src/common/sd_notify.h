@@ -5,10 +5,15 @@
 // Without NOTIFY_SOCKET nothing is sent.
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 
 namespace etcdpp {
+
+// Sends `payload` as one datagram to the AF_UNIX socket at `path` (a file path, or an abstract
+// name when it starts with '@'). The error names the socket.
+[[nodiscard]] absl::Status SendUnixDatagram(std::string_view path, std::string_view payload);
 
 // Sends `state` to $NOTIFY_SOCKET. OK (and nothing sent) when the variable is unset; an error
 // naming the socket when it cannot be reached.

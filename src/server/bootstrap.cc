@@ -109,9 +109,9 @@ absl::Status Bootstrapper::Restart() {
     RETURN_NOT_OK(storage->ApplySnapshot(snap));
   }
   if (cfg_.force_new_cluster) RETURN_NOT_OK(ForceNewCluster(snap, &c));
-  spdlog::info("restarting member {:x} in cluster {:x} at commit index {}", out_.member_id,
+  SPDLOG_INFO("restarting member {:x} in cluster {:x} at commit index {}", out_.member_id,
                out_.cluster_id, c.state.commit);
-  spdlog::info("replaying {} WAL entries after the snapshot at index {} (backend at index {})",
+  SPDLOG_INFO("replaying {} WAL entries after the snapshot at index {} (backend at index {})",
                c.entries.size(), snap.metadata.index, st_->kv->ConsistentIndex());
   if (!c.state.IsEmpty()) RETURN_NOT_OK(storage->SetHardState(c.state));
   if (!c.entries.empty()) RETURN_NOT_OK(storage->Append(c.entries));
@@ -135,7 +135,7 @@ absl::Status Bootstrapper::Restart() {
 absl::Status Bootstrapper::ForceNewCluster(const raft::Snapshot& snap, wal::Wal::Contents* c) {
   const uint64_t last = c->entries.empty() ? snap.metadata.index : c->entries.back().index;
   if (last > c->state.commit) {
-    spdlog::warn(
+    SPDLOG_WARN(
         "--force-new-cluster: committing entries {} to {}, above the commit index {} this member "
         "knew (the lost members may have committed them)",
         c->state.commit + 1, last, c->state.commit);
@@ -169,7 +169,7 @@ absl::Status Bootstrapper::ForceNewCluster(const raft::Snapshot& snap, wal::Wal:
   c->state.term = term;
   c->state.commit = index;
   RETURN_NOT_OK(st_->wal->Save(c->state, added));
-  spdlog::warn(
+  SPDLOG_WARN(
       "--force-new-cluster: member {:x} now forms a cluster of its own; removing {} other "
       "members at indexes {} to {} (commit index {})",
       out_.member_id, added.size(), added.empty() ? 0 : added.front().index, index, index);
@@ -222,7 +222,7 @@ absl::Status Bootstrapper::JoinExisting() {
             "`etcdctl member add`)"));
       }
       RETURN_NOT_OK(CreateWal());
-      spdlog::info("joining cluster {:x} as member {:x}", out_.cluster_id, out_.member_id);
+      SPDLOG_INFO("joining cluster {:x} as member {:x}", out_.cluster_id, out_.member_id);
       return absl::OkStatus();
     }
   }
@@ -265,7 +265,7 @@ absl::Status Bootstrapper::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Con
   for (const std::string& name : names) {
     absl::StatusOr<raft::Snapshot> s = files->Load(name);
     if (!s.ok()) {
-      spdlog::error("cannot load snapshot file {}: {}; trying an older one", files->PathOf(name),
+      SPDLOG_ERROR("cannot load snapshot file {}: {}; trying an older one", files->PathOf(name),
                     std::string(s.status().message()));
       absl::StrAppend(&problems, "; ", s.status().message());
       continue;
@@ -281,7 +281,7 @@ absl::Status Bootstrapper::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Con
       // Segments purged below it, or its marker never reached the WAL (a crash between the
       // file and the marker): an older snapshot may still do.
       if (!cand.IsEmpty()) {
-        spdlog::warn("snapshot at index {} is unusable: {}", cand.metadata.index,
+        SPDLOG_WARN("snapshot at index {} is unusable: {}", cand.metadata.index,
                      std::string(got.status().message()));
       }
       absl::StrAppend(&problems, "; snapshot at index ", cand.metadata.index, ": ",
@@ -289,9 +289,9 @@ absl::Status Bootstrapper::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Con
       continue;
     }
     RETURN_NOT_OK(got.status());
-    if (got->torn_tail.has_value()) spdlog::warn("wal: {}", got->torn_tail->ToString());
+    if (got->torn_tail.has_value()) SPDLOG_WARN("wal: {}", got->torn_tail->ToString());
     if (!cand.IsEmpty() && cand.metadata.index > got->state.commit) {
-      spdlog::warn(
+      SPDLOG_WARN(
           "snapshot at index {} is not committed by the WAL's hard state (commit {}): "
           "a crash came between its marker and the hard state; trying an older one",
           cand.metadata.index, got->state.commit);
@@ -313,13 +313,13 @@ absl::Status Bootstrapper::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Con
 bool Bootstrapper::WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c) {
   if (!snap.IsEmpty() || !c.entries.empty() || !c.state.IsEmpty()) return false;
   if (cfg_.initial_cluster_state != "new") return false;  // a joining member starts empty
-  spdlog::warn(
+  SPDLOG_WARN(
       "the WAL in {} holds no records (the first start was interrupted); "
       "bootstrapping the member again",
       st_->wal_dir());
   st_->wal.reset();
   absl::Status st = st_->env->RemoveAll(st_->wal_dir());
-  if (!st.ok()) spdlog::error("cannot remove {}: {}", st_->wal_dir(), st.ToString());
+  if (!st.ok()) SPDLOG_ERROR("cannot remove {}: {}", st_->wal_dir(), st.ToString());
   return st.ok();
 }
 
@@ -328,7 +328,7 @@ absl::Status Bootstrapper::RecoverSnapshotBackend(const raft::Snapshot& snap) {
   if (st_->kv->ConsistentIndex() >= snap.metadata.index) return absl::OkStatus();
   const std::string db = SnapDbPath(st_->snap_dir(), snap.metadata.index);
   if (!st_->env->FileExists(db)) return absl::OkStatus();  // the caller reports the gap
-  spdlog::info("installing the received database {} (the backend is at index {})", db,
+  SPDLOG_INFO("installing the received database {} (the backend is at index {})", db,
                st_->kv->ConsistentIndex());
   return install_db_(db);
 }

@@ -42,7 +42,7 @@ absl::Status StartClientServer(const Config& cfg, Views views, http::MemberView 
           absl::StrCat("TLS metrics URLs are not supported yet: ", u.ToString()));
     }
     po.metrics_addresses.push_back({u.host, u.port});
-    spdlog::info("listening for metrics on {}", u.ToString());
+    SPDLOG_INFO("listening for metrics on {}", u.ToString());
   }
   if (cfg.metrics == "extensive") Metrics::Get().EnableHandlingTimeHistogram();
   for (const char* svc :

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/mutex.h"
 #include "common/sd_notify.h"
@@ -10,6 +12,7 @@
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "server/errors.h"
+#include "server/log/zap_log.h"
 #include "server/rafthttp/peer_sender.h"
 #include "spdlog/spdlog.h"
 
@@ -64,7 +67,7 @@ void ClusterOps::MoveLeader(uint64_t transferee, Done done) {
     done(ErrBadLeaderTransferee());
     return;
   }
-  spdlog::info("leadership transfer starting from {:x} to {:x}", d_.member_id, transferee);
+  SPDLOG_INFO("leadership transfer starting from {:x} to {:x}", d_.member_id, transferee);
   node->TransferLeader(transferee);
   auto timeout = std::chrono::milliseconds(5000 + 2 * d_.cfg->election_timeout_ms);
   auto shared_done = std::make_shared<Done>(std::move(done));
@@ -158,16 +161,23 @@ void ClusterOps::PublishLoop() {
     }
     if (r->done && r->st.ok()) break;
   }
-  spdlog::info("enabled capabilities for version {}", kApiMinorVersion);
-  spdlog::info("published local member to cluster through raft");
-  spdlog::info("ready to serve client requests");
+  SPDLOG_INFO("{}", log::With("enabled capabilities for version",
+                              log::Fields().Str("cluster-version", kApiMinorVersion)));
+  std::vector<std::string> client_urls(a->client_urls().begin(), a->client_urls().end());
+  SPDLOG_INFO("{}", log::With("published local member to cluster through raft",
+                              log::Fields()
+                                  .Id("local-member-id", d_.member_id)
+                                  .Str("local-member-name", a->name())
+                                  .Strs("local-member-client-urls", client_urls)
+                                  .Id("cluster-id", d_.cluster_id)));
+  SPDLOG_INFO("ready to serve client requests");
   // A Type=notify unit waits for this (etcd sends it at the same moment).
-  if (absl::Status st = SdNotify("READY=1"); !st.ok()) spdlog::warn("{}", st.ToString());
+  if (absl::Status st = SdNotify("READY=1"); !st.ok()) SPDLOG_WARN("{}", st.ToString());
 }
 
 void ClusterOps::MarkRemoved() {
   if (!d_.removed->exchange(true, std::memory_order_acq_rel)) {
-    spdlog::warn("the member has been permanently removed from the cluster");
+    SPDLOG_WARN("the member has been permanently removed from the cluster");
   }
 }
 

@@ -41,6 +41,7 @@ const std::set<std::string>& ValueFlags() {
       "logger",
       "log-output",
       "log-outputs",
+      "log-format",
       "log-package-levels",
       "backend-batch-interval",
       "backend-batch-limit",
@@ -247,12 +248,19 @@ const std::vector<Unsupported>& UnsupportedFlags() {
   return absl::OkStatus();
 }
 
-// --log-outputs / --log-output: "default" (stderr), "stderr", "stdout", or file paths.
+// --log-outputs / --log-output: "default" (stderr), "stderr", "stdout", "systemd/journal", or
+// file paths. --log-format: json or console. --log-level: zap's levels.
 [[nodiscard]] absl::Status ApplyLogging(const FlagSet& fs, Config* c) {
   for (const char* flag : {"log-output", "log-outputs"}) {
     if (!fs.Has(flag)) continue;
     c->log_outputs = absl::StrSplit(fs.Get(flag), ',', absl::SkipWhitespace());
     if (c->log_outputs.empty()) c->log_outputs = {"default"};
+  }
+  if (fs.Has("log-format")) c->log_format = fs.Get("log-format");
+  if (c->log_format.empty()) c->log_format = "json";
+  if (c->log_format != "json" && c->log_format != "console") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown log format: ", c->log_format, ", supported values json, console"));
   }
   static const std::set<std::string> kLevels = {"debug",  "info",  "warn", "error",
                                                 "dpanic", "panic", "fatal"};

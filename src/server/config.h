@@ -88,6 +88,8 @@ struct Config {
   absl::Duration corrupt_check_time = absl::ZeroDuration();
   // --log-outputs (3.4: --log-output): "default" / "stderr", "stdout", or file paths.
   std::vector<std::string> log_outputs = {"default"};
+  // --log-format (3.5+): "json" (zap's JSON lines, the default) or "console" (zap's text).
+  std::string log_format = "json";
   // --config-file: the YAML file the configuration came from (flags and ETCD_* variables are
   // then ignored, as etcd does), empty if none.
   std::string config_file;

@@ -45,17 +45,17 @@ absl::Status JudgeInitialHashes(uint64_t self, const KvHash& local,
     if (p.answer.ok()) {
       if (p.answer->hash() == local.hash) continue;
       if (p.answer->compact_revision() == local.compact_revision) {
-        spdlog::warn("found different hash values from remote peer ({})",
+        SPDLOG_WARN("found different hash values from remote peer ({})",
                      InitialFields(self, local, p));
         ++mismatches;
       } else {
-        spdlog::warn("found different compact revision values from remote peer ({})",
+        SPDLOG_WARN("found different compact revision values from remote peer ({})",
                      InitialFields(self, local, p));
       }
     } else if (mvcc::IsFutureRev(p.answer.status())) {
-      spdlog::warn("cannot fetch hash from slow remote peer ({})", SkippedFields(self, local, p));
+      SPDLOG_WARN("cannot fetch hash from slow remote peer ({})", SkippedFields(self, local, p));
     } else if (mvcc::IsCompacted(p.answer.status())) {
-      spdlog::warn("cannot fetch hash from remote peer; local member is behind ({})",
+      SPDLOG_WARN("cannot fetch hash from remote peer; local member is behind ({})",
                    SkippedFields(self, local, p));
     }
   }
@@ -63,7 +63,7 @@ absl::Status JudgeInitialHashes(uint64_t self, const KvHash& local,
     return absl::DataLossError(
         absl::StrCat(absl::Hex(self), " found data inconsistency with peers"));
   }
-  spdlog::info("initial corruption checking passed; no corruption (local-member-id: {:x})", self);
+  SPDLOG_INFO("initial corruption checking passed; no corruption (local-member-id: {:x})", self);
   return absl::OkStatus();
 }
 
@@ -72,7 +72,7 @@ std::vector<uint64_t> FindCorruptMembers(uint64_t self, const KvHash& before, co
   std::vector<uint64_t> at_fault;
   if (after.hash != before.hash && after.revision == before.revision &&
       after.compact_revision == before.compact_revision) {
-    spdlog::warn(
+    SPDLOG_WARN(
         "found hash mismatch (revision-1: {}, compact-revision-1: {}, hash-1: {}, revision-2: {}, "
         "compact-revision-2: {}, hash-2: {})",
         before.revision, before.compact_revision, before.hash, after.revision,
@@ -86,14 +86,14 @@ std::vector<uint64_t> FindCorruptMembers(uint64_t self, const KvHash& before, co
     const pb::HashKVResponse& r = *p.answer;
     // A follower cannot be ahead of the leader once the leader's read barrier has passed.
     if (r.header().revision() > after.revision) {
-      spdlog::warn(
+      SPDLOG_WARN(
           "revision from follower must be less than or equal to leader's (leader-revision: {}, "
           "follower-revision: {}, follower-peer-id: {:x})",
           after.revision, r.header().revision(), p.id);
       at_fault.push_back(p.id);
     }
     if (r.compact_revision() > after.compact_revision) {
-      spdlog::warn(
+      SPDLOG_WARN(
           "compact revision from follower must be less than or equal to leader's "
           "(leader-compact-revision: {}, follower-compact-revision: {}, follower-peer-id: {:x})",
           after.compact_revision, r.compact_revision(), p.id);
@@ -102,7 +102,7 @@ std::vector<uint64_t> FindCorruptMembers(uint64_t self, const KvHash& before, co
     // The peer hashed at the leader's first revision: with the leader's compact revision of
     // then, the hashes must match.
     if (r.compact_revision() == before.compact_revision && r.hash() != before.hash) {
-      spdlog::warn(
+      SPDLOG_WARN(
           "same compact revision then hashes must match (leader-compact-revision: {}, "
           "leader-hash: {}, follower-compact-revision: {}, follower-hash: {}, follower-peer-id: "
           "{:x})",
@@ -110,7 +110,7 @@ std::vector<uint64_t> FindCorruptMembers(uint64_t self, const KvHash& before, co
       at_fault.push_back(p.id);
     }
   }
-  spdlog::info("finished peer corruption check (number-of-peers-checked: {})", checked);
+  SPDLOG_INFO("finished peer corruption check (number-of-peers-checked: {})", checked);
   return at_fault;
 }
 
@@ -149,7 +149,7 @@ std::vector<PeerHash> CorruptChecker::PeerHashes(int64_t rev) {
     for (const std::string& url : p.urls) {
       p.answer = deps_.peer_hash(url, rev, deps_.request_timeout);
       if (p.answer.ok()) break;
-      spdlog::warn(
+      SPDLOG_WARN(
           "failed hash kv request (local-member-id: {:x}, requested-revision: {}, "
           "remote-peer-endpoint: {}, error: {})",
           deps_.member_id, rev, url, std::string(p.answer.status().message()));
@@ -160,7 +160,7 @@ std::vector<PeerHash> CorruptChecker::PeerHashes(int64_t rev) {
 }
 
 absl::Status CorruptChecker::InitialCheck() {
-  spdlog::info("starting initial corruption check (local-member-id: {:x}, timeout: {})",
+  SPDLOG_INFO("starting initial corruption check (local-member-id: {:x}, timeout: {})",
                deps_.member_id, FormatGoDuration(absl::FromChrono(deps_.request_timeout)));
   absl::StatusOr<KvHash> local = deps_.local_hash();
   if (!local.ok()) {
@@ -200,7 +200,7 @@ absl::Status CorruptChecker::CheckOnce() {
 
 void CorruptChecker::Start() {
   if (deps_.interval <= absl::ZeroDuration()) return;
-  spdlog::info("enabled corruption checking (local-member-id: {:x}, interval: {})", deps_.member_id,
+  SPDLOG_INFO("enabled corruption checking (local-member-id: {:x}, interval: {})", deps_.member_id,
                FormatGoDuration(deps_.interval));
   loop_.Start("etcdpp-corrupt", [this] { Loop(); });
 }
@@ -222,7 +222,7 @@ void CorruptChecker::Loop() {
     }
     if (!deps_.is_leader()) continue;
     if (absl::Status st = CheckOnce(); !st.ok()) {
-      spdlog::warn("failed to check hash KV (error: {})", std::string(st.message()));
+      SPDLOG_WARN("failed to check hash KV (error: {})", std::string(st.message()));
     }
   }
 }

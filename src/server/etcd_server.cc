@@ -33,20 +33,20 @@ constexpr int64_t kMaxQuotaBytes = int64_t{8} << 30;      // etcd's MaxQuotaByte
 // etcd's NewBackendQuota: negative disables the quota, 0 means the default.
 int64_t QuotaBytes(int64_t flag) {
   if (flag < 0) {
-    spdlog::warn("disabled backend quota (--quota-backend-bytes={})", flag);
+    SPDLOG_WARN("disabled backend quota (--quota-backend-bytes={})", flag);
     return 0;
   }
   if (flag == 0) {
-    spdlog::info("enabled backend quota with default value ({} bytes)", kDefaultQuotaBytes);
+    SPDLOG_INFO("enabled backend quota with default value ({} bytes)", kDefaultQuotaBytes);
     return kDefaultQuotaBytes;
   }
   if (flag > kMaxQuotaBytes) {
-    spdlog::warn(
+    SPDLOG_WARN(
         "quota exceeds the maximum value: backend quota {} exceeds maximum recommended "
         "quota {}",
         flag, kMaxQuotaBytes);
   }
-  spdlog::info("enabled backend quota ({} bytes)", flag);
+  SPDLOG_INFO("enabled backend quota ({} bytes)", flag);
   return flag;
 }
 
@@ -73,7 +73,7 @@ EtcdServer::~EtcdServer() { Stop(); }
 // none runs before Start.
 absl::Status EtcdServer::Build(Env* env) {
   if (cfg_.unsafe_no_fsync) {
-    spdlog::warn(
+    SPDLOG_WARN(
         "--unsafe-no-fsync: the WAL, the snapshot files and the backend are never "
         "fsynced; a power loss loses acknowledged writes");
     no_sync_env_ = std::make_unique<NoSyncEnv>(env);
@@ -216,7 +216,7 @@ void EtcdServer::BuildCorruptChecker() {
     req.mutable_alarm()->set_alarm(pb::CORRUPT);
     proposer_->Propose(std::move(req), [member](const ApplyResult& r) {
       if (!r.status.ok()) {
-        spdlog::warn("failed to raise the CORRUPT alarm for member {:x}: {}", member,
+        SPDLOG_WARN("failed to raise the CORRUPT alarm for member {:x}: {}", member,
                      r.status.ToString());
       }
     });
@@ -302,7 +302,7 @@ std::unique_ptr<Transport> EtcdServer::NewTransport() {
   hooks.is_removed = [this](uint64_t id) { return stores_->cluster->IsRemoved(id); };
   hooks.removed_self = [this] {
     if (!removed_.exchange(true))
-      spdlog::warn("the member has been permanently removed from the cluster");
+      SPDLOG_WARN("the member has been permanently removed from the cluster");
   };
   hooks.members = [this](internalpb::MembersResponse* resp) {
     cluster_ops_->FillPeerMembers(resp);
@@ -467,14 +467,14 @@ absl::Status EtcdServer::Hash(pb::HashResponse* resp) const {
 
 void EtcdServer::Defragment(std::function<void(absl::Status)> done) {
   auto run = [this, done] {
-    spdlog::info("starting to defragment the storage backend...");
+    SPDLOG_INFO("starting to defragment the storage backend...");
     absl::StatusOr<backend::DefragStats> s = stores_->backend->Defragment();
     if (!s.ok()) {
-      spdlog::warn("failed to defragment the storage backend: {}", s.status().ToString());
+      SPDLOG_WARN("failed to defragment the storage backend: {}", s.status().ToString());
       done(s.status());
       return;
     }
-    spdlog::info(
+    SPDLOG_INFO(
         "finished defragmenting the storage backend: {} -> {} bytes in {}, {} writes carried "
         "over, commits paused {}, reads paused {}",
         s->size_before, s->size_after, absl::FormatDuration(s->duration), s->caught_up_ops,
@@ -510,13 +510,13 @@ absl::Status EtcdServer::WriteSnapshot(
     on_size(n);
   };
   const absl::Time start = absl::Now();
-  spdlog::info("sending database snapshot to client");
+  SPDLOG_INFO("sending database snapshot to client");
   absl::Status st = etcdfmt::ExportEtcdBackend(*snap, &sink, options).status();
   if (st.ok()) {
-    spdlog::info("sent database snapshot to client ({} bytes, {})", size,
+    SPDLOG_INFO("sent database snapshot to client ({} bytes, {})", size,
                  absl::FormatDuration(absl::Now() - start));
   } else {
-    spdlog::warn("database snapshot to client failed: {}", st.ToString());
+    SPDLOG_WARN("database snapshot to client failed: {}", st.ToString());
   }
   return st;
 }

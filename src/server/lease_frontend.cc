@@ -17,7 +17,7 @@ LeaseFrontend::LeaseFrontend(Deps d)
         req.mutable_auth_header()->set_system(true);
         d_.proposals->Propose(std::move(req), [](ApplyResult r) {
           if (!r.status.ok() && !lease::IsLeaseNotFound(r.status)) {
-            spdlog::warn("failed to revoke or checkpoint leases: {}", r.status.ToString());
+            SPDLOG_WARN("failed to revoke or checkpoint leases: {}", r.status.ToString());
           }
         });
       });

@@ -11,46 +11,25 @@
 #include "absl/synchronization/mutex.h"
 #include "common/sd_notify.h"
 #include "common/version.h"
+#include "grpc/support/log.h"
 #include "server/config.h"
 #include "server/etcd_server.h"
-#include "spdlog/sinks/basic_file_sink.h"
-#include "spdlog/sinks/stdout_color_sinks.h"
+#include "server/log/zap_log.h"
 #include "spdlog/spdlog.h"
 
 extern char** environ;
 
 namespace {
 
-// --log-outputs: "default"/"stderr", "stdout", file paths (appended to). --log-level: etcd's
-// zap levels; dpanic, panic and fatal log only critical lines.
-bool SetUpLogging(const etcdpp::server::Config& cfg) {
-  std::vector<spdlog::sink_ptr> sinks;
-  for (const std::string& out : cfg.log_outputs) {
-    if (out == "default" || out == "stderr") {
-      sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    } else if (out == "stdout") {
-      sinks.push_back(std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
-    } else {
-      try {
-        sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(out));
-      } catch (const spdlog::spdlog_ex& e) {
-        std::fprintf(stderr, "etcd: cannot open --log-outputs file %s: %s\n", out.c_str(),
-                     e.what());
-        return false;
-      }
-    }
-  }
-  auto logger = std::make_shared<spdlog::logger>("etcdpp", sinks.begin(), sinks.end());
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%f %^%L%$ | %v");
-  const std::string& level = cfg.log_level;
-  spdlog::set_level(level == "warn"    ? spdlog::level::warn
-                    : level == "debug" ? spdlog::level::debug
-                    : level == "error" ? spdlog::level::err
-                    : level == "info"  ? spdlog::level::info
-                                       : spdlog::level::critical);
-  spdlog::flush_on(spdlog::level::info);
-  return true;
+// gRPC's own log lines (gpr_log) go through the same logger, so every line on the outputs is
+// one of zap's.
+void LogFromGrpc(gpr_log_func_args* args) {
+  const spdlog::level::level_enum level =
+      args->severity == GPR_LOG_SEVERITY_ERROR  ? spdlog::level::err
+      : args->severity == GPR_LOG_SEVERITY_INFO ? spdlog::level::info
+                                                : spdlog::level::debug;
+  spdlog::default_logger_raw()->log(spdlog::source_loc{args->file, args->line, ""}, level, "{}",
+                                    args->message);
 }
 
 // Waits for SIGINT or SIGTERM (blocked in every thread, taken here synchronously).
@@ -63,12 +42,12 @@ int WaitForSignal(etcdpp::server::EtcdServer* server) {
     timespec ts{0, 200 * 1000 * 1000};
     int sig = sigtimedwait(&set, nullptr, &ts);
     if (sig == SIGINT || sig == SIGTERM) {
-      spdlog::info("received {} signal, shutting down...",
-                   sig == SIGINT ? "interrupt" : "terminated");
+      SPDLOG_INFO("received {} signal, shutting down...",
+                  sig == SIGINT ? "interrupt" : "terminated");
       return 0;
     }
     if (absl::Status st = server->fatal(); !st.ok()) {
-      spdlog::critical("the member stops: {}", st.ToString());
+      SPDLOG_CRITICAL("the member stops: {}", st.ToString());
       return 1;
     }
   }
@@ -106,21 +85,36 @@ int main(int argc, char** argv) {
     std::printf("Usage: etcdpp [flags]\n  Flags are etcd's (see `etcd --help`).\n");
     return 0;
   }
-  if (!SetUpLogging(*cfg)) return 2;
-  for (const std::string& w : cfg->warnings) spdlog::warn("{}", w);
-  spdlog::info("etcdpp starting: name {} data-dir {}", cfg->name, cfg->data_dir);
+  etcdpp::server::log::LogSetup log_setup;
+  log_setup.outputs = cfg->log_outputs;
+  log_setup.level = cfg->log_level;
+  log_setup.encoding = cfg->log_format == "console" ? etcdpp::server::log::Encoding::kConsole
+                                                    : etcdpp::server::log::Encoding::kJson;
+  if (absl::Status st = etcdpp::server::log::SetUpLogging(log_setup); !st.ok()) {
+    std::fprintf(stderr, "etcd: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
+  gpr_set_log_function(LogFromGrpc);
+  for (const std::string& w : cfg->warnings) SPDLOG_WARN("{}", w);
+  SPDLOG_INFO("{}", etcdpp::server::log::With("starting an etcd server",
+                                              etcdpp::server::log::Fields()
+                                                  .Str("etcd-version", etcdpp::kApiVersion)
+                                                  .Str("etcdpp-version", etcdpp::kEtcdppVersion)
+                                                  .Str("name", cfg->name)
+                                                  .Str("data-dir", cfg->data_dir)
+                                                  .Str("config-file", cfg->config_file)));
   absl::StatusOr<std::unique_ptr<etcdpp::server::EtcdServer>> server =
       etcdpp::server::EtcdServer::Open(*cfg);
   if (!server.ok()) {
-    spdlog::critical("cannot open the member: {}", server.status().ToString());
+    SPDLOG_CRITICAL("cannot open the member: {}", server.status().ToString());
     return 1;
   }
   if (absl::Status st = (*server)->Start(); !st.ok()) {
-    spdlog::critical("cannot start: {}", st.ToString());
+    SPDLOG_CRITICAL("cannot start: {}", st.ToString());
     return 1;
   }
   int rc = WaitForSignal(server->get());
-  if (absl::Status st = etcdpp::SdNotify("STOPPING=1"); !st.ok()) spdlog::warn("{}", st.ToString());
+  if (absl::Status st = etcdpp::SdNotify("STOPPING=1"); !st.ok()) SPDLOG_WARN("{}", st.ToString());
   (*server)->Stop();
   return rc;
 }

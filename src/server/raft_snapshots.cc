@@ -81,7 +81,7 @@ void RaftSnapshots::Install(const raft::Snapshot& snap) {
     // The stores may be half swapped: applying anything more would stage (and later commit) a
     // consistent index above the snapshot over the wrong state. Stop here; a restart installs
     // the received database again (Bootstrap).
-    spdlog::critical("failed to install the snapshot at index {}: {}; the member stops", index,
+    SPDLOG_CRITICAL("failed to install the snapshot at index {}: {}; the member stops", index,
                      status.ToString());
     d_.applier->Halt(status);
     snapshotter_->Fail(status);
@@ -90,7 +90,7 @@ void RaftSnapshots::Install(const raft::Snapshot& snap) {
   d_.applier->ResetTo(index, st->kv->ConsistentIndex());
   snapshotter_->Installed(index);
   snap_metrics::Applied();
-  spdlog::info("applied snapshot at index {} (backend at index {}, revision {}, {:.3f} s)", index,
+  SPDLOG_INFO("applied snapshot at index {} (backend at index {}, revision {}, {:.3f} s)", index,
                st->kv->ConsistentIndex(), st->kv->Rev(),
                absl::ToDoubleSeconds(absl::Now() - start));
   const Config& cfg = *d_.cfg;
@@ -98,7 +98,7 @@ void RaftSnapshots::Install(const raft::Snapshot& snap) {
       cfg.max_wals == 0 ? absl::OkStatus() : st->wal->ReleaseLockTo(index, cfg.max_wals);
   if (rel.ok()) rel = st->snap_files->Purge(cfg.max_snapshots);
   if (rel.ok()) rel = RemoveReceivedDbsUpTo(index);
-  if (!rel.ok()) spdlog::warn("purging after the snapshot at index {}: {}", index, rel.ToString());
+  if (!rel.ok()) SPDLOG_WARN("purging after the snapshot at index {}: {}", index, rel.ToString());
 }
 
 // Received databases that raft refused (an older snapshot arrived late) or that a crash left

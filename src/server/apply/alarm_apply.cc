@@ -127,7 +127,7 @@ ApplyResult AlarmApplier::Apply(const pb::AlarmRequest& r, uint64_t index) {
       pb::AlarmMember m = store_->Activate(r.memberid(), r.alarm(), txn->batch());
       *resp->add_alarms() = m;
       if (before == 0 && store_->Get(r.alarm()).size() == 1) {
-        spdlog::warn("alarm raised: alarm {} from {:x}", pb::AlarmType_Name(m.alarm()),
+        SPDLOG_WARN("alarm raised: alarm {} from {:x}", pb::AlarmType_Name(m.alarm()),
                      m.memberid());
       }
       break;
@@ -137,7 +137,7 @@ ApplyResult AlarmApplier::Apply(const pb::AlarmRequest& r, uint64_t index) {
       if (!m.has_value()) break;
       *resp->add_alarms() = *m;
       if (before > 0 && store_->Get(r.alarm()).empty()) {
-        spdlog::warn("alarm disarmed: alarm {} from {:x}", pb::AlarmType_Name(m->alarm()),
+        SPDLOG_WARN("alarm disarmed: alarm {} from {:x}", pb::AlarmType_Name(m->alarm()),
                      m->memberid());
       }
       break;

@@ -161,7 +161,7 @@ void Applier::ApplyConfChange(const raft::Entry& e, bool in_backend) {
   absl::StatusOr<raft::ConfChange> cc = raft::DecodeConfChange(e.data);
   if (!cc.ok()) {
     // The node thread already refused it as undecodable; nothing to apply.
-    spdlog::critical("undecodable conf change at index {}: {}", e.index, cc.status().ToString());
+    SPDLOG_CRITICAL("undecodable conf change at index {}: {}", e.index, cc.status().ToString());
     return;
   }
   if (conf_change_hook_) conf_change_hook_(e, *cc, in_backend);
@@ -172,7 +172,7 @@ void Applier::ApplyConfChange(const raft::Entry& e, bool in_backend) {
 ApplyResult Applier::Execute(const std::string& data, uint64_t index, uint64_t* id) {
   internalpb::InternalRequest req;
   if (!req.ParseFromString(data)) {
-    spdlog::error("cannot decode the request at raft index {}", index);
+    SPDLOG_ERROR("cannot decode the request at raft index {}", index);
     return ApplyResult{absl::DataLossError("undecodable request"), nullptr, nullptr};
   }
   *id = req.id();

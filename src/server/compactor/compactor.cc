@@ -74,7 +74,7 @@ bool Compactor::CompactTo(int64_t rev) {
     if (loop_.stopping()) return false;
     pending_ = pending;
   }
-  spdlog::info("Starting auto-compaction at revision {} (retention: {})", rev,
+  SPDLOG_INFO("Starting auto-compaction at revision {} (retention: {})", rev,
                schedule_->RetentionText());
   deps_.compact(rev, [pending](absl::Status st) { pending->Finish(std::move(st)); });
   std::optional<absl::Status> st = pending->Wait();
@@ -85,10 +85,10 @@ bool Compactor::CompactTo(int64_t rev) {
   if (!st.has_value()) return false;
   if (st->ok() || mvcc::IsCompacted(*st)) {
     schedule_->Done(clock_->Now(), rev);
-    spdlog::info("Finished auto-compaction at revision {}", rev);
+    SPDLOG_INFO("Finished auto-compaction at revision {}", rev);
   } else {
-    spdlog::warn("Failed auto-compaction at revision {} ({})", rev, std::string(st->message()));
-    spdlog::warn("Retry after {}", FormatGoDuration(schedule_->interval()));
+    SPDLOG_WARN("Failed auto-compaction at revision {} ({})", rev, std::string(st->message()));
+    SPDLOG_WARN("Retry after {}", FormatGoDuration(schedule_->interval()));
   }
   return true;
 }

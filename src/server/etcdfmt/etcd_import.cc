@@ -144,7 +144,7 @@ absl::Status CopyBuckets(Env* env, const ImportSpec& spec, backend::Backend* be,
           return true;  // written below from spec.index
         }
         if (IsReplacedMetaKey(k)) {
-          spdlog::info("import: leaving out etcd's meta key \"{}\" (raft state is kept apart)",
+          SPDLOG_INFO("import: leaving out etcd's meta key \"{}\" (raft state is kept apart)",
                        std::string(k));
           return true;
         }
@@ -396,7 +396,7 @@ absl::StatusOr<ImportStats> ImportEtcdMember(Env* env, const ImportSpec& spec) {
   if (st.ok()) st = env->SyncDir(parent.empty() ? "." : parent);
   if (!st.ok()) {
     absl::Status rm = env->RemoveAll(tmp);
-    if (!rm.ok()) spdlog::error("cannot remove {}: {}", tmp, rm.ToString());
+    if (!rm.ok()) SPDLOG_ERROR("cannot remove {}: {}", tmp, rm.ToString());
     return st;
   }
   return stats;
@@ -409,7 +409,7 @@ absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir,
   const std::string converted = JoinPath(data_dir, "member.adopted");
   // A conversion cut short between its two renames: the converted dir is complete.
   if (!env->FileExists(member) && env->FileExists(original) && env->FileExists(converted)) {
-    spdlog::info("finishing the adoption of etcd's data dir {}: {} -> {}", data_dir, converted,
+    SPDLOG_INFO("finishing the adoption of etcd's data dir {}: {} -> {}", data_dir, converted,
                  member);
     RETURN_NOT_OK(env->RenameFile(converted, member));
     return env->SyncDir(data_dir);
@@ -421,7 +421,7 @@ absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir,
         absl::StrCat("cannot adopt etcd's data dir ", data_dir, ": ", original,
                      " (an earlier adoption's original files) is in the way; move it elsewhere"));
   }
-  spdlog::info(
+  SPDLOG_INFO(
       "{} holds an etcd member's data (bbolt backend {}): converting it to etcdpp's "
       "formats",
       member, db);
@@ -437,12 +437,12 @@ absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir,
   for (const std::string& name : snaps) {
     absl::StatusOr<raft::Snapshot> s = LoadEtcdSnap(env, JoinPath(snap_dir, name));
     if (!s.ok()) {
-      spdlog::warn("skipping etcd snapshot file: {}", std::string(s.status().message()));
+      SPDLOG_WARN("skipping etcd snapshot file: {}", std::string(s.status().message()));
       continue;
     }
     absl::StatusOr<EtcdWal> w = ReadEtcdWal(env, wal_dir, s->metadata.index, s->metadata.term);
     if (absl::IsNotFound(w.status())) {
-      spdlog::warn("skipping etcd snapshot file {}: {}", name, std::string(w.status().message()));
+      SPDLOG_WARN("skipping etcd snapshot file {}: {}", name, std::string(w.status().message()));
       continue;
     }
     RETURN_NOT_OK(w.status());
@@ -456,7 +456,7 @@ absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir,
     wal = std::move(w);
   }
   if (!wal->torn_tail.empty()) {
-    spdlog::warn("etcd WAL: dropped a torn final record (never acknowledged): {}", wal->torn_tail);
+    SPDLOG_WARN("etcd WAL: dropped a torn final record (never acknowledged): {}", wal->torn_tail);
   }
   const uint64_t snap_index = snap.metadata.index;
   const uint64_t last = wal->entries.empty() ? snap_index : wal->entries.back().index;
@@ -510,7 +510,7 @@ absl::Status AdoptEtcdDataDir(Env* env, const std::string& data_dir,
   RETURN_NOT_OK(env->RenameFile(member, original));
   RETURN_NOT_OK(env->RenameFile(converted, member));
   RETURN_NOT_OK(env->SyncDir(data_dir));
-  spdlog::info(
+  SPDLOG_INFO(
       "adopted etcd's data dir {}: member {:x} of cluster {:x}, {} members, index {} term {}, "
       "{} key revisions, {} leases, {} users, {} roles; etcd's files are kept in {} (remove it "
       "once the cluster is healthy)",

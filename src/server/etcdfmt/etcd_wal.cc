@@ -12,8 +12,6 @@
 namespace etcdpp::server::etcdfmt {
 namespace {
 
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
 // ---- The protobuf wire format, as much as etcd's messages need.
 
 enum WireType { kVarint = 0, kFixed64 = 1, kBytes = 2, kFixed32 = 5 };

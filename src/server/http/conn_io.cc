@@ -108,7 +108,7 @@ class TlsIo final : public ConnIo {
     char buf[256];
     ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
     const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
-    spdlog::warn("rejected connection from \"{}\" (error \"{}\", ServerName \"{}\")",
+    SPDLOG_WARN("rejected connection from \"{}\" (error \"{}\", ServerName \"{}\")",
                  RemoteAddress(fd_), buf, sni ? sni : "");
   }
 

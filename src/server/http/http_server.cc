@@ -266,7 +266,8 @@ void HttpServer::UpdateInterest(Conn* c) {
   c->want_write = want;
   c->want_read = want_read;
   epoll_event ev{};
-  ev.events = (want_read ? EPOLLIN | EPOLLRDHUP : 0) | (want ? EPOLLOUT : 0);
+  ev.events = (want_read ? static_cast<uint32_t>(EPOLLIN | EPOLLRDHUP) : 0U) |
+              (want ? static_cast<uint32_t>(EPOLLOUT) : 0U);
   ev.data.u64 = c->id;
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
 }

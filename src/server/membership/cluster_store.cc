@@ -36,7 +36,7 @@ void ClusterStore::Reload() {
                       return true;
                     });
   }
-  if (!st.ok()) spdlog::error("cannot load the member buckets: {}", st.ToString());
+  if (!st.ok()) SPDLOG_ERROR("cannot load the member buckets: {}", st.ToString());
 }
 
 void ClusterStore::ApplyConfChange(const raft::ConfChange& cc) {

@@ -76,7 +76,7 @@ void PeerSender::Send(raft::Message m) {
     MutexLock l(loop_.mu());
     if (queue_.size() >= queue_limit_) {
       if (dropped_++ % 1000 == 0) {
-        spdlog::warn("dropped raft message to peer {:x}: the send queue is full", peer_id_);
+        SPDLOG_WARN("dropped raft message to peer {:x}: the send queue is full", peer_id_);
       }
       return;
     }
@@ -199,10 +199,10 @@ void PeerSender::CloseStream(bool cancel) {
     if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
       // The member refused our certificate (--peer-cert-allowed-cn/-hostname,
       // tls/grpc_credentials.cc): etcd's dialer reports the TLS alert it gets in that case.
-      spdlog::warn("failed to dial {:x} on stream Message (remote error: tls: bad certificate: {})",
+      SPDLOG_WARN("failed to dial {:x} on stream Message (remote error: tls: bad certificate: {})",
                    peer_id_, st.error_message());
     } else if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
-      spdlog::debug("peer {:x} stream closed: {}", peer_id_, st.error_message());
+      SPDLOG_DEBUG("peer {:x} stream closed: {}", peer_id_, st.error_message());
     }
     writer_.reset();
   }

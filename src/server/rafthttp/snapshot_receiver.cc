@@ -35,12 +35,12 @@ grpc::Status SnapshotReceiver::Send(grpc::ServerContext*,
   absl::StatusOr<uint64_t> bytes = Receive(reader, first, path);
   snap_metrics::Received(m->from, bytes.ok());
   if (!bytes.ok()) {
-    spdlog::warn("failed to receive database snapshot from member {:x}: {}", m->from,
+    SPDLOG_WARN("failed to receive database snapshot from member {:x}: {}", m->from,
                  bytes.status().ToString());
     (void)env_->RemoveFile(path + ".tmp");
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(bytes.status().message()));
   }
-  spdlog::info("received database snapshot from member {:x} at index {} ({} bytes)", m->from,
+  SPDLOG_INFO("received database snapshot from member {:x} at index {} ({} bytes)", m->from,
                m->snapshot.metadata.index, *bytes);
   deliver_(*std::move(m));
   return grpc::Status::OK;

@@ -80,16 +80,16 @@ void SnapshotSender::JoinFinishedLocked() {
 void SnapshotSender::Run(raft::Message m, std::shared_ptr<grpc::ClientContext> ctx) {
   const uint64_t to = m.to;
   const uint64_t index = m.snapshot.metadata.index;
-  spdlog::info("sending database snapshot to member {:x} (snapshot index {})", to, index);
+  SPDLOG_INFO("sending database snapshot to member {:x} (snapshot index {})", to, index);
   absl::Time start = absl::Now();
   uint64_t bytes = 0;
   absl::Status st = Stream(m, ctx.get(), &bytes);
   snap_metrics::Sent(to, st.ok(), absl::Now() - start);
   if (st.ok()) {
-    spdlog::info("sent database snapshot to member {:x} (snapshot index {}, {} bytes, {:.3f} s)",
+    SPDLOG_INFO("sent database snapshot to member {:x} (snapshot index {}, {} bytes, {:.3f} s)",
                  to, index, bytes, absl::ToDoubleSeconds(absl::Now() - start));
   } else {
-    spdlog::warn("failed to send database snapshot to member {:x}: {}", to, st.ToString());
+    SPDLOG_WARN("failed to send database snapshot to member {:x}: {}", to, st.ToString());
   }
   hooks_.report(to, !st.ok());
   MutexLock l(&mu_);

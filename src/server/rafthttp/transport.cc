@@ -29,7 +29,7 @@ class StreamReader final : public grpc::ServerReadReactor<internalpb::PeerBatch>
       return;
     }
     if (batch_.cluster_id() != t_->cluster_id()) {
-      spdlog::warn("refused peer traffic from member {:x} of cluster {:x} (local cluster {:x})",
+      SPDLOG_WARN("refused peer traffic from member {:x} of cluster {:x} (local cluster {:x})",
                    batch_.from(), batch_.cluster_id(), t_->cluster_id());
       Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "cluster ID mismatch"));
       return;
@@ -49,7 +49,7 @@ class StreamReader final : public grpc::ServerReadReactor<internalpb::PeerBatch>
     for (const internalpb::RaftMessage& pm : batch_.messages()) {
       absl::StatusOr<raft::Message> m = DecodeRaftMessage(pm);
       if (!m.ok()) {
-        spdlog::warn("bad raft message from {:x}: {}", batch_.from(), m.status().ToString());
+        SPDLOG_WARN("bad raft message from {:x}: {}", batch_.from(), m.status().ToString());
         continue;
       }
       t_->Deliver(*std::move(m));

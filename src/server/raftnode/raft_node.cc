@@ -194,7 +194,7 @@ void RaftNode::Loop() {
     }
     DrainInputs();
     if (absl::Status st = HandleReadies(); !st.ok()) {
-      spdlog::critical("raft node stopped: {}", st.ToString());
+      SPDLOG_CRITICAL("raft node stopped: {}", st.ToString());
       MutexLock l(loop_.mu());
       fatal_ = st;
       return;
@@ -213,7 +213,7 @@ void RaftNode::DrainInputs() {
     inbox.swap(inbox_);
   }
   for (raft::Message& m : inbox) {
-    if (absl::Status st = raw_->Step(m); !st.ok()) spdlog::debug("raft step: {}", st.ToString());
+    if (absl::Status st = raw_->Step(m); !st.ok()) SPDLOG_DEBUG("raft step: {}", st.ToString());
   }
   {
     MutexLock l(loop_.mu());
@@ -249,7 +249,7 @@ void RaftNode::DrainControl() {
   }
   if (transfer_to != 0) {
     if (absl::Status st = raw_->TransferLeader(transfer_to); !st.ok()) {
-      spdlog::warn("leader transfer to {:x}: {}", transfer_to, st.ToString());
+      SPDLOG_WARN("leader transfer to {:x}: {}", transfer_to, st.ToString());
     }
   }
 }
@@ -310,7 +310,7 @@ void RaftNode::ApplyConfChanges(const std::vector<raft::Entry>& committed) {
     if (e.type != raft::EntryType::kConfChange) continue;
     absl::StatusOr<raft::ConfChange> cc = raft::DecodeConfChange(e.data);
     if (!cc.ok()) {
-      spdlog::critical("undecodable conf change at index {}: {}", e.index, cc.status().ToString());
+      SPDLOG_CRITICAL("undecodable conf change at index {}: {}", e.index, cc.status().ToString());
       continue;
     }
     conf_state_ = raw_->ApplyConfChange(*cc);
@@ -330,7 +330,7 @@ void RaftNode::MaybeCampaignAlone() {
   }
   campaigned_alone_ = true;
   if (raw_->Status().soft_state.state != raft::StateType::kLeader) {
-    if (absl::Status st = raw_->Campaign(); !st.ok()) spdlog::warn("campaign: {}", st.ToString());
+    if (absl::Status st = raw_->Campaign(); !st.ok()) SPDLOG_WARN("campaign: {}", st.ToString());
   }
 }
 

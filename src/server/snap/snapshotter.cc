@@ -26,7 +26,7 @@ absl::Status Snapshotter::MaybeSnapshot(uint64_t applied) {
   }
   absl::Status st = SnapshotAt(applied);
   if (!st.ok()) {
-    spdlog::critical("failed to save the raft snapshot at index {}: {}", applied, st.ToString());
+    SPDLOG_CRITICAL("failed to save the raft snapshot at index {}: {}", applied, st.ToString());
     MutexLock l(&mu_);
     if (fatal_.ok()) fatal_ = st;
   }
@@ -57,11 +57,11 @@ absl::Status Snapshotter::SnapshotAt(uint64_t index) {
   snapshot_index_.store(index, std::memory_order_release);
   if (deps_.on_saved) deps_.on_saved(index);
   snap_metrics::Saved(absl::Now() - start);
-  spdlog::info("saved snapshot at index {} (term {})", index, snap->metadata.term);
+  SPDLOG_INFO("saved snapshot at index {} (term {})", index, snap->metadata.term);
   if (index > opts_.catchup_entries) {
     absl::Status st = deps_.storage->Compact(index - opts_.catchup_entries);
     if (!st.ok() && !raft::IsCompacted(st)) return st;
-    if (st.ok()) spdlog::info("compacted raft logs at index {}", index - opts_.catchup_entries);
+    if (st.ok()) SPDLOG_INFO("compacted raft logs at index {}", index - opts_.catchup_entries);
   }
   if (opts_.max_wals != 0) {  // 0: etcd's "unlimited", no WAL file is ever deleted
     RETURN_NOT_OK_PREPEND(deps_.wal->ReleaseLockTo(index, opts_.max_wals), "release WAL segments");

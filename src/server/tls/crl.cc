@@ -78,7 +78,7 @@ bool Crl::IsRevoked(X509* cert) {
     checked_at_ = now;
     if (MtimeOf(path_) != mtime_) {
       if (absl::Status st = Reload(); !st.ok())
-        spdlog::warn("cannot reload CRL: {}", std::string(st.message()));
+        SPDLOG_WARN("cannot reload CRL: {}", std::string(st.message()));
     }
   }
   return serials_.count(serial) > 0;

@@ -38,7 +38,7 @@ class CrlVerifier final : public gx::ExternalCertificateVerifier {
       return true;
     }
     std::string cn(req->common_name().data(), req->common_name().size());
-    spdlog::warn("rejected connection (error \"tls: certificate revoked\", certificate CN \"{}\")",
+    SPDLOG_WARN("rejected connection (error \"tls: certificate revoked\", certificate CN \"{}\")",
                  cn);
     *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "tls: certificate revoked");
     return true;
@@ -62,7 +62,7 @@ class AllowedCertCheck final : public grpc::AuthMetadataProcessor {
     std::string cn = First(ctx, "x509_common_name");
     bool ok = !cn_.empty() ? cn == cn_ : MatchesHost(ctx);
     if (ok) return grpc::Status::OK;
-    spdlog::warn("rejected connection (error \"{}\", certificate CN \"{}\")", kAuthFailed, cn);
+    SPDLOG_WARN("rejected connection (error \"{}\", certificate CN \"{}\")", kAuthFailed, cn);
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, kAuthFailed);
   }
 

@@ -20,7 +20,7 @@ bool AnyHttps(const std::vector<Url>& urls) {
                                     TlsInfo* info) {
   if (!info->auto_tls) return absl::OkStatus();
   if (!info->cert_file.empty() || !info->key_file.empty()) {
-    spdlog::warn("ignoring {}auto TLS since certs given",
+    SPDLOG_WARN("ignoring {}auto TLS since certs given",
                  info->flag_prefix.empty() ? "client " : "peer ");
     return absl::OkStatus();
   }
@@ -77,7 +77,7 @@ bool AnyHttps(const std::vector<Url>& urls) {
   if (st.ok()) st = Finish(cfg->listen_peer_urls, "peer", &cfg->peer_tls);
   if (st.ok() && AnyHttps(cfg->listen_client_urls) && cfg->client_tls.client_cert_auth &&
       cfg->client_tls.trusted_ca_file.empty()) {
-    spdlog::warn(
+    SPDLOG_WARN(
         "--client-cert-auth without --trusted-ca-file: no client certificate can be verified");
   }
   return st;

@@ -79,11 +79,11 @@ std::shared_ptr<SSL_CTX> SslContextSource::Get() {
   if (stamps == stamps_) return ctx_;
   absl::StatusOr<std::shared_ptr<SSL_CTX>> fresh = Build();
   if (!fresh.ok()) {
-    spdlog::warn("failed to reload certificates ({}); keeping the previous ones",
+    SPDLOG_WARN("failed to reload certificates ({}); keeping the previous ones",
                  std::string(fresh.status().message()));
     return ctx_;
   }
-  spdlog::info("reloaded TLS certificates from {}", info_.cert_file);
+  SPDLOG_INFO("reloaded TLS certificates from {}", info_.cert_file);
   stamps_ = std::move(stamps);
   ctx_ = std::move(*fresh);
   return ctx_;

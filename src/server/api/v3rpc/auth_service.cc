@@ -151,7 +151,7 @@ void AuthService::Login(Reactor* reactor, const pb::AuthenticateRequest* req,
     absl::StatusOr<uint64_t> rev = v_.auth->store().CheckPassword(req->name(), req->password());
     if (!rev.ok()) {
       if (!auth::IsAuthNotEnabled(rev.status())) {
-        spdlog::warn("invalid authentication was requested (user {}): {}", req->name(),
+        SPDLOG_WARN("invalid authentication was requested (user {}): {}", req->name(),
                      std::string(rev.status().message()));
       }
       reactor->Finish(ToGrpcStatus(rev.status()));
@@ -166,7 +166,7 @@ void AuthService::Login(Reactor* reactor, const pb::AuthenticateRequest* req,
     v_.proposals->Propose(
         std::move(ir), [this, reactor, req, resp, attempts_left, checked](ApplyResult r) {
           if (auth::IsAuthOldRevision(r.status) && attempts_left > 1) {
-            spdlog::info("revision when password checked became stale; retrying");
+            SPDLOG_INFO("revision when password checked became stale; retrying");
             Login(reactor, req, resp, attempts_left - 1);
             return;
           }

@@ -1,0 +1,96 @@
+#include "common/json_text.h"
+
+#include <cstdint>
+
+namespace etcdpp {
+namespace {
+
+// Appends `c` escaped when JSON requires it (quote, backslash, control characters). Returns
+// false when `c` needs no escape.
+bool AppendEscaped(char c, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      *out += "\\\"";
+      return true;
+    case '\\':
+      *out += "\\\\";
+      return true;
+    case '\n':
+      *out += "\\n";
+      return true;
+    case '\r':
+      *out += "\\r";
+      return true;
+    case '\t':
+      *out += "\\t";
+      return true;
+    default:
+      break;
+  }
+  auto b = static_cast<uint8_t>(c);
+  if (b >= 0x20) return false;
+  *out += "\\u00";
+  out->push_back(kHex[b >> 4]);
+  out->push_back(kHex[b & 0xF]);
+  return true;
+}
+
+// Appends the quoted form of `text`; an ill-formed byte is replaced by `bad` or, when `bad` is
+// null, ends the encoding with false.
+bool AppendQuoted(std::string_view text, const char* bad, std::string* out) {
+  out->push_back('"');
+  for (size_t i = 0; i < text.size();) {
+    if (AppendEscaped(text[i], out)) {
+      ++i;
+      continue;
+    }
+    size_t n = Utf8SequenceLength(text.substr(i));
+    if (n == 0) {
+      if (bad == nullptr) return false;
+      *out += bad;
+      ++i;
+      continue;
+    }
+    out->append(text.substr(i, n));
+    i += n;
+  }
+  out->push_back('"');
+  return true;
+}
+
+}  // namespace
+
+size_t Utf8SequenceLength(std::string_view s) {
+  if (s.empty()) return 0;
+  auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  auto cont = [&](size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
+  uint8_t b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (b0 == 0xE0 && byte(1) < 0xA0) return 0;   // overlong
+    if (b0 == 0xED && byte(1) >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (b0 == 0xF0 && byte(1) < 0x90) return 0;   // overlong
+    if (b0 == 0xF4 && byte(1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+std::optional<std::string> JsonQuote(std::string_view utf8) {
+  std::string out;
+  if (!AppendQuoted(utf8, nullptr, &out)) return std::nullopt;
+  return out;
+}
+
+void AppendJsonQuoteLossy(std::string_view text, std::string* out) {
+  AppendQuoted(text, "\\ufffd", out);
+}
+
+}  // namespace etcdpp
