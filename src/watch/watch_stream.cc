@@ -70,6 +70,8 @@ void WatchStream::Close() {
   watchers_.clear();
 }
 
+void WatchStream::RequestProgress() { store_->RequestProgress(this); }
+
 void WatchStream::Push(Response r) {
   bool wake = false;
   {

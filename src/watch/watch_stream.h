@@ -57,6 +57,9 @@ class WatchStream {
   [[nodiscard]] absl::Status Cancel(WatchId id);
   // Cancels every watcher; later Watch calls fail.
   void Close();
+  // A progress request for the whole stream (WatchableStore::RequestProgress says when it is
+  // answered).
+  void RequestProgress();
 
   // Producer side (the store, under its mutex; the service for control answers).
   bool TrySend(Response r);

@@ -23,7 +23,8 @@ WatchableStore::~WatchableStore() {
 void WatchableStore::OnTxnEnd(int64_t rev, const std::vector<mvccpb::KeyValue>& changes) {
   MutexLock l(loop_.mu());
   rev_ = rev;
-  if (synced_.empty()) return;  // nobody watches: nothing to build
+  if (!progress_wanted_.empty()) AnswerProgressLocked();  // a watcher's start may be reached
+  if (synced_.empty()) return;                            // nobody watches: nothing to build
   // Events are built once, on the first watcher they match, and shared.
   absl::flat_hash_map<Watcher*, std::vector<EventPtr>> batches;
   std::vector<Watcher*> order;  // first-match order, so sends are deterministic
@@ -52,6 +53,7 @@ void WatchableStore::OnTxnEnd(int64_t rev, const std::vector<mvccpb::KeyValue>& 
 void WatchableStore::Add(Watcher* w, int64_t start_rev) {
   MutexLock l(loop_.mu());
   w->serial = next_serial_++;
+  by_stream_[w->stream].insert(w);
   if (w->progress_notify) progress_.insert(w);
   if (start_rev <= 0 || start_rev > rev_) {
     w->min_rev = std::max(rev_ + 1, start_rev);
@@ -67,10 +69,49 @@ void WatchableStore::Add(Watcher* w, int64_t start_rev) {
 void WatchableStore::Cancel(Watcher* w) {
   MutexLock l(loop_.mu());
   progress_.erase(w);
-  if (synced_.Delete(w) || unsynced_.Delete(w)) return;
-  if (victims_.erase(w) > 0) {
+  if (auto it = by_stream_.find(w->stream); it != by_stream_.end()) {
+    it->second.erase(w);
+    if (it->second.empty()) {
+      by_stream_.erase(it);
+      progress_wanted_.erase(w->stream);
+    }
+  }
+  const bool was_waiting = progress_wanted_.contains(w->stream);
+  if (!synced_.Delete(w) && !unsynced_.Delete(w) && victims_.erase(w) > 0) {
     w->pending = EventBatch();
     w->victim = false;
+  }
+  // The watcher that held the stream's progress answer back may be this one.
+  if (was_waiting && TryProgressLocked(w->stream)) progress_wanted_.erase(w->stream);
+}
+
+void WatchableStore::RequestProgress(WatchStream* s) {
+  MutexLock l(loop_.mu());
+  if (progress_wanted_.contains(s)) return;  // one answer covers the requests still waiting
+  if (!TryProgressLocked(s)) progress_wanted_.insert(s);
+}
+
+bool WatchableStore::AtRevLocked(const Watcher* w) const {
+  return w->compacted || (synced_.Contains(const_cast<Watcher*>(w)) && w->min_rev <= rev_ + 1);
+}
+
+bool WatchableStore::TryProgressLocked(WatchStream* s) {
+  auto it = by_stream_.find(s);
+  if (it == by_stream_.end()) return true;  // no watcher: no answer (etcd 3.5)
+  for (const Watcher* w : it->second) {
+    if (!AtRevLocked(w)) return false;
+  }
+  Response r;
+  r.watch_id = kInvalidWatchId;
+  r.revision = rev_;
+  s->SendControl(std::move(r));
+  return true;
+}
+
+void WatchableStore::AnswerProgressLocked() {
+  for (auto it = progress_wanted_.begin(); it != progress_wanted_.end();) {
+    auto cur = it++;
+    if (TryProgressLocked(*cur)) progress_wanted_.erase(cur);
   }
 }
 
@@ -126,6 +167,7 @@ void WatchableStore::RetryVictimsLocked() {
     w->pending = EventBatch();
     PlaceLocked(w);
   }
+  if (!sent.empty() && !progress_wanted_.empty()) AnswerProgressLocked();
 }
 
 void WatchableStore::RetryVictimsForTest() {
@@ -135,7 +177,7 @@ void WatchableStore::RetryVictimsForTest() {
 
 void WatchableStore::ProgressTickLocked() {
   for (Watcher* w : progress_) {
-    if (!w->sent_since_tick && synced_.Contains(w)) (void)SendLocked(w, {}, rev_);
+    if (!w->sent_since_tick && AtRevLocked(w) && !w->compacted) (void)SendLocked(w, {}, rev_);
     w->sent_since_tick = false;
   }
 }
@@ -190,6 +232,7 @@ bool WatchableStore::SyncWatchers() {
     }
   }
   DeliverLocked(valid, *evs, read_to, cur);
+  if (!progress_wanted_.empty()) AnswerProgressLocked();
   return !unsynced_.empty();
 }
 

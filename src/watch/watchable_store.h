@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "common/loop_thread.h"
@@ -68,6 +69,12 @@ class WatchableStore : public mvcc::TxnObserver {
   void Add(Watcher* w, int64_t start_rev);
   // Takes w out of every group; it receives nothing afterwards.
   void Cancel(Watcher* w);
+  // etcd 3.5's progress request (RequestProgressAll): one answer for the stream, watch id -1,
+  // at the revision the synced watchers have reached, queued in order with their events, once
+  // every watcher of the stream is synced and none starts past that revision. Until then the
+  // request waits (one per stream); etcd 3.5 drops it and the client asks again. A stream
+  // without watchers gets no answer, as in etcd 3.5.
+  void RequestProgress(WatchStream* s);
 
   struct Counts {
     size_t synced = 0, unsynced = 0, victims = 0;
@@ -92,6 +99,14 @@ class WatchableStore : public mvcc::TxnObserver {
                      int64_t read_to, int64_t header_rev) ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   void RetryVictimsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   void ProgressTickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
+  // True if w is synced and starts at most one past rev_ (or was told it is compacted): a
+  // progress answer at rev_ does not overtake anything it is still to receive.
+  bool AtRevLocked(const Watcher* w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
+  // Answers the stream's progress request if every watcher is AtRevLocked; true if answered
+  // (or nothing is left to answer).
+  bool TryProgressLocked(WatchStream* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
+  // Retries the waiting progress requests (after watchers moved or rev_ advanced).
+  void AnswerProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
   // Applies w's filters and tries to queue the response; false if the stream is full.
   bool SendLocked(Watcher* w, std::vector<EventPtr> evs, int64_t rev)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(loop_.mu());
@@ -109,6 +124,11 @@ class WatchableStore : public mvcc::TxnObserver {
   WatcherGroup unsynced_ ABSL_GUARDED_BY(loop_.mu());
   absl::flat_hash_set<Watcher*> victims_ ABSL_GUARDED_BY(loop_.mu());
   absl::flat_hash_set<Watcher*> progress_ ABSL_GUARDED_BY(loop_.mu());  // progress_notify watchers
+  // Every added watcher, by stream (progress requests are per stream).
+  absl::flat_hash_map<WatchStream*, absl::flat_hash_set<Watcher*>> by_stream_
+      ABSL_GUARDED_BY(loop_.mu());
+  // Streams whose progress request waits for their watchers to sync.
+  absl::flat_hash_set<WatchStream*> progress_wanted_ ABSL_GUARDED_BY(loop_.mu());
   int64_t rev_ ABSL_GUARDED_BY(loop_.mu());  // the last revision handed to the synced group
   uint64_t next_serial_ ABSL_GUARDED_BY(loop_.mu()) = 1;
   bool kick_ ABSL_GUARDED_BY(loop_.mu()) = false;

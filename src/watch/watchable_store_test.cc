@@ -175,5 +175,98 @@ TEST_F(WatchableStoreTest, WatchErrorsAndCancel) {
   EXPECT_EQ(ws_->CountsForTest().synced, 2u);
 }
 
+// etcd 3.5's progress semantics, with the sync rounds driven by hand.
+class WatchProgressTest : public WatchableStoreTest {
+ protected:
+  StoreOptions StoreOptionsForTest() const override {
+    StoreOptions o = WatchableStoreTest::StoreOptionsForTest();
+    o.manual_sync = true;
+    return o;
+  }
+  // Every answer queued on s now: (watch id, revision, number of events, control).
+  struct Seen {
+    WatchId id;
+    int64_t rev;
+    size_t events;
+  };
+  std::vector<Seen> Take(WatchStream* s) {
+    std::vector<Seen> out;
+    while (std::optional<Response> r = s->Next()) {
+      out.push_back(Seen{r->watch_id, r->revision, r->events.size()});
+    }
+    return out;
+  }
+};
+
+TEST_F(WatchProgressTest, AnsweredAtOnceWhenEveryWatcherIsSynced) {
+  WatchStream* s = NewStream();
+  Watch(s, "a", "", 0);
+  Put("a", "1");  // 2
+  Put("b", "1");  // 3
+  s->RequestProgress();
+  std::vector<Seen> seen = Take(s);
+  ASSERT_EQ(seen.size(), 3u);  // created, the event at 2, the progress answer
+  EXPECT_EQ(seen[1].events, 1u);
+  EXPECT_EQ(seen[2].id, kInvalidWatchId);
+  EXPECT_EQ(seen[2].rev, 3);
+  EXPECT_EQ(seen[2].events, 0u);
+}
+
+TEST_F(WatchProgressTest, WaitsForACatchingUpWatcherAndFollowsItsEvents) {
+  for (int i = 0; i < 5; ++i) Put("old", "x");  // 2..6
+  WatchStream* s = NewStream();
+  Watch(s, "live", "", 0);
+  Watch(s, "old", "", 2);  // unsynced: owes revisions 2..6
+  Put("live", "y");        // 7
+  s->RequestProgress();
+  s->RequestProgress();  // one answer covers both
+  std::vector<Seen> before = Take(s);
+  ASSERT_EQ(before.size(), 3u);  // two created answers, the live event; no progress yet
+  EXPECT_NE(before[2].id, kInvalidWatchId);
+  ws_->SyncForTest();
+  std::vector<Seen> after = Take(s);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].id, 1);  // the catching-up watcher's events first
+  EXPECT_EQ(after[0].events, 5u);
+  EXPECT_EQ(after[1].id, kInvalidWatchId);
+  EXPECT_EQ(after[1].rev, 7);
+  ws_->SyncForTest();
+  EXPECT_TRUE(Take(s).empty());
+}
+
+TEST_F(WatchProgressTest, AStreamWithoutWatchersGetsNoAnswer) {
+  WatchStream* s = NewStream();
+  s->RequestProgress();
+  EXPECT_TRUE(Take(s).empty());
+}
+
+TEST_F(WatchProgressTest, AFutureStartHoldsTheAnswerUntilTheStoreReachesIt) {
+  WatchStream* s = NewStream();
+  Watch(s, "a", "", 4);  // the store is at 1
+  ASSERT_EQ(Take(s).size(), 1u);
+  s->RequestProgress();
+  Put("b", "1");  // 2
+  EXPECT_TRUE(Take(s).empty());
+  Put("b", "2");  // 3: the watcher starts one past: nothing is owed at or below 3
+  std::vector<Seen> seen = Take(s);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].id, kInvalidWatchId);
+  EXPECT_EQ(seen[0].rev, 3);
+}
+
+TEST_F(WatchProgressTest, CancellingTheWatcherThatHeldItBackAnswers) {
+  for (int i = 0; i < 3; ++i) Put("old", "x");  // 2..4
+  WatchStream* s = NewStream();
+  Watch(s, "live", "", 0);
+  WatchId old = Watch(s, "old", "", 2);
+  s->RequestProgress();
+  ASSERT_EQ(Take(s).size(), 2u);
+  ASSERT_TRUE(s->Cancel(old).ok());
+  std::vector<Seen> seen = Take(s);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].id, kInvalidWatchId);
+  EXPECT_EQ(seen[0].rev, 4);
+}
+
 }  // namespace
 }  // namespace etcdpp::watch

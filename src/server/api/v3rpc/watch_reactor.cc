@@ -149,11 +149,9 @@ void WatchReactor::HandleCancel(const pb::WatchCancelRequest& c) {
 }
 
 void WatchReactor::HandleProgress() {
-  // etcd 3.4: one answer for the whole stream, watch id -1, at the current revision.
-  watch::Response r;
-  r.watch_id = watch::kInvalidWatchId;
-  r.revision = store_->kv().Rev();
-  stream_->SendControl(std::move(r));
+  // etcd 3.5: one answer for the whole stream, watch id -1, once its watchers are synced, at a
+  // revision none of them is still to receive (3.4 answered at once, ahead of their events).
+  stream_->RequestProgress();
 }
 
 bool WatchReactor::NextLocked(pb::WatchResponse* out) {
