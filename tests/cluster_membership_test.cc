@@ -120,6 +120,17 @@ TEST_P(LearnerTest, LearnerPromoteRemove) {
   ASSERT_TRUE(learner.ok()) << learner.status();
   ASSERT_TRUE((*learner)->Launch().ok());
   ASSERT_TRUE((*learner)->WaitReady(absl::Seconds(20)).ok()) << (*learner)->LogTail();
+  // Status says what the member is (a learner answers Status; 3.4 has the field too).
+  absl::StatusOr<pb::StatusResponse> status =
+      MemberStatus((*learner)->Endpoint(), milliseconds(2000));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(status->islearner());
+  if (GetParam() == "etcdpp") {  // 3.6's fields
+    EXPECT_EQ(status->storageversion(), "3.6.0");
+    EXPECT_GT(status->dbsizequota(), 0);
+    EXPECT_GT(status->raftappliedindex(), 0u);
+    EXPECT_FALSE(status->downgradeinfo().enabled());
+  }
 
   // Promoted once caught up (bounded retries while it is not).
   for (int i = 0; i < 150; ++i) {
@@ -138,6 +149,9 @@ TEST_P(LearnerTest, LearnerPromoteRemove) {
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->members_size(), 4);
   for (const pb::Member& m : list->members()) EXPECT_FALSE(m.islearner()) << m.name();
+  status = MemberStatus((*learner)->Endpoint(), milliseconds(2000));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_FALSE(status->islearner());
 
   // Remove a member other than the leader and the new one; it shuts itself down.
   int leader = c.WaitLeader(absl::Seconds(10));

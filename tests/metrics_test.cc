@@ -117,6 +117,36 @@ TEST(MetricsUrlTest, BasicMetricsHaveNoHandlingHistogram) {
   }
 }
 
+// Both servers count each call by the client-api-version metadata clientv3 sends ("unknown"
+// without it).
+TEST(MetricsUrlTest, CountsClientRequestsByApiVersion) {
+  for (const ServerFlavor& flavor : AllServerFlavors()) {
+    if (!WhyNotRunnable(flavor).empty()) GTEST_SKIP() << WhyNotRunnable(flavor);
+    absl::StatusOr<Started> s = StartWithMetricsUrl(flavor, {});
+    ASSERT_TRUE(s.ok()) << flavor.name << ": " << s.status();
+    PutOverGrpc(*s->server);
+    auto kv = etcdserverpb::KV::NewStub(NewChannel(s->server->Endpoint()));
+    for (int i = 0; i < 2; ++i) {
+      auto ctx = ContextWithDeadline(std::chrono::seconds(5));
+      ctx->AddMetadata("client-api-version", "3.6");
+      etcdserverpb::RangeRequest get;
+      get.set_key("k");
+      etcdserverpb::RangeResponse resp;
+      grpc::Status st = kv->Range(ctx.get(), get, &resp);
+      EXPECT_TRUE(st.ok()) << StatusString(st);
+    }
+    absl::StatusOr<std::map<std::string, double>> m = Scrape(s->metrics_port);
+    ASSERT_TRUE(m.ok()) << flavor.name << ": " << m.status();
+    EXPECT_EQ((*m)["etcd_server_client_requests_total{client_api_version=\"3.6\",type=\"unary\"}"],
+              2)
+        << flavor.name;
+    EXPECT_GE(
+        (*m)["etcd_server_client_requests_total{client_api_version=\"unknown\",type=\"unary\"}"], 1)
+        << flavor.name;
+    EXPECT_TRUE(s->server->Stop().ok());
+  }
+}
+
 // ---- 3 members -------------------------------------------------------------------------------
 
 // A 3-member etcdpp cluster with a long election timeout (5 s), so that the leader keeps leading

@@ -56,6 +56,10 @@ namespace etcdpp::server {
 [[nodiscard]] absl::Status ErrNoLeader() {
   return WithErrorId(absl::UnavailableError("etcdserver: no leader"), kNoLeaderId);
 }
+[[nodiscard]] absl::Status ErrInvalidClientAPIVersion() {
+  return WithErrorId(absl::InvalidArgumentError("etcdserver: invalid client api version"),
+                     "server:invalid-client-api-version");
+}
 [[nodiscard]] absl::Status ErrStopped() {
   return WithErrorId(absl::UnavailableError("etcdserver: server stopped"), "server:stopped");
 }

@@ -33,6 +33,8 @@ ErrTooManyRequests();  // ResourceExhausted "etcdserver: too many requests"
 inline constexpr char kNoLeaderId[] = "server:no-leader";
 [[nodiscard]] absl::Status ErrNoLeader();  // Unavailable "etcdserver: no leader", id kNoLeaderId
 [[nodiscard]] absl::Status ErrStopped();
+// A client-api-version metadata value that is not UTF-8 (InvalidArgument, etcd 3.5+).
+[[nodiscard]] absl::Status ErrInvalidClientAPIVersion();
 [[nodiscard]] absl::Status ErrTimeout();
 [[nodiscard]] absl::Status ErrTimeoutDueToLeaderFail();
 [[nodiscard]] absl::Status ErrTimeoutDueToConnectionLost();

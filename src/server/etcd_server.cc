@@ -1,6 +1,7 @@
 #include "server/etcd_server.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -217,7 +218,7 @@ void EtcdServer::BuildCorruptChecker() {
     proposer_->Propose(std::move(req), [member](const ApplyResult& r) {
       if (!r.status.ok()) {
         SPDLOG_WARN("failed to raise the CORRUPT alarm for member {:x}: {}", member,
-                     r.status.ToString());
+                    r.status.ToString());
       }
     });
   };
@@ -411,6 +412,13 @@ void EtcdServer::FillStatus(pb::StatusResponse* resp) const {
   resp->set_raftterm(node_->term());
   resp->set_raftappliedindex(applier_->applied_index());
   resp->set_dbsizequota(quota_bytes_);
+  // 3.5/3.6's fields: whether this member is a learner, the storage version (etcd 3.6 writes
+  // "3.6.0" once the cluster runs 3.6; etcdpp's data dir holds what 3.6's does), and downgrade
+  // state (none: etcdpp answers Downgrade UNIMPLEMENTED).
+  const std::optional<Member> self = stores_->cluster->Get(member_id_);
+  resp->set_islearner(self.has_value() && self->is_learner);
+  resp->set_storageversion(kApiVersion);
+  resp->mutable_downgradeinfo()->set_enabled(false);
   // etcd: "etcdserver: no leader" without one, then each raised alarm.
   if (node_->leader() == 0) resp->add_errors("etcdserver: no leader");
   for (const pb::AlarmMember& m : stores_->alarms->Get(pb::NONE)) {
@@ -514,7 +522,7 @@ absl::Status EtcdServer::WriteSnapshot(
   absl::Status st = etcdfmt::ExportEtcdBackend(*snap, &sink, options).status();
   if (st.ok()) {
     SPDLOG_INFO("sent database snapshot to client ({} bytes, {})", size,
-                 absl::FormatDuration(absl::Now() - start));
+                absl::FormatDuration(absl::Now() - start));
   } else {
     SPDLOG_WARN("database snapshot to client failed: {}", st.ToString());
   }

@@ -5,11 +5,17 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/json_text.h"
+#include "common/mutex.h"
 #include "common/version.h"
 #include "google/protobuf/descriptor.h"
 #include "prometheus/collectable.h"
@@ -123,8 +129,10 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* b) override {
     using HP = grpc::experimental::InterceptionHookPoints;
     Metrics& mx = Metrics::Get();
-    if (b->QueryInterceptionHookPoint(HP::POST_RECV_INITIAL_METADATA))
+    if (b->QueryInterceptionHookPoint(HP::POST_RECV_INITIAL_METADATA)) {
       mx.grpc_started->Add(labels_).Increment();
+      CountClientRequest(b->GetRecvInitialMetadata(), mx);
+    }
     if (b->QueryInterceptionHookPoint(HP::POST_RECV_MESSAGE))
       mx.grpc_msg_received->Add(labels_).Increment();
     if (b->QueryInterceptionHookPoint(HP::PRE_SEND_MESSAGE))
@@ -139,6 +147,39 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
       }
     }
     b->Proceed();
+  }
+
+  // etcd's interceptors count each call by the client's API version; a version that is not
+  // UTF-8 is refused by the call's own checks (require_leader.h) and not counted. At most
+  // kMaxVersions distinct versions get a series of their own (a client cannot grow the
+  // registry without bound); later ones count as "other".
+  void CountClientRequest(std::multimap<grpc::string_ref, grpc::string_ref>* md, Metrics& mx) {
+    static constexpr size_t kMaxVersions = 32;
+    std::string version = "unknown";
+    if (md != nullptr) {
+      auto it = md->find("client-api-version");
+      if (it != md->end()) version.assign(it->second.data(), it->second.size());
+    }
+    for (size_t i = 0; i < version.size();) {
+      const size_t n = Utf8SequenceLength(std::string_view(version).substr(i));
+      if (n == 0) return;
+      i += n;
+    }
+    {
+      static Mutex mu;
+      static absl::flat_hash_set<std::string>* seen = new absl::flat_hash_set<std::string>();
+      MutexLock l(&mu);
+      if (!seen->contains(version)) {
+        if (seen->size() >= kMaxVersions) {
+          version = "other";
+        } else {
+          seen->insert(version);
+        }
+      }
+    }
+    const bool unary = labels_.at("grpc_type") == "unary";
+    mx.client_requests->Add({{"type", unary ? "unary" : "stream"}, {"client_api_version", version}})
+        .Increment();
   }
 
   static const char* Type(const google::protobuf::MethodDescriptor& m) {
@@ -251,6 +292,10 @@ Metrics::Metrics() : registry_(std::make_shared<pm::Registry>()) {
                   .Name("etcd_network_peer_round_trip_time_seconds")
                   .Help("Round-Trip-Time histogram between peers")
                   .Register(r);
+  client_requests = &pm::BuildCounter()
+                         .Name("etcd_server_client_requests_total")
+                         .Help("The total number of client requests per client version.")
+                         .Register(r);
   grpc_started = &pm::BuildCounter()
                       .Name("grpc_server_started_total")
                       .Help("Total number of RPCs started on the server.")

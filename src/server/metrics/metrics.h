@@ -106,6 +106,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* grpc_msg_received;
   prometheus::Family<prometheus::Counter>* grpc_msg_sent;
   prometheus::Family<prometheus::Histogram>* grpc_handling_seconds = nullptr;  // extensive only
+  // etcd_server_client_requests_total: labels type (unary, stream), client_api_version (the
+  // client-api-version metadata clientv3 sends, "unknown" without it).
+  prometheus::Family<prometheus::Counter>* client_requests;
 };
 
 }  // namespace etcdpp::server

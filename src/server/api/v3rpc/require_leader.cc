@@ -1,5 +1,8 @@
 #include "server/api/v3rpc/require_leader.h"
 
+#include <string_view>
+
+#include "common/json_text.h"
 #include "server/api/v3rpc/views.h"
 #include "server/errors.h"
 
@@ -11,8 +14,22 @@ bool RequiresLeader(const grpc::CallbackServerContext* ctx) {
   return it != md.end() && it->second == "true";
 }
 
+bool ValidClientApiVersion(const grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("client-api-version");  // rpctypes.MetadataClientAPIVersionKey
+  if (it == md.end()) return true;
+  std::string_view v(it->second.data(), it->second.size());
+  for (size_t i = 0; i < v.size();) {
+    const size_t n = Utf8SequenceLength(v.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 [[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx,
                                               const MemberView& m) {
+  if (!ValidClientApiVersion(ctx)) return ErrInvalidClientAPIVersion();
   if (m.leader() == 0 && RequiresLeader(ctx)) return ErrNoLeader();
   return absl::OkStatus();
 }
@@ -23,6 +40,10 @@ namespace etcdpp::server {
 
 void GuardStreamWithLeader(const grpc::CallbackServerContext* ctx, MemberView* m,
                            const std::shared_ptr<StreamFinisher>& finisher) {
+  if (!ValidClientApiVersion(ctx)) {
+    finisher->Finish(ToGrpcStatus(ErrInvalidClientAPIVersion()));
+    return;
+  }
   if (!RequiresLeader(ctx)) return;
   if (m->leader() == 0) {
     finisher->Finish(ToGrpcStatus(ErrNoLeader()));

@@ -23,7 +23,12 @@ class MemberView;
 // True if the call carries hasleader=true.
 bool RequiresLeader(const grpc::CallbackServerContext* ctx);
 
-// "etcdserver: no leader" if the call requires a leader and the member has none.
+// True unless the call's client-api-version metadata is not UTF-8.
+bool ValidClientApiVersion(const grpc::CallbackServerContext* ctx);
+
+// etcd's per-call checks (its unary interceptor): "etcdserver: invalid client api version" for
+// a client-api-version that is not UTF-8; "etcdserver: no leader" if the call requires a
+// leader and the member has none. GuardStreamWithLeader makes the same checks for a stream.
 [[nodiscard]] absl::Status CheckRequireLeader(const grpc::CallbackServerContext* ctx,
                                               const MemberView& m);
 
