@@ -388,5 +388,43 @@ TEST(ConfigProcessTest, EveryFlagOfEtcdStartsAMemberOrStopsNamingIt) {
   EXPECT_GT(refused, 10);
 }
 
+// etcd's modes: the data dir and the directories under it 0700, the files 0600; a data dir
+// others may read is warned about with etcd's message, and the member starts anyway.
+TEST(ConfigProcessTest, DataDirIsPrivate) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  auto m = ServerProcess::Start(BinaryUnderTest(), MemberConfig{}, absl::Seconds(20));
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE((*m)->Stop().ok());
+  int files = 0;
+  auto perm = [](const std::filesystem::path& p) {
+    return std::filesystem::status(p).permissions() & std::filesystem::perms::all;
+  };
+  EXPECT_EQ(perm((*m)->data_dir()), std::filesystem::perms::owner_all);
+  for (const auto& e : std::filesystem::recursive_directory_iterator((*m)->data_dir())) {
+    if (e.is_directory()) {
+      EXPECT_EQ(perm(e.path()), std::filesystem::perms::owner_all) << e.path();
+    } else if (e.is_regular_file()) {
+      ++files;
+      EXPECT_EQ(perm(e.path()),
+                std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+          << e.path();
+    }
+  }
+  EXPECT_GT(files, 1);
+  std::filesystem::permissions((*m)->data_dir(), std::filesystem::perms::owner_all |
+                                                     std::filesystem::perms::group_read |
+                                                     std::filesystem::perms::group_exec |
+                                                     std::filesystem::perms::others_read |
+                                                     std::filesystem::perms::others_exec);
+  ASSERT_TRUE((*m)->Restart(absl::Seconds(20)).ok()) << (*m)->LogTail();
+  EXPECT_TRUE(absl::StrContains(
+      (*m)->LogTail(200),
+      "exist, but the permission is \\\"drwxr-xr-x\\\". The recommended permission is "
+      "\\\"-rwx------\\\" to prevent possible unprivileged access to the data"))
+      << (*m)->LogTail();
+  ASSERT_TRUE((*m)->Kill().ok());
+}
+
 }  // namespace
 }  // namespace etcdpp::testing

@@ -71,7 +71,7 @@ class ReadTxn {
   // MDB_NOTLS: read transactions are not tied to threads (gRPC threads come and go).
   unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
   if (options.no_sync) flags |= MDB_NOSYNC | MDB_NOMETASYNC;
-  rc = mdb_env_open(env, path.c_str(), flags, 0644);
+  rc = mdb_env_open(env, path.c_str(), flags, 0600);
   if (rc != 0) return fail(rc, "cannot open");
   int dead = 0;
   mdb_reader_check(env, &dead);

@@ -161,7 +161,7 @@ int OpenFlags(OpenMode mode) {
 class PosixEnv final : public Env {
  public:
   absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
-    int fd = ::open(path.c_str(), OpenFlags(mode) | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), OpenFlags(mode) | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(absl::StrCat("open ", path), errno);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -202,7 +202,7 @@ class PosixEnv final : public Env {
     if (path.empty() || IsDirectory(path)) return absl::OkStatus();
     std::string parent = DirName(path);
     if (parent != path) RETURN_NOT_OK(CreateDirs(parent));
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
       return PosixError(absl::StrCat("mkdir ", path), errno);
     }
     return absl::OkStatus();
@@ -244,7 +244,7 @@ class PosixEnv final : public Env {
   }
 
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(absl::StrCat("open ", path), errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;

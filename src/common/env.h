@@ -80,7 +80,8 @@ class Env {
   // The POSIX environment; never deleted.
   static Env* Default();
 
-  // Opens `path` for reading and writing.
+  // Opens `path` for reading and writing; a file it creates has mode 0600 (etcd's
+  // PrivateFileMode), less the umask.
   [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
                                                                        OpenMode mode) = 0;
   // Reads a whole file.
@@ -90,7 +91,8 @@ class Env {
   [[nodiscard]] virtual absl::Status RemoveFile(const std::string& path) = 0;
   // Removes an empty directory.
   [[nodiscard]] virtual absl::Status RemoveDir(const std::string& path) = 0;
-  // mkdir -p: creates the directory and missing parents; OK if it exists.
+  // mkdir -p: creates the directory and missing parents, mode 0700 (etcd's PrivateDirMode);
+  // OK if it exists.
   [[nodiscard]] virtual absl::Status CreateDirs(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, without "." and "..", in no order.
   [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> GetChildren(

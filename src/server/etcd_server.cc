@@ -1,11 +1,14 @@
 #include "server/etcd_server.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "backend/bbolt/sink.h"
@@ -17,6 +20,7 @@
 #include "server/errors.h"
 #include "server/etcdfmt/etcd_export.h"
 #include "server/etcdfmt/etcd_import.h"
+#include "server/log/zap_log.h"
 #include "server/metrics/metrics.h"
 #include "server/rafthttp/snapshot_receiver.h"
 #include "server/tls/peer_tls.h"
@@ -70,6 +74,34 @@ absl::StatusOr<std::unique_ptr<EtcdServer>> EtcdServer::Open(const Config& cfg, 
 
 EtcdServer::~EtcdServer() { Stop(); }
 
+namespace {
+
+// Go's os.FileMode.String() of a permission: "-rwx------", "drwxr-xr-x".
+std::string GoModeString(mode_t mode, bool dir) {
+  std::string out(1, dir ? 'd' : '-');
+  const char* rwx = "rwx";
+  for (int i = 8; i >= 0; --i) out.push_back((mode & (1u << i)) ? rwx[(8 - i) % 3] : '-');
+  return out;
+}
+
+// etcd's TouchDirAll check: a data dir others may read is warned about (etcd creates it 0700).
+void WarnIfDataDirIsNotPrivate(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  const mode_t perm = st.st_mode & 0777;
+  if (perm == 0700) return;
+  SPDLOG_WARN(
+      "{}", log::With("check file permission",
+                      log::Fields().Str("error", absl::StrCat("directory \"", dir,
+                                                              "\" exist, but the permission is \"",
+                                                              GoModeString(perm, true),
+                                                              "\". The recommended permission is "
+                                                              "\"-rwx------\" to prevent possible "
+                                                              "unprivileged access to the data"))));
+}
+
+}  // namespace
+
 // The parts in dependency order. Callbacks between parts built later are lambdas on `this`:
 // none runs before Start.
 absl::Status EtcdServer::Build(Env* env) {
@@ -80,6 +112,7 @@ absl::Status EtcdServer::Build(Env* env) {
     no_sync_env_ = std::make_unique<NoSyncEnv>(env);
     env = no_sync_env_.get();
   }
+  WarnIfDataDirIsNotPrivate(cfg_.data_dir);
   RETURN_NOT_OK(etcdfmt::AdoptEtcdDataDir(env, cfg_.data_dir, cfg_.wal_dir));
   ASSIGN_OR_RETURN(stores_, OpenStores(cfg_, env, cfg_.data_dir + "/member"));
   quota_bytes_ = QuotaBytes(cfg_.quota_backend_bytes);
