@@ -1,6 +1,6 @@
 // alarm list / disarm, defrag, snapshot save, version, and the commands this etcdctl does not
-// run yet (make-mirror, migrate, check, snapshot status / restore: offline work is etcdutl's),
-// listed so that help output and flag errors read as stock etcdctl's.
+// run yet (make-mirror, migrate, check), listed so that help output and flag errors read as
+// stock etcdctl's. snapshot status / restore are in snapshot_commands.cc.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -180,25 +180,7 @@ RunFn NotHere(std::string what) {
   };
 }
 
-void AddNotYetCommands(Command& root, Command& snapshot) {
-  snapshot.Add(NewSnapshotStatusCommand());
-  auto restore = NewCommand("restore <filename> [options]",
-                            "Restores an etcd member snapshot to an etcd directory",
-                            NotHere("snapshot restore (use etcdutl snapshot restore)"));
-  FlagSet& rf = restore->flags;
-  rf.AddString("data-dir", "", "Path to the data directory");
-  rf.AddString("wal-dir", "", "Path to the WAL directory (use --data-dir if none given)");
-  rf.AddString("initial-cluster", "default=http://localhost:2380",
-               "Initial cluster configuration for restore bootstrap");
-  rf.AddString("initial-cluster-token", "etcd-cluster",
-               "Initial cluster token for the etcd cluster during restore bootstrap");
-  rf.AddString("initial-advertise-peer-urls", "http://localhost:2380",
-               "List of this member's peer URLs to advertise to the rest of the cluster");
-  rf.AddString("name", "default", "Human-readable name for this member");
-  rf.AddBool("skip-hash-check", false,
-             "Ignore snapshot integrity hash value (required if copied from data directory)");
-  snapshot.Add(std::move(restore));
-
+void AddNotYetCommands(Command& root) {
   auto mirror =
       NewCommand("make-mirror [options] <destination>",
                  "Makes a mirror at the destination etcd cluster", NotHere("make-mirror"));
@@ -273,7 +255,8 @@ void AddMaintenanceCommands(Command& root) {
   auto snapshot = NewCommand("snapshot <subcommand>", "Manages etcd node snapshots", nullptr);
   snapshot->Add(NewCommand(
       "save <filename>", "Stores an etcd node backend snapshot to a given file", RunSnapshotSave));
-  AddNotYetCommands(root, *snapshot);
+  AddSnapshotFileCommands(*snapshot);
+  AddNotYetCommands(root);
   root.Add(std::move(snapshot));
 
   root.Add(NewCommand("version", "Prints the version of etcdctl", RunVersion));
