@@ -348,6 +348,10 @@ run_script() {
   r --endpoints=127.0.0.1:1 --dial-timeout=1s --command-timeout=1s get foo
   r snapshot save
   r snapshot save a b
+  r make-mirror
+  r make-mirror a b
+  rt 5 make-mirror --dest-prefix a --no-dest-prefix "$EP"
+  rt 5 make-mirror --dest-cacert /nonexistent/ca.pem "$EP"
 }
 
 # normalize MEMBER_ID MEMBER_ID_HEX CLUSTER_ID CLIENT_PORT PEER_PORT (stdin -> stdout)

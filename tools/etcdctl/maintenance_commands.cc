@@ -1,5 +1,5 @@
 // alarm list / disarm, defrag, snapshot save, version, and the commands this etcdctl does not
-// run yet (make-mirror, migrate, check), listed so that help output and flag errors read as
+// run yet (migrate, check), listed so that help output and flag errors read as
 // stock etcdctl's. snapshot status / restore are in snapshot_commands.cc.
 
 #include <fcntl.h>
@@ -181,24 +181,6 @@ RunFn NotHere(std::string what) {
 }
 
 void AddNotYetCommands(Command& root) {
-  auto mirror =
-      NewCommand("make-mirror [options] <destination>",
-                 "Makes a mirror at the destination etcd cluster", NotHere("make-mirror"));
-  FlagSet& mf = mirror->flags;
-  mf.AddString("prefix", "", "Key-value prefix to mirror");
-  mf.AddString(
-      "dest-prefix", "",
-      "destination prefix to mirror a prefix to a different prefix in the destination cluster");
-  mf.AddBool("no-dest-prefix", false, "mirror key-values to the root of the destination cluster");
-  mf.AddString(
-      "dest-cert", "",
-      "Identify secure client using this TLS certificate file for the destination cluster");
-  mf.AddString("dest-key", "", "Identify secure client using this TLS key file");
-  mf.AddString("dest-cacert", "",
-               "Verify certificates of TLS enabled secure servers using this CA bundle");
-  mf.AddBool("dest-insecure-transport", true, "Disable transport security for client connections");
-  root.Add(std::move(mirror));
-
   auto migrate =
       NewCommand("migrate", "Migrates keys in a v2 store to a mvcc store", NotHere("migrate"));
   migrate->flags.AddBool("no-ttl", false, "Do not convert TTL keys");
