@@ -339,6 +339,8 @@ run_script() {
   ETCDCTL_WRITE_OUT=json r get foo
   ETCDCTL_HEX=true r get foo
   ETCDCTL_BOGUS=1 r get foo
+  ETCDCTL_API=4 r get foo
+  ETCDCTL_API= r version
   ETCDCTL_ENDPOINTS=127.0.0.1:1 r get foo
   ETCDCTL_DIAL_TIMEOUT=x r get foo
   ETCDCTL_WATCH_KEY=foo rt 2 watch --rev 1
