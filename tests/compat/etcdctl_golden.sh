@@ -370,16 +370,8 @@ normalize() {
       -e 's/(127\.0\.0\.1:<CLIENT_PORT>, <MEMBER_ID>, )[0-9.]+, [0-9.]+ [kMG]?B, /\1<VERSION>, <DB_SIZE>, /'
 }
 
-ETCDCTL=$CTL_TESTED
-run_side a "$SERVER" || exit 2
-( ETCDCTL=$CTL_REFERENCE; run_side b "$SERVER" ) || exit 2
-if [[ $(compat_env VERBOSE) == 1 ]]; then cat "$WORK/a/normalized.txt"; fi
-count=$(cat "$WORK/a/count")
-if diff -u --label "$CTL_TESTED" --label "$CTL_REFERENCE" \
-  "$WORK/a/normalized.txt" "$WORK/b/normalized.txt" >"$WORK/diff.txt"; then
-  echo "etcdctl_golden: $count etcdctl commands, 0 differences ($CTL_TESTED vs $CTL_REFERENCE on $SERVER)"
-  exit 0
-fi
-echo "etcdctl_golden: differences ($CTL_TESTED vs $CTL_REFERENCE on $SERVER), $count commands:"
-cat "$WORK/diff.txt"
-exit 1
+SIDE_A_ETCDCTL=$CTL_TESTED
+SIDE_B_ETCDCTL=$CTL_REFERENCE
+SIDE_A_LABEL=$CTL_TESTED
+SIDE_B_LABEL="$CTL_REFERENCE on $SERVER"
+compat_finish
