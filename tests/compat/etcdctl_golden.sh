@@ -340,6 +340,10 @@ run_script() {
   ETCDCTL_HEX=true r get foo
   ETCDCTL_BOGUS=1 r get foo
   ETCDCTL_API=4 r get foo
+  # SRV discovery of a domain that cannot exist (RFC 6761 .invalid): the resolver's NXDOMAIN.
+  r --discovery-srv example.invalid get foo
+  r -d example.invalid --discovery-srv-name x --insecure-discovery=false get foo
+  r --discovery-srv example.invalid endpoint health
   ETCDCTL_API= r version
   ETCDCTL_ENDPOINTS=127.0.0.1:1 r get foo
   ETCDCTL_DIAL_TIMEOUT=x r get foo

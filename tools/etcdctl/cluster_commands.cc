@@ -224,7 +224,7 @@ Health CheckHealth(const ClientConfig& cfg, const std::string& ep) {
 int RunHealth(Invocation& inv) {
   Output out;
   CtlError err;
-  auto cfg = ConfigFromFlags(inv, &out, &err);
+  auto cfg = ConfigFromFlags(inv, &out, &err, /*discover=*/false);
   if (!cfg.ok()) return Fail(err.code, err.message);
   std::vector<std::string> eps;
   int code = 0;
