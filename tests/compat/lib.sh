@@ -252,22 +252,28 @@ normalize_etcdctl() {
       { print }'
 }
 
-# compat_finish : runs both sides (side a = SIDE_A_BIN, side b = SIDE_B_BIN), diffs their
+# compat_finish : runs both sides (side a = SIDE_A_BIN driven by SIDE_A_ETCDCTL, side b =
+# SIDE_B_BIN driven by SIDE_B_ETCDCTL; both etcdctls default to ETCDCTL), diffs their
 # normalized transcripts and exits 0 (identical), 1 (the diff is printed) or 2 (setup failure).
+# SIDE_A_LABEL / SIDE_B_LABEL name the sides in the verdict (default: the server binaries).
 compat_finish() {
+  local a_label=${SIDE_A_LABEL:-$SIDE_A_BIN} b_label=${SIDE_B_LABEL:-$SIDE_B_BIN} ctl=$ETCDCTL
+  ETCDCTL=${SIDE_A_ETCDCTL:-$ctl}
   run_side a "$SIDE_A_BIN" || exit 2
+  ETCDCTL=${SIDE_B_ETCDCTL:-$ctl}
   run_side b "$SIDE_B_BIN" || exit 2
+  ETCDCTL=$ctl
   if [[ $(compat_env VERBOSE) == 1 ]]; then
     cat "$WORK/a/normalized.txt"
   fi
   local count
   count=$(cat "$WORK/a/count")
-  if diff -u --label "$SIDE_A_BIN" --label "$SIDE_B_BIN" \
+  if diff -u --label "$a_label" --label "$b_label" \
     "$WORK/a/normalized.txt" "$WORK/b/normalized.txt" >"$WORK/diff.txt"; then
-    echo "$COMPAT_NAME: $count etcdctl commands, 0 differences ($SIDE_A_BIN vs $SIDE_B_BIN)"
+    echo "$COMPAT_NAME: $count etcdctl commands, 0 differences ($a_label vs $b_label)"
     exit 0
   fi
-  echo "$COMPAT_NAME: differences ($SIDE_A_BIN vs $SIDE_B_BIN), $count commands:"
+  echo "$COMPAT_NAME: differences ($a_label vs $b_label), $count commands:"
   cat "$WORK/diff.txt"
   exit 1
 }

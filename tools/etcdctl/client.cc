@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "go_text.h"
 #include "password_prompt.h"
+#include "srv_discovery.h"
 
 namespace etcdpp::etcdctl {
 namespace {
@@ -156,7 +157,8 @@ bool OutputFromFlags(const FlagSet& fs, Output* out, CtlError* err) {
   return false;
 }
 
-absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err) {
+absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err,
+                                             bool discover) {
   FlagSet& fs = *inv.flags;
   ApplyEnvironment(inv);
   ClientConfig cfg;
@@ -169,8 +171,20 @@ absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlEr
       std::cerr << env << "=" << f->value << "\n";
     }
   }
-  for (std::string ep : fs.GetStringSlice("endpoints")) {
-    cfg.endpoints.push_back(std::string(absl::StripAsciiWhitespace(ep)));
+  if (const std::string domain = fs.GetString("discovery-srv"); discover && !domain.empty()) {
+    absl::StatusOr<std::vector<std::string>> eps =
+        DiscoverEndpoints(domain, fs.GetString("discovery-srv-name"),
+                          fs.GetBool("insecure-discovery"), LookupSrv, std::cerr);
+    if (!eps.ok()) {
+      *err = {kExitError, std::string(eps.status().message())};
+      return eps.status();
+    }
+    cfg.endpoints = *eps;
+  }
+  if (cfg.endpoints.empty()) {  // no discovery, or it found nothing: --endpoints
+    for (std::string ep : fs.GetStringSlice("endpoints")) {
+      cfg.endpoints.push_back(std::string(absl::StripAsciiWhitespace(ep)));
+    }
   }
   cfg.dial_timeout = fs.GetDuration("dial-timeout");
   cfg.command_timeout = fs.GetDuration("command-timeout");

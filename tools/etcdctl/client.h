@@ -51,8 +51,11 @@ struct CtlError {
 bool OutputFromFlags(const FlagSet& fs, Output* out, CtlError* err);
 
 // Applies ETCDCTL_* to the global flags, prints them under --debug, and reads the
-// configuration and the output format (clientConfigFromCmd and initDisplayFromCmd).
-absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err);
+// configuration and the output format (clientConfigFromCmd and initDisplayFromCmd). The
+// endpoints come from --discovery-srv when it is set and finds any (srv_discovery.h), else from
+// --endpoints; `discover` false skips discovery (endpoint health reads --endpoints only).
+absl::StatusOr<ClientConfig> ConfigFromFlags(Invocation& inv, Output* out, CtlError* err,
+                                             bool discover = true);
 
 // etcdctl's text for a failed call: etcd's own messages as they are ("etcdserver: ..."), a
 // deadline as "context deadline exceeded", anything else as Go's gRPC error string.

@@ -224,7 +224,7 @@ Health CheckHealth(const ClientConfig& cfg, const std::string& ep) {
 int RunHealth(Invocation& inv) {
   Output out;
   CtlError err;
-  auto cfg = ConfigFromFlags(inv, &out, &err);
+  auto cfg = ConfigFromFlags(inv, &out, &err, /*discover=*/false);
   if (!cfg.ok()) return Fail(err.code, err.message);
   std::vector<std::string> eps;
   int code = 0;
@@ -345,22 +345,36 @@ int PrintPerEndpoint(
   return kExitSuccess;
 }
 
+// The start of endpoint status and hashkv: connects for inv, finds the endpoints (--cluster:
+// the member list's) and calls fn on each (ForEachEndpoint). False with *code set when
+// connecting or listing fails; *all_ok is whether every endpoint answered.
+template <typename Resp, typename F>
+bool CollectPerEndpoint(Invocation& inv, Output* out, absl::string_view what, F fn,
+                        std::vector<std::pair<std::string, Resp>>* list, std::string* last_err,
+                        bool* all_ok, int* code) {
+  auto c = MustClient(inv, out, code);
+  if (c == nullptr) return false;
+  std::vector<std::string> eps;
+  if (!Endpoints(inv, c->config(), &eps, code)) return false;
+  *all_ok = ForEachEndpoint<Resp>(c->config(), eps, what, fn, list, last_err);
+  return true;
+}
+
 int RunStatus(Invocation& inv) {
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
-  std::vector<std::string> eps;
-  if (!Endpoints(inv, c->config(), &eps, &code)) return code;
   std::vector<std::pair<std::string, etcdserverpb::StatusResponse>> list;
   std::string last_err;
-  bool ok = ForEachEndpoint<etcdserverpb::StatusResponse>(
-      c->config(), eps, "Failed to get the status of endpoint",
-      [](Client& cl, etcdserverpb::StatusResponse* r) {
-        auto ctx = cl.NewContext();
-        return cl.maintenance().Status(ctx.get(), etcdserverpb::StatusRequest(), r);
-      },
-      &list, &last_err);
+  bool ok = true;
+  if (!CollectPerEndpoint<etcdserverpb::StatusResponse>(
+          inv, &out, "Failed to get the status of endpoint",
+          [](Client& cl, etcdserverpb::StatusResponse* r) {
+            auto ctx = cl.NewContext();
+            return cl.maintenance().Status(ctx.get(), etcdserverpb::StatusRequest(), r);
+          },
+          &list, &last_err, &ok, &code)) {
+    return code;
+  }
   int rc = PrintPerEndpoint<etcdserverpb::StatusResponse>(
       out, list, "Status",
       {"endpoint", "ID", "version", "db size", "is leader", "is learner", "raft term", "raft index",
@@ -381,22 +395,21 @@ int RunStatus(Invocation& inv) {
 int RunHashKV(Invocation& inv) {
   Output out;
   int code = 0;
-  auto c = MustClient(inv, &out, &code);
-  if (c == nullptr) return code;
-  std::vector<std::string> eps;
-  if (!Endpoints(inv, c->config(), &eps, &code)) return code;
   std::vector<std::pair<std::string, etcdserverpb::HashKVResponse>> list;
   std::string last_err;
+  bool ok = true;
   const int64_t rev = inv.flags->GetInt64("rev");
-  bool ok = ForEachEndpoint<etcdserverpb::HashKVResponse>(
-      c->config(), eps, "Failed to get the hash of endpoint",
-      [rev](Client& cl, etcdserverpb::HashKVResponse* r) {
-        etcdserverpb::HashKVRequest req;
-        req.set_revision(rev);
-        auto ctx = cl.NewContext();
-        return cl.maintenance().HashKV(ctx.get(), req, r);
-      },
-      &list, &last_err);
+  if (!CollectPerEndpoint<etcdserverpb::HashKVResponse>(
+          inv, &out, "Failed to get the hash of endpoint",
+          [rev](Client& cl, etcdserverpb::HashKVResponse* r) {
+            etcdserverpb::HashKVRequest req;
+            req.set_revision(rev);
+            auto ctx = cl.NewContext();
+            return cl.maintenance().HashKV(ctx.get(), req, r);
+          },
+          &list, &last_err, &ok, &code)) {
+    return code;
+  }
   int rc = PrintPerEndpoint<etcdserverpb::HashKVResponse>(
       out, list, "HashKV", {"endpoint", "hash"},
       [](const std::string& ep, const etcdserverpb::HashKVResponse& h) {

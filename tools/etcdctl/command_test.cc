@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api_version.h"
 #include "commands.h"
 
 namespace etcdpp::etcdctl {
@@ -41,6 +42,25 @@ TEST(CobraDefaultUsage, PflagColumns) {
             "byte compare\n"
             "      --prefix     delete keys with matching prefix\n"
             "      --prev-kv    return deleted key-value pairs\n");
+}
+
+}  // namespace
+}  // namespace etcdpp::etcdctl
+
+namespace etcdpp::etcdctl {
+namespace {
+
+TEST(RunWithApiVersion, V3ByDefaultV2RefusedByNameOthersUnsupported) {
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(RunWithApiVersion("", {"version"}), kExitSuccess);
+  EXPECT_EQ(RunWithApiVersion("3", {"version"}), kExitSuccess);
+  testing::internal::GetCapturedStdout();
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(RunWithApiVersion("2", {"ls"}), kExitBadFeature);
+  EXPECT_EQ(RunWithApiVersion("4", {"get", "k"}), kExitError);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "Error: the v2 API (ETCDCTL_API=2) is not supported by this etcdctl yet; use "
+            "ETCDCTL_API=3\nunsupported API version 4\n");
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ void AddWatchCommand(Command& root);
 void AddAuthCommands(Command& root);         // auth, user, role
 void AddConcurrencyCommands(Command& root);  // lock, elect
 void AddCompletionCommand(Command& root);
-std::unique_ptr<Command> NewSnapshotStatusCommand();  // snapshot status
+void AddMakeMirrorCommand(Command& root);
+void AddSnapshotFileCommands(Command& snapshot);  // snapshot status, restore (etcdutl's code)
 
 // The whole tree of stock etcdctl (v3 API).
 std::unique_ptr<Command> NewRootCommand();

@@ -22,6 +22,9 @@ int RunGet(Invocation& inv) {
   int code = 0;
   etcdserverpb::RangeResponse resp;
   if (!CallOnce(inv, &out, &Client::kv, &KV::Stub::Range, req, &resp, &code)) return code;
+  if (inv.flags->GetBool("count-only") && out.format != Format::kFields) {
+    return Fail(kExitBadArgs, "--count-only is only for `--write-out=fields`");
+  }
   bool value_only = inv.flags->GetBool("print-value-only");
   if (value_only && out.format != Format::kSimple) {
     return Fail(kExitBadArgs, "print-value-only is only for `--write-out=simple`");

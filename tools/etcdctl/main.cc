@@ -5,17 +5,15 @@
 #include <string>
 #include <vector>
 
-#include "command.h"
-#include "commands.h"
+#include "api_version.h"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
-  // The v2 command set would be chosen here (ETCDCTL_API=2) once it exists. etcdctl drops the
-  // variable so that it is not taken for an unknown ETCDCTL_* flag variable.
+  // etcdctl drops ETCDCTL_API so that it is not taken for an unknown ETCDCTL_* flag variable.
+  const char* api = std::getenv("ETCDCTL_API");
+  const std::string version = api == nullptr ? "" : api;
   unsetenv("ETCDCTL_API");
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto root = etcdpp::etcdctl::NewRootCommand();
-  int code = etcdpp::etcdctl::Execute(*root, args);
+  int code = etcdpp::etcdctl::RunWithApiVersion(version, {argv + 1, argv + argc});
   std::cout.flush();
   std::cerr.flush();
   return code;

@@ -1,6 +1,6 @@
 // alarm list / disarm, defrag, snapshot save, version, and the commands this etcdctl does not
-// run yet (make-mirror, migrate, check, snapshot status / restore: offline work is etcdutl's),
-// listed so that help output and flag errors read as stock etcdctl's.
+// run yet (migrate, check), listed so that help output and flag errors read as
+// stock etcdctl's. snapshot status / restore are in snapshot_commands.cc.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -180,43 +180,7 @@ RunFn NotHere(std::string what) {
   };
 }
 
-void AddNotYetCommands(Command& root, Command& snapshot) {
-  snapshot.Add(NewSnapshotStatusCommand());
-  auto restore = NewCommand("restore <filename> [options]",
-                            "Restores an etcd member snapshot to an etcd directory",
-                            NotHere("snapshot restore (use etcdutl snapshot restore)"));
-  FlagSet& rf = restore->flags;
-  rf.AddString("data-dir", "", "Path to the data directory");
-  rf.AddString("wal-dir", "", "Path to the WAL directory (use --data-dir if none given)");
-  rf.AddString("initial-cluster", "default=http://localhost:2380",
-               "Initial cluster configuration for restore bootstrap");
-  rf.AddString("initial-cluster-token", "etcd-cluster",
-               "Initial cluster token for the etcd cluster during restore bootstrap");
-  rf.AddString("initial-advertise-peer-urls", "http://localhost:2380",
-               "List of this member's peer URLs to advertise to the rest of the cluster");
-  rf.AddString("name", "default", "Human-readable name for this member");
-  rf.AddBool("skip-hash-check", false,
-             "Ignore snapshot integrity hash value (required if copied from data directory)");
-  snapshot.Add(std::move(restore));
-
-  auto mirror =
-      NewCommand("make-mirror [options] <destination>",
-                 "Makes a mirror at the destination etcd cluster", NotHere("make-mirror"));
-  FlagSet& mf = mirror->flags;
-  mf.AddString("prefix", "", "Key-value prefix to mirror");
-  mf.AddString(
-      "dest-prefix", "",
-      "destination prefix to mirror a prefix to a different prefix in the destination cluster");
-  mf.AddBool("no-dest-prefix", false, "mirror key-values to the root of the destination cluster");
-  mf.AddString(
-      "dest-cert", "",
-      "Identify secure client using this TLS certificate file for the destination cluster");
-  mf.AddString("dest-key", "", "Identify secure client using this TLS key file");
-  mf.AddString("dest-cacert", "",
-               "Verify certificates of TLS enabled secure servers using this CA bundle");
-  mf.AddBool("dest-insecure-transport", true, "Disable transport security for client connections");
-  root.Add(std::move(mirror));
-
+void AddNotYetCommands(Command& root) {
   auto migrate =
       NewCommand("migrate", "Migrates keys in a v2 store to a mvcc store", NotHere("migrate"));
   migrate->flags.AddBool("no-ttl", false, "Do not convert TTL keys");
@@ -273,7 +237,8 @@ void AddMaintenanceCommands(Command& root) {
   auto snapshot = NewCommand("snapshot <subcommand>", "Manages etcd node snapshots", nullptr);
   snapshot->Add(NewCommand(
       "save <filename>", "Stores an etcd node backend snapshot to a given file", RunSnapshotSave));
-  AddNotYetCommands(root, *snapshot);
+  AddSnapshotFileCommands(*snapshot);
+  AddNotYetCommands(root);
   root.Add(std::move(snapshot));
 
   root.Add(NewCommand("version", "Prints the version of etcdctl", RunVersion));

@@ -48,6 +48,7 @@ std::unique_ptr<Command> NewRootCommand() {
   AddAuthCommands(*root);
   AddConcurrencyCommands(*root);
   AddCompletionCommand(*root);
+  AddMakeMirrorCommand(*root);
   return root;
 }
 
