@@ -12,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/version.h"
+#include "tools/etcdutl/backup.h"
+#include "tools/etcdutl/defrag.h"
 #include "tools/etcdutl/snapshot.h"
 
 namespace {
@@ -37,6 +39,34 @@ constexpr char kUsage[] =
     "  -h, --help\t\t\thelp for etcdutl\n"
     "  -w, --write-out=\"simple\"\tset the output format (fields, json, protobuf, simple, table)\n";
 
+constexpr char kDefragUsage[] =
+    "Usage:\n"
+    "  etcdutl defrag [flags]\n"
+    "\n"
+    "Flags:\n"
+    "      --data-dir string   Required. Defragments a data directory not in use by etcd.\n"
+    "  -h, --help              help for defrag\n"
+    "\n"
+    "Global Flags:\n"
+    "  -w, --write-out string   set the output format (fields, json, protobuf, simple, table) "
+    "(default \"simple\")\n";
+
+constexpr char kBackupUsage[] =
+    "Usage:\n"
+    "  etcdutl backup [flags]\n"
+    "\n"
+    "Flags:\n"
+    "      --backup-dir string       Path to the backup dir\n"
+    "      --backup-wal-dir string   Path to the backup wal dir\n"
+    "      --data-dir string         Path to the etcd data dir\n"
+    "  -h, --help                    help for backup\n"
+    "      --wal-dir string          Path to the etcd wal dir\n"
+    "      --with-v3                 Backup v3 backend data (default true)\n"
+    "\n"
+    "Global Flags:\n"
+    "  -w, --write-out string   set the output format (fields, json, protobuf, simple, table) "
+    "(default \"simple\")\n";
+
 int Fail(int code, const std::string& msg) {
   std::cerr << "Error: " << msg << "\n";
   return code;
@@ -59,7 +89,10 @@ bool Parse(int argc, char** argv, Args* out, std::string* err) {
                                                      {"initial-cluster-token", false},
                                                      {"initial-advertise-peer-urls", false},
                                                      {"skip-hash-check", true},
-                                                     {"wal-dir", false}};
+                                                     {"wal-dir", false},
+                                                     {"backup-dir", false},
+                                                     {"backup-wal-dir", false},
+                                                     {"with-v3", true}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.size() < 2 || a[0] != '-') {
@@ -161,6 +194,60 @@ int Restore(const Args& args) {
   return 0;
 }
 
+// etcd 3.5's defragCommandFunc: nothing on stdout when it succeeds, the backend's log lines on
+// stderr, "Failed to defragment etcd data[<dir>] (<error>)" and exit 1 when it fails.
+int Defrag(const Args& args) {
+  auto it = args.flags.find("data-dir");
+  if (it == args.flags.end()) {
+    std::cerr << "Error: required flag(s) \"data-dir\" not set\n" << kDefragUsage << "\n";
+    return Fail(kExitError, "required flag(s) \"data-dir\" not set");
+  }
+  std::string log;
+  absl::Status st = etcdpp::tools::DefragData(it->second, &log);
+  std::cerr << log;
+  if (!st.ok()) {
+    return Fail(kExitError, absl::StrCat("Failed to defragment etcd data[", it->second, "] (",
+                                         st.message(), ")"));
+  }
+  return 0;
+}
+
+// etcd 3.5's doBackup: "Error: <error>" and exit 1 when it fails.
+int Backup(const Args& args) {
+  etcdpp::tools::BackupOptions o;
+  auto get = [&](const char* name, std::string* into) {
+    auto it = args.flags.find(name);
+    if (it == args.flags.end()) return false;
+    *into = it->second;
+    return true;
+  };
+  const bool has_backup = get("backup-dir", &o.backup_dir);
+  const bool has_data = get("data-dir", &o.data_dir);
+  if (!has_backup || !has_data) {
+    const std::string missing = has_backup ? "\"data-dir\""
+                                : has_data ? "\"backup-dir\""
+                                           : "\"backup-dir\", \"data-dir\"";
+    const std::string msg = absl::StrCat("required flag(s) ", missing, " not set");
+    std::cerr << "Error: " << msg << "\n" << kBackupUsage << "\n";
+    return Fail(kExitError, msg);
+  }
+  get("wal-dir", &o.wal_dir);
+  get("backup-wal-dir", &o.backup_wal_dir);
+  if (auto it = args.flags.find("with-v3"); it != args.flags.end()) {
+    if (!ParseBool(it->second, &o.with_v3)) {
+      return Fail(kExitError, absl::StrCat("invalid argument \"", it->second,
+                                           "\" for \"--with-v3\" flag: strconv.ParseBool: "
+                                           "parsing \"",
+                                           it->second, "\": invalid syntax"));
+    }
+  }
+  std::string log;
+  absl::Status st = etcdpp::tools::Backup(o, &log);
+  std::cerr << log;
+  if (!st.ok()) return Fail(kExitError, std::string(st.message()));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,6 +268,8 @@ int main(int argc, char** argv) {
               << "\netcdpp version: " << etcdpp::kEtcdppVersion << "\n";
     return 0;
   }
+  if (p[0] == "defrag") return Defrag(args);
+  if (p[0] == "backup") return Backup(args);
   if (p[0] == "snapshot") {
     if (p.size() >= 2 && p[1] == "status") return Status(args);
     if (p.size() >= 2 && p[1] == "restore") return Restore(args);
