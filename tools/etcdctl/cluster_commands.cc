@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "commands.h"
 #include "go_json.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "output.h"
 
 namespace etcdpp::etcdctl {

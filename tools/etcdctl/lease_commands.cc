@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "commands.h"
 #include "go_json.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "output.h"
 
 namespace etcdpp::etcdctl {

@@ -16,7 +16,7 @@
 #include "commands.h"
 #include "common/crc32c.h"
 #include "go_json.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "output.h"
 
 namespace etcdpp::etcdctl {

@@ -16,7 +16,7 @@
 #include "child_process.h"
 #include "commands.h"
 #include "go_json.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "kv_ops.h"
 #include "output.h"
 #include "txn_parser.h"
