@@ -6,7 +6,9 @@
 //   backup   a stopped member's data dir (with and without raft snapshots) is backed up; etcdpp
 //            started on the backup with --force-new-cluster serves every key, alone, under the
 //            backup's new member id. A running member's data dir is refused.
+//   the command line: cobra's help, usage and errors as etcd 3.5's etcdutl prints them.
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -219,6 +221,83 @@ TEST_F(EtcdutlProcessTest, BackupRefusesARunningMember) {
   EXPECT_EQ(rc, 1);
   EXPECT_EQ(missing.rfind("Error: required flag(s) \"backup-dir\" not set\nUsage:\n", 0), 0u)
       << missing;
+}
+
+constexpr char kRootUsage[] =
+    "Usage:\n"
+    "  etcdutl [command]\n"
+    "\n"
+    "Available Commands:\n"
+    "  backup      [legacy] offline backup of etcd directory\n"
+    "  defrag      Defragments the storage of the etcd\n"
+    "  help        Help about any command\n"
+    "  snapshot    Manages etcd node snapshots\n"
+    "  version     Prints the version of etcdutl\n"
+    "\n"
+    "Flags:\n"
+    "  -h, --help               help for etcdutl\n"
+    "  -w, --write-out string   set the output format (fields, json, protobuf, simple, table) "
+    "(default \"simple\")\n"
+    "\n"
+    "Use \"etcdutl [command] --help\" for more information about a command.\n";
+
+TEST(EtcdutlCliTest, HelpAndUsageInCobrasShape) {
+  int rc = 0;
+  for (const char* args : {"", " --help", " help", " -h"}) {
+    EXPECT_EQ(RunCommand(Etcdutl() + args, &rc), kRootUsage) << args;
+    EXPECT_EQ(rc, 0);
+  }
+  EXPECT_EQ(RunCommand(Etcdutl() + " backup --help", &rc),
+            "Usage:\n"
+            "  etcdutl backup [flags]\n"
+            "\n"
+            "Flags:\n"
+            "      --backup-dir string       Path to the backup dir\n"
+            "      --backup-wal-dir string   Path to the backup wal dir\n"
+            "      --data-dir string         Path to the etcd data dir\n"
+            "  -h, --help                    help for backup\n"
+            "      --wal-dir string          Path to the etcd wal dir\n"
+            "      --with-v3                 Backup v3 backend data (default true)\n"
+            "\n"
+            "Global Flags:\n"
+            "  -w, --write-out string   set the output format (fields, json, protobuf, simple, "
+            "table) (default \"simple\")\n");
+  const std::string snap = RunCommand(Etcdutl() + " snap", &rc);  // a unique prefix
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(snap.rfind("Usage:\n  etcdutl snapshot [command]\n\nAvailable Commands:\n"
+                       "  restore     Restores an etcd member snapshot to an etcd directory\n"
+                       "  status      Gets backend snapshot status of a given file\n\nFlags:\n",
+                       0),
+            0u)
+      << snap;
+  EXPECT_EQ(RunCommand(Etcdutl() + " help defrag", &rc), RunCommand(Etcdutl() + " defrag -h", &rc));
+}
+
+TEST(EtcdutlCliTest, VersionAndErrors) {
+  int rc = 0;
+  const std::string v = RunCommand(Etcdutl() + " version", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(v.rfind("etcdutl version: ", 0), 0u) << v;
+  EXPECT_NE(v.find("\nAPI version: "), std::string::npos) << v;
+  EXPECT_EQ(std::count(v.begin(), v.end(), '\n'), 2) << v;
+  EXPECT_EQ(
+      RunCommand(Etcdutl() + " defarg", &rc),
+      "Error: unknown command \"defarg\" for \"etcdutl\"\n\nDid you mean this?\n\tdefrag\n\n"
+      "Run 'etcdutl --help' for usage.\n"
+      "Error: unknown command \"defarg\" for \"etcdutl\"\n\nDid you mean this?\n\tdefrag\n\n");
+  EXPECT_EQ(rc, 1);
+  const std::string bad = RunCommand(Etcdutl() + " defrag --nope", &rc);
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(bad.rfind("Error: unknown flag: --nope\nUsage:\n  etcdutl defrag [flags]\n", 0), 0u)
+      << bad;
+  EXPECT_EQ(bad.substr(bad.size() - 29), "\nError: unknown flag: --nope\n") << bad;
+  EXPECT_EQ(RunCommand(Etcdutl() + " snapshot status", &rc),
+            "Error: snapshot status requires exactly one argument\n");
+  EXPECT_EQ(rc, 128);
+  EXPECT_EQ(RunCommand(Etcdutl() + " snapshot save x", &rc),
+            "Command \"save\" is deprecated, Use `etcdctl snapshot save` to download snapshot\n"
+            "Error: In order to download snapshot use: `etcdctl snapshot save ...`\n");
+  EXPECT_EQ(rc, 128);
 }
 
 }  // namespace

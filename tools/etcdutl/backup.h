@@ -18,6 +18,8 @@
 //     empty one (etcd replaces the v3 entries the same way).
 //   - a data dir a running member holds (its WAL locked) is refused before anything is
 //     written; etcd fails on bbolt's lock after a second.
+//   - the source WAL is read as the member's own restart reads it (wal::Wal::ReadAll): a torn
+//     final record (a write a crash cut short, never acknowledged) is cut off the source too.
 
 #include <string>
 

@@ -9,9 +9,9 @@
 #include "absl/time/time.h"
 #include "backend/backend.h"
 #include "common/env.h"
+#include "common/go_text.h"
 #include "common/status.h"
 #include "tools/etcdutl/member_dir.h"
-#include "tools/etcdutl/snapshot.h"
 #include "wal/segment_name.h"
 
 namespace etcdpp::tools {
