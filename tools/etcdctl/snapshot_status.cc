@@ -15,8 +15,8 @@
 #include "backend/bbolt/reader.h"
 #include "commands.h"
 #include "common/crc32c.h"
-#include "go_json.h"
 #include "common/go_text.h"
+#include "go_json.h"
 #include "output.h"
 
 namespace etcdpp::etcdctl {
