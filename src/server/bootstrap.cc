@@ -97,7 +97,9 @@ absl::Status Bootstrapper::Restart() {
   }
   out_.member_id = md.node_id();
   out_.cluster_id = md.cluster_id();
-  RETURN_NOT_OK(CheckInitialCluster());
+  // --force-new-cluster recovers whatever member the data dir holds (a survivor, or a backup
+  // made by `etcdutl backup` under new ids): the flags cannot describe it, and etcd ignores them.
+  if (!cfg_.force_new_cluster) RETURN_NOT_OK(CheckInitialCluster());
   raft::MemoryStorage* storage = st_->raft_storage.get();
   if (!snap.IsEmpty()) {
     RETURN_NOT_OK(RecoverSnapshotBackend(snap));

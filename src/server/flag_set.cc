@@ -5,60 +5,36 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/go_text.h"
 
 namespace etcdpp::server {
 
 std::optional<bool> ParseGoBool(std::string_view text) {
-  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"}) {
-    if (text == t) return true;
-  }
-  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"}) {
-    if (text == f) return false;
-  }
-  return std::nullopt;
+  absl::StatusOr<bool> b = GoParseBool(absl::string_view(text.data(), text.size()));
+  return b.ok() ? std::optional<bool>(*b) : std::nullopt;
 }
 
-FlagSet::FlagSet(std::set<std::string> value_flags, std::set<std::string> bool_flags)
-    : value_flags_(std::move(value_flags)), bool_flags_(std::move(bool_flags)) {}
-
-bool FlagSet::Known(const std::string& name) const {
-  return value_flags_.count(name) > 0 || bool_flags_.count(name) > 0;
+FlagSet::FlagSet(std::set<std::string> value_flags, std::set<std::string> bool_flags) {
+  for (const std::string& name : value_flags) flags_.AddString(name, "", "");
+  for (const std::string& name : bool_flags) flags_.AddBool(name, false, "");
 }
 
+bool FlagSet::Known(const std::string& name) const { return flags_.Lookup(name) != nullptr; }
+
+bool FlagSet::IsBool(const std::string& name) const {
+  const Flag* f = flags_.Lookup(name);
+  return f != nullptr && f->IsBool();
+}
+
+// etcd: after its flag set, any argument left over is "not a valid flag".
 absl::Status FlagSet::Parse(const std::vector<std::string>& args) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') {
-      return absl::InvalidArgumentError(absl::StrCat("'", arg, "' is not a valid flag"));
-    }
-    std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
-    std::string name = body;
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = body.find('='); eq != std::string::npos) {
-      name = body.substr(0, eq);
-      value = body.substr(eq + 1);
-      has_value = true;
-    }
-    if (!Known(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("flag provided but not defined: -", name));
-    }
-    if (bool_flags_.count(name) > 0) {
-      std::optional<bool> b = has_value ? ParseGoBool(value) : std::optional<bool>(true);
-      if (!b.has_value()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("invalid boolean value \"", value, "\" for -", name, ": parse error"));
-      }
-      values_[name] = *b ? "true" : "false";
-      continue;
-    }
-    if (!has_value) {
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: -", name));
-      }
-      value = args[++i];
-    }
-    values_[name] = value;
+  absl::StatusOr<std::vector<std::string>> rest = flags_.Parse(args);
+  if (!rest.ok()) return rest.status();
+  if (!rest->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", rest->front(), "' is not a valid flag"));
+  }
+  for (const Flag* f : flags_.Sorted()) {
+    if (f->changed) values_[f->name] = f->value;
   }
   return absl::OkStatus();
 }
@@ -83,7 +59,7 @@ absl::Status FlagSet::ApplyEnvironment(const std::vector<std::string>& environ,
           "\" is shadowed by corresponding command-line flag (either unset environment variable "
           "or disable flag)"));
     }
-    if (bool_flags_.count(name) > 0) {
+    if (IsBool(name)) {
       std::optional<bool> b = ParseGoBool(value);
       if (!b.has_value()) {
         return absl::InvalidArgumentError(
@@ -101,7 +77,7 @@ absl::Status FlagSet::Set(const std::string& name, const std::string& value,
   if (!Known(name)) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": unknown key \"", name, "\""));
   }
-  if (bool_flags_.count(name) > 0) {
+  if (IsBool(name)) {
     std::optional<bool> b = ParseGoBool(value);
     if (!b.has_value()) {
       return absl::InvalidArgumentError(

@@ -1,7 +1,8 @@
 #pragma once
-// A Go-style flag parser: "-f v", "--f v", "-f=v", "--f=v", booleans as "-f" or "-f=<bool>".
-// Values land in a name -> string map; Config applies them. Unknown flags are an error, with
-// Go's message, as etcd's flag package reports them.
+// etcd's flags, from the command line (Go's flag package syntax: "-f v", "--f v", "-f=v",
+// "--f=v", booleans as "-f" or "-f=<bool>"; parsed by common/go_flags.h in FlagSyntax::kGoFlag),
+// ETCD_* variables and config-file keys. Values land in a name -> string map; Config applies
+// them. Unknown flags are an error, with Go's message, as etcd's flag package reports them.
 //
 // Booleans are read as Go's strconv.ParseBool reads them (1 t T TRUE true True, 0 f F FALSE
 // false False), on the command line and in ETCD_* variables alike, and stored as "true" or
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/go_flags.h"
 
 namespace etcdpp::server {
 
@@ -51,9 +53,9 @@ class FlagSet {
 
  private:
   bool Known(const std::string& name) const;
+  bool IsBool(const std::string& name) const;
 
-  std::set<std::string> value_flags_;
-  std::set<std::string> bool_flags_;
+  etcdpp::FlagSet flags_{FlagSyntax::kGoFlag};  // the definitions; Parse sets them
   std::map<std::string, std::string> values_;
 };
 

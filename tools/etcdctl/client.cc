@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "password_prompt.h"
 #include "srv_discovery.h"
 

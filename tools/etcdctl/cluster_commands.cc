@@ -13,8 +13,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "commands.h"
+#include "common/go_text.h"
 #include "go_json.h"
-#include "go_text.h"
 #include "output.h"
 
 namespace etcdpp::etcdctl {

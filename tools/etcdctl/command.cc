@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "tabwriter.h"
 
 namespace etcdpp::etcdctl {

@@ -10,7 +10,7 @@
 #include <vector>
 #include "absl/strings/string_view.h"
 
-#include "flags.h"
+#include "common/go_flags.h"
 
 namespace etcdpp::etcdctl {
 

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "commands.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "kv_ops.h"
 #include "kv_print.h"
 #include "txn_parser.h"

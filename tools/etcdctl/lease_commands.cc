@@ -10,8 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "commands.h"
+#include "common/go_text.h"
 #include "go_json.h"
-#include "go_text.h"
 #include "output.h"
 
 namespace etcdpp::etcdctl {

@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "common/go_text.h"
 #include "go_json.h"
-#include "go_text.h"
 
 namespace etcdpp::etcdctl {
 namespace {

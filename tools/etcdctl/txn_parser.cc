@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "go_text.h"
+#include "common/go_text.h"
 #include "kv_ops.h"
 
 namespace etcdpp::etcdctl {

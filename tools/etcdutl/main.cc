@@ -1,198 +1,160 @@
 // etcdutl: offline operations on etcd snapshot files and etcdpp data dirs (etcd 3.5's etcdutl).
-// Commands: snapshot status, snapshot restore, version. Others of etcd's etcdutl (defrag,
-// backup, migrate) are refused by name until they exist. Errors print "Error: ..." on stderr with
-// etcdctl's exit codes (1 error, 128 bad arguments).
+// Commands: backup, defrag, snapshot restore, snapshot status, version; cobra's behaviour comes
+// from cobra.h. etcd's `check` (v2store) and 3.6's `migrate` and `hashkv` are refused by name.
+// Commands fail as etcdutl's do: "Error: <err>" with cobrautl's exit codes.
 
-#include <cstdio>
 #include <iostream>
-#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/go_flags.h"
 #include "common/version.h"
+#include "tools/etcdutl/backup.h"
+#include "tools/etcdutl/cobra.h"
+#include "tools/etcdutl/defrag.h"
 #include "tools/etcdutl/snapshot.h"
 
+namespace etcdpp::tools {
 namespace {
 
-constexpr int kExitError = 1;
-constexpr int kExitBadFeature = 4;
-constexpr int kExitBadArgs = 128;
-
-constexpr char kUsage[] =
-    "NAME:\n"
-    "\tetcdutl - An administrative command line tool for etcd3.\n"
-    "\n"
-    "USAGE:\n"
-    "\tetcdutl [flags]\n"
-    "\n"
-    "COMMANDS:\n"
-    "\thelp\t\tHelp about any command\n"
-    "\tsnapshot restore\tRestores an etcd member snapshot to an etcd directory\n"
-    "\tsnapshot status\t\tGets backend snapshot status of a given file\n"
-    "\tversion\t\t\tPrints the version of etcdutl\n"
-    "\n"
-    "OPTIONS:\n"
-    "  -h, --help\t\t\thelp for etcdutl\n"
-    "  -w, --write-out=\"simple\"\tset the output format (fields, json, protobuf, simple, table)\n";
-
-int Fail(int code, const std::string& msg) {
-  std::cerr << "Error: " << msg << "\n";
-  return code;
+// The end of a command: its log lines on stderr, then OK or "Error: <message>" and exit 1.
+int Finish(const absl::Status& st, const std::string& log) {
+  std::cerr << log;
+  return st.ok() ? 0 : Fail(kExitError, st.message());
 }
 
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> flags;  // name without dashes -> value
-};
+// ---- The commands.
 
-// Splits "--flag=value", "--flag value", "-w value"; boolean flags take no separate value.
-bool Parse(int argc, char** argv, Args* out, std::string* err) {
-  static const std::map<std::string, bool> kKnown = {{"write-out", false},
-                                                     {"w", false},
-                                                     {"help", true},
-                                                     {"h", true},
-                                                     {"data-dir", false},
-                                                     {"name", false},
-                                                     {"initial-cluster", false},
-                                                     {"initial-cluster-token", false},
-                                                     {"initial-advertise-peer-urls", false},
-                                                     {"skip-hash-check", true},
-                                                     {"wal-dir", false}};
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.size() < 2 || a[0] != '-') {
-      out->positional.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(a[1] == '-' ? 2 : 1);
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    auto it = kKnown.find(name);
-    if (it == kKnown.end()) {
-      *err = a[1] == '-' ? absl::StrCat("unknown flag: --", name)
-                         : absl::StrCat("unknown shorthand flag: '", name, "' in ", a);
-      return false;
-    }
-    if (name == "w") name = "write-out";
-    if (name == "h") name = "help";
-    if (it->second) {
-      out->flags[name] = has_value ? value : "true";
-      continue;
-    }
-    if (!has_value) {
-      if (i + 1 >= argc) {
-        *err = absl::StrCat("flag needs an argument: ", a);
-        return false;
-      }
-      value = argv[++i];
-    }
-    out->flags[name] = value;
-  }
-  return true;
-}
-
-bool ParseBool(const std::string& s, bool* v) {
-  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) {
-    if (s == t) return (*v = true), true;
-  }
-  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
-    if (s == f) return (*v = false), true;
-  }
-  return false;
-}
-
-int Status(const Args& args) {
-  if (args.positional.size() != 3) {
-    return Fail(kExitBadArgs, "snapshot status requires exactly one argument");
-  }
-  auto fmt = args.flags.find("write-out");
-  const std::string format = fmt == args.flags.end() ? "simple" : fmt->second;
-  absl::StatusOr<etcdpp::tools::SnapshotStatus> s =
-      etcdpp::tools::ComputeSnapshotStatus(args.positional[2]);
-  if (!s.ok()) return Fail(kExitError, std::string(s.status().message()));
-  absl::StatusOr<std::string> out = etcdpp::tools::FormatSnapshotStatus(*s, format);
-  if (absl::IsUnimplemented(out.status())) {
-    return Fail(kExitBadFeature, std::string(out.status().message()));
-  }
-  if (!out.ok()) return Fail(kExitBadArgs, std::string(out.status().message()));
+int Status(const FlagSet& fs, const std::vector<std::string>& args) {
+  if (args.size() != 1) return Fail(kExitBadArgs, "snapshot status requires exactly one argument");
+  absl::StatusOr<SnapshotStatus> s = ComputeSnapshotStatus(args[0]);
+  if (!s.ok()) return Fail(kExitError, s.status().message());
+  absl::StatusOr<std::string> out = FormatSnapshotStatus(*s, fs.GetString("write-out"));
+  if (absl::IsUnimplemented(out.status())) return Fail(kExitBadFeature, out.status().message());
+  if (!out.ok()) return Fail(kExitBadArgs, out.status().message());
   std::cout << *out;
   return 0;
 }
 
-int Restore(const Args& args) {
-  if (args.positional.size() != 3) {
-    return Fail(kExitBadArgs, "snapshot restore requires exactly one argument");
-  }
-  if (args.flags.count("wal-dir") != 0) {
+int Restore(const FlagSet& fs, const std::vector<std::string>& args) {
+  if (args.size() != 1) return Fail(kExitBadArgs, "snapshot restore requires exactly one argument");
+  if (fs.Changed("wal-dir")) {
     return Fail(kExitBadArgs,
                 "--wal-dir is not supported by etcdpp yet: the WAL lives in <data-dir>/member/wal");
   }
-  etcdpp::tools::RestoreOptions o;
-  o.snapshot_path = args.positional[2];
-  auto get = [&](const char* name, std::string* into) {
-    auto it = args.flags.find(name);
-    if (it != args.flags.end()) *into = it->second;
-  };
-  get("name", &o.name);
-  get("data-dir", &o.data_dir);
-  get("initial-cluster", &o.initial_cluster);
-  get("initial-cluster-token", &o.initial_cluster_token);
-  get("initial-advertise-peer-urls", &o.initial_advertise_peer_urls);
-  if (auto it = args.flags.find("skip-hash-check"); it != args.flags.end()) {
-    if (!ParseBool(it->second, &o.skip_hash_check)) {
-      return Fail(kExitBadArgs,
-                  absl::StrCat("invalid argument \"", it->second,
-                               "\" for \"--skip-hash-check\" flag: strconv.ParseBool: "
-                               "parsing \"",
-                               it->second, "\": invalid syntax"));
-    }
-  }
+  RestoreOptions o;
+  o.snapshot_path = args[0];
+  o.name = fs.GetString("name");
+  o.data_dir = fs.GetString("data-dir");
+  o.initial_cluster = fs.GetString("initial-cluster");
+  o.initial_cluster_token = fs.GetString("initial-cluster-token");
+  o.initial_advertise_peer_urls = fs.GetString("initial-advertise-peer-urls");
+  o.skip_hash_check = fs.GetBool("skip-hash-check");
   std::string log;
-  absl::Status st = etcdpp::tools::RestoreSnapshot(o, &log);
-  std::cerr << log;
-  if (!st.ok()) return Fail(kExitError, std::string(st.message()));
+  absl::Status st = RestoreSnapshot(o, &log);
+  return Finish(st, log);
+}
+
+// etcd 3.5's defragCommandFunc: nothing on stdout when it succeeds, the backend's log lines on
+// stderr.
+int Defrag(const FlagSet& fs, const std::vector<std::string>&) {
+  const std::string dir = fs.GetString("data-dir");
+  std::string log;
+  absl::Status st = DefragData(dir, &log);
+  if (!st.ok()) {
+    st = absl::Status(
+        st.code(), absl::StrCat("Failed to defragment etcd data[", dir, "] (", st.message(), ")"));
+  }
+  return Finish(st, log);
+}
+
+int Backup(const FlagSet& fs, const std::vector<std::string>&) {
+  BackupOptions o;
+  o.data_dir = fs.GetString("data-dir");
+  o.backup_dir = fs.GetString("backup-dir");
+  o.wal_dir = fs.GetString("wal-dir");
+  o.backup_wal_dir = fs.GetString("backup-wal-dir");
+  o.with_v3 = fs.GetBool("with-v3");
+  std::string log;
+  absl::Status st = tools::Backup(o, &log);
+  return Finish(st, log);
+}
+
+int Version(const FlagSet&, const std::vector<std::string>&) {
+  std::cout << "etcdutl version: " << kApiVersion << "\nAPI version: " << kApiMinorVersion << "\n";
   return 0;
 }
 
+Command::Run Refuse(std::string what) {
+  return [what](const FlagSet&, const std::vector<std::string>&) { return Fail(kExitError, what); };
+}
+
+std::unique_ptr<Command> SnapshotCommand() {
+  auto snap = NewCommand("snapshot <subcommand>", "Manages etcd node snapshots", nullptr);
+  Command* restore =
+      snap->Add(NewCommand("restore <filename> --data-dir {output dir} [options]",
+                           "Restores an etcd member snapshot to an etcd directory", Restore));
+  restore->flags.AddString("data-dir", "", "Path to the output data directory");
+  restore->flags.AddString("wal-dir", "",
+                           "Path to the WAL directory (use --data-dir if none given)");
+  restore->flags.AddString("initial-cluster", "default=http://localhost:2380",
+                           "Initial cluster configuration for restore bootstrap");
+  restore->flags.AddString("initial-cluster-token", "etcd-cluster",
+                           "Initial cluster token for the etcd cluster during restore bootstrap");
+  restore->flags.AddString(
+      "initial-advertise-peer-urls", "http://localhost:2380",
+      "List of this member's peer URLs to advertise to the rest of the cluster");
+  restore->flags.AddString("name", "default", "Human-readable name for this member");
+  restore->flags.AddBool("skip-hash-check", false,
+                         "Ignore snapshot integrity hash value (required if copied from data "
+                         "directory)");
+  restore->required = {"data-dir"};
+  Command* save = snap->Add(NewCommand(
+      "save <filename>", "Stores an etcd node backend snapshot to a given file",
+      [](const FlagSet&, const std::vector<std::string>&) {
+        return Fail(kExitBadArgs, "In order to download snapshot use: `etcdctl snapshot save ...`");
+      }));
+  save->hidden = true;
+  save->deprecated = "Use `etcdctl snapshot save` to download snapshot";
+  snap->Add(
+      NewCommand("status <filename>", "Gets backend snapshot status of a given file", Status));
+  return snap;
+}
+
+std::unique_ptr<Command> RootCommand() {
+  auto root = NewCommand("etcdutl", "An administrative command line tool for etcd3.", nullptr);
+  root->flags.AddString("write-out", "simple",
+                        "set the output format (fields, json, protobuf, simple, table)", "w");
+  root->flags.AddBool("help", false, "help for etcdutl", "h");
+  Command* backup =
+      root->Add(NewCommand("backup", "[legacy] offline backup of etcd directory", Backup));
+  backup->flags.AddString("data-dir", "", "Path to the etcd data dir");
+  backup->flags.AddString("wal-dir", "", "Path to the etcd wal dir");
+  backup->flags.AddString("backup-dir", "", "Path to the backup dir");
+  backup->flags.AddString("backup-wal-dir", "", "Path to the backup wal dir");
+  backup->flags.AddBool("with-v3", true, "Backup v3 backend data");
+  backup->required = {"data-dir", "backup-dir"};
+  Command* defrag = root->Add(NewCommand("defrag", "Defragments the storage of the etcd", Defrag));
+  defrag->flags.AddString("data-dir", "",
+                          "Required. Defragments a data directory not in use by etcd.");
+  defrag->required = {"data-dir"};
+  root->Add(SnapshotCommand());
+  root->Add(NewCommand("version", "Prints the version of etcdutl", Version));
+  root->Add(NewCommand("help [command]", "Help about any command", nullptr));
+  for (const char* name : {"check", "migrate", "hashkv"}) {
+    Command* c = root->Add(NewCommand(
+        name, "", Refuse(absl::StrCat("etcdutl ", name, " is not built in etcdpp's etcdutl"))));
+    c->hidden = true;
+  }
+  return root;
+}
+
 }  // namespace
+}  // namespace etcdpp::tools
 
 int main(int argc, char** argv) {
-  Args args;
-  std::string err;
-  if (!Parse(argc, argv, &args, &err)) {
-    std::cerr << "Error: " << err << "\n";
-    return kExitError;
-  }
-  const std::vector<std::string>& p = args.positional;
-  if (args.flags.count("help") != 0 || p.empty() || p[0] == "help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  if (p[0] == "version") {
-    std::cout << "etcdutl version: " << etcdpp::kApiVersion
-              << "\nAPI version: " << etcdpp::kApiMinorVersion
-              << "\netcdpp version: " << etcdpp::kEtcdppVersion << "\n";
-    return 0;
-  }
-  if (p[0] == "snapshot") {
-    if (p.size() >= 2 && p[1] == "status") return Status(args);
-    if (p.size() >= 2 && p[1] == "restore") return Restore(args);
-    if (p.size() >= 2 && p[1] == "save") {
-      return Fail(kExitError,
-                  "etcdutl snapshot save is not a command (as in etcd 3.5): use etcdctl snapshot "
-                  "save against a running member");
-    }
-    std::cout << kUsage;
-    return 0;
-  }
-  std::cerr << "Error: unknown command \"" << p[0] << "\" for \"etcdutl\"\n"
-            << "Run 'etcdutl --help' for usage.\n";
-  return kExitError;
+  std::unique_ptr<etcdpp::tools::Command> root = etcdpp::tools::RootCommand();
+  return etcdpp::tools::Execute(*root, std::vector<std::string>(argv + 1, argv + argc));
 }

@@ -1,7 +1,6 @@
 #include "tools/etcdutl/snapshot.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <vector>
 
@@ -15,6 +14,7 @@
 #include "backend/bbolt/sink.h"
 #include "common/crc32c.h"
 #include "common/env.h"
+#include "common/go_text.h"
 #include "common/status.h"
 #include "server/etcdfmt/etcd_import.h"
 #include "server/membership/cluster_store.h"
@@ -114,15 +114,6 @@ std::string Table(const std::vector<std::string>& hdr, const std::vector<std::st
 }
 
 }  // namespace
-
-std::string HumanizeBytes(uint64_t n) {
-  if (n < 10) return absl::StrFormat("%d B", n);
-  static const char* const kSizes[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-  const double e = std::floor(std::log(static_cast<double>(n)) / std::log(1000.0));
-  const double val = std::floor(static_cast<double>(n) / std::pow(1000.0, e) * 10 + 0.5) / 10;
-  const char* unit = kSizes[static_cast<int>(e)];
-  return val < 10 ? absl::StrFormat("%.1f %s", val, unit) : absl::StrFormat("%.0f %s", val, unit);
-}
 
 absl::StatusOr<SnapshotStatus> ComputeSnapshotStatus(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<bbolt::Reader> rd, bbolt::Reader::Open(path));

@@ -29,8 +29,6 @@ struct SnapshotStatus {
 // etcdctl's printers: "simple", "json", "table" ("fields" too: etcdctl 3.4's fields form).
 [[nodiscard]] absl::StatusOr<std::string> FormatSnapshotStatus(const SnapshotStatus& s,
                                                                const std::string& format);
-// go-humanize's Bytes (SI units: "2.1 MB"), as etcdctl prints sizes.
-std::string HumanizeBytes(uint64_t n);
 
 struct RestoreOptions {
   std::string snapshot_path;

@@ -2,6 +2,7 @@
 
 #include "tools/etcdutl/snapshot.h"
 
+#include "common/go_text.h"
 #include "gtest/gtest.h"
 
 namespace etcdpp::tools {

@@ -1,4 +1,4 @@
-#include "go_text.h"
+#include "common/go_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace etcdpp::etcdctl {
+namespace etcdpp {
 namespace {
 
 // Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when it is not valid UTF-8
@@ -312,4 +312,4 @@ std::string HumanizeBytes(uint64_t n) {
   return absl::StrFormat("%.0f %s", val, unit);
 }
 
-}  // namespace etcdpp::etcdctl
+}  // namespace etcdpp

@@ -1,8 +1,8 @@
-#include "go_text.h"
+#include "common/go_text.h"
 
 #include <gtest/gtest.h>
 
-namespace etcdpp::etcdctl {
+namespace etcdpp {
 namespace {
 
 TEST(GoQuote, EscapesAsStrconvQuote) {
@@ -55,4 +55,4 @@ TEST(HumanizeBytes, SiUnits) {
 }
 
 }  // namespace
-}  // namespace etcdpp::etcdctl
+}  // namespace etcdpp

@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace etcdpp::etcdctl {
+namespace etcdpp {
 
 // strconv.Quote: a double-quoted Go string literal (valid UTF-8 kept, the rest escaped).
 std::string GoQuote(absl::string_view s);
@@ -36,4 +36,4 @@ absl::StatusOr<uint64_t> GoParseUint(absl::string_view s, int base);
 // humanize.Bytes: SI units with one decimal below 10 ("20 kB", "1.2 MB", "512 B").
 std::string HumanizeBytes(uint64_t n);
 
-}  // namespace etcdpp::etcdctl
+}  // namespace etcdpp

@@ -1,10 +1,14 @@
-#include "flags.h"
+#include "common/go_flags.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "go_text.h"
+#include "common/go_text.h"
 
-namespace etcdpp::etcdctl {
+namespace etcdpp {
 namespace {
 
 // Checks text against the flag's type; returns the value in DefValue's form.
@@ -95,6 +99,34 @@ std::vector<std::string> SplitSliceValue(absl::string_view text) {
   return out;
 }
 
+std::string PflagUsages(const std::vector<const Flag*>& flags) {
+  std::vector<std::pair<std::string, std::string>> lines;
+  size_t width = 0;
+  for (const Flag* f : flags) {
+    std::string left = f->shorthand.empty() ? absl::StrCat("      --", f->name)
+                                            : absl::StrCat("  -", f->shorthand, ", --", f->name);
+    absl::string_view type = f->TypeName();  // as pflag's UnquoteUsage names it
+    if (type == "int64") type = "int";
+    if (type == "uint64") type = "uint";
+    if (type == "stringSlice") type = "strings";
+    if (type != "bool") absl::StrAppend(&left, " ", type);
+    std::string usage = f->usage;
+    const bool zero = f->def_value.empty() || f->def_value == "false" || f->def_value == "0" ||
+                      f->def_value == "0s" || f->def_value == "[]";
+    if (!zero) {
+      absl::StrAppend(&usage, " (default ",
+                      f->type == FlagType::kString ? GoQuote(f->def_value) : f->def_value, ")");
+    }
+    width = std::max(width, left.size());
+    lines.emplace_back(std::move(left), std::move(usage));
+  }
+  std::string out;
+  for (const auto& [left, usage] : lines) {
+    absl::StrAppend(&out, left, std::string(width - left.size() + 3, ' '), usage, "\n");
+  }
+  return out;
+}
+
 Flag* FlagSet::Add(std::string name, std::string shorthand, FlagType type, std::string def,
                    std::string usage) {
   auto f = std::make_unique<Flag>();
@@ -160,14 +192,23 @@ absl::Status FlagSet::Set(Flag* f, absl::string_view text) {
     return absl::OkStatus();
   }
   auto v = Canonical(*f, text);
-  if (!v.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid argument ", GoQuote(text), " for ",
-                                                   GoQuote(ArgName(*f)),
-                                                   " flag: ", v.status().message()));
-  }
+  if (!v.ok()) return SetError(*f, text, v.status());
   f->value = *v;
   f->changed = true;
   return absl::OkStatus();
+}
+
+absl::Status FlagSet::SetError(const Flag& f, absl::string_view text,
+                               const absl::Status& why) const {
+  if (syntax_ == FlagSyntax::kPflag) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid argument ", GoQuote(text), " for ",
+                                                   GoQuote(ArgName(f)), " flag: ", why.message()));
+  }
+  // Go's flag package: its values report only "parse error" (errParse).
+  return absl::InvalidArgumentError(
+      f.IsBool()
+          ? absl::StrCat("invalid boolean value ", GoQuote(text), " for -", f.name, ": parse error")
+          : absl::StrCat("invalid value ", GoQuote(text), " for flag -", f.name, ": parse error"));
 }
 
 absl::Status FlagSet::ParseLong(absl::string_view arg, const std::vector<std::string>& args,
@@ -215,7 +256,45 @@ absl::Status FlagSet::ParseShort(absl::string_view arg, const std::vector<std::s
   return absl::OkStatus();
 }
 
+// Go's FlagSet.parseOne, one flag (arg starts with '-' and is not "-" or "--").
+absl::Status FlagSet::ParseGoFlag(absl::string_view arg, const std::vector<std::string>& args,
+                                  size_t* i) {
+  absl::string_view name = arg.substr(arg[1] == '-' ? 2 : 1);
+  if (name.empty() || name[0] == '-' || name[0] == '=') {
+    return absl::InvalidArgumentError(absl::StrCat("bad flag syntax: ", arg));
+  }
+  std::optional<absl::string_view> value;
+  if (size_t eq = name.find('='); eq != absl::string_view::npos) {
+    value = name.substr(eq + 1);
+    name = name.substr(0, eq);
+  }
+  Flag* f = Lookup(name);
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("flag provided but not defined: -", name));
+  }
+  if (f->IsBool()) return Set(f, value.value_or("true"));
+  if (!value.has_value()) {
+    if (*i + 1 >= args.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: -", name));
+    }
+    value = args[++*i];
+  }
+  return Set(f, *value);
+}
+
+absl::StatusOr<std::vector<std::string>> FlagSet::ParseGo(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() < 2 || a[0] != '-') return std::vector<std::string>(args.begin() + i, args.end());
+    if (a == "--") return std::vector<std::string>(args.begin() + i + 1, args.end());
+    absl::Status s = ParseGoFlag(a, args, &i);
+    if (!s.ok()) return s;
+  }
+  return std::vector<std::string>{};
+}
+
 absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::string>& args) {
+  if (syntax_ == FlagSyntax::kGoFlag) return ParseGo(args);
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -231,6 +310,26 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
     if (!s.ok()) return s;
   }
   return positional;
+}
+
+std::vector<std::string> FlagSet::CommandWords(const std::vector<std::string>& args) const {
+  auto takes_value = [](const Flag* f) { return f == nullptr || !f->IsBool(); };
+  std::vector<std::string> words;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& s = args[i];
+    if (s == "--") break;
+    const bool has_eq = s.find('=') != std::string::npos;
+    if (!has_eq && s.size() > 2 && s[0] == '-' && s[1] == '-' &&
+        takes_value(Lookup(absl::string_view(s).substr(2)))) {
+      ++i;
+    } else if (!has_eq && s.size() == 2 && s[0] == '-' && s[1] != '-' &&
+               takes_value(LookupShort(s[1]))) {
+      ++i;
+    } else if (!s.empty() && s[0] != '-') {
+      words.push_back(s);
+    }
+  }
+  return words;
 }
 
 bool FlagSet::GetBool(absl::string_view name) const { return Lookup(name)->value == "true"; }
@@ -258,4 +357,4 @@ bool FlagSet::Changed(absl::string_view name) const {
   return f != nullptr && f->changed;
 }
 
-}  // namespace etcdpp::etcdctl
+}  // namespace etcdpp

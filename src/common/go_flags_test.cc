@@ -1,8 +1,8 @@
-#include "flags.h"
+#include "common/go_flags.h"
 
 #include <gtest/gtest.h>
 
-namespace etcdpp::etcdctl {
+namespace etcdpp {
 namespace {
 
 class FlagSetTest : public ::testing::Test {
@@ -86,5 +86,63 @@ TEST(SplitSliceValue, CsvQuoting) {
   EXPECT_TRUE(SplitSliceValue("").empty());
 }
 
+TEST_F(FlagSetTest, CommandWordsSkipFlagValues) {
+  EXPECT_EQ(fs_.CommandWords({"-w", "json", "snapshot", "--prefix", "status", "--unknown", "v",
+                              "--limit=3", "f", "--", "after"}),
+            (std::vector<std::string>{"snapshot", "status", "f"}));
+}
+
+// Go's flag package, as etcd's server parses its command line.
+class GoFlagSetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs_.AddString("name", "default", "n");
+    fs_.AddBool("force", false, "f");
+    fs_.Add("count", "", FlagType::kInt64, "0", "c");
+  }
+  FlagSet fs_{FlagSyntax::kGoFlag};
+};
+
+TEST_F(GoFlagSetTest, OneOrTwoDashesAndBothValueForms) {
+  auto pos = fs_.Parse({"-name", "a", "--count=3", "--force"});
+  ASSERT_TRUE(pos.ok()) << pos.status();
+  EXPECT_TRUE(pos->empty());
+  EXPECT_EQ(fs_.GetString("name"), "a");
+  EXPECT_EQ(fs_.GetInt64("count"), 3);
+  EXPECT_TRUE(fs_.GetBool("force"));
+  ASSERT_TRUE(fs_.Parse({"--name=b", "-force=false"}).ok());
+  EXPECT_EQ(fs_.GetString("name"), "b");
+  EXPECT_FALSE(fs_.GetBool("force"));
+  // A value may begin with a dash.
+  ASSERT_TRUE(fs_.Parse({"--name", "-x"}).ok());
+  EXPECT_EQ(fs_.GetString("name"), "-x");
+}
+
+TEST_F(GoFlagSetTest, StopsAtTheFirstPositionalAndAfterDoubleDash) {
+  auto pos = fs_.Parse({"--force", "false", "--name", "x"});
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(*pos, (std::vector<std::string>{"false", "--name", "x"}));
+  EXPECT_TRUE(fs_.GetBool("force"));
+  EXPECT_FALSE(fs_.Changed("name"));
+  pos = fs_.Parse({"--", "--name"});
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(*pos, (std::vector<std::string>{"--name"}));
+  pos = fs_.Parse({"-", "x"});
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(*pos, (std::vector<std::string>{"-", "x"}));
+}
+
+TEST_F(GoFlagSetTest, GoErrorTexts) {
+  EXPECT_EQ(fs_.Parse({"--nope"}).status().message(), "flag provided but not defined: -nope");
+  EXPECT_EQ(fs_.Parse({"-n", "x"}).status().message(), "flag provided but not defined: -n");
+  EXPECT_EQ(fs_.Parse({"--name"}).status().message(), "flag needs an argument: -name");
+  EXPECT_EQ(fs_.Parse({"---name"}).status().message(), "bad flag syntax: ---name");
+  EXPECT_EQ(fs_.Parse({"-=x"}).status().message(), "bad flag syntax: -=x");
+  EXPECT_EQ(fs_.Parse({"--force=yes"}).status().message(),
+            "invalid boolean value \"yes\" for -force: parse error");
+  EXPECT_EQ(fs_.Parse({"--count=x"}).status().message(),
+            "invalid value \"x\" for flag -count: parse error");
+}
+
 }  // namespace
-}  // namespace etcdpp::etcdctl
+}  // namespace etcdpp

@@ -1,9 +1,17 @@
 #pragma once
-// A flag set with spf13/pflag's command-line forms, which stock etcdctl's users type:
-// `--name value`, `--name=value`, `-n value`, `-nvalue`, `-n=value`, boolean `--flag` and
-// `--flag=false`, flags and positional arguments in any order, `--` ending the flags. Error
-// texts are pflag's ("unknown flag: --foo", "flag needs an argument: --limit", ...), because
-// scripts and etcd's e2e tests match them.
+// The one command-line flag parser of etcdpp's programs, in the two syntaxes of Go that the
+// programs we mirror use (FlagSyntax):
+//   kPflag   spf13/pflag, which cobra (etcdctl, etcdutl) uses: `--name value`, `--name=value`,
+//            `-n value`, `-nvalue`, `-n=value`, boolean `--flag` and `--flag=false`, flags and
+//            positional arguments in any order, `--` ending the flags. Error texts are pflag's
+//            ("unknown flag: --foo", "flag needs an argument: --limit", ...).
+//   kGoFlag  Go's flag package, which etcd's server uses: `-name` or `--name`, with `=value` or
+//            the next argument as the value, no shorthands, a boolean never takes the next
+//            argument (`-f false` leaves "false" over), parsing stops at the first positional
+//            argument (or after `--`). Error texts are Go's ("flag provided but not defined:
+//            -foo", "flag needs an argument: -name", "invalid boolean value \"x\" for -f: parse
+//            error", "bad flag syntax: ---x").
+// Scripts and etcd's e2e tests match the error texts.
 
 #include <cstdint>
 #include <map>
@@ -16,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace etcdpp::etcdctl {
+namespace etcdpp {
 
 enum class FlagType { kBool, kString, kInt, kInt64, kUint, kUint64, kDuration, kStringSlice };
 
@@ -35,8 +43,12 @@ struct Flag {
   absl::string_view TypeName() const;
 };
 
+enum class FlagSyntax { kPflag, kGoFlag };
+
 class FlagSet {
  public:
+  explicit FlagSet(FlagSyntax syntax = FlagSyntax::kPflag) : syntax_(syntax) {}
+
   Flag* Add(std::string name, std::string shorthand, FlagType type, std::string def,
             std::string usage);
   Flag* AddBool(std::string name, bool def, std::string usage, std::string shorthand = "");
@@ -56,8 +68,14 @@ class FlagSet {
   // Error text: `invalid argument "x" for "--limit" flag: strconv.ParseInt: ...`.
   absl::Status Set(Flag* f, absl::string_view text);
 
-  // Parses args; flags and positionals may mix; returns the positionals in order.
+  // Parses args and returns the positionals in order. kPflag: flags and positionals may mix.
+  // kGoFlag: the positionals are the arguments from the first one that is not a flag.
   absl::StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
+
+  // cobra's stripFlags: the words of args that are neither flags nor the values of flags this
+  // set knows to take one (an unknown `--name` or `-n` is taken to take one), up to `--`. The
+  // command words of a command line.
+  std::vector<std::string> CommandWords(const std::vector<std::string>& args) const;
 
   // Typed getters (of a flag that exists; the stored text was checked when set).
   bool GetBool(absl::string_view name) const;
@@ -71,12 +89,21 @@ class FlagSet {
  private:
   absl::Status ParseLong(absl::string_view arg, const std::vector<std::string>& args, size_t* i);
   absl::Status ParseShort(absl::string_view arg, const std::vector<std::string>& args, size_t* i);
+  absl::StatusOr<std::vector<std::string>> ParseGo(const std::vector<std::string>& args);
+  absl::Status ParseGoFlag(absl::string_view arg, const std::vector<std::string>& args, size_t* i);
+  absl::Status SetError(const Flag& f, absl::string_view text, const absl::Status& why) const;
+
+  FlagSyntax syntax_;
 
   std::vector<std::unique_ptr<Flag>> owned_;
   std::map<std::string, Flag*, std::less<>> flags_;  // by name; owned_ or another set's
 };
 
+// pflag's FlagSet.FlagUsages (what cobra's usage template prints under "Flags:"): one line per
+// flag, "  -w, --write-out string   usage (default \"simple\")", the usages aligned.
+std::string PflagUsages(const std::vector<const Flag*>& flags);
+
 // Go's csv reading of a string slice value ("a,b", "\"a,b\",c").
 std::vector<std::string> SplitSliceValue(absl::string_view text);
 
-}  // namespace etcdpp::etcdctl
+}  // namespace etcdpp
