@@ -2,6 +2,7 @@
 // etcd's, so unit files, scripts and test harnesses written for etcd work unchanged.
 
 #include <signal.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -76,9 +77,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg->show_version) {
-    std::printf(
-        "etcd Version: %s\netcdpp Version: %s\nGo Version: none (C++)\nGo OS/Arch: linux/amd64\n",
-        etcdpp::kApiVersion, etcdpp::kEtcdppVersion);
+    // etcd's four lines; the Git SHA and Go version lines name what built this binary instead.
+    utsname u{};
+    ::uname(&u);
+    const std::string machine = u.machine;
+    const std::string arch = machine == "x86_64"    ? "amd64"
+                             : machine == "aarch64" ? "arm64"
+                             : machine == "ppc64le" ? "ppc64le"
+                             : machine == "s390x"   ? "s390x"
+                                                    : machine;
+    std::printf("etcd Version: %s\nGit SHA: etcdpp-%s\nGo Version: none (etcdpp is C++)\n"
+                "Go OS/Arch: linux/%s\n",
+                etcdpp::kApiVersion, etcdpp::kEtcdppVersion, arch.c_str());
     return 0;
   }
   if (cfg->show_help) {
