@@ -151,31 +151,8 @@ void AddHelp(Command& root) {
 }  // namespace
 
 std::string CobraDefaultUsage(const Command& cmd) {
-  std::vector<std::pair<std::string, std::string>> lines;
-  size_t width = 0;
-  for (const Flag* f : cmd.flags.Sorted()) {
-    std::string left = f->shorthand.empty() ? absl::StrCat("      --", f->name)
-                                            : absl::StrCat("  -", f->shorthand, ", --", f->name);
-    absl::string_view type = f->TypeName();
-    if (type == "int64") type = "int";
-    if (type == "uint64") type = "uint";
-    if (type == "stringSlice") type = "strings";
-    if (type != "bool") absl::StrAppend(&left, " ", type);
-    std::string usage = f->usage;
-    bool zero = f->def_value.empty() || f->def_value == "false" || f->def_value == "0" ||
-                f->def_value == "0s" || f->def_value == "[]";
-    if (!zero) {
-      absl::StrAppend(&usage, " (default ",
-                      f->type == FlagType::kString ? GoQuote(f->def_value) : f->def_value, ")");
-    }
-    width = std::max(width, left.size());
-    lines.emplace_back(std::move(left), std::move(usage));
-  }
-  std::string out = absl::StrCat("Usage:\n   ", cmd.use, " [flags]\n\nFlags:\n");
-  for (const auto& [left, usage] : lines) {
-    absl::StrAppend(&out, left, std::string(width - left.size() + 3, ' '), usage, "\n");
-  }
-  return out;
+  return absl::StrCat("Usage:\n   ", cmd.use, " [flags]\n\nFlags:\n",
+                      PflagUsages(cmd.flags.Sorted()));
 }
 
 int Fail(int code, absl::string_view msg) {
