@@ -17,6 +17,9 @@ TestHooks Read() {
   h.peer_faults = Set("ETCDPP_TEST_PEER_FAULTS");
   h.no_client_http = Set("ETCDPP_NO_CLIENT_HTTP");
   if (const char* v = std::getenv("ETCDPP_TEST_DEFRAG_PAUSE")) h.defrag_pause = v;
+  if (const char* v = std::getenv("ETCDPP_TEST_WATCH_WRITE_DELAY_MS")) {
+    h.watch_write_delay_ms = std::atoi(v);
+  }
   return h;
 }
 #else

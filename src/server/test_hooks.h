@@ -11,6 +11,9 @@
 //   ETCDPP_TEST_DEFRAG_PAUSE=P each Defragment stops at point P (copied, synced, renamed; see
 //                              backend::DefragPoint), logs "defrag paused at P" and sleeps
 //                              there for a minute, for a test to SIGKILL the member
+//   ETCDPP_TEST_WATCH_WRITE_DELAY_MS=N  each watch stream sleeps N ms right before it starts a
+//                              write, widening the race between a write and the stream's end
+//                              (tests/compat/watch_cancel_stress.sh)
 
 #include <string>
 
@@ -20,6 +23,7 @@ struct TestHooks {
   bool peer_faults = false;
   bool no_client_http = false;
   std::string defrag_pause;  // "", "copied", "synced" or "renamed"
+  int watch_write_delay_ms = 0;
 };
 
 // True when this binary was built with the hooks.

@@ -138,15 +138,15 @@ bool ObserveReactor::Send(pb::ResponseHeader h, const mvccpb::KeyValue& kv) {
   return room;
 }
 
+// The write starts under mu_, where DoFinish marks the stream finished before it calls Finish:
+// started after the unlock, a watch answer's TryWrite (its thread holds the reactor past OnDone)
+// could write on a call already gone, as WatchReactor::TryWrite did. gRPC never runs
+// OnWriteDone inside StartWrite.
 void ObserveReactor::TryWrite() {
-  const epb::LeaderResponse* next;
-  {
-    MutexLock l(&mu_);
-    if (writing_ || finished_ || queue_.empty()) return;
-    writing_ = true;
-    next = &queue_.front();  // stays in place until OnWriteDone pops it
-  }
-  StartWrite(next);
+  MutexLock l(&mu_);
+  if (writing_ || finished_ || queue_.empty()) return;
+  writing_ = true;
+  StartWrite(&queue_.front());  // stays in place until OnWriteDone pops it
 }
 
 void ObserveReactor::OnWriteDone(bool ok) {

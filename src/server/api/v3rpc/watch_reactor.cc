@@ -1,5 +1,7 @@
 #include "server/api/v3rpc/watch_reactor.h"
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +11,7 @@
 #include "server/api/v3rpc/watch_convert.h"
 #include "server/api/v3rpc/watch_service.h"
 #include "server/errors.h"
+#include "server/test_hooks.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -17,6 +20,13 @@ namespace {
 
 // Control answers the client has not read yet beyond which the stream stops reading requests.
 constexpr size_t kMaxControlBacklog = 128;
+
+// ETCDPP_TEST_WATCH_WRITE_DELAY_MS (test_hooks.h): nothing in other builds.
+void DelayWriteForTest() {
+  if (int ms = GetTestHooks().watch_write_delay_ms; ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+}
 
 }  // namespace
 
@@ -173,13 +183,18 @@ bool WatchReactor::NextLocked(pb::WatchResponse* out) {
   return true;
 }
 
+// The write starts under mu_, where DoFinish marks the stream finished before it calls Finish:
+// a write is either started before the Finish (gRPC completes it before OnDone) or not at all.
+// Started after the unlock, a dispatcher's wake-up (which holds the reactor, so it can outlive
+// OnDone) could start it after Finish, OnDone and the end of the call: a write on a gRPC stream
+// object already destroyed ("pure virtual method called"). gRPC never runs OnWriteDone inside
+// StartWrite, so holding mu_ here cannot deadlock.
 void WatchReactor::TryWrite() {
-  {
-    MutexLock l(&mu_);
-    if (writing_ || finished_) return;
-    if (!NextLocked(&out_)) return;
-    writing_ = true;
-  }
+  MutexLock l(&mu_);
+  if (writing_ || finished_) return;
+  if (!NextLocked(&out_)) return;
+  writing_ = true;
+  DelayWriteForTest();
   StartWrite(&out_);
 }
 
@@ -196,14 +211,13 @@ void WatchReactor::OnWriteDone(bool ok) {
   TryWrite();
 }
 
+// As TryWrite: the read starts under mu_, so never after the Finish.
 void WatchReactor::MaybeResumeReads() {
-  {
-    MutexLock l(&mu_);
-    if (!reads_paused_ || finished_ || stream_->ControlBacklog() >= kMaxControlBacklog / 2) {
-      return;
-    }
-    reads_paused_ = false;
+  MutexLock l(&mu_);
+  if (!reads_paused_ || finished_ || stream_->ControlBacklog() >= kMaxControlBacklog / 2) {
+    return;
   }
+  reads_paused_ = false;
   StartRead(&req_);
 }
 

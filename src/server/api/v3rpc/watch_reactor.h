@@ -3,9 +3,11 @@
 // (create / cancel / progress), and writes the answers of its watch::WatchStream one at a time.
 //
 // Lifetime: the reactor owns itself through self_ from Start until OnDone; wake-ups from the
-// store hold only a weak_ptr, so a late wake-up after OnDone does nothing.
+// store hold only a weak_ptr, so a wake-up after OnDone does nothing, but one that locked it
+// before may still run TryWrite after OnDone (and then destroys the reactor).
 // Threads: OnReadDone, OnWriteDone and the dispatcher's wake-ups may run concurrently; mu_
-// guards the write state, and a write is started by whoever finds none in flight.
+// guards the write state, and a write is started by whoever finds none in flight, under mu_,
+// so that no write starts after DoFinish marked the stream finished (the call may be gone).
 
 #include <deque>
 #include <memory>
