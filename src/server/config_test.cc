@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -251,7 +253,10 @@ TEST(ConfigTest, LogLevelsAndOutputs) {
 class ConfigFileTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& yaml) {
-    const std::string path = ::testing::TempDir() + "/etcdpp-config-test.yml";
+    // One file per test and process: ctest runs the cases of this binary in parallel.
+    const std::string path = absl::StrCat(
+        ::testing::TempDir(), "/etcdpp-config-test-",
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(), "-", getpid(), ".yml");
     std::ofstream(path, std::ios::trunc) << yaml;
     return path;
   }
