@@ -102,13 +102,15 @@ transcript() {
   fi
 }
 
-# What differs legitimately between two members: ids, term/index, sizes, hashes, versions.
+# What differs legitimately between two members: ids, term/index, sizes, hashes, versions, and
+# Status's 3.6-only fields (dbSizeQuota, storageVersion, downgradeInfo; 3.4 has none).
 normalize() {
   sed -E \
     -e 's/"(cluster_id|member_id|leader|ID)":"[0-9]+"/"\1":"<id>"/g' \
     -e 's/"(raft_term|raftTerm|raftIndex|raftAppliedIndex)":"[0-9]+"/"\1":"<n>"/g' \
     -e 's/"(dbSize|dbSizeInUse)":"[0-9]+"/"\1":"<bytes>"/g' \
     -e 's/,"dbSizeQuota":"[0-9]+"//g' \
+    -e 's/,"storageVersion":"[^"]*"//g; s/,"downgradeInfo":\{[^}]*\}//g' \
     -e 's/"hash":[0-9]+/"hash":<hash>/g' \
     -e 's/"(version|etcdserver|etcdcluster)":"3\.[0-9]+\.[0-9]+"/"\1":"<version>"/g' \
     -e 's/"TTL":"(59|60)"/"TTL":"<ttl>"/g' \
