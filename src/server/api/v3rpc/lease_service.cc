@@ -60,6 +60,9 @@ class KeepAliveReactor final
     FillCurrentHeader(v_, resp_.mutable_header());
     {
       MutexLock l(&mu_);
+      // Finished from outside while the read was done: OnDone may follow as soon as this
+      // returns, so no renewal (whose callback holds this) may start.
+      if (finished_) return;
       renewing_ = true;
     }
     Views v = v_;
@@ -72,12 +75,16 @@ class KeepAliveReactor final
 
   void OnCancel() override { cancelled_ = true; }
 
+  // The read starts under mu_, where DoFinish marks the stream finished before it calls
+  // Finish: never after the Finish (gRPC never runs a reaction inside StartRead/StartWrite, so
+  // holding mu_ there cannot deadlock).
   void OnWriteDone(bool ok) override {
     if (!ok) {
       finisher_->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "context canceled"));
       return;
     }
-    StartRead(&req_);
+    MutexLock l(&mu_);
+    if (!finished_) StartRead(&req_);
   }
 
   void OnDone() override {
@@ -94,27 +101,33 @@ class KeepAliveReactor final
         cancelled_ = true;  // a renewal being retried gives up
         return;
       }
+      finished_ = true;
     }
     Finish(std::move(st));
   }
 
+  // The answer's write starts under mu_ (see OnWriteDone): a Finish from outside that comes
+  // once renewing_ is false either sees the write started or keeps it from starting.
   void OnRenewed(absl::StatusOr<int64_t> ttl) {
     std::optional<grpc::Status> deferred;
     {
       MutexLock l(&mu_);
       renewing_ = false;
       deferred.swap(deferred_);
+      if (deferred.has_value()) {
+        finished_ = true;
+      } else if (ttl.ok() || lease::IsLeaseNotFound(ttl.status())) {
+        if (finished_) return;
+        resp_.set_ttl(ttl.ok() ? *ttl : 0);  // an unknown lease: TTL 0, the stream goes on
+        StartWrite(&resp_);
+        return;
+      }
     }
     if (deferred.has_value()) {
       Finish(*std::move(deferred));
       return;
     }
-    if (!ttl.ok() && !lease::IsLeaseNotFound(ttl.status())) {
-      finisher_->Finish(ToGrpcStatus(ttl.status()));
-      return;
-    }
-    resp_.set_ttl(ttl.ok() ? *ttl : 0);  // an unknown lease: TTL 0, the stream goes on
-    StartWrite(&resp_);
+    finisher_->Finish(ToGrpcStatus(ttl.status()));
   }
 
   const Views v_;
@@ -124,6 +137,7 @@ class KeepAliveReactor final
   std::atomic<bool> cancelled_{false};  // a renewal being retried stops
   Mutex mu_;
   bool renewing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called or about to be
   std::optional<grpc::Status> deferred_ ABSL_GUARDED_BY(mu_);
 };
 
