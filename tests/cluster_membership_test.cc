@@ -15,6 +15,8 @@
 //  - RefusesAForeignDataDir (etcdpp): a data dir started with flags that describe another
 //    member or cluster is refused with a message that names both.
 
+#include <sys/wait.h>
+
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -169,6 +171,10 @@ TEST_P(LearnerTest, LearnerPromoteRemove) {
   ASSERT_TRUE(st.ok()) << StatusString(st);
   EXPECT_EQ(rm_resp.members_size(), 3);
   EXPECT_TRUE(WaitExited(c.member(gone), absl::Seconds(20))) << "the removed member still runs";
+  // ... and exits 0, as etcd does: a supervisor must not count it as a crash (e2e's cluster
+  // close reports a non-zero exit as an error).
+  const int ws = c.member(gone).last_wait_status();
+  EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << "wait status " << ws;
 
   ASSERT_TRUE(Put((*learner)->Endpoint(), "after", "2", kRpc).ok());
   absl::StatusOr<std::vector<Dump>> dumps = c.WaitConverged(absl::Seconds(30));

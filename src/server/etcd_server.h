@@ -65,6 +65,9 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   void Stop();
   // The first fatal error of a member thread, if any (main polls it).
   [[nodiscard]] absl::Status fatal() const;
+  // This member was removed from the cluster (fatal() says so too): it stops, and the process
+  // exits 0, as etcd's does.
+  bool removed() const { return removed_.load(std::memory_order_acquire); }
 
   // MemberView.
   const Config& config() const override { return cfg_; }

@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/etcd_server.h"
 #include "server/log/zap_log.h"
+#include "server/usage.h"
 #include "spdlog/spdlog.h"
 
 extern char** environ;
@@ -48,6 +49,12 @@ int WaitForSignal(etcdpp::server::EtcdServer* server) {
       return 0;
     }
     if (absl::Status st = server->fatal(); !st.ok()) {
+      // Removed from the cluster: etcd stops the server and exits 0 (etcdmain's osutil.Exit(0)
+      // once the server's stop channel closes); a supervisor must not restart it as a failure.
+      if (server->removed()) {
+        SPDLOG_WARN("the member stops: {}", std::string(st.message()));
+        return 0;
+      }
       SPDLOG_CRITICAL("the member stops: {}", st.ToString());
       return 1;
     }
@@ -86,13 +93,14 @@ int main(int argc, char** argv) {
                              : machine == "ppc64le" ? "ppc64le"
                              : machine == "s390x"   ? "s390x"
                                                     : machine;
-    std::printf("etcd Version: %s\nGit SHA: etcdpp-%s\nGo Version: none (etcdpp is C++)\n"
-                "Go OS/Arch: linux/%s\n",
-                etcdpp::kApiVersion, etcdpp::kEtcdppVersion, arch.c_str());
+    std::printf(
+        "etcd Version: %s\nGit SHA: etcdpp-%s\nGo Version: none (etcdpp is C++)\n"
+        "Go OS/Arch: linux/%s\n",
+        etcdpp::kApiVersion, etcdpp::kEtcdppVersion, arch.c_str());
     return 0;
   }
   if (cfg->show_help) {
-    std::printf("Usage: etcdpp [flags]\n  Flags are etcd's (see `etcd --help`).\n");
+    std::fputs(etcdpp::server::ServerUsage().c_str(), stdout);
     return 0;
   }
   etcdpp::server::log::LogSetup log_setup;
