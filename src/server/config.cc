@@ -672,6 +672,30 @@ std::string Url::ToString() const {
   return c;
 }
 
+std::string FlagSupportNote(const std::string& name) {
+  if (absl::StartsWith(name, "proxy-") || name == "discovery-fallback") {
+    return "Acts only with the v2 proxy or discovery URLs, which etcdpp does not support.";
+  }
+  for (const Unsupported& u : UnsupportedFlags()) {
+    if (name != u.flag) continue;
+    if (std::string(u.what).empty()) {
+      return "Accepted; etcdpp behaves the same with either value.";
+    }
+    std::vector<std::string> quoted;
+    for (const std::string& v : u.accepted) quoted.push_back(absl::StrCat("'", v, "'"));
+    return absl::StrCat("Not supported by etcdpp (", u.what, " is not built); only ",
+                        absl::StrJoin(quoted, " or "), " is accepted.");
+  }
+  return "";
+}
+
+std::vector<std::string> KnownFlags() {
+  std::vector<std::string> out(ValueFlags().begin(), ValueFlags().end());
+  out.insert(out.end(), BoolFlags().begin(), BoolFlags().end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool IsImplementedFlag(const std::string& name) {
   if (ValueFlags().count(name) == 0 && BoolFlags().count(name) == 0) return false;
   if (absl::StartsWith(name, "proxy-") || name == "discovery-fallback") return false;

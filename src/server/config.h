@@ -109,6 +109,13 @@ struct Config {
 // --discovery-fallback, acts only with a feature that is off).
 bool IsImplementedFlag(const std::string& name);
 
+// For a flag IsImplementedFlag refuses: one sentence saying which values etcdpp accepts and
+// why (for `etcdpp --help`); empty for a flag etcdpp honours.
+std::string FlagSupportNote(const std::string& name);
+
+// Every flag name etcdpp knows (etcd 3.4-3.6's), sorted.
+std::vector<std::string> KnownFlags();
+
 // Parses "http://127.0.0.1:2379,http://..." into URLs.
 [[nodiscard]] absl::StatusOr<std::vector<Url>> ParseUrls(const std::string& flag,
                                                          const std::string& list);

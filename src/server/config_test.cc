@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/usage.h"
 
 namespace etcdpp::server {
 namespace {
@@ -234,6 +236,32 @@ TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
        }) {
     absl::StatusOr<Config> ok = ParseConfig(args, {});
     EXPECT_TRUE(ok.ok()) << args[0] << ": " << ok.status();
+  }
+}
+
+// `etcdpp --help` lists every flag etcdpp knows exactly once (the four shown in its header,
+// -h/--help/--version/--config-file, aside), and says under each refused flag what it takes.
+TEST(ConfigTest, UsageListsEveryKnownFlagOnce) {
+  std::vector<std::string> listed = UsageFlags();
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(std::adjacent_find(listed.begin(), listed.end()), listed.end());
+  std::vector<std::string> known;
+  for (const std::string& f : KnownFlags()) {
+    if (f != "h" && f != "help" && f != "version" && f != "config-file") known.push_back(f);
+  }
+  EXPECT_EQ(listed, known);
+  const std::string usage = ServerUsage();
+  EXPECT_TRUE(absl::StrContains(usage,
+                                "  --enable-v2 'false'\n    Accept etcd V2 client requests.\n"
+                                "    [etcdpp] Not supported by etcdpp (the v2 API is not "
+                                "built); only 'false' is accepted.\n"))
+      << usage;
+  // An implemented flag gets no note.
+  EXPECT_TRUE(absl::StrContains(usage,
+                                "  --wal-dir ''\n    Path to the dedicated wal directory.\n"
+                                "  --snapshot-count"));
+  for (const std::string& f : listed) {
+    EXPECT_EQ(IsImplementedFlag(f), FlagSupportNote(f).empty()) << f;
   }
 }
 
