@@ -8,6 +8,8 @@
 //            backup's new member id. A running member's data dir is refused.
 //   the command line: cobra's help, usage and errors as etcd 3.5's etcdutl prints them.
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -221,6 +223,65 @@ TEST_F(EtcdutlProcessTest, BackupRefusesARunningMember) {
   EXPECT_EQ(rc, 1);
   EXPECT_EQ(missing.rfind("Error: required flag(s) \"backup-dir\" not set\nUsage:\n", 0), 0u)
       << missing;
+}
+
+// snapshot restore --wal-dir: the WAL goes to its own directory, and a member started with the
+// same --data-dir and --wal-dir serves the snapshot's keys (an operator's WAL on another disk).
+TEST_F(EtcdutlProcessTest, RestoreWithADedicatedWalDir) {
+  for (int i = 0; i < 20; ++i) ASSERT_NO_FATAL_FAILURE(Put(absl::StrCat("k", i), "v"));
+  auto before = DumpMember(member_->Endpoint());
+  ASSERT_TRUE(before.ok()) << before.status();
+  const std::string snap = member_->temp_dir() + "/snap.db";
+  int rc = 0;
+  std::string out = RunCommand(absl::StrCat("ETCDCTL_API=3 /usr/bin/etcdctl --endpoints ",
+                                            member_->Endpoint(), " snapshot save ", snap, " 2>&1"),
+                               &rc);
+  ASSERT_EQ(rc, 0) << out;
+
+  // The "other disk": a directory of the test's own, outside the member's temp dir.
+  char scratch[] = "/tmp/etcdutl-wal-dir.XXXXXX";
+  ASSERT_NE(mkdtemp(scratch), nullptr);
+  struct RemoveScratch {
+    std::string path;
+    ~RemoveScratch() { std::filesystem::remove_all(path); }
+  } remove_scratch{scratch};
+  const std::string wal_dir = std::string(scratch) + "/wal";
+  MemberConfig cfg;
+  cfg.extra_flags = {"--wal-dir=" + wal_dir};
+  auto restored = ServerProcess::Create(BinaryUnderTest(), cfg);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  std::filesystem::remove_all((*restored)->data_dir());
+  const std::string restore =
+      absl::StrCat(Etcdutl(), " snapshot restore ", snap, " --data-dir ", (*restored)->data_dir(),
+                   " --wal-dir ", wal_dir, " --name ", (*restored)->config().name,
+                   " --initial-cluster ", (*restored)->config().name, "=", (*restored)->PeerUrl(),
+                   " --initial-advertise-peer-urls ", (*restored)->PeerUrl(), " 2>&1");
+  out = RunCommand(restore, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find(absl::StrCat("\"wal-dir\":\"", wal_dir, "\"")), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists((*restored)->data_dir() + "/member/wal"));
+  bool has_wal = false;
+  for (const auto& f : std::filesystem::directory_iterator(wal_dir)) {
+    has_wal = has_wal || f.path().extension() == ".wal";
+  }
+  EXPECT_TRUE(has_wal);
+  // A second restore onto the same --wal-dir is refused, as a data dir that exists is.
+  std::filesystem::remove_all((*restored)->data_dir());
+  out = RunCommand(restore, &rc);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find(absl::StrCat("wal-dir \"", wal_dir, "\" exists")), std::string::npos) << out;
+  std::filesystem::remove_all((*restored)->data_dir());
+  std::filesystem::remove_all(wal_dir);
+  out = RunCommand(restore, &rc);
+  ASSERT_EQ(rc, 0) << out;
+
+  member_.reset();  // only the restored member runs now
+  ASSERT_TRUE((*restored)->Launch().ok());
+  absl::Status ready = (*restored)->WaitReady(absl::Seconds(30));
+  ASSERT_TRUE(ready.ok()) << ready << (*restored)->LogTail();
+  auto got = DumpMember((*restored)->Endpoint());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, *before);
 }
 
 constexpr char kRootUsage[] =

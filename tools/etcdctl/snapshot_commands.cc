@@ -61,20 +61,7 @@ int RunRestore(Invocation& inv) {
   PrintDeprecated("restore");
   if (inv.args.size() != 1)
     return Fail(kExitBadArgs, "snapshot restore requires exactly one argument");
-  const FlagSet& f = *inv.flags;
-  if (!f.GetString("wal-dir").empty()) {
-    return Fail(kExitBadFeature,
-                "snapshot restore --wal-dir is not supported by this etcdctl yet (etcdpp keeps "
-                "the WAL in <data-dir>/member/wal)");
-  }
-  tools::RestoreOptions o;
-  o.snapshot_path = inv.args[0];
-  o.name = f.GetString("name");
-  o.data_dir = f.GetString("data-dir");
-  o.initial_cluster = f.GetString("initial-cluster");
-  o.initial_cluster_token = f.GetString("initial-cluster-token");
-  o.initial_advertise_peer_urls = f.GetString("initial-advertise-peer-urls");
-  o.skip_hash_check = f.GetBool("skip-hash-check");
+  tools::RestoreOptions o = tools::RestoreOptionsFromFlags(*inv.flags, inv.args[0]);
   std::string log;
   absl::Status st = tools::RestoreSnapshot(o, &log);
   std::cerr << log;

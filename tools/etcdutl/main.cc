@@ -40,18 +40,7 @@ int Status(const FlagSet& fs, const std::vector<std::string>& args) {
 
 int Restore(const FlagSet& fs, const std::vector<std::string>& args) {
   if (args.size() != 1) return Fail(kExitBadArgs, "snapshot restore requires exactly one argument");
-  if (fs.Changed("wal-dir")) {
-    return Fail(kExitBadArgs,
-                "--wal-dir is not supported by etcdpp yet: the WAL lives in <data-dir>/member/wal");
-  }
-  RestoreOptions o;
-  o.snapshot_path = args[0];
-  o.name = fs.GetString("name");
-  o.data_dir = fs.GetString("data-dir");
-  o.initial_cluster = fs.GetString("initial-cluster");
-  o.initial_cluster_token = fs.GetString("initial-cluster-token");
-  o.initial_advertise_peer_urls = fs.GetString("initial-advertise-peer-urls");
-  o.skip_hash_check = fs.GetBool("skip-hash-check");
+  RestoreOptions o = RestoreOptionsFromFlags(fs, args[0]);
   std::string log;
   absl::Status st = RestoreSnapshot(o, &log);
   return Finish(st, log);

@@ -168,6 +168,47 @@ absl::StatusOr<std::string> FormatSnapshotStatus(const SnapshotStatus& s,
   return absl::InvalidArgumentError(absl::StrCat("unknown output format \"", format, "\""));
 }
 
+RestoreOptions RestoreOptionsFromFlags(const FlagSet& fs, const std::string& snapshot_path) {
+  RestoreOptions o;
+  o.snapshot_path = snapshot_path;
+  o.name = fs.GetString("name");
+  o.data_dir = fs.GetString("data-dir");
+  o.wal_dir = fs.GetString("wal-dir");
+  o.initial_cluster = fs.GetString("initial-cluster");
+  o.initial_cluster_token = fs.GetString("initial-cluster-token");
+  o.initial_advertise_peer_urls = fs.GetString("initial-advertise-peer-urls");
+  o.skip_hash_check = fs.GetBool("skip-hash-check");
+  return o;
+}
+
+namespace {
+
+// --wal-dir: the WAL the import wrote under member/ moves there (a rename, or a copy when the
+// directory is on another file system), as a member started with --wal-dir expects it.
+absl::Status MoveWal(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  std::filesystem::rename(from, to, ec);
+  if (!ec) return absl::OkStatus();
+  if (ec != std::errc::cross_device_link) {
+    return absl::InternalError(absl::StrCat("rename ", from, " ", to, ": ", ec.message()));
+  }
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, ec);
+  if (!ec) {
+    Env* env = Env::Default();
+    for (const auto& e : std::filesystem::directory_iterator(to)) {
+      ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                       env->OpenFile(e.path().string(), OpenMode::kOpenExisting));
+      RETURN_NOT_OK(f->Sync());
+    }
+    RETURN_NOT_OK(env->SyncDir(to));
+    std::filesystem::remove_all(from, ec);
+  }
+  if (ec) return absl::InternalError(absl::StrCat("copy ", from, " ", to, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status RestoreSnapshot(const RestoreOptions& o, std::string* log) {
   ASSIGN_OR_RETURN(std::vector<Member> members,
                    server::ParseInitialCluster(o.initial_cluster, o.initial_cluster_token));
@@ -192,9 +233,13 @@ absl::Status RestoreSnapshot(const RestoreOptions& o, std::string* log) {
     return absl::AlreadyExistsError(absl::StrCat("data-dir ", GoQuote(data_dir), " exists"));
   }
   const std::string member_dir = data_dir + "/member";
+  const std::string wal_dir = o.wal_dir.empty() ? member_dir + "/wal" : o.wal_dir;
+  if (!o.wal_dir.empty() && std::filesystem::exists(wal_dir)) {
+    return absl::AlreadyExistsError(absl::StrCat("wal-dir ", GoQuote(wal_dir), " exists"));
+  }
   const std::vector<std::pair<std::string, std::string>> where = {
       {"path", JsonString(o.snapshot_path)},
-      {"wal-dir", JsonString(member_dir + "/wal")},
+      {"wal-dir", JsonString(wal_dir)},
       {"data-dir", JsonString(data_dir)},
       {"snap-dir", JsonString(member_dir + "/snap")}};
   *log += LogLine("restoring snapshot", where);
@@ -220,9 +265,11 @@ absl::Status RestoreSnapshot(const RestoreOptions& o, std::string* log) {
   if (ec) return absl::InternalError(absl::StrCat("mkdir ", data_dir, ": ", ec.message()));
   absl::StatusOr<server::etcdfmt::ImportStats> st =
       server::etcdfmt::ImportEtcdMember(Env::Default(), spec);
-  if (!st.ok()) {
+  absl::Status moved =
+      st.ok() && !o.wal_dir.empty() ? MoveWal(member_dir + "/wal", wal_dir) : absl::OkStatus();
+  if (!st.ok() || !moved.ok()) {
     std::filesystem::remove_all(data_dir, ec);
-    return st.status();
+    return st.ok() ? moved : st.status();
   }
   for (const Member& m : members) {
     std::vector<std::string> urls;

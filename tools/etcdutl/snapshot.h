@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/go_flags.h"
 
 namespace etcdpp::tools {
 
@@ -34,11 +35,17 @@ struct RestoreOptions {
   std::string snapshot_path;
   std::string name = "default";
   std::string data_dir;  // default: <name>.etcd
+  std::string wal_dir;   // default: <data-dir>/member/wal
   std::string initial_cluster = "default=http://localhost:2380";
   std::string initial_cluster_token = "etcd-cluster";
   std::string initial_advertise_peer_urls = "http://localhost:2380";
   bool skip_hash_check = false;
 };
+
+// The options of `snapshot restore <path>` from its flags (etcdutl's and etcdctl 3.4's share
+// names: --name, --data-dir, --wal-dir, --initial-cluster, --initial-cluster-token,
+// --initial-advertise-peer-urls, --skip-hash-check).
+RestoreOptions RestoreOptionsFromFlags(const FlagSet& fs, const std::string& snapshot_path);
 
 // Restores; log lines (etcd's JSON form) go to `log`. Errors carry etcd's messages.
 [[nodiscard]] absl::Status RestoreSnapshot(const RestoreOptions& o, std::string* log);
