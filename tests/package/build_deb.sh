@@ -49,5 +49,8 @@ grep -qx 'ExecStart=/usr/bin/etcdpp' "$STAGE/usr/lib/systemd/system/etcdpp.servi
 rm -f "$BUILD"/package/etcdpp_*.deb
 (cd "$BUILD" && cpack -G DEB -B "$BUILD/package" >/dev/null)
 DEBS=("$BUILD"/package/etcdpp_*.deb)
-[ "${#DEBS[@]}" -eq 1 ] && [ -f "${DEBS[0]}" ] || { echo "build_deb: cpack made no .deb" >&2; exit 1; }
+if [ "${#DEBS[@]}" -ne 1 ] || [ ! -f "${DEBS[0]}" ]; then
+  echo "build_deb: cpack made no .deb" >&2
+  exit 1
+fi
 echo "${DEBS[0]}"
