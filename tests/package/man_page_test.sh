@@ -32,10 +32,13 @@ try() { "$ETCDPP" --version "$1" 2>&1 | head -3 || true; }
 
 for f in $accepted; do
   [ "$f" = --version ] && continue
-  out=$(try "$f=etcdpp-man-test")
-  if grep -qE 'not defined|not a valid flag|is not supported by etcdpp' <<<"$out"; then
-    fail "$f: the page says etcdpp accepts it; etcdpp: $out"
-  fi
+  for v in etcdpp-man-test true false; do  # a boolean refused for one value is refused
+    out=$(try "$f=$v")
+    if grep -qE 'not defined|not a valid flag|is not supported by etcdpp' <<<"$out"; then
+      fail "$f: the page says etcdpp accepts it; etcdpp: $out"
+      break
+    fi
+  done
 done
 
 for f in $refused; do
