@@ -12,6 +12,7 @@ PACKAGES=(
   clang clang-format python3
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
   etcd-server etcd-client golang-etcd-server-dev
+  debootstrap iproute2  # tests/package/deb_install_test.sh: a clean Debian 12 root, a netns
 )
 
 missing=()
