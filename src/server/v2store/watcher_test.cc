@@ -124,6 +124,20 @@ TEST_F(WatchTest, SinceIndexInHistoryAnswersAtOnceWithTheCurrentIndex) {
   EXPECT_FALSE(future->has_events());
 }
 
+// etcd 3.4.23 answered `GET /v2/keys/pdx?wait=true&waitIndex=N` with the deletion of /pd: the
+// history scan matches a deleted directory by string prefix.
+TEST_F(WatchTest, HistoryMatchesDeletedDirectoriesByStringPrefixAsEtcd) {
+  Put("/pd/a");
+  ASSERT_TRUE(st_.Delete("/pd", false, true, now_).ok());
+  auto w = Watch("/pdx", false, false, 1);
+  EXPECT_EQ(Drain(*w), Strings({"delete /pd"}));
+  // A watcher waiting on /pdx is not told (it was not removed).
+  Put("/pd/a");
+  auto live = Watch("/pdx", false, false);
+  ASSERT_TRUE(st_.Delete("/pd", false, true, now_).ok());
+  EXPECT_FALSE(live->has_events());
+}
+
 TEST_F(WatchTest, HistoryHoldsTheLastThousandEvents) {
   for (int i = 0; i < 1000; ++i) Put("/k");
   EXPECT_TRUE(st_.Watch("/k", false, false, 1).ok());
