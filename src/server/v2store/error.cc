@@ -107,6 +107,6 @@ std::string Error::ToJson() const {
   return out;
 }
 
-std::string Error::ToString() const { return absl::StrCat(message(), " (", cause, ")"); }
+std::string Error::ToString() const { return std::string(message()) + " (" + cause + ")"; }
 
 }  // namespace etcdpp::server::v2store

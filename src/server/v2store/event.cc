@@ -9,7 +9,7 @@ namespace {
 void AppendNode(const NodeExtern& n, std::string* out) {
   std::string_view sep = "";
   auto field = [&](std::string_view name) {
-    absl::StrAppend(out, sep, "\"", name, "\":");
+    out->append(sep).append("\"").append(name).append("\":");
     sep = ",";
   };
   out->push_back('{');

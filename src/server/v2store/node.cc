@@ -2,14 +2,14 @@
 
 #include <vector>
 
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-
 namespace etcdpp::server::v2store {
 
 std::string CleanPath(std::string_view p) {
   std::vector<std::string_view> kept;
-  for (std::string_view part : absl::StrSplit(p, '/')) {
+  while (!p.empty()) {
+    size_t slash = p.find('/');
+    std::string_view part = p.substr(0, slash);
+    p = slash == std::string_view::npos ? std::string_view() : p.substr(slash + 1);
     if (part.empty() || part == ".") continue;
     if (part == "..") {
       if (!kept.empty()) kept.pop_back();  // ".." at the root stays at the root
@@ -17,7 +17,9 @@ std::string CleanPath(std::string_view p) {
     }
     kept.push_back(part);
   }
-  return "/" + absl::StrJoin(kept, "/");
+  std::string out;
+  for (std::string_view part : kept) out.append("/").append(part);
+  return out.empty() ? "/" : out;
 }
 
 std::string_view BaseName(std::string_view clean_path) {

@@ -90,7 +90,7 @@ class Reader {
 };
 
 absl::Status Corrupt(std::string_view what) {
-  return absl::DataLossError(absl::StrCat("v2store snapshot: ", what));
+  return absl::DataLossError("v2store snapshot: " + std::string(what));
 }
 
 void PutStats(const Stats& s, Writer* w) {
@@ -145,10 +145,11 @@ absl::Status GetNode(Reader* r, Node* parent, int depth, Node* n) {
     RETURN_NOT_OK(r->I64(&ns));
     n->expire_time = absl::FromUnixNanos(ns);
   }
-  bool path_ok = parent == nullptr
-                     ? n->path == "/"
-                     : CleanPath(n->path) == n->path &&
-                           n->path == CleanPath(absl::StrCat(parent->path, "/", BaseName(n->path)));
+  bool path_ok =
+      parent == nullptr
+          ? n->path == "/"
+          : CleanPath(n->path) == n->path &&
+                n->path == CleanPath(parent->path + "/" + std::string(BaseName(n->path)));
   if (!path_ok) return Corrupt(absl::StrCat("bad node path ", n->path));
   if (!n->dir) return r->Str(&n->value);
   uint32_t count;

@@ -16,7 +16,7 @@ const absl::Time kMinExpireTime = absl::FromUnixSeconds(946684800);  // 2000-01-
 std::string CompareFailCause(const Node& n, std::string_view prev_value, uint64_t prev_index) {
   bool index_ok = prev_index == 0 || n.modified_index == prev_index;
   bool value_ok = prev_value.empty() || n.value == prev_value;
-  std::string value_cause = absl::StrCat("[", prev_value, " != ", n.value, "]");
+  std::string value_cause = "[" + std::string(prev_value) + " != " + n.value + "]";
   std::string index_cause = absl::StrCat("[", prev_index, " != ", n.modified_index, "]");
   if (!index_ok && !value_ok) return absl::StrCat(value_cause, " ", index_cause);
   return index_ok ? value_cause : index_cause;
@@ -56,7 +56,7 @@ bool Store::ReadOnly(const std::string& clean_path) const {
 
 Result<Node*> Store::Lookup(const std::string& clean_path) {
   Node* cur = root_.get();
-  for (std::string_view name : absl::StrSplit(clean_path, '/', absl::SkipEmpty())) {
+  for (absl::string_view name : absl::StrSplit(clean_path, '/', absl::SkipEmpty())) {
     if (!cur->dir) return ErrorAt(kEcodeNotDir, cur->path);
     auto it = cur->children.find(std::string(name));
     if (it == cur->children.end()) {
@@ -67,9 +67,9 @@ Result<Node*> Store::Lookup(const std::string& clean_path) {
   return cur;
 }
 
-Result<Node*> Store::MakeParents(std::string_view dir_path) {
+Result<Node*> Store::MakeParents(const std::string& dir_path) {
   Node* cur = root_.get();
-  for (std::string_view name : absl::StrSplit(dir_path, '/', absl::SkipEmpty())) {
+  for (absl::string_view name : absl::StrSplit(dir_path, '/', absl::SkipEmpty())) {
     auto [it, added] = cur->children.try_emplace(std::string(name));
     if (added) {
       it->second =
@@ -115,13 +115,14 @@ Result<Event> Store::CreateNode(std::string_view path, bool dir, std::string_vie
                                 bool unique, bool replace, const TtlOptions& ttl,
                                 std::string_view action, absl::Time now) {
   uint64_t next = current_index_ + 1;
-  std::string clean = unique ? CleanPath(absl::StrFormat("%s/%020d", path, next)) : CleanPath(path);
+  std::string clean =
+      unique ? CleanPath(absl::StrFormat("%s/%020d", std::string(path), next)) : CleanPath(path);
   if (ReadOnly(clean)) return ErrorAt(kEcodeRootROnly, "/");
   std::optional<absl::Time> expire = ttl.expire_time;
   if (expire && *expire < kMinExpireTime) expire.reset();
 
   size_t slash = clean.rfind('/');
-  Result<Node*> parent = MakeParents(std::string_view(clean).substr(0, slash + 1));
+  Result<Node*> parent = MakeParents(clean.substr(0, slash + 1));
   if (!parent.ok()) {
     ++stats_.sets_fail;  // etcd counts a failed walk as a failed set, whatever the operation
     return parent.error();

@@ -113,7 +113,7 @@ class Store {
   // The file at `clean_path` if it passes the comparison (100, 102 or 101 otherwise).
   Result<Node*> CompareTarget(const std::string& clean_path, std::string_view prev_value,
                               uint64_t prev_index);
-  Result<Node*> MakeParents(std::string_view dir_path);
+  Result<Node*> MakeParents(const std::string& dir_path);
   Result<Event> CreateNode(std::string_view path, bool dir, std::string_view value, bool unique,
                            bool replace, const TtlOptions& ttl, std::string_view action,
                            absl::Time now);

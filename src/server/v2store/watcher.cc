@@ -84,7 +84,7 @@ void WatcherHub::Unregister(Watcher* w) {
 void WatcherHub::Notify(const Event& e) {
   history_.Add(e);
   std::string path = "/";
-  for (std::string_view segment : absl::StrSplit(e.node->key, '/')) {
+  for (absl::string_view segment : absl::StrSplit(e.node->key, '/')) {
     path = CleanPath(path + "/" + std::string(segment));
     NotifyWatchers(e, path, false);
   }
