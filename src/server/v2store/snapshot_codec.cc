@@ -42,26 +42,26 @@ class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
   absl::Status U8(uint8_t* v) {
-    uint64_t x;
+    uint64_t x = 0;
     RETURN_NOT_OK(Fixed(1, &x));
     *v = static_cast<uint8_t>(x);
     return absl::OkStatus();
   }
   absl::Status U32(uint32_t* v) {
-    uint64_t x;
+    uint64_t x = 0;
     RETURN_NOT_OK(Fixed(4, &x));
     *v = static_cast<uint32_t>(x);
     return absl::OkStatus();
   }
   absl::Status U64(uint64_t* v) { return Fixed(8, v); }
   absl::Status I64(int64_t* v) {
-    uint64_t x;
+    uint64_t x = 0;
     RETURN_NOT_OK(Fixed(8, &x));
     *v = static_cast<int64_t>(x);
     return absl::OkStatus();
   }
   absl::Status Str(std::string* s) {
-    uint32_t n;
+    uint32_t n = 0;
     RETURN_NOT_OK(U32(&n));
     if (n > in_.size()) return Truncated();
     s->assign(in_.substr(0, n));
@@ -132,7 +132,7 @@ constexpr size_t kMinNodeSize = 1 + 4 + 8 + 8 + 4;
 
 absl::Status GetNode(Reader* r, Node* parent, int depth, Node* n) {
   if (depth > kMaxDepth) return Corrupt("tree too deep");
-  uint8_t flags;
+  uint8_t flags = 0;
   RETURN_NOT_OK(r->U8(&flags));
   if (flags > 3) return Corrupt("bad node flags");
   n->dir = flags & 1;
@@ -141,7 +141,7 @@ absl::Status GetNode(Reader* r, Node* parent, int depth, Node* n) {
   RETURN_NOT_OK(r->U64(&n->created_index));
   RETURN_NOT_OK(r->U64(&n->modified_index));
   if (flags & 2) {
-    int64_t ns;
+    int64_t ns = 0;
     RETURN_NOT_OK(r->I64(&ns));
     n->expire_time = absl::FromUnixNanos(ns);
   }
@@ -152,7 +152,7 @@ absl::Status GetNode(Reader* r, Node* parent, int depth, Node* n) {
                 n->path == CleanPath(parent->path + "/" + std::string(BaseName(n->path)));
   if (!path_ok) return Corrupt(absl::StrCat("bad node path ", n->path));
   if (!n->dir) return r->Str(&n->value);
-  uint32_t count;
+  uint32_t count = 0;
   RETURN_NOT_OK(r->Count(kMinNodeSize, &count));
   for (uint32_t i = 0; i < count; ++i) {
     auto child = std::make_unique<Node>();
@@ -182,20 +182,20 @@ constexpr size_t kMinExternSize = 4 + 1 + 8 + 8 + 8 + 4;
 absl::Status GetExtern(Reader* r, int depth, NodeExtern* n) {
   if (depth > kMaxDepth) return Corrupt("event too deep");
   RETURN_NOT_OK(r->Str(&n->key));
-  uint8_t flags;
+  uint8_t flags = 0;
   RETURN_NOT_OK(r->U8(&flags));
   if (flags > 7) return Corrupt("bad event node flags");
   if (flags & 1) RETURN_NOT_OK(r->Str(&n->value.emplace()));
   n->dir = flags & 2;
   if (flags & 4) {
-    int64_t ns;
+    int64_t ns = 0;
     RETURN_NOT_OK(r->I64(&ns));
     n->expiration = absl::FromUnixNanos(ns);
   }
   RETURN_NOT_OK(r->I64(&n->ttl));
   RETURN_NOT_OK(r->U64(&n->modified_index));
   RETURN_NOT_OK(r->U64(&n->created_index));
-  uint32_t count;
+  uint32_t count = 0;
   RETURN_NOT_OK(r->Count(kMinExternSize, &count));
   n->nodes.resize(count);
   for (NodeExtern& c : n->nodes) RETURN_NOT_OK(GetExtern(r, depth + 1, &c));
@@ -213,7 +213,7 @@ void PutEvent(const Event& e, Writer* w) {
 absl::Status GetEvent(Reader* r, Event* e) {
   RETURN_NOT_OK(r->Str(&e->action));
   RETURN_NOT_OK(r->U64(&e->etcd_index));
-  uint8_t flags;
+  uint8_t flags = 0;
   RETURN_NOT_OK(r->U8(&flags));
   if (flags > 7 || !(flags & 2)) return Corrupt("bad event flags");
   e->refresh = flags & 1;
@@ -251,21 +251,21 @@ absl::Status SnapshotCodec::Decode(std::string_view data, Store* store) {
   }
   std::string_view body = data.substr(0, data.size() - 4);
   Reader crc_reader(data.substr(data.size() - 4));
-  uint32_t crc;
+  uint32_t crc = 0;
   RETURN_NOT_OK(crc_reader.U32(&crc));
   if (crc32c::Value(body) != crc) return Corrupt("checksum mismatch");
   Reader r(body.substr(kMagic.size()));
-  uint32_t version;
+  uint32_t version = 0;
   RETURN_NOT_OK(r.U32(&version));
   if (version != kVersion) return Corrupt(absl::StrCat("unknown version ", version));
-  uint64_t index;
+  uint64_t index = 0;
   RETURN_NOT_OK(r.U64(&index));
   Stats stats;
   RETURN_NOT_OK(GetStats(&r, &stats));
   auto root = std::make_unique<Node>();
   RETURN_NOT_OK(GetNode(&r, nullptr, 0, root.get()));
   if (!root->dir) return Corrupt("root is not a directory");
-  uint32_t count;
+  uint32_t count = 0;
   RETURN_NOT_OK(r.Count(4 + 8 + 1 + kMinExternSize, &count));
   if (count > store->hub_.history().capacity()) return Corrupt("history too long");
   std::deque<Event> events(count);
