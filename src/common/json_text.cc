@@ -36,13 +36,41 @@ bool AppendEscaped(char c, std::string* out) {
   return true;
 }
 
+// Appends Go's HTML-safe escape of `text[i...]` (<, >, &, U+2028, U+2029) and returns the
+// number of bytes it stands for, or 0 when Go writes the bytes as they are.
+size_t AppendGoHtmlEscaped(std::string_view text, size_t i, std::string* out) {
+  switch (text[i]) {
+    case '<':
+      *out += "\\u003c";
+      return 1;
+    case '>':
+      *out += "\\u003e";
+      return 1;
+    case '&':
+      *out += "\\u0026";
+      return 1;
+    default:
+      break;
+  }
+  std::string_view rest = text.substr(i);
+  if (rest.starts_with("\xe2\x80\xa8") || rest.starts_with("\xe2\x80\xa9")) {
+    *out += rest[2] == '\xa8' ? "\\u2028" : "\\u2029";
+    return 3;
+  }
+  return 0;
+}
+
 // Appends the quoted form of `text`; an ill-formed byte is replaced by `bad` or, when `bad` is
-// null, ends the encoding with false.
-bool AppendQuoted(std::string_view text, const char* bad, std::string* out) {
+// null, ends the encoding with false. `go_html` adds Go's HTML-safe escapes.
+bool AppendQuoted(std::string_view text, const char* bad, std::string* out, bool go_html = false) {
   out->push_back('"');
   for (size_t i = 0; i < text.size();) {
     if (AppendEscaped(text[i], out)) {
       ++i;
+      continue;
+    }
+    if (size_t m = go_html ? AppendGoHtmlEscaped(text, i, out) : 0; m > 0) {
+      i += m;
       continue;
     }
     size_t n = Utf8SequenceLength(text.substr(i));
@@ -91,6 +119,10 @@ std::optional<std::string> JsonQuote(std::string_view utf8) {
 
 void AppendJsonQuoteLossy(std::string_view text, std::string* out) {
   AppendQuoted(text, "\\ufffd", out);
+}
+
+void AppendGoJsonQuote(std::string_view text, std::string* out) {
+  AppendQuoted(text, "\\ufffd", out, /*go_html=*/true);
 }
 
 }  // namespace etcdpp

@@ -22,4 +22,9 @@ std::optional<std::string> JsonQuote(std::string_view utf8);
 // start a well-formed UTF-8 sequence is written as \ufffd.
 void AppendJsonQuoteLossy(std::string_view text, std::string* out);
 
+// `text` as Go's encoding/json writes a string (json.Marshal, HTML-safe as etcd's HTTP answers
+// are): the lossy form above, plus <, >, & as \u003c \u003e \u0026 and U+2028, U+2029 as
+// \u2028 \u2029 (\b and \f as \u0008 \u000c, as Go before 1.22 writes them).
+void AppendGoJsonQuote(std::string_view text, std::string* out);
+
 }  // namespace etcdpp

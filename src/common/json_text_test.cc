@@ -33,5 +33,12 @@ TEST(JsonQuoteTest, LossyFormReplacesEachIllFormedByte) {
   EXPECT_EQ(out, "x\"a\\ufffd\\ufffd\\\"\xC3\xA9\"");
 }
 
+// The value as etcd 3.4.23's v2 API answered it (PUT /v2/keys/u2 with these bytes).
+TEST(JsonQuoteTest, GoFormEscapesHtmlAndLineSeparatorsAsEtcd) {
+  std::string out;
+  AppendGoJsonQuote("<&>\x7f\x08\xff\xC3\xA9\xE2\x80\xA9\xE2\x80\xA8\n", &out);
+  EXPECT_EQ(out, "\"\\u003c\\u0026\\u003e\x7f\\u0008\\ufffd\xC3\xA9\\u2029\\u2028\\n\"");
+}
+
 }  // namespace
 }  // namespace etcdpp
