@@ -168,7 +168,7 @@ Plan CheckEndpoints(const FlagSet& fs) {
     return plan;
   }
   uint32_t lport_num = 0;
-  (void)absl::SimpleAtoi(lport, &lport_num);
+  if (!absl::SimpleAtoi(lport, &lport_num) || lport_num > 65535) lport_num = 0;
   plan.listen_addrs = Resolve(lhost, static_cast<uint16_t>(lport_num));
   if (plan.listen_addrs.empty()) {
     plan.exit_code = Exit(absl::StrCat("failed to resolve listen host: ", lhost, "\n"));
@@ -249,10 +249,10 @@ int Start(const FlagSet& fs) {
   }
   if (absl::Status st = SdNotify("READY=1"); !st.ok()) {
     SPDLOG_ERROR("{}", log::With("failed to notify systemd for readiness",
-                                 log::Fields().Str("error", st.message())));
+                                 log::Fields().Str("error", std::string(st.message()))));
   }
   absl::Status st = (*proxy)->Run();
-  if (!st.ok()) SPDLOG_ERROR("{}", st.message());
+  if (!st.ok()) SPDLOG_ERROR("{}", std::string(st.message()));
   if (sig_fd >= 0) close(sig_fd);
   return st.ok() ? 0 : 1;
 }
