@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -45,9 +46,7 @@ const std::string kFixtures = "/usr/share/gocode/src/go.etcd.io/etcd/integration
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // Runs a shell command, bounded by `timeout` seconds; its stdout and stderr, and its rc.
