@@ -15,6 +15,7 @@
 #include "grpc/support/log.h"
 #include "server/config.h"
 #include "server/etcd_server.h"
+#include "server/gateway/gateway_command.h"
 #include "server/log/zap_log.h"
 #include "server/usage.h"
 #include "spdlog/spdlog.h"
@@ -76,6 +77,16 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::string> args(argv + 1, argv + argc);
+  // etcd's subcommands, recognised as etcd does: by the first argument only.
+  if (!args.empty() && args[0] == "gateway") {
+    return etcdpp::server::gateway::RunGatewayCommand({args.begin() + 1, args.end()});
+  }
+  if (!args.empty() && args[0] == "grpc-proxy") {
+    std::fprintf(stderr,
+                 "etcdpp: grpc-proxy is not supported: etcdpp has no gRPC proxy yet (etcd's "
+                 "`grpc-proxy start`); `etcdpp gateway start` is an L4 proxy to the members\n");
+    return 1;
+  }
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   absl::StatusOr<etcdpp::server::Config> cfg = etcdpp::server::ParseConfig(args, env);
