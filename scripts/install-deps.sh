@@ -12,6 +12,7 @@ PACKAGES=(
   clang clang-format python3
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
   etcd-server etcd-client golang-etcd-server-dev
+  zsh fish  # tests: tools/etcdctl/completion_test.sh loads `etcdctl completion zsh/fish`
 )
 
 missing=()
