@@ -24,6 +24,28 @@ check() {
   fi
 }
 
+# The cases every shell must complete alike: "COMMAND LINE|EXPECTED WORDS (sorted)".
+CASES=(
+  "etcdctl le|lease"
+  "etcdctl m|make-mirror member migrate move-leader"
+  "etcdctl lease |grant keep-alive list revoke timetolive"
+  "etcdctl lease gr|grant"
+  "etcdctl --endpoints=x member l|list"
+  "etcdctl get --pre|--prefix"
+  "etcdctl get --print|--print-value-only"
+  "etcdctl put --wri|--write-out"
+  "etcdctl lease timetolive --k|--keepalive-time --keepalive-timeout --key --keys"
+  "etcdctl get --he|--help --hex"
+  "etcdctl --he|--help --hex"
+  "etcdctl check |datascale perf"
+  "etcdctl check perf --auto|--auto-compact --auto-defrag"
+)
+# each_case FN : FN "COMMAND LINE" "EXPECTED" for every case.
+each_case() {
+  local c
+  for c in "${CASES[@]}"; do "$1" "${c%%|*}" "${c#*|}"; done
+}
+
 # --- bash -------------------------------------------------------------------------------------
 # shellcheck disable=SC1090
 source <("$CTL" completion bash) || { echo "bash completion script does not load"; exit 1; }
@@ -42,19 +64,7 @@ bash_expect() {
   check bash "$1" "$(printf '%s\n' "${COMPREPLY[@]}" | sort | xargs)" "$2"
 }
 
-bash_expect "etcdctl le" "lease"
-bash_expect "etcdctl m" "make-mirror member migrate move-leader"
-bash_expect "etcdctl lease " "grant keep-alive list revoke timetolive"
-bash_expect "etcdctl lease gr" "grant"
-bash_expect "etcdctl --endpoints=x member l" "list"
-bash_expect "etcdctl get --pre" "--prefix"
-bash_expect "etcdctl get --print" "--print-value-only"
-bash_expect "etcdctl put --wri" "--write-out"
-bash_expect "etcdctl lease timetolive --k" "--keepalive-time --keepalive-timeout --key --keys"
-bash_expect "etcdctl get --he" "--help --hex"
-bash_expect "etcdctl --he" "--help --hex"
-bash_expect "etcdctl check " "datascale perf"
-bash_expect "etcdctl check perf --auto" "--auto-compact --auto-defrag"
+each_case bash_expect
 
 # --- fish -------------------------------------------------------------------------------------
 "$CTL" completion fish >"$TMP/etcdctl.fish" || { echo "completion fish fails"; exit 1; }
@@ -69,17 +79,7 @@ fish_expect() {
   check fish "$1" "$(fish_complete "$TMP/etcdctl.fish" "$1" | cut -f1 | sort | xargs)" "$2"
 }
 
-fish_expect "etcdctl le" "lease"
-fish_expect "etcdctl m" "make-mirror member migrate move-leader"
-fish_expect "etcdctl lease " "grant keep-alive list revoke timetolive"
-fish_expect "etcdctl lease gr" "grant"
-fish_expect "etcdctl --endpoints=x member l" "list"
-fish_expect "etcdctl get --pre" "--prefix"
-fish_expect "etcdctl put --wri" "--write-out"
-fish_expect "etcdctl lease timetolive --k" "--keepalive-time --keepalive-timeout --key --keys"
-fish_expect "etcdctl check " "datascale perf"
-fish_expect "etcdctl check perf --auto" "--auto-compact --auto-defrag"
-fish_expect "etcdctl get --he" "--help --hex"
+each_case fish_expect
 # A command without subcommands completes file names for its arguments.
 fish_expect "etcdctl get some" "somefile"
 check fish "descriptions" "$(fish_complete "$TMP/etcdctl.fish" "etcdctl le")" \
@@ -110,17 +110,7 @@ zsh_expect() {
   check zsh "$1" "$(zsh_complete "$TMP/etcdctl.zsh" "$1" | cut -d: -f1 | sort | xargs)" "$2"
 }
 
-zsh_expect "etcdctl le" "lease"
-zsh_expect "etcdctl m" "make-mirror member migrate move-leader"
-zsh_expect "etcdctl lease " "grant keep-alive list revoke timetolive"
-zsh_expect "etcdctl lease gr" "grant"
-zsh_expect "etcdctl --endpoints=x member l" "list"
-zsh_expect "etcdctl get --pre" "--prefix"
-zsh_expect "etcdctl put --wri" "--write-out"
-zsh_expect "etcdctl lease timetolive --k" "--keepalive-time --keepalive-timeout --key --keys"
-zsh_expect "etcdctl check " "datascale perf"
-zsh_expect "etcdctl check perf --auto" "--auto-compact --auto-defrag"
-zsh_expect "etcdctl get --he" "--help --hex"
+each_case zsh_expect
 zsh_expect "etcdctl -" "--cacert --cert --command-timeout --debug --dial-timeout --discovery-srv --discovery-srv-name --endpoints --help --hex --insecure-discovery --insecure-skip-tls-verify --insecure-transport --keepalive-time --keepalive-timeout --key --password --user --write-out -d -h -w"
 zsh_expect "etcdctl get some" "<files>"
 check zsh "descriptions" "$(zsh_complete "$TMP/etcdctl.zsh" "etcdctl le")" \
