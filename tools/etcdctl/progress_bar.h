@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
 
@@ -18,7 +19,7 @@ namespace etcdpp::etcdctl {
 
 class ProgressBar {
  public:
-  explicit ProgressBar(int64_t total) : total_(total) {}
+  explicit ProgressBar(int64_t total) : total_(total), start_(absl::Now()), change_time_(start_) {}
   ~ProgressBar() { Finish(); }
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
