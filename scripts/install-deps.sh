@@ -13,6 +13,7 @@ PACKAGES=(
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
   etcd-server etcd-client golang-etcd-server-dev
   debootstrap iproute2  # tests/package/deb_install_test.sh: a clean Debian 12 root, a netns
+  zsh fish  # tests: tools/etcdctl/completion_test.sh loads `etcdctl completion zsh/fish`
 )
 
 missing=()

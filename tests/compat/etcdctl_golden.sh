@@ -225,6 +225,21 @@ run_script() {
   r defrag
   r defrag --cluster
 
+  # --- check: the errors before any load (a load's numbers are not deterministic; the runs
+  # themselves are tools/etcdctl/check_test.sh's) ---------------------------------------------
+  r check perf --load foo
+  r check datascale --load big
+  r check perf --load=
+  r check perf --auto-compact=maybe
+  r put /etcdctl-check-perf/x y
+  r check perf
+  r check perf --load medium extra args
+  r put /scale/x y
+  r check datascale --prefix /scale/
+  r check datascale --prefix /scale/ --load m
+  r del --prefix /etcdctl-check-perf/
+  r del --prefix /scale/
+
   # --- snapshot save / status (before any session lease whose expiry timing could differ) -----
   r snapshot save "$WORK/golden.db"
   r snapshot status "$WORK/golden.db"

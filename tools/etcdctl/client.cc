@@ -273,6 +273,7 @@ std::shared_ptr<grpc::Channel> Client::NewChannel(size_t index) const {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetMaxReceiveMessageSize(INT32_MAX);
   args.SetMaxSendMessageSize(2 * 1024 * 1024);
+  if (cfg_.own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(target, creds_, args);
 }
 

@@ -38,6 +38,9 @@ struct ClientConfig {
   std::string cacert, cert, key;
   std::string user, password;  // user empty: no auth
   bool debug = false;
+  // A TCP connection of this client's own; gRPC otherwise shares one among the channels to
+  // the same endpoint (check perf and datascale connect many clients, as stock etcdctl does).
+  bool own_connection = false;
 };
 
 // A failure to report: etcdctl's exit code and the text after "Error: ".

@@ -11,7 +11,8 @@ void AddGlobalFlags(Command& root);
 void AddKvCommands(Command& root);           // get put del txn compaction
 void AddLeaseCommands(Command& root);        // lease ...
 void AddClusterCommands(Command& root);      // member ..., endpoint ..., move-leader
-void AddMaintenanceCommands(Command& root);  // alarm, defrag, snapshot, version
+void AddMaintenanceCommands(Command& root);  // alarm, check, defrag, snapshot, version
+void AddCheckCommands(Command& root);        // check perf, check datascale
 void AddWatchCommand(Command& root);
 void AddAuthCommands(Command& root);         // auth, user, role
 void AddConcurrencyCommands(Command& root);  // lock, elect
