@@ -351,7 +351,6 @@ std::string ServerUsage() {
 
   etcdpp gateway
     Run the stateless pass-through etcd TCP connection forwarding proxy.
-    [etcdpp] Not built yet: refused by name.
 
   etcdpp grpc-proxy
     Run the stateless etcd v3 gRPC L7 reverse proxy.
