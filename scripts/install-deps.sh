@@ -12,6 +12,7 @@ PACKAGES=(
   clang clang-format python3
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
   etcd-server etcd-client golang-etcd-server-dev
+  dnsmasq-base iproute2  # tests: tests/dns_discovery_process_test.cc serves SRV records (test only)
 )
 
 missing=()
