@@ -230,6 +230,15 @@ class DnsDiscoveryTest : public ::testing::Test {
                       rc);
   }
 
+  // The value of key read from member m by the stock etcdctl (with its newline).
+  std::string StockGet(const Member& m, const std::string& key) {
+    int rc = 0;
+    return Etcdctl(
+        kStockEtcdctl,
+        absl::StrCat("--endpoints=127.0.0.1:", m.client_port, " get ", key, " --print-value-only"),
+        &rc);
+  }
+
   // The member exits by itself; returns its log (bounded wait).
   std::string ExitLog(ServerProcess* m) {
     for (int i = 0; i < 200 && m->Running(); ++i) absl::SleepFor(absl::Milliseconds(100));
@@ -273,11 +282,7 @@ TEST_F(DnsDiscoveryTest, HttpPeersFromEtcdServerRecords) {
   int rc = 0;
   std::string out = Etcdctl(ctl, "put dns-key found-by-srv", &rc);
   ASSERT_EQ(rc, 0) << out;
-  out = Etcdctl(
-      kStockEtcdctl,
-      absl::StrCat("--endpoints=127.0.0.1:", ms[2].client_port, " get dns-key --print-value-only"),
-      &rc);
-  EXPECT_EQ(out, "found-by-srv\n");
+  EXPECT_EQ(StockGet(ms[2], "dns-key"), "found-by-srv\n");
   // The members' peer URLs are the records' (the names resolved by each member), and each
   // member published its own name over the placeholder the others knew it by.
   out = Etcdctl(ctl, "member list", &rc);
@@ -338,11 +343,7 @@ TEST_P(DnsDiscoveryFlavorTest, TlsPeersFromSslRecordsWithServiceName) {
       absl::StrCat("--endpoints=127.0.0.1:", ms[0].client_port, " put tls-key over-ssl-records"),
       &rc);
   ASSERT_EQ(rc, 0) << out;
-  out = Etcdctl(
-      kStockEtcdctl,
-      absl::StrCat("--endpoints=127.0.0.1:", ms[1].client_port, " get tls-key --print-value-only"),
-      &rc);
-  EXPECT_EQ(out, "over-ssl-records\n");
+  EXPECT_EQ(StockGet(ms[1], "tls-key"), "over-ssl-records\n");
   out = Etcdctl(kStockEtcdctl,
                 absl::StrCat("--endpoints=127.0.0.1:", ms[2].client_port, " member list"), &rc);
   ASSERT_EQ(rc, 0) << out;
