@@ -79,7 +79,7 @@ void LogService(const Config& cfg, const std::string& scheme, const std::string&
       .Str("discovery-srv", cfg.discovery_srv)
       .Strs("advertise-peer-urls", apurls)
       .Strs("found-cluster", found);
-  if (!err.ok()) f.Str("error", err.message());
+  if (!err.ok()) f.Str("error", std::string(err.message()));
   SPDLOG_INFO("{}", log::With(absl::StrCat("get cluster for ", service, " SRV"), f));
 }
 
