@@ -14,6 +14,7 @@ PACKAGES=(
   etcd-server etcd-client golang-etcd-server-dev
   debootstrap iproute2  # tests/package/deb_install_test.sh: a clean Debian 12 root, a netns
   zsh fish  # tests: tools/etcdctl/completion_test.sh loads `etcdctl completion zsh/fish`
+  dnsmasq-base  # tests: tests/dns_discovery_process_test.cc serves SRV records (test only)
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include "server/membership/cluster_store.h"
 #include "server/rafthttp/peer_sender.h"
 #include "server/snap/snap_files.h"
+#include "server/srv_cluster.h"
 #include "server/tls/peer_tls.h"
 #include "spdlog/spdlog.h"
 
@@ -49,6 +50,7 @@ class Bootstrapper {
   absl::Status OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Contents* c);
   bool WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c);
   absl::Status CheckInitialCluster() const;
+  absl::StatusOr<std::vector<Member>> InitialMembers() const;
   absl::Status ForceNewCluster(const raft::Snapshot& snap, wal::Wal::Contents* c);
   absl::Status RecoverSnapshotBackend(const raft::Snapshot& snap);
   absl::Status CreateWal() {
@@ -68,8 +70,7 @@ class Bootstrapper {
 
 absl::Status Bootstrapper::BootstrapNew() {
   if (cfg_.initial_cluster_state == "existing") return JoinExisting();
-  ASSIGN_OR_RETURN(std::vector<Member> members,
-                   ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token));
+  ASSIGN_OR_RETURN(std::vector<Member> members, InitialMembers());
   std::vector<uint64_t> ids;
   std::vector<raft::Peer> peers;
   for (Member& m : members) {
@@ -195,8 +196,7 @@ absl::Status Bootstrapper::ForceNewCluster(const raft::Snapshot& snap, wal::Wal:
 // etcd's GetClusterFromRemotePeers), find this member by its advertised peer URLs, and start
 // raft empty: the leader sends the log (or a snapshot).
 absl::Status Bootstrapper::JoinExisting() {
-  ASSIGN_OR_RETURN(std::vector<Member> listed,
-                   ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token));
+  ASSIGN_OR_RETURN(std::vector<Member> listed, InitialMembers());
   std::vector<std::string> own_urls;
   for (const Url& u : cfg_.initial_advertise_peer_urls) own_urls.push_back(u.ToString());
   std::string errors;
@@ -232,10 +232,23 @@ absl::Status Bootstrapper::JoinExisting() {
       "cannot fetch the cluster's members from the peers in --initial-cluster:", errors));
 }
 
+// The members --initial-cluster names, or (--discovery-srv) the SRV records of the domain.
+absl::StatusOr<std::vector<Member>> Bootstrapper::InitialMembers() const {
+  std::string cluster = cfg_.initial_cluster;
+  if (!cfg_.discovery_srv.empty()) {
+    ASSIGN_OR_RETURN(cluster, InitialClusterFromSrv(cfg_));
+  }
+  return ParseInitialCluster(cluster, cfg_.initial_cluster_token);
+}
+
 // A restarted member of a cluster bootstrapped with --initial-cluster-state new must be started
-// with the flags that made it: a data dir of another cluster or member is refused.
+// with the flags that made it: a data dir of another cluster or member is refused. A member
+// bootstrapped from --discovery-srv restarts without asking DNS (as etcd: the records may have
+// changed or be gone) and so without this check.
 absl::Status Bootstrapper::CheckInitialCluster() const {
-  if (cfg_.initial_cluster_state != "new") return absl::OkStatus();
+  if (cfg_.initial_cluster_state != "new" || !cfg_.discovery_srv.empty()) {
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::vector<Member>> members =
       ParseInitialCluster(cfg_.initial_cluster, cfg_.initial_cluster_token);
   if (!members.ok()) return members.status();

@@ -1,10 +1,11 @@
 #pragma once
 // How a member's raft state comes to be (etcd's bootstrap.go): a new member writes its WAL and
-// bootstraps raft with --initial-cluster; a restarted one replays its WAL after the newest
-// usable snapshot (finishing the install of a received database a crash interrupted) and is
-// checked against its flags; a member joining an existing cluster learns the member list from
-// the running members and starts empty. A founding member whose first start was cut short
-// before its WAL held a record bootstraps again.
+// bootstraps raft with --initial-cluster (or the SRV records --discovery-srv names,
+// srv_cluster.h); a restarted one replays its WAL after the newest usable snapshot (finishing
+// the install of a received database a crash interrupted) and is checked against its flags; a
+// member joining an existing cluster learns the member list from the running members and starts
+// empty. A founding member whose first start was cut short before its WAL held a record
+// bootstraps again.
 
 #include <cstdint>
 #include <functional>

@@ -222,8 +222,6 @@ const std::vector<Unsupported>& UnsupportedFlags() {
       {"feature-gates", {""}, "feature gates"},
       {"discovery", {""}, "discovery"},
       {"discovery-proxy", {""}, "discovery"},
-      {"discovery-srv", {""}, "DNS discovery"},
-      {"discovery-srv-name", {""}, "DNS discovery"},
       {"cors", {""}, "CORS origins (the v2 API)"},
       {"host-whitelist", {"", "*"}, "a host whitelist"},
       {"proxy", {"", "off"}, "the v2 proxy"},
@@ -563,6 +561,8 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("initial-cluster")) c->initial_cluster = fs.Get("initial-cluster");
   if (fs.Has("initial-cluster-state")) c->initial_cluster_state = fs.Get("initial-cluster-state");
   if (fs.Has("initial-cluster-token")) c->initial_cluster_token = fs.Get("initial-cluster-token");
+  if (fs.Has("discovery-srv")) c->discovery_srv = fs.Get("discovery-srv");
+  if (fs.Has("discovery-srv-name")) c->discovery_srv_name = fs.Get("discovery-srv-name");
   if (fs.Has("log-level")) c->log_level = fs.Get("log-level");
   if (fs.Has("metrics")) c->metrics = fs.Get("metrics");
   if (IsTrue(fs, "debug")) c->log_level = "debug";
@@ -593,7 +593,20 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   RETURN_NOT_OK(defaults(&c->listen_peer_urls, "http://localhost:2380"));
   RETURN_NOT_OK(defaults(&c->initial_advertise_peer_urls, "http://localhost:2380"));
   if (c->data_dir.empty()) c->data_dir = c->name + ".etcd";
-  if (c->initial_cluster.empty()) {
+  // As etcd: with DNS discovery asked for, no default --initial-cluster is made up (on the
+  // command line --discovery-srv-name alone does it too; a config file's initial-cluster equal
+  // to etcd's default counts as unset); one given is a conflict.
+  const bool from_file = !c->config_file.empty();
+  const bool dns = !c->discovery_srv.empty() || (!from_file && !c->discovery_srv_name.empty());
+  if (dns && from_file && c->initial_cluster == "default=http://localhost:2380") {
+    c->initial_cluster.clear();
+  }
+  if (!c->discovery_srv.empty() && !c->initial_cluster.empty()) {
+    return absl::InvalidArgumentError(
+        "multiple discovery or bootstrap flags are set. Choose one of \"initial-cluster\", "
+        "\"discovery\" or \"discovery-srv\"");
+  }
+  if (c->initial_cluster.empty() && !dns) {
     for (const Url& u : c->initial_advertise_peer_urls) {
       if (!c->initial_cluster.empty()) c->initial_cluster += ",";
       c->initial_cluster += c->name + "=" + u.ToString();

@@ -34,6 +34,11 @@ struct Config {
   std::string initial_cluster;           // "name=url,name=url"
   std::string initial_cluster_state = "new";
   std::string initial_cluster_token = "etcd-cluster";
+  // --discovery-srv: the DNS domain whose SRV records list the founding members
+  // (server/srv_cluster.h), instead of --initial-cluster; --discovery-srv-name: the suffix of
+  // the services looked up (_etcd-server-ssl-<name>._tcp.<domain>).
+  std::string discovery_srv;
+  std::string discovery_srv_name;
   uint64_t max_request_bytes = 1572864;  // 1.5 MiB
   uint64_t max_txn_ops = 128;
   uint32_t max_concurrent_streams = UINT32_MAX;  // per client connection, and the gateway's

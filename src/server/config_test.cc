@@ -210,7 +210,6 @@ TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
            {"--enable-pprof=true"},
            {"--pre-vote=false"},
            {"--logger", "capnslog"},
-           {"--discovery-srv", "example.com"},
            {"--experimental-backend-bbolt-freelist-type", "map"},
            {"--grpc-keepalive-timeout", "5s"},
            {"--proxy", "on"},
@@ -278,6 +277,37 @@ TEST(ConfigTest, LogLevelsAndOutputs) {
   EXPECT_EQ(c->log_outputs, std::vector<std::string>{"default"});
 }
 
+// --discovery-srv replaces --initial-cluster (etcdmain/config.go, embed.Config.Validate): no
+// default initial cluster is made up, and one given is etcd's conflict error.
+TEST(ConfigTest, DiscoverySrvTakesThePlaceOfInitialCluster) {
+  absl::StatusOr<Config> c = ParseConfig(
+      {"--name", "infra0", "--discovery-srv", "etcd.test", "--discovery-srv-name", "prod"}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->discovery_srv, "etcd.test");
+  EXPECT_EQ(c->discovery_srv_name, "prod");
+  EXPECT_EQ(c->initial_cluster, "");
+  c = ParseConfig({"--discovery-srv-name", "prod"}, {});  // etcd clears the default here too
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->initial_cluster, "");
+  c = ParseConfig({}, {"ETCD_DISCOVERY_SRV=etcd.test"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->discovery_srv, "etcd.test");
+  const std::string conflict =
+      "multiple discovery or bootstrap flags are set. Choose one of \"initial-cluster\", "
+      "\"discovery\" or \"discovery-srv\"";
+  EXPECT_EQ(ParseConfig({"--discovery-srv", "etcd.test", "--initial-cluster",
+                         "default=http://localhost:2380"},
+                        {})
+                .status()
+                .message(),
+            conflict);
+  EXPECT_EQ(
+      ParseConfig({"--initial-cluster", "a=http://10.0.0.1:2380"}, {"ETCD_DISCOVERY_SRV=etcd.test"})
+          .status()
+          .message(),
+      conflict);
+}
+
 class ConfigFileTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& yaml) {
@@ -289,6 +319,22 @@ class ConfigFileTest : public ::testing::Test {
     return path;
   }
 };
+
+TEST_F(ConfigFileTest, DiscoverySrvWithEtcdsDefaultInitialCluster) {
+  // etcd's sample etcd.conf.yml keeps initial-cluster at its default: with discovery-srv set,
+  // that counts as unset.
+  absl::StatusOr<Config> c = ParseConfig(
+      {"--config-file",
+       Write("discovery-srv: etcd.test\ninitial-cluster: default=http://localhost:2380\n")},
+      {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->discovery_srv, "etcd.test");
+  EXPECT_EQ(c->initial_cluster, "");
+  c = ParseConfig(
+      {"--config-file", Write("discovery-srv: etcd.test\ninitial-cluster: a=http://a:2380\n")}, {});
+  EXPECT_TRUE(absl::StartsWith(c.status().message(), "multiple discovery or bootstrap flags"))
+      << c.status();
+}
 
 TEST_F(ConfigFileTest, EtcdsKeysAndTheSecurityBlocks) {
   const std::string path = Write(R"(

@@ -149,15 +149,15 @@ std::vector<std::string> ServerProcess::Argv() const {
                                     ? absl::StrCat(config_.name, "=", PeerUrl())
                                     : config_.initial_cluster;
   std::vector<std::string> argv = {
-      binary_,         "--name",
-      config_.name,    "--data-dir",
-      data_dir_,       "--listen-client-urls",
-      ClientUrl(),     "--advertise-client-urls",
-      ClientUrl(),     "--listen-peer-urls",
-      PeerUrl(),       "--initial-advertise-peer-urls",
-      PeerUrl(),       "--initial-cluster",
-      initial_cluster,
+      binary_,      "--name",
+      config_.name, "--data-dir",
+      data_dir_,    "--listen-client-urls",
+      ClientUrl(),  "--advertise-client-urls",
+      ClientUrl(),  "--listen-peer-urls",
+      PeerUrl(),    "--initial-advertise-peer-urls",
+      PeerUrl(),
   };
+  if (config_.pass_initial_cluster) argv.insert(argv.end(), {"--initial-cluster", initial_cluster});
   if (!config_.initial_cluster_state.empty()) {
     argv.insert(argv.end(), {"--initial-cluster-state", config_.initial_cluster_state});
   }

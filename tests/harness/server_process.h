@@ -43,6 +43,8 @@ struct MemberConfig {
   int peer_port = 0;
   // --initial-cluster; empty means the single member "<name>=<peer url>".
   std::string initial_cluster;
+  // false: no --initial-cluster at all (--discovery-srv in extra_flags names the members).
+  bool pass_initial_cluster = true;
   // --initial-cluster-state / --initial-cluster-token; empty: flag not passed.
   std::string initial_cluster_state;
   std::string initial_cluster_token;

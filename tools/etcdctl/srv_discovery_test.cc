@@ -21,12 +21,6 @@ SrvLookupFn Fake(Answers answers) {
   };
 }
 
-TEST(SrvService, SslSuffixThenServiceName) {
-  EXPECT_EQ(SrvService("etcd-client", "", true), "etcd-client-ssl");
-  EXPECT_EQ(SrvService("etcd-client", "", false), "etcd-client");
-  EXPECT_EQ(SrvService("etcd-client", "prod", true), "etcd-client-ssl-prod");
-}
-
 TEST(DiscoverEndpoints, HttpsFirstByPriorityAndInsecureKeptWhenAllowed) {
   std::ostringstream warn;
   auto eps = DiscoverEndpoints(
