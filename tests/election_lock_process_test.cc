@@ -48,6 +48,7 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kRpcTimeout{5000};
 constexpr milliseconds kLongWait{30000};  // a call that waits for another's lease to expire
+constexpr milliseconds kPollFor{60000};   // how long a poll for keys waits before it fails
 
 std::string Etcdctl() {
   const char* e = getenv("ETCDCTL");
@@ -127,25 +128,42 @@ class ElectionLockProcessTest : public ::testing::TestWithParam<std::string> {
   }
   // The keys under `prefix`, oldest first.
   pb::RangeResponse Keys(const std::string& prefix) {
+    pb::RangeResponse resp;
+    grpc::Status st = TryKeys(prefix, &resp);
+    EXPECT_TRUE(st.ok()) << StatusString(st);
+    return resp;
+  }
+  grpc::Status TryKeys(const std::string& prefix, pb::RangeResponse* resp) {
     pb::RangeRequest req;
     req.set_key(prefix);
     std::string end = prefix;
     end.back() = static_cast<char>(end.back() + 1);
     req.set_range_end(end);
     req.set_sort_target(pb::RangeRequest::CREATE);
-    pb::RangeResponse resp;
     auto ctx = ContextWithDeadline(kRpcTimeout);
-    grpc::Status st = kv_->Range(ctx.get(), req, &resp);
-    EXPECT_TRUE(st.ok()) << StatusString(st);
-    return resp;
+    return kv_->Range(ctx.get(), req, resp);
   }
-  // Polls (bounded) until `prefix` holds `n` keys.
-  bool WaitKeys(const std::string& prefix, int n) {
-    for (int i = 0; i < 300; ++i) {
-      if (Keys(prefix).kvs_size() == n) return true;
+  // Polls until `prefix` holds `n` keys, for at most kPollFor. A poll that fails (a loaded CI
+  // machine can stall the server's disk past one read's deadline) is retried, not a failure;
+  // the result names the last count and error.
+  ::testing::AssertionResult WaitKeys(const std::string& prefix, int n) {
+    const auto until = std::chrono::steady_clock::now() + kPollFor;
+    int last = -1;
+    std::string last_error = "none";
+    while (std::chrono::steady_clock::now() < until) {
+      pb::RangeResponse resp;
+      grpc::Status st = TryKeys(prefix, &resp);
+      if (st.ok()) {
+        last = resp.kvs_size();
+        if (last == n) return ::testing::AssertionSuccess();
+      } else {
+        last_error = StatusString(st);
+      }
       std::this_thread::sleep_for(milliseconds(50));
     }
-    return false;
+    return ::testing::AssertionFailure()
+           << prefix << " held " << last << " keys, not " << n << ", after " << kPollFor.count()
+           << " ms; last read error: " << last_error;
   }
 
   grpc::Status Campaign(const std::string& name, const std::string& value, int64_t lease,
@@ -245,7 +263,13 @@ TEST_P(ElectionLockProcessTest, CampaignWaitsObserveSeesEachLeaderResignPassesOn
     grpc::Status st = Campaign("el", "vb", b, &resp, kLongWait);
     return std::make_pair(st, resp);
   });
-  ASSERT_TRUE(WaitKeys("el/", 2));
+  if (::testing::AssertionResult two = WaitKeys("el/", 2); !two) {
+    std::string why = "still waiting";
+    if (second.wait_for(milliseconds(0)) == std::future_status::ready) {
+      why = StatusString(second.get().first);
+    }
+    FAIL() << two.message() << "; the second campaign: " << why;
+  }
   EXPECT_EQ(second.wait_for(milliseconds(0)), std::future_status::timeout);
 
   ASSERT_TRUE(Proclaim(ca.leader(), "va2").ok());

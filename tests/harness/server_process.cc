@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -126,10 +127,26 @@ ServerProcess::ServerProcess(std::string binary, MemberConfig config, std::strin
       log_path_(absl::StrCat(temp_dir_, "/", config_.name, ".log")),
       keep_temp_dir_(EnvFlag("ETCDPP_TEST_KEEP_TMP")) {}
 
+namespace {
+// Writes the last `lines` lines of the log at `path` to stderr, each prefixed with "| ".
+void PrintLogTail(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(in, line);) {
+    tail.push_back(std::move(line));
+    if (tail.size() > lines) tail.pop_front();
+  }
+  fprintf(stderr, "ServerProcess: the last %zu lines of %s:\n", tail.size(), path.c_str());
+  for (const std::string& l : tail) fprintf(stderr, "| %s\n", l.c_str());
+}
+}  // namespace
+
 ServerProcess::~ServerProcess() {
   (void)Kill();
   if (keep_temp_dir_) {
     fprintf(stderr, "ServerProcess: kept %s\n", temp_dir_.c_str());
+    PrintLogTail(log_path_, 80);  // CI keeps no temp dirs: the log's end is all it shows
     return;
   }
   std::error_code ec;
