@@ -166,13 +166,22 @@ TEST_F(LmdbPowerLossTest, AcknowledgedCommitsSurviveRandomPowerLosses) {
     SCOPED_TRACE(::testing::Message() << "round " << round << " delay " << delay
                                       << (power_loss ? (torn ? " torn" : "") : " crash only"));
     Reported r = RunAndKill(t, delay, from_start);
+    SCOPED_TRACE(::testing::Message() << "durable before " << durable << ", acknowledged "
+                                      << (r.any ? std::to_string(r.last) : "none"));
     uint64_t lo = std::max(durable, r.last);
     if (power_loss) {
       auto out = Recover(t.journal(), torn, /*seed=*/round);
       ASSERT_TRUE(out.ok()) << out.status();
     }
-    durable = CheckEnvironment(t.Path("db"), lo, lo + 1);
+    const uint64_t found = CheckEnvironment(t.Path("db"), lo, lo + 1);
     ASSERT_FALSE(HasFailure());
+    // After a power loss what is there is durable (recovery rewrote the files to the model's
+    // state). After a crash only, the commit that was in flight may be there without being
+    // durable in the journal's eyes: the shim journals a sync after the call returns, and a
+    // kill between the two leaves a durable write looking unsynced. Only what the writer
+    // acknowledged counts then (CI once failed on an unacknowledged commit seen after round
+    // 14's crash and gone after round 15's power loss).
+    durable = power_loss ? found : std::max(durable, r.last);
   }
   EXPECT_GT(durable, 20u);
   std::printf("%llu transactions committed over 20 SIGKILLs (15 power losses)\n",
