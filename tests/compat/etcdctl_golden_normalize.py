@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Normalizes an etcdctl_golden.sh transcript (stdin -> stdout) before the generic etcdctl
 normalization: drops the log lines stock etcdctl's Go libraries print on stderr
-({"level":...} from zap and gRPC), and replaces server-chosen lease IDs by <LEASE_n> in order of
+({"level":...} from zap and gRPC) except clientv3's retry warn line, and replaces server-chosen lease IDs by <LEASE_n> in order of
 first appearance, in hex (etcdctl's simple output, lock/election keys) and decimal (JSON, fields)
 form alike, and drops etcd 3.5's "Deprecated: Use `etcdutl snapshot ...` instead." notice (and
 its blank line) that our etcdctl prints before `snapshot status/restore` and 3.4 does not, and
@@ -75,7 +75,25 @@ def decode_protobuf_blocks(text):
 
 
 text = decode_protobuf_blocks(sys.stdin.buffer.read().decode("latin-1"))
-text = "\n".join(l for l in text.split("\n") if not l.startswith('{"level":'))
+RETRY_LINE = '"msg":"retrying of unary invoker failed"'
+
+
+def keep_log_line(line):
+    """clientv3's retry warn line is compared (time and client UUID normalized), except for an
+    unreachable endpoint, where Go's and C++'s gRPC word the error differently
+    (docs/compatibility.md); every other zap or gRPC log line is dropped."""
+    return RETRY_LINE in line and "code = Unavailable" not in line
+
+
+def normalize_log_line(line):
+    line = re.sub(r'"ts":"[^"]*"', '"ts":"<TS>"', line)
+    return re.sub(r"client-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                  "client-<UUID>", line)
+
+
+text = "\n".join(normalize_log_line(l) if keep_log_line(l) else l
+                 for l in text.split("\n")
+                 if not l.startswith('{"level":') or keep_log_line(l))
 # etcd 3.6's get flags and `auth status` in usage texts (3.4 has none; etcdctl_36.sh tests them).
 text = re.sub(r"^      --(count-only\[=false\]|(min|max)-(create|mod)-rev=0)\t+[^\n]*\n", "", text,
               flags=re.M)

@@ -222,7 +222,7 @@ int RunUserGet(Invocation& inv) {
   req.set_name(inv.args[0]);
   etcdserverpb::AuthUserGetResponse r;
   auto ctx = c->NewContext(absl::ZeroDuration());
-  grpc::Status st = c->auth().UserGet(ctx.get(), req, &r);
+  grpc::Status st = c->Logged(c->auth().UserGet(ctx.get(), req, &r));
   if (!st.ok()) return Fail(kExitError, ErrorText(st));
   if (inv.flags->GetBool("detail")) {
     std::cout << "User: " << inv.args[0] << "\n";
@@ -232,7 +232,7 @@ int RunUserGet(Invocation& inv) {
       rreq.set_role(role);
       etcdserverpb::AuthRoleGetResponse rr;
       auto rctx = c->NewContext(absl::ZeroDuration());
-      st = c->auth().RoleGet(rctx.get(), rreq, &rr);
+      st = c->Logged(c->auth().RoleGet(rctx.get(), rreq, &rr));
       if (!st.ok()) return Fail(kExitError, ErrorText(st));
       if (int rc = PrintRoleGet(out, role, rr); rc != kExitSuccess) return rc;
     }

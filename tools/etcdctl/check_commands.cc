@@ -83,7 +83,7 @@ class Check {
     req.set_limit(1);
     etcdserverpb::RangeResponse resp;
     auto ctx = load_->first().NewContext(timeout);
-    grpc::Status st = load_->first().kv().Range(ctx.get(), req, &resp);
+    grpc::Status st = load_->first().Logged(load_->first().kv().Range(ctx.get(), req, &resp));
     if (!st.ok()) {
       *code = Fail(kExitError, ErrorText(st));
     } else if (resp.kvs_size() > 0) {
@@ -102,7 +102,7 @@ class Check {
     etcdserverpb::DeleteRangeResponse resp;
     Client& c = load_->first();
     auto ctx = c.NewContext(delete_timeout);
-    grpc::Status st = c.kv().DeleteRange(ctx.get(), req, &resp);
+    grpc::Status st = c.Logged(c.kv().DeleteRange(ctx.get(), req, &resp));
     if (st.ok() && compact_) st = Compact(resp.header().revision());
     for (size_t i = 0; st.ok() && defrag_ && i < c.config().endpoints.size(); ++i) {
       st = Defragment(c.config().endpoints[i]);
@@ -123,7 +123,7 @@ class Check {
     req.set_physical(true);
     etcdserverpb::CompactionResponse resp;
     auto ctx = load_->first().NewContext(absl::Seconds(30));
-    grpc::Status st = load_->first().kv().Compact(ctx.get(), req, &resp);
+    grpc::Status st = load_->first().Logged(load_->first().kv().Compact(ctx.get(), req, &resp));
     if (st.ok()) std::cout << "Compacted with revision " << rev << "\n";
     return st;
   }
@@ -135,8 +135,8 @@ class Check {
     if (one == nullptr) return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, err.message);
     etcdserverpb::DefragmentResponse resp;
     auto ctx = one->NewContext(absl::Seconds(30));
-    grpc::Status st =
-        one->maintenance().Defragment(ctx.get(), etcdserverpb::DefragmentRequest(), &resp);
+    grpc::Status st = one->Logged(
+        one->maintenance().Defragment(ctx.get(), etcdserverpb::DefragmentRequest(), &resp));
     if (st.ok()) std::cout << "Defragmented " << GoQuote(ep) << "\n";
     return st;
   }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -13,9 +14,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "common/go_text.h"
+#include "common/json_text.h"
 #include "password_prompt.h"
 #include "srv_discovery.h"
 
@@ -93,6 +96,35 @@ std::string ErrorText(const grpc::Status& s) {
     return msg;
   }
   return absl::StrCat("rpc error: code = ", CodeName(s.error_code()), " desc = ", msg);
+}
+
+// A random (version 4) UUID in its text form, as clientv3 names each client's resolver.
+std::string NewUuid() {
+  std::random_device rd;
+  uint8_t b[16];
+  for (int i = 0; i < 16; i += 4) {
+    const uint32_t r = rd();
+    for (int j = 0; j < 4; ++j) b[i + j] = static_cast<uint8_t>(r >> (8 * j));
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    absl::StrAppendFormat(&out, "%02x", b[i]);
+  }
+  return out;
+}
+
+// zap's ISO8601 time in the local zone, as Go's "2006-01-02T15:04:05.000Z0700" writes it.
+std::string ZapTime(absl::Time t) {
+  const absl::TimeZone tz = absl::LocalTimeZone();
+  std::string out = absl::FormatTime("%Y-%m-%dT%H:%M:%E3S", t, tz);
+  const int offset = tz.At(t).offset;
+  if (offset == 0) return out + "Z";
+  const int minutes = (offset < 0 ? -offset : offset) / 60;
+  absl::StrAppendFormat(&out, "%c%02d%02d", offset < 0 ? '-' : '+', minutes / 60, minutes % 60);
+  return out;
 }
 
 // capnslog's line as etcdctl's pkg/flags logs it: "2006-01-02 15:04:05.000000 W | pkg/flags: ".
@@ -326,10 +358,39 @@ bool Client::Failover() {
   return cfg_.user.empty() || Authenticate().ok();
 }
 
-bool Client::IsStaleAuth(const grpc::Status& st) {
-  const std::string& m = st.error_message();
-  return m == "etcdserver: invalid auth token" ||
-         m == "etcdserver: revision of auth store is old" || m == "etcdserver: user name is empty";
+bool Client::IsStaleAuth(const grpc::Status& st) const {
+  const std::string m = st.error_message();
+  // clientv3's shouldRefreshToken: "user name is empty" only when it has a user to log in as.
+  if (m == "etcdserver: user name is empty") return !cfg_.user.empty();
+  return m == "etcdserver: invalid auth token" || m == "etcdserver: revision of auth store is old";
+}
+
+std::string Client::NewClientUuid() { return NewUuid(); }
+
+std::string Client::GoErrorText(const grpc::Status& s) {
+  std::string desc = s.error_message();  // a copy: gRPC returns it by value
+  if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+      !absl::StartsWith(desc, "etcdserver:")) {
+    desc = "context deadline exceeded";
+  } else if (s.error_code() == grpc::StatusCode::CANCELLED) {
+    desc = "context canceled";
+  }
+  return absl::StrCat("rpc error: code = ", CodeName(s.error_code()), " desc = ", desc);
+}
+
+void Client::LogFailedAttempt(const grpc::Status& st, int attempt) const {
+  if (st.ok()) return;
+  bool tls = false;
+  std::string line = absl::StrCat(
+      "{\"level\":\"warn\",\"ts\":\"", ZapTime(absl::Now()),
+      "\",\"caller\":\"clientv3/retry_interceptor.go:62\",\"msg\":\"retrying of unary invoker "
+      "failed\",\"target\":");
+  AppendGoJsonQuote(absl::StrCat("endpoint://client-", client_uuid_, "/", Target(endpoint(), &tls)),
+                    &line);
+  absl::StrAppend(&line, ",\"attempt\":", attempt, ",\"error\":");
+  AppendGoJsonQuote(GoErrorText(st), &line);
+  line.append("}\n");
+  std::cerr << line << std::flush;
 }
 
 bool Client::RefreshToken() {
@@ -347,6 +408,7 @@ grpc::Status Client::Authenticate() {
   auto ctx = NewContext(cfg_.dial_timeout + cfg_.command_timeout);
   grpc::Status st = auth_->Authenticate(ctx.get(), req, &resp);
   if (st.ok()) token_ = resp.token();
+  LogFailedAttempt(st, 0);  // clientv3 authenticates through the same interceptor
   return st;
 }
 

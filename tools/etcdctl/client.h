@@ -82,14 +82,21 @@ class Client {
   // Runs call(ctx) and, while it fails with UNAVAILABLE, again on the next endpoint; an auth
   // token the server no longer takes (invalid, or older than the auth store) is fetched anew
   // and the call repeated, as clientv3's retry interceptor does.
+  // Each failed attempt is logged as clientv3's retry interceptor logs it (LogFailedAttempt).
+  // `timeout` bounds each attempt (zero: no bound, etcdctl's context.TODO()).
   template <typename F>
   grpc::Status Unary(F&& call) {
+    return Unary(std::forward<F>(call), cfg_.command_timeout);
+  }
+  template <typename F>
+  grpc::Status Unary(F&& call, absl::Duration timeout) {
     grpc::Status st;
     size_t failovers = 0;
     int auth_retries = 0;
-    while (true) {
-      auto ctx = NewContext();
+    for (int attempt = 0;; ++attempt) {
+      auto ctx = NewContext(timeout);
       st = call(ctx.get());
+      LogFailedAttempt(st, attempt);
       if (st.error_code() == grpc::StatusCode::UNAVAILABLE && ++failovers < cfg_.endpoints.size() &&
           Failover()) {
         continue;
@@ -98,6 +105,21 @@ class Client {
       return st;
     }
   }
+
+  // For a unary call made without Unary: logs its failure as clientv3's retry interceptor
+  // does (attempt 0) and returns it.
+  grpc::Status Logged(grpc::Status st) const {
+    LogFailedAttempt(st, 0);
+    return st;
+  }
+  // clientv3's warn line for a failed attempt of a unary call, on stderr: {"level":"warn",
+  // "ts":..., "caller":"clientv3/retry_interceptor.go:62", "msg":"retrying of unary invoker
+  // failed", "target":"endpoint://client-<uuid>/<endpoint>", "attempt":N, "error":"rpc error:
+  // code = ... desc = ..."}. Scripts and etcd's e2e tests look for it. Nothing when st is OK.
+  void LogFailedAttempt(const grpc::Status& st, int attempt) const;
+  // Go's gRPC error string: "rpc error: code = <Code> desc = <message>" (a client-side deadline
+  // or cancel as Go's context errors).
+  static std::string GoErrorText(const grpc::Status& s);
 
   etcdserverpb::KV::Stub& kv() { return *kv_; }
   etcdserverpb::Watch::Stub& watch() { return *watch_; }
@@ -118,13 +140,15 @@ class Client {
   void Adopt(size_t index, std::shared_ptr<grpc::Channel> channel);
   bool Failover();
   grpc::Status Authenticate();
-  static bool IsStaleAuth(const grpc::Status& st);
+  bool IsStaleAuth(const grpc::Status& st) const;
   // A new token (none needed with certificate identity); false if authentication fails.
   bool RefreshToken();
 
   static constexpr int kMaxAuthRetries = 10;
+  static std::string NewClientUuid();
 
   ClientConfig cfg_;
+  const std::string client_uuid_ = NewClientUuid();  // the "client-<uuid>" of the log's target
   size_t current_ = 0;
   std::shared_ptr<grpc::ChannelCredentials> creds_;  // shared with every channel gRPC makes
   std::shared_ptr<grpc::Channel> channel_;           // shared: gRPC's channel type
@@ -161,12 +185,8 @@ bool CallOnce(Invocation& inv, Output* out, Stub& (Client::*stub)(),
   std::unique_ptr<Client> c = MustClient(inv, out, code);
   if (c == nullptr) return false;
   grpc::Status st;
-  if (opts.timeout) {
-    st = c->Unary([&](grpc::ClientContext* ctx) { return (((*c).*stub)().*rpc)(ctx, req, resp); });
-  } else {
-    auto ctx = c->NewContext(absl::ZeroDuration());
-    st = (((*c).*stub)().*rpc)(ctx.get(), req, resp);
-  }
+  st = c->Unary([&](grpc::ClientContext* ctx) { return (((*c).*stub)().*rpc)(ctx, req, resp); },
+                opts.timeout ? c->config().command_timeout : absl::ZeroDuration());
   if (st.ok()) return true;
   std::string msg = ErrorText(st);
   if (!opts.what.empty()) msg = absl::StrCat(opts.what, " (", msg, ")");

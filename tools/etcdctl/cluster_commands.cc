@@ -177,7 +177,7 @@ bool Endpoints(Invocation& inv, const ClientConfig& cfg, std::vector<std::string
   etcdserverpb::MemberListRequest req;
   etcdserverpb::MemberListResponse r;
   auto ctx = c->NewContext();
-  grpc::Status st = c->cluster().MemberList(ctx.get(), req, &r);
+  grpc::Status st = c->Logged(c->cluster().MemberList(ctx.get(), req, &r));
   if (!st.ok()) {
     *code = Fail(
         kExitError,
@@ -207,7 +207,7 @@ Health CheckHealth(const ClientConfig& cfg, const std::string& ep) {
     req.set_key("health");
     etcdserverpb::RangeResponse r;
     auto ctx = c->NewContext();
-    st = c->kv().Range(ctx.get(), req, &r);
+    st = c->Logged(c->kv().Range(ctx.get(), req, &r));
   } else if (err.message != "context deadline exceeded") {
     h.error = err.message;
     return h;
@@ -370,7 +370,7 @@ int RunStatus(Invocation& inv) {
           inv, &out, "Failed to get the status of endpoint",
           [](Client& cl, etcdserverpb::StatusResponse* r) {
             auto ctx = cl.NewContext();
-            return cl.maintenance().Status(ctx.get(), etcdserverpb::StatusRequest(), r);
+            return cl.Logged(cl.maintenance().Status(ctx.get(), etcdserverpb::StatusRequest(), r));
           },
           &list, &last_err, &ok, &code)) {
     return code;
@@ -405,7 +405,7 @@ int RunHashKV(Invocation& inv) {
             etcdserverpb::HashKVRequest req;
             req.set_revision(rev);
             auto ctx = cl.NewContext();
-            return cl.maintenance().HashKV(ctx.get(), req, r);
+            return cl.Logged(cl.maintenance().HashKV(ctx.get(), req, r));
           },
           &list, &last_err, &ok, &code)) {
     return code;
@@ -438,7 +438,8 @@ int RunMoveLeader(Invocation& inv) {
     if (cl == nullptr) return Fail(kExitError, err.message);
     etcdserverpb::StatusResponse s;
     auto ctx = cl->NewContext();
-    grpc::Status st = cl->maintenance().Status(ctx.get(), etcdserverpb::StatusRequest(), &s);
+    grpc::Status st =
+        cl->Logged(cl->maintenance().Status(ctx.get(), etcdserverpb::StatusRequest(), &s));
     if (!st.ok()) return Fail(kExitError, ErrorText(st));
     if (s.header().member_id() == s.leader()) {
       leader = std::move(cl);
@@ -454,7 +455,7 @@ int RunMoveLeader(Invocation& inv) {
   req.set_targetid(*target);
   etcdserverpb::MoveLeaderResponse r;
   auto ctx = leader->NewContext();
-  grpc::Status st = leader->maintenance().MoveLeader(ctx.get(), req, &r);
+  grpc::Status st = leader->Logged(leader->maintenance().MoveLeader(ctx.get(), req, &r));
   if (!st.ok()) return Fail(kExitError, ErrorText(st));
   if (out.format == Format::kSimple) {
     std::cout << "Leadership transferred from " << Hex(leader_id) << " to " << Hex(*target) << "\n";

@@ -123,7 +123,7 @@ int PrintKey(Client& c, const Output& out, const std::string& key) {
   req.set_key(key);
   etcdserverpb::RangeResponse r;
   auto ctx = c.NewContext(absl::ZeroDuration());
-  grpc::Status st = c.kv().Range(ctx.get(), req, &r);
+  grpc::Status st = c.Logged(c.kv().Range(ctx.get(), req, &r));
   if (!st.ok()) return Fail(kExitError, ErrorText(st));
   if (r.kvs_size() == 0) return Fail(kExitError, "lock lost on init");
   int rc = PrintGet(out, false, r);
@@ -149,7 +149,7 @@ int RunLock(Invocation& inv) {
   v3lockpb::LockResponse r;
   auto ctx = c->NewContext(absl::ZeroDuration());
   sig.Watch(ctx.get());
-  st = c->lock().Lock(ctx.get(), req, &r);
+  st = c->Logged(c->lock().Lock(ctx.get(), req, &r));
   sig.Watch(nullptr);
   if (!st.ok()) return Fail(kExitError, ErrorText(st));
   auto unlock = [&] {
@@ -157,7 +157,7 @@ int RunLock(Invocation& inv) {
     u.set_key(r.key());
     v3lockpb::UnlockResponse ur;
     auto uctx = c->NewContext();
-    return c->lock().Unlock(uctx.get(), u, &ur);
+    return c->Logged(c->lock().Unlock(uctx.get(), u, &ur));
   };
   if (inv.args.size() > 1) {
     std::string err = RunChild(
@@ -206,7 +206,7 @@ int Campaign(Client& c, const Output& out, const std::string& name, const std::s
   v3electionpb::CampaignResponse r;
   auto ctx = c.NewContext(absl::ZeroDuration());
   sig.Watch(ctx.get());
-  st = c.election().Campaign(ctx.get(), req, &r);
+  st = c.Logged(c.election().Campaign(ctx.get(), req, &r));
   sig.Watch(nullptr);
   if (!st.ok()) return Fail(kExitError, ErrorText(st));
   if (int rc = PrintKey(c, out, r.leader().key()); rc != kExitSuccess) return rc;
@@ -215,7 +215,7 @@ int Campaign(Client& c, const Output& out, const std::string& name, const std::s
   *rr.mutable_leader() = r.leader();
   v3electionpb::ResignResponse rresp;
   auto rctx = c.NewContext();
-  st = c.election().Resign(rctx.get(), rr, &rresp);
+  st = c.Logged(c.election().Resign(rctx.get(), rr, &rresp));
   return st.ok() ? kExitSuccess : Fail(kExitError, ErrorText(st));
 }
 

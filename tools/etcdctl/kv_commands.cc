@@ -72,7 +72,7 @@ int RunTxn(Invocation& inv) {
   etcdserverpb::TxnResponse resp;
   // clientv3's Txn.Commit runs without the command timeout (context.Background()).
   auto ctx = c->NewContext(absl::ZeroDuration());
-  grpc::Status st = c->kv().Txn(ctx.get(), req, &resp);
+  grpc::Status st = c->Logged(c->kv().Txn(ctx.get(), req, &resp));
   if (!st.ok()) return Fail(kExitError, ErrorText(st));
   return PrintTxn(out, resp);
 }

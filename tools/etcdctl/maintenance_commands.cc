@@ -90,7 +90,8 @@ int RunDefrag(Invocation& inv) {
   if (inv.flags->GetBool("cluster")) {
     etcdserverpb::MemberListResponse r;
     auto ctx = c->NewContext();
-    grpc::Status st = c->cluster().MemberList(ctx.get(), etcdserverpb::MemberListRequest(), &r);
+    grpc::Status st =
+        c->Logged(c->cluster().MemberList(ctx.get(), etcdserverpb::MemberListRequest(), &r));
     if (!st.ok()) {
       return Fail(
           kExitError,
@@ -108,7 +109,8 @@ int RunDefrag(Invocation& inv) {
     etcdserverpb::DefragmentResponse r;
     if (one != nullptr) {
       auto ctx = one->NewContext();
-      st = one->maintenance().Defragment(ctx.get(), etcdserverpb::DefragmentRequest(), &r);
+      st = one->Logged(
+          one->maintenance().Defragment(ctx.get(), etcdserverpb::DefragmentRequest(), &r));
     }
     if (!st.ok()) {
       std::cerr << "Failed to defragment etcd member[" << ep << "] (" << ErrorText(st) << ")\n";

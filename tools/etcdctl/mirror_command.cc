@@ -46,7 +46,7 @@ grpc::Status CurrentRevision(Client& src, int64_t* rev) {
   etcdserverpb::RangeRequest req;
   req.set_key("foo");
   etcdserverpb::RangeResponse r;
-  grpc::Status st = src.kv().Range(src.NewContext(absl::ZeroDuration()).get(), req, &r);
+  grpc::Status st = src.Logged(src.kv().Range(src.NewContext(absl::ZeroDuration()).get(), req, &r));
   *rev = r.header().revision();
   return st;
 }
@@ -65,14 +65,15 @@ class Mirror {
     req.set_revision(rev);
     for (;;) {
       etcdserverpb::RangeResponse r;
-      grpc::Status st = src_.kv().Range(src_.NewContext(absl::ZeroDuration()).get(), req, &r);
+      grpc::Status st =
+          src_.Logged(src_.kv().Range(src_.NewContext(absl::ZeroDuration()).get(), req, &r));
       if (!st.ok()) return st;
       for (const mvccpb::KeyValue& kv : r.kvs()) {
         etcdserverpb::PutRequest put;
         put.set_key(Rename(kv.key()));
         put.set_value(kv.value());
         etcdserverpb::PutResponse pr;
-        st = dst_.kv().Put(dst_.NewContext(absl::ZeroDuration()).get(), put, &pr);
+        st = dst_.Logged(dst_.kv().Put(dst_.NewContext(absl::ZeroDuration()).get(), put, &pr));
         if (!st.ok()) return st;
         progress_.Add(1);
       }
@@ -151,7 +152,8 @@ class Mirror {
 
   grpc::Status Commit(etcdserverpb::TxnRequest* txn, int64_t applied, int64_t* rev) {
     etcdserverpb::TxnResponse r;
-    grpc::Status st = dst_.kv().Txn(dst_.NewContext(absl::ZeroDuration()).get(), *txn, &r);
+    grpc::Status st =
+        dst_.Logged(dst_.kv().Txn(dst_.NewContext(absl::ZeroDuration()).get(), *txn, &r));
     txn->Clear();
     if (st.ok()) *rev = applied;
     return st;

@@ -65,7 +65,7 @@ void PutLoad::Work(Client* c) {
     etcdserverpb::PutResponse resp;
     absl::Time st = absl::Now();
     auto ctx = c->NewContext(absl::ZeroDuration());
-    grpc::Status s = c->kv().Put(ctx.get(), req, &resp);
+    grpc::Status s = c->Logged(c->kv().Put(ctx.get(), req, &resp));
     double secs = absl::ToDoubleSeconds(absl::Now() - st);
     {
       MutexLock l(&mu_);
