@@ -17,14 +17,7 @@ set -u -o pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ $# -lt 2 || $# -gt 3 ]]; then
-  echo "usage: $0 <server-binary> <etcdctl-under-test> [reference-etcdctl]" >&2
-  exit 2
-fi
-SERVER=$1
-CTL_TESTED=$2
-CTL_REFERENCE=${3:-/usr/bin/etcdctl}
-compat_init ctl_check "$SERVER" "$SERVER" -- "$CTL_TESTED" "$CTL_REFERENCE"
+ctl_pair_init ctl_check "$@"
 fail=0
 
 start_server "$SERVER" "$WORK/server" || exit 2

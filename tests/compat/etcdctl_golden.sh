@@ -17,15 +17,8 @@ set -u -o pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ $# -lt 2 || $# -gt 3 ]]; then
-  echo "usage: $0 <server-binary> <etcdctl-under-test> [reference-etcdctl]" >&2
-  exit 2
-fi
-SERVER=$1
-CTL_TESTED=$2
-CTL_REFERENCE=${3:-/usr/bin/etcdctl}
 NORMALIZE_PY="$(dirname "${BASH_SOURCE[0]}")/etcdctl_golden_normalize.py"
-compat_init ctl_golden "$SERVER" "$SERVER" -- "$CTL_TESTED" "$CTL_REFERENCE"
+ctl_pair_init ctl_golden "$@"
 
 # txn SCRIPT [ARGS...] : etcdctl txn with SCRIPT on stdin.
 txn() {

@@ -15,12 +15,30 @@
 #   run_side NAME BIN          start, run_script, read ids, stop, normalize (etcdctl transcripts)
 #   normalize_etcdctl ...      ids, ports, terms, times, uuids, durations, endpoint status
 #   compat_finish              diff side a against side b, print the verdict, exit
+#   ctl_pair_init NAME ARGS... the arguments of a script comparing two etcdctls on one server
 #
 # Environment: ETCDCTL (default /usr/bin/etcdctl), NAME_KEEP=1, NAME_VERBOSE=1 (print the
 # normalized transcript of the first side).
 
 ETCDCTL=${ETCDCTL:-/usr/bin/etcdctl}
 export ETCDCTL_API=3
+
+# ctl_pair_init NAME ARGS... : for the scripts that run the etcdctl under test beside a
+# reference one on one server: ARGS are <server-binary> <etcdctl-under-test>
+# [reference-etcdctl] (exit 2 with the usage otherwise); sets SERVER, CTL_TESTED and
+# CTL_REFERENCE (default /usr/bin/etcdctl), then compat_init NAME.
+ctl_pair_init() {
+  local name=$1
+  shift
+  if [[ $# -lt 2 || $# -gt 3 ]]; then
+    echo "usage: $0 <server-binary> <etcdctl-under-test> [reference-etcdctl]" >&2
+    exit 2
+  fi
+  SERVER=$1
+  CTL_TESTED=$2
+  CTL_REFERENCE=${3:-/usr/bin/etcdctl}
+  compat_init "$name" "$SERVER" "$SERVER" -- "$CTL_TESTED" "$CTL_REFERENCE"
+}
 
 # compat_init NAME ARGS... [-- EXTRA-EXECUTABLES...] : NAME is the script's name (kv_compat).
 compat_init() {
