@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "common/json_text.h"
 #include "common/status.h"
 #include "server/membership/membership.h"
 
@@ -17,52 +17,11 @@ using backend::bbolt::Writer;
 
 const std::string kInitialAuthRevision("\0\0\0\0\0\0\0\1", 8);
 
-// A string as Go's encoding/json writes it (HTML-safe: <, > and & escaped).
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      case '<':
-      case '>':
-      case '&':
-        absl::StrAppendFormat(out, "\\u%04x", c);
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else if (c == 0xe2 && i + 2 < s.size() && s[i + 1] == '\x80' &&
-                   (s[i + 2] == '\xa8' || s[i + 2] == '\xa9')) {
-          absl::StrAppendFormat(out, "\\u%04x", s[i + 2] == '\xa8' ? 0x2028 : 0x2029);
-          i += 2;
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 void AppendJsonArray(std::string* out, const std::vector<std::string>& v) {
   out->push_back('[');
   for (size_t i = 0; i < v.size(); ++i) {
     if (i > 0) out->push_back(',');
-    AppendJsonString(out, v[i]);
+    AppendGoJsonQuote(v[i], out);
   }
   out->push_back(']');
 }
@@ -154,7 +113,7 @@ absl::StatusOr<std::string> MemberToEtcdJson(std::string_view record) {
   if (m.is_learner) out += ",\"isLearner\":true";
   if (!m.name.empty()) {
     out += ",\"name\":";
-    AppendJsonString(&out, m.name);
+    AppendGoJsonQuote(m.name, &out);
   }
   if (!m.client_urls.empty()) {
     out += ",\"clientURLs\":";

@@ -4,50 +4,17 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_text.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/http/responder.h"
 
 namespace etcdpp::server::http {
 namespace {
 
-// JSON string literal (RFC 8259 escapes; non-ASCII bytes pass through as UTF-8).
+// A JSON string as Go's encoding/json writes it (the gateway's error bodies).
 std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-        out += "\\u003c";
-        break;  // Go's encoder escapes HTML characters
-      case '>':
-        out += "\\u003e";
-        break;
-      case '&':
-        out += "\\u0026";
-        break;
-      default:
-        if (ch < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(ch, absl::kZeroPad2));
-        } else {
-          out.push_back(static_cast<char>(ch));
-        }
-    }
-  }
-  out += "\"";
+  std::string out;
+  AppendGoJsonQuote(std::string_view(s.data(), s.size()), &out);
   return out;
 }
 
