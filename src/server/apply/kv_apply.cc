@@ -355,7 +355,7 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
     }
   }
   txn->Put(p.key(), value, lease);
-  Metrics::Get().MvccPut();
+  Metrics::Get().MvccPut(p.key().size() + value.size());
   resp->mutable_header()->set_revision(txn->Rev());
   return absl::OkStatus();
 }
