@@ -24,7 +24,7 @@ inline constexpr size_t kCompactionBatchLimit = 1000;
 // compaction metrics of them); unset functions are skipped. Called on the thread compacting.
 struct CompactionReport {
   std::function<void(absl::Duration)> index_pause;  // the key index compacted (writer thread)
-  std::function<void(absl::Duration)> db_pause;     // one chunk's write transaction
+  std::function<void(absl::Duration)> db_pause;     // one chunk (read and deletes) but the last
   // A physical compaction finished: how long it took and how many entries it deleted.
   std::function<void(absl::Duration, size_t keys)> db_done;
 };

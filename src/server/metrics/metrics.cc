@@ -445,9 +445,12 @@ std::string Metrics::Render(const MetricsSample& s) {
   return text;
 }
 
-void Metrics::MvccPut(size_t kv_size) {
-  Both(put_);
-  put_size_->Increment(static_cast<double>(kv_size));
+void Metrics::MvccTxnEnd(const MvccTally& t) {
+  Both(range_, t.ranges);
+  Both(put_, t.puts);
+  Both(delete_, t.deletes);
+  if (t.ranges + t.puts + t.deletes > 1) Both(txn_, 1);
+  put_size_->Increment(static_cast<double>(t.put_size));
 }
 
 void Metrics::LeaseGranted(int64_t ttl) {

@@ -46,6 +46,15 @@ struct MetricsSample {
   int64_t events_sent = 0;  // since start (a counter)
 };
 
+// What one mvcc transaction did, as etcd's metricsTxnRead / metricsTxnWrite count it: each
+// Range (compares and a put's or delete's prev_kv read included), Put and DeleteRange call.
+struct MvccTally {
+  int64_t ranges = 0;
+  int64_t puts = 0;
+  int64_t deletes = 0;
+  size_t put_size = 0;  // keys and values put
+};
+
 class Metrics {
  public:
   static Metrics& Get();
@@ -57,11 +66,9 @@ class Metrics {
   void ProposalDone() { proposals_pending_->Decrement(); }
   void WalFsync(absl::Duration d) { wal_fsync_->Observe(absl::ToDoubleSeconds(d)); }
   void BackendCommit(absl::Duration d) { backend_commit_->Observe(absl::ToDoubleSeconds(d)); }
-  // etcd counts each operation twice: under etcd_mvcc_* and etcd_debugging_mvcc_*.
-  void MvccRange() { Both(range_); }
-  void MvccPut(size_t kv_size);
-  void MvccDelete() { Both(delete_); }
-  void MvccTxn() { Both(txn_); }
+  // An mvcc transaction ended (etcd counts under etcd_mvcc_* and etcd_debugging_mvcc_*, and
+  // a "txn" is a transaction of more than one operation).
+  void MvccTxnEnd(const MvccTally& t);
   void Health(bool ok) { (ok ? health_success_ : health_failures_)->Increment(); }
   // Leases: granted (with its TTL in seconds) / revoked as applied, renewed by the leader,
   // expired (the leader revokes a lease whose TTL ran out).
@@ -117,9 +124,9 @@ class Metrics {
   void RegisterStorage();
   void RegisterNetwork();
   void RegisterGrpc();
-  static void Both(prometheus::Counter* (&c)[2]) {
-    c[0]->Increment();
-    c[1]->Increment();
+  static void Both(prometheus::Counter* (&c)[2], int64_t n) {
+    c[0]->Increment(static_cast<double>(n));
+    c[1]->Increment(static_cast<double>(n));
   }
   static void Observe(prometheus::Histogram* h, absl::Duration d) {
     h->Observe(absl::ToDoubleSeconds(d));
