@@ -45,7 +45,8 @@ workload() {
   ctl del key19 || return 1
   printf 'value("key1") = "value1"\n\nput key1 swapped\n\nput key1 other\n\n' |
     ctl txn || return 1
-  ctl watch --rev=1 --prefix key </dev/null &
+  "$ETCDCTL" --endpoints="$EPS" --dial-timeout=3s watch --rev=1 --prefix key </dev/null \
+    >"$SIDE_DIR/watch.out" 2>&1 &
   local watch_pid=$!
   STARTED_PIDS+=("$watch_pid")
   lease=$("$ETCDCTL" --endpoints="$EPS" --command-timeout=10s lease grant 60 | awk '{print $2}')
@@ -55,8 +56,15 @@ workload() {
   ctl lease timetolive --keys "$lease" || return 1
   ctl lease revoke "$lease" || return 1
   ctl put key0 after-watch || return 1
-  sleep 0.5  # the watch receives its events
+  for ((i = 0; i < 100; i++)); do  # the watch receives its events (<= 10 s)
+    grep -q after-watch "$SIDE_DIR/watch.out" && break
+    sleep 0.1
+  done
   stop_pid "$watch_pid"
+  grep -q after-watch "$SIDE_DIR/watch.out" || {
+    echo "metrics_families: $SIDE_BIN: the watch saw no event" >&2
+    return 1
+  }
   rev=$("$ETCDCTL" --endpoints="$EPS" --command-timeout=10s get key0 -w json |
     sed -nE 's/.*"revision":([0-9]+).*/\1/p')
   [[ $rev =~ ^[0-9]+$ ]] || { echo "metrics_families: no revision" >&2; return 1; }
