@@ -196,12 +196,9 @@ void Metrics::RegisterServer() {
   leader_changes_ =
       NewCounter(r, "etcd_server_leader_changes_seen_total", "The number of leader changes seen.");
   learner_promote_failures_ =
-      &pm::BuildCounter()
-           .Name("etcd_server_learner_promote_failures")
-           .Help(
-               "The total number of failed learner promotions (likely learner not ready) while "
-               "this member is leader.")
-           .Register(r);
+      NewVector(r, pm::BuildCounter(), "etcd_server_learner_promote_failures",
+                "The total number of failed learner promotions (likely learner not ready) while "
+                "this member is leader.");
   learner_promote_successes_ =
       NewCounter(r, "etcd_server_learner_promote_successes",
                  "The total number of successful learner promotions while this member is leader.");
@@ -235,12 +232,9 @@ void Metrics::RegisterServer() {
            "Which version is running. 1 for 'server_version' label with current version.",
            {{"server_version", kApiVersion}})
       ->Set(1);
-  server_id_ = &pm::BuildGauge()
-                    .Name("etcd_server_id")
-                    .Help(
-                        "Server or member ID in hexadecimal format. 1 for 'server_id' label "
-                        "with current ID.")
-                    .Register(r);
+  server_id_ = NewVector(
+      r, pm::BuildGauge(), "etcd_server_id",
+      "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.");
   NewGauge(r, "etcd_cluster_version",
            "Which version is running. 1 for 'cluster_version' label with current cluster version",
            {{"cluster_version", kApiMinorVersion}})
@@ -266,13 +260,11 @@ void Metrics::RegisterServer() {
       NewGauge(r, "etcd_debugging_auth_revision", "The current revision of auth store.");
   scrapes_in_flight_ = NewGauge(r, "promhttp_metric_handler_requests_in_flight",
                                 "Current number of scrapes being served.");
-  auto& scrapes = pm::BuildCounter()
-                      .Name("promhttp_metric_handler_requests_total")
-                      .Help("Total number of scrapes by HTTP status code.")
-                      .Register(r);
-  scrapes_ok_ = &scrapes.Add({{"code", "200"}});
-  scrapes.Add({{"code", "500"}});  // (a scrape here cannot fail; as client_golang, at zero)
-  scrapes.Add({{"code", "503"}});
+  auto* scrapes = NewVector(r, pm::BuildCounter(), "promhttp_metric_handler_requests_total",
+                            "Total number of scrapes by HTTP status code.");
+  scrapes_ok_ = &scrapes->Add({{"code", "200"}});
+  scrapes->Add({{"code", "500"}});  // (a scrape here cannot fail; as client_golang, at zero)
+  scrapes->Add({{"code", "503"}});
 }
 
 // wal, backend and mvcc metrics.
@@ -347,34 +339,21 @@ void Metrics::RegisterStorage() {
 // rafthttp's peer metrics.
 void Metrics::RegisterNetwork() {
   pm::Registry& r = *registry_;
-  active_peers = &pm::BuildGauge()
-                      .Name("etcd_network_active_peers")
-                      .Help("The current number of active peer connections.")
-                      .Register(r);
-  disconnected_peers = &pm::BuildCounter()
-                            .Name("etcd_network_disconnected_peers_total")
-                            .Help("The total number of disconnected peers.")
-                            .Register(r);
-  peer_sent_bytes = &pm::BuildCounter()
-                         .Name("etcd_network_peer_sent_bytes_total")
-                         .Help("The total number of bytes sent to peers.")
-                         .Register(r);
-  peer_received_bytes = &pm::BuildCounter()
-                             .Name("etcd_network_peer_received_bytes_total")
-                             .Help("The total number of bytes received from peers.")
-                             .Register(r);
-  peer_sent_failures = &pm::BuildCounter()
-                            .Name("etcd_network_peer_sent_failures_total")
-                            .Help("The total number of send failures from peers.")
-                            .Register(r);
-  peer_received_failures = &pm::BuildCounter()
-                                .Name("etcd_network_peer_received_failures_total")
-                                .Help("The total number of receive failures from peers.")
-                                .Register(r);
-  peer_rtt = &pm::BuildHistogram()
-                  .Name("etcd_network_peer_round_trip_time_seconds")
-                  .Help("Round-Trip-Time histogram between peers")
-                  .Register(r);
+  active_peers = NewVector(r, pm::BuildGauge(), "etcd_network_active_peers",
+                           "The current number of active peer connections.");
+  disconnected_peers = NewVector(r, pm::BuildCounter(), "etcd_network_disconnected_peers_total",
+                                 "The total number of disconnected peers.");
+  peer_sent_bytes = NewVector(r, pm::BuildCounter(), "etcd_network_peer_sent_bytes_total",
+                              "The total number of bytes sent to peers.");
+  peer_received_bytes = NewVector(r, pm::BuildCounter(), "etcd_network_peer_received_bytes_total",
+                                  "The total number of bytes received from peers.");
+  peer_sent_failures = NewVector(r, pm::BuildCounter(), "etcd_network_peer_sent_failures_total",
+                                 "The total number of send failures from peers.");
+  peer_received_failures =
+      NewVector(r, pm::BuildCounter(), "etcd_network_peer_received_failures_total",
+                "The total number of receive failures from peers.");
+  peer_rtt = NewVector(r, pm::BuildHistogram(), "etcd_network_peer_round_trip_time_seconds",
+                       "Round-Trip-Time histogram between peers");
 }
 
 // The client port's gRPC metrics: etcd's v3rpc ones and go-grpc-prometheus's.
@@ -384,27 +363,17 @@ void Metrics::RegisterGrpc() {
                                       "The total number of bytes sent to grpc clients.");
   client_grpc_received_bytes = NewCounter(r, "etcd_network_client_grpc_received_bytes_total",
                                           "The total number of bytes received from grpc clients.");
-  client_requests = &pm::BuildCounter()
-                         .Name("etcd_server_client_requests_total")
-                         .Help("The total number of client requests per client version.")
-                         .Register(r);
-  grpc_started = &pm::BuildCounter()
-                      .Name("grpc_server_started_total")
-                      .Help("Total number of RPCs started on the server.")
-                      .Register(r);
+  client_requests = NewVector(r, pm::BuildCounter(), "etcd_server_client_requests_total",
+                              "The total number of client requests per client version.");
+  grpc_started = NewVector(r, pm::BuildCounter(), "grpc_server_started_total",
+                           "Total number of RPCs started on the server.");
   grpc_handled =
-      &pm::BuildCounter()
-           .Name("grpc_server_handled_total")
-           .Help("Total number of RPCs completed on the server, regardless of success or failure.")
-           .Register(r);
-  grpc_msg_received = &pm::BuildCounter()
-                           .Name("grpc_server_msg_received_total")
-                           .Help("Total number of RPC stream messages received on the server.")
-                           .Register(r);
-  grpc_msg_sent = &pm::BuildCounter()
-                       .Name("grpc_server_msg_sent_total")
-                       .Help("Total number of gRPC stream messages sent by the server.")
-                       .Register(r);
+      NewVector(r, pm::BuildCounter(), "grpc_server_handled_total",
+                "Total number of RPCs completed on the server, regardless of success or failure.");
+  grpc_msg_received = NewVector(r, pm::BuildCounter(), "grpc_server_msg_received_total",
+                                "Total number of RPC stream messages received on the server.");
+  grpc_msg_sent = NewVector(r, pm::BuildCounter(), "grpc_server_msg_sent_total",
+                            "Total number of gRPC stream messages sent by the server.");
 }
 
 std::string Metrics::Render(const MetricsSample& s) {
@@ -522,12 +491,10 @@ void Metrics::PeerRtt(uint64_t to, absl::Duration d) {
 
 void Metrics::EnableHandlingTimeHistogram() {
   if (grpc_handling_seconds != nullptr) return;
-  grpc_handling_seconds = &pm::BuildHistogram()
-                               .Name("grpc_server_handling_seconds")
-                               .Help(
-                                   "Histogram of response latency (seconds) of gRPC that had been "
-                                   "application-level handled by the server.")
-                               .Register(*registry_);
+  grpc_handling_seconds =
+      NewVector(*registry_, pm::BuildHistogram(), "grpc_server_handling_seconds",
+                "Histogram of response latency (seconds) of gRPC that had been "
+                "application-level handled by the server.");
 }
 
 void Metrics::PreRegisterGrpcService(const std::string& full_name) {

@@ -20,6 +20,13 @@
 
 namespace etcdpp::server {
 
+// A labelled family registered in `r` (its series appear as they are first used).
+template <typename Builder>
+auto* NewVector(prometheus::Registry& r, Builder b, const std::string& name,
+                const std::string& help) {
+  return &b.Name(name).Help(help).Register(r);
+}
+
 // State sampled at scrape time.
 struct MetricsSample {
   bool has_leader = false;

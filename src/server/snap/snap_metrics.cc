@@ -44,11 +44,6 @@ pm::Histogram* Histogram(pm::Registry& r, const char* name, const char* help, do
   return &pm::BuildHistogram().Name(name).Help(help).Register(r).Add({}, Doubling(start, count));
 }
 
-template <typename Builder>
-auto* Vector(pm::Registry& r, Builder b, const char* name, const char* help) {
-  return &b.Name(name).Help(help).Register(r);
-}
-
 Families& Get() {
   static Families* f = [] {
     pm::Registry& r = Metrics::Get().registry();
@@ -76,25 +71,27 @@ Families& Get() {
                         .Help("The total number of snapshots received from the leader and applied.")
                         .Register(r)
                         .Add({});
-    out->send_success = Vector(r, pm::BuildCounter(), "etcd_network_snapshot_send_success",
-                               "Total number of successful snapshot sends");
-    out->send_failures = Vector(r, pm::BuildCounter(), "etcd_network_snapshot_send_failures",
-                                "Total number of snapshot send failures");
-    out->send_inflights = Vector(r, pm::BuildGauge(), "etcd_network_snapshot_send_inflights_total",
-                                 "Total number of inflight snapshot sends");
+    out->send_success = NewVector(r, pm::BuildCounter(), "etcd_network_snapshot_send_success",
+                                  "Total number of successful snapshot sends");
+    out->send_failures = NewVector(r, pm::BuildCounter(), "etcd_network_snapshot_send_failures",
+                                   "Total number of snapshot send failures");
+    out->send_inflights =
+        NewVector(r, pm::BuildGauge(), "etcd_network_snapshot_send_inflights_total",
+                  "Total number of inflight snapshot sends");
     out->send_duration =
-        Vector(r, pm::BuildHistogram(), "etcd_network_snapshot_send_total_duration_seconds",
-               "Total latency distributions of v3 snapshot sends");
-    out->receive_success = Vector(r, pm::BuildCounter(), "etcd_network_snapshot_receive_success",
-                                  "Total number of successful snapshot receives");
-    out->receive_failures = Vector(r, pm::BuildCounter(), "etcd_network_snapshot_receive_failures",
-                                   "Total number of snapshot receive failures");
+        NewVector(r, pm::BuildHistogram(), "etcd_network_snapshot_send_total_duration_seconds",
+                  "Total latency distributions of v3 snapshot sends");
+    out->receive_success = NewVector(r, pm::BuildCounter(), "etcd_network_snapshot_receive_success",
+                                     "Total number of successful snapshot receives");
+    out->receive_failures =
+        NewVector(r, pm::BuildCounter(), "etcd_network_snapshot_receive_failures",
+                  "Total number of snapshot receive failures");
     out->receive_inflights =
-        Vector(r, pm::BuildGauge(), "etcd_network_snapshot_receive_inflights_total",
-               "Total number of inflight snapshot receives");
+        NewVector(r, pm::BuildGauge(), "etcd_network_snapshot_receive_inflights_total",
+                  "Total number of inflight snapshot receives");
     out->receive_duration =
-        Vector(r, pm::BuildHistogram(), "etcd_network_snapshot_receive_total_duration_seconds",
-               "Total latency distributions of v3 snapshot receives");
+        NewVector(r, pm::BuildHistogram(), "etcd_network_snapshot_receive_total_duration_seconds",
+                  "Total latency distributions of v3 snapshot receives");
     return out;
   }();
   return *f;
