@@ -363,6 +363,8 @@ void Metrics::RegisterGrpc() {
                                       "The total number of bytes sent to grpc clients.");
   client_grpc_received_bytes = NewCounter(r, "etcd_network_client_grpc_received_bytes_total",
                                           "The total number of bytes received from grpc clients.");
+  stream_failures = NewVector(r, pm::BuildCounter(), "etcd_network_server_stream_failures_total",
+                              "The total number of stream failures from the local server.");
   client_requests = NewVector(r, pm::BuildCounter(), "etcd_server_client_requests_total",
                               "The total number of client requests per client version.");
   grpc_started = NewVector(r, pm::BuildCounter(), "grpc_server_started_total",
@@ -447,6 +449,10 @@ void Metrics::DbCompactionPause(absl::Duration d) {
 void Metrics::DbCompactionDone(absl::Duration d, size_t keys) {
   db_compaction_total_->Observe(absl::ToDoubleMilliseconds(d));
   db_compaction_keys_->Increment(static_cast<double>(keys));
+}
+
+void Metrics::StreamFailure(const char* type, const char* api) {
+  stream_failures->Add({{"Type", type}, {"API", api}}).Increment();
 }
 
 void Metrics::SetServerId(uint64_t id) {

@@ -107,6 +107,9 @@ class Metrics {
   void PeerSendFailed(uint64_t to);
   void PeerReceiveFailed(uint64_t from);
   void PeerRtt(uint64_t to, absl::Duration d);
+  // A client stream (api "watch" or "lease-keepalive") failed to send ("send") or receive
+  // ("receive") for another reason than the client going away.
+  void StreamFailure(const char* type, const char* api);
   // A peer's stream came up (active) or went down (a disconnection).
   void PeerActive(uint64_t local, uint64_t remote, bool active);
   // The member's id, for etcd_server_id (set once it is known).
@@ -217,6 +220,7 @@ class Metrics {
   // etcd_network_client_grpc_{sent,received}_bytes_total: message bytes of client gRPC calls.
   prometheus::Counter* client_grpc_sent_bytes;
   prometheus::Counter* client_grpc_received_bytes;
+  prometheus::Family<prometheus::Counter>* stream_failures;  // labels Type, API
   // grpc_server_*: labels grpc_type, grpc_service, grpc_method (+ grpc_code for handled).
   prometheus::Family<prometheus::Counter>* grpc_started;
   prometheus::Family<prometheus::Counter>* grpc_handled;
