@@ -80,7 +80,6 @@ class WatchableStore : public mvcc::TxnObserver {
   struct Counts {
     size_t synced = 0, unsynced = 0, victims = 0;
   };
-  Counts CountsForTest() const { return GetCounts(); }
   Counts GetCounts() const;
 
   // Kept by the streams (watch_stream.cc), read for etcd's etcd_debugging_mvcc_* watch metrics.
