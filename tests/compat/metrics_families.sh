@@ -35,6 +35,18 @@ ctl() {
   fi
 }
 
+# put_retried KEY VALUE : a put that may meet the election m2's stop caused (a put forwarded
+# to a stopped leader times out, on etcd as here): up to 10 tries of 3 s.
+put_retried() {
+  local try
+  for ((try = 0; try < 10; try++)); do
+    "$ETCDCTL" --endpoints="$EPS" --dial-timeout=3s --command-timeout=3s put "$1" "$2" \
+      >>"$SIDE_DIR/workload.log" 2>&1 && return 0
+  done
+  echo "metrics_families: $SIDE_BIN: etcdctl put $1 failed 10 times; see $SIDE_DIR/workload.log" >&2
+  return 1
+}
+
 # workload : the same requests on both sides.
 workload() {
   local i lease rev
@@ -113,7 +125,7 @@ run_side() {
   # it disconnect; a few writes make traffic towards it, then the two others are scraped again.
   stop_pid "${pid[m2]}"
   EPS="127.0.0.1:${cp[m0]},127.0.0.1:${cp[m1]}"
-  for ((i = 0; i < 5; i++)); do ctl put after-stop "$i" || return 1; done
+  for ((i = 0; i < 5; i++)); do put_retried after-stop "$i" || return 1; done
   sleep 1
   for n in m0 m1; do scrape "$n-after-stop" "${cp[$n]}" || return 1; done
   for n in m0 m1; do stop_pid "${pid[$n]}"; done
