@@ -11,6 +11,7 @@ PACKAGES=(
   libyaml-cpp-dev  # --config-file (etcd's YAML configuration)
   clang clang-format python3
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
+  python3-prometheus-client  # tests: tests/compat/metrics_families.sh parses /metrics with it
   etcd-server etcd-client golang-etcd-server-dev
   debootstrap iproute2  # tests/package/deb_install_test.sh: a clean Debian 12 root, a netns
   zsh fish  # tests: tools/etcdctl/completion_test.sh loads `etcdctl completion zsh/fish`

@@ -31,12 +31,14 @@ std::string_view FromVal(const MDB_val& v) {
                                           " (", std::string(what), "): ", mdb_strerror(rc)));
 }
 
-// An LMDB read-only transaction, aborted on destruction.
+// An LMDB read-only transaction, aborted on destruction; counted in *open while open.
 class ReadTxn {
  public:
-  ReadTxn() = default;
+  explicit ReadTxn(std::atomic<int64_t>* open) : open_(open) {}
   ~ReadTxn() {
-    if (txn_ != nullptr) mdb_txn_abort(txn_);
+    if (txn_ == nullptr) return;
+    mdb_txn_abort(txn_);
+    open_->fetch_sub(1, std::memory_order_relaxed);
   }
   absl::Status Begin(MDB_env* env, std::string_view path) {
     int rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn_);
@@ -44,11 +46,13 @@ class ReadTxn {
       txn_ = nullptr;
       return LmdbError(rc, "cannot begin read transaction on", path);
     }
+    open_->fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();
   }
   MDB_txn* get() const { return txn_; }
 
  private:
+  std::atomic<int64_t>* const open_;
   MDB_txn* txn_ = nullptr;
 };
 
@@ -214,7 +218,7 @@ absl::StatusOr<std::string> Backend::Get(Bucket b, std::string_view key) const {
       break;
   }
   std::shared_lock env_lock(env_mu_);
-  ReadTxn txn;
+  ReadTxn txn(&open_reads_);
   RETURN_NOT_OK(txn.Begin(env_, path_));
   MDB_val k = ToVal(key), v;
   int rc = mdb_get(txn.get(), dbis_[BucketIndex(b)], &k, &v);
@@ -228,7 +232,7 @@ absl::Status Backend::GetMany(Bucket b, const std::vector<std::string>& keys,
   std::vector<ReadBuffer::Lookup> found;
   buffer_.GetMany(b, keys, &found, fn);
   std::shared_lock env_lock(env_mu_);
-  ReadTxn txn;  // begun after the buffer lookups (see read_buffer.h)
+  ReadTxn txn(&open_reads_);  // begun after the buffer lookups (see read_buffer.h)
   for (size_t i = 0; i < keys.size(); ++i) {
     if (found[i] != ReadBuffer::Lookup::kMissing) continue;
     if (txn.get() == nullptr) RETURN_NOT_OK(txn.Begin(env_, path_));
@@ -245,7 +249,7 @@ absl::Status Backend::Range(Bucket b, std::string_view from, std::string_view to
                             absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const {
   const auto buffered = buffer_.CopyRange(b, from, to);
   std::shared_lock env_lock(env_mu_);
-  ReadTxn txn;
+  ReadTxn txn(&open_reads_);
   RETURN_NOT_OK(txn.Begin(env_, path_));
   MDB_cursor* cursor = nullptr;
   int rc = mdb_cursor_open(txn.get(), dbis_[BucketIndex(b)], &cursor);
@@ -290,7 +294,7 @@ int64_t Backend::SizeInUse() const {
   mdb_env_stat(env_, &stat);
   int64_t pages = static_cast<int64_t>(info.me_last_pgno) + 1;
   // Subtract the free list (database 0): each record is a page-number list led by its length.
-  ReadTxn txn;
+  ReadTxn txn(&open_reads_);
   if (txn.Begin(env_, path_).ok()) {
     MDB_cursor* cursor = nullptr;
     if (mdb_cursor_open(txn.get(), 0, &cursor) == 0) {

@@ -122,6 +122,8 @@ class Backend {
   // dbSizeInUse; the difference is free pages a defragmentation would return).
   int64_t Size() const;
   int64_t SizeInUse() const;
+  // LMDB read transactions open now (etcd's etcd_mvcc_db_open_read_transactions).
+  int64_t OpenReadTxns() const { return open_reads_.load(std::memory_order_relaxed); }
   const std::string& path() const { return path_; }
 
   // ---- Raft snapshots (backend_snapshot.cc).
@@ -180,6 +182,8 @@ class Backend {
   std::vector<unsigned> dbis_;  // indexed by Bucket
 
   ReadBuffer buffer_;
+  // Read transactions begun and not yet ended (ReadTxn in backend.cc, ReadSnapshot).
+  mutable std::atomic<int64_t> open_reads_{0};
 
   // Lock order: commit_mu_ before batch_mu_ (before the ReadBuffer's lock).
   // Serializes commits (commit thread and ForceCommit).

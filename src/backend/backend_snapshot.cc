@@ -30,10 +30,14 @@ absl::StatusOr<std::unique_ptr<ReadSnapshot>> Backend::OpenReadSnapshot() const 
     return absl::InternalError(
         absl::StrCat("backend: cannot begin read transaction on ", path_, ": ", mdb_strerror(rc)));
   }
+  open_reads_.fetch_add(1, std::memory_order_relaxed);
   return std::unique_ptr<ReadSnapshot>(new ReadSnapshot(this, std::move(env_lock), txn));
 }
 
-ReadSnapshot::~ReadSnapshot() { mdb_txn_abort(txn_); }
+ReadSnapshot::~ReadSnapshot() {
+  mdb_txn_abort(txn_);
+  be_->open_reads_.fetch_sub(1, std::memory_order_relaxed);
+}
 
 absl::Status ReadSnapshot::ForEach(
     Bucket b, absl::FunctionRef<bool(std::string_view, std::string_view)> fn) const {

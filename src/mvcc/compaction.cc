@@ -3,16 +3,20 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "backend/schema.h"
 #include "mvcc/revision.h"
 
 namespace etcdpp::mvcc {
 
 bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet& keep,
-                           const std::atomic<bool>* stop) {
+                           const std::atomic<bool>* stop, const CompactionReport& report) {
+  const absl::Time start = absl::Now();
+  size_t deleted = 0;
   const std::string end = RevBytes(Revision{rev + 1, 0});
   std::string from = RevBytes(Revision{0, 0});
   while (!stop->load()) {
+    const absl::Time chunk_start = absl::Now();
     std::vector<std::string> doomed;
     size_t visited = 0;
     Revision last;
@@ -25,11 +29,15 @@ bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet&
     if (!st.ok()) return false;  // a read error: the compaction resumes at the next restart
     backend::BatchTx tx(be);
     for (const std::string& k : doomed) tx.Delete(backend::Bucket::kKey, k);
+    deleted += doomed.size();
     if (visited < kCompactionBatchLimit) {
       tx.Put(backend::Bucket::kMeta, backend::kFinishedCompactKey, RevBytes(Revision{rev, 0}));
+      tx.End();
+      if (report.db_done) report.db_done(absl::Now() - start, deleted);
       return true;
     }
     tx.End();
+    if (report.db_pause) report.db_pause(absl::Now() - chunk_start);  // etcd: chunks but the last
     from = RevBytes(Revision{last.main, last.sub + 1});
   }
   return false;
@@ -46,7 +54,8 @@ void CompactionJob::Wait() {
   while (!done_) cv_.Wait(&mu_);
 }
 
-Compactor::Compactor(backend::Backend* be) : be_(be) {
+Compactor::Compactor(backend::Backend* be, const CompactionReport* report)
+    : be_(be), report_(report) {
   loop_.Start("etcdpp-compact", [this] { Loop(); });
 }
 
@@ -74,7 +83,7 @@ void Compactor::Loop() {
       job = queue_.front();
       queue_.pop_front();
     }
-    RunPhysicalCompaction(be_, job->rev(), job->keep(), &stop_);
+    RunPhysicalCompaction(be_, job->rev(), job->keep(), &stop_, *report_);
     job->MarkDone();
   }
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "absl/time/time.h"
 #include "backend/backend.h"
 #include "common/loop_thread.h"
 #include "common/mutex.h"
@@ -19,10 +20,19 @@ namespace etcdpp::mvcc {
 // Revisions visited per chunk (etcd's compaction batch limit).
 inline constexpr size_t kCompactionBatchLimit = 1000;
 
+// What compactions report as they go (the server makes etcd's etcd_debugging_mvcc_*
+// compaction metrics of them); unset functions are skipped. Called on the thread compacting.
+struct CompactionReport {
+  std::function<void(absl::Duration)> index_pause;  // the key index compacted (writer thread)
+  std::function<void(absl::Duration)> db_pause;     // one chunk (read and deletes) but the last
+  // A physical compaction finished: how long it took and how many entries it deleted.
+  std::function<void(absl::Duration, size_t keys)> db_done;
+};
+
 // Deletes the key-bucket entries with revision <= rev that are not in `keep`, then records
 // finishedCompactRev = rev. Stops early (returning false) when *stop becomes true.
 bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet& keep,
-                           const std::atomic<bool>* stop);
+                           const std::atomic<bool>* stop, const CompactionReport& report = {});
 
 // One scheduled compaction; Wait() returns once it finished (or was abandoned at shutdown).
 class CompactionJob {
@@ -44,7 +54,8 @@ class CompactionJob {
 // A FIFO worker thread running compaction jobs.
 class Compactor {
  public:
-  explicit Compactor(backend::Backend* be);
+  // `report` is not owned and must outlive the compactor.
+  Compactor(backend::Backend* be, const CompactionReport* report);
   // Abandons queued jobs (their waiters return) and joins the thread.
   ~Compactor();
 
@@ -55,6 +66,7 @@ class Compactor {
   void Loop();
 
   backend::Backend* const be_;
+  const CompactionReport* const report_;
   std::atomic<bool> stop_{false};  // set first on destruction: ends a compaction in its chunks
   LoopThread loop_;                // runs Loop()
   std::deque<std::shared_ptr<CompactionJob>> queue_ ABSL_GUARDED_BY(loop_.mu());

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "backend/schema.h"
 #include "common/error_id.h"
 #include "common/status.h"
@@ -51,12 +52,14 @@ uint64_t DecodeUint64(std::string_view b) {
 bool IsCompacted(const absl::Status& s) { return HasErrorId(s, kCompactedId); }
 bool IsFutureRev(const absl::Status& s) { return HasErrorId(s, kFutureRevId); }
 
-KvStore::KvStore(backend::Backend* be) : be_(be) {}
+KvStore::KvStore(backend::Backend* be, CompactionReport report)
+    : be_(be), report_(std::move(report)) {}
 
 KvStore::~KvStore() { compactor_.reset(); }
 
-absl::StatusOr<std::unique_ptr<KvStore>> KvStore::Open(backend::Backend* be) {
-  std::unique_ptr<KvStore> s(new KvStore(be));
+absl::StatusOr<std::unique_ptr<KvStore>> KvStore::Open(backend::Backend* be,
+                                                       CompactionReport report) {
+  std::unique_ptr<KvStore> s(new KvStore(be, std::move(report)));
   RETURN_NOT_OK_PREPEND(s->Restore(), "mvcc: cannot restore the store");
   return s;
 }
@@ -97,7 +100,7 @@ absl::Status KvStore::Restore() {
   RETURN_NOT_OK(bad);
   // The newest revisions may all have been compacted away (deletions at the compact rev).
   current_rev_.store(std::max(current, finished));
-  compactor_ = std::make_unique<Compactor>(be_);
+  compactor_ = std::make_unique<Compactor>(be_, &report_);
 
   if (scheduled > 0 && scheduled > finished) {  // an interrupted compaction: finish it
     compact_rev_.store(scheduled);
@@ -183,7 +186,9 @@ absl::StatusOr<std::function<void()>> KvStore::Compact(int64_t rev, uint64_t con
     if (rev > Rev()) return FutureRevError();
     compact_rev_.store(rev, std::memory_order_release);  // before the index changes
     tx.Put(backend::Bucket::kMeta, backend::kScheduledCompactKey, RevBytes(Revision{rev, 0}));
+    const absl::Time start = absl::Now();
     keep = index_.Compact(rev);
+    if (report_.index_pause) report_.index_pause(absl::Now() - start);
   }
   // The scheduled compaction is durable before any revision is removed (as etcd).
   RETURN_NOT_OK(be_->ForceCommit());

@@ -77,8 +77,9 @@ class TxnObserver {
 class KvStore {
  public:
   // Rebuilds the key index from the backend and resumes an interrupted compaction. `be` is not
-  // owned and must outlive the store.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KvStore>> Open(backend::Backend* be);
+  // owned and must outlive the store. `report` receives what compactions measure.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<KvStore>> Open(backend::Backend* be,
+                                                                     CompactionReport report = {});
   // Stops the compactor; an unfinished physical compaction resumes at the next Open.
   ~KvStore();
   KvStore(const KvStore&) = delete;
@@ -130,7 +131,7 @@ class KvStore {
 
  private:
   friend class TxnWrite;
-  explicit KvStore(backend::Backend* be);
+  KvStore(backend::Backend* be, CompactionReport report);
   [[nodiscard]] absl::Status Restore();
   // A range as of `current` (the store's, or a write txn's view of it).
   [[nodiscard]] absl::StatusOr<RangeResult> RangeAt(std::string_view key, std::string_view end,
@@ -143,6 +144,7 @@ class KvStore {
 
   // Constant after construction.
   backend::Backend* const be_;
+  const CompactionReport report_;
 
   Index index_;  // internally synchronized; mutated by the writer only
   // Published by the writer after a txn's values and index entries are in place.

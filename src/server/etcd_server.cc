@@ -23,6 +23,7 @@
 #include "server/log/zap_log.h"
 #include "server/metrics/metrics.h"
 #include "server/rafthttp/snapshot_receiver.h"
+#include "server/snap/snap_metrics.h"
 #include "server/tls/peer_tls.h"
 #include "server/tls/setup.h"
 #include "spdlog/spdlog.h"
@@ -124,6 +125,8 @@ absl::Status EtcdServer::Build(Env* env) {
                      return st->SwapInBackend(db);
                    }));
   member_id_ = boot.member_id;
+  Metrics::Get().SetServerId(member_id_);
+  snap_metrics::Register();
   cluster_id_ = boot.cluster_id;
   restarted_ = boot.restarted;
   if (st->cluster->IsRemoved(member_id_)) removed_.store(true);
@@ -485,6 +488,7 @@ bool EtcdServer::AdmitWithinQuota(const internalpb::InternalRequest& req, ApplyW
 // etcd's backend Hash: CRC-32C over each bucket's name and pairs, buckets in name order, the
 // consistent index and term skipped (they differ between members at the same data).
 absl::Status EtcdServer::Hash(pb::HashResponse* resp) const {
+  const absl::Time start = absl::Now();
   RETURN_NOT_OK(stores_->backend->ForceCommit());
   ASSIGN_OR_RETURN(std::unique_ptr<backend::ReadSnapshot> snap,
                    stores_->backend->OpenReadSnapshot());
@@ -508,13 +512,17 @@ absl::Status EtcdServer::Hash(pb::HashResponse* resp) const {
   FillHeader(resp->mutable_header());
   resp->mutable_header()->set_revision(stores_->kv->Rev());
   resp->set_hash(crc);
+  Metrics::Get().Hash(absl::Now() - start);
   return absl::OkStatus();
 }
 
 void EtcdServer::Defragment(std::function<void(absl::Status)> done) {
   auto run = [this, done] {
     SPDLOG_INFO("starting to defragment the storage backend...");
+    const absl::Time start = absl::Now();
+    Metrics::Get().DefragStarted();
     absl::StatusOr<backend::DefragStats> s = stores_->backend->Defragment();
+    Metrics::Get().DefragDone(absl::Now() - start);
     if (!s.ok()) {
       SPDLOG_WARN("failed to defragment the storage backend: {}", s.status().ToString());
       done(s.status());
@@ -531,7 +539,9 @@ void EtcdServer::Defragment(std::function<void(absl::Status)> done) {
 }
 
 absl::Status EtcdServer::HashKV(int64_t rev, pb::HashKVResponse* resp) const {
+  const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(mvcc::HashResult h, stores_->kv->HashByRev(rev));
+  Metrics::Get().HashRev(absl::Now() - start);
   FillHeader(resp->mutable_header());
   resp->mutable_header()->set_revision(h.revision);
   resp->set_hash(h.hash);
@@ -559,6 +569,7 @@ absl::Status EtcdServer::WriteSnapshot(
   SPDLOG_INFO("sending database snapshot to client");
   absl::Status st = etcdfmt::ExportEtcdBackend(*snap, &sink, options).status();
   if (st.ok()) {
+    Metrics::Get().BackendSnapshot(absl::Now() - start);
     SPDLOG_INFO("sent database snapshot to client ({} bytes, {})", size,
                 absl::FormatDuration(absl::Now() - start));
   } else {
@@ -589,10 +600,24 @@ std::string EtcdServer::RenderMetrics() {
   MetricsSample s;
   s.has_leader = node_->leader() != 0;
   s.is_leader = node_->leader() == member_id_;
+  std::optional<Member> self = stores_->cluster->Get(member_id_);
+  s.is_learner = self.has_value() && self->is_learner;
   s.committed_index = node_->commit_index();
   s.applied_index = applier_->applied_index();
   s.db_size = stores_->backend->Size();
   s.db_size_in_use = stores_->backend->SizeInUse();
+  s.db_open_read_txns = stores_->backend->OpenReadTxns();
+  s.wal_bytes_written = stores_->wal->BytesWritten();
+  s.current_revision = stores_->kv->Rev();
+  s.compact_revision = std::max<int64_t>(0, stores_->kv->CompactRev());
+  s.auth_revision = static_cast<int64_t>(stores_->auth->revision());
+  const watch::WatchableStore::Counts watchers = stores_->watch->GetCounts();
+  const watch::WatchableStore::StreamCounters& streams = stores_->watch->stream_counters();
+  s.watchers = static_cast<int64_t>(watchers.synced + watchers.unsynced + watchers.victims);
+  s.slow_watchers = static_cast<int64_t>(watchers.unsynced + watchers.victims);
+  s.watch_streams = streams.streams.load(std::memory_order_relaxed);
+  s.pending_events = streams.pending_events.load(std::memory_order_relaxed);
+  s.events_sent = streams.events.load(std::memory_order_relaxed);
   static const std::string kZero(1, '\0');
   absl::StatusOr<mvcc::RangeResult> all =
       stores_->kv->Range(kZero, kZero, mvcc::RangeOptions{.count_only = true});

@@ -2,10 +2,20 @@
 
 #include "lease/errors.h"
 #include "server/errors.h"
+#include "server/metrics/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
+namespace {
+
+// Counts a renewal the lessor made (etcd's etcd_debugging_lease_renewed_total).
+absl::StatusOr<int64_t> Renewed(absl::StatusOr<int64_t> ttl) {
+  if (ttl.ok()) Metrics::Get().LeaseRenewed();
+  return ttl;
+}
+
+}  // namespace
 
 LeaseFrontend::LeaseFrontend(Deps d)
     : d_(std::move(d)), id_base_((d_.start_ms & ((uint64_t{1} << 40) - 1)) << 8) {
@@ -15,10 +25,12 @@ LeaseFrontend::LeaseFrontend(Deps d)
         // Expiry revocations and checkpoints are the member's own: the auth applier does not
         // judge them (etcd runs them as root).
         req.mutable_auth_header()->set_system(true);
-        d_.proposals->Propose(std::move(req), [](ApplyResult r) {
+        const bool revoke = req.has_lease_revoke();
+        d_.proposals->Propose(std::move(req), [revoke](ApplyResult r) {
           if (!r.status.ok() && !lease::IsLeaseNotFound(r.status)) {
             SPDLOG_WARN("failed to revoke or checkpoint leases: {}", r.status.ToString());
           }
+          if (revoke && r.status.ok()) Metrics::Get().LeaseExpired();
         });
       });
   peer_service_ = std::make_unique<LeasePeerService>(this);
@@ -107,11 +119,11 @@ void LeaseFrontend::RenewApplied(int64_t id, RenewDone done) {
         done(r.status);
         return;
       }
-      done(d_.lessor->Renew(id));
+      done(Renewed(d_.lessor->Renew(id)));
     });
     return;
   }
-  absl::StatusOr<int64_t> ttl = d_.lessor->Renew(id);
+  absl::StatusOr<int64_t> ttl = Renewed(d_.lessor->Renew(id));
   if (!ttl.ok() && lease::IsNotPrimary(ttl.status())) {
     done(ErrNoLeader());  // leadership is changing: not promoted yet, or just demoted
     return;

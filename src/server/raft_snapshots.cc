@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status.h"
+#include "server/metrics/metrics.h"
 #include "server/snap/snap_metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -68,6 +69,7 @@ void RaftSnapshots::Install(const raft::Snapshot& snap) {
   Stores* st = d_.stores;
   const uint64_t index = snap.metadata.index;
   absl::Time start = absl::Now();
+  Metrics::Get().SnapshotApplying(true);
   absl::Status status = st->SwapInBackend(SnapDbPath(st->snap_dir(), index));
   if (status.ok()) d_.cluster_ops->SyncPeersWithMembers();
   if (status.ok() && st->kv->ConsistentIndex() < index) {
@@ -82,17 +84,18 @@ void RaftSnapshots::Install(const raft::Snapshot& snap) {
     // consistent index above the snapshot over the wrong state. Stop here; a restart installs
     // the received database again (Bootstrap).
     SPDLOG_CRITICAL("failed to install the snapshot at index {}: {}; the member stops", index,
-                     status.ToString());
+                    status.ToString());
     d_.applier->Halt(status);
     snapshotter_->Fail(status);
+    Metrics::Get().SnapshotApplying(false);
     return;
   }
   d_.applier->ResetTo(index, st->kv->ConsistentIndex());
   snapshotter_->Installed(index);
   snap_metrics::Applied();
+  Metrics::Get().SnapshotApplying(false);
   SPDLOG_INFO("applied snapshot at index {} (backend at index {}, revision {}, {:.3f} s)", index,
-               st->kv->ConsistentIndex(), st->kv->Rev(),
-               absl::ToDoubleSeconds(absl::Now() - start));
+              st->kv->ConsistentIndex(), st->kv->Rev(), absl::ToDoubleSeconds(absl::Now() - start));
   const Config& cfg = *d_.cfg;
   absl::Status rel =
       cfg.max_wals == 0 ? absl::OkStatus() : st->wal->ReleaseLockTo(index, cfg.max_wals);

@@ -49,7 +49,11 @@ absl::StatusOr<std::unique_ptr<Stores>> OpenStores(const Config& cfg, Env* env,
     };
   }
   ASSIGN_OR_RETURN(s->backend, backend::Backend::Open(bo));
-  ASSIGN_OR_RETURN(s->kv, mvcc::KvStore::Open(s->backend.get()));
+  mvcc::CompactionReport report;
+  report.index_pause = [](absl::Duration d) { Metrics::Get().IndexCompactionPause(d); };
+  report.db_pause = [](absl::Duration d) { Metrics::Get().DbCompactionPause(d); };
+  report.db_done = [](absl::Duration d, size_t keys) { Metrics::Get().DbCompactionDone(d, keys); };
+  ASSIGN_OR_RETURN(s->kv, mvcc::KvStore::Open(s->backend.get(), std::move(report)));
   s->kv_applier = std::make_unique<KvApplier>(s->kv.get());
   s->cluster = std::make_unique<ClusterStore>(s->backend.get());
   watch::StoreOptions wo;

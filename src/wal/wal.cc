@@ -241,6 +241,7 @@ absl::Status Wal::AppendLocked(const std::string& batch) {
   absl::Status s = tail_->WriteAt(tail_offset_, batch);
   if (s.ok()) s = tail_->Sync();
   if (s.ok()) {
+    bytes_written_.fetch_add(batch.size(), std::memory_order_relaxed);
     tail_offset_ += batch.size();
     if (tail_offset_ >= opts_.segment_size) s = CutLocked();
   }
@@ -260,6 +261,7 @@ absl::Status Wal::CutLocked() {
     ASSIGN_OR_RETURN(std::unique_ptr<File> f, env_->OpenFile(tmp, OpenMode::kCreateOrTruncate));
     RETURN_NOT_OK(f->Preallocate(opts_.segment_size));
     RETURN_NOT_OK(f->WriteAt(0, header));
+    bytes_written_.fetch_add(header.size(), std::memory_order_relaxed);
     RETURN_NOT_OK(f->Fsync());
     RETURN_NOT_OK(f->Close());
   }

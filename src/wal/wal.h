@@ -15,6 +15,7 @@
 // Thread safety: all methods may be called from any thread (they serialize on one mutex), but
 // the server drives it from its Raft node thread only.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -89,6 +90,9 @@ class Wal {
   [[nodiscard]] absl::Status Save(const raft::HardState& st, const std::vector<raft::Entry>& ents);
   // Appends a snapshot marker and fdatasyncs.
   [[nodiscard]] absl::Status SaveSnapshot(const WalSnapshot& snap);
+  // Bytes written to segments by this Wal object (records and new segments' headers; etcd's
+  // etcd_disk_wal_write_bytes_total). Any thread.
+  uint64_t BytesWritten() const { return bytes_written_.load(std::memory_order_relaxed); }
   // Segments whose entries are all below `index` may be deleted (the backend durably holds
   // them); deletes them, keeping (as etcd) the last segment starting below `index`, and never
   // leaving fewer than `keep_at_least` segments (etcd's --max-wals purge rule; 0: no floor).
@@ -161,6 +165,7 @@ class Wal {
   bool read_done_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status write_error_ ABSL_GUARDED_BY(mu_);  // first failed write or sync; sticky
+  std::atomic<uint64_t> bytes_written_{0};         // written under mu_, read anywhere
 };
 
 }  // namespace etcdpp::wal

@@ -12,9 +12,19 @@ namespace etcdpp::watch {
 }
 
 WatchStream::WatchStream(WatchableStore* store, std::function<void()> wake)
-    : store_(store), wake_(std::move(wake)) {}
+    : store_(store), wake_(std::move(wake)) {
+  store_->stream_counters().streams.fetch_add(1, std::memory_order_relaxed);
+}
 
-WatchStream::~WatchStream() { Close(); }
+WatchStream::~WatchStream() {
+  Close();
+  WatchableStore::StreamCounters& c = store_->stream_counters();
+  c.streams.fetch_sub(1, std::memory_order_relaxed);
+  MutexLock l(&queue_mu_);
+  for (const Response& r : queue_) {  // never sent
+    c.pending_events.fetch_sub(static_cast<int64_t>(r.events.size()), std::memory_order_relaxed);
+  }
+}
 
 absl::StatusOr<WatchId> WatchStream::Watch(const WatchOptions& o) {
   // etcd's watchStream.Watch: a range must not be empty (from-key ranges have no end).
@@ -81,6 +91,8 @@ void WatchStream::Push(Response r) {
     } else {
       ++queued_events_;
     }
+    store_->stream_counters().pending_events.fetch_add(static_cast<int64_t>(r.events.size()),
+                                                       std::memory_order_relaxed);
     queue_.push_back(std::move(r));
     wake = idle_;
     idle_ = false;
@@ -115,6 +127,9 @@ std::optional<Response> WatchStream::Next() {
   } else {
     --queued_events_;
   }
+  WatchableStore::StreamCounters& c = store_->stream_counters();
+  c.pending_events.fetch_sub(static_cast<int64_t>(r.events.size()), std::memory_order_relaxed);
+  c.events.fetch_add(static_cast<int64_t>(r.events.size()), std::memory_order_relaxed);
   return r;
 }
 

@@ -292,7 +292,7 @@ void WatchableStore::Loop() {
   }
 }
 
-WatchableStore::Counts WatchableStore::CountsForTest() const {
+WatchableStore::Counts WatchableStore::GetCounts() const {
   MutexLock l(loop_.mu());
   return Counts{synced_.size(), unsynced_.size(), victims_.size()};
 }

@@ -20,6 +20,7 @@
 // Compaction: an unsynced watcher whose min_rev is below the compact revision receives
 // compact_revision (header revision 0, as etcd) and leaves every group.
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -79,7 +80,16 @@ class WatchableStore : public mvcc::TxnObserver {
   struct Counts {
     size_t synced = 0, unsynced = 0, victims = 0;
   };
-  Counts CountsForTest() const;
+  Counts GetCounts() const;
+
+  // Kept by the streams (watch_stream.cc), read for etcd's etcd_debugging_mvcc_* watch metrics.
+  struct StreamCounters {
+    std::atomic<int64_t> streams{0};         // open WatchStreams
+    std::atomic<int64_t> pending_events{0};  // queued in a stream, not yet taken by its sender
+    std::atomic<int64_t> events{0};          // taken by the senders since start
+  };
+  StreamCounters& stream_counters() { return stream_counters_; }
+  const StreamCounters& stream_counters() const { return stream_counters_; }
   // Runs one sync round / victim retry now (tests).
   void SyncForTest() { SyncWatchers(); }
   void RetryVictimsForTest();
@@ -119,6 +129,7 @@ class WatchableStore : public mvcc::TxnObserver {
   mvcc::KvStore* const kv_;
   const StoreOptions opts_;
 
+  StreamCounters stream_counters_;
   LoopThread loop_;  // runs Loop() unless manual_sync; its mu() guards what follows
   WatcherGroup synced_ ABSL_GUARDED_BY(loop_.mu());
   WatcherGroup unsynced_ ABSL_GUARDED_BY(loop_.mu());

@@ -33,10 +33,10 @@ class ManualSyncStoreTest : public WatchStoreTestBase {
   // Sync rounds until nothing is unsynced (bounded); false if that never happened.
   bool SyncAll() {
     for (int i = 0; i < 100; ++i) {
-      if (ws_->CountsForTest().unsynced == 0) return true;
+      if (ws_->GetCounts().unsynced == 0) return true;
       ws_->SyncForTest();
     }
-    return ws_->CountsForTest().unsynced == 0;
+    return ws_->GetCounts().unsynced == 0;
   }
 };
 
@@ -58,7 +58,7 @@ TEST_F(ManualSyncStoreTest, CutHistoryReadNeverMovesAWatcherBack) {
   o.start_rev = late_start;
   o.id = 2;
   ASSERT_TRUE(s->Watch(o).ok());
-  ASSERT_EQ(ws_->CountsForTest().unsynced, 2u);
+  ASSERT_EQ(ws_->GetCounts().unsynced, 2u);
   ASSERT_TRUE(SyncAll());
 
   std::vector<int64_t> early, late;
@@ -67,7 +67,7 @@ TEST_F(ManualSyncStoreTest, CutHistoryReadNeverMovesAWatcherBack) {
   for (size_t i = 0; i < early.size(); ++i) ASSERT_EQ(early[i], static_cast<int64_t>(i) + 2);
   ASSERT_EQ(late.size(), static_cast<size_t>(last - late_start + 1));
   for (size_t i = 0; i < late.size(); ++i) ASSERT_EQ(late[i], late_start + static_cast<int64_t>(i));
-  EXPECT_EQ(ws_->CountsForTest().synced, 2u);
+  EXPECT_EQ(ws_->GetCounts().synced, 2u);
 }
 
 }  // namespace

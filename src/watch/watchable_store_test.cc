@@ -105,7 +105,7 @@ TEST_F(WatchableStoreTest, CatchUpFromHistoryThenLiveWithoutGapOrDuplicate) {
   got.insert(got.end(), rest.begin(), rest.end());
   ASSERT_EQ(got.size(), total);
   for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i].second, static_cast<int64_t>(i) + 2);
-  auto c = ws_->CountsForTest();
+  auto c = ws_->GetCounts();
   EXPECT_EQ(c.synced, 1u);
   EXPECT_EQ(c.unsynced, 0u);
 }
@@ -127,7 +127,7 @@ TEST_F(WatchableStoreTest, CompactedStartRevisionGetsCompactRevision) {
   EXPECT_EQ(r->watch_id, id);
   EXPECT_EQ(r->compact_revision, 6);
   EXPECT_TRUE(r->events.empty());
-  EXPECT_EQ(ws_->CountsForTest().unsynced, 0u);
+  EXPECT_EQ(ws_->GetCounts().unsynced, 0u);
   EXPECT_TRUE(s->Cancel(id).ok());
 }
 
@@ -152,7 +152,7 @@ TEST_F(WatchableStoreTest, StalledStreamBecomesVictimAndRecoversWithoutGap) {
     fast_got.insert(fast_got.end(), part.begin(), part.end());
   }
   EXPECT_EQ(fast_got.size(), static_cast<size_t>(kPuts));
-  EXPECT_EQ(ws_->CountsForTest().victims, 1u);
+  EXPECT_EQ(ws_->GetCounts().victims, 1u);
   auto got = Drain(slow, kPuts);
   ASSERT_EQ(got.size(), static_cast<size_t>(kPuts));
   for (int i = 0; i < kPuts; ++i) EXPECT_EQ(got[i].second, i + 2);
@@ -172,7 +172,7 @@ TEST_F(WatchableStoreTest, WatchErrorsAndCancel) {
   EXPECT_EQ(*s->Watch(o), 1);
   EXPECT_TRUE(s->Cancel(7).ok());
   EXPECT_EQ(s->Cancel(7).message(), "mvcc: watcher does not exist");
-  EXPECT_EQ(ws_->CountsForTest().synced, 2u);
+  EXPECT_EQ(ws_->GetCounts().synced, 2u);
 }
 
 // etcd 3.5's progress semantics, with the sync rounds driven by hand.

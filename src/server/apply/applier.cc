@@ -1,8 +1,10 @@
 #include "server/apply/applier.h"
 
+#include "absl/time/clock.h"
 #include "internalpb/internal.pb.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
+#include "server/metrics/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server {
@@ -143,7 +145,9 @@ void Applier::ApplyEntry(const raft::Entry& e) {
     ApplyConfChange(e, in_backend);
   } else if (!e.data.empty()) {
     uint64_t id = 0;
+    const absl::Time start = absl::Now();
     ApplyResult r = Execute(e.data, e.index, &id);
+    WarnIfSlow(absl::Now() - start, e.index);
     if (id != 0) Wake(id, std::move(r));
   } else if (on_empty_entry_) {
     on_empty_entry_(e);
@@ -155,6 +159,15 @@ void Applier::ApplyEntry(const raft::Entry& e) {
     store_->SetConsistentIndex(e.index);
   }
   applied_.store(e.index, std::memory_order_release);
+}
+
+// etcd's warnOfExpensiveRequest for applies (warnApplyDuration).
+void Applier::WarnIfSlow(absl::Duration took, uint64_t index) {
+  static constexpr absl::Duration kWarnApplyDuration = absl::Milliseconds(100);
+  if (took <= kWarnApplyDuration) return;
+  SPDLOG_WARN("apply request took too long (took {}, expected-duration {}, index {})",
+              absl::FormatDuration(took), absl::FormatDuration(kWarnApplyDuration), index);
+  Metrics::Get().SlowApply();
 }
 
 void Applier::ApplyConfChange(const raft::Entry& e, bool in_backend) {

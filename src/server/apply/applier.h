@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "common/loop_thread.h"
 #include "common/mutex.h"
 #include "google/protobuf/message.h"
@@ -92,6 +93,7 @@ class Applier {
  private:
   void Loop();  // the applier thread
   void ApplyEntry(const raft::Entry& e);
+  void WarnIfSlow(absl::Duration took, uint64_t index);
   void ApplyConfChange(const raft::Entry& e, bool in_backend);
   ApplyResult Execute(const std::string& data, uint64_t index, uint64_t* id);
   void Wake(uint64_t id, ApplyResult r);

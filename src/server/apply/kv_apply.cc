@@ -77,7 +77,6 @@ void Sort(const pb::RangeRequest& r, std::vector<mvccpb::KeyValue>* kvs) {
 // etcd's applierV3backend.Range over any view.
 [[nodiscard]] absl::Status DoRange(const RangeFn& view, const pb::RangeRequest& r,
                                    pb::RangeResponse* resp) {
-  Metrics::Get().MvccRange();
   int64_t limit = NeedsFullFetch(r) ? 0 : r.limit();
   if (limit > 0) ++limit;  // one extra to learn `more`
   mvcc::RangeOptions ro{.limit = limit, .rev = r.revision(), .count_only = r.count_only()};
@@ -314,6 +313,15 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
   };
 }
 
+// `view`, each call counted in *tally (which must outlive the result).
+RangeFn Counted(RangeFn view, MvccTally* tally) {
+  return [view = std::move(view), tally](std::string_view k, std::string_view e,
+                                         const mvcc::RangeOptions& o) {
+    ++tally->ranges;
+    return view(k, e, o);
+  };
+}
+
 // etcd's checkPut and checkRange over the chosen path: errors that must surface before any write.
 [[nodiscard]] absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
                                     const std::function<bool(int64_t)>& lease_exists,
@@ -342,10 +350,11 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
 }
 
 [[nodiscard]] absl::Status PutIn(mvcc::TxnWrite* txn, const pb::PutRequest& p,
-                                 pb::PutResponse* resp) {
+                                 pb::PutResponse* resp, MvccTally* tally) {
   std::string value = p.value();
   int64_t lease = p.lease();
   if (p.ignore_value() || p.ignore_lease() || p.prev_kv()) {
+    ++tally->ranges;
     ASSIGN_OR_RETURN(mvcc::RangeResult rr, txn->Range(p.key(), "", mvcc::RangeOptions{}));
     if ((p.ignore_value() || p.ignore_lease()) && rr.kvs.empty()) return ErrKeyNotFound();
     if (!rr.kvs.empty()) {
@@ -355,28 +364,30 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
     }
   }
   txn->Put(p.key(), value, lease);
-  Metrics::Get().MvccPut();
+  ++tally->puts;
+  tally->put_size += p.key().size() + value.size();
   resp->mutable_header()->set_revision(txn->Rev());
   return absl::OkStatus();
 }
 
 [[nodiscard]] absl::Status DeleteIn(mvcc::TxnWrite* txn, const pb::DeleteRangeRequest& d,
-                                    pb::DeleteRangeResponse* resp) {
+                                    pb::DeleteRangeResponse* resp, MvccTally* tally) {
   if (d.prev_kv()) {
+    ++tally->ranges;
     ASSIGN_OR_RETURN(mvcc::RangeResult rr,
                      txn->Range(d.key(), d.range_end(), mvcc::RangeOptions{}));
     for (auto& kv : rr.kvs) *resp->add_prev_kvs() = std::move(kv);
   }
   resp->set_deleted(txn->DeleteRange(d.key(), d.range_end()));
-  Metrics::Get().MvccDelete();
+  ++tally->deletes;
   resp->mutable_header()->set_revision(txn->Rev());
   return absl::OkStatus();
 }
 
 // Runs the ops of the chosen path (etcd's applyTxn). `view` serves the ranges; `txn` is null
-// for a read-only txn.
+// for a read-only txn; puts and deletes are counted in *tally.
 [[nodiscard]] absl::Status RunOps(const RangeFn& view, mvcc::TxnWrite* txn, const pb::TxnRequest& r,
-                                  const TxnPath& path, pb::TxnResponse* resp) {
+                                  const TxnPath& path, pb::TxnResponse* resp, MvccTally* tally) {
   resp->set_succeeded(path.succeeded);
   size_t nested = 0;
   for (const pb::RequestOp& op : path.succeeded ? r.success() : r.failure()) {
@@ -384,12 +395,13 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
     if (op.has_request_range()) {
       RETURN_NOT_OK(DoRange(view, op.request_range(), out->mutable_response_range()));
     } else if (op.has_request_put()) {
-      RETURN_NOT_OK(PutIn(txn, op.request_put(), out->mutable_response_put()));
+      RETURN_NOT_OK(PutIn(txn, op.request_put(), out->mutable_response_put(), tally));
     } else if (op.has_request_delete_range()) {
-      RETURN_NOT_OK(DeleteIn(txn, op.request_delete_range(), out->mutable_response_delete_range()));
+      RETURN_NOT_OK(
+          DeleteIn(txn, op.request_delete_range(), out->mutable_response_delete_range(), tally));
     } else if (op.has_request_txn()) {
       pb::TxnResponse* sub = out->mutable_response_txn();
-      RETURN_NOT_OK(RunOps(view, txn, op.request_txn(), path.nested[nested++], sub));
+      RETURN_NOT_OK(RunOps(view, txn, op.request_txn(), path.nested[nested++], sub, tally));
       sub->mutable_header();  // etcd leaves nested txn headers empty
     }
   }
@@ -399,50 +411,64 @@ RangeFn TxnView(mvcc::TxnWrite* txn) {
 }  // namespace
 
 absl::Status KvApplier::Range(const pb::RangeRequest& r, pb::RangeResponse* resp) const {
-  return DoRange(StoreView(kv_, 0), r, resp);
+  MvccTally tally;
+  absl::Status st = DoRange(Counted(StoreView(kv_, 0), &tally), r, resp);
+  Metrics::Get().MvccTxnEnd(tally);
+  return st;
 }
 
+// One read txn for the compares and the ops, as etcd.
 absl::Status KvApplier::ReadOnlyTxn(const pb::TxnRequest& r, pb::TxnResponse* resp) const {
-  Metrics::Get().MvccTxn();
+  MvccTally tally;
   int64_t rev = kv_->Rev();
-  RangeFn view = StoreView(kv_, rev);
+  RangeFn view = Counted(StoreView(kv_, rev), &tally);
   TxnPath path = ComputePath(view, r);
-  RETURN_NOT_OK(CheckOps(
-      view, rev, kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r, path));
-  RETURN_NOT_OK(RunOps(view, nullptr, r, path, resp));
-  resp->mutable_header()->set_revision(rev);
-  return absl::OkStatus();
+  absl::Status st = CheckOps(
+      view, rev, kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r, path);
+  if (st.ok()) st = RunOps(view, nullptr, r, path, resp, &tally);
+  if (st.ok()) resp->mutable_header()->set_revision(rev);
+  Metrics::Get().MvccTxnEnd(tally);
+  return st;
 }
 
 absl::Status KvApplier::Put(const pb::PutRequest& r, uint64_t index, pb::PutResponse* resp) {
   if (r.lease() != 0 && !LeaseExists(r.lease())) return ErrLeaseNotFound();
+  MvccTally tally;
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
-  absl::Status st = PutIn(txn.get(), r, resp);
+  absl::Status st = PutIn(txn.get(), r, resp, &tally);
   SyncLeases(*txn);
   txn->End();
+  Metrics::Get().MvccTxnEnd(tally);
   return st;
 }
 
 absl::Status KvApplier::DeleteRange(const pb::DeleteRangeRequest& r, uint64_t index,
                                     pb::DeleteRangeResponse* resp) {
+  MvccTally tally;
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
-  absl::Status st = DeleteIn(txn.get(), r, resp);
+  absl::Status st = DeleteIn(txn.get(), r, resp, &tally);
   SyncLeases(*txn);
   txn->End();
+  Metrics::Get().MvccTxnEnd(tally);
   return st;
 }
 
+// Counted as etcd does it: the compares and checks in a read txn, the ops in a write txn.
 absl::Status KvApplier::Txn(const pb::TxnRequest& r, uint64_t index, pb::TxnResponse* resp) {
-  Metrics::Get().MvccTxn();
+  MvccTally reads, writes;
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
   RangeFn view = TxnView(txn.get());
-  TxnPath path = ComputePath(view, r);
+  RangeFn check_view = Counted(view, &reads);
+  TxnPath path = ComputePath(check_view, r);
   absl::Status st = CheckOps(
-      view, txn->Rev(), kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r, path);
-  if (st.ok()) st = RunOps(view, txn.get(), r, path, resp);
+      check_view, txn->Rev(), kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r,
+      path);
+  Metrics::Get().MvccTxnEnd(reads);
+  if (st.ok()) st = RunOps(Counted(view, &writes), txn.get(), r, path, resp, &writes);
   resp->mutable_header()->set_revision(txn->Rev());
   SyncLeases(*txn);
   txn->End();
+  Metrics::Get().MvccTxnEnd(writes);
   return st;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "server/metrics/metrics.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -13,6 +14,7 @@ absl::Status LeaseApplier::Grant(const pb::LeaseGrantRequest& r, uint64_t index,
   absl::StatusOr<lease::LeaseInfo> l = lessor_->Grant(r.id(), r.ttl(), txn->batch());
   txn->End();
   if (!l.ok()) return l.status();
+  Metrics::Get().LeaseGranted(l->ttl);
   resp->set_id(l->id);
   resp->set_ttl(l->ttl);
   resp->mutable_header()->set_revision(kv_->Rev());
@@ -22,11 +24,15 @@ absl::Status LeaseApplier::Grant(const pb::LeaseGrantRequest& r, uint64_t index,
 absl::Status LeaseApplier::Revoke(const pb::LeaseRevokeRequest& r, uint64_t index,
                                   pb::LeaseRevokeResponse* resp) {
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
+  MvccTally tally;
   absl::Status st =
       lessor_->Revoke(r.id(), txn->batch(), [&](const std::vector<std::string>& keys) {
         for (const std::string& k : keys) txn->DeleteRange(k, "");
+        tally.deletes += static_cast<int64_t>(keys.size());
       });
   txn->End();
+  Metrics::Get().MvccTxnEnd(tally);
+  if (st.ok()) Metrics::Get().LeaseRevoked();
   resp->mutable_header()->set_revision(kv_->Rev());
   return st;
 }

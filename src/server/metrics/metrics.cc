@@ -1,25 +1,15 @@
 #include "server/metrics/metrics.h"
 
-#include <dirent.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "common/json_text.h"
 #include "common/mutex.h"
 #include "common/version.h"
-#include "google/protobuf/descriptor.h"
-#include "prometheus/collectable.h"
 #include "prometheus/text_serializer.h"
+#include "server/metrics/process_collector.h"
 
 namespace etcdpp::server {
 namespace {
@@ -40,185 +30,11 @@ pm::Counter* NewCounter(pm::Registry& r, const std::string& name, const std::str
   return &pm::BuildCounter().Name(name).Help(help).Register(r).Add({});
 }
 
-// Prometheus's process collector: CPU, memory, descriptors, start time (from /proc/self).
-class ProcessCollector : public pm::Collectable {
- public:
-  std::vector<pm::MetricFamily> Collect() const override {
-    std::vector<pm::MetricFamily> out;
-    std::ifstream stat("/proc/self/stat");
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    std::istringstream rest(content.substr(content.rfind(')') + 2));
-    std::vector<std::string> f{"", "", ""};  // fields 1-2 consumed; index = field number - 1
-    for (std::string tok; rest >> tok;) f.push_back(tok);
-    if (f.size() < 25) return out;
-    double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-    double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-    double boot = BootTime();
-    Add(&out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-        pm::MetricType::Counter, (std::stod(f[14]) + std::stod(f[15])) / tick);
-    Add(&out, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
-        pm::MetricType::Gauge, std::stod(f[23]));
-    Add(&out, "process_resident_memory_bytes", "Resident memory size in bytes.",
-        pm::MetricType::Gauge, std::stod(f[24]) * page);
-    Add(&out, "process_start_time_seconds",
-        "Start time of the process since unix epoch in seconds.", pm::MetricType::Gauge,
-        boot + std::stod(f[22]) / tick);
-    Add(&out, "process_open_fds", "Number of open file descriptors.", pm::MetricType::Gauge,
-        OpenFds());
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    Add(&out, "process_max_fds", "Maximum number of open file descriptors.", pm::MetricType::Gauge,
-        static_cast<double>(rl.rlim_cur));
-    return out;
-  }
-
- private:
-  static void Add(std::vector<pm::MetricFamily>* out, const std::string& name,
-                  const std::string& help, pm::MetricType type, double v) {
-    pm::MetricFamily f{name, help, type, {}};
-    pm::ClientMetric m;
-    if (type == pm::MetricType::Counter)
-      m.counter.value = v;
-    else
-      m.gauge.value = v;
-    f.metric.push_back(m);
-    out->push_back(std::move(f));
-  }
-  static double BootTime() {
-    std::ifstream in("/proc/stat");
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind("btime ", 0) == 0) return std::stod(line.substr(6));
-    }
-    return 0;
-  }
-  static double OpenFds() {
-    DIR* d = opendir("/proc/self/fd");
-    if (d == nullptr) return 0;
-    double n = 0;
-    while (readdir(d) != nullptr) ++n;
-    closedir(d);
-    return n - 3;  // ".", "..", and the directory's own descriptor
-  }
-};
-
-constexpr int kCodeCount = 17;
-
-const char* CodeName(grpc::StatusCode c) {
-  static const char* kNames[kCodeCount] = {
-      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
-      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
-      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
-      "DataLoss", "Unauthenticated"};
-  int i = static_cast<int>(c);
-  return i >= 0 && i < kCodeCount ? kNames[i] : "Unknown";
+pm::Histogram* NewHistogram(pm::Registry& r, const std::string& name, const std::string& help,
+                            pm::Histogram::BucketBoundaries buckets) {
+  return &pm::BuildHistogram().Name(name).Help(help).Register(r).Add({}, std::move(buckets));
 }
 
-}  // namespace
-
-// go-grpc-prometheus's server metrics, one interceptor per call.
-class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
- public:
-  explicit GrpcMetricsInterceptor(grpc::experimental::ServerRpcInfo* info) {
-    std::string m = info->method();  // "/etcdserverpb.KV/Range"
-    size_t slash = m.rfind('/');
-    labels_ = {{"grpc_type", Type(info->type())},
-               {"grpc_service", m.substr(1, slash - 1)},
-               {"grpc_method", m.substr(slash + 1)}};
-    start_ = absl::Now();
-  }
-  void Intercept(grpc::experimental::InterceptorBatchMethods* b) override {
-    using HP = grpc::experimental::InterceptionHookPoints;
-    Metrics& mx = Metrics::Get();
-    if (b->QueryInterceptionHookPoint(HP::POST_RECV_INITIAL_METADATA)) {
-      mx.grpc_started->Add(labels_).Increment();
-      CountClientRequest(b->GetRecvInitialMetadata(), mx);
-    }
-    if (b->QueryInterceptionHookPoint(HP::POST_RECV_MESSAGE))
-      mx.grpc_msg_received->Add(labels_).Increment();
-    if (b->QueryInterceptionHookPoint(HP::PRE_SEND_MESSAGE))
-      mx.grpc_msg_sent->Add(labels_).Increment();
-    if (b->QueryInterceptionHookPoint(HP::PRE_SEND_STATUS)) {
-      pm::Labels l = labels_;
-      l["grpc_code"] = CodeName(b->GetSendStatus().error_code());
-      mx.grpc_handled->Add(l).Increment();
-      if (mx.grpc_handling_seconds != nullptr) {
-        mx.grpc_handling_seconds->Add(labels_, DefBuckets())
-            .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
-      }
-    }
-    b->Proceed();
-  }
-
-  // etcd's interceptors count each call by the client's API version; a version that is not
-  // UTF-8 is refused by the call's own checks (require_leader.h) and not counted. At most
-  // kMaxVersions distinct versions get a series of their own (a client cannot grow the
-  // registry without bound); later ones count as "other".
-  void CountClientRequest(std::multimap<grpc::string_ref, grpc::string_ref>* md, Metrics& mx) {
-    static constexpr size_t kMaxVersions = 32;
-    std::string version = "unknown";
-    if (md != nullptr) {
-      auto it = md->find("client-api-version");
-      if (it != md->end()) version.assign(it->second.data(), it->second.size());
-    }
-    for (size_t i = 0; i < version.size();) {
-      const size_t n = Utf8SequenceLength(std::string_view(version).substr(i));
-      if (n == 0) return;
-      i += n;
-    }
-    {
-      static Mutex mu;
-      static absl::flat_hash_set<std::string>* seen = new absl::flat_hash_set<std::string>();
-      MutexLock l(&mu);
-      if (!seen->contains(version)) {
-        if (seen->size() >= kMaxVersions) {
-          version = "other";
-        } else {
-          seen->insert(version);
-        }
-      }
-    }
-    const bool unary = labels_.at("grpc_type") == "unary";
-    mx.client_requests->Add({{"type", unary ? "unary" : "stream"}, {"client_api_version", version}})
-        .Increment();
-  }
-
-  static const char* Type(const google::protobuf::MethodDescriptor& m) {
-    if (m.client_streaming()) return m.server_streaming() ? "bidi_stream" : "client_stream";
-    return m.server_streaming() ? "server_stream" : "unary";
-  }
-  static const char* Type(grpc::experimental::ServerRpcInfo::Type t) {
-    using T = grpc::experimental::ServerRpcInfo::Type;
-    switch (t) {
-      case T::UNARY:
-        return "unary";
-      case T::CLIENT_STREAMING:
-        return "client_stream";
-      case T::SERVER_STREAMING:
-        return "server_stream";
-      default:
-        return "bidi_stream";
-    }
-  }
-  // Prometheus's DefBuckets, which go-grpc-prometheus's handling histogram uses.
-  static const pm::Histogram::BucketBoundaries& DefBuckets() {
-    static const pm::Histogram::BucketBoundaries kBuckets = {.005, .01, .025, .05, .1, .25,
-                                                             .5,   1,   2.5,  5,   10};
-    return kBuckets;
-  }
-
- private:
-  pm::Labels labels_;
-  absl::Time start_;
-};
-
-namespace {
-class GrpcMetricsFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo* info) override {
-    return new GrpcMetricsInterceptor(info);
-  }
-};
 }  // namespace
 
 Metrics& Metrics::Get() {
@@ -227,13 +43,39 @@ Metrics& Metrics::Get() {
 }
 
 Metrics::Metrics() : registry_(std::make_shared<pm::Registry>()) {
+  RegisterServer();
+  RegisterStorage();
+  RegisterNetwork();
+  RegisterGrpc();
+}
+
+// etcdserver/metrics.go, etcdhttp, membership, lease and auth metrics.
+void Metrics::RegisterServer() {
   pm::Registry& r = *registry_;
   has_leader_ = NewGauge(r, "etcd_server_has_leader",
                          "Whether or not a leader exists. 1 is existence, 0 is not.");
   is_leader_ = NewGauge(r, "etcd_server_is_leader",
                         "Whether or not this member is a leader. 1 if is, 0 otherwise.");
+  is_learner_ = NewGauge(r, "etcd_server_is_learner",
+                         "Whether or not this member is a learner. 1 if is, 0 otherwise.");
   leader_changes_ =
       NewCounter(r, "etcd_server_leader_changes_seen_total", "The number of leader changes seen.");
+  learner_promote_failures_ =
+      NewVector(r, pm::BuildCounter(), "etcd_server_learner_promote_failures",
+                "The total number of failed learner promotions (likely learner not ready) while "
+                "this member is leader.");
+  learner_promote_successes_ =
+      NewCounter(r, "etcd_server_learner_promote_successes",
+                 "The total number of successful learner promotions while this member is leader.");
+  heartbeat_send_failures_ = NewCounter(
+      r, "etcd_server_heartbeat_send_failures_total",
+      "The total number of leader heartbeat send failures (likely overloaded from slow disk).");
+  slow_applies_ =
+      NewCounter(r, "etcd_server_slow_apply_total",
+                 "The total number of slow apply requests (likely overloaded from slow disk).");
+  snapshot_apply_in_progress_ =
+      NewGauge(r, "etcd_server_snapshot_apply_in_progress_total",
+               "1 if the server is applying the incoming snapshot. 0 if none.");
   proposals_committed_ = NewGauge(r, "etcd_server_proposals_committed_total",
                                   "The total number of consensus proposals committed.");
   proposals_applied_ = NewGauge(r, "etcd_server_proposals_applied_total",
@@ -242,10 +84,22 @@ Metrics::Metrics() : registry_(std::make_shared<pm::Registry>()) {
                                 "The current number of pending proposals to commit.");
   proposals_failed_ = NewCounter(r, "etcd_server_proposals_failed_total",
                                  "The total number of failed proposals seen.");
+  slow_read_indexes_ = NewCounter(r, "etcd_server_slow_read_indexes_total",
+                                  "The total number of pending read indexes not in sync with "
+                                  "leader's or timed out read index requests.");
+  read_indexes_failed_ = NewCounter(r, "etcd_server_read_indexes_failed_total",
+                                    "The total number of failed read indexes seen.");
+  lease_expired_ = NewCounter(r, "etcd_debugging_server_lease_expired_total",
+                              "The total number of expired leases.");
+  quota_bytes_ = NewGauge(r, "etcd_server_quota_backend_bytes",
+                          "Current backend storage quota size in bytes.");
   NewGauge(r, "etcd_server_version",
            "Which version is running. 1 for 'server_version' label with current version.",
            {{"server_version", kApiVersion}})
       ->Set(1);
+  server_id_ = NewVector(
+      r, pm::BuildGauge(), "etcd_server_id",
+      "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.");
   NewGauge(r, "etcd_cluster_version",
            "Which version is running. 1 for 'cluster_version' label with current cluster version",
            {{"cluster_version", kApiMinorVersion}})
@@ -254,82 +108,198 @@ Metrics::Metrics() : registry_(std::make_shared<pm::Registry>()) {
       NewCounter(r, "etcd_server_health_success", "The total number of successful health checks");
   health_failures_ =
       NewCounter(r, "etcd_server_health_failures", "The total number of failed health checks");
-  wal_fsync_ = &pm::BuildHistogram()
-                    .Name("etcd_disk_wal_fsync_duration_seconds")
-                    .Help("The latency distributions of fsync called by WAL.")
-                    .Register(r)
-                    .Add({}, Exponential(0.001, 2, 14));
-  backend_commit_ = &pm::BuildHistogram()
-                         .Name("etcd_disk_backend_commit_duration_seconds")
-                         .Help("The latency distributions of commit called by backend.")
-                         .Register(r)
-                         .Add({}, Exponential(0.001, 2, 14));
-  db_size_ = NewGauge(r, "etcd_mvcc_db_total_size_in_bytes",
-                      "Total size of the underlying database physically allocated in bytes.");
-  db_in_use_ = NewGauge(r, "etcd_mvcc_db_total_size_in_use_in_bytes",
-                        "Total size of the underlying database logically in use in bytes.");
-  keys_ = NewGauge(r, "etcd_debugging_mvcc_keys_total", "Total number of keys.");
-  quota_bytes_ = NewGauge(r, "etcd_server_quota_backend_bytes",
-                          "Current backend storage quota size in bytes.");
   // etcd has no alarm metric; etcdpp counts the raised alarms by type.
   auto& alarms =
       pm::BuildGauge().Name("etcdpp_server_alarms").Help("Raised alarms, by type.").Register(r);
   nospace_alarms_ = &alarms.Add({{"alarm_type", "NOSPACE"}});
   corrupt_alarms_ = &alarms.Add({{"alarm_type", "CORRUPT"}});
-  range_ = NewCounter(r, "etcd_mvcc_range_total", "Total number of ranges seen by this member.");
-  put_ = NewCounter(r, "etcd_mvcc_put_total", "Total number of puts seen by this member.");
-  delete_ = NewCounter(r, "etcd_mvcc_delete_total", "Total number of deletes seen by this member.");
-  txn_ = NewCounter(r, "etcd_mvcc_txn_total", "Total number of txns seen by this member.");
-  peer_sent_bytes = &pm::BuildCounter()
-                         .Name("etcd_network_peer_sent_bytes_total")
-                         .Help("The total number of bytes sent to peers.")
-                         .Register(r);
-  peer_received_bytes = &pm::BuildCounter()
-                             .Name("etcd_network_peer_received_bytes_total")
-                             .Help("The total number of bytes received from peers.")
-                             .Register(r);
-  peer_rtt = &pm::BuildHistogram()
-                  .Name("etcd_network_peer_round_trip_time_seconds")
-                  .Help("Round-Trip-Time histogram between peers")
-                  .Register(r);
-  client_requests = &pm::BuildCounter()
-                         .Name("etcd_server_client_requests_total")
-                         .Help("The total number of client requests per client version.")
-                         .Register(r);
-  grpc_started = &pm::BuildCounter()
-                      .Name("grpc_server_started_total")
-                      .Help("Total number of RPCs started on the server.")
-                      .Register(r);
-  grpc_handled =
-      &pm::BuildCounter()
-           .Name("grpc_server_handled_total")
-           .Help("Total number of RPCs completed on the server, regardless of success or failure.")
-           .Register(r);
-  grpc_msg_received = &pm::BuildCounter()
-                           .Name("grpc_server_msg_received_total")
-                           .Help("Total number of RPC stream messages received on the server.")
-                           .Register(r);
-  grpc_msg_sent = &pm::BuildCounter()
-                       .Name("grpc_server_msg_sent_total")
-                       .Help("Total number of gRPC stream messages sent by the server.")
-                       .Register(r);
+  lease_granted_ =
+      NewCounter(r, "etcd_debugging_lease_granted_total", "The total number of granted leases.");
+  lease_revoked_ =
+      NewCounter(r, "etcd_debugging_lease_revoked_total", "The total number of revoked leases.");
+  lease_renewed_ = NewCounter(r, "etcd_debugging_lease_renewed_total",
+                              "The number of renewed leases seen by the leader.");
+  lease_ttl_ = NewHistogram(r, "etcd_debugging_lease_ttl_total",
+                            "Bucketed histogram of lease TTLs.", Exponential(1, 2, 24));
+  auth_revision_ =
+      NewGauge(r, "etcd_debugging_auth_revision", "The current revision of auth store.");
+  scrapes_in_flight_ = NewGauge(r, "promhttp_metric_handler_requests_in_flight",
+                                "Current number of scrapes being served.");
+  auto* scrapes = NewVector(r, pm::BuildCounter(), "promhttp_metric_handler_requests_total",
+                            "Total number of scrapes by HTTP status code.");
+  scrapes_ok_ = &scrapes->Add({{"code", "200"}});
+  scrapes->Add({{"code", "500"}});  // (a scrape here cannot fail; as client_golang, at zero)
+  scrapes->Add({{"code", "503"}});
+}
+
+// wal, backend and mvcc metrics.
+void Metrics::RegisterStorage() {
+  pm::Registry& r = *registry_;
+  wal_fsync_ =
+      NewHistogram(r, "etcd_disk_wal_fsync_duration_seconds",
+                   "The latency distributions of fsync called by WAL.", Exponential(0.001, 2, 14));
+  wal_write_bytes_ =
+      NewGauge(r, "etcd_disk_wal_write_bytes_total", "Total number of bytes written in WAL.");
+  backend_commit_ = NewHistogram(r, "etcd_disk_backend_commit_duration_seconds",
+                                 "The latency distributions of commit called by backend.",
+                                 Exponential(0.001, 2, 14));
+  defrag_ =
+      NewHistogram(r, "etcd_disk_backend_defrag_duration_seconds",
+                   "The latency distribution of backend defragmentation.", Exponential(.1, 2, 13));
+  backend_snapshot_ =
+      NewHistogram(r, "etcd_disk_backend_snapshot_duration_seconds",
+                   "The latency distribution of backend snapshots.", Exponential(.01, 2, 17));
+  defrag_inflight_ =
+      NewGauge(r, "etcd_disk_defrag_inflight",
+               "Whether or not defrag is active on the member. 1 means active, 0 means not.");
+  const char* const kPrefix[2] = {"etcd_mvcc_", "etcd_debugging_mvcc_"};
+  for (int i = 0; i < 2; ++i) {
+    const std::string p = kPrefix[i];
+    db_size_[i] = NewGauge(r, p + "db_total_size_in_bytes",
+                           "Total size of the underlying database physically allocated in bytes.");
+    range_[i] = NewCounter(r, p + "range_total", "Total number of ranges seen by this member.");
+    put_[i] = NewCounter(r, p + "put_total", "Total number of puts seen by this member.");
+    delete_[i] = NewCounter(r, p + "delete_total", "Total number of deletes seen by this member.");
+    txn_[i] = NewCounter(r, p + "txn_total", "Total number of txns seen by this member.");
+  }
+  db_in_use_ = NewGauge(r, "etcd_mvcc_db_total_size_in_use_in_bytes",
+                        "Total size of the underlying database logically in use in bytes.");
+  db_open_read_txns_ = NewGauge(r, "etcd_mvcc_db_open_read_transactions",
+                                "The number of currently open read transactions");
+  hash_ =
+      NewHistogram(r, "etcd_mvcc_hash_duration_seconds",
+                   "The latency distribution of storage hash operation.", Exponential(.01, 2, 15));
+  hash_rev_ = NewHistogram(r, "etcd_mvcc_hash_rev_duration_seconds",
+                           "The latency distribution of storage hash by revision operation.",
+                           Exponential(.01, 2, 15));
+  keys_ = NewGauge(r, "etcd_debugging_mvcc_keys_total", "Total number of keys.");
+  put_size_ = NewGauge(r, "etcd_debugging_mvcc_total_put_size_in_bytes",
+                       "The total size of put kv pairs seen by this member.");
+  current_rev_ =
+      NewGauge(r, "etcd_debugging_mvcc_current_revision", "The current revision of store.");
+  compact_rev_ = NewGauge(r, "etcd_debugging_mvcc_compact_revision",
+                          "The revision of the last compaction in store.");
+  index_compaction_pause_ = NewHistogram(
+      r, "etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds",
+      "Bucketed histogram of index compaction pause duration.", Exponential(0.5, 2, 14));
+  db_compaction_pause_ =
+      NewHistogram(r, "etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds",
+                   "Bucketed histogram of db compaction pause duration.", Exponential(1, 2, 13));
+  db_compaction_total_ =
+      NewHistogram(r, "etcd_debugging_mvcc_db_compaction_total_duration_milliseconds",
+                   "Bucketed histogram of db compaction total duration.", Exponential(100, 2, 14));
+  db_compaction_keys_ = NewCounter(r, "etcd_debugging_mvcc_db_compaction_keys_total",
+                                   "Total number of db keys compacted.");
+  watch_streams_ =
+      NewGauge(r, "etcd_debugging_mvcc_watch_stream_total", "Total number of watch streams.");
+  watchers_ = NewGauge(r, "etcd_debugging_mvcc_watcher_total", "Total number of watchers.");
+  slow_watchers_ = NewGauge(r, "etcd_debugging_mvcc_slow_watcher_total",
+                            "Total number of unsynced slow watchers.");
+  pending_events_ = NewGauge(r, "etcd_debugging_mvcc_pending_events_total",
+                             "Total number of pending events to be sent.");
+  events_ = NewCounter(r, "etcd_debugging_mvcc_events_total",
+                       "Total number of events sent by this member.");
+}
+
+// rafthttp's peer metrics.
+void Metrics::RegisterNetwork() {
+  pm::Registry& r = *registry_;
+  active_peers = NewVector(r, pm::BuildGauge(), "etcd_network_active_peers",
+                           "The current number of active peer connections.");
+  disconnected_peers = NewVector(r, pm::BuildCounter(), "etcd_network_disconnected_peers_total",
+                                 "The total number of disconnected peers.");
+  peer_sent_bytes = NewVector(r, pm::BuildCounter(), "etcd_network_peer_sent_bytes_total",
+                              "The total number of bytes sent to peers.");
+  peer_received_bytes = NewVector(r, pm::BuildCounter(), "etcd_network_peer_received_bytes_total",
+                                  "The total number of bytes received from peers.");
+  peer_sent_failures = NewVector(r, pm::BuildCounter(), "etcd_network_peer_sent_failures_total",
+                                 "The total number of send failures from peers.");
+  peer_received_failures =
+      NewVector(r, pm::BuildCounter(), "etcd_network_peer_received_failures_total",
+                "The total number of receive failures from peers.");
+  peer_rtt = NewVector(r, pm::BuildHistogram(), "etcd_network_peer_round_trip_time_seconds",
+                       "Round-Trip-Time histogram between peers");
 }
 
 std::string Metrics::Render(const MetricsSample& s) {
+  scrapes_in_flight_->Increment();
   has_leader_->Set(s.has_leader ? 1 : 0);
   is_leader_->Set(s.is_leader ? 1 : 0);
+  is_learner_->Set(s.is_learner ? 1 : 0);
   proposals_committed_->Set(static_cast<double>(s.committed_index));
   proposals_applied_->Set(static_cast<double>(s.applied_index));
-  db_size_->Set(static_cast<double>(s.db_size));
+  for (pm::Gauge* g : db_size_) g->Set(static_cast<double>(s.db_size));
   db_in_use_->Set(static_cast<double>(s.db_size_in_use));
+  db_open_read_txns_->Set(static_cast<double>(s.db_open_read_txns));
+  wal_write_bytes_->Set(static_cast<double>(s.wal_bytes_written));
   keys_->Set(static_cast<double>(s.keys));
+  current_rev_->Set(static_cast<double>(s.current_revision));
+  compact_rev_->Set(static_cast<double>(s.compact_revision));
+  auth_revision_->Set(static_cast<double>(s.auth_revision));
   quota_bytes_->Set(static_cast<double>(s.quota_bytes));
   nospace_alarms_->Set(s.nospace_alarms);
   corrupt_alarms_->Set(s.corrupt_alarms);
+  watch_streams_->Set(static_cast<double>(s.watch_streams));
+  watchers_->Set(static_cast<double>(s.watchers));
+  slow_watchers_->Set(static_cast<double>(s.slow_watchers));
+  pending_events_->Set(static_cast<double>(s.pending_events));
+  {
+    // A counter the watch streams keep: catch up with it (scrapes may run concurrently).
+    static Mutex mu;
+    MutexLock l(&mu);
+    const double behind = static_cast<double>(s.events_sent) - events_->Value();
+    if (behind > 0) events_->Increment(behind);
+  }
   std::vector<pm::MetricFamily> families = registry_->Collect();
   std::vector<pm::MetricFamily> process = ProcessCollector().Collect();
   families.insert(families.end(), process.begin(), process.end());
-  return pm::TextSerializer().Serialize(families);
+  std::string text = pm::TextSerializer().Serialize(families);
+  scrapes_in_flight_->Decrement();
+  scrapes_ok_->Increment();
+  return text;
+}
+
+void Metrics::MvccTxnEnd(const MvccTally& t) {
+  Both(range_, t.ranges);
+  Both(put_, t.puts);
+  Both(delete_, t.deletes);
+  if (t.ranges + t.puts + t.deletes > 1) Both(txn_, 1);
+  put_size_->Increment(static_cast<double>(t.put_size));
+}
+
+void Metrics::LeaseGranted(int64_t ttl) {
+  lease_granted_->Increment();
+  lease_ttl_->Observe(static_cast<double>(ttl));
+}
+
+void Metrics::LearnerPromoteFailed(const std::string& reason) {
+  learner_promote_failures_->Add({{"Reason", reason}}).Increment();
+}
+
+void Metrics::DefragDone(absl::Duration d) {
+  Observe(defrag_, d);
+  defrag_inflight_->Set(0);
+}
+
+void Metrics::IndexCompactionPause(absl::Duration d) {
+  index_compaction_pause_->Observe(absl::ToDoubleMilliseconds(d));
+}
+
+void Metrics::DbCompactionPause(absl::Duration d) {
+  db_compaction_pause_->Observe(absl::ToDoubleMilliseconds(d));
+}
+
+void Metrics::DbCompactionDone(absl::Duration d, size_t keys) {
+  db_compaction_total_->Observe(absl::ToDoubleMilliseconds(d));
+  db_compaction_keys_->Increment(static_cast<double>(keys));
+}
+
+void Metrics::StreamFailure(const char* type, const char* api) {
+  stream_failures->Add({{"Type", type}, {"API", api}}).Increment();
+}
+
+void Metrics::SetServerId(uint64_t id) {
+  server_id_->Add({{"server_id", absl::StrFormat("%x", id)}}).Set(1);
 }
 
 void Metrics::PeerSent(uint64_t to, size_t bytes) {
@@ -341,47 +311,31 @@ void Metrics::PeerReceived(uint64_t from, size_t bytes) {
       .Increment(static_cast<double>(bytes));
 }
 
+void Metrics::PeerSendFailed(uint64_t to) {
+  peer_sent_failures->Add({{"To", absl::StrFormat("%x", to)}}).Increment();
+}
+
+void Metrics::PeerReceiveFailed(uint64_t from) {
+  peer_received_failures->Add({{"From", absl::StrFormat("%x", from)}}).Increment();
+}
+
+// etcd's peerStatus: the gauge goes up when the peer becomes active, down (and the counter up)
+// when it goes inactive.
+void Metrics::PeerActive(uint64_t local, uint64_t remote, bool active) {
+  const pm::Labels l{{"Local", absl::StrFormat("%x", local)},
+                     {"Remote", absl::StrFormat("%x", remote)}};
+  if (active) {
+    active_peers->Add(l).Increment();
+  } else {
+    active_peers->Add(l).Decrement();
+    disconnected_peers->Add(l).Increment();
+  }
+}
+
 // rafthttp's rttSec buckets: 0.1 ms doubling, 16 of them.
 void Metrics::PeerRtt(uint64_t to, absl::Duration d) {
   static const pm::Histogram::BucketBoundaries kBuckets = Exponential(0.0001, 2, 16);
   peer_rtt->Add({{"To", absl::StrFormat("%x", to)}}, kBuckets).Observe(absl::ToDoubleSeconds(d));
-}
-
-void Metrics::EnableHandlingTimeHistogram() {
-  if (grpc_handling_seconds != nullptr) return;
-  grpc_handling_seconds = &pm::BuildHistogram()
-                               .Name("grpc_server_handling_seconds")
-                               .Help(
-                                   "Histogram of response latency (seconds) of gRPC that had been "
-                                   "application-level handled by the server.")
-                               .Register(*registry_);
-}
-
-void Metrics::PreRegisterGrpcService(const std::string& full_name) {
-  const google::protobuf::ServiceDescriptor* svc =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name);
-  if (svc == nullptr) return;
-  for (int i = 0; i < svc->method_count(); ++i) {
-    const google::protobuf::MethodDescriptor& m = *svc->method(i);
-    pm::Labels l = {{"grpc_type", GrpcMetricsInterceptor::Type(m)},
-                    {"grpc_service", full_name},
-                    {"grpc_method", m.name()}};
-    grpc_started->Add(l);
-    grpc_msg_received->Add(l);
-    grpc_msg_sent->Add(l);
-    if (grpc_handling_seconds != nullptr)
-      grpc_handling_seconds->Add(l, GrpcMetricsInterceptor::DefBuckets());
-    for (int c = 0; c < kCodeCount; ++c) {
-      pm::Labels with_code = l;
-      with_code["grpc_code"] = CodeName(static_cast<grpc::StatusCode>(c));
-      grpc_handled->Add(with_code);
-    }
-  }
-}
-
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-Metrics::GrpcInterceptorFactory() {
-  return std::make_unique<GrpcMetricsFactory>();
 }
 
 }  // namespace etcdpp::server

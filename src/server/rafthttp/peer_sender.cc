@@ -75,6 +75,7 @@ void PeerSender::Send(raft::Message m) {
   {
     MutexLock l(loop_.mu());
     if (queue_.size() >= queue_limit_) {
+      Metrics::Get().PeerSendFailed(peer_id_);
       if (dropped_++ % 1000 == 0) {
         SPDLOG_WARN("dropped raft message to peer {:x}: the send queue is full", peer_id_);
       }
@@ -106,6 +107,8 @@ std::chrono::steady_clock::time_point PeerSender::active_since() const {
 void PeerSender::SetActive(bool active) {
   MutexLock l(loop_.mu());
   if (active && !active_) active_since_ = std::chrono::steady_clock::now();
+  // etcd's peerStatus activate / deactivate.
+  if (active != active_) Metrics::Get().PeerActive(local_id_, peer_id_, active);
   active_ = active;
 }
 
@@ -200,7 +203,7 @@ void PeerSender::CloseStream(bool cancel) {
       // The member refused our certificate (--peer-cert-allowed-cn/-hostname,
       // tls/grpc_credentials.cc): etcd's dialer reports the TLS alert it gets in that case.
       SPDLOG_WARN("failed to dial {:x} on stream Message (remote error: tls: bad certificate: {})",
-                   peer_id_, st.error_message());
+                  peer_id_, st.error_message());
     } else if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) {
       SPDLOG_DEBUG("peer {:x} stream closed: {}", peer_id_, st.error_message());
     }
@@ -215,6 +218,7 @@ void PeerSender::CloseStream(bool cancel) {
 }
 
 void PeerSender::Failed(const std::vector<raft::Message>& batch) {
+  for (size_t i = 0; i < batch.size(); ++i) Metrics::Get().PeerSendFailed(peer_id_);
   if (hooks_.on_unreachable) hooks_.on_unreachable(peer_id_);
   if (HasSnapshot(batch) && hooks_.on_snapshot_sent) hooks_.on_snapshot_sent(peer_id_, true);
 }

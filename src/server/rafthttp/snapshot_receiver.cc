@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "common/crc32c.h"
 #include "common/status.h"
 #include "server/rafthttp/peer_codec.h"
@@ -32,16 +33,18 @@ grpc::Status SnapshotReceiver::Send(grpc::ServerContext*,
   }
   MutexLock l(&receive_mu_);
   const std::string path = SnapDbPath(snap_dir_, m->snapshot.metadata.index);
+  const absl::Time start = absl::Now();
+  snap_metrics::ReceiveStarted(m->from);
   absl::StatusOr<uint64_t> bytes = Receive(reader, first, path);
-  snap_metrics::Received(m->from, bytes.ok());
+  snap_metrics::Received(m->from, bytes.ok(), absl::Now() - start);
   if (!bytes.ok()) {
     SPDLOG_WARN("failed to receive database snapshot from member {:x}: {}", m->from,
-                 bytes.status().ToString());
+                bytes.status().ToString());
     (void)env_->RemoveFile(path + ".tmp");
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(bytes.status().message()));
   }
   SPDLOG_INFO("received database snapshot from member {:x} at index {} ({} bytes)", m->from,
-               m->snapshot.metadata.index, *bytes);
+              m->snapshot.metadata.index, *bytes);
   deliver_(*std::move(m));
   return grpc::Status::OK;
 }
@@ -50,6 +53,7 @@ absl::StatusOr<uint64_t> SnapshotReceiver::Receive(
     grpc::ServerReader<internalpb::SnapshotChunk>* reader, const internalpb::SnapshotChunk& first,
     const std::string& path) {
   const std::string tmp = path + ".tmp";
+  const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::unique_ptr<File> f, env_->OpenFile(tmp, OpenMode::kCreateOrTruncate));
   uint64_t bytes = 0;
   uint32_t crc = 0;
@@ -69,10 +73,13 @@ absl::StatusOr<uint64_t> SnapshotReceiver::Receive(
   }
   if (!last) return absl::UnavailableError("the stream ended before the last chunk");
   if (c.crc() != crc) return absl::DataLossError("crc mismatch of the received database");
+  const absl::Time sync_start = absl::Now();
   RETURN_NOT_OK(f->Fsync());
+  const absl::Duration sync = absl::Now() - sync_start;
   RETURN_NOT_OK(f->Close());
   RETURN_NOT_OK(env_->RenameFile(tmp, path));
   RETURN_NOT_OK(env_->SyncDir(snap_dir_));
+  snap_metrics::DbSaved(absl::Now() - start, sync);
   return bytes;
 }
 

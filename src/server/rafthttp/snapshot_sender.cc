@@ -83,11 +83,12 @@ void SnapshotSender::Run(raft::Message m, std::shared_ptr<grpc::ClientContext> c
   SPDLOG_INFO("sending database snapshot to member {:x} (snapshot index {})", to, index);
   absl::Time start = absl::Now();
   uint64_t bytes = 0;
+  snap_metrics::SendStarted(to);
   absl::Status st = Stream(m, ctx.get(), &bytes);
   snap_metrics::Sent(to, st.ok(), absl::Now() - start);
   if (st.ok()) {
-    SPDLOG_INFO("sent database snapshot to member {:x} (snapshot index {}, {} bytes, {:.3f} s)",
-                 to, index, bytes, absl::ToDoubleSeconds(absl::Now() - start));
+    SPDLOG_INFO("sent database snapshot to member {:x} (snapshot index {}, {} bytes, {:.3f} s)", to,
+                index, bytes, absl::ToDoubleSeconds(absl::Now() - start));
   } else {
     SPDLOG_WARN("failed to send database snapshot to member {:x}: {}", to, st.ToString());
   }

@@ -30,7 +30,8 @@ class StreamReader final : public grpc::ServerReadReactor<internalpb::PeerBatch>
     }
     if (batch_.cluster_id() != t_->cluster_id()) {
       SPDLOG_WARN("refused peer traffic from member {:x} of cluster {:x} (local cluster {:x})",
-                   batch_.from(), batch_.cluster_id(), t_->cluster_id());
+                  batch_.from(), batch_.cluster_id(), t_->cluster_id());
+      Metrics::Get().PeerReceiveFailed(batch_.from());
       Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "cluster ID mismatch"));
       return;
     }
@@ -50,6 +51,7 @@ class StreamReader final : public grpc::ServerReadReactor<internalpb::PeerBatch>
       absl::StatusOr<raft::Message> m = DecodeRaftMessage(pm);
       if (!m.ok()) {
         SPDLOG_WARN("bad raft message from {:x}: {}", batch_.from(), m.status().ToString());
+        Metrics::Get().PeerReceiveFailed(batch_.from());
         continue;
       }
       t_->Deliver(*std::move(m));

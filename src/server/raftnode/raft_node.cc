@@ -258,6 +258,8 @@ absl::Status RaftNode::HandleReadies() {
   while (raw_->HasReady()) {
     raft::Ready rd = raw_->GetReady();
     RETURN_NOT_OK(Persist(rd));
+    if (rd.soft_state.has_value()) last_heartbeat_.clear();  // as etcd's td.Reset()
+    ObserveHeartbeats(rd.messages);
     if (!rd.messages.empty() && cb_.send) cb_.send(std::move(rd.messages));
     for (const raft::ReadState& rs : rd.read_states) cb_.on_read_state(rs);
     ApplyConfChanges(rd.committed_entries);
@@ -276,6 +278,26 @@ absl::Status RaftNode::HandleReadies() {
     MaybeCampaignAlone();
   }
   return absl::OkStatus();
+}
+
+void RaftNode::ObserveHeartbeats(const std::vector<raft::Message>& msgs) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto max_gap = std::chrono::milliseconds(2 * opts_.tick_ms);
+  for (const raft::Message& m : msgs) {
+    if (m.type != raft::MessageType::kHeartbeat) continue;
+    auto [it, first] = last_heartbeat_.try_emplace(m.to, now);
+    if (first) continue;
+    const auto gap = now - it->second;
+    it->second = now;
+    if (gap <= max_gap) continue;
+    SPDLOG_WARN(
+        "leader failed to send out heartbeat on time; took too long, leader is overloaded likely "
+        "from slow disk (to {:x}, heartbeat interval {}ms, expected-duration {}ms, exceeded "
+        "{}ms)",
+        m.to, opts_.tick_ms, 2 * opts_.tick_ms,
+        std::chrono::duration_cast<std::chrono::milliseconds>(gap - max_gap).count());
+    Metrics::Get().HeartbeatSendFailure();
+  }
 }
 
 // WAL first (the durability log; one sync per Ready), then the in-memory log raft reads.

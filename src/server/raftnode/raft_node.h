@@ -132,6 +132,9 @@ class RaftNode {
   void RestoreConf(const raft::Snapshot& snap);
   void MaybeCampaignAlone();
   void PublishState();
+  // etcd's timeout detector on the leader's heartbeats: a heartbeat to a peer more than two
+  // heartbeat intervals after the previous one counts as a send failure (node thread).
+  void ObserveHeartbeats(const std::vector<raft::Message>& msgs);
 
   // Constant after construction.
   const Options opts_;
@@ -143,6 +146,7 @@ class RaftNode {
   // State of the node thread only.
   raft::ConfState conf_state_;
   bool campaigned_alone_ = false;
+  std::map<uint64_t, std::chrono::steady_clock::time_point> last_heartbeat_;  // by peer
 
   LoopThread loop_;  // runs Loop(), the node thread; its mu() guards what follows
   std::vector<Proposal> proposals_ ABSL_GUARDED_BY(loop_.mu());

@@ -6,6 +6,7 @@
 
 #include "server/apply/applier.h"
 #include "server/errors.h"
+#include "server/metrics/metrics.h"
 #include "server/raftnode/raft_node.h"
 
 namespace etcdpp::server {
@@ -91,6 +92,7 @@ absl::Status ReadIndexLoop::Round() {
     awaited_ctx_.clear();  // a late answer to this round is ignored
   }
   if (!index.ok()) {
+    Metrics::Get().ReadIndexFailed();
     FailAll(&batch, index.status());
     return index.status();
   }
@@ -121,6 +123,7 @@ absl::StatusOr<uint64_t> ReadIndexLoop::AwaitIndex(const std::string& ctx) {
     if (node_->leader_changes() != leader_changes) return ErrLeaderChanged();
     if (Clock::now() >= deadline) return ErrTimeout();
     if (Clock::now() >= retry) {
+      Metrics::Get().SlowReadIndex();  // etcd: "waiting for ReadIndex response took too long"
       node_->ReadIndex(ctx);
       retry = Clock::now() + kRetryInterval;
     }

@@ -5,9 +5,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "common/crc32c.h"
 #include "common/status.h"
 #include "internalpb/snap.pb.h"
+#include "server/snap/snap_metrics.h"
 
 namespace etcdpp::server {
 namespace {
@@ -72,9 +74,14 @@ absl::Status SnapFiles::Save(const raft::Snapshot& snap) {
   const std::string name = FileName(snap.metadata.term, snap.metadata.index);
   const std::string tmp = PathOf(name) + ".tmp";
   {
+    absl::Time start = absl::Now();
+    const std::string encoded = EncodeSnapshotFile(snap);
+    snap_metrics::Marshalled(absl::Now() - start);
     ASSIGN_OR_RETURN(std::unique_ptr<File> f, env_->OpenFile(tmp, OpenMode::kCreateOrTruncate));
-    RETURN_NOT_OK(f->WriteAt(0, EncodeSnapshotFile(snap)));
+    start = absl::Now();
+    RETURN_NOT_OK(f->WriteAt(0, encoded));
     RETURN_NOT_OK(f->Fsync());
+    snap_metrics::FileSynced(absl::Now() - start);  // etcd times its WriteAndSyncFile
     RETURN_NOT_OK(f->Close());
   }
   RETURN_NOT_OK(env_->RenameFile(tmp, PathOf(name)));

@@ -8,11 +8,20 @@
 
 namespace etcdpp::server::snap_metrics {
 
+// Registers the families now (etcd's exist from start-up, before the first snapshot).
+void Register();
 // A snapshot file and its WAL marker were saved, taking `d`.
 void Saved(absl::Duration d);
-// A snapshot transfer to (sent) or from (received) a peer ended.
+// Inside the save of a snapshot file: encoding it, then writing and fsyncing it.
+void Marshalled(absl::Duration d);
+void FileSynced(absl::Duration d);
+// A received database was written (`d`, from the first byte to the rename), its fsync `sync`.
+void DbSaved(absl::Duration d, absl::Duration sync);
+// A snapshot transfer to (sent) or from (received) a peer began / ended.
+void SendStarted(uint64_t peer);
 void Sent(uint64_t peer, bool ok, absl::Duration d);
-void Received(uint64_t peer, bool ok);
+void ReceiveStarted(uint64_t peer);
+void Received(uint64_t peer, bool ok, absl::Duration d);
 // A received snapshot was installed (the backend swapped in).
 void Applied();
 

@@ -8,6 +8,7 @@
 #include "server/api/v3rpc/views.h"
 #include "server/config.h"
 #include "server/errors.h"
+#include "server/metrics/metrics.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -72,6 +73,15 @@ ClusterStore::Waiter FinishWith(Views v, grpc::ServerUnaryReactor* reactor, Resp
     if (st.ok()) FillMembers(v, resp);
     reactor->Finish(ToGrpcStatus(st));
   };
+}
+
+// etcd's learner_promote_* metrics, counted by the leader that decided the promotion.
+void CountPromotion(const absl::Status& st) {
+  if (st.ok()) {
+    Metrics::Get().LearnerPromoted();
+  } else {
+    Metrics::Get().LearnerPromoteFailed(std::string(st.message()));
+  }
 }
 
 }  // namespace
@@ -184,11 +194,16 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
     st = ErrMemberNotEnoughStarted();
   }
   if (!st.ok()) {
+    CountPromotion(st);
     reactor->Finish(ToGrpcStatus(st));
     return reactor;
   }
   m->is_learner = false;
-  v_.cluster->ProposeConfChange(raft::ConfChangeType::kAddNode, *m, FinishWith(v_, reactor, resp));
+  v_.cluster->ProposeConfChange(raft::ConfChangeType::kAddNode, *m,
+                                [finish = FinishWith(v_, reactor, resp)](absl::Status st) {
+                                  CountPromotion(st);
+                                  finish(std::move(st));
+                                });
   return reactor;
 }
 

@@ -10,6 +10,7 @@
 #include "server/api/v3rpc/views.h"
 #include "server/config.h"
 #include "server/errors.h"
+#include "server/metrics/metrics.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -40,8 +41,8 @@ void WithLeader(Views v, typename LeaderRetry<T>::Attempt attempt, std::function
 class KeepAliveReactor final
     : public grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
  public:
-  explicit KeepAliveReactor(Views v)
-      : v_(v), finisher_(std::make_shared<StreamFinisher>([this](grpc::Status st) {
+  KeepAliveReactor(Views v, const grpc::CallbackServerContext* ctx)
+      : v_(v), ctx_(ctx), finisher_(std::make_shared<StreamFinisher>([this](grpc::Status st) {
           DoFinish(std::move(st));
         })) {
     StartRead(&req_);
@@ -80,6 +81,8 @@ class KeepAliveReactor final
   // holding mu_ there cannot deadlock).
   void OnWriteDone(bool ok) override {
     if (!ok) {
+      // etcd counts a failed send unless the client went away (isClientCtxErr).
+      if (!ctx_->IsCancelled()) Metrics::Get().StreamFailure("send", "lease-keepalive");
       finisher_->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "context canceled"));
       return;
     }
@@ -131,6 +134,7 @@ class KeepAliveReactor final
   }
 
   const Views v_;
+  const grpc::CallbackServerContext* const ctx_;  // the stream's; outlives the reactor
   const std::shared_ptr<StreamFinisher> finisher_;
   pb::LeaseKeepAliveRequest req_;
   pb::LeaseKeepAliveResponse resp_;
@@ -176,7 +180,7 @@ grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext*
 
 grpc::ServerBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse>*
 LeaseService::LeaseKeepAlive(grpc::CallbackServerContext* ctx) {
-  auto* r = new KeepAliveReactor(v_);
+  auto* r = new KeepAliveReactor(v_, ctx);
   GuardStreamWithLeader(ctx, v_.member, r->finisher());
   return r;
 }

@@ -11,6 +11,7 @@
 #include "server/api/v3rpc/watch_convert.h"
 #include "server/api/v3rpc/watch_service.h"
 #include "server/errors.h"
+#include "server/metrics/metrics.h"
 #include "server/test_hooks.h"
 
 namespace etcdpp::server {
@@ -200,6 +201,8 @@ void WatchReactor::TryWrite() {
 
 void WatchReactor::OnWriteDone(bool ok) {
   if (!ok) {
+    // etcd counts a failed send unless the client went away (isClientCtxErr).
+    if (!ctx_->IsCancelled()) Metrics::Get().StreamFailure("send", "watch");
     FinishOnce(grpc::Status::CANCELLED);
     return;
   }
