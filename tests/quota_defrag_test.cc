@@ -84,6 +84,31 @@ std::vector<pb::AlarmMember> Alarms(const std::shared_ptr<grpc::Channel>& ch) {
   return {resp.alarms().begin(), resp.alarms().end()};
 }
 
+// Deactivates every raised alarm through the member behind `ch` (etcdctl alarm disarm).
+grpc::Status DisarmAll(const std::shared_ptr<grpc::Channel>& ch) {
+  for (const pb::AlarmMember& a : Alarms(ch)) {
+    pb::AlarmRequest req;
+    req.set_action(pb::AlarmRequest::DEACTIVATE);
+    req.set_memberid(a.memberid());
+    req.set_alarm(a.alarm());
+    pb::AlarmResponse resp;
+    auto ctx = ContextWithDeadline(kRpcTimeout);
+    grpc::Status st = pb::Maintenance::NewStub(ch)->Alarm(ctx.get(), req, &resp);
+    if (!st.ok()) return st;
+  }
+  return grpc::Status::OK;
+}
+
+// A compaction at `rev` that waits for the backend's deletes (--physical).
+grpc::Status CompactPhysically(const std::shared_ptr<grpc::Channel>& ch, int64_t rev) {
+  pb::CompactionRequest c;
+  c.set_revision(rev);
+  c.set_physical(true);
+  pb::CompactionResponse r;
+  auto ctx = ContextWithDeadline(milliseconds(30000));
+  return pb::KV::NewStub(ch)->Compact(ctx.get(), c, &r);
+}
+
 grpc::Status Defragment(const std::shared_ptr<grpc::Channel>& ch,
                         milliseconds timeout = milliseconds(60000)) {
   pb::DefragmentRequest req;
@@ -190,12 +215,7 @@ TEST_P(QuotaClusterTest, FullQuotaRaisesNoSpaceEverywhereAndDefragLetsWritesBack
     auto ctx = ContextWithDeadline(kRpcTimeout);
     grpc::Status st = pb::KV::NewStub(channels_[0])->DeleteRange(ctx.get(), del, &resp);
     ASSERT_TRUE(st.ok()) << StatusString(st);
-    pb::CompactionRequest compact;
-    compact.set_revision(resp.header().revision());
-    compact.set_physical(true);
-    pb::CompactionResponse cresp;
-    auto cctx = ContextWithDeadline(milliseconds(30000));
-    st = pb::KV::NewStub(channels_[0])->Compact(cctx.get(), compact, &cresp);
+    st = CompactPhysically(channels_[0], resp.header().revision());
     ASSERT_TRUE(st.ok()) << StatusString(st);
   }
   for (int i = 0; i < 3; ++i) {
@@ -206,15 +226,7 @@ TEST_P(QuotaClusterTest, FullQuotaRaisesNoSpaceEverywhereAndDefragLetsWritesBack
     EXPECT_LT(after.dbsize(), before) << i;
     EXPECT_LE(after.dbsizeinuse(), after.dbsize()) << i;
   }
-  for (const pb::AlarmMember& a : Alarms(channels_[0])) {
-    pb::AlarmRequest req;
-    req.set_action(pb::AlarmRequest::DEACTIVATE);
-    req.set_memberid(a.memberid());
-    req.set_alarm(a.alarm());
-    pb::AlarmResponse resp;
-    auto ctx = ContextWithDeadline(kRpcTimeout);
-    ASSERT_TRUE(pb::Maintenance::NewStub(channels_[0])->Alarm(ctx.get(), req, &resp).ok());
-  }
+  ASSERT_TRUE(DisarmAll(channels_[0]).ok());
   int64_t rev = 0;
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(Alarms(channels_[i]).empty()) << i;
@@ -271,27 +283,12 @@ TEST_P(TinyQuotaTest, CompactDefragDisarmLetsTheNextWriteIn) {
     ASSERT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << StatusString(st);
     ASSERT_EQ(st.error_message(), kNoSpace);
     ASSERT_EQ(Alarms(ch).size(), 1u);
-    {
-      pb::CompactionRequest c;
-      c.set_revision(Status(ch).header().revision());
-      c.set_physical(true);
-      pb::CompactionResponse r;
-      auto ctx = ContextWithDeadline(milliseconds(30000));
-      ASSERT_TRUE(pb::KV::NewStub(ch)->Compact(ctx.get(), c, &r).ok());
-    }
+    ASSERT_TRUE(CompactPhysically(ch, Status(ch).header().revision()).ok());
     // etcdpp's quota counts the pages in use, so the compaction alone made room: every other
     // round skips the defragmentation there (etcd needs it: its quota is the file's size).
     const bool defrag = GetParam() == "etcd" || round % 2 == 0;
     if (defrag) ASSERT_TRUE(Defragment(ch).ok());
-    for (const pb::AlarmMember& a : Alarms(ch)) {
-      pb::AlarmRequest req;
-      req.set_action(pb::AlarmRequest::DEACTIVATE);
-      req.set_memberid(a.memberid());
-      req.set_alarm(a.alarm());
-      pb::AlarmResponse resp;
-      auto ctx = ContextWithDeadline(kRpcTimeout);
-      ASSERT_TRUE(pb::Maintenance::NewStub(ch)->Alarm(ctx.get(), req, &resp).ok());
-    }
+    ASSERT_TRUE(DisarmAll(ch).ok());
     st = Put(ch, "4th_test", std::string(64, 'a'));
     ASSERT_TRUE(st.ok()) << StatusString(st) << "; dbSize " << Status(ch).dbsize() << ", in use "
                          << Status(ch).dbsizeinuse();
@@ -378,14 +375,7 @@ TEST(DefragProcessTest, DefragmentUnderWritesKeepsEveryWrite) {
     ASSERT_TRUE(Put(ch, absl::StrFormat("w/%05d", i), std::string(1500, 'z')).ok());
   }
   for (int i = 0; i < 2000; ++i) ASSERT_TRUE(Put(ch, absl::StrFormat("w/%05d", i), "s").ok());
-  {
-    pb::CompactionRequest c;
-    c.set_revision(Status(ch).header().revision());
-    c.set_physical(true);
-    pb::CompactionResponse r;
-    auto ctx = ContextWithDeadline(milliseconds(30000));
-    ASSERT_TRUE(pb::KV::NewStub(ch)->Compact(ctx.get(), c, &r).ok());
-  }
+  ASSERT_TRUE(CompactPhysically(ch, Status(ch).header().revision()).ok());
   const int64_t before = Status(ch).dbsize();
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
