@@ -624,6 +624,12 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
                      "ms] should be at least as 5 times as --heartbeat-interval[",
                      c->heartbeat_interval_ms, "ms]"));
   }
+  constexpr int64_t kMaxElectionMs = 50000;  // etcd's maxElectionMs
+  if (c->election_timeout_ms > kMaxElectionMs) {
+    return absl::InvalidArgumentError(absl::StrCat("--election-timeout[", c->election_timeout_ms,
+                                                   "ms] is too long, and should be set less than ",
+                                                   kMaxElectionMs, "ms"));
+  }
   return absl::OkStatus();
 }
 

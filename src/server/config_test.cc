@@ -124,6 +124,19 @@ TEST(ConfigTest, BooleansReadAsGoReadsThem) {
   EXPECT_TRUE(bare->unsafe_no_fsync);
 }
 
+// etcd's two bounds on the election timeout (embed.Config.Validate), with its messages.
+TEST(ConfigTest, ElectionTimeoutBoundsAreEtcds) {
+  EXPECT_EQ(
+      ParseConfig({"--heartbeat-interval=300", "--election-timeout=1000"}, {}).status().message(),
+      "--election-timeout[1000ms] should be at least as 5 times as "
+      "--heartbeat-interval[300ms]");
+  EXPECT_EQ(ParseConfig({"--election-timeout=60000"}, {}).status().message(),
+            "--election-timeout[60000ms] is too long, and should be set less than 50000ms");
+  auto at_max = ParseConfig({"--election-timeout=50000"}, {});
+  ASSERT_TRUE(at_max.ok()) << at_max.status();
+  EXPECT_EQ(at_max->election_timeout_ms, 50000);
+}
+
 TEST(ConfigTest, OtherBooleanSpellingsAreRefusedByName) {
   for (const char* bad : {"yes", "no", "on", "off", "tRUE", "2", ""}) {
     EXPECT_EQ(
