@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds etcdpp into build/ (or $ETCDPP_BUILD_DIR). ETCDPP_SANITIZE=address|thread
+# Configures and builds etcdpp into build/ (or $ETCDPP_BUILD_DIR): every target, or the targets
+# given as arguments (scripts/build.sh etcdpp). ETCDPP_SANITIZE=address|thread
 # builds with the sanitizers (use a separate build dir for those).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,4 +18,7 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
 elif ! grep -qx "ETCDPP_TEST_HOOKS:BOOL=$HOOKS" "$BUILD/CMakeCache.txt"; then
   cmake -S "$ROOT" -B "$BUILD" -DETCDPP_TEST_HOOKS="$HOOKS" >/dev/null
 fi
-cmake --build "$BUILD" -j "${ETCDPP_JOBS:-$(nproc)}"
+# Arguments name the targets to build (quickstart.sh builds only the server); none: all.
+TARGETS=()
+for t in "$@"; do TARGETS+=(--target "$t"); done
+cmake --build "$BUILD" -j "${ETCDPP_JOBS:-$(nproc)}" "${TARGETS[@]}"

@@ -31,19 +31,30 @@ else
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "install-deps: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
+  # Through `env`: sudo resets the environment, and apt must not prompt (debconf, conffiles).
+  APT=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get)
+  "${APT[@]}" update -qq
   # etcd-server's package starts a system etcd on 2379; keep it from starting (policy-rc.d).
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
     trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# A system etcd started by the package would hold 2379; stop it (we only ever use our own).
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
-  ${SUDO:-} systemctl stop etcd || true
-  ${SUDO:-} systemctl disable etcd || true
+# etcd-server's package enables a system etcd that would hold 2379 (now, or after the next
+# boot): stop and disable it (we only ever start our own). `systemctl disable` works without a
+# running systemd too (it removes the enablement links); the link is removed by hand where
+# systemctl is missing.
+SUDO_CMD=""
+if [ "$(id -u)" -ne 0 ]; then SUDO_CMD="sudo"; fi
+if command -v systemctl >/dev/null 2>&1; then
+  if systemctl is-active --quiet etcd 2>/dev/null; then $SUDO_CMD systemctl stop etcd || true; fi
+  if [ -e /etc/systemd/system/multi-user.target.wants/etcd.service ]; then
+    $SUDO_CMD systemctl disable --quiet etcd 2>/dev/null || true
+  fi
+fi
+if [ -e /etc/systemd/system/multi-user.target.wants/etcd.service ]; then
+  $SUDO_CMD rm -f /etc/systemd/system/multi-user.target.wants/etcd.service
 fi
