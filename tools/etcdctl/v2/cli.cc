@@ -68,7 +68,11 @@ FlagType TypeOf(FlagKind k) {
 void Register(const std::vector<FlagSpec>& specs, FlagSet* fs) {
   for (const FlagSpec& s : specs) {
     for (const std::string& n : Names(s.names)) {
-      fs->Add(n, "", TypeOf(s.kind), s.kind == FlagKind::kBool ? "false" : s.def, s.usage);
+      if (s.kind == FlagKind::kStringSlice) {
+        fs->AddStringSlice(n, {}, s.usage);
+      } else {
+        fs->Add(n, "", TypeOf(s.kind), s.kind == FlagKind::kBool ? "false" : s.def, s.usage);
+      }
     }
   }
 }
@@ -187,6 +191,10 @@ int64_t Context::Int(const std::string& name) const {
   return v;
 }
 
+std::vector<std::string> Context::StringSlice(const std::string& name) const {
+  return local_->GetStringSlice(name);
+}
+
 std::string FlagHelp(const FlagSpec& f) {
   if (f.kind == FlagKind::kBool) {
     std::vector<std::string> parts;
@@ -202,7 +210,9 @@ std::string FlagHelp(const FlagSpec& f) {
     parts.push_back(absl::StrCat(n.size() == 1 ? "-" : "--", n, " ", placeholder));
   }
   std::string def;
-  if (f.kind == FlagKind::kString) {
+  if (f.kind == FlagKind::kStringSlice) {
+    // (an empty slice shows no default)
+  } else if (f.kind == FlagKind::kString) {
     if (!f.def.empty()) def = absl::StrCat(" (default: \"", f.def, "\")");
   } else {
     def = absl::StrCat(" (default: ", f.def, ")");

@@ -11,7 +11,7 @@
 
 namespace etcdpp::etcdctl::v2 {
 
-enum class FlagKind { kBool, kString, kInt, kDuration };
+enum class FlagKind { kBool, kString, kInt, kDuration, kStringSlice };
 
 // One urfave flag: names as urfave writes them ("output, o"), the default as text.
 struct FlagSpec {
@@ -37,6 +37,7 @@ class Context {
   std::string String(const std::string& name) const;
   bool Bool(const std::string& name) const;
   int64_t Int(const std::string& name) const;
+  std::vector<std::string> StringSlice(const std::string& name) const;
   const std::vector<std::string>& Args() const { return args_; }
 
  private:

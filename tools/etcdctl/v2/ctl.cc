@@ -1,12 +1,16 @@
 #include "v2/ctl.h"
 
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -21,7 +25,6 @@
 #include "common/dns_srv.h"
 #include "common/go_text.h"
 #include "common/json_text.h"
-#include "password_prompt.h"
 #include "srv_discovery.h"
 #include "v2/cli.h"
 #include "v2/http_client.h"
@@ -102,6 +105,40 @@ absl::Duration GlobalDuration(Context& c, const std::string& name) {
 
 absl::Time TotalDeadline(Context& c) { return absl::Now() + GlobalDuration(c, "total-timeout"); }
 
+std::string AskPassword(const std::string& prompt);
+
+// What transport.NewTransport checks of the TLS files before any request: the certificate and
+// key come together and every file is readable ("open /x: no such file or directory").
+std::optional<std::string> TlsFilesError(const HttpOptions& o) {
+  if ((!o.cert_file.empty() || !o.key_file.empty()) &&
+      (o.cert_file.empty() || o.key_file.empty())) {
+    return absl::StrCat("KeyFile and CertFile must both be present[key: ", o.key_file,
+                        ", cert: ", o.cert_file, "]");
+  }
+  for (const std::string* f : {&o.cert_file, &o.key_file, &o.ca_file}) {
+    if (f->empty()) continue;
+    FILE* fp = std::fopen(f->c_str(), "r");
+    if (fp == nullptr) {
+      std::string err = std::strerror(errno);
+      if (!err.empty()) err[0] = absl::ascii_tolower(err[0]);
+      return absl::StrCat("open ", *f, ": ", err);
+    }
+    std::fclose(fp);
+  }
+  return std::nullopt;
+}
+
+HttpOptions TlsOptions(Context& c) {
+  HttpOptions opts;
+  opts.ca_file = c.GlobalString("ca-file");
+  if (opts.ca_file.empty()) opts.ca_file = Getenv("ETCDCTL_CA_FILE");
+  opts.cert_file = c.GlobalString("cert-file");
+  if (opts.cert_file.empty()) opts.cert_file = Getenv("ETCDCTL_CERT_FILE");
+  opts.key_file = c.GlobalString("key-file");
+  if (opts.key_file.empty()) opts.key_file = Getenv("ETCDCTL_KEY_FILE");
+  return opts;
+}
+
 // newClient: errors are printed as they are (no "Error:") with exit 1.
 std::unique_ptr<ClusterClient> NewClient(Context& c) {
   std::string domain = c.GlobalString("discovery-srv");
@@ -127,13 +164,11 @@ std::unique_ptr<ClusterClient> NewClient(Context& c) {
     }
     ep = *n;
   }
-  HttpOptions opts;
-  opts.ca_file = c.GlobalString("ca-file");
-  if (opts.ca_file.empty()) opts.ca_file = Getenv("ETCDCTL_CA_FILE");
-  opts.cert_file = c.GlobalString("cert-file");
-  if (opts.cert_file.empty()) opts.cert_file = Getenv("ETCDCTL_CERT_FILE");
-  opts.key_file = c.GlobalString("key-file");
-  if (opts.key_file.empty()) opts.key_file = Getenv("ETCDCTL_KEY_FILE");
+  HttpOptions opts = TlsOptions(c);
+  if (std::optional<std::string> err = TlsFilesError(opts)) {
+    std::cerr << *err << "\n";
+    Exit(1);
+  }
   absl::Duration total = GlobalDuration(c, "total-timeout");
   if (total != absl::ZeroDuration() && total < opts.dial_timeout) opts.dial_timeout = total;
   opts.header_timeout = GlobalDuration(c, "timeout");
@@ -144,7 +179,7 @@ std::unique_ptr<ClusterClient> NewClient(Context& c) {
     size_t colon = user.find(':');
     if (colon == std::string::npos) {
       opts.username = user;
-      opts.password = PromptPassword("Password: ");
+      opts.password = AskPassword("Password: ");
     } else {
       opts.username = user.substr(0, colon);
       opts.password = user.substr(colon + 1);
@@ -740,6 +775,9 @@ int MemberUpdate(Context& c) {
 int ClusterHealth(Context& c) {
   bool forever = c.Bool("forever");
   if (forever) ExitOnInterrupt();
+  if (std::optional<std::string> err = TlsFilesError(TlsOptions(c))) {
+    HandleError(kExitServerError, *err);
+  }
   std::unique_ptr<ClusterClient> cl = MustNewClientNoSync(c);
   CallError err;
   absl::StatusOr<std::vector<Member>> ms = ListMembers(*cl, absl::InfiniteFuture(), &err);
@@ -757,14 +795,8 @@ int ClusterHealth(Context& c) {
       }
       bool checked = false;
       for (const std::string& url : m.client_urls) {
-        HttpOptions opts;
+        HttpOptions opts = TlsOptions(c);
         opts.header_timeout = absl::ZeroDuration();
-        opts.ca_file = c.GlobalString("ca-file");
-        if (opts.ca_file.empty()) opts.ca_file = Getenv("ETCDCTL_CA_FILE");
-        opts.cert_file = c.GlobalString("cert-file");
-        if (opts.cert_file.empty()) opts.cert_file = Getenv("ETCDCTL_CERT_FILE");
-        opts.key_file = c.GlobalString("key-file");
-        if (opts.key_file.empty()) opts.key_file = Getenv("ETCDCTL_KEY_FILE");
         ClusterClient hc({url}, opts);
         std::string detail;
         absl::StatusOr<HttpResponse> r =
@@ -819,6 +851,336 @@ int ClusterHealth(Context& c) {
     Print("\nnext check after 10 second...\n\n");
     absl::SleepFor(absl::Seconds(10));
   }
+}
+
+// speakeasy.Ask as the v2 commands use it: the prompt on stdout, the terminal's echo off while
+// the line is read (when stdin is one), a newline on stdout after, the line trimmed.
+std::string AskPassword(const std::string& prompt) {
+  std::cout << prompt << std::flush;
+  termios old{};
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  std::cout << "\n" << std::flush;
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
+// --- users, roles, auth (client/auth_user.go, auth_role.go; ctlv2/command/*_commands.go) -------
+
+std::string JsonQuoted(const std::string& s) {
+  std::string q;
+  AppendGoJsonQuote(s, &q);
+  return q;
+}
+
+std::string JsonList(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  for (const std::string& i : items) quoted.push_back(JsonQuoted(i));
+  return absl::StrCat("[", absl::StrJoin(quoted, ","), "]");
+}
+
+// One /v2/auth call: the body on one of the `ok` statuses; otherwise the error text the Go
+// client gives (the authError's message, or the JSON error when the body is not one).
+absl::StatusOr<std::string> AuthCall(ClusterClient& cl, const std::string& method,
+                                     const std::string& path, const std::string& json_body,
+                                     absl::Time deadline, std::initializer_list<long> ok,
+                                     bool auth_error_body = true) {
+  HttpRequest req{method, PathEscape(CanonicalUrlPath(path))};
+  if (!json_body.empty()) {
+    req.json = true;
+    req.form = json_body;
+  }
+  std::string detail;
+  absl::StatusOr<HttpResponse> r = cl.Do(req, deadline, &detail);
+  if (!r.ok()) return r.status();
+  for (long code : ok) {
+    if (r->status == code) return r->body;
+  }
+  if (!auth_error_body) {
+    return absl::UnknownError(absl::StrCat("unexpected status code ", r->status));
+  }
+  absl::StatusOr<Struct> s = ParseJson(r->body);
+  if (!s.ok()) {
+    return absl::UnknownError(r->body.empty() ? "unexpected end of JSON input"
+                                              : std::string(s.status().message()));
+  }
+  return absl::UnknownError(StringField(*s, "message"));
+}
+
+[[noreturn]] void PrintStatusAndExit(const absl::Status& s) {
+  PrintAndExit(std::string(s.message()));
+}
+
+std::string UserArg(Context& c) {
+  if (c.Args().size() != 1) PrintAndExit("Please provide a username");
+  return c.Args()[0];
+}
+
+std::string RoleArg(Context& c) {
+  if (c.Args().size() != 1) PrintAndExit("Please provide a role name");
+  return c.Args()[0];
+}
+
+std::unique_ptr<ClusterClient> MustNewAuthClient(Context& c) {
+  std::unique_ptr<ClusterClient> cl = MustNewClient(c);
+  if (c.GlobalBool("debug")) {
+    std::cerr << "Cluster-Endpoints: " << absl::StrJoin(cl->endpoints(), ", ") << "\n";
+  }
+  return cl;
+}
+
+// The "user"/"role" names of a {"users":[...]} or {"roles":[...]} listing.
+void PrintNames(const std::string& body, const char* list, const char* field) {
+  absl::StatusOr<Struct> s = ParseJson(body);
+  if (!s.ok()) PrintStatusAndExit(s.status());
+  auto it = s->fields().find(list);
+  if (it == s->fields().end() || it->second.kind_case() != Value::kListValue) return;
+  for (const Value& v : it->second.list_value().values()) {
+    Print(absl::StrCat(StringField(v.struct_value(), field), "\n"));
+  }
+}
+
+int UserList(Context& c) {
+  if (!c.Args().empty()) PrintAndExit("No arguments accepted");
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::StatusOr<std::string> body =
+      AuthCall(*cl, "GET", "/v2/auth/users", "", TotalDeadline(c), {200});
+  if (!body.ok()) PrintStatusAndExit(body.status());
+  PrintNames(*body, "users", "user");
+  return 0;
+}
+
+// json.Marshal(&client.User{User: u, Password: p}) (the password omitted when empty).
+std::string UserBody(const std::string& user, const std::string& pass) {
+  return absl::StrCat("{\"user\":", JsonQuoted(user),
+                      pass.empty() ? "" : absl::StrCat(",\"password\":", JsonQuoted(pass)),
+                      ",\"roles\":null}");
+}
+
+int UserAdd(Context& c) {
+  std::string arg = UserArg(c);
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::Time deadline = TotalDeadline(c);
+  size_t colon = arg.find(':');
+  std::string user = arg.substr(0, colon);
+  std::string pass =
+      colon == std::string::npos ? AskPassword("New password: ") : arg.substr(colon + 1);
+  absl::StatusOr<std::string> r =
+      AuthCall(*cl, "PUT", "/v2/auth/users/" + user, UserBody(user, pass), deadline, {200, 201});
+  if (!r.ok()) PrintStatusAndExit(r.status());
+  Print(absl::StrCat("User ", user, " created\n"));
+  return 0;
+}
+
+int UserRemove(Context& c) {
+  std::string user = UserArg(c);
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::StatusOr<std::string> r =
+      AuthCall(*cl, "DELETE", "/v2/auth/users/" + user, "", TotalDeadline(c), {200, 201});
+  if (!r.ok()) PrintStatusAndExit(r.status());
+  Print(absl::StrCat("User ", user, " removed\n"));
+  return 0;
+}
+
+int UserPasswd(Context& c) {
+  std::string user = UserArg(c);
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::Time deadline = TotalDeadline(c);
+  std::string pass = AskPassword("New password: ");
+  absl::StatusOr<std::string> r =
+      AuthCall(*cl, "PUT", "/v2/auth/users/" + user, UserBody(user, pass), deadline, {200});
+  if (!r.ok()) PrintStatusAndExit(r.status());
+  Print("Password updated\n");
+  return 0;
+}
+
+Action UserGrantRevoke(bool grant) {
+  return [grant](Context& c) {
+    std::vector<std::string> roles = c.StringSlice("roles");
+    if (roles.empty()) PrintAndExit("No roles specified; please use `--roles`");
+    absl::Time deadline = TotalDeadline(c);
+    std::string user = UserArg(c);
+    std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+    std::string body = absl::StrCat("{\"user\":", JsonQuoted(user), ",\"roles\":null,\"",
+                                    grant ? "grant" : "revoke", "\":", JsonList(roles), "}");
+    absl::StatusOr<std::string> r =
+        AuthCall(*cl, "PUT", "/v2/auth/users/" + user, body, deadline, {200});
+    if (!r.ok()) PrintStatusAndExit(r.status());
+    Print(absl::StrCat("User ", user, " updated\n"));
+    return 0;
+  };
+}
+
+int UserGet(Context& c) {
+  std::string name = UserArg(c);
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::StatusOr<std::string> r =
+      AuthCall(*cl, "GET", "/v2/auth/users/" + name, "", TotalDeadline(c), {200});
+  if (!r.ok()) PrintStatusAndExit(r.status());
+  absl::StatusOr<Struct> s = ParseJson(*r);
+  if (!s.ok()) PrintStatusAndExit(s.status());
+  std::vector<std::string> roles;
+  auto it = s->fields().find("roles");
+  if (it != s->fields().end() && it->second.kind_case() == Value::kListValue) {
+    const auto& values = it->second.list_value().values();
+    bool objects = false;
+    for (const Value& v : values) objects = objects || v.kind_case() == Value::kStructValue;
+    if (objects) {
+      // The Go client decodes into client.User first, which leaves one "" per role object before
+      // it falls back to UserRoles and appends the names: "Roles:  root" has two spaces.
+      roles.assign(values.size(), "");
+      for (const Value& v : values) roles.push_back(StringField(v.struct_value(), "role"));
+    } else {
+      for (const Value& v : values) roles.push_back(v.string_value());
+    }
+  }
+  Print(absl::StrCat("User: ", StringField(*s, "user"), "\nRoles: ", absl::StrJoin(roles, " "),
+                     "\n"));
+  return 0;
+}
+
+// A role as the Go client decodes it; null and [] lists are kept apart as reflect.DeepEqual does.
+struct Role {
+  std::string name;
+  std::optional<std::vector<std::string>> read, write;
+  bool operator==(const Role&) const = default;
+};
+
+Role ToRole(const Struct& s) {
+  Role r;
+  r.name = StringField(s, "role");
+  auto perms = s.fields().find("permissions");
+  if (perms == s.fields().end() || perms->second.kind_case() != Value::kStructValue) return r;
+  auto kv = perms->second.struct_value().fields().find("kv");
+  if (kv == perms->second.struct_value().fields().end() ||
+      kv->second.kind_case() != Value::kStructValue) {
+    return r;
+  }
+  const Struct& rw = kv->second.struct_value();
+  for (auto [field, out] : {std::pair{"read", &r.read}, std::pair{"write", &r.write}}) {
+    auto it = rw.fields().find(field);
+    if (it != rw.fields().end() && it->second.kind_case() == Value::kListValue) {
+      *out = StringList(rw, field);
+    }
+  }
+  return r;
+}
+
+absl::StatusOr<Role> GetRole(ClusterClient& cl, const std::string& name, absl::Time deadline) {
+  absl::StatusOr<std::string> r =
+      AuthCall(cl, "GET", "/v2/auth/roles/" + name, "", deadline, {200});
+  if (!r.ok()) return r.status();
+  absl::StatusOr<Struct> s = ParseJson(*r);
+  if (!s.ok()) return s.status();
+  return ToRole(*s);
+}
+
+int RoleList(Context& c) {
+  if (!c.Args().empty()) PrintAndExit("No arguments accepted");
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::StatusOr<std::string> body =
+      AuthCall(*cl, "GET", "/v2/auth/roles", "", TotalDeadline(c), {200}, false);
+  if (!body.ok()) PrintStatusAndExit(body.status());
+  PrintNames(*body, "roles", "role");
+  return 0;
+}
+
+int RoleAdd(Context& c) {
+  std::string role = RoleArg(c);
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::Time deadline = TotalDeadline(c);
+  if (GetRole(*cl, role, deadline).ok()) {
+    std::cerr << "Role " << role << " already exists\n";
+    Exit(1);
+  }
+  std::string body = absl::StrCat("{\"role\":", JsonQuoted(role),
+                                  ",\"permissions\":{\"kv\":{\"read\":null,\"write\":null}}}");
+  absl::StatusOr<std::string> r =
+      AuthCall(*cl, "PUT", "/v2/auth/roles/" + role, body, deadline, {200, 201});
+  if (!r.ok()) PrintStatusAndExit(r.status());
+  Print(absl::StrCat("Role ", role, " created\n"));
+  return 0;
+}
+
+int RoleRemove(Context& c) {
+  std::string role = RoleArg(c);
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::StatusOr<std::string> r =
+      AuthCall(*cl, "DELETE", "/v2/auth/roles/" + role, "", TotalDeadline(c), {200, 201});
+  if (!r.ok()) PrintStatusAndExit(r.status());
+  Print(absl::StrCat("Role ", role, " removed\n"));
+  return 0;
+}
+
+Action RoleGrantRevoke(bool grant) {
+  return [grant](Context& c) {
+    std::string path = c.String("path");
+    if (path.empty()) PrintAndExit("No path specified; please use `--path`");
+    if (CanonicalUrlPath(path) != path) {
+      PrintAndExit(
+          absl::StrCat("Not canonical path; please use `--path=", CanonicalUrlPath(path), "`"));
+    }
+    bool read = c.Bool("read"), write = c.Bool("write"), rw = c.Bool("readwrite");
+    if (static_cast<int>(read) + static_cast<int>(write) + static_cast<int>(rw) != 1) {
+      PrintAndExit("Please specify exactly one of --read, --write or --readwrite");
+    }
+    std::string role = RoleArg(c);
+    std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+    absl::Time deadline = TotalDeadline(c);
+    absl::StatusOr<Role> current = GetRole(*cl, role, deadline);
+    if (!current.ok()) PrintStatusAndExit(current.status());
+    std::string list = JsonList({path});
+    std::string kv = absl::StrCat("{\"kv\":{\"read\":", read || rw ? list : "null",
+                                  ",\"write\":", write || rw ? list : "null", "}}");
+    std::string body = absl::StrCat("{\"role\":", JsonQuoted(role),
+                                    ",\"permissions\":{\"kv\":{\"read\":null,\"write\":null}},\"",
+                                    grant ? "grant" : "revoke", "\":", kv, "}");
+    absl::StatusOr<std::string> r =
+        AuthCall(*cl, "PUT", "/v2/auth/roles/" + role, body, deadline, {200});
+    if (!r.ok()) PrintStatusAndExit(r.status());
+    absl::StatusOr<Struct> s = ParseJson(*r);
+    if (!s.ok()) PrintStatusAndExit(s.status());
+    if (ToRole(*s) == *current) {
+      Print(grant ? "Role unchanged; already granted" : "Role unchanged; already revoked");
+    }
+    Print(absl::StrCat("Role ", role, " updated\n"));
+    return 0;
+  };
+}
+
+int RoleGet(Context& c) {
+  std::string name = RoleArg(c);
+  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+  absl::StatusOr<Role> role = GetRole(*cl, name, TotalDeadline(c));
+  if (!role.ok()) PrintStatusAndExit(role.status());
+  std::string out = absl::StrCat("Role: ", role->name, "\nKV Read:\n");
+  for (const std::string& p : role->read.value_or(std::vector<std::string>{})) {
+    absl::StrAppend(&out, "\t", p, "\n");
+  }
+  out += "KV Write:\n";
+  for (const std::string& p : role->write.value_or(std::vector<std::string>{})) {
+    absl::StrAppend(&out, "\t", p, "\n");
+  }
+  Print(out);
+  return 0;
+}
+
+Action AuthEnableDisable(bool enable) {
+  return [enable](Context& c) {
+    if (!c.Args().empty()) PrintAndExit("No arguments accepted");
+    std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+    absl::StatusOr<std::string> r = AuthCall(*cl, enable ? "PUT" : "DELETE", "/v2/auth/enable", "",
+                                             TotalDeadline(c), {200, 201});
+    if (!r.ok()) PrintStatusAndExit(r.status());
+    Print(enable ? "Authentication Enabled\n" : "Authentication Disabled\n");
+    return 0;
+  };
 }
 
 // --- the commands this etcdctl does not build ---------------------------------------------------
@@ -1011,6 +1373,8 @@ CliApp MakeApp() {
          {},
          MemberUpdate,
          {}}}});
+  std::vector<FlagSpec> roles_flag{
+      {"roles", FlagKind::kStringSlice, "", "List of roles to grant or revoke"}};
   cmds.push_back(
       {"user",
        "user add, grant and revoke subcommands",
@@ -1018,38 +1382,32 @@ CliApp MakeApp() {
        "",
        {},
        nullptr,
-       {{"add",
-         "add a new user for the etcd cluster",
-         "<user>",
-         "",
-         {{"password-from-stdin", FlagKind::kBool, "",
-           "read password from stdin instead of interactive terminal"}},
-         Refused("user add"),
-         {}},
-        {"get", "get details for a user", "<user>", "", {}, Refused("user get"), {}},
-        {"list", "list all current users", "<user>", "", {}, Refused("user list"), {}},
-        {"remove",
-         "remove a user for the etcd cluster",
-         "<user>",
-         "",
-         {},
-         Refused("user remove"),
-         {}},
+       {{"add", "add a new user for the etcd cluster", "<user>", "", {}, UserAdd, {}},
+        {"get", "get details for a user", "<user>", "", {}, UserGet, {}},
+        {"list", "list all current users", "<user>", "", {}, UserList, {}},
+        {"remove", "remove a user for the etcd cluster", "<user>", "", {}, UserRemove, {}},
         {"grant",
          "grant roles to an etcd user",
          "<user>",
          "",
-         {{"roles", FlagKind::kString, "", "List of roles to grant or revoke"}},
-         Refused("user grant"),
+         roles_flag,
+         UserGrantRevoke(true),
          {}},
         {"revoke",
          "revoke roles for an etcd user",
          "<user>",
          "",
-         {{"roles", FlagKind::kString, "", "List of roles to grant or revoke"}},
-         Refused("user revoke"),
+         roles_flag,
+         UserGrantRevoke(false),
          {}},
-        {"passwd", "change password for a user", "<user>", "", {}, Refused("user passwd"), {}}}});
+        {"passwd", "change password for a user", "<user>", "", {}, UserPasswd, {}}}});
+  auto perm_flags = [](const char* verb, const char* r, const char* w, const char* rw) {
+    return std::vector<FlagSpec>{
+        {"path", FlagKind::kString, "", absl::StrCat("Path ", verb, " for the role to access")},
+        {"read", FlagKind::kBool, "", r},
+        {"write", FlagKind::kBool, "", w},
+        {"readwrite, rw", FlagKind::kBool, "", rw}};
+  };
   cmds.push_back(
       {"role",
        "role add, grant and revoke subcommands",
@@ -1057,29 +1415,25 @@ CliApp MakeApp() {
        "",
        {},
        nullptr,
-       {{"add", "add a new role for the etcd cluster", "<role>", "", {}, Refused("role add"), {}},
-        {"get", "get details for a role", "<role>", "", {}, Refused("role get"), {}},
-        {"list", "list all roles", " ", "", {}, Refused("role list"), {}},
-        {"remove",
-         "remove a role from the etcd cluster",
-         "<role>",
-         "",
-         {},
-         Refused("role remove"),
-         {}},
+       {{"add", "add a new role for the etcd cluster", "<role> ", "", {}, RoleAdd, {}},
+        {"get", "get details for a role", "<role>", "", {}, RoleGet, {}},
+        {"list", "list all roles", " ", "", {}, RoleList, {}},
+        {"remove", "remove a role from the etcd cluster", "<role>", "", {}, RoleRemove, {}},
         {"grant",
          "grant path matches to an etcd role",
          "<role>",
          "",
-         {},
-         Refused("role grant"),
+         perm_flags("granted", "Grant read-only access", "Grant write-only access",
+                    "Grant read-write access"),
+         RoleGrantRevoke(true),
          {}},
         {"revoke",
          "revoke path matches for an etcd role",
          "<role>",
          "",
-         {},
-         Refused("role revoke"),
+         perm_flags("revoked", "Revoke read access", "Revoke write access",
+                    "Revoke read-write access"),
+         RoleGrantRevoke(false),
          {}}}});
   cmds.push_back(
       {"auth",
@@ -1088,8 +1442,8 @@ CliApp MakeApp() {
        "",
        {},
        nullptr,
-       {{"enable", "enable auth access controls", " ", "", {}, Refused("auth enable"), {}},
-        {"disable", "disable auth access controls", " ", "", {}, Refused("auth disable"), {}}}});
+       {{"enable", "enable auth access controls", " ", "", {}, AuthEnableDisable(true), {}},
+        {"disable", "disable auth access controls", " ", "", {}, AuthEnableDisable(false), {}}}});
   return app;
 }
 
