@@ -26,51 +26,33 @@ chmod +x "$WORK/server-v2"
 SIDE_A_BIN=$WORK/server-v2
 SIDE_B_BIN=$WORK/server-v2
 
-# v ARGS... : ETCDCTL_API=2 etcdctl --endpoints http://EP ARGS (stdin from /dev/null).
-v() {
-  vin "$@" </dev/null
-}
-
-# vin ARGS... : as v, with the caller's stdin.
-vin() {
+# ctl2 SECS SORT EP ARGS... : one numbered ETCDCTL_API=2 command of the transcript (stdout,
+# stderr, exit code) with the caller's stdin; SECS > 0 stops it after SECS s, SORT=1 sorts its
+# stdout (exec-watch starts its commands without waiting for them, so their lines come in any
+# order), EP=1 passes --endpoints http://EP first.
+ctl2() {
+  local secs=$1 sort=$2 eps=$3 label=etcdctl note= code
+  shift 3
+  local -a pre=() ep=()
+  if ((secs > 0)); then
+    pre=(timeout "$secs")
+    label="timeout $secs etcdctl"
+  fi
+  if ((eps)); then ep=(--endpoints "http://$EP"); fi
+  if ((sort)); then note=" (stdout sorted)"; fi
   N=$((N + 1))
-  printf '### %03d etcdctl%s\n' "$N" "$(printf ' %q' "$@")"
-  ETCDCTL_API=2 "$ETCDCTL" --endpoints "http://$EP" "$@" >"$CTL_OUT.out" 2>"$CTL_OUT.err"
-  print_ctl "exit $?"
-}
-
-# vraw ARGS... : ETCDCTL_API=2 etcdctl ARGS without --endpoints (flags and environment forms).
-vraw() {
-  N=$((N + 1))
-  printf '### %03d etcdctl%s\n' "$N" "$(printf ' %q' "$@")"
-  ETCDCTL_API=2 "$ETCDCTL" "$@" </dev/null >"$CTL_OUT.out" 2>"$CTL_OUT.err"
-  print_ctl "exit $?"
-}
-
-# vt SECS ARGS... : v stopped after SECS seconds (watches).
-vt() {
-  local secs=$1
-  shift
-  N=$((N + 1))
-  printf '### %03d timeout %s etcdctl%s\n' "$N" "$secs" "$(printf ' %q' "$@")"
-  ETCDCTL_API=2 timeout "$secs" "$ETCDCTL" --endpoints "http://$EP" "$@" </dev/null \
-    >"$CTL_OUT.out" 2>"$CTL_OUT.err"
-  print_ctl "exit $?"
-}
-
-# vts SECS ARGS... : vt with stdout sorted (exec-watch starts its commands without waiting for
-# them, so their output lines come in any order).
-vts() {
-  local secs=$1
-  shift
-  N=$((N + 1))
-  printf '### %03d timeout %s etcdctl%s (stdout sorted)\n' "$N" "$secs" "$(printf ' %q' "$@")"
-  ETCDCTL_API=2 timeout "$secs" "$ETCDCTL" --endpoints "http://$EP" "$@" </dev/null \
-    >"$CTL_OUT.unsorted" 2>"$CTL_OUT.err"
-  local code=$?
-  LC_ALL=C sort "$CTL_OUT.unsorted" >"$CTL_OUT.out"
+  printf '### %03d %s%s%s\n' "$N" "$label" "$(printf ' %q' "$@")" "$note"
+  ETCDCTL_API=2 "${pre[@]}" "$ETCDCTL" "${ep[@]}" "$@" >"$CTL_OUT.out" 2>"$CTL_OUT.err"
+  code=$?
+  if ((sort)); then LC_ALL=C sort -o "$CTL_OUT.out" "$CTL_OUT.out"; fi
   print_ctl "exit $code"
 }
+
+v() { ctl2 0 0 1 "$@" </dev/null; }     # against the server, stdin from /dev/null
+vin() { ctl2 0 0 1 "$@"; }              # against the server, the caller's stdin
+vraw() { ctl2 0 0 0 "$@" </dev/null; }  # no --endpoints (flags and environment forms)
+vt() { ctl2 "$1" 0 1 "${@:2}" </dev/null; }   # vt SECS ARGS...: stopped after SECS s
+vts() { ctl2 "$1" 1 1 "${@:2}" </dev/null; }  # vts SECS ARGS...: vt, stdout sorted
 
 run_script() {
   # --- the command line: help, version, unknown commands and flags ----------------------------

@@ -1,6 +1,7 @@
 #include "v2/cli.h"
 
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,8 @@ FlagType TypeOf(FlagKind k) {
       return FlagType::kInt;
     case FlagKind::kDuration:
       return FlagType::kDuration;
+    case FlagKind::kStringSlice:
+      return FlagType::kStringSlice;
   }
   return FlagType::kString;
 }
@@ -107,42 +110,61 @@ int NoHelpTopic(const std::string& name) {
 int RunCommand(const CliApp& app, FlagSet* global, const std::string& help_name,
                const CliCommand& c, const std::vector<std::string>& tail);
 
+// Parses flags the urfave way: a usage error prints "<incorrect> <error>", a blank line and the
+// help on stdout and the error on stderr (exit 1); --help/-h prints the help (exit 0). Returns
+// the exit code when the command line ends here, else nullopt and the arguments in *rest.
+std::optional<int> ParseOrHelp(FlagSet* fs, const std::vector<std::string>& args,
+                               absl::string_view incorrect, const std::string& help,
+                               std::vector<std::string>* rest) {
+  absl::StatusOr<std::vector<std::string>> parsed = fs->Parse(args);
+  if (!parsed.ok()) {
+    std::cout << incorrect << " " << parsed.status().message() << "\n\n" << help;
+    std::cerr << parsed.status().message() << "\n";
+    return 1;
+  }
+  if (fs->GetBool("help") || fs->GetBool("h")) {
+    std::cout << help;
+    return 0;
+  }
+  *rest = *std::move(parsed);
+  return std::nullopt;
+}
+
+// The `help [command]` command of an app (or of a group): the app's help, or the command's.
+int HelpCommand(const std::vector<CliCommand>& cmds, const std::string& prefix,
+                const std::vector<std::string>& args, const std::string& app_help) {
+  if (args.size() < 2) {
+    std::cout << app_help;
+    return 0;
+  }
+  const CliCommand* c = Find(cmds, args[1]);
+  if (c == nullptr) return NoHelpTopic(args[1]);
+  std::cout << CommandHelp(absl::StrCat(prefix, " ", c->name), *c);
+  return 0;
+}
+
 // A command with subcommands runs as an app of its own (urfave's startApp).
 int RunGroup(const CliApp& app, FlagSet* global, const std::string& help_name,
              const CliCommand& group, const std::vector<std::string>& args) {
   FlagSet fs(FlagSyntax::kGoFlag);
   Register(group.flags, &fs);
   Register({kHelpFlag}, &fs);
-  absl::StatusOr<std::vector<std::string>> rest = fs.Parse(args);
-  if (!rest.ok()) {
-    std::cout << "Incorrect Usage. " << rest.status().message() << "\n\n"
-              << SubcommandHelp(help_name, group);
-    std::cerr << rest.status().message() << "\n";
-    return 1;
+  const std::string help = SubcommandHelp(help_name, group);
+  std::vector<std::string> rest;
+  if (std::optional<int> code = ParseOrHelp(&fs, args, "Incorrect Usage.", help, &rest)) {
+    return *code;
   }
-  if (fs.GetBool("help") || fs.GetBool("h")) {
-    std::cout << SubcommandHelp(help_name, group);
+  if (rest.empty()) {
+    std::cout << help;
     return 0;
   }
-  if (rest->empty()) {
-    std::cout << SubcommandHelp(help_name, group);
-    return 0;
+  if (rest[0] == "help" || rest[0] == "h") {
+    return HelpCommand(group.subcommands, help_name, rest, help);
   }
-  const std::string& name = (*rest)[0];
-  if (name == "help" || name == "h") {
-    if (rest->size() < 2) {
-      std::cout << SubcommandHelp(help_name, group);
-      return 0;
-    }
-    const CliCommand* sub = Find(group.subcommands, (*rest)[1]);
-    if (sub == nullptr) return NoHelpTopic((*rest)[1]);
-    std::cout << CommandHelp(absl::StrCat(help_name, " ", sub->name), *sub);
-    return 0;
-  }
-  const CliCommand* sub = Find(group.subcommands, name);
-  if (sub == nullptr) return NoHelpTopic(name);
+  const CliCommand* sub = Find(group.subcommands, rest[0]);
+  if (sub == nullptr) return NoHelpTopic(rest[0]);
   return RunCommand(app, global, absl::StrCat(help_name, " ", sub->name), *sub,
-                    {rest->begin() + 1, rest->end()});
+                    {rest.begin() + 1, rest.end()});
 }
 
 int RunCommand(const CliApp& app, FlagSet* global, const std::string& help_name,
@@ -151,18 +173,12 @@ int RunCommand(const CliApp& app, FlagSet* global, const std::string& help_name,
   FlagSet fs(FlagSyntax::kGoFlag);
   Register(c.flags, &fs);
   Register({kHelpFlag}, &fs);
-  absl::StatusOr<std::vector<std::string>> rest = fs.Parse(ReorderArgs(c.flags, tail));
-  if (!rest.ok()) {
-    std::cout << "Incorrect Usage: " << rest.status().message() << "\n\n"
-              << CommandHelp(help_name, c);
-    std::cerr << rest.status().message() << "\n";
-    return 1;
+  std::vector<std::string> rest;
+  if (std::optional<int> code = ParseOrHelp(&fs, ReorderArgs(c.flags, tail),
+                                            "Incorrect Usage:", CommandHelp(help_name, c), &rest)) {
+    return *code;
   }
-  if (fs.GetBool("help") || fs.GetBool("h")) {
-    std::cout << CommandHelp(help_name, c);
-    return 0;
-  }
-  Context ctx(&app.flags, global, &c.flags, &fs, *rest);
+  Context ctx(&app.flags, global, &c.flags, &fs, std::move(rest));
   return c.action(ctx);
 }
 
@@ -313,39 +329,24 @@ int RunApp(const CliApp& app, const std::vector<std::string>& args) {
   FlagSet global(FlagSyntax::kGoFlag);
   Register(app.flags, &global);
   Register({kHelpFlag, kVersionFlag}, &global);
-  absl::StatusOr<std::vector<std::string>> rest = global.Parse(args);
-  if (!rest.ok()) {
-    std::cout << "Incorrect Usage. " << rest.status().message() << "\n\n" << AppHelp(app);
-    std::cerr << rest.status().message() << "\n";
-    return 1;
-  }
-  if (global.GetBool("help") || global.GetBool("h")) {
-    std::cout << AppHelp(app);
-    return 0;
+  const std::string help = AppHelp(app);
+  std::vector<std::string> rest;
+  if (std::optional<int> code = ParseOrHelp(&global, args, "Incorrect Usage.", help, &rest)) {
+    return *code;
   }
   if (global.GetBool("version") || global.GetBool("v")) {
     app.print_version();
     return 0;
   }
-  if (rest->empty()) {
-    std::cout << AppHelp(app);
+  if (rest.empty()) {
+    std::cout << help;
     return 0;
   }
-  const std::string& name = (*rest)[0];
-  if (name == "help" || name == "h") {
-    if (rest->size() < 2) {
-      std::cout << AppHelp(app);
-      return 0;
-    }
-    const CliCommand* c = Find(app.commands, (*rest)[1]);
-    if (c == nullptr) return NoHelpTopic((*rest)[1]);
-    std::cout << CommandHelp(absl::StrCat(app.name, " ", c->name), *c);
-    return 0;
-  }
-  const CliCommand* c = Find(app.commands, name);
-  if (c == nullptr) return NoHelpTopic(name);
+  if (rest[0] == "help" || rest[0] == "h") return HelpCommand(app.commands, app.name, rest, help);
+  const CliCommand* c = Find(app.commands, rest[0]);
+  if (c == nullptr) return NoHelpTopic(rest[0]);
   return RunCommand(app, &global, absl::StrCat(app.name, " ", c->name), *c,
-                    {rest->begin() + 1, rest->end()});
+                    {rest.begin() + 1, rest.end()});
 }
 
 }  // namespace etcdpp::etcdctl::v2

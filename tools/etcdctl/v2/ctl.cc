@@ -917,6 +917,16 @@ absl::StatusOr<std::string> AuthCall(ClusterClient& cl, const std::string& metho
   PrintAndExit(std::string(s.message()));
 }
 
+// One change through /v2/auth: its error and exit 1, or `done` on stdout.
+int AuthChange(ClusterClient& cl, const std::string& method, const std::string& path,
+               const std::string& body, absl::Time deadline, std::initializer_list<long> ok,
+               const std::string& done) {
+  absl::StatusOr<std::string> r = AuthCall(cl, method, path, body, deadline, ok);
+  if (!r.ok()) PrintStatusAndExit(r.status());
+  Print(done);
+  return 0;
+}
+
 std::string UserArg(Context& c) {
   if (c.Args().size() != 1) PrintAndExit("Please provide a username");
   return c.Args()[0];
@@ -971,21 +981,19 @@ int UserAdd(Context& c) {
   std::string user = arg.substr(0, colon);
   std::string pass =
       colon == std::string::npos ? AskPassword("New password: ") : arg.substr(colon + 1);
-  absl::StatusOr<std::string> r =
-      AuthCall(*cl, "PUT", "/v2/auth/users/" + user, UserBody(user, pass), deadline, {200, 201});
-  if (!r.ok()) PrintStatusAndExit(r.status());
-  Print(absl::StrCat("User ", user, " created\n"));
-  return 0;
+  return AuthChange(*cl, "PUT", "/v2/auth/users/" + user, UserBody(user, pass), deadline,
+                    {200, 201}, absl::StrCat("User ", user, " created\n"));
 }
 
-int UserRemove(Context& c) {
-  std::string user = UserArg(c);
-  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
-  absl::StatusOr<std::string> r =
-      AuthCall(*cl, "DELETE", "/v2/auth/users/" + user, "", TotalDeadline(c), {200, 201});
-  if (!r.ok()) PrintStatusAndExit(r.status());
-  Print(absl::StrCat("User ", user, " removed\n"));
-  return 0;
+// user remove, role remove.
+Action AuthRemove(bool user) {
+  return [user](Context& c) {
+    std::string name = user ? UserArg(c) : RoleArg(c);
+    std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
+    return AuthChange(
+        *cl, "DELETE", absl::StrCat(user ? "/v2/auth/users/" : "/v2/auth/roles/", name), "",
+        TotalDeadline(c), {200, 201}, absl::StrCat(user ? "User " : "Role ", name, " removed\n"));
+  };
 }
 
 int UserPasswd(Context& c) {
@@ -993,11 +1001,8 @@ int UserPasswd(Context& c) {
   std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
   absl::Time deadline = TotalDeadline(c);
   std::string pass = AskPassword("New password: ");
-  absl::StatusOr<std::string> r =
-      AuthCall(*cl, "PUT", "/v2/auth/users/" + user, UserBody(user, pass), deadline, {200});
-  if (!r.ok()) PrintStatusAndExit(r.status());
-  Print("Password updated\n");
-  return 0;
+  return AuthChange(*cl, "PUT", "/v2/auth/users/" + user, UserBody(user, pass), deadline, {200},
+                    "Password updated\n");
 }
 
 Action UserGrantRevoke(bool grant) {
@@ -1009,11 +1014,8 @@ Action UserGrantRevoke(bool grant) {
     std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
     std::string body = absl::StrCat("{\"user\":", JsonQuoted(user), ",\"roles\":null,\"",
                                     grant ? "grant" : "revoke", "\":", JsonList(roles), "}");
-    absl::StatusOr<std::string> r =
-        AuthCall(*cl, "PUT", "/v2/auth/users/" + user, body, deadline, {200});
-    if (!r.ok()) PrintStatusAndExit(r.status());
-    Print(absl::StrCat("User ", user, " updated\n"));
-    return 0;
+    return AuthChange(*cl, "PUT", "/v2/auth/users/" + user, body, deadline, {200},
+                      absl::StrCat("User ", user, " updated\n"));
   };
 }
 
@@ -1101,21 +1103,8 @@ int RoleAdd(Context& c) {
   }
   std::string body = absl::StrCat("{\"role\":", JsonQuoted(role),
                                   ",\"permissions\":{\"kv\":{\"read\":null,\"write\":null}}}");
-  absl::StatusOr<std::string> r =
-      AuthCall(*cl, "PUT", "/v2/auth/roles/" + role, body, deadline, {200, 201});
-  if (!r.ok()) PrintStatusAndExit(r.status());
-  Print(absl::StrCat("Role ", role, " created\n"));
-  return 0;
-}
-
-int RoleRemove(Context& c) {
-  std::string role = RoleArg(c);
-  std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
-  absl::StatusOr<std::string> r =
-      AuthCall(*cl, "DELETE", "/v2/auth/roles/" + role, "", TotalDeadline(c), {200, 201});
-  if (!r.ok()) PrintStatusAndExit(r.status());
-  Print(absl::StrCat("Role ", role, " removed\n"));
-  return 0;
+  return AuthChange(*cl, "PUT", "/v2/auth/roles/" + role, body, deadline, {200, 201},
+                    absl::StrCat("Role ", role, " created\n"));
 }
 
 Action RoleGrantRevoke(bool grant) {
@@ -1175,11 +1164,9 @@ Action AuthEnableDisable(bool enable) {
   return [enable](Context& c) {
     if (!c.Args().empty()) PrintAndExit("No arguments accepted");
     std::unique_ptr<ClusterClient> cl = MustNewAuthClient(c);
-    absl::StatusOr<std::string> r = AuthCall(*cl, enable ? "PUT" : "DELETE", "/v2/auth/enable", "",
-                                             TotalDeadline(c), {200, 201});
-    if (!r.ok()) PrintStatusAndExit(r.status());
-    Print(enable ? "Authentication Enabled\n" : "Authentication Disabled\n");
-    return 0;
+    return AuthChange(*cl, enable ? "PUT" : "DELETE", "/v2/auth/enable", "", TotalDeadline(c),
+                      {200, 201},
+                      enable ? "Authentication Enabled\n" : "Authentication Disabled\n");
   };
 }
 
@@ -1385,7 +1372,7 @@ CliApp MakeApp() {
        {{"add", "add a new user for the etcd cluster", "<user>", "", {}, UserAdd, {}},
         {"get", "get details for a user", "<user>", "", {}, UserGet, {}},
         {"list", "list all current users", "<user>", "", {}, UserList, {}},
-        {"remove", "remove a user for the etcd cluster", "<user>", "", {}, UserRemove, {}},
+        {"remove", "remove a user for the etcd cluster", "<user>", "", {}, AuthRemove(true), {}},
         {"grant",
          "grant roles to an etcd user",
          "<user>",
@@ -1418,7 +1405,7 @@ CliApp MakeApp() {
        {{"add", "add a new role for the etcd cluster", "<role> ", "", {}, RoleAdd, {}},
         {"get", "get details for a role", "<role>", "", {}, RoleGet, {}},
         {"list", "list all roles", " ", "", {}, RoleList, {}},
-        {"remove", "remove a role from the etcd cluster", "<role>", "", {}, RoleRemove, {}},
+        {"remove", "remove a role from the etcd cluster", "<role>", "", {}, AuthRemove(false), {}},
         {"grant",
          "grant path matches to an etcd role",
          "<role>",
