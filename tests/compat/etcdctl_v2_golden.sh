@@ -249,7 +249,7 @@ run_script() {
   v user list
   v role list
   v user add root:rootpw
-  v user add root:again
+  v user add root:again  # (an existing user: PUT updates its password)
   v user add alice:alicepw
   v user add
   v user get root
@@ -293,11 +293,11 @@ run_script() {
   v -u alice:newpw get /foo
   v -u alice:wrong get /foo
   vin -u alice get /foo <<<"newpw"
-  v -u root:rootpw user list
+  v -u root:again user list
   v user list
-  v -u root:rootpw role get guest
+  v -u root:again role get guest
   v -u alice:newpw auth disable
-  v -u root:rootpw auth disable
+  v -u root:again auth disable
   v auth disable
   v user remove bob
   v user remove bob
@@ -306,26 +306,32 @@ run_script() {
   v user get alice
 
   # --- global flags and their environment forms -------------------------------------------------
-  v --no-sync get /foo
-  v --debug get /foo
+  v --no-sync get /utf8
+  v --debug get /utf8
   v --debug --no-sync set /dbg 'a b&c' --ttl 1000
   v --debug member list
-  v --timeout 5s --total-timeout 10s get /foo
-  vraw --endpoints http://127.0.0.1:1 get /foo
-  vraw --no-sync --endpoints http://127.0.0.1:1 get /foo
-  vraw --endpoints 127.0.0.1:2 get /foo
-  vraw --endpoint "http://$EP" get /foo
-  vraw --peers "http://$EP" get /foo
-  vraw -C "http://$EP" get /foo
-  vraw -C "$EP" get /foo
-  ETCDCTL_ENDPOINTS="http://$EP" vraw get /foo
-  ETCDCTL_ENDPOINT="http://$EP" vraw get /foo
-  ETCDCTL_PEERS="http://$EP" vraw get /foo
-  ETCDCTL_ENDPOINTS="http://127.0.0.1:1" vraw --endpoints "http://$EP" get /foo
-  vraw --endpoints "http://$EP" -u root:pass get /foo
-  ETCDCTL_USERNAME=root:pass vraw --endpoints "http://$EP" get /foo
-  vraw --endpoints "http://$EP" --ca-file /nonexistent/ca.pem get /foo
+  v --timeout 5s --total-timeout 10s get /utf8
+  vraw --endpoints http://127.0.0.1:1 get /utf8
+  vraw --no-sync --endpoints http://127.0.0.1:1 get /utf8
+  vraw --endpoints 127.0.0.1:2 get /utf8
+  vraw --endpoint "http://$EP" get /utf8
+  vraw --peers "http://$EP" get /utf8
+  vraw -C "http://$EP" get /utf8
+  vraw -C "$EP" get /utf8
+  ETCDCTL_ENDPOINTS="http://$EP" vraw get /utf8
+  ETCDCTL_ENDPOINT="http://$EP" vraw get /utf8
+  ETCDCTL_PEERS="http://$EP" vraw get /utf8
+  ETCDCTL_ENDPOINTS="http://127.0.0.1:1" vraw --endpoints "http://$EP" get /utf8
+  vraw --endpoints "http://$EP" -u root:pass get /utf8
+  ETCDCTL_USERNAME=root:pass vraw --endpoints "http://$EP" get /utf8
+  vraw --endpoints "http://$EP" --ca-file /nonexistent/ca.pem get /utf8
   v cluster-health --forever=false
+
+  # --- last: a member that never starts (the cluster then has no quorum for writes) ------------
+  v member add newmember http://127.0.0.1:1
+  ctl2 0 1 1 member list </dev/null
+  v member add other http://127.0.0.1:1
+  ctl2 0 1 1 cluster-health </dev/null
 }
 
 # normalize MEMBER_ID MEMBER_ID_HEX CLUSTER_ID CLIENT_PORT PEER_PORT (stdin -> stdout)
@@ -335,7 +341,37 @@ normalize() {
       -e 's/"expiration":"[^"]*"/"expiration":"<EXP>"/g' \
       -e 's/"ttl":[0-9]+/"ttl":<TTL>/g' \
       -e 's/^TTL: [1-9][0-9]*$/TTL: <TTL>/' \
-      -e "/^stty: 'standard input': Inappropriate ioctl for device$/d"
+      -e "/^stty: 'standard input': Inappropriate ioctl for device$/d" \
+      -e 's/^(Added member named newmember with ID )[0-9a-f]+/\1<NEW_ID>/' \
+      -e 's/^[0-9a-f]+(\[unstarted\]: )/<NEW_ID>\1/' \
+      -e 's/^(member )[0-9a-f]+( is unreachable: no available published client urls)/\1<NEW_ID>\2/' |
+    sort_marked_stdout
+}
+
+# The stdout of the commands marked "(stdout sorted)" sorted again after the normalization, and
+# the members of ETCD_INITIAL_CLUSTER sorted (the server's member order follows the random ids
+# that the normalization replaces).
+sort_marked_stdout() {
+  python3 -c '
+import sys
+lines = sys.stdin.read().split("\n")
+out, i = [], 0
+while i < len(lines):
+    if lines[i].startswith("ETCD_INITIAL_CLUSTER=\"") and lines[i].endswith("\""):
+        lines[i] = "ETCD_INITIAL_CLUSTER=\"%s\"" % ",".join(sorted(lines[i][22:-1].split(",")))
+    out.append(lines[i])
+    if lines[i].startswith("### ") and lines[i].endswith("(stdout sorted)") and i + 1 < len(lines) \
+            and lines[i + 1] == "--- stdout":
+        j = i + 2
+        while j < len(lines) and lines[j] != "--- stderr":
+            j += 1
+        out.append(lines[i + 1])
+        out.extend(sorted(lines[i + 2:j]))
+        i = j
+        continue
+    i += 1
+sys.stdout.write("\n".join(out))
+'
 }
 
 SIDE_A_ETCDCTL=$CTL_TESTED

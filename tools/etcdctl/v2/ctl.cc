@@ -799,22 +799,22 @@ int ClusterHealth(Context& c) {
         opts.header_timeout = absl::ZeroDuration();
         ClusterClient hc({url}, opts);
         std::string detail;
-        absl::StatusOr<HttpResponse> r =
-            hc.Do(HttpRequest{"GET", "/health"}, absl::Now() + absl::Seconds(30), &detail);
-        if (!r.ok() && hc.last_errors().empty()) continue;
-        if (!r.ok() && hc.last_errors()[0].find("has no leader") == std::string::npos &&
-            hc.last_errors()[0].find("server error") == std::string::npos) {
-          Print(absl::StrCat("failed to check the health of member ", m.id, " on ", url, ": Get ",
-                             GoQuote(url + "/health"), ": ", hc.last_errors()[0], "\n"));
+        HttpRequest req{"GET", "/health"};
+        req.any_status = true;
+        absl::StatusOr<HttpResponse> r = hc.Do(req, absl::Now() + absl::Seconds(30), &detail);
+        if (!r.ok()) {
+          Print(absl::StrCat(
+              "failed to check the health of member ", m.id, " on ", url, ": Get ",
+              GoQuote(url + "/health"), ": ",
+              hc.last_errors().empty() ? std::string(r.status().message()) : hc.last_errors()[0],
+              "\n"));
           continue;
         }
-        // A 5xx answer still has a body to judge ({"health":"false"}).
-        std::string body = r.ok() ? r->body : "";
-        absl::StatusOr<Struct> s = ParseJson(body);
+        absl::StatusOr<Struct> s = ParseJson(r->body);
         if (!s.ok()) {
           Print(absl::StrCat(
               "failed to check the health of member ", m.id, " on ", url, ": ",
-              body.empty() ? "unexpected end of JSON input" : std::string(s.status().message()),
+              r->body.empty() ? "unexpected end of JSON input" : std::string(s.status().message()),
               "\n"));
           continue;
         }

@@ -182,7 +182,7 @@ absl::StatusOr<HttpResponse> ClusterClient::Do(const HttpRequest& req, absl::Tim
                              rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR);
       continue;
     }
-    if (resp.status / 100 == 5) {
+    if (resp.status / 100 == 5 && !req.any_status) {
       all_connection = false;
       if (resp.status == 500 || resp.status == 503) {
         errors.push_back(absl::StrCat("client: etcd member ", endpoints_[k], " has no leader"));

@@ -27,8 +27,9 @@ struct HttpRequest {
   std::string query;   // "a=1&b=2" (escaped), may be empty
   std::string form;    // an x-www-form-urlencoded body, or empty
   bool has_form = false;
-  bool json = false;  // the body is JSON (auth and members requests)
-  bool wait = false;  // a long poll: no timeout but the deadline
+  bool json = false;        // the body is JSON (auth and members requests)
+  bool wait = false;        // a long poll: no timeout but the deadline
+  bool any_status = false;  // a 5xx answer is the answer (a plain http.Client.Get)
 };
 
 struct HttpResponse {
