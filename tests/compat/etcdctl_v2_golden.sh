@@ -83,6 +83,10 @@ run_script() {
   vraw role grant --help
   vraw auth
   v set --ttl abc foo bar
+  v rm -r --recursive /q
+  v -o json --output simple get /q
+  vraw member -h --help
+  vraw set -h --help
   v set --bogus foo bar
   v ls --sort=maybe
   v get
@@ -311,6 +315,11 @@ run_script() {
   v --debug --no-sync set /dbg 'a b&c' --ttl 1000
   v --debug member list
   v --timeout 5s --total-timeout 10s get /utf8
+  v --total-timeout 1ns get /utf8
+  v --total-timeout 0 get /utf8
+  v --no-sync --total-timeout 1ns get /utf8
+  v --total-timeout 1ns member list
+  v --no-sync --total-timeout 1ns member list
   vraw --endpoints http://127.0.0.1:1 get /utf8
   vraw --no-sync --endpoints http://127.0.0.1:1 get /utf8
   vraw --endpoints 127.0.0.1:2 get /utf8

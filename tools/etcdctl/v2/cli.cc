@@ -110,16 +110,50 @@ int NoHelpTopic(const std::string& name) {
 int RunCommand(const CliApp& app, FlagSet* global, const std::string& help_name,
                const CliCommand& c, const std::vector<std::string>& tail);
 
-// Parses flags the urfave way: a usage error prints "<incorrect> <error>", a blank line and the
-// help on stdout and the error on stderr (exit 1); --help/-h prints the help (exit 0). Returns
-// the exit code when the command line ends here, else nullopt and the arguments in *rest.
-std::optional<int> ParseOrHelp(FlagSet* fs, const std::vector<std::string>& args,
-                               absl::string_view incorrect, const std::string& help,
+// Where urfave parses flags: the app, a group's sub-app, a command. They differ in what a usage
+// error prints.
+enum class Level { kApp, kGroup, kCommand };
+
+// urfave's normalizeFlags: two names of one flag given on one command line.
+std::optional<std::string> TwoForms(const std::vector<FlagSpec>& specs, const FlagSet& fs) {
+  for (const FlagSpec& s : specs) {
+    std::string first;
+    for (const std::string& n : Names(s.names)) {
+      if (!fs.Changed(n)) continue;
+      if (!first.empty())
+        return absl::StrCat("Cannot use two forms of the same flag: ", n, " ", first);
+      first = n;
+    }
+  }
+  return std::nullopt;
+}
+
+// Parses flags (specs, registered in fs) the urfave way: a usage error prints "Incorrect Usage"
+// and the error, a blank line and the help on stdout and the error on stderr (exit 1);
+// --help/-h prints the help (exit 0). Returns the exit code when the command line ends here,
+// else nullopt and the arguments in *rest.
+std::optional<int> ParseOrHelp(Level level, const std::vector<FlagSpec>& specs, FlagSet* fs,
+                               const std::vector<std::string>& args, const std::string& help,
                                std::vector<std::string>* rest) {
   absl::StatusOr<std::vector<std::string>> parsed = fs->Parse(args);
-  if (!parsed.ok()) {
-    std::cout << incorrect << " " << parsed.status().message() << "\n\n" << help;
-    std::cerr << parsed.status().message() << "\n";
+  std::optional<std::string> two_forms = TwoForms(specs, *fs);
+  std::string error;
+  if (level == Level::kCommand) {
+    // Command.parseFlags: the parse error first, then the flag forms; both as usage errors.
+    if (!parsed.ok() || two_forms) {
+      error = parsed.ok() ? *two_forms : std::string(parsed.status().message());
+      std::cout << "Incorrect Usage: " << error << "\n\n" << help;
+    }
+  } else if (two_forms) {
+    // App.Run / RunAsSubcommand: the flag forms first, printed bare (a sub-app adds a blank line).
+    error = *two_forms;
+    std::cout << error << (level == Level::kGroup ? "\n\n" : "\n") << help;
+  } else if (!parsed.ok()) {
+    error = std::string(parsed.status().message());
+    std::cout << "Incorrect Usage. " << error << "\n\n" << help;
+  }
+  if (!error.empty()) {
+    std::cerr << error << "\n";
     return 1;
   }
   if (fs->GetBool("help") || fs->GetBool("h")) {
@@ -151,7 +185,9 @@ int RunGroup(const CliApp& app, FlagSet* global, const std::string& help_name,
   Register({kHelpFlag}, &fs);
   const std::string help = SubcommandHelp(help_name, group);
   std::vector<std::string> rest;
-  if (std::optional<int> code = ParseOrHelp(&fs, args, "Incorrect Usage.", help, &rest)) {
+  std::vector<FlagSpec> specs = group.flags;
+  specs.push_back(kHelpFlag);
+  if (std::optional<int> code = ParseOrHelp(Level::kGroup, specs, &fs, args, help, &rest)) {
     return *code;
   }
   if (rest.empty()) {
@@ -174,8 +210,10 @@ int RunCommand(const CliApp& app, FlagSet* global, const std::string& help_name,
   Register(c.flags, &fs);
   Register({kHelpFlag}, &fs);
   std::vector<std::string> rest;
-  if (std::optional<int> code = ParseOrHelp(&fs, ReorderArgs(c.flags, tail),
-                                            "Incorrect Usage:", CommandHelp(help_name, c), &rest)) {
+  std::vector<FlagSpec> specs = c.flags;
+  specs.push_back(kHelpFlag);
+  if (std::optional<int> code = ParseOrHelp(Level::kCommand, specs, &fs, ReorderArgs(c.flags, tail),
+                                            CommandHelp(help_name, c), &rest)) {
     return *code;
   }
   Context ctx(&app.flags, global, &c.flags, &fs, std::move(rest));
@@ -331,7 +369,10 @@ int RunApp(const CliApp& app, const std::vector<std::string>& args) {
   Register({kHelpFlag, kVersionFlag}, &global);
   const std::string help = AppHelp(app);
   std::vector<std::string> rest;
-  if (std::optional<int> code = ParseOrHelp(&global, args, "Incorrect Usage.", help, &rest)) {
+  std::vector<FlagSpec> specs = app.flags;
+  specs.push_back(kHelpFlag);
+  specs.push_back(kVersionFlag);
+  if (std::optional<int> code = ParseOrHelp(Level::kApp, specs, &global, args, help, &rest)) {
     return *code;
   }
   if (global.GetBool("version") || global.GetBool("v")) {

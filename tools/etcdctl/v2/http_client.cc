@@ -112,6 +112,12 @@ ClusterClient::ClusterClient(std::vector<std::string> endpoints, HttpOptions opt
 absl::StatusOr<HttpResponse> ClusterClient::Do(const HttpRequest& req, absl::Time deadline,
                                                std::string* detail) {
   if (endpoints_.empty()) return absl::FailedPreconditionError("client: no endpoints available");
+  // A context that has already expired fails before any dial (Go checks ctx first).
+  if (deadline != absl::InfiniteFuture() && absl::Now() >= deadline) {
+    last_errors_.clear();
+    last_connection_error_ = true;
+    return absl::DeadlineExceededError("context deadline exceeded");
+  }
   std::vector<std::string> errors;
   bool all_connection = true;
   for (size_t n = 0; n < endpoints_.size(); ++n) {
@@ -138,8 +144,9 @@ absl::StatusOr<HttpResponse> ClusterClient::Do(const HttpRequest& req, absl::Tim
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp.body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, WriteHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp.headers);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(opts_.dial_timeout)));
+    curl_easy_setopt(
+        h, CURLOPT_CONNECTTIMEOUT_MS,
+        std::max<long>(1, static_cast<long>(absl::ToInt64Milliseconds(opts_.dial_timeout))));
     if (req.has_form || req.json) {
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.form.c_str());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.form.size()));
@@ -173,6 +180,8 @@ absl::StatusOr<HttpResponse> ClusterClient::Do(const HttpRequest& req, absl::Tim
     curl_easy_cleanup(h);
     if (rc == CURLE_OPERATION_TIMEDOUT && deadline != absl::InfiniteFuture() &&
         absl::Now() >= deadline) {
+      last_errors_.clear();
+      last_connection_error_ = true;  // a net.Error whose Timeout() is true
       return absl::DeadlineExceededError("context deadline exceeded");
     }
     if (rc != CURLE_OK) {
