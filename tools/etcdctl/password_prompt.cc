@@ -7,10 +7,9 @@
 
 namespace etcdpp::etcdctl {
 
-std::string PromptPassword(absl::string_view prompt) {
-  std::cerr << prompt << std::flush;
+std::string ReadLineWithoutEcho(bool* was_tty) {
   termios old{};
-  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  const bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
   if (tty) {
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
@@ -18,10 +17,16 @@ std::string PromptPassword(absl::string_view prompt) {
   }
   std::string line;
   std::getline(std::cin, line);
-  if (tty) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-  }
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  *was_tty = tty;
+  return line;
+}
+
+std::string PromptPassword(absl::string_view prompt) {
+  std::cerr << prompt << std::flush;
+  bool tty = false;
+  std::string line = ReadLineWithoutEcho(&tty);
+  if (tty) std::cerr << "\n";
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }

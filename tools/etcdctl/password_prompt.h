@@ -10,4 +10,8 @@ namespace etcdpp::etcdctl {
 // echo off. Returns "" on end of input.
 std::string PromptPassword(absl::string_view prompt);
 
+// Reads a line from stdin (without its newline), the terminal's echo off while it is read when
+// stdin is a terminal; *was_tty says whether it was. The prompts of the v3 and v2 commands.
+std::string ReadLineWithoutEcho(bool* was_tty);
+
 }  // namespace etcdpp::etcdctl

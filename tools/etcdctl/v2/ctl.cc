@@ -1,7 +1,6 @@
 #include "v2/ctl.h"
 
 #include <signal.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <google/protobuf/struct.pb.h>
@@ -25,6 +24,7 @@
 #include "common/dns_srv.h"
 #include "common/go_text.h"
 #include "common/json_text.h"
+#include "password_prompt.h"
 #include "srv_discovery.h"
 #include "v2/cli.h"
 #include "v2/http_client.h"
@@ -857,16 +857,8 @@ int ClusterHealth(Context& c) {
 // the line is read (when stdin is one), a newline on stdout after, the line trimmed.
 std::string AskPassword(const std::string& prompt) {
   std::cout << prompt << std::flush;
-  termios old{};
-  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  bool tty = false;
+  std::string line = ReadLineWithoutEcho(&tty);
   std::cout << "\n" << std::flush;
   return std::string(absl::StripAsciiWhitespace(line));
 }
