@@ -14,9 +14,37 @@ namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
 namespace {
 
-// A view the request ops read through: the store at a fixed revision, or a write txn.
-using RangeFn = std::function<absl::StatusOr<mvcc::RangeResult>(std::string_view, std::string_view,
-                                                                const mvcc::RangeOptions&)>;
+// What the request ops read through: the store at a fixed revision, or a write txn; each read
+// counted in a tally when one is given (etcd's range counter). A value, no allocation per request.
+class ReadView {
+ public:
+  static ReadView Store(const mvcc::KvStore* kv, int64_t rev) { return ReadView(kv, rev, nullptr); }
+  static ReadView Txn(mvcc::TxnWrite* txn) { return ReadView(nullptr, 0, txn); }
+  // The same view, each read counted in *tally (which must outlive the copy).
+  ReadView Counted(MvccTally* tally) const {
+    ReadView v = *this;
+    v.tally_ = tally;
+    return v;
+  }
+
+  absl::StatusOr<mvcc::RangeResult> operator()(std::string_view k, std::string_view e,
+                                               const mvcc::RangeOptions& o) const {
+    if (tally_ != nullptr) ++tally_->ranges;
+    if (txn_ != nullptr) return txn_->Range(k, e, o);
+    mvcc::RangeOptions ro = o;
+    if (ro.rev == 0) ro.rev = rev_;
+    return kv_->Range(k, e, ro);
+  }
+
+ private:
+  ReadView(const mvcc::KvStore* kv, int64_t rev, mvcc::TxnWrite* txn)
+      : kv_(kv), rev_(rev), txn_(txn) {}
+
+  const mvcc::KvStore* kv_;
+  int64_t rev_;
+  mvcc::TxnWrite* txn_;
+  MvccTally* tally_ = nullptr;
+};
 
 // etcd's mkGteRange: a range_end of "\0" means "every key >= key".
 std::string_view GteRange(const std::string& end) { return end; }  // mvcc reads "\0" itself
@@ -75,7 +103,7 @@ void Sort(const pb::RangeRequest& r, std::vector<mvccpb::KeyValue>* kvs) {
 }
 
 // etcd's applierV3backend.Range over any view.
-[[nodiscard]] absl::Status DoRange(const RangeFn& view, const pb::RangeRequest& r,
+[[nodiscard]] absl::Status DoRange(const ReadView& view, const pb::RangeRequest& r,
                                    pb::RangeResponse* resp) {
   int64_t limit = NeedsFullFetch(r) ? 0 : r.limit();
   if (limit > 0) ++limit;  // one extra to learn `more`
@@ -135,7 +163,7 @@ bool CompareKv(const pb::Compare& c, const mvccpb::KeyValue& kv) {
   }
 }
 
-bool ApplyCompare(const RangeFn& view, const pb::Compare& c) {
+bool ApplyCompare(const ReadView& view, const pb::Compare& c) {
   auto rr = view(c.key(), GteRange(c.range_end()), mvcc::RangeOptions{});
   if (!rr.ok()) return false;
   if (rr->kvs.empty()) {
@@ -148,7 +176,7 @@ bool ApplyCompare(const RangeFn& view, const pb::Compare& c) {
   return true;
 }
 
-bool ApplyCompares(const RangeFn& view, const pb::TxnRequest& r) {
+bool ApplyCompares(const ReadView& view, const pb::TxnRequest& r) {
   for (const pb::Compare& c : r.compare()) {
     if (!ApplyCompare(view, c)) return false;
   }
@@ -162,7 +190,7 @@ struct TxnPath {
   std::vector<TxnPath> nested;  // one per RequestTxn op in the chosen branch, in order
 };
 
-TxnPath ComputePath(const RangeFn& view, const pb::TxnRequest& r) {
+TxnPath ComputePath(const ReadView& view, const pb::TxnRequest& r) {
   TxnPath path;
   path.succeeded = ApplyCompares(view, r);
   for (const pb::RequestOp& op : path.succeeded ? r.success() : r.failure()) {
@@ -299,31 +327,8 @@ bool IsTxnSerializable(const pb::TxnRequest& r) {
 
 namespace {
 
-RangeFn StoreView(const mvcc::KvStore* kv, int64_t rev) {
-  return [kv, rev](std::string_view k, std::string_view e, const mvcc::RangeOptions& o) {
-    mvcc::RangeOptions ro = o;
-    if (ro.rev == 0) ro.rev = rev;
-    return kv->Range(k, e, ro);
-  };
-}
-
-RangeFn TxnView(mvcc::TxnWrite* txn) {
-  return [txn](std::string_view k, std::string_view e, const mvcc::RangeOptions& o) {
-    return txn->Range(k, e, o);
-  };
-}
-
-// `view`, each call counted in *tally (which must outlive the result).
-RangeFn Counted(RangeFn view, MvccTally* tally) {
-  return [view = std::move(view), tally](std::string_view k, std::string_view e,
-                                         const mvcc::RangeOptions& o) {
-    ++tally->ranges;
-    return view(k, e, o);
-  };
-}
-
 // etcd's checkPut and checkRange over the chosen path: errors that must surface before any write.
-[[nodiscard]] absl::Status CheckOps(const RangeFn& view, int64_t rev, int64_t compact_rev,
+[[nodiscard]] absl::Status CheckOps(const ReadView& view, int64_t rev, int64_t compact_rev,
                                     const std::function<bool(int64_t)>& lease_exists,
                                     const pb::TxnRequest& r, const TxnPath& path) {
   size_t nested = 0;
@@ -386,8 +391,9 @@ RangeFn Counted(RangeFn view, MvccTally* tally) {
 
 // Runs the ops of the chosen path (etcd's applyTxn). `view` serves the ranges; `txn` is null
 // for a read-only txn; puts and deletes are counted in *tally.
-[[nodiscard]] absl::Status RunOps(const RangeFn& view, mvcc::TxnWrite* txn, const pb::TxnRequest& r,
-                                  const TxnPath& path, pb::TxnResponse* resp, MvccTally* tally) {
+[[nodiscard]] absl::Status RunOps(const ReadView& view, mvcc::TxnWrite* txn,
+                                  const pb::TxnRequest& r, const TxnPath& path,
+                                  pb::TxnResponse* resp, MvccTally* tally) {
   resp->set_succeeded(path.succeeded);
   size_t nested = 0;
   for (const pb::RequestOp& op : path.succeeded ? r.success() : r.failure()) {
@@ -412,7 +418,7 @@ RangeFn Counted(RangeFn view, MvccTally* tally) {
 
 absl::Status KvApplier::Range(const pb::RangeRequest& r, pb::RangeResponse* resp) const {
   MvccTally tally;
-  absl::Status st = DoRange(Counted(StoreView(kv_, 0), &tally), r, resp);
+  absl::Status st = DoRange(ReadView::Store(kv_, 0).Counted(&tally), r, resp);
   Metrics::Get().MvccTxnEnd(tally);
   return st;
 }
@@ -421,7 +427,7 @@ absl::Status KvApplier::Range(const pb::RangeRequest& r, pb::RangeResponse* resp
 absl::Status KvApplier::ReadOnlyTxn(const pb::TxnRequest& r, pb::TxnResponse* resp) const {
   MvccTally tally;
   int64_t rev = kv_->Rev();
-  RangeFn view = Counted(StoreView(kv_, rev), &tally);
+  ReadView view = ReadView::Store(kv_, rev).Counted(&tally);
   TxnPath path = ComputePath(view, r);
   absl::Status st = CheckOps(
       view, rev, kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r, path);
@@ -457,14 +463,14 @@ absl::Status KvApplier::DeleteRange(const pb::DeleteRangeRequest& r, uint64_t in
 absl::Status KvApplier::Txn(const pb::TxnRequest& r, uint64_t index, pb::TxnResponse* resp) {
   MvccTally reads, writes;
   std::unique_ptr<mvcc::TxnWrite> txn = kv_->Write(index);
-  RangeFn view = TxnView(txn.get());
-  RangeFn check_view = Counted(view, &reads);
+  ReadView view = ReadView::Txn(txn.get());
+  ReadView check_view = view.Counted(&reads);
   TxnPath path = ComputePath(check_view, r);
   absl::Status st = CheckOps(
       check_view, txn->Rev(), kv_->CompactRev(), [this](int64_t id) { return LeaseExists(id); }, r,
       path);
   Metrics::Get().MvccTxnEnd(reads);
-  if (st.ok()) st = RunOps(Counted(view, &writes), txn.get(), r, path, resp, &writes);
+  if (st.ok()) st = RunOps(view.Counted(&writes), txn.get(), r, path, resp, &writes);
   resp->mutable_header()->set_revision(txn->Rev());
   SyncLeases(*txn);
   txn->End();
