@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev liblmdb-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev libcrypt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   libyaml-cpp-dev  # --config-file (etcd's YAML configuration)
+  libgoogle-perftools-dev  # --enable-pprof: the CPU profile of /debug/pprof/profile (libprofiler)
   libcurl4-openssl-dev  # etcdctl ETCDCTL_API=2: the v2 HTTP API (tools/etcdctl/v2)
   clang clang-format python3
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT

@@ -103,13 +103,14 @@ TEST(ConfigProcessTest, AnUnimplementedFlagStopsStartUpNamingIt) {
   const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
   if (!why.empty()) GTEST_SKIP() << why;
   MemberConfig cfg;
-  cfg.extra_flags = {"--enable-pprof"};
+  cfg.extra_flags = {"--experimental-enable-distributed-tracing"};
   auto m = ServerProcess::Create(BinaryUnderTest(), cfg);
   ASSERT_TRUE(m.ok()) << m.status();
   ASSERT_TRUE((*m)->Launch().ok());
   for (int i = 0; i < 100 && (*m)->Running(); ++i) absl::SleepFor(absl::Milliseconds(100));
   ASSERT_FALSE((*m)->Running());
-  EXPECT_TRUE(absl::StrContains((*m)->LogTail(), "--enable-pprof=true is not supported"))
+  EXPECT_TRUE(absl::StrContains((*m)->LogTail(),
+                                "--experimental-enable-distributed-tracing=true is not supported"))
       << (*m)->LogTail();
 }
 

@@ -168,7 +168,6 @@ struct Unsupported {
 const std::vector<Unsupported>& UnsupportedFlags() {
   static const std::vector<Unsupported> kFlags = {
       {"enable-v2", {"false"}, "the v2 API"},
-      {"enable-pprof", {"false"}, "Go's pprof endpoints"},
       {"enable-grpc-gateway", {"true"}, "turning the JSON gateway off (it is always served)"},
       {"pre-vote", {"true"}, "turning pre-vote off (it is always on)"},
       {"initial-election-tick-advance", {"true"}, "turning the election tick advance off"},
@@ -566,6 +565,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("log-level")) c->log_level = fs.Get("log-level");
   if (fs.Has("metrics")) c->metrics = fs.Get("metrics");
   if (IsTrue(fs, "debug")) c->log_level = "debug";
+  c->enable_pprof = IsTrue(fs, "enable-pprof") || IsTrue(fs, "debug");
   c->initial_corrupt_check = IsTrue(fs, "experimental-initial-corrupt-check");
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
   c->force_new_cluster = IsTrue(fs, "force-new-cluster");

@@ -52,6 +52,9 @@ struct Config {
   uint64_t max_snapshots = 5;  // --max-snapshots: .snap files kept (0: unlimited)
   uint64_t max_wals = 5;       // --max-wals: WAL segments kept at least (0: unlimited)
   std::string log_level = "info";
+  // --enable-pprof (or --debug, as etcd 3.4): /debug/pprof/ on the client port
+  // (server/http/pprof.h).
+  bool enable_pprof = false;
   int64_t backend_batch_interval_ms = 100;
   int64_t backend_batch_limit = 10000;
   bool unsafe_no_fsync = false;

@@ -218,9 +218,7 @@ TEST(ConfigTest, CorruptionChecks) {
 TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--discovery", "https://discovery.etcd.io/x"},
-           {"--enable-pprof"},
            {"--enable-v2"},
-           {"--enable-pprof=true"},
            {"--pre-vote=false"},
            {"--logger", "capnslog"},
            {"--experimental-backend-bbolt-freelist-type", "map"},

@@ -592,6 +592,10 @@ http::MemberView EtcdServer::HttpView() {
   v.on_health = [](bool ok) { Metrics::Get().Health(ok); };
   v.server_version = kApiVersion;
   v.cluster_version = kApiVersion;
+  v.pprof = cfg_.enable_pprof;
+  if (v.pprof) {
+    SPDLOG_INFO("{}", log::With("pprof is enabled", log::Fields().Str("path", "/debug/pprof")));
+  }
   return v;
 }
 

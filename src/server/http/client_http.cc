@@ -23,6 +23,8 @@ void ClientHttp::Handle(Request req, std::shared_ptr<Responder> resp) {
     resp->Reply(200, "text/plain; version=0.0.4; charset=utf-8", member_.metrics());
   } else if (gateway_ != nullptr && req.path == "/version") {
     Version(req, resp.get());
+  } else if (pprof_ != nullptr && absl::StartsWith(req.path, "/debug/pprof/")) {
+    pprof_->Serve(req, std::move(resp));
   } else if (req.path == "/livez" || req.path == "/readyz") {
     Probe(req, req.path == "/readyz", resp.get());
   } else {

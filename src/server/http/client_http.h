@@ -1,7 +1,8 @@
 #pragma once
 // ClientHttp: what the client port answers over HTTP/1.1. /v3/ (and /v3beta/, rewritten as
 // etcd does) goes to the JSON gateway; /health, /livez, /readyz and /version answer as etcd's
-// etcdhttp handlers; /metrics serves the Prometheus text exposition. Anything else is Go's
+// etcdhttp handlers; /metrics serves the Prometheus text exposition; /debug/pprof/ with
+// --enable-pprof (pprof.h). Anything else is Go's
 // "404 page not found".
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "server/http/gateway.h"
+#include "server/http/pprof.h"
 #include "server/http/request.h"
 #include "server/http/responder.h"
 
@@ -24,6 +26,7 @@ struct MemberView {
   std::function<void(bool healthy)> on_health;       // counts health checks
   std::string server_version;
   std::string cluster_version;
+  bool pprof = false;  // --enable-pprof (or --debug): serve /debug/pprof/ (pprof.h)
 };
 
 class ClientHttp {
@@ -33,7 +36,10 @@ class ClientHttp {
   enum class Paths { kAll, kMetricsAndHealth };
   // gateway may be null (gRPC-only client port): no /v3/ nor /version, and /health skips its read.
   ClientHttp(MemberView member, Gateway* gateway, Paths paths = Paths::kAll)
-      : member_(std::move(member)), gateway_(gateway), paths_(paths) {}
+      : member_(std::move(member)),
+        gateway_(gateway),
+        paths_(paths),
+        pprof_(member_.pprof && paths == Paths::kAll ? std::make_unique<Pprof>() : nullptr) {}
   void Handle(Request req, std::shared_ptr<Responder> resp);
 
  private:
@@ -45,6 +51,7 @@ class ClientHttp {
   const MemberView member_;
   Gateway* const gateway_;
   const Paths paths_;
+  const std::unique_ptr<Pprof> pprof_;  // null unless member.pprof
 };
 
 }  // namespace etcdpp::server::http
