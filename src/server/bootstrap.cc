@@ -10,11 +10,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/status.h"
 #include "grpcpp/grpcpp.h"
 #include "internalpb/internal.pb.h"
 #include "internalpb/peer.grpc.pb.h"
 #include "raft/confchange.h"
+#include "server/discovery.h"
+#include "server/log/zap_log.h"
 #include "server/membership/cluster_store.h"
 #include "server/rafthttp/peer_sender.h"
 #include "server/snap/snap_files.h"
@@ -51,6 +54,7 @@ class Bootstrapper {
   bool WalNeverWritten(const raft::Snapshot& snap, const wal::Wal::Contents& c);
   absl::Status CheckInitialCluster() const;
   absl::StatusOr<std::vector<Member>> InitialMembers() const;
+  absl::Status DiscoveryFailure(const absl::Status& st) const;
   absl::Status ForceNewCluster(const raft::Snapshot& snap, wal::Wal::Contents* c);
   absl::Status RecoverSnapshotBackend(const raft::Snapshot& snap);
   absl::Status CreateWal() {
@@ -113,9 +117,9 @@ absl::Status Bootstrapper::Restart() {
   }
   if (cfg_.force_new_cluster) RETURN_NOT_OK(ForceNewCluster(snap, &c));
   SPDLOG_INFO("restarting member {:x} in cluster {:x} at commit index {}", out_.member_id,
-               out_.cluster_id, c.state.commit);
+              out_.cluster_id, c.state.commit);
   SPDLOG_INFO("replaying {} WAL entries after the snapshot at index {} (backend at index {})",
-               c.entries.size(), snap.metadata.index, st_->kv->ConsistentIndex());
+              c.entries.size(), snap.metadata.index, st_->kv->ConsistentIndex());
   if (!c.state.IsEmpty()) RETURN_NOT_OK(storage->SetHardState(c.state));
   if (!c.entries.empty()) RETURN_NOT_OK(storage->Append(c.entries));
   // The read copy of the log lies below the storage's in the heap: free it and hand its pages
@@ -233,12 +237,58 @@ absl::Status Bootstrapper::JoinExisting() {
 }
 
 // The members --initial-cluster names, or (--discovery-srv) the SRV records of the domain.
+// With --discovery (etcd's v2 discovery): this member registers under the token and the
+// initial cluster is what the service gathered; the URL is the cluster token, as in etcd.
 absl::StatusOr<std::vector<Member>> Bootstrapper::InitialMembers() const {
   std::string cluster = cfg_.initial_cluster;
   if (!cfg_.discovery_srv.empty()) {
     ASSIGN_OR_RETURN(cluster, InitialClusterFromSrv(cfg_));
   }
-  return ParseInitialCluster(cluster, cfg_.initial_cluster_token);
+  if (cfg_.discovery.empty()) return ParseInitialCluster(cluster, cfg_.initial_cluster_token);
+  DiscoveryOptions d{cfg_.discovery, cfg_.discovery_proxy};
+  if (cfg_.initial_cluster_state == "existing") {
+    ASSIGN_OR_RETURN(cluster, DiscoveryGetCluster(d));
+    return ParseInitialCluster(cluster, cfg_.discovery);
+  }
+  std::vector<std::string> own;
+  for (const Url& u : cfg_.initial_advertise_peer_urls) {
+    own.push_back(absl::StrCat(cfg_.name, "=", u.ToString()));
+  }
+  std::sort(own.begin(), own.end());  // types.URLsMap.String(): sorted
+  std::string self = absl::StrJoin(own, ",");
+  ASSIGN_OR_RETURN(std::vector<Member> alone, ParseInitialCluster(self, cfg_.discovery));
+  absl::StatusOr<std::string> joined = DiscoveryJoinCluster(d, alone.at(0).id, self);
+  if (!joined.ok()) return DiscoveryFailure(joined.status());
+  return ParseInitialCluster(*joined, cfg_.discovery);
+}
+
+// etcd's advice on a failed discovery, and its refusal of the proxy fallback (etcdpp has no v2
+// proxy).
+absl::Status Bootstrapper::DiscoveryFailure(const absl::Status& st) const {
+  const std::string msg(st.message());
+  if (msg == kDiscoveryFullCluster) {
+    if (cfg_.discovery_fallback == "proxy") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          msg,
+          "; --discovery-fallback=proxy (etcd's default) would start a v2 proxy, which "
+          "etcdpp does not support: add the member with `etcdctl member add` and start it "
+          "with --initial-cluster-state=existing instead"));
+    }
+  } else if (msg == kDiscoveryDuplicateId) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        msg, ": member ", cfg_.name, " has previously registered with discovery service token (",
+        cfg_.discovery, "), but no valid cluster configuration was found in the data dir ",
+        cfg_.data_dir,
+        "; check the data dir if the previous bootstrap succeeded, or use a new "
+        "discovery token if it failed"));
+  } else if (msg == kDiscoveryDuplicateName) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        msg, ": a member with a duplicated name has registered with discovery service token (",
+        cfg_.discovery, "); do not reuse a discovery token, generate a new one"));
+  }
+  return absl::Status(st.code(), absl::StrCat(msg, " (discovery token ", cfg_.discovery,
+                                              "; do not reuse a discovery token that failed to "
+                                              "bootstrap a cluster, generate a new one)"));
 }
 
 // A restarted member of a cluster bootstrapped with --initial-cluster-state new must be started
@@ -247,6 +297,12 @@ absl::StatusOr<std::vector<Member>> Bootstrapper::InitialMembers() const {
 // changed or be gone) and so without this check.
 absl::Status Bootstrapper::CheckInitialCluster() const {
   if (cfg_.initial_cluster_state != "new" || !cfg_.discovery_srv.empty()) {
+    return absl::OkStatus();
+  }
+  if (!cfg_.discovery.empty()) {
+    SPDLOG_WARN("{}", log::With("discovery token is ignored since cluster already initialized; "
+                                "valid logs are found",
+                                log::Fields().Str("wal-dir", st_->wal_dir())));
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<Member>> members =
@@ -281,7 +337,7 @@ absl::Status Bootstrapper::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Con
     absl::StatusOr<raft::Snapshot> s = files->Load(name);
     if (!s.ok()) {
       SPDLOG_ERROR("cannot load snapshot file {}: {}; trying an older one", files->PathOf(name),
-                    std::string(s.status().message()));
+                   std::string(s.status().message()));
       absl::StrAppend(&problems, "; ", s.status().message());
       continue;
     }
@@ -297,7 +353,7 @@ absl::Status Bootstrapper::OpenWalAtSnapshot(raft::Snapshot* snap, wal::Wal::Con
       // file and the marker): an older snapshot may still do.
       if (!cand.IsEmpty()) {
         SPDLOG_WARN("snapshot at index {} is unusable: {}", cand.metadata.index,
-                     std::string(got.status().message()));
+                    std::string(got.status().message()));
       }
       absl::StrAppend(&problems, "; snapshot at index ", cand.metadata.index, ": ",
                       std::string(got.status().message()));
@@ -344,7 +400,7 @@ absl::Status Bootstrapper::RecoverSnapshotBackend(const raft::Snapshot& snap) {
   const std::string db = SnapDbPath(st_->snap_dir(), snap.metadata.index);
   if (!st_->env->FileExists(db)) return absl::OkStatus();  // the caller reports the gap
   SPDLOG_INFO("installing the received database {} (the backend is at index {})", db,
-               st_->kv->ConsistentIndex());
+              st_->kv->ConsistentIndex());
   return install_db_(db);
 }
 

@@ -219,8 +219,6 @@ const std::vector<Unsupported>& UnsupportedFlags() {
       {"self-signed-cert-validity", {""}, "the validity of auto-TLS certificates"},
       {"bootstrap-defrag-threshold-megabytes", {""}, "defragmentation at start-up"},
       {"feature-gates", {""}, "feature gates"},
-      {"discovery", {""}, "discovery"},
-      {"discovery-proxy", {""}, "discovery"},
       {"cors", {""}, "CORS origins (the v2 API)"},
       {"host-whitelist", {"", "*"}, "a host whitelist"},
       {"proxy", {"", "off"}, "the v2 proxy"},
@@ -231,8 +229,8 @@ const std::vector<Unsupported>& UnsupportedFlags() {
   return kFlags;
 }
 
-// Not in the table: --proxy-* and --discovery-fallback act only with the v2 proxy or discovery
-// on, which --proxy and --discovery above refuse; with those off, etcd ignores them too.
+// Not in the table: --proxy-* act only with the v2 proxy on, which --proxy above refuses; with it
+// off, etcd ignores them too.
 
 [[nodiscard]] absl::Status CheckSupported(const FlagSet& fs) {
   for (const Unsupported& u : UnsupportedFlags()) {
@@ -560,6 +558,9 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   if (fs.Has("initial-cluster")) c->initial_cluster = fs.Get("initial-cluster");
   if (fs.Has("initial-cluster-state")) c->initial_cluster_state = fs.Get("initial-cluster-state");
   if (fs.Has("initial-cluster-token")) c->initial_cluster_token = fs.Get("initial-cluster-token");
+  if (fs.Has("discovery")) c->discovery = fs.Get("discovery");
+  if (fs.Has("discovery-proxy")) c->discovery_proxy = fs.Get("discovery-proxy");
+  if (fs.Has("discovery-fallback")) c->discovery_fallback = fs.Get("discovery-fallback");
   if (fs.Has("discovery-srv")) c->discovery_srv = fs.Get("discovery-srv");
   if (fs.Has("discovery-srv-name")) c->discovery_srv_name = fs.Get("discovery-srv-name");
   if (fs.Has("log-level")) c->log_level = fs.Get("log-level");
@@ -598,19 +599,27 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   // to etcd's default counts as unset); one given is a conflict.
   const bool from_file = !c->config_file.empty();
   const bool dns = !c->discovery_srv.empty() || (!from_file && !c->discovery_srv_name.empty());
-  if (dns && from_file && c->initial_cluster == "default=http://localhost:2380") {
+  const bool discovery = dns || !c->discovery.empty();
+  if (discovery && from_file && c->initial_cluster == "default=http://localhost:2380") {
     c->initial_cluster.clear();
   }
-  if (!c->discovery_srv.empty() && !c->initial_cluster.empty()) {
+  if (static_cast<int>(!c->discovery_srv.empty()) + static_cast<int>(!c->discovery.empty()) +
+          static_cast<int>(!c->initial_cluster.empty()) >
+      1) {
     return absl::InvalidArgumentError(
         "multiple discovery or bootstrap flags are set. Choose one of \"initial-cluster\", "
         "\"discovery\" or \"discovery-srv\"");
   }
-  if (c->initial_cluster.empty() && !dns) {
+  if (c->initial_cluster.empty() && !discovery) {
     for (const Url& u : c->initial_advertise_peer_urls) {
       if (!c->initial_cluster.empty()) c->initial_cluster += ",";
       c->initial_cluster += c->name + "=" + u.ToString();
     }
+  }
+  if (c->discovery_fallback != "exit" && c->discovery_fallback != "proxy") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", c->discovery_fallback,
+                     "\" for flag -discovery-fallback: invalid value"));
   }
   if (c->initial_cluster_state != "new" && c->initial_cluster_state != "existing") {
     return absl::InvalidArgumentError(
@@ -692,8 +701,8 @@ std::string Url::ToString() const {
 }
 
 std::string FlagSupportNote(const std::string& name) {
-  if (absl::StartsWith(name, "proxy-") || name == "discovery-fallback") {
-    return "Acts only with the v2 proxy or discovery URLs, which etcdpp does not support.";
+  if (absl::StartsWith(name, "proxy-")) {
+    return "Acts only with the v2 proxy, which etcdpp does not support.";
   }
   for (const Unsupported& u : UnsupportedFlags()) {
     if (name != u.flag) continue;
@@ -717,7 +726,7 @@ std::vector<std::string> KnownFlags() {
 
 bool IsImplementedFlag(const std::string& name) {
   if (ValueFlags().count(name) == 0 && BoolFlags().count(name) == 0) return false;
-  if (absl::StartsWith(name, "proxy-") || name == "discovery-fallback") return false;
+  if (absl::StartsWith(name, "proxy-")) return false;
   for (const Unsupported& u : UnsupportedFlags()) {
     if (name == u.flag) return false;
   }

@@ -39,6 +39,14 @@ struct Config {
   // the services looked up (_etcd-server-ssl-<name>._tcp.<domain>).
   std::string discovery_srv;
   std::string discovery_srv_name;
+  // --discovery: etcd 3.4's v2 discovery URL (server/discovery.h): the founding members register
+  // under its token and wait for _config/size of them, instead of --initial-cluster; it is also
+  // the cluster token. --discovery-proxy: the HTTP proxy for it. --discovery-fallback: "exit",
+  // or "proxy" (etcd's default: become a v2 proxy when the cluster is full; etcdpp has no v2
+  // proxy and stops saying so).
+  std::string discovery;
+  std::string discovery_proxy;
+  std::string discovery_fallback = "proxy";
   uint64_t max_request_bytes = 1572864;  // 1.5 MiB
   uint64_t max_txn_ops = 128;
   uint32_t max_concurrent_streams = UINT32_MAX;  // per client connection, and the gateway's

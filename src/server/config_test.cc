@@ -217,7 +217,6 @@ TEST(ConfigTest, CorruptionChecks) {
 // Flags etcdpp does not implement: refused by name unless the value asks for what etcdpp does.
 TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--discovery", "https://discovery.etcd.io/x"},
            {"--enable-v2"},
            {"--pre-vote=false"},
            {"--logger", "capnslog"},
@@ -286,6 +285,34 @@ TEST(ConfigTest, LogLevelsAndOutputs) {
   EXPECT_EQ(c->log_outputs, (std::vector<std::string>{"stdout", "/tmp/x.log"}));
   c = ParseConfig({}, {});
   EXPECT_EQ(c->log_outputs, std::vector<std::string>{"default"});
+}
+
+// --discovery (the v2 discovery URL) likewise: no default initial cluster, one given (or
+// --discovery-srv) is a conflict; --discovery-fallback takes "exit" or "proxy" (the default).
+TEST(ConfigTest, DiscoveryUrlTakesThePlaceOfInitialCluster) {
+  const std::string url = "http://127.0.0.1:2379/v2/keys/discovery/t";
+  absl::StatusOr<Config> c = ParseConfig({"--discovery", url, "--discovery-proxy", "p:3128"}, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->discovery, url);
+  EXPECT_EQ(c->discovery_proxy, "p:3128");
+  EXPECT_EQ(c->discovery_fallback, "proxy");
+  EXPECT_EQ(c->initial_cluster, "");
+  c = ParseConfig({"--discovery-fallback=exit"}, {"ETCD_DISCOVERY=" + url});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->discovery, url);
+  EXPECT_EQ(c->discovery_fallback, "exit");
+  EXPECT_EQ(ParseConfig({"--discovery-fallback=stay"}, {}).status().message(),
+            "invalid value \"stay\" for flag -discovery-fallback: invalid value");
+  const std::string conflict =
+      "multiple discovery or bootstrap flags are set. Choose one of \"initial-cluster\", "
+      "\"discovery\" or \"discovery-srv\"";
+  EXPECT_EQ(
+      ParseConfig({"--discovery", url, "--discovery-srv", "etcd.test"}, {}).status().message(),
+      conflict);
+  EXPECT_EQ(ParseConfig({"--discovery", url, "--initial-cluster", "a=http://10.0.0.1:2380"}, {})
+                .status()
+                .message(),
+            conflict);
 }
 
 // --discovery-srv replaces --initial-cluster (etcdmain/config.go, embed.Config.Validate): no

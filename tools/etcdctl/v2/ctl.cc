@@ -78,23 +78,6 @@ CliApp MakeApp() {
 
 }  // namespace
 
-std::string CanonicalUrlPath(const std::string& p) {
-  if (p.empty()) return "/";
-  std::string in = p[0] == '/' ? p : "/" + p;
-  std::vector<std::string> parts;
-  for (absl::string_view seg : absl::StrSplit(in, '/')) {
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.emplace_back(seg);
-  }
-  std::string out = "/" + absl::StrJoin(parts, "/");
-  if (in.back() == '/' && out != "/") out += "/";
-  return out;
-}
-
 int RunCtlV2(const std::vector<std::string>& args) {
   CliApp app = MakeApp();
   int code;

@@ -9,7 +9,4 @@ namespace etcdpp::etcdctl::v2 {
 // Runs the v2 command line (argv without the program name); returns the exit code.
 int RunCtlV2(const std::vector<std::string>& args);
 
-// Go's path.Clean with the trailing slash kept (pkg/pathutil.CanonicalURLPath).
-std::string CanonicalUrlPath(const std::string& p);
-
 }  // namespace etcdpp::etcdctl::v2

@@ -13,10 +13,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/v2client/http_client.h"
 #include "v2/cli.h"
-#include "v2/http_client.h"
 
 namespace etcdpp::etcdctl::v2 {
+
+using v2client::CanonicalUrlPath;
+using v2client::ClusterClient;
+using v2client::HttpOptions;
+using v2client::HttpRequest;
+using v2client::HttpResponse;
+using v2client::PathEscape;
+using v2client::QueryEscape;
 
 // ctlv2/command/error.go.
 inline constexpr int kExitBadArgs = 1;

@@ -14,12 +14,20 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/go_text.h"
+#include "common/v2client/keys_format.h"
 #include "v2/ctl.h"
 #include "v2/ctl_shared.h"
-#include "v2/keys_format.h"
 
 namespace etcdpp::etcdctl::v2 {
 namespace {
+
+using v2client::FormatLs;
+using v2client::FormatResponse;
+using v2client::KeysError;
+using v2client::Node;
+using v2client::ParseKeysError;
+using v2client::ParseResponse;
+using v2client::Response;
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 

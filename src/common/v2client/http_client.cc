@@ -1,4 +1,4 @@
-#include "v2/http_client.h"
+#include "common/v2client/http_client.h"
 
 #include <curl/curl.h>
 
@@ -8,8 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
-namespace etcdpp::etcdctl::v2 {
+namespace etcdpp::v2client {
 namespace {
 
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
@@ -104,6 +106,23 @@ std::string PathEscape(const std::string& s) {
   return out;
 }
 
+std::string CanonicalUrlPath(const std::string& p) {
+  if (p.empty()) return "/";
+  std::string in = p[0] == '/' ? p : "/" + p;
+  std::vector<std::string> parts;
+  for (absl::string_view seg : absl::StrSplit(in, '/')) {
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.emplace_back(seg);
+  }
+  std::string out = "/" + absl::StrJoin(parts, "/");
+  if (in.back() == '/' && out != "/") out += "/";
+  return out;
+}
+
 ClusterClient::ClusterClient(std::vector<std::string> endpoints, HttpOptions opts)
     : endpoints_(std::move(endpoints)), opts_(std::move(opts)) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -156,6 +175,7 @@ absl::StatusOr<HttpResponse> ClusterClient::Do(const HttpRequest& req, absl::Tim
                                             : "Content-Type: application/x-www-form-urlencoded");
     headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    if (opts_.proxy) curl_easy_setopt(h, CURLOPT_PROXY, opts_.proxy->c_str());
     if (!opts_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opts_.ca_file.c_str());
     if (!opts_.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, opts_.cert_file.c_str());
     if (!opts_.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, opts_.key_file.c_str());
@@ -215,4 +235,4 @@ absl::StatusOr<HttpResponse> ClusterClient::Do(const HttpRequest& req, absl::Tim
   return absl::UnavailableError(msg);
 }
 
-}  // namespace etcdpp::etcdctl::v2
+}  // namespace etcdpp::v2client

@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace etcdpp::etcdctl::v2 {
+namespace etcdpp::v2client {
 
 struct Node {
   std::string key;
@@ -58,4 +58,4 @@ std::optional<std::string> FormatResponse(const Response& resp, const std::strin
 // directories with a trailing '/' when slash_dirs (-p).
 std::string FormatLs(const Response& resp, bool slash_dirs);
 
-}  // namespace etcdpp::etcdctl::v2
+}  // namespace etcdpp::v2client

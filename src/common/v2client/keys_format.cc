@@ -1,4 +1,4 @@
-#include "v2/keys_format.h"
+#include "common/v2client/keys_format.h"
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json_text.h"
 
-namespace etcdpp::etcdctl::v2 {
+namespace etcdpp::v2client {
 namespace {
 
 using google::protobuf::Struct;
@@ -174,4 +174,4 @@ std::string FormatLs(const Response& resp, bool slash_dirs) {
   return out;
 }
 
-}  // namespace etcdpp::etcdctl::v2
+}  // namespace etcdpp::v2client

@@ -1,19 +1,23 @@
 #pragma once
-// The HTTP side of etcdctl's v2 commands (go.etcd.io/etcd/client's httpClusterClient) on
-// libcurl: one request to one endpoint (Send), and the cluster client that tries the endpoints
-// in turn and reports every failure as etcd's ClusterError does.
+// The HTTP side of the v2 API's clients (etcdctl's v2 commands, the server's v2 discovery):
+// go.etcd.io/etcd/client's httpClusterClient on libcurl, which tries the endpoints in turn and
+// reports every failure as etcd's ClusterError does.
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace etcdpp::etcdctl::v2 {
+namespace etcdpp::v2client {
 
 struct HttpOptions {
+  // The HTTP proxy: unset, curl's environment (http_proxy, ...) as Go's ProxyFromEnvironment;
+  // "" none; otherwise that proxy (etcd's --discovery-proxy).
+  std::optional<std::string> proxy;
   std::string ca_file, cert_file, key_file;          // TLS (curl's CAINFO, SSLCERT, SSLKEY)
   std::string username, password;                    // basic auth when username is set
   absl::Duration header_timeout = absl::Seconds(2);  // --timeout: per request (0: none)
@@ -68,5 +72,7 @@ class ClusterClient {
 // Go's url.QueryEscape / url.PathEscape-in-a-path (what url.URL.String() writes for a path).
 std::string QueryEscape(const std::string& s);
 std::string PathEscape(const std::string& s);
+// Go's path.Clean with the trailing slash kept (pkg/pathutil.CanonicalURLPath).
+std::string CanonicalUrlPath(const std::string& p);
 
-}  // namespace etcdpp::etcdctl::v2
+}  // namespace etcdpp::v2client

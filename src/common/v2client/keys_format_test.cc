@@ -1,11 +1,10 @@
-#include "v2/keys_format.h"
+#include "common/v2client/keys_format.h"
 
 #include <gtest/gtest.h>
 
-#include "v2/ctl.h"
-#include "v2/http_client.h"
+#include "common/v2client/http_client.h"
 
-namespace etcdpp::etcdctl::v2 {
+namespace etcdpp::v2client {
 namespace {
 
 constexpr char kSet[] =
@@ -68,4 +67,4 @@ TEST(KeysFormat, PathsAndEscapes) {
 }
 
 }  // namespace
-}  // namespace etcdpp::etcdctl::v2
+}  // namespace etcdpp::v2client
