@@ -47,7 +47,9 @@ namespace etcdpp::failpoint {
   X(raftBeforeSave, true)                      \
   X(raftAfterSave, true)                       \
   X(raftBeforeApplySnap, true)                 \
+  X(raftAfterApplySnap, true)                  \
   X(raftBeforeFollowerSend, false)             \
+  X(raftBeforeAdvance, false)                  \
   X(walBeforeSync, true)                       \
   X(walAfterSync, true)                        \
   X(beforeCommit, false)                       \
@@ -58,6 +60,8 @@ namespace etcdpp::failpoint {
   X(compactAfterCommitScheduledCompact, true)  \
   X(compactBeforeCommitBatch, false)           \
   X(compactAfterCommitBatch, false)            \
+  X(compactBeforeSetFinishedCompact, false)    \
+  X(compactAfterSetFinishedCompact, false)     \
   X(defragBeforeCopy, true)                    \
   X(defragBeforeRename, true)                  \
   X(beforeSendWatchResponse, false)

@@ -32,8 +32,10 @@ bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet&
     for (const std::string& k : doomed) tx.Delete(backend::Bucket::kKey, k);
     deleted += doomed.size();
     if (visited < kCompactionBatchLimit) {
+      ETCDPP_FAILPOINT(compactBeforeSetFinishedCompact);
       tx.Put(backend::Bucket::kMeta, backend::kFinishedCompactKey, RevBytes(Revision{rev, 0}));
       tx.End();
+      ETCDPP_FAILPOINT(compactAfterSetFinishedCompact);
       if (report.db_done) report.db_done(absl::Now() - start, deleted);
       return true;
     }

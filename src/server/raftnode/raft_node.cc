@@ -272,6 +272,7 @@ absl::Status RaftNode::HandleReadies() {
     for (const raft::ReadState& rs : rd.read_states) cb_.on_read_state(rs);
     ApplyConfChanges(rd.committed_entries);
     // Advance reads the Ready; only then do the committed entries move on to the applier.
+    ETCDPP_FAILPOINT(raftBeforeAdvance);
     raw_->Advance(rd);
     PublishState();  // leadership first, as etcd: the applier promotes the lessor on it
     if (!rd.snapshot.IsEmpty()) {
@@ -327,6 +328,7 @@ absl::Status RaftNode::Persist(const raft::Ready& rd) {
     ETCDPP_FAILPOINT_OR_RETURN(raftBeforeApplySnap);
     RETURN_NOT_OK(storage_->ApplySnapshot(rd.snapshot));
     RestoreConf(rd.snapshot);
+    ETCDPP_FAILPOINT_OR_RETURN(raftAfterApplySnap);
   }
   if (!rd.entries.empty()) RETURN_NOT_OK(storage_->Append(rd.entries));
   return absl::OkStatus();
