@@ -42,6 +42,7 @@
 #include "common/status.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "harness/acked_writes.h"
 #include "harness/binaries.h"
 #include "harness/cluster_ops.h"
 #include "harness/grpc_util.h"
@@ -118,80 +119,6 @@ class JournalCleanup {
   return out.ok() ? absl::OkStatus() : out.status();
 }
 
-struct Ack {
-  std::string value;
-  int64_t revision = 0;
-};
-
-// Client threads putting fresh keys ("pl/<prefix>/<thread>/<n>": never written twice, so an
-// unacknowledged put in flight at a kill cannot move a key's revision) to random members until
-// stopped, remembering every acknowledged put.
-class Writers {
- public:
-  Writers(std::vector<std::string> endpoints, int threads, uint64_t seed, int prefix = 0)
-      : endpoints_(std::move(endpoints)), prefix_(prefix) {
-    for (int t = 0; t < threads; ++t) {
-      threads_.emplace_back([this, t, seed] { Loop(t, seed + static_cast<uint64_t>(t)); });
-    }
-  }
-  ~Writers() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-  std::map<std::string, Ack> acked() {
-    std::lock_guard<std::mutex> l(mu_);
-    return acked_;
-  }
-
- private:
-  void Loop(int thread, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(20);
-    for (int n = 0; !stop_ && std::chrono::steady_clock::now() < deadline; ++n) {
-      const std::string& ep = endpoints_[rng() % endpoints_.size()];
-      pb::PutRequest req;
-      req.set_key(absl::StrCat("pl/", prefix_, "/", thread, "/", n));
-      req.set_value(absl::StrCat("value-", thread, "-", n, "-", std::string(100, 'v')));
-      pb::PutResponse resp;
-      grpc::Status st = KvStub(ep)->Put(ContextWithDeadline(kRpc).get(), req, &resp);
-      if (!st.ok()) {
-        std::this_thread::sleep_for(milliseconds(20));  // that member is down: another next
-        continue;
-      }
-      std::lock_guard<std::mutex> l(mu_);
-      acked_[req.key()] = Ack{req.value(), resp.header().revision()};
-    }
-  }
-
-  const std::vector<std::string> endpoints_;
-  const int prefix_;
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::map<std::string, Ack> acked_;  // guarded by mu_
-};
-
-// Every acknowledged put is in the dump, with its value, at its revision.
-void ExpectAllAcked(const Dump& d, const std::map<std::string, Ack>& acked,
-                    const std::string& who) {
-  std::map<std::string, const KvRecord*> by_key;
-  for (const KvRecord& kv : d.kvs) by_key[kv.key] = &kv;
-  int lost = 0;
-  for (const auto& [key, ack] : acked) {
-    auto it = by_key.find(key);
-    if (it == by_key.end() || it->second->value != ack.value ||
-        it->second->mod_revision != ack.revision) {
-      if (++lost <= 5)
-        ADD_FAILURE() << who << " lost acknowledged put " << key << " (revision " << ack.revision
-                      << ")";
-    }
-  }
-  EXPECT_EQ(lost, 0) << who << ": " << lost << " of " << acked.size() << " acknowledged puts lost";
-}
-
 // ---- One member -----------------------------------------------------------------------------
 
 // Powers one member off `rounds` times under load; after each restart every acknowledged put
@@ -205,7 +132,8 @@ void PowerOffOneMember(std::vector<std::string> flags, int rounds, uint64_t seed
   std::map<std::string, Ack> acked;
   for (int r = 0; r < rounds && !::testing::Test::HasFailure(); ++r) {
     {
-      Writers w({p.Endpoint()}, 4, seed + static_cast<uint64_t>(r) * 100, r);
+      AckedWriters w({p.Endpoint()}, 4, seed + static_cast<uint64_t>(r) * 100,
+                     absl::StrCat("pl/", r));
       std::this_thread::sleep_for(milliseconds(50 + rng() % 500));
       absl::Status off = PowerOff(p, /*crash_only=*/false, /*torn=*/r % 2 == 1, rng());
       ASSERT_TRUE(off.ok()) << off;
@@ -238,7 +166,7 @@ TEST(PowerLossTest, UnsafeNoFsyncNeverSyncsAndLosesWritesAtAPowerLoss) {
   ServerProcess& p = **made;
   std::map<std::string, Ack> acked;
   {
-    Writers w({p.Endpoint()}, 4, 3);
+    AckedWriters w({p.Endpoint()}, 4, 3);
     ASSERT_TRUE(PollUntil([&] { return w.acked().size() > 200; }, absl::Seconds(30)));
     w.Stop();
     acked = w.acked();
@@ -278,20 +206,6 @@ ClusterOptions ShimCluster(std::vector<std::string> flags, JournalCleanup* clean
   return o;
 }
 
-std::vector<std::string> Endpoints(FaultCluster& c) {
-  std::vector<std::string> eps;
-  for (int i = 0; i < c.size(); ++i) eps.push_back(c.member(i).Endpoint());
-  return eps;
-}
-
-void ExpectConvergedWithEveryAck(FaultCluster& c, const std::map<std::string, Ack>& acked) {
-  absl::StatusOr<std::vector<Dump>> dumps = c.WaitConverged(absl::Seconds(90));
-  ASSERT_TRUE(dumps.ok()) << dumps.status();
-  for (int i = 0; i < c.size(); ++i) {
-    ExpectAllAcked((*dumps)[static_cast<size_t>(i)], acked, c.member(i).config().name);
-  }
-}
-
 TEST(PowerLossTest, ThreeMembersPoweredOffAtRandom) {
   if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
   const uint64_t seed = EnvNumber("POWERLOSS_SEED", std::random_device{}());
@@ -305,7 +219,7 @@ TEST(PowerLossTest, ThreeMembersPoweredOffAtRandom) {
       {"--snapshot-count=300", "--experimental-snapshot-catchup-entries=50"}, &cleanup));
   ASSERT_TRUE(made.ok()) << made.status();
   FaultCluster& c = **made;
-  Writers writers(Endpoints(c), 6, seed);
+  AckedWriters writers(Endpoints(c), 6, seed);
   int power_offs = 0, crashes = 0, torn = 0;
   for (int round = 0; power_offs < offs && !::testing::Test::HasFailure(); ++round) {
     std::this_thread::sleep_for(milliseconds(100 + rng() % 900));
@@ -366,7 +280,7 @@ TEST(PowerLossTest, FailedSnapshotInstallStopsTheMember) {
   ASSERT_TRUE(c.CutOff(follower, {leader, 3 - leader - follower}).ok());
   std::map<std::string, Ack> acked;
   {
-    Writers w({c.member(leader).Endpoint()}, 4, 1);
+    AckedWriters w({c.member(leader).Endpoint()}, 4, 1);
     // The leader snapshots and compacts its log past the follower (1,000 entries behind its
     // newest snapshot, taken every 100).
     EXPECT_TRUE(PollUntil(
@@ -425,7 +339,7 @@ TEST(PowerLossTest, FullDiskDuringDefragKeepsTheMemberServing) {
   ServerProcess& p = **made;
   std::map<std::string, Ack> acked;
   {
-    Writers w({p.Endpoint()}, 4, 1);
+    AckedWriters w({p.Endpoint()}, 4, 1);
     ASSERT_TRUE(PollUntil([&] { return w.acked().size() > 4000; }, absl::Seconds(60)));
     pb::DefragmentRequest req;
     pb::DefragmentResponse resp;
@@ -464,7 +378,7 @@ TEST(PowerLossTest, FullDiskUnderTheDatabaseStopsTheMemberAndLosesNothing) {
   ServerProcess& p = **made;
   std::map<std::string, Ack> acked;
   {
-    Writers w({p.Endpoint()}, 4, 2);
+    AckedWriters w({p.Endpoint()}, 4, 2);
     EXPECT_TRUE(WaitExited(p, absl::Seconds(120))) << "the member did not stop\n" << p.LogTail();
     w.Stop();
     acked = w.acked();
@@ -536,13 +450,13 @@ TEST(PowerLossTest, ConfChangeRightAfterASnapshotReachesAFollowerThatInstallsIt)
   ASSERT_TRUE(f.Restart(absl::Seconds(60)).ok()) << f.LogTail();
   const std::string lep = c.member(leader).Endpoint();
   {
-    Writers w({lep}, 2, 7);  // the follower applies these and starts a (slow) backend commit
+    AckedWriters w({lep}, 2, 7);  // the follower applies these and starts a (slow) backend commit
     std::this_thread::sleep_for(milliseconds(300));
   }
   ASSERT_TRUE(c.CutOff(follower, {leader, other}).ok());
   const uint64_t cut_at = Applied(lep);
   {
-    Writers w({lep}, 8, 8, 1);
+    AckedWriters w({lep}, 8, 8, "pl/1");
     ASSERT_TRUE(PollUntil([&] { return Applied(lep) > cut_at + 1100; }, absl::Seconds(60)));
   }
   // Right after the leader's next snapshot: the learner.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "backend/lmdb_env.h"
+#include "common/failpoint.h"
 #include "common/status.h"
 
 namespace etcdpp::backend {
@@ -199,8 +200,10 @@ absl::Status Backend::CommitStaged() {
       if (rc != 0) return fail(rc, kBucketNames[i], txn);
     }
   }
+  ETCDPP_FAILPOINT(beforeCommit);
   absl::Time start = absl::Now();
   if ((rc = mdb_txn_commit(txn)) != 0) return fail(rc, "commit", nullptr);  // txn freed
+  ETCDPP_FAILPOINT(afterCommit);
   if (options_.on_commit) options_.on_commit(absl::Now() - start);
   RecordDelta(*maps);      // before FinishCommit clears it
   buffer_.FinishCommit();  // only now: a reader that misses the buffer finds it in LMDB

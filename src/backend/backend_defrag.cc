@@ -30,6 +30,7 @@
 #include "absl/time/clock.h"
 #include "backend/backend.h"
 #include "backend/lmdb_env.h"
+#include "common/failpoint.h"
 #include "common/status.h"
 
 namespace etcdpp::backend {
@@ -218,6 +219,7 @@ absl::StatusOr<DefragStats> Backend::Defragment() {
   };
 
   // 2. The copy, then catch-up rounds; nothing of the live database is locked.
+  ETCDPP_FAILPOINT_OR_RETURN(defragBeforeCopy);
   auto target = std::make_unique<Target>(tmp);
   RETURN_NOT_OK(target->Open(options_));
   RETURN_NOT_OK(target->Begin());
@@ -266,6 +268,7 @@ absl::StatusOr<DefragStats> Backend::Defragment() {
   old_file = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
   // Readers still read the old file through its open environment; the name now points at the
   // new one, which holds the same data.
+  ETCDPP_FAILPOINT_OR_RETURN(defragBeforeRename);
   RETURN_NOT_OK_PREPEND(fs->RenameFile(tmp, path_), "backend: defragment: cannot rename");
   absl::Status dir_synced = fs->SyncDir(DirName(path_));
   if (options_.on_defrag_point) options_.on_defrag_point(DefragPoint::kRenamed);

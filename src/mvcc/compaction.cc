@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "backend/schema.h"
+#include "common/failpoint.h"
 #include "mvcc/revision.h"
 
 namespace etcdpp::mvcc {
@@ -31,12 +32,17 @@ bool RunPhysicalCompaction(backend::Backend* be, int64_t rev, const RevisionSet&
     for (const std::string& k : doomed) tx.Delete(backend::Bucket::kKey, k);
     deleted += doomed.size();
     if (visited < kCompactionBatchLimit) {
+      ETCDPP_FAILPOINT(compactBeforeSetFinishedCompact);
       tx.Put(backend::Bucket::kMeta, backend::kFinishedCompactKey, RevBytes(Revision{rev, 0}));
       tx.End();
+      ETCDPP_FAILPOINT(compactAfterSetFinishedCompact);
       if (report.db_done) report.db_done(absl::Now() - start, deleted);
       return true;
     }
+    // A chunk that is not the last: staged for the backend's next commit (etcd forces one).
+    ETCDPP_FAILPOINT(compactBeforeCommitBatch);
     tx.End();
+    ETCDPP_FAILPOINT(compactAfterCommitBatch);
     if (report.db_pause) report.db_pause(absl::Now() - chunk_start);  // etcd: chunks but the last
     from = RevBytes(Revision{last.main, last.sub + 1});
   }

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "backend/schema.h"
 #include "common/error_id.h"
+#include "common/failpoint.h"
 #include "common/status.h"
 #include "mvcc/txn.h"
 
@@ -191,7 +192,9 @@ absl::StatusOr<std::function<void()>> KvStore::Compact(int64_t rev, uint64_t con
     if (report_.index_pause) report_.index_pause(absl::Now() - start);
   }
   // The scheduled compaction is durable before any revision is removed (as etcd).
+  ETCDPP_FAILPOINT_OR_RETURN(compactBeforeCommitScheduledCompact);
   RETURN_NOT_OK(be_->ForceCommit());
+  ETCDPP_FAILPOINT_OR_RETURN(compactAfterCommitScheduledCompact);
   return SchedulePhysicalCompaction(rev, std::move(keep));
 }
 

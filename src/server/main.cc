@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/failpoint.h"
 #include "common/sd_notify.h"
 #include "common/version.h"
 #include "grpc/support/log.h"
@@ -89,6 +90,10 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  if (absl::Status fp = etcdpp::failpoint::ArmFromEnvironment(env); !fp.ok()) {
+    std::fprintf(stderr, "etcdpp: %s\n", std::string(fp.message()).c_str());
+    return 2;
+  }
   absl::StatusOr<etcdpp::server::Config> cfg = etcdpp::server::ParseConfig(args, env);
   if (!cfg.ok()) {
     std::fprintf(stderr, "etcd: %s\n", std::string(cfg.status().message()).c_str());

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/failpoint.h"
 #include "common/status.h"
 
 namespace etcdpp::wal {
@@ -239,7 +240,7 @@ absl::Status Wal::SaveSnapshot(const WalSnapshot& snap) {
 
 absl::Status Wal::AppendLocked(const std::string& batch) {
   absl::Status s = tail_->WriteAt(tail_offset_, batch);
-  if (s.ok()) s = tail_->Sync();
+  if (s.ok()) s = SyncTailLocked();
   if (s.ok()) {
     bytes_written_.fetch_add(batch.size(), std::memory_order_relaxed);
     tail_offset_ += batch.size();
@@ -247,6 +248,13 @@ absl::Status Wal::AppendLocked(const std::string& batch) {
   }
   if (!s.ok()) write_error_ = s;
   return s;
+}
+
+absl::Status Wal::SyncTailLocked() {
+  ETCDPP_FAILPOINT_OR_RETURN(walBeforeSync);
+  RETURN_NOT_OK(tail_->Sync());
+  ETCDPP_FAILPOINT_OR_RETURN(walAfterSync);
+  return absl::OkStatus();
 }
 
 absl::Status Wal::CutLocked() {

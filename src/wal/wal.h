@@ -137,6 +137,8 @@ class Wal {
   [[nodiscard]] absl::Status AppendLocked(const std::string& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   [[nodiscard]] absl::Status CutLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The tail's fdatasync after a batch, between etcd's walBeforeSync and walAfterSync.
+  [[nodiscard]] absl::Status SyncTailLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes a segment's opening records (CRC, metadata, hard state if any) into *out.
   void AppendSegmentHeaderLocked(std::string* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   [[nodiscard]] absl::Status CheckWritableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

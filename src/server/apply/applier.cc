@@ -1,6 +1,7 @@
 #include "server/apply/applier.h"
 
 #include "absl/time/clock.h"
+#include "common/failpoint.h"
 #include "internalpb/internal.pb.h"
 #include "raft/confchange.h"
 #include "server/errors.h"
@@ -142,8 +143,10 @@ void Applier::RunAppliedNotifications() {
 void Applier::ApplyEntry(const raft::Entry& e) {
   const bool in_backend = e.index <= consistent_index_;
   if (e.type == raft::EntryType::kConfChange) {
+    ETCDPP_FAILPOINT(beforeApplyOneConfChange);
     ApplyConfChange(e, in_backend);
   } else if (!e.data.empty()) {
+    ETCDPP_FAILPOINT(beforeApplyOneEntryNormal);
     uint64_t id = 0;
     const absl::Time start = absl::Now();
     ApplyResult r = Execute(e.data, e.index, &id);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/failpoint.h"
 #include "common/status.h"
 #include "raft/confchange.h"
 #include "raft/raft.h"
@@ -260,10 +261,18 @@ absl::Status RaftNode::HandleReadies() {
     RETURN_NOT_OK(Persist(rd));
     if (rd.soft_state.has_value()) last_heartbeat_.clear();  // as etcd's td.Reset()
     ObserveHeartbeats(rd.messages);
-    if (!rd.messages.empty() && cb_.send) cb_.send(std::move(rd.messages));
+    if (!rd.messages.empty() && cb_.send) {
+      if (raw_->raft().state() == raft::StateType::kLeader) {
+        ETCDPP_FAILPOINT(raftBeforeLeaderSend);
+      } else {
+        ETCDPP_FAILPOINT(raftBeforeFollowerSend);
+      }
+      cb_.send(std::move(rd.messages));
+    }
     for (const raft::ReadState& rs : rd.read_states) cb_.on_read_state(rs);
     ApplyConfChanges(rd.committed_entries);
     // Advance reads the Ready; only then do the committed entries move on to the applier.
+    ETCDPP_FAILPOINT(raftBeforeAdvance);
     raw_->Advance(rd);
     PublishState();  // leadership first, as etcd: the applier promotes the lessor on it
     if (!rd.snapshot.IsEmpty()) {
@@ -303,17 +312,23 @@ void RaftNode::ObserveHeartbeats(const std::vector<raft::Message>& msgs) {
 // WAL first (the durability log; one sync per Ready), then the in-memory log raft reads.
 absl::Status RaftNode::Persist(const raft::Ready& rd) {
   if (!rd.snapshot.IsEmpty() && cb_.persist_snapshot) {
+    ETCDPP_FAILPOINT_OR_RETURN(raftBeforeSaveSnap);
     RETURN_NOT_OK_PREPEND(cb_.persist_snapshot(rd.snapshot), "save snapshot");
+    ETCDPP_FAILPOINT_OR_RETURN(raftAfterSaveSnap);
   }
+  ETCDPP_FAILPOINT_OR_RETURN(raftBeforeSave);  // every Ready, as etcd's
   if (!rd.hard_state.IsEmpty() || !rd.entries.empty()) {
     absl::Time start = absl::Now();
     RETURN_NOT_OK_PREPEND(wal_->Save(rd.hard_state, rd.entries), "wal save");
     Metrics::Get().WalFsync(absl::Now() - start);
   }
+  ETCDPP_FAILPOINT_OR_RETURN(raftAfterSave);
   if (!rd.hard_state.IsEmpty()) RETURN_NOT_OK(storage_->SetHardState(rd.hard_state));
   if (!rd.snapshot.IsEmpty()) {
+    ETCDPP_FAILPOINT_OR_RETURN(raftBeforeApplySnap);
     RETURN_NOT_OK(storage_->ApplySnapshot(rd.snapshot));
     RestoreConf(rd.snapshot);
+    ETCDPP_FAILPOINT_OR_RETURN(raftAfterApplySnap);
   }
   if (!rd.entries.empty()) RETURN_NOT_OK(storage_->Append(rd.entries));
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "auth/errors.h"
+#include "common/failpoint.h"
 #include "server/api/v3rpc/views.h"
 #include "server/api/v3rpc/watch_convert.h"
 #include "server/api/v3rpc/watch_service.h"
@@ -196,6 +197,7 @@ void WatchReactor::TryWrite() {
   if (!NextLocked(&out_)) return;
   writing_ = true;
   DelayWriteForTest();
+  ETCDPP_FAILPOINT(beforeSendWatchResponse);
   StartWrite(&out_);
 }
 
