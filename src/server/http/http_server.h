@@ -58,10 +58,10 @@ class HttpServer {
   void Flush(Conn* c);
   // EPOLLOUT while output or a TLS write is pending; EPOLLIN unless the input buffer is full.
   void UpdateInterest(Conn* c);
-  size_t MaxBufferedIn() const;
+  size_t MaxBufferedIn(const Conn& c) const;
   void Close(uint64_t id);
   void ExpireDeadlines();
-  void SendError(Conn* c, int status, const std::string& text);
+  void SendError(Conn* c, int status, const std::string& detail);
 
   // Constant after Start.
   const Options opts_;
