@@ -219,10 +219,11 @@ RequestParser::Result RequestParser::ParseChunks(std::string* in) {
       in->erase(0, 2);
       stage_ = Stage::kChunkSize;
     }
-    size_t eol = in->find("\r\n");
-    if (eol == std::string::npos) return in->size() > 1024 ? Fail(400) : Result::kNeedMore;
-    std::string line = in->substr(0, eol);
-    in->erase(0, eol + 2);
+    // Size and trailer lines end with LF, whitespace before it trimmed (Go's chunked reader).
+    size_t eol = in->find('\n');
+    if (eol == std::string::npos) return in->size() > 4096 ? Fail(400) : Result::kNeedMore;
+    std::string line(absl::StripTrailingAsciiWhitespace(absl::string_view(*in).substr(0, eol)));
+    in->erase(0, eol + 1);
     if (stage_ == Stage::kChunkTrailer) {
       if (line.empty()) {
         stage_ = Stage::kDone;
@@ -231,10 +232,17 @@ RequestParser::Result RequestParser::ParseChunks(std::string* in) {
       continue;
     }
     uint64_t size = 0;
-    absl::string_view hex = line;
-    hex = hex.substr(0, hex.find(';'));
-    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(hex), &size)) return Fail(400);
-    if (req_.body.size() + size > limits_.max_body_bytes) return Fail(413);
+    absl::string_view hex =
+        absl::StripAsciiWhitespace(absl::string_view(line).substr(0, line.find(';')));
+    // 1 to 16 hex digits, nothing else (Go: "http chunk length too large" past 16).
+    if (hex.empty() || hex.size() > 16 ||
+        !std::all_of(hex.begin(), hex.end(), absl::ascii_isxdigit) ||
+        !absl::SimpleHexAtoi(hex, &size)) {
+      return Fail(400);
+    }
+    // Invariant: body.size() <= max_body_bytes, so this cannot wrap (a sum could: a chunk of
+    // size 2^64-1 after one byte used to pass the check and lift the body limit).
+    if (size > limits_.max_body_bytes - req_.body.size()) return Fail(413);
     body_left_ = size;
     stage_ = size == 0 ? Stage::kChunkTrailer : Stage::kChunkData;
   }

@@ -1,6 +1,7 @@
 #include "server/http/request.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace etcdpp::server::http {
@@ -50,6 +51,28 @@ TEST(RequestParserTest, RefusesOversizedChunkedBody) {
   std::string in = "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n";
   ASSERT_EQ(p.Feed(&in), RequestParser::Result::kError);
   EXPECT_EQ(p.error_status(), 413);
+}
+
+// A chunk size that would wrap the running total around 2^64 is over the limit too.
+TEST(RequestParserTest, RefusesChunkSizeThatWrapsTheTotal) {
+  RequestParser p(SmallLimits());
+  std::string in =
+      "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
+      "ffffffffffffffff\r\n";
+  ASSERT_EQ(p.Feed(&in), RequestParser::Result::kError);
+  EXPECT_EQ(p.error_status(), 413);
+  for (const char* size : {"+1", "0x1", "-1", "00000000000000001", "", "g"}) {
+    RequestParser q(SmallLimits());
+    in = absl::StrCat("POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", size,
+                      "\r\na\r\n0\r\n\r\n");
+    ASSERT_EQ(q.Feed(&in), RequestParser::Result::kError) << size;
+    EXPECT_EQ(q.error_status(), 400) << size;
+  }
+  // A size line may end with a bare LF and carry an extension.
+  RequestParser r(SmallLimits());
+  in = "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1 ;x\na\r\n0\n\n";
+  ASSERT_EQ(r.Feed(&in), RequestParser::Result::kDone);
+  EXPECT_EQ(r.TakeRequest().body, "a");
 }
 
 TEST(RequestParserTest, RefusesHugeHeaders) {
