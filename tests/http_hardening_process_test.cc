@@ -52,6 +52,32 @@ std::string Exchange(int port, const std::string& request, bool until_close) {
   return out;
 }
 
+// A TCP connection to 127.0.0.1:port, or -1.
+int ConnectLoopback(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+// Receives (without blocking on a socket another loop may fill) until `needle` arrived or 10 s
+// passed; returns what arrived.
+std::string RecvUntil(int fd, const std::string& needle) {
+  std::string got;
+  char buf[4096];
+  const absl::Time by = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(got, needle) && absl::Now() < by) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+    if (n <= 0) absl::SleepFor(absl::Milliseconds(5));
+  }
+  return got;
+}
+
 // The status line of a reply.
 std::string StatusLine(const std::string& reply) { return reply.substr(0, reply.find("\r\n")); }
 
@@ -158,15 +184,10 @@ TEST(HttpHardeningTest, ExpectContinueIsAnsweredBeforeTheBody) {
 TEST(HttpHardeningTest, HeadSentAByteAtATimeIsServed) {
   std::unique_ptr<ServerProcess> s = StartOrSkip(FlavorByName("etcdpp"));
   ASSERT_NE(s, nullptr);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = ConnectLoopback(s->config().client_port);
   ASSERT_GE(fd, 0);
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(s->config().client_port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   const std::string head = absl::StrCat(
       "GET /version HTTP/1.1\r\nHost: x\r\nX-Pad: ", std::string(512 << 10, 'p'), "\r\n\r\n");
   size_t sent = 0;
@@ -207,24 +228,13 @@ long ResidentKib(pid_t pid) {
 
 // Opens a watch over HTTP on key "k" and waits for its "created" message; -1 on failure.
 int OpenHttpWatch(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return -1;
   const std::string watch = Post("/v3/watch", R"({"create_request":{"key":"aw=="}})");
-  if (::send(fd, watch.data(), watch.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(watch.size()))
-    return -1;
-  std::string got;
-  char buf[4096];
-  const absl::Time created_by = absl::Now() + absl::Seconds(10);
-  while (!absl::StrContains(got, "\"created\":true") && absl::Now() < created_by) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) got.append(buf, static_cast<size_t>(n));
-    if (n <= 0) absl::SleepFor(absl::Milliseconds(5));
+  if (::send(fd, watch.data(), watch.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(watch.size()) &&
+      absl::StrContains(RecvUntil(fd, "\"created\":true"), "\"created\":true")) {
+    return fd;
   }
-  if (absl::StrContains(got, "\"created\":true")) return fd;
   ::close(fd);
   return -1;
 }
@@ -292,14 +302,7 @@ TEST(HttpHardeningTest, FloodingStreamingCallsKeepsMemoryBounded) {
   EXPECT_EQ(rr.kvs(0).value(), "v");
   // The put reached every flooding client's watch: responses flow while reading is paused.
   for (int fd : fds) {
-    std::string got;
-    char buf[4096];
-    const absl::Time by = absl::Now() + absl::Seconds(10);
-    while (!absl::StrContains(got, "\"kv\"") && absl::Now() < by) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n > 0) got.append(buf, static_cast<size_t>(n));
-      if (n <= 0) absl::SleepFor(absl::Milliseconds(5));
-    }
+    std::string got = RecvUntil(fd, "\"kv\"");
     EXPECT_TRUE(absl::StrContains(got, "\"kv\"")) << got;
     ::close(fd);
   }
