@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <memory>
@@ -306,6 +307,51 @@ TEST(HttpHardeningTest, FloodingStreamingCallsKeepsMemoryBounded) {
     EXPECT_TRUE(absl::StrContains(got, "\"kv\"")) << got;
     ::close(fd);
   }
+}
+
+// A client that stops reading its HTTP watch while 100 MiB of values are put (about 135 MiB of
+// JSON): the stream waits for the client (the gateway reads the next message only once the
+// connection's output drained) instead of piling the output up in the member, which used to cut
+// the connection once 64 MiB were waiting. When the client reads again, every event arrives on
+// the same connection.
+TEST(HttpHardeningTest, SlowWatchReaderHoldsTheStreamBack) {
+  std::unique_ptr<ServerProcess> s = StartOrSkip(FlavorByName("etcdpp"));
+  ASSERT_NE(s, nullptr);
+  int fd = OpenHttpWatch(s->config().client_port);
+  ASSERT_GE(fd, 0);
+  constexpr int kPuts = 100;
+  auto stub = etcdserverpb::KV::NewStub(NewChannel(s->Endpoint()));
+  for (int i = 0; i < kPuts; ++i) {
+    etcdserverpb::PutRequest put;
+    put.set_key("k");
+    put.set_value(std::string(1 << 20, static_cast<char>('a' + i % 26)));
+    etcdserverpb::PutResponse pr;
+    grpc::Status st = stub->Put(ContextWithDeadline(std::chrono::seconds(10)).get(), put, &pr);
+    ASSERT_TRUE(st.ok()) << i << ": " << StatusString(st);
+  }
+  // Now read: count the events ("kv" objects) without keeping 135 MiB around.
+  int events = 0;
+  bool closed = false;
+  std::string tail;
+  std::vector<char> buf(1 << 20);
+  const absl::Time by = absl::Now() + absl::Seconds(120);
+  while (events < kPuts && !closed && absl::Now() < by) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) closed = true;
+    if (n <= 0) {
+      absl::SleepFor(absl::Milliseconds(5));
+      continue;
+    }
+    tail.append(buf.data(), static_cast<size_t>(n));
+    for (size_t at = tail.find("\"kv\""); at != std::string::npos;
+         at = tail.find("\"kv\"", at + 1)) {
+      ++events;
+    }
+    tail = tail.substr(tail.size() - std::min<size_t>(tail.size(), 3));  // a split "kv" marker
+  }
+  ::close(fd);
+  EXPECT_FALSE(closed) << "the member closed the slow reader's connection";
+  EXPECT_EQ(events, kPuts);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -31,6 +33,7 @@ struct HttpServer::Conn {
   bool want_read = true;  // false while `in` is full: EPOLLIN is off until it drains
   absl::Time deadline = absl::InfiniteFuture();  // read or idle deadline when not handling
   std::shared_ptr<Responder> responder;
+  size_t responder_bytes = 0;  // the tail of `out` that the current responder posted
 };
 
 HttpServer::HttpServer(Options opts, Handler handler) : opts_(opts), handler_(std::move(handler)) {}
@@ -234,6 +237,7 @@ void HttpServer::Deliver(Outgoing o) {
   if (it == conns_.end()) return;
   Conn* c = it->second.get();
   c->out += o.bytes;
+  if (c->responder) c->responder_bytes += o.bytes.size();
   if (c->out.size() > kMaxBufferedOut) {
     Close(c->id);
     return;
@@ -241,6 +245,7 @@ void HttpServer::Deliver(Outgoing o) {
   if (o.end_of_response) {
     c->handling = false;
     c->responder.reset();
+    c->responder_bytes = 0;
     if (o.close) c->close_after_flush = true;
     c->deadline = absl::Now() + opts_.idle_timeout;
   }
@@ -257,6 +262,7 @@ void HttpServer::Flush(Conn* c) {
     size_t n = 0;
     ConnIo::Result r = c->io->Write(c->out.data(), c->out.size(), &n);
     if (r == ConnIo::Result::kOk) {
+      NoteSent(c, n);
       c->out.erase(0, n);
       continue;
     }
@@ -269,6 +275,17 @@ void HttpServer::Flush(Conn* c) {
     return;
   }
   UpdateInterest(c);
+}
+
+// Tells the current responder how many of its bytes (the tail of `out`) the socket took: a
+// stream waiting for its output to drain goes on from here.
+void HttpServer::NoteSent(Conn* c, size_t n) {
+  const size_t older = c->out.size() - c->responder_bytes;
+  if (!c->responder || n <= older) return;
+  const size_t mine = std::min(n - older, c->responder_bytes);
+  c->responder_bytes -= mine;
+  std::shared_ptr<Responder> r = c->responder;
+  r->Sent(mine);
 }
 
 void HttpServer::UpdateInterest(Conn* c) {

@@ -56,6 +56,7 @@ class HttpServer {
   void ParseAndDispatch(Conn* c);
   void Deliver(Outgoing out);
   void Flush(Conn* c);
+  void NoteSent(Conn* c, size_t n);
   // EPOLLOUT while output or a TLS write is pending; EPOLLIN unless the input buffer is full.
   void UpdateInterest(Conn* c);
   size_t MaxBufferedIn(const Conn& c) const;
