@@ -18,6 +18,7 @@ PACKAGES=(
   debootstrap iproute2  # tests/package/deb_install_test.sh: a clean Debian 12 root, a netns
   zsh fish  # tests: tools/etcdctl/completion_test.sh loads `etcdctl completion zsh/fish`
   dnsmasq-base  # tests: tests/dns_discovery_process_test.cc serves SRV records (test only)
+  openssl  # tests: certificates made in tests, s_server/s_client (resident_memory_test, tls tests)
 )
 
 missing=()

@@ -2,13 +2,6 @@
 // connection is held forever, and gRPC on the same port keeps working meanwhile; a watch over
 // HTTP delivers events as they happen.
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <fstream>
 #include <map>
 #include <string>
@@ -156,55 +149,6 @@ TEST_F(GatewayTest, WatchOverHttpDeliversEventsAsTheyHappen) {
     EXPECT_TRUE(absl::StrContains(got, "\"value\":\"" + value + "\""))
         << "event " << i << " missing: " << got;
   }
-}
-
-// A client that sends on while its streaming call (a watch over HTTP) runs is read only up to
-// a bounded buffer: the server then stops reading, so the client's sends block, instead of
-// holding everything it sends in memory until the member dies. Others are served meanwhile.
-TEST_F(GatewayTest, InputDuringAStreamIsNotBufferedWithoutBound) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port_));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string watch = Post("/v3/watch", R"({"create_request":{"key":"d2s="}})");
-  ASSERT_EQ(::send(fd, watch.data(), watch.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(watch.size()));
-  std::string got;
-  char buf[4096];
-  const absl::Time created_by = absl::Now() + absl::Seconds(10);
-  while (!absl::StrContains(got, "\"created\":true") && absl::Now() < created_by) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n > 0) got.append(buf, static_cast<size_t>(n));
-    if (n <= 0) absl::SleepFor(absl::Milliseconds(5));
-  }
-  ASSERT_TRUE(absl::StrContains(got, "\"created\":true")) << got;
-
-  // Send up to 256 MiB while the stream runs; stop once sends have blocked for 2 s.
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  const std::string chunk(1 << 20, 'x');
-  size_t sent = 0;
-  absl::Time last_progress = absl::Now();
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  while (sent < (size_t{256} << 20) && absl::Now() < give_up) {
-    ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      last_progress = absl::Now();
-    } else if (n < 0 && errno == EAGAIN) {
-      if (absl::Now() - last_progress > absl::Seconds(2)) break;
-      absl::SleepFor(absl::Milliseconds(1));
-    } else {
-      break;
-    }
-  }
-  // The server holds at most its header and body limits (about 2 MiB here) of a connection's
-  // unparsed input; the kernel's socket buffers take a few MiB more.
-  EXPECT_LT(sent, size_t{64} << 20) << "the server read all of it";
-  ExpectHttp("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", "200", "\"health\":\"true\"");
-  ::close(fd);
 }
 
 TEST_F(GatewayTest, MetricsParseAndMoveWithTheirEvents) {

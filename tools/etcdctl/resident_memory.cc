@@ -12,6 +12,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -69,6 +70,19 @@ std::string SslError() {
   return buf;
 }
 
+// The certificate must name `host` (crypto/tls's VerifyHostname: an IP literal against the IP
+// SANs, a name against the DNS SANs with OpenSSL's RFC 6125 rules), checked during the handshake
+// when the context verifies; a name is also sent as SNI (an IP literal is not, as Go).
+void ExpectHost(SSL* ssl, std::string host) {
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))
+    host = host.substr(1, host.size() - 2);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1) return;
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+  SSL_set_tlsext_host_name(ssl, host.c_str());
+}
+
 // Sends `request` and reads until the peer closes, over TLS when ssl_ctx is set.
 bool Exchange(int fd, SSL_CTX* ssl_ctx, const std::string& host, const std::string& request,
               std::string* reply, std::string* why) {
@@ -76,7 +90,7 @@ bool Exchange(int fd, SSL_CTX* ssl_ctx, const std::string& host, const std::stri
   if (ssl_ctx != nullptr) {
     ssl.reset(SSL_new(ssl_ctx));
     SSL_set_fd(ssl.get(), fd);
-    SSL_set_tlsext_host_name(ssl.get(), host.c_str());
+    ExpectHost(ssl.get(), host);
     if (SSL_connect(ssl.get()) != 1) {
       *why = SslError();
       return false;

@@ -15,6 +15,8 @@ std::unique_ptr<pbuf::Message> NewMessage(const pbuf::Descriptor* d) {
       pbuf::MessageFactory::generated_factory()->GetPrototype(d)->New());
 }
 
+constexpr size_t kLowWater = 256 << 10;
+
 // Owns itself from Start until OnDone.
 class StreamCall final : public grpc::ClientBidiReactor<pbuf::Message, pbuf::Message> {
  public:
@@ -35,6 +37,7 @@ class StreamCall final : public grpc::ClientBidiReactor<pbuf::Message, pbuf::Mes
       if (auto c = weak.lock()) c->TryCancel();
     });
     gw_->stub()->PrepareBidiStreamingCall(ctx_.get(), path_, grpc::StubOptions(), this);
+    AddHold();  // a read may start on the HTTP loop thread (OnDrained); OnReadDone(false) ends it
     StartRead(reply_.get());
     WriteNext();
     StartCall();
@@ -46,11 +49,17 @@ class StreamCall final : public grpc::ClientBidiReactor<pbuf::Message, pbuf::Mes
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return;
+    if (!ok) {
+      RemoveHold();  // no more reads
+      return;
+    }
     if (!started_) StartResponse();
     resp_->Write("{\"result\":" + ProtoToJson(*reply_) + "}\n");
     reply_->Clear();
-    StartRead(reply_.get());
+    // The next message is read once the client took all but kLowWater bytes of the output (or
+    // left): a slow reader holds the call back (a watch then falls behind as etcd's slow
+    // watchers do) instead of its output piling up in memory.
+    resp_->OnDrained(kLowWater, [this] { StartRead(reply_.get()); });
   }
 
   void OnDone(const grpc::Status& st) override {

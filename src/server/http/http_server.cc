@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -13,6 +15,7 @@ namespace etcdpp::server::http {
 namespace {
 constexpr uint64_t kWakeId = 0;
 constexpr size_t kMaxBufferedOut = 64 << 20;  // a client that stops reading is cut off
+constexpr size_t kReadChunk = 64 << 10;       // one read from a socket
 }  // namespace
 
 struct HttpServer::Conn {
@@ -30,6 +33,7 @@ struct HttpServer::Conn {
   bool want_read = true;  // false while `in` is full: EPOLLIN is off until it drains
   absl::Time deadline = absl::InfiniteFuture();  // read or idle deadline when not handling
   std::shared_ptr<Responder> responder;
+  size_t responder_bytes = 0;  // the tail of `out` that the current responder posted
 };
 
 HttpServer::HttpServer(Options opts, Handler handler) : opts_(opts), handler_(std::move(handler)) {}
@@ -154,17 +158,20 @@ void HttpServer::AdoptPending() {
   }
 }
 
-size_t HttpServer::MaxBufferedIn() const {
-  return opts_.limits.max_header_bytes + opts_.limits.max_body_bytes + 4096;
+// The parser moves a body out of `in` as it arrives, so `in` needs room for a head and one read.
+// While a request is with the handler (a streaming gateway call can last for hours) nothing is
+// parsed: what the client sends meanwhile waits in `in`, up to one read's worth.
+size_t HttpServer::MaxBufferedIn(const Conn& c) const {
+  return c.handling ? kReadChunk : opts_.limits.max_header_bytes + kReadChunk;
 }
 
-// Reads what the client sent, up to MaxBufferedIn() bytes not yet parsed. A client that sends on
-// while its request is with the handler (a streaming gateway call can last for hours) fills the
-// buffer; reading then pauses (EPOLLIN off, UpdateInterest) until the buffer drains, so what a
-// connection holds stays bounded.
+// Reads what the client sent while `in` holds less than MaxBufferedIn(). A full buffer pauses
+// reading (EPOLLIN off, UpdateInterest) until it drains, so what a connection holds stays
+// bounded: a client that sends on during a stream fills the kernel's socket buffers, then its
+// sends block.
 void HttpServer::OnReadable(Conn* c) {
-  char buf[64 * 1024];
-  while (c->in.size() < MaxBufferedIn()) {
+  char buf[kReadChunk];
+  while (c->in.size() < MaxBufferedIn(*c)) {
     size_t n = 0;
     ConnIo::Result r = c->io->Read(buf, sizeof(buf), &n);
     if (r == ConnIo::Result::kOk) {
@@ -193,7 +200,7 @@ void HttpServer::ParseAndDispatch(Conn* c) {
     return;
   }
   if (r == RequestParser::Result::kError) {
-    SendError(c, c->parser.error_status(), c->parser.error_text());
+    SendError(c, c->parser.error_status(), c->parser.error_detail());
     return;
   }
   Request req = c->parser.TakeRequest();
@@ -205,15 +212,23 @@ void HttpServer::ParseAndDispatch(Conn* c) {
   handler_(std::move(req), c->responder);
 }
 
-void HttpServer::SendError(Conn* c, int status, const std::string& text) {
+// As Go's net/http answers a request it could not read: no Content-Length, the body ends with
+// the connection; a detail, when Go gives one, follows the reason in the status line and the
+// body ("400 Bad Request: missing required Host header"). 501 and 417 have Go's own bodies.
+void HttpServer::SendError(Conn* c, int status, const std::string& detail) {
   c->handling = true;
   c->close_after_flush = true;
   c->deadline = absl::Now() + absl::Seconds(5);  // a client that never reads the error is cut
-  std::string body = text + "\n";
-  absl::StrAppend(
-      &c->out, "HTTP/1.1 ", status, " ", StatusText(status),
-      "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ",
-      body.size(), "\r\n\r\n", body);
+  std::string reason = StatusText(status);
+  if (!detail.empty()) absl::StrAppend(&reason, ": ", detail);
+  if (status == 417) {  // Go's sendExpectationFailed
+    c->out += "HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+  } else {
+    absl::StrAppend(
+        &c->out, "HTTP/1.1 ", status, " ", reason,
+        "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n",
+        status == 501 ? "Unsupported transfer encoding" : absl::StrCat(status, " ", reason));
+  }
   Flush(c);
 }
 
@@ -222,6 +237,7 @@ void HttpServer::Deliver(Outgoing o) {
   if (it == conns_.end()) return;
   Conn* c = it->second.get();
   c->out += o.bytes;
+  if (c->responder) c->responder_bytes += o.bytes.size();
   if (c->out.size() > kMaxBufferedOut) {
     Close(c->id);
     return;
@@ -229,6 +245,7 @@ void HttpServer::Deliver(Outgoing o) {
   if (o.end_of_response) {
     c->handling = false;
     c->responder.reset();
+    c->responder_bytes = 0;
     if (o.close) c->close_after_flush = true;
     c->deadline = absl::Now() + opts_.idle_timeout;
   }
@@ -237,7 +254,7 @@ void HttpServer::Deliver(Outgoing o) {
   if (conns_.count(id)) ParseAndDispatch(c);  // a pipelined request may be waiting
   // Reading paused on a full buffer resumes once it drained (a TLS connection may hold
   // decrypted bytes no EPOLLIN would announce: read them now).
-  if (conns_.count(id) && !c->want_read && c->in.size() < MaxBufferedIn()) OnReadable(c);
+  if (conns_.count(id) && !c->want_read && c->in.size() < MaxBufferedIn(*c)) OnReadable(c);
 }
 
 void HttpServer::Flush(Conn* c) {
@@ -245,6 +262,7 @@ void HttpServer::Flush(Conn* c) {
     size_t n = 0;
     ConnIo::Result r = c->io->Write(c->out.data(), c->out.size(), &n);
     if (r == ConnIo::Result::kOk) {
+      NoteSent(c, n);
       c->out.erase(0, n);
       continue;
     }
@@ -259,9 +277,20 @@ void HttpServer::Flush(Conn* c) {
   UpdateInterest(c);
 }
 
+// Tells the current responder how many of its bytes (the tail of `out`) the socket took: a
+// stream waiting for its output to drain goes on from here.
+void HttpServer::NoteSent(Conn* c, size_t n) {
+  const size_t older = c->out.size() - c->responder_bytes;
+  if (!c->responder || n <= older) return;
+  const size_t mine = std::min(n - older, c->responder_bytes);
+  c->responder_bytes -= mine;
+  std::shared_ptr<Responder> r = c->responder;
+  r->Sent(mine);
+}
+
 void HttpServer::UpdateInterest(Conn* c) {
   bool want = !c->out.empty() || c->io->wants_write();
-  bool want_read = c->in.size() < MaxBufferedIn();
+  bool want_read = c->in.size() < MaxBufferedIn(*c);
   if (want == c->want_write && want_read == c->want_read) return;
   c->want_write = want;
   c->want_read = want_read;
@@ -295,7 +324,7 @@ void HttpServer::ExpireDeadlines() {
     if (c->close_after_flush) {
       Close(id);
     } else if (c->parser.started()) {
-      SendError(c, 408, "Request Timeout");
+      SendError(c, 408, "");
     } else {
       Close(id);
     }

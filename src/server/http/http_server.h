@@ -56,12 +56,13 @@ class HttpServer {
   void ParseAndDispatch(Conn* c);
   void Deliver(Outgoing out);
   void Flush(Conn* c);
+  void NoteSent(Conn* c, size_t n);
   // EPOLLOUT while output or a TLS write is pending; EPOLLIN unless the input buffer is full.
   void UpdateInterest(Conn* c);
-  size_t MaxBufferedIn() const;
+  size_t MaxBufferedIn(const Conn& c) const;
   void Close(uint64_t id);
   void ExpireDeadlines();
-  void SendError(Conn* c, int status, const std::string& text);
+  void SendError(Conn* c, int status, const std::string& detail);
 
   // Constant after Start.
   const Options opts_;

@@ -5,7 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/http/head_rules.h"
 
 namespace etcdpp::server::http {
 namespace {
@@ -49,15 +52,16 @@ std::vector<std::string> Request::QueryValues(absl::string_view name) const {
   return out;
 }
 
-RequestParser::Result RequestParser::Fail(int status, std::string text) {
+RequestParser::Result RequestParser::Fail(int status, std::string detail) {
   error_status_ = status;
-  error_text_ = std::move(text);
+  error_detail_ = std::move(detail);
   return Result::kError;
 }
 
 RequestParser::Result RequestParser::Feed(std::string* in) {
-  if (!in->empty()) started_ = true;
   if (stage_ == Stage::kHeaders) {
+    SkipLineEndsAfterPost(in);
+    if (!in->empty()) started_ = true;
     Result r = ParseHeaders(in);
     if (r != Result::kDone) return r;
   }
@@ -76,76 +80,129 @@ RequestParser::Result RequestParser::Feed(std::string* in) {
   return Result::kDone;
 }
 
-RequestParser::Result RequestParser::ParseHeaders(std::string* in) {
-  // The search resumes where the last one stopped (3 bytes back: the end may straddle), so a
-  // head arriving a byte at a time costs linear time, not quadratic.
-  size_t end = in->find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
-  if (end == std::string::npos) {
-    scanned_ = in->size();
-    if (in->size() > limits_.max_header_bytes) return Fail(431, "Request Header Fields Too Large");
-    return Result::kNeedMore;
+// Go tolerates the CRLF that old clients send after a POST body.
+void RequestParser::SkipLineEndsAfterPost(std::string* in) {
+  size_t n = 0;
+  while (crlf_to_skip_ > 0 && n < in->size() && ((*in)[n] == '\r' || (*in)[n] == '\n')) {
+    ++n;
+    --crlf_to_skip_;
   }
-  scanned_ = 0;
-  if (end > limits_.max_header_bytes) return Fail(431, "Request Header Fields Too Large");
-  std::string head = in->substr(0, end);
-  in->erase(0, end + 4);
-  return ParseHead(head);
+  if (n < in->size()) crlf_to_skip_ = 0;
+  in->erase(0, n);
 }
 
-// The request line and the header fields; decides how the body is framed.
-RequestParser::Result RequestParser::ParseHead(absl::string_view head) {
-  std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
-  std::vector<absl::string_view> rl = absl::StrSplit(lines[0], ' ');
-  if (rl.size() != 3 || !absl::StartsWith(rl[2], "HTTP/1.")) return Fail(400, "Bad Request");
-  req_.method = std::string(rl[0]);
-  std::pair<absl::string_view, absl::string_view> target =
-      absl::StrSplit(rl[1], absl::MaxSplits('?', 1));
-  req_.path = std::string(target.first);
-  req_.query = std::string(target.second);
-  req_.keep_alive = rl[2] != "HTTP/1.0";
-  for (size_t i = 1; i < lines.size(); ++i) {
-    size_t colon = lines[i].find(':');
-    if (colon == absl::string_view::npos || colon == 0) return Fail(400, "Bad Request");
-    req_.headers.emplace_back(absl::AsciiStrToLower(lines[i].substr(0, colon)),
-                              std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
+RequestParser::Result RequestParser::ParseHeaders(std::string* in) {
+  for (;;) {
+    size_t nl = in->find('\n', scanned_);
+    if (nl == std::string::npos) break;
+    size_t len = nl - line_start_;
+    if (len == 0 || (len == 1 && (*in)[line_start_] == '\r')) {  // the blank line ends the head
+      if (line_start_ > limits_.max_header_bytes) return Fail(431);
+      absl::string_view head(in->data(), line_start_);  // without the last line's end
+      absl::ConsumeSuffix(&head, "\n");
+      absl::ConsumeSuffix(&head, "\r");
+      std::string head_copy(head);
+      in->erase(0, nl + 1);
+      scanned_ = line_start_ = 0;
+      return ParseHead(head_copy);
+    }
+    scanned_ = line_start_ = nl + 1;
   }
-  std::string conn = absl::AsciiStrToLower(req_.Header("connection"));
-  if (conn == "close") req_.keep_alive = false;
-  if (conn == "keep-alive") req_.keep_alive = true;
-  const bool http11 = rl[2] != "HTTP/1.0";
+  scanned_ = in->size();
+  if (in->size() > limits_.max_header_bytes) return Fail(431);
+  return Result::kNeedMore;
+}
+
+// The request line and the header fields, checked in Go's order; decides how the body is
+// framed.
+RequestParser::Result RequestParser::ParseHead(absl::string_view head) {
+  std::vector<std::string> lines;
+  if (!SplitHeadLines(head, &lines)) return Fail(400);
+  int major = 0, minor = 0;
+  if (Result r = ParseRequestLine(lines[0], &major, &minor); r != Result::kDone) return r;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    absl::string_view line = lines[i];
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) return Fail(400);
+    if (colon == 0) continue;  // Go skips a field without a name
+    req_.headers.emplace_back(absl::AsciiStrToLower(line.substr(0, colon)),
+                              absl::StripLeadingAsciiWhitespace(line.substr(colon + 1)));
+  }
+  if (CountHeader("host") > 1) return Fail(400);
+  const bool http11 = major > 1 || minor >= 1;
+  uint64_t len = 0;
+  bool chunked = false;
+  if (Result r = ParseFraming(http11, &len, &chunked); r != Result::kDone) return r;
+  if (major != 1) return Fail(505, "unsupported protocol version");
+  if (Result r = CheckFields(http11); r != Result::kDone) return r;
+  if (len > limits_.max_body_bytes) return Fail(413);
+  if (std::string expect = req_.Header("expect"); !expect.empty()) {
+    if (!HasToken(expect, "100-continue")) return Fail(417);
+    send_continue_ = http11 && (chunked || len > 0);
+  }
+  std::string conn;
+  for (const auto& [k, v] : req_.headers) {
+    if (k == "connection") absl::StrAppend(&conn, v, ",");
+  }
+  req_.keep_alive = !HasToken(conn, "close") && (http11 || HasToken(conn, "keep-alive"));
+  if (req_.method == "POST") crlf_to_skip_ = 4;
+  body_left_ = len;
+  stage_ = chunked ? Stage::kChunkSize : Stage::kBody;
+  return Result::kDone;
+}
+
+size_t RequestParser::CountHeader(absl::string_view name) const {
+  return std::count_if(req_.headers.begin(), req_.headers.end(),
+                       [name](const auto& kv) { return kv.first == name; });
+}
+
+// "METHOD TARGET HTTP/x.y": Go cuts at the first two spaces, so a third one spoils the version.
+RequestParser::Result RequestParser::ParseRequestLine(absl::string_view line, int* major,
+                                                      int* minor) {
+  std::vector<absl::string_view> rl = absl::StrSplit(line, absl::MaxSplits(' ', 2));
+  absl::string_view path, query;
+  if (rl.size() != 3 || !IsToken(rl[0]) || !RequestTargetPath(rl[1], &path, &query) ||
+      !ParseHttpVersion(rl[2], major, minor)) {
+    return Fail(400);
+  }
+  req_.method = std::string(rl[0]);
+  req_.path = std::string(path);
+  req_.query = std::string(query);
+  return Result::kDone;
+}
+
+// Transfer-Encoding and Content-Length, as Go's transfer.go reads a request.
+RequestParser::Result RequestParser::ParseFraming(bool http11, uint64_t* len, bool* chunked) {
   std::vector<absl::string_view> te, cl;
   for (const auto& [k, v] : req_.headers) {
     if (k == "transfer-encoding") te.push_back(v);
     if (k == "content-length") cl.push_back(v);
   }
-  bool chunked = false;
   if (!te.empty() && http11) {  // Go ignores Transfer-Encoding on HTTP/1.0
-    if (te.size() != 1 || !absl::EqualsIgnoreCase(te[0], "chunked")) {
-      return Fail(501, "Unsupported transfer encoding");
-    }
-    chunked = true;
+    if (te.size() != 1 || !absl::EqualsIgnoreCase(te[0], "chunked")) return Fail(501);
+    *chunked = true;
+    return Result::kDone;  // Content-Length headers beside it do not count
   }
-  uint64_t len = 0;
-  if (!chunked && !cl.empty()) {
-    for (absl::string_view v : cl) {
-      if (v != cl[0]) return Fail(400, "Bad Request: multiple Content-Length headers");
-    }
-    if (cl[0].empty() || !std::all_of(cl[0].begin(), cl[0].end(), absl::ascii_isdigit) ||
-        !absl::SimpleAtoi(cl[0], &len)) {
-      return Fail(400, "Bad Request: bad Content-Length");
-    }
+  for (absl::string_view v : cl) {
+    if (v != cl[0]) return Fail(400);
   }
-  if (len > limits_.max_body_bytes) return Fail(413, "Request Entity Too Large");
-  if (std::string expect = req_.Header("expect"); !expect.empty()) {
-    if (!absl::EqualsIgnoreCase(expect, "100-continue")) return Fail(417, "Expectation Failed");
-    send_continue_ = http11 && (chunked || len > 0);
+  if (cl.empty() || cl[0].empty()) return Result::kDone;  // Go 1.19: an empty one is no body
+  if (!std::all_of(cl[0].begin(), cl[0].end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(cl[0], len) || *len > uint64_t{INT64_MAX}) {
+    return Fail(400);
   }
-  if (chunked) {
-    stage_ = Stage::kChunkSize;
-    return Result::kDone;
+  return Result::kDone;
+}
+
+// What Go's server checks once the request is read: the Host header, every field's name and
+// value.
+RequestParser::Result RequestParser::CheckFields(bool http11) {
+  if (http11 && CountHeader("host") == 0) return Fail(400, "missing required Host header");
+  if (!IsValidHostHeader(req_.Header("host"))) return Fail(400, "malformed Host header");
+  for (const auto& [k, v] : req_.headers) {
+    if (!IsToken(k)) return Fail(400, "invalid header name");
+    if (!IsValidHeaderValue(v)) return Fail(400, "invalid header value");
   }
-  body_left_ = len;
-  stage_ = Stage::kBody;
   return Result::kDone;
 }
 
@@ -158,15 +215,15 @@ RequestParser::Result RequestParser::ParseChunks(std::string* in) {
       in->erase(0, n);
       body_left_ -= n;
       if (body_left_ > 0 || in->size() < 2) return Result::kNeedMore;
-      if (in->compare(0, 2, "\r\n") != 0) return Fail(400, "Bad Request: bad chunk");
+      if (in->compare(0, 2, "\r\n") != 0) return Fail(400);
       in->erase(0, 2);
       stage_ = Stage::kChunkSize;
     }
-    size_t eol = in->find("\r\n");
-    if (eol == std::string::npos)
-      return in->size() > 1024 ? Fail(400, "Bad Request") : Result::kNeedMore;
-    std::string line = in->substr(0, eol);
-    in->erase(0, eol + 2);
+    // Size and trailer lines end with LF, whitespace before it trimmed (Go's chunked reader).
+    size_t eol = in->find('\n');
+    if (eol == std::string::npos) return in->size() > 4096 ? Fail(400) : Result::kNeedMore;
+    std::string line(absl::StripTrailingAsciiWhitespace(absl::string_view(*in).substr(0, eol)));
+    in->erase(0, eol + 1);
     if (stage_ == Stage::kChunkTrailer) {
       if (line.empty()) {
         stage_ = Stage::kDone;
@@ -175,12 +232,17 @@ RequestParser::Result RequestParser::ParseChunks(std::string* in) {
       continue;
     }
     uint64_t size = 0;
-    absl::string_view hex = line;
-    hex = hex.substr(0, hex.find(';'));
-    if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(hex), &size))
-      return Fail(400, "Bad Request: bad chunk");
-    if (req_.body.size() + size > limits_.max_body_bytes)
-      return Fail(413, "Request Entity Too Large");
+    absl::string_view hex =
+        absl::StripAsciiWhitespace(absl::string_view(line).substr(0, line.find(';')));
+    // 1 to 16 hex digits, nothing else (Go: "http chunk length too large" past 16).
+    if (hex.empty() || hex.size() > 16 ||
+        !std::all_of(hex.begin(), hex.end(), absl::ascii_isxdigit) ||
+        !absl::SimpleHexAtoi(hex, &size)) {
+      return Fail(400);
+    }
+    // Invariant: body.size() <= max_body_bytes, so this cannot wrap (a sum could: a chunk of
+    // size 2^64-1 after one byte used to pass the check and lift the body limit).
+    if (size > limits_.max_body_bytes - req_.body.size()) return Fail(413);
     body_left_ = size;
     stage_ = size == 0 ? Stage::kChunkTrailer : Stage::kChunkData;
   }
@@ -192,7 +254,7 @@ Request RequestParser::TakeRequest() {
   stage_ = Stage::kHeaders;
   started_ = false;
   send_continue_ = false;
-  scanned_ = 0;
+  scanned_ = line_start_ = 0;
   body_left_ = 0;
   return r;
 }

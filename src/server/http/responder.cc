@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +70,8 @@ const char* StatusText(int status) {
       return "Service Unavailable";
     case 504:
       return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
     default:
       return "Unknown";
   }
@@ -87,6 +90,10 @@ std::string Responder::Head(int status, absl::string_view content_type,
 }
 
 void Responder::Post(std::string bytes, bool end) {
+  {
+    MutexLock l(&mu_);
+    unsent_ += bytes.size();
+  }
   mailbox_->Post(Outgoing{conn_id_, std::move(bytes), end, end && !keep_alive_});
 }
 
@@ -110,6 +117,10 @@ void Responder::StartStream(int status, absl::string_view content_type, const He
 
 void Responder::Write(absl::string_view data) {
   if (data.empty()) return;
+  {
+    MutexLock l(&mu_);
+    if (done_) return;
+  }
   Post(absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n"), false);
 }
 
@@ -139,12 +150,36 @@ bool Responder::gone() const {
 }
 
 void Responder::MarkGone() {
-  std::function<void()> fn;
+  std::function<void()> fn, drained;
   {
     MutexLock l(&mu_);
     if (gone_) return;
     gone_ = true;
     fn.swap(on_gone_);
+    drained.swap(on_drained_);
+  }
+  if (fn) fn();
+  if (drained) drained();
+}
+
+void Responder::OnDrained(size_t low, std::function<void()> fn) {
+  {
+    MutexLock l(&mu_);
+    if (!gone_ && unsent_ > low) {
+      drained_low_ = low;
+      on_drained_ = std::move(fn);
+      return;
+    }
+  }
+  fn();
+}
+
+void Responder::Sent(size_t n) {
+  std::function<void()> fn;
+  {
+    MutexLock l(&mu_);
+    unsent_ -= std::min(n, unsent_);
+    if (on_drained_ && unsent_ <= drained_low_) fn.swap(on_drained_);
   }
   if (fn) fn();
 }

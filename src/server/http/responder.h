@@ -61,6 +61,14 @@ class Responder {
   // Called by the loop thread.
   void MarkGone();
 
+  // Flow control for streams: `fn` runs once when at most `low` bytes of what this responder
+  // posted are still waiting for the socket, or the client is gone: at once if that is already
+  // so, else on the loop thread. A stream reads its next message in `fn`, so a client that
+  // reads slowly holds back the call instead of piling its output up in memory.
+  void OnDrained(size_t low, std::function<void()> fn);
+  // Called by the loop thread: `n` of this responder's bytes reached the socket.
+  void Sent(size_t n);
+
  private:
   std::string Head(int status, absl::string_view content_type, const Headers& extra) const;
   void Post(std::string bytes, bool end);
@@ -72,6 +80,9 @@ class Responder {
   bool gone_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   std::function<void()> on_gone_ ABSL_GUARDED_BY(mu_);
+  size_t unsent_ ABSL_GUARDED_BY(mu_) = 0;  // posted, not yet written to the socket
+  size_t drained_low_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void()> on_drained_ ABSL_GUARDED_BY(mu_);
 };
 
 const char* StatusText(int status);
