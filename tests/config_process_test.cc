@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include <filesystem>
@@ -26,6 +27,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "google/protobuf/struct.pb.h"
@@ -112,6 +114,58 @@ TEST(ConfigProcessTest, AnUnimplementedFlagStopsStartUpNamingIt) {
   EXPECT_TRUE(absl::StrContains((*m)->LogTail(),
                                 "--experimental-enable-distributed-tracing=true is not supported"))
       << (*m)->LogTail();
+}
+
+// Peer URLs on unix sockets (etcd's unix://host:port: the socket file "host:port" in the
+// working directory, e2e TestEtcdUnixPeers): three members form a cluster over them, a write
+// reaches every member, and a killed member rejoins. Client URLs stay TCP (unix ones are
+// refused by name).
+TEST(ConfigProcessTest, UnixSocketPeersFormACluster) {
+  const std::string why = WhyNotRunnable(FlavorByName("etcdpp"));
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string tag = absl::StrCat("etcdpp-unix-", ::getpid());
+  std::vector<std::string> urls, cluster;
+  for (int i = 1; i <= 3; ++i) {
+    urls.push_back(absl::StrCat("unix://", tag, "-m", i, ".sock:", i));
+    cluster.push_back(absl::StrCat("m", i, "=", urls.back()));
+  }
+  std::vector<std::unique_ptr<ServerProcess>> ms;
+  for (int i = 1; i <= 3; ++i) {
+    MemberConfig cfg;
+    cfg.name = absl::StrCat("m", i);
+    cfg.initial_cluster = absl::StrJoin(cluster, ",");
+    cfg.extra_flags = {"--listen-peer-urls=" + urls[i - 1],
+                       "--initial-advertise-peer-urls=" + urls[i - 1]};
+    auto m = ServerProcess::Create(BinaryUnderTest(), cfg);
+    ASSERT_TRUE(m.ok()) << m.status();
+    ASSERT_TRUE((*m)->Launch().ok());
+    ms.push_back(std::move(*m));
+  }
+  for (auto& m : ms) ASSERT_TRUE(m->WaitReady(absl::Seconds(30)).ok()) << m->LogTail();
+  int rc = 0;
+  auto ctl = [&](ServerProcess* m, const std::string& args) {
+    return RunCommand(absl::StrCat("ETCDCTL_API=3 /usr/bin/etcdctl --endpoints=", m->Endpoint(),
+                                   " ", args, " 2>&1"),
+                      &rc);
+  };
+  std::string list = ctl(ms[0].get(), "member list");
+  for (const std::string& u : urls) EXPECT_TRUE(absl::StrContains(list, u)) << list;
+  EXPECT_EQ(ctl(ms[0].get(), "put over-unix yes"), "OK\n");
+  EXPECT_EQ(ctl(ms[2].get(), "get over-unix --print-value-only"), "yes\n");
+  ASSERT_TRUE(ms[1]->Kill().ok());
+  EXPECT_EQ(ctl(ms[0].get(), "put while-down yes"), "OK\n");
+  ASSERT_TRUE(ms[1]->Restart(absl::Seconds(30)).ok()) << ms[1]->LogTail();
+  EXPECT_EQ(ctl(ms[1].get(), "get while-down --print-value-only --consistency=l"), "yes\n");
+  for (auto& m : ms) EXPECT_TRUE(m->Kill().ok());
+  for (int i = 1; i <= 3; ++i) std::remove(absl::StrCat(tag, "-m", i, ".sock:", i).c_str());
+  // Unix sockets for clients, or unixs peers, are refused naming the flag.
+  absl::StatusOr<server::Config> c =
+      server::ParseConfig({"--listen-client-urls=unix://c.sock:1"}, {});
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--listen-client-urls=unix://c.sock:1"))
+      << c.status();
+  c = server::ParseConfig({"--listen-peer-urls=unixs://p.sock:1"}, {});
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "unixs URLs are not supported"))
+      << c.status();
 }
 
 // --wal-dir: the WAL lives there (not in member/wal), and a killed member restarts from it.

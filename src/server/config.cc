@@ -425,10 +425,19 @@ const std::vector<Unsupported>& UnsupportedFlags() {
   std::string rest = s.substr(sep + 3);
   if (size_t slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
   size_t colon = rest.rfind(':');
-  if (url.scheme != "http" && url.scheme != "https") {
+  if (url.scheme != "http" && url.scheme != "https" && url.scheme != "unix" &&
+      url.scheme != "unixs") {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid value \"", s, "\" for flag -", flag,
                      ": URL scheme must be http, https, unix, or unixs: ", s));
+  }
+  // Unix sockets (the socket file is the URL's host:port, as etcd names it): plaintext peer
+  // URLs only.
+  const bool peer = flag == "listen-peer-urls" || flag == "initial-advertise-peer-urls";
+  if (url.scheme == "unixs" || (url.scheme == "unix" && !peer)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, "=", s, ": ", url.scheme,
+        " URLs are not supported by etcdpp (unix:// sockets are, for peer URLs only)"));
   }
   if (colon == std::string::npos || !absl::SimpleAtoi(rest.substr(colon + 1), &url.port)) {
     return absl::InvalidArgumentError(

@@ -4,19 +4,13 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "server/errors.h"
+#include "server/rafthttp/peer_sender.h"
 #include "server/tls/peer_tls.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
 
-namespace {
-
-std::string Target(const std::string& url) {
-  size_t p = url.find("://");
-  return p == std::string::npos ? url : url.substr(p + 3);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 grpc::ServerUnaryReactor* HashPeerService::HashKV(grpc::CallbackServerContext* ctx,
                                                   const pb::HashKVRequest* req,
@@ -31,7 +25,7 @@ internalpb::HashPeer::Stub* HashPeerClient::StubFor(const std::string& peer_url)
   auto& stub = stubs_[peer_url];
   if (!stub) {
     stub = internalpb::HashPeer::NewStub(
-        grpc::CreateChannel(Target(peer_url), tls::PeerChannelCredentials(peer_url)));
+        grpc::CreateChannel(GrpcTargetOfUrl(peer_url), tls::PeerChannelCredentials(peer_url)));
   }
   return stub.get();
 }

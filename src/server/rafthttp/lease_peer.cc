@@ -7,6 +7,7 @@
 #include "grpcpp/security/credentials.h"
 #include "lease/errors.h"
 #include "server/errors.h"
+#include "server/rafthttp/peer_sender.h"
 #include "server/tls/peer_tls.h"
 
 namespace etcdpp::server {
@@ -30,11 +31,6 @@ struct Forwarded {
   if (std::optional<absl::Status> answered = FromPeerGrpcStatus(st)) return *answered;
   if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return ErrTimeout();
   return ErrNoLeader();
-}
-
-std::string Target(const std::string& url) {
-  size_t p = url.find("://");
-  return p == std::string::npos ? url : url.substr(p + 3);
 }
 
 }  // namespace
@@ -78,7 +74,7 @@ internalpb::LeasePeer::Stub* LeasePeerClient::LeaderStub() {
   auto& stub = stubs_[urls[0]];
   if (!stub) {
     stub = internalpb::LeasePeer::NewStub(
-        grpc::CreateChannel(Target(urls[0]), tls::PeerChannelCredentials(urls[0])));
+        grpc::CreateChannel(GrpcTargetOfUrl(urls[0]), tls::PeerChannelCredentials(urls[0])));
   }
   return stub.get();
 }

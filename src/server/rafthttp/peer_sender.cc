@@ -43,7 +43,10 @@ std::string GrpcTargetOfUrl(const std::string& url) {
   size_t p = url.find("://");
   std::string rest = p == std::string::npos ? url : url.substr(p + 3);
   size_t slash = rest.find('/');
-  return slash == std::string::npos ? rest : rest.substr(0, slash);
+  if (slash != std::string::npos) rest = rest.substr(0, slash);
+  // unix://etcd.unix:1 is the socket file etcd.unix:1 (gRPC's unix: target, relative or not).
+  if (p != std::string::npos && url.compare(0, p, "unix") == 0) return "unix:" + rest;
+  return rest;
 }
 
 PeerSender::PeerSender(Options opts, Hooks hooks)

@@ -83,6 +83,7 @@ class PeerService final : public internalpb::Peer::CallbackService {
 };
 
 std::string HostPort(const Url& u) {
+  if (u.scheme == "unix") return absl::StrCat("unix:", u.host, ":", u.port);  // the socket file
   bool v6 = u.host.find(':') != std::string::npos;
   return absl::StrCat(v6 ? "[" : "", u.host, v6 ? "]" : "", ":", u.port);
 }
