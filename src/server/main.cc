@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,14 @@ int main(int argc, char** argv) {
   }
   int rc = WaitForSignal(server->get());
   if (absl::Status st = etcdpp::SdNotify("STOPPING=1"); !st.ok()) SPDLOG_WARN("{}", st.ToString());
+  if (rc != 0) {
+    // A fatal error (a failed WAL write or sync, a backend commit the disk refused, ...): exit
+    // now, as etcd's Fatal does. What was acknowledged is in the synced WAL; a graceful stop
+    // would only make the requests still in flight wait out their timeouts (seconds) for a raft
+    // node that no longer runs.
+    spdlog::shutdown();
+    std::_Exit(rc);
+  }
   (*server)->Stop();
   return rc;
 }
