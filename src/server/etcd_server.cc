@@ -230,6 +230,17 @@ absl::Status EtcdServer::Build(Env* env) {
   return absl::OkStatus();
 }
 
+// etcd's v2 store holds the member list too (V2Store::MirrorMember), after the cluster store.
+void EtcdServer::MirrorMemberInV2(uint64_t index, const raft::ConfChange& cc) {
+  Stores* st = stores_.get();
+  std::optional<Member> m = st->cluster->Get(cc.node_id);
+  if (cc.type == raft::ConfChangeType::kRemoveNode) {
+    st->v2->MirrorMember(cc.node_id, nullptr, false, st->kv.get(), index);
+  } else if (m.has_value()) {
+    st->v2->MirrorMember(m->id, &m->peer_urls, m->is_learner, st->kv.get(), index);
+  }
+}
+
 // The corruption checks ask the peers over the peer port; the leader raises CORRUPT as the
 // member itself (no auth check), for the member at fault.
 void EtcdServer::BuildCorruptChecker() {
@@ -312,8 +323,9 @@ void EtcdServer::BuildApplier() {
   applier_ = std::make_unique<Applier>(auth_check_applier_.get(), st->kv.get());
   applier_->SetOnEmptyEntry([this](const raft::Entry& e) { leases_->OnEmptyEntry(e); });
   applier_->SetConfChangeHook(
-      [this](const raft::Entry&, const raft::ConfChange& cc, bool in_backend) {
+      [this](const raft::Entry& e, const raft::ConfChange& cc, bool in_backend) {
         cluster_ops_->OnConfChange(cc, in_backend);
+        if (!in_backend) MirrorMemberInV2(e.index, cc);
       });
   applier_->SetAfterBatch([this](uint64_t applied) { snapshots_->AfterBatch(applied); });
 }

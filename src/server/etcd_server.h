@@ -95,6 +95,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   explicit EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
   [[nodiscard]] absl::Status Build(Env* env);
   void BuildApplier();
+  void MirrorMemberInV2(uint64_t index, const raft::ConfChange& cc);
   // etcd's quotaKVServer: false when `req` would take the backend past the quota; then *done is
   // answered "database space exceeded" once the NOSPACE alarm this raises has applied.
   bool AdmitWithinQuota(const internalpb::InternalRequest& req, ApplyWaiter* done);

@@ -6,12 +6,15 @@
 #include "absl/time/clock.h"
 #include "common/go_text.h"
 #include "common/json_text.h"
+#include "common/version.h"
 #include "server/v2store/event.h"
 
 namespace etcdpp::server {
 namespace {
 
 constexpr auto kSyncInterval = std::chrono::milliseconds(500);  // etcd's SyncTicker
+// How soon a new leader writes the cluster version (etcd's forceVersionC acts at once).
+constexpr auto kTick = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -58,18 +61,28 @@ void V2Frontend::Propose(internalpb::V2Request r, v2http::V2View::ProposeDone do
 }
 
 void V2Frontend::SyncLoop() {
+  auto next_sync = LoopThread::Clock::now() + kSyncInterval;
   for (;;) {
+    bool set_version = false;
     {
       MutexLock l(loop_.mu());
-      const auto deadline = LoopThread::Clock::now() + kSyncInterval;
+      const auto deadline = LoopThread::Clock::now() + kTick;
       while (!loop_.stopping() && loop_.WaitUntil(deadline)) {
       }
       if (loop_.stopping()) return;
       if (const uint64_t leader = d_.node->leader(); leader != seen_leader_) {
         seen_leader_ = leader;
         leader_since_ = absl::Now();
+        version_checked_ = false;
+      }
+      if (d_.node->is_leader() && !version_checked_) {
+        version_checked_ = true;
+        set_version = true;
       }
     }
+    if (set_version) MaybeSetClusterVersion();
+    if (LoopThread::Clock::now() < next_sync) continue;
+    next_sync = LoopThread::Clock::now() + kSyncInterval;
     if (!d_.node->is_leader() || !d_.stores->v2->HasTtlKeys()) continue;
     internalpb::InternalRequest req;
     req.mutable_auth_header()->set_system(true);
@@ -79,6 +92,20 @@ void V2Frontend::SyncLoop() {
     // next leader.
     d_.proposer->Propose(std::move(req), [](ApplyResult) {});
   }
+}
+
+void V2Frontend::MaybeSetClusterVersion() {
+  if (d_.stores->v2->With([](v2store::Store* s) { return s->Exists("/0/version"); })) return;
+  internalpb::InternalRequest req;
+  req.mutable_auth_header()->set_system(true);
+  req.mutable_v2()->set_method("PUT");
+  req.mutable_v2()->set_path("/0/version");
+  req.mutable_v2()->set_val(kApiVersion);
+  d_.proposer->Propose(std::move(req), [this](ApplyResult r) {
+    if (r.status.ok()) return;
+    MutexLock l(loop_.mu());
+    version_checked_ = false;  // try again at the next tick
+  });
 }
 
 // etcd's ServerStats JSON. The append counters and rates are not kept (docs/compatibility.md).

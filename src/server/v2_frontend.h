@@ -4,7 +4,8 @@
 // store holds keys with a TTL, the leader proposes a SYNC request carrying its clock, and every
 // member expires what that time has passed when it applies the entry (etcd 3.4's
 // EtcdServer.sync). So TTL keys expire at the same point of the log on every member.
-// docs/design/v2_server.md.
+// The leader also writes the cluster version to /0/version once, as etcd's leader does, so that
+// the store's index moves as etcd's. docs/design/v2_server.md.
 
 #include <cstdint>
 #include <functional>
@@ -47,6 +48,8 @@ class V2Frontend {
 
  private:
   void SyncLoop();  // the SYNC loop thread
+  // The leader's part of etcd's monitorVersions: /0/version set once per cluster.
+  void MaybeSetClusterVersion() ABSL_LOCKS_EXCLUDED(loop_.mu());
   void Propose(internalpb::V2Request r, v2http::V2View::ProposeDone done);
   std::string SelfStats();
   std::string LeaderStats() const;
@@ -59,6 +62,7 @@ class V2Frontend {
   LoopThread loop_;
   uint64_t seen_leader_ ABSL_GUARDED_BY(loop_.mu()) = 0;
   absl::Time leader_since_ ABSL_GUARDED_BY(loop_.mu());
+  bool version_checked_ ABSL_GUARDED_BY(loop_.mu()) = false;  // in this leadership
 };
 
 }  // namespace etcdpp::server

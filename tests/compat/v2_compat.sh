@@ -57,10 +57,12 @@ headers() {
   tr -d '\r' <"$CTL_OUT.hdr" | awk '
     /^HTTP\// { print "HTTP " $2; next }
     { i = index($0, ":"); if (i == 0) next
-      name = tolower(substr($0, 1, i - 1)); value = substr($0, i + 2)
+      name = tolower(substr($0, 1, i - 1))
       if (name ~ /^(content-type|x-etcd-index|x-etcd-cluster-id|x-raft-index|x-raft-term|location|allow)$/)
-        h[name] = value }
-    END { n = asorti(h, k); for (j = 1; j <= n; j++) print k[j] ": " h[k[j]] }'
+        print name ": " substr($0, i + 2) }' | {
+    IFS= read -r status && echo "$status"
+    LC_ALL=C sort
+  }
 }
 
 # cw SECS METHOD PATH [CURL-ARGS...] : curl in the background (a wait), bounded by SECS; its
@@ -121,7 +123,7 @@ curl_script() {
   c PUT '/v2/keys/dir?dir=true'
   c PUT /v2/keys/dir/a -d value=1
   c PUT /v2/keys/dir/b/c -d value=2
-  c GET /v2/keys/dir
+  c GET '/v2/keys/dir?sorted=true'
   c GET '/v2/keys/dir?recursive=true&sorted=true'
   c DELETE /v2/keys/dir
   c DELETE '/v2/keys/dir?dir=true'
@@ -157,6 +159,7 @@ curl_script() {
   c PUT /v2/keys/w -d value=live
   cw_end
   cw 10 GET "/v2/keys/tree?wait=true&recursive=true&waitIndex=$((idx + 2))"
+  sleep 1  # registered before the write (its X-Etcd-Index is the index it began at)
   c PUT /v2/keys/tree/leaf -d value=1
   cw_end
   cw 3 GET '/v2/keys/s?wait=true&stream=true'
@@ -187,8 +190,8 @@ ctl_script() {
   v2 "$ctl" updatedir "$p/setdir"
   v2 "$ctl" set "$p/dir/file" "x"
   v2 "$ctl" rmdir "$p/dir"
-  v2 "$ctl" ls "$p"
-  v2 "$ctl" ls --recursive -p "$p"
+  v2 "$ctl" ls --sort "$p"
+  v2 "$ctl" ls --sort --recursive -p "$p"
   local idx
   idx=$(etcd_index)
   v2 "$ctl" watch --after-index "$idx" "$p/mk"

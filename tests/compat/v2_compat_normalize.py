@@ -7,7 +7,8 @@ starts at; the offsets are what clients see change. Applied to the index fields 
 ("modifiedIndex", "createdIndex", "index"), the X-Etcd-Index header, in-order key names (20
 digits), compare-failed causes ("[a != 5]"), etcdctl's error suffix (" [5]") and watch
 --after-index arguments. Expiration times, TTLs left, X-Raft-Index and X-Raft-Term are
-replaced by placeholders (they depend on the clock and on the raft log, not on the store).
+replaced by placeholders (they depend on the clock and on the raft log, not on the store), as
+are the milliseconds of curl's timeout message (the stream watch ends on curl's -m).
 """
 import re
 import sys
@@ -32,4 +33,5 @@ text = re.sub(r'(--after-index|waitIndex=)(\s?)(\d+)', lambda m: m.group(1) + m.
 text = re.sub(r'"expiration":"[^"]*"', '"expiration":"<EXPIRATION>"', text)
 text = re.sub(r'"ttl":-?\d+', '"ttl":<TTL>', text)
 text = re.sub(r'^x-raft-(index|term): \d+$', r'x-raft-\1: <N>', text, flags=re.M)
+text = re.sub(r'(Operation timed out after )\d+( milliseconds)', r'\1<MS>\2', text)
 sys.stdout.write(text)

@@ -107,8 +107,13 @@ absl::Status BackendApplier::LeaseCheckpoint(const pb::LeaseCheckpointRequest& r
   return leases_->Checkpoint(r, index, resp);
 }
 
-absl::Status BackendApplier::MemberAttributes(const internalpb::MemberAttributes& a, uint64_t) {
+absl::Status BackendApplier::MemberAttributes(const internalpb::MemberAttributes& a,
+                                              uint64_t index) {
   if (on_member_attributes_) on_member_attributes_(a);
+  if (v2_ != nullptr && v2_kv_ != nullptr) {
+    v2_->MirrorAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()},
+                          v2_kv_, index);
+  }
   return absl::OkStatus();
 }
 

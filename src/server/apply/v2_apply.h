@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -54,9 +55,23 @@ class V2Store {
   // that index when the store changed.
   ApplyResult Apply(const internalpb::V2Request& r, mvcc::KvStore* kv, uint64_t index);
 
+  // etcd 3.4 keeps the member list in its v2 store too (membership/cluster.go), and so moves the
+  // store's index with each member change: /0/members/<id hex>/raftAttributes
+  // ({"peerURLs":[...]}, "isLearner" for a learner) on an add, update or promotion, the member's
+  // directory deleted and /0/removed_members/<id hex> created on a removal, and
+  // /0/members/<id hex>/attributes ({"name","clientURLs"}) when a member publishes itself.
+  // Applier thread, in log order with the entry at `index`, staged as Apply stages.
+  void MirrorMember(uint64_t id, const std::vector<std::string>* peer_urls, bool is_learner,
+                    mvcc::KvStore* kv, uint64_t index);
+  void MirrorAttributes(uint64_t id, const std::string& name,
+                        const std::vector<std::string>& client_urls, mvcc::KvStore* kv,
+                        uint64_t index);
+
  private:
-  v2store::Result<v2store::Event> Execute(const internalpb::V2Request& r, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs fn(&store_) (the caller holds the lock); stages the store with index `index` if it
+  // changed.
+  template <typename Fn>
+  void Mutate(mvcc::KvStore* kv, uint64_t index, Fn fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunPollers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   backend::Backend* const be_;  // not owned
@@ -70,6 +85,9 @@ class V2Store {
 // error, with the key prefix /1 taken off keys and causes (etcd's trimEventPrefix and
 // trimErrorPrefix).
 internalpb::V2Response RenderV2Result(const v2store::Result<v2store::Event>& r);
+// Go's json.Marshal of a []string: "null" for an empty one when `null_when_empty` (a nil
+// slice), else "[]" (a made one).
+void AppendJsonStrings(const std::vector<std::string>& v, bool null_when_empty, std::string* out);
 // The event with the prefix taken off its keys, as JSON.
 std::string V2EventJson(v2store::Event e);
 

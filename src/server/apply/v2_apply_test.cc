@@ -4,13 +4,10 @@
 // so that it survives a reopen.
 #include "server/apply/v2_apply.h"
 
-#include <unistd.h>
-
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "server/apply/kv_apply.h"
+#include "server/apply/test_backend.h"
 
 namespace etcdpp::server {
 namespace {
@@ -18,22 +15,14 @@ namespace {
 class V2ApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = JoinPath(::testing::TempDir(),
-                    absl::StrCat("v2_apply_test_", ::getpid(), "_",
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    ASSERT_TRUE(Env::Default()->RemoveAll(dir_).ok());
+    dir_ = FreshTestDir("v2_apply_test");
     Open();
   }
   void Open() {
-    backend::Options o;
-    o.dir = dir_;
-    o.background_commits = false;
-    auto be = backend::Backend::Open(o);
-    ASSERT_TRUE(be.ok()) << be.status();
-    be_ = *std::move(be);
-    auto kv = mvcc::KvStore::Open(be_.get());
-    ASSERT_TRUE(kv.ok());
-    kv_ = *std::move(kv);
+    absl::StatusOr<TestKv> opened = OpenTestKv(dir_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    be_ = std::move(opened->be);
+    kv_ = std::move(opened->kv);
     v2_ = std::make_unique<V2Store>(be_.get());
     ASSERT_TRUE(v2_->Load().ok());
     kv_applier_ = std::make_unique<KvApplier>(kv_.get());
@@ -141,6 +130,26 @@ TEST_F(V2ApplyTest, StateCommitsWithTheConsistentIndexAndSurvivesReopen) {
   EXPECT_EQ(got.json(),
             "{\"action\":\"get\",\"node\":{\"key\":\"/dir/k\",\"value\":\"v\",\"modifiedIndex\":1,"
             "\"createdIndex\":1}}");
+}
+
+TEST_F(V2ApplyTest, MembersAreMirroredUnderTheClusterNamespaceAsEtcds) {
+  const std::vector<std::string> peers = {"http://127.0.0.1:2380"};
+  v2_->MirrorMember(0xab, &peers, true, kv_.get(), ++index_);
+  v2_->MirrorAttributes(0xab, "m0", {"http://127.0.0.1:2379"}, kv_.get(), ++index_);
+  v2_->MirrorMember(0xab, &peers, false, kv_.get(), ++index_);  // promoted
+  internalpb::V2Request get = Req("QGET", "/0/members/ab");
+  get.set_recursive(true);
+  get.set_sorted(true);
+  EXPECT_EQ(Apply(get).json(),
+            "{\"action\":\"get\",\"node\":{\"key\":\"/0/members/ab\",\"dir\":true,\"nodes\":["
+            "{\"key\":\"/0/members/ab/attributes\",\"value\":\"{\\\"name\\\":\\\"m0\\\","
+            "\\\"clientURLs\\\":[\\\"http://127.0.0.1:2379\\\"]}\",\"modifiedIndex\":2,"
+            "\"createdIndex\":2},{\"key\":\"/0/members/ab/raftAttributes\",\"value\":"
+            "\"{\\\"peerURLs\\\":[\\\"http://127.0.0.1:2380\\\"]}\",\"modifiedIndex\":3,"
+            "\"createdIndex\":1}],\"modifiedIndex\":1,\"createdIndex\":1}}");
+  v2_->MirrorMember(0xab, nullptr, false, kv_.get(), ++index_);
+  EXPECT_EQ(Apply(Req("QGET", "/0/members/ab")).http_status(), 404);
+  EXPECT_EQ(Apply(Req("QGET", "/0/removed_members/ab")).etcd_index(), 5u);
 }
 
 TEST_F(V2ApplyTest, PollersRunAfterEachChangeUntilDone) {

@@ -17,23 +17,14 @@ void NotFound(http::Responder* resp) {
               {{"X-Content-Type-Options", "nosniff"}});
 }
 
-void AppendStrings(const std::vector<std::string>& v, std::string* out) {
-  out->push_back('[');
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    AppendGoJsonQuote(v[i], out);
-  }
-  out->push_back(']');
-}
-
 // httptypes.Member: {"id","name","peerURLs","clientURLs"}.
 std::string MemberJson(const Member& m) {
   std::string out = absl::StrCat("{\"id\":\"", absl::Hex(m.id), "\",\"name\":");
   AppendGoJsonQuote(m.name, &out);
   out += ",\"peerURLs\":";
-  AppendStrings(m.peer_urls, &out);
+  AppendJsonStrings(m.peer_urls, false, &out);
   out += ",\"clientURLs\":";
-  AppendStrings(m.client_urls, &out);
+  AppendJsonStrings(m.client_urls, false, &out);
   out += '}';
   return out;
 }
