@@ -83,6 +83,7 @@ void V2Frontend::SyncLoop() {
     if (set_version) MaybeSetClusterVersion();
     if (LoopThread::Clock::now() < next_sync) continue;
     next_sync = LoopThread::Clock::now() + kSyncInterval;
+    d_.stores->v2->Poll();  // watches past their timeout end
     if (!d_.node->is_leader() || !d_.stores->v2->HasTtlKeys()) continue;
     internalpb::InternalRequest req;
     req.mutable_auth_header()->set_system(true);

@@ -4,8 +4,9 @@
 // store holds keys with a TTL, the leader proposes a SYNC request carrying its clock, and every
 // member expires what that time has passed when it applies the entry (etcd 3.4's
 // EtcdServer.sync). So TTL keys expire at the same point of the log on every member.
-// The leader also writes the cluster version to /0/version once, as etcd's leader does, so that
-// the store's index moves as etcd's. docs/design/v2_server.md.
+// The same loop polls the v2 watches every 500 ms on every member, so that a long poll ends
+// after etcd's 5 minutes without an event. The leader also writes the cluster version to /0/version
+// once, as etcd's leader does, so that the store's index moves as etcd's. docs/design/v2_server.md.
 
 #include <cstdint>
 #include <functional>

@@ -13,6 +13,8 @@ namespace {
 using v2store::Error;
 
 constexpr std::string_view kKeysPrefix = "/v2/keys";
+// etcd's defaultWatchTimeout; V2Store::Poll runs the watches' pollers often enough to see it.
+constexpr absl::Duration kWatchTimeout = absl::Minutes(5);
 
 // A request of the keys API as parseKeyRequest reads it.
 struct KeyRequest {
@@ -180,9 +182,11 @@ void V2Http::Watch(const internalpb::V2Request& r, uint64_t since, bool stream,
     std::unique_ptr<v2store::Watcher> watcher;  // touched under the store's lock only
     std::shared_ptr<http::Responder> resp;
     bool stream = false;
+    absl::Time deadline;  // etcd's defaultWatchTimeout: the answer ends then, event or not
   };
   auto session = std::make_shared<Session>();
   session->resp = resp;
+  session->deadline = absl::Now() + kWatchTimeout;
   session->stream = stream;
   std::optional<internalpb::V2Response> failed = v_.store->With([&](v2store::Store* s) {
     auto w = s->Watch(r.path(), r.recursive(), stream, since);
@@ -204,6 +208,11 @@ void V2Http::Watch(const internalpb::V2Request& r, uint64_t since, bool stream,
   store->AddPoller([session](v2store::Store*) {
     v2store::Watcher* w = session->watcher.get();
     if (session->resp->gone()) {
+      session->watcher.reset();
+      return false;
+    }
+    if (absl::Now() >= session->deadline) {
+      session->resp->Finish();
       session->watcher.reset();
       return false;
     }
