@@ -3,8 +3,8 @@
 #
 # etcd 3.4's v2 API (--enable-v2): one fixed transcript run against a fresh single-member
 # etcdpp and a fresh reference etcd 3.4 (/usr/bin/etcd), both with --enable-v2, and diffed:
-#   - 50 curl requests on /v2/keys, /v2/members and /v2/machines (set, create, update, CAS, CAD,
-#     directories, TTLs and refresh, in-order keys, waits with and without waitIndex, a stream,
+#   - 57 curl requests on /v2/keys, /v2/members and /v2/machines (set, create, update, CAS, CAD,
+#     directories, TTLs and refresh, in-order keys, waits with and without waitIndex (one in the future), a stream,
 #     recursive listing and delete, and etcd's errors: bad forms, TTLs and indexes that are not
 #     numbers, prevIndex on a directory, "..", wrong methods), recording the status, the
 #     headers that matter and the body;
@@ -73,6 +73,7 @@ cw() {
   N=$((N + 1))
   CW_N=$N
   CW_SHOWN="$(printf '### %03d curl -m %s -X %s %s%s' "$N" "$secs" "$method" "$path" "$(printf ' %q' "$@")")"
+  : >"$CTL_OUT.wout"  # a wait that times out before any byte of body leaves no file
   curl -sS -m "$secs" -X "$method" -D "$CTL_OUT.whdr" -o "$CTL_OUT.wout" "http://$EP$path" "$@" \
     2>"$CTL_OUT.werr" &
   CW_PID=$!
@@ -166,6 +167,9 @@ curl_script() {
   sleep 1.5
   c PUT /v2/keys/s -d value=1
   c PUT /v2/keys/s -d value=2
+  cw_end
+  idx=$(etcd_index)
+  cw 2 GET "/v2/keys/foo?wait=true&waitIndex=$((idx + 100))"
   cw_end
   c DELETE '/v2/keys/dir?recursive=true'
   c GET '/v2/keys/?recursive=true&sorted=true'
