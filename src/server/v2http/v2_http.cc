@@ -72,6 +72,11 @@ void V2Http::Handle(http::Request req, std::shared_ptr<http::Responder> resp) {
     Machines(req, resp.get());
   } else if (path.starts_with(kStatsPrefix)) {
     Stats(req, path.substr(kStatsPrefix.size()), resp.get());
+  } else if (path == "/v2/auth" || path.starts_with("/v2/auth/")) {
+    // Refused by name (docs/compatibility.md): etcd's clients read the message of this JSON.
+    resp->Reply(404, "application/json",
+                "{\"message\":\"etcdpp: the v2 auth API (/v2/auth) is not supported; use the v3 "
+                "auth API (ETCDCTL_API=3 etcdctl user/role/auth)\"}");
   } else {
     NotFound(resp.get());
   }

@@ -1,8 +1,8 @@
 #pragma once
 // V2Http: etcd 3.4's v2 API on the client port (--enable-v2; etcd's api/v2http): /v2/keys,
 // /v2/members, /v2/machines and /v2/stats/{store,self,leader}. Paths are cleaned as Go's
-// ServeMux does (a path that is not clean is redirected, 301); anything else under /v2/ is
-// "404 page not found".
+// ServeMux does (a path that is not clean is redirected, 301); /v2/auth is refused (404 with a
+// message: not built); anything else under /v2/ is "404 page not found".
 //
 // /v2/keys (keys.cc): writes and quorum reads are proposed through Raft as V2Request entries
 // and answered with what their application on this member gave (apply/v2_apply.h); plain reads
