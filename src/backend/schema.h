@@ -44,5 +44,8 @@ inline constexpr std::string_view kConsistentIndexKey = "consistent_index";
 inline constexpr std::string_view kTermKey = "term";
 inline constexpr std::string_view kScheduledCompactKey = "scheduledCompactRev";
 inline constexpr std::string_view kFinishedCompactKey = "finishedCompactRev";
+// etcdpp's own: the v2 store (--enable-v2) as src/server/v2store/snapshot_codec.h encodes it.
+// Not etcd's (its v2 store lives in its .snap files): exports and Hash leave it out.
+inline constexpr std::string_view kV2StoreKey = "etcdpp_v2store";
 
 }  // namespace etcdpp::backend

@@ -167,7 +167,6 @@ struct Unsupported {
 };
 const std::vector<Unsupported>& UnsupportedFlags() {
   static const std::vector<Unsupported> kFlags = {
-      {"enable-v2", {"false"}, "the v2 API"},
       {"enable-grpc-gateway", {"true"}, "turning the JSON gateway off (it is always served)"},
       {"pre-vote", {"true"}, "turning pre-vote off (it is always on)"},
       {"initial-election-tick-advance", {"true"}, "turning the election tick advance off"},
@@ -579,6 +578,7 @@ void ApplyStrings(const FlagSet& fs, Config* c) {
   c->initial_corrupt_check = IsTrue(fs, "experimental-initial-corrupt-check");
   c->unsafe_no_fsync = IsTrue(fs, "unsafe-no-fsync");
   c->force_new_cluster = IsTrue(fs, "force-new-cluster");
+  c->enable_v2 = IsTrue(fs, "enable-v2");
   ApplyTls(fs, "", &c->client_tls);
   ApplyTls(fs, "peer-", &c->peer_tls);
   if (fs.Has("cipher-suites")) {

@@ -83,6 +83,8 @@ struct Config {
   std::vector<std::string> cipher_suites;  // Go names
   std::string tls_min_version;             // "TLS1.2" / "TLS1.3" (etcd 3.5+)
   std::string tls_max_version;
+  // --enable-v2: serve etcd 3.4's v2 API (/v2/keys, /v2/members, /v2/stats) on the client port.
+  bool enable_v2 = false;
   // --strict-reconfig-check: refuse member changes that could lose quorum (etcd's default).
   bool strict_reconfig_check = true;
   // --experimental-watch-progress-notify-interval (3.6: --watch-progress-notify-interval);

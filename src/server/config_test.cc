@@ -119,6 +119,15 @@ TEST(ConfigTest, BooleansReadAsGoReadsThem) {
     ASSERT_TRUE(c.ok()) << no << ": " << c.status();
     EXPECT_FALSE(c->strict_reconfig_check) << no;
   }
+  auto v2 = ParseConfig({"--enable-v2"}, {});
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_TRUE(v2->enable_v2);
+  v2 = ParseConfig({}, {"ETCD_ENABLE_V2=True"});
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_TRUE(v2->enable_v2);
+  v2 = ParseConfig({}, {});
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_FALSE(v2->enable_v2);
   auto bare = ParseConfig({"--unsafe-no-fsync"}, {});
   ASSERT_TRUE(bare.ok());
   EXPECT_TRUE(bare->unsafe_no_fsync);
@@ -217,7 +226,6 @@ TEST(ConfigTest, CorruptionChecks) {
 // Flags etcdpp does not implement: refused by name unless the value asks for what etcdpp does.
 TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--enable-v2"},
            {"--pre-vote=false"},
            {"--logger", "capnslog"},
            {"--experimental-backend-bbolt-freelist-type", "map"},
@@ -232,8 +240,8 @@ TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
     EXPECT_TRUE(absl::StrContains(c.status().message(), "not supported")) << c.status();
   }
   // The same through the environment.
-  absl::StatusOr<Config> c = ParseConfig({}, {"ETCD_ENABLE_V2=true"});
-  EXPECT_TRUE(absl::StrContains(c.status().message(), "--enable-v2")) << c.status();
+  absl::StatusOr<Config> c = ParseConfig({}, {"ETCD_ENABLE_PPROF=true"});
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--enable-pprof")) << c.status();
   // Values that ask for what etcdpp does anyway.
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--enable-v2=false"},
@@ -261,9 +269,11 @@ TEST(ConfigTest, UsageListsEveryKnownFlagOnce) {
   EXPECT_EQ(listed, known);
   const std::string usage = ServerUsage();
   EXPECT_TRUE(absl::StrContains(usage,
-                                "  --enable-v2 'false'\n    Accept etcd V2 client requests.\n"
-                                "    [etcdpp] Not supported by etcdpp (the v2 API is not "
-                                "built); only 'false' is accepted.\n"))
+                                "  --experimental-enable-v2v3 ''\n"
+                                "    Serve v2 requests through the v3 backend under a given "
+                                "prefix.\n"
+                                "    [etcdpp] Not supported by etcdpp (the v2 API on the v3 store "
+                                "is not built); only '' is accepted.\n"))
       << usage;
   // An implemented flag gets no note.
   EXPECT_TRUE(absl::StrContains(usage,
@@ -440,7 +450,7 @@ TEST_F(ConfigFileTest, UnknownKeysWrongTypesAndUnreadableFilesAreNamed) {
            {"client-transport-security: yes\n", "key \"client-transport-security\""},
            {"snapshot-count: many\n", "snapshot-count"},
            {"client-cert-auth: maybe\n", "\"client-cert-auth\""},
-           {"enable-v2: true\n", "--enable-v2"},
+           {"enable-pprof: true\n", "--enable-pprof"},
            {"name: [unclosed\n", "not valid YAML"},
        }) {
     const std::string path = Write(t.yaml);

@@ -219,7 +219,26 @@ absl::Status EtcdServer::Build(Env* env) {
       [this] { return node_->leader(); }, std::chrono::milliseconds(cfg_.election_timeout_ms));
   BuildCompactor(env);
   BuildCorruptChecker();
+  if (cfg_.enable_v2) {
+    v2_ = std::make_unique<V2Frontend>(V2Frontend::Deps{.cfg = &cfg_,
+                                                        .member_id = member_id_,
+                                                        .cluster_id = cluster_id_,
+                                                        .stores = st,
+                                                        .proposer = proposer_.get(),
+                                                        .node = node_.get()});
+  }
   return absl::OkStatus();
+}
+
+// etcd's v2 store holds the member list too (V2Store::MirrorMember), after the cluster store.
+void EtcdServer::MirrorMemberInV2(uint64_t index, const raft::ConfChange& cc) {
+  Stores* st = stores_.get();
+  std::optional<Member> m = st->cluster->Get(cc.node_id);
+  if (cc.type == raft::ConfChangeType::kRemoveNode) {
+    st->v2->MirrorMember(cc.node_id, nullptr, false, st->kv.get(), index);
+  } else if (m.has_value()) {
+    st->v2->MirrorMember(m->id, &m->peer_urls, m->is_learner, st->kv.get(), index);
+  }
 }
 
 // The corruption checks ask the peers over the peer port; the leader raises CORRUPT as the
@@ -295,7 +314,8 @@ void EtcdServer::BuildApplier() {
       st->alarm_applier.get(),
       [cluster = st->cluster.get()](const internalpb::MemberAttributes& a) {
         cluster->SetAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()});
-      });
+      },
+      st->kv.get(), st->v2.get());
   alarm_gate_applier_ =
       std::make_unique<AlarmGateApplier>(backend_applier_.get(), st->alarms.get());
   auth_check_applier_ = std::make_unique<AuthCheckApplier>(alarm_gate_applier_.get(),
@@ -303,8 +323,9 @@ void EtcdServer::BuildApplier() {
   applier_ = std::make_unique<Applier>(auth_check_applier_.get(), st->kv.get());
   applier_->SetOnEmptyEntry([this](const raft::Entry& e) { leases_->OnEmptyEntry(e); });
   applier_->SetConfChangeHook(
-      [this](const raft::Entry&, const raft::ConfChange& cc, bool in_backend) {
+      [this](const raft::Entry& e, const raft::ConfChange& cc, bool in_backend) {
         cluster_ops_->OnConfChange(cc, in_backend);
+        if (!in_backend) MirrorMemberInV2(e.index, cc);
       });
   applier_->SetAfterBatch([this](uint64_t applied) { snapshots_->AfterBatch(applied); });
 }
@@ -364,6 +385,7 @@ absl::Status EtcdServer::Start() {
             [this] { return (compactor_ ? compactor_->Start() : void(), absl::OkStatus()); }},
            {"corruption check", [this] { return (corrupt_checker_->Start(), absl::OkStatus()); }},
            {"password pool", [this] { return (auth_->Start(), absl::OkStatus()); }},
+           {"v2 sync", [this] { return (v2_ ? v2_->Start() : void(), absl::OkStatus()); }},
            {"client port",
             [this] { return StartClientServer(cfg_, views(), HttpView(), &client_); }},
        }) {
@@ -384,6 +406,7 @@ void EtcdServer::Stop() {
   // applier, and gRPC's last calls after the executor's work.
   client_.StopAccepting();
   client_.Shutdown();
+  if (v2_) v2_->Stop();
   if (auth_) auth_->Stop();
   if (corrupt_checker_) corrupt_checker_->Stop();
   if (compactor_) compactor_->Stop();
@@ -503,7 +526,10 @@ absl::Status EtcdServer::Hash(pb::HashResponse* resp) const {
     const bool meta = b == backend::Bucket::kMeta;
     crc = crc32c::Extend(crc, backend::BucketName(b));
     RETURN_NOT_OK(snap->ForEach(b, [&](std::string_view k, std::string_view v) {
-      if (meta && (k == backend::kConsistentIndexKey || k == backend::kTermKey)) return true;
+      if (meta && (k == backend::kConsistentIndexKey || k == backend::kTermKey ||
+                   k == backend::kV2StoreKey)) {
+        return true;  // not etcd's content (the v2 store's counters differ between members)
+      }
       crc = crc32c::Extend(crc, k);
       crc = crc32c::Extend(crc, v);
       return true;
@@ -590,6 +616,11 @@ http::MemberView EtcdServer::HttpView() {
   };
   v.metrics = [this] { return RenderMetrics(); };
   v.on_health = [](bool ok) { Metrics::Get().Health(ok); };
+  if (v2_) {
+    v.v2 = [v2 = v2_.get()](http::Request req, std::shared_ptr<http::Responder> resp) {
+      v2->Handle(std::move(req), std::move(resp));
+    };
+  }
   v.server_version = kApiVersion;
   v.cluster_version = kApiVersion;
   v.pprof = cfg_.enable_pprof;

@@ -13,6 +13,7 @@
 //   RaftSnapshots   taking, sending and installing raft snapshots (raft_snapshots.h)
 //   Compactor       auto-compaction on the leader, when its retention is set (compactor/)
 //   CorruptChecker  the initial and periodic corruption checks (corrupt_check.h)
+//   V2Frontend      the v2 API and the leader's SYNC of v2 TTLs, with --enable-v2 (v2_frontend.h)
 //   ClientServer    the client port's gRPC and HTTP server (client_server.h)
 //
 // The client services see the member through the views of api/v3rpc/views.h: the parts
@@ -46,6 +47,7 @@
 #include "server/raftnode/raft_node.h"
 #include "server/raftnode/read_index.h"
 #include "server/stores.h"
+#include "server/v2_frontend.h"
 
 namespace etcdpp::server {
 
@@ -93,6 +95,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   explicit EtcdServer(Config cfg) : cfg_(std::move(cfg)) {}
   [[nodiscard]] absl::Status Build(Env* env);
   void BuildApplier();
+  void MirrorMemberInV2(uint64_t index, const raft::ConfChange& cc);
   // etcd's quotaKVServer: false when `req` would take the backend past the quota; then *done is
   // answered "database space exceeded" once the NOSPACE alarm this raises has applied.
   bool AdmitWithinQuota(const internalpb::InternalRequest& req, ApplyWaiter* done);
@@ -137,6 +140,7 @@ class EtcdServer final : public MemberView, public KvView, public MaintenanceVie
   std::unique_ptr<RequireLeaderStreams> leader_streams_;
   std::unique_ptr<compactor::Compactor> compactor_;  // null: auto-compaction off
   std::unique_ptr<CorruptChecker> corrupt_checker_;
+  std::unique_ptr<V2Frontend> v2_;  // null: --enable-v2 is off
   ClientServer client_;
 
   mutable Mutex mu_;

@@ -71,6 +71,8 @@ absl::StatusOr<std::unique_ptr<Stores>> OpenStores(const Config& cfg, Env* env,
   s->alarms = std::make_unique<AlarmStore>(s->backend.get());
   RETURN_NOT_OK(s->alarms->Load());
   s->alarm_applier = std::make_unique<AlarmApplier>(s->kv.get(), s->alarms.get());
+  s->v2 = std::make_unique<V2Store>(s->backend.get());
+  RETURN_NOT_OK_PREPEND(s->v2->Load(), "load the v2 store");
   s->raft_storage = std::make_unique<raft::MemoryStorage>();
   s->snap_files = std::make_unique<SnapFiles>(env, s->snap_dir());
   RETURN_NOT_OK(s->snap_files->RemoveTempFiles());  // an interrupted save or receive
@@ -84,6 +86,7 @@ absl::Status Stores::SwapInBackend(const std::string& db_file) {
   RETURN_NOT_OK(lease_applier->RestoreAttachments());
   RETURN_NOT_OK(auth->Reload());
   RETURN_NOT_OK(alarms->Load());
+  RETURN_NOT_OK_PREPEND(v2->Load(), "load the v2 store");
   cluster->Reload();
   watch->Resync();
   return absl::OkStatus();

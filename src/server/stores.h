@@ -18,6 +18,7 @@
 #include "server/apply/auth_apply.h"
 #include "server/apply/kv_apply.h"
 #include "server/apply/lease_apply.h"
+#include "server/apply/v2_apply.h"
 #include "server/config.h"
 #include "server/membership/cluster_store.h"
 #include "server/snap/snap_files.h"
@@ -39,6 +40,7 @@ struct Stores {
   std::unique_ptr<AuthApplier> auth_applier;
   std::unique_ptr<AlarmStore> alarms;  // NOSPACE, CORRUPT
   std::unique_ptr<AlarmApplier> alarm_applier;
+  std::unique_ptr<V2Store> v2;  // the v2 key space (served with --enable-v2)
   std::unique_ptr<ClusterStore> cluster;
   std::unique_ptr<SnapFiles> snap_files;
   std::unique_ptr<raft::MemoryStorage> raft_storage;
@@ -52,7 +54,8 @@ struct Stores {
 
   // Swaps in the database at `db_file` (a snapshot received from the leader) and rebuilds
   // everything read from the backend: mvcc, leases and their attachments, the member list,
-  // auth store, alarms, watchers. The transport and the removed flag are the caller's.
+  // auth store, alarms, the v2 store, watchers. The transport and the removed flag are the
+  // caller's.
   [[nodiscard]] absl::Status SwapInBackend(const std::string& db_file);
 };
 

@@ -3,12 +3,10 @@
 // etcd's.
 #include "server/apply/alarm_apply.h"
 
-#include <unistd.h>
-
-#include "absl/strings/str_cat.h"
 #include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "server/apply/kv_apply.h"
+#include "server/apply/test_backend.h"
 
 namespace etcdpp::server {
 namespace {
@@ -18,22 +16,14 @@ namespace pb = ::etcdserverpb;
 class AlarmApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = JoinPath(::testing::TempDir(),
-                    absl::StrCat("alarm_apply_test_", ::getpid(), "_",
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    ASSERT_TRUE(Env::Default()->RemoveAll(dir_).ok());
+    dir_ = FreshTestDir("alarm_apply_test");
     Open();
   }
   void Open() {
-    backend::Options o;
-    o.dir = dir_;
-    o.background_commits = false;
-    auto be = backend::Backend::Open(o);
-    ASSERT_TRUE(be.ok()) << be.status();
-    be_ = *std::move(be);
-    auto kv = mvcc::KvStore::Open(be_.get());
-    ASSERT_TRUE(kv.ok());
-    kv_ = *std::move(kv);
+    absl::StatusOr<TestKv> opened = OpenTestKv(dir_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    be_ = std::move(opened->be);
+    kv_ = std::move(opened->kv);
     alarms_ = std::make_unique<AlarmStore>(be_.get());
     ASSERT_TRUE(alarms_->Load().ok());
     kv_applier_ = std::make_unique<KvApplier>(kv_.get());

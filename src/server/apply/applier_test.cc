@@ -5,14 +5,11 @@
 
 #include "server/apply/applier.h"
 
-#include <unistd.h>
-
 #include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "internalpb/internal.pb.h"
@@ -20,6 +17,7 @@
 #include "raft/confchange.h"
 #include "server/apply/applier_v3.h"
 #include "server/apply/kv_apply.h"
+#include "server/apply/test_backend.h"
 #include "server/errors.h"
 
 namespace etcdpp::server {
@@ -34,10 +32,7 @@ struct ConfCall {
 class ApplierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = JoinPath(::testing::TempDir(),
-                    absl::StrCat("applier_test_", ::getpid(), "_",
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    ASSERT_TRUE(Env::Default()->RemoveAll(dir_).ok());
+    dir_ = FreshTestDir("applier_test");
     Reopen();
   }
   void TearDown() override {
@@ -57,15 +52,10 @@ class ApplierTest : public ::testing::Test {
   // (Re)opens the backend, the store and a fresh applier on the data in dir_ (a restart).
   void Reopen() {
     CloseAll();
-    backend::Options o;
-    o.dir = dir_;
-    o.background_commits = false;
-    auto be = backend::Backend::Open(o);
-    ASSERT_TRUE(be.ok()) << be.status();
-    be_ = *std::move(be);
-    auto store = mvcc::KvStore::Open(be_.get());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
+    absl::StatusOr<TestKv> opened = OpenTestKv(dir_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    be_ = std::move(opened->be);
+    store_ = std::move(opened->kv);
     kv_applier_ = std::make_unique<KvApplier>(store_.get());
     conf_calls_.clear();
     attributes_.clear();

@@ -4,6 +4,7 @@
 #include "server/apply/auth_apply.h"
 #include "server/apply/kv_apply.h"
 #include "server/apply/lease_apply.h"
+#include "server/apply/v2_apply.h"
 
 namespace etcdpp::server {
 namespace pb = ::etcdserverpb;
@@ -62,6 +63,8 @@ ApplyResult DispatchRequest(ApplierV3* a, const internalpb::InternalRequest& req
       return a->Auth(req.auth(), index);
     case R::kAlarm:
       return a->Alarm(req.alarm(), index);
+    case R::kV2:
+      return a->V2(req.v2(), index);
     default:
       return ApplyResult{absl::UnimplementedError("unknown request"), nullptr, nullptr};
   }
@@ -104,8 +107,13 @@ absl::Status BackendApplier::LeaseCheckpoint(const pb::LeaseCheckpointRequest& r
   return leases_->Checkpoint(r, index, resp);
 }
 
-absl::Status BackendApplier::MemberAttributes(const internalpb::MemberAttributes& a, uint64_t) {
+absl::Status BackendApplier::MemberAttributes(const internalpb::MemberAttributes& a,
+                                              uint64_t index) {
   if (on_member_attributes_) on_member_attributes_(a);
+  if (v2_ != nullptr && v2_kv_ != nullptr) {
+    v2_->MirrorAttributes(a.id(), a.name(), {a.client_urls().begin(), a.client_urls().end()},
+                          v2_kv_, index);
+  }
   return absl::OkStatus();
 }
 
@@ -123,6 +131,16 @@ ApplyResult BackendApplier::Alarm(const pb::AlarmRequest& r, uint64_t index) {
   if (alarms_ == nullptr)
     return ApplyResult{absl::UnimplementedError("alarms are not served"), nullptr, nullptr};
   return alarms_->Apply(r, index);
+}
+
+}  // namespace etcdpp::server
+
+namespace etcdpp::server {
+
+ApplyResult BackendApplier::V2(const internalpb::V2Request& r, uint64_t index) {
+  if (v2_ == nullptr || v2_kv_ == nullptr)
+    return ApplyResult{absl::UnimplementedError("the v2 API is not served"), nullptr, nullptr};
+  return v2_->Apply(r, v2_kv_, index);
 }
 
 }  // namespace etcdpp::server

@@ -16,6 +16,7 @@
 #include "etcdserverpb/rpc.pb.h"
 #include "google/protobuf/message.h"
 #include "internalpb/internal.pb.h"
+#include "mvcc/kvstore.h"
 
 namespace etcdpp::server {
 
@@ -23,6 +24,7 @@ class AlarmApplier;
 class AuthApplier;
 class KvApplier;
 class LeaseApplier;
+class V2Store;
 
 // What a waiter receives when its entry was applied (or dropped).
 struct ApplyResult {
@@ -77,6 +79,8 @@ class ApplierV3 {
   virtual ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) = 0;
   // Raising, clearing or listing alarms; the result holds an AlarmResponse.
   virtual ApplyResult Alarm(const etcdserverpb::AlarmRequest& r, uint64_t index) = 0;
+  // A request of the v2 key space; the result holds a V2Response.
+  virtual ApplyResult V2(const internalpb::V2Request& r, uint64_t index) = 0;
 };
 
 // Calls the method of `a` for the kind of `req`, with a response of the matching type.
@@ -130,6 +134,9 @@ class ApplierV3Wrapper : public ApplierV3 {
   ApplyResult Alarm(const etcdserverpb::AlarmRequest& r, uint64_t index) override {
     return next_->Alarm(r, index);
   }
+  ApplyResult V2(const internalpb::V2Request& r, uint64_t index) override {
+    return next_->V2(r, index);
+  }
 
  protected:
   ApplierV3* next() const { return next_; }
@@ -140,18 +147,22 @@ class ApplierV3Wrapper : public ApplierV3 {
 
 // The bottom of the chain: KV requests to the KvApplier, lease requests to the LeaseApplier,
 // auth changes to the AuthApplier, alarms to the AlarmApplier (any null: those fail as
-// UNIMPLEMENTED), member attributes to a hook (the cluster store).
+// UNIMPLEMENTED), member attributes to a hook (the cluster store), v2 requests to the v2 store
+// (none: they fail as UNIMPLEMENTED).
 class BackendApplier final : public ApplierV3 {
  public:
   using MemberAttributesHook = std::function<void(const internalpb::MemberAttributes&)>;
   // Not owned; must outlive the applier.
   BackendApplier(KvApplier* kv, LeaseApplier* leases, AuthApplier* auth, AlarmApplier* alarms,
-                 MemberAttributesHook on_member_attributes)
+                 MemberAttributesHook on_member_attributes, mvcc::KvStore* v2_kv = nullptr,
+                 V2Store* v2 = nullptr)
       : kv_(kv),
         leases_(leases),
         auth_(auth),
         alarms_(alarms),
-        on_member_attributes_(std::move(on_member_attributes)) {}
+        on_member_attributes_(std::move(on_member_attributes)),
+        v2_kv_(v2_kv),
+        v2_(v2) {}
 
   absl::Status Put(const etcdserverpb::PutRequest& r, uint64_t index,
                    etcdserverpb::PutResponse* resp) override;
@@ -171,6 +182,7 @@ class BackendApplier final : public ApplierV3 {
   absl::Status MemberAttributes(const internalpb::MemberAttributes& a, uint64_t index) override;
   ApplyResult Auth(const internalpb::AuthRequest& r, uint64_t index) override;
   ApplyResult Alarm(const etcdserverpb::AlarmRequest& r, uint64_t index) override;
+  ApplyResult V2(const internalpb::V2Request& r, uint64_t index) override;
 
  private:
   KvApplier* const kv_;
@@ -178,6 +190,8 @@ class BackendApplier final : public ApplierV3 {
   AuthApplier* const auth_;
   AlarmApplier* const alarms_;
   const MemberAttributesHook on_member_attributes_;
+  mvcc::KvStore* const v2_kv_;  // where the v2 store's state is staged
+  V2Store* const v2_;
 };
 
 }  // namespace etcdpp::server

@@ -3,13 +3,12 @@
 // the identity stamped in its entry, and the member's own (system) requests pass unjudged.
 #include "server/apply/auth_apply.h"
 
-#include <unistd.h>
-
 #include "absl/strings/str_cat.h"
 #include "auth/errors.h"
 #include "backend/backend.h"
 #include "gtest/gtest.h"
 #include "server/apply/kv_apply.h"
+#include "server/apply/test_backend.h"
 
 namespace etcdpp::server {
 namespace {
@@ -17,19 +16,11 @@ namespace {
 class AuthApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = JoinPath(::testing::TempDir(),
-                    absl::StrCat("auth_apply_test_", ::getpid(), "_",
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    ASSERT_TRUE(Env::Default()->RemoveAll(dir_).ok());
-    backend::Options o;
-    o.dir = dir_;
-    o.background_commits = false;
-    auto be = backend::Backend::Open(o);
-    ASSERT_TRUE(be.ok()) << be.status();
-    be_ = *std::move(be);
-    auto kv = mvcc::KvStore::Open(be_.get());
-    ASSERT_TRUE(kv.ok());
-    kv_ = *std::move(kv);
+    dir_ = FreshTestDir("auth_apply_test");
+    absl::StatusOr<TestKv> opened = OpenTestKv(dir_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    be_ = std::move(opened->be);
+    kv_ = std::move(opened->kv);
     auto store = auth::AuthStore::Open(be_.get(), absl::Seconds(300));
     ASSERT_TRUE(store.ok());
     auth_ = *std::move(store);

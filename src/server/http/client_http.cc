@@ -17,6 +17,8 @@ void ClientHttp::Handle(Request req, std::shared_ptr<Responder> resp) {
   if (absl::StartsWith(req.path, "/v3beta/")) req.path = "/v3/" + req.path.substr(8);
   if (gateway_ != nullptr && absl::StartsWith(req.path, "/v3/")) {
     gateway_->Serve(std::move(req), std::move(resp));
+  } else if (member_.v2 && (req.path == "/v2" || absl::StartsWith(req.path, "/v2/"))) {
+    member_.v2(std::move(req), std::move(resp));
   } else if (req.path == "/health") {
     Health(req, std::move(resp));
   } else if (req.path == "/metrics" && member_.metrics) {

@@ -1,8 +1,8 @@
 #pragma once
 // ClientHttp: what the client port answers over HTTP/1.1. /v3/ (and /v3beta/, rewritten as
 // etcd does) goes to the JSON gateway; /health, /livez, /readyz and /version answer as etcd's
-// etcdhttp handlers; /metrics serves the Prometheus text exposition; /debug/pprof/ with
-// --enable-pprof (pprof.h). Anything else is Go's
+// etcdhttp handlers; /metrics serves the Prometheus text exposition; /v2/ goes to the v2 API when
+// it is on (--enable-v2); /debug/pprof/ with --enable-pprof (pprof.h). Anything else is Go's
 // "404 page not found".
 
 #include <cstdint>
@@ -24,6 +24,8 @@ struct MemberView {
   std::function<std::vector<std::string>()> alarms;  // active alarm names, e.g. "NOSPACE"
   std::function<std::string()> metrics;              // Prometheus text exposition
   std::function<void(bool healthy)> on_health;       // counts health checks
+  // /v2 and /v2/... (--enable-v2, the v2 API); null: those paths are "404 page not found".
+  std::function<void(Request, std::shared_ptr<Responder>)> v2;
   std::string server_version;
   std::string cluster_version;
   bool pprof = false;  // --enable-pprof (or --debug): serve /debug/pprof/ (pprof.h)

@@ -89,6 +89,8 @@ class Store {
   // "expire" event at its own new index.
   void DeleteExpiredKeys(absl::Time now);
   bool HasTtlKeys() const { return !ttl_keys_.empty(); }
+  // Whether a node exists at `path`, without counting a read (the server's own checks).
+  bool Exists(std::string_view path) { return Lookup(CleanPath(path)).ok(); }
 
   // Watches `key` (below it too when `recursive`) for events at or after `since_index` (0:
   // from the next index). See watcher.h.
