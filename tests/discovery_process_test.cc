@@ -1,5 +1,6 @@
 // --discovery with real processes: etcd 3.4's v2 discovery protocol against a discovery service
-// that is a reference etcd 3.4 with --enable-v2. Three etcdpp members started with only
+// that is a reference etcd 3.4 with --enable-v2, or an etcdpp with --enable-v2. Three etcdpp
+// members started with only
 // --discovery=<service>/v2/keys/discovery/<token> (the token's _config/size set to 3) register,
 // wait for each other and form one cluster; a fourth finds the cluster full and stops with
 // etcd's error (and says why it cannot fall back to a proxy); a token without a size stops
@@ -23,14 +24,15 @@ namespace {
 
 constexpr char kStockEtcdctl[] = "/usr/bin/etcdctl";
 
-class DiscoveryTest : public ::testing::Test {
+// The parameter: which server is the discovery service ("etcd" or "etcdpp").
+class DiscoveryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    for (const char* f : {"etcd", "etcdpp"}) {
+    for (const std::string& f : {GetParam(), std::string("etcdpp")}) {
       const std::string why = WhyNotRunnable(FlavorByName(f));
       if (!why.empty()) GTEST_SKIP() << why;
     }
-    auto s = ServerProcess::Start(ReferenceBinary(),
+    auto s = ServerProcess::Start(FlavorByName(GetParam()).binary,
                                   MemberConfig{.name = "disco", .extra_flags = {"--enable-v2"}});
     ASSERT_TRUE(s.ok()) << s.status();
     service_ = std::move(*s);
@@ -95,7 +97,7 @@ class DiscoveryTest : public ::testing::Test {
   std::vector<std::unique_ptr<ServerProcess>> members_;
 };
 
-TEST_F(DiscoveryTest, ThreeMembersBootstrapThroughEtcd34Discovery) {
+TEST_P(DiscoveryTest, ThreeMembersBootstrapThroughV2Discovery) {
   SetSize("t1", 3);
   ServerProcess* a = Launch("m1", "t1");
   ServerProcess* b = Launch("m2", "t1");
@@ -142,7 +144,7 @@ TEST_F(DiscoveryTest, ThreeMembersBootstrapThroughEtcd34Discovery) {
   EXPECT_EQ(Etcdctl(b, "get via-discovery --print-value-only --consistency=l"), "yes\n");
 }
 
-TEST_F(DiscoveryTest, ATokenWithoutASizeStopsStartUp) {
+TEST_P(DiscoveryTest, ATokenWithoutASizeStopsStartUp) {
   ServerProcess* m = Launch("m1", "nosize");
   ASSERT_NE(m, nullptr);
   std::string log = ExitLog(m);
@@ -150,13 +152,16 @@ TEST_F(DiscoveryTest, ATokenWithoutASizeStopsStartUp) {
 }
 
 // Flags that conflict with --discovery stop start-up with etcd's message.
-TEST_F(DiscoveryTest, DiscoveryWithInitialClusterIsAConflict) {
+TEST_P(DiscoveryTest, DiscoveryWithInitialClusterIsAConflict) {
   ServerProcess* m =
       Launch("m1", "conflict", {"--initial-cluster=m1=http://127.0.0.1:1", "--discovery-proxy="});
   ASSERT_NE(m, nullptr);
   std::string log = ExitLog(m);
   EXPECT_TRUE(absl::StrContains(log, "multiple discovery or bootstrap flags are set")) << log;
 }
+
+INSTANTIATE_TEST_SUITE_P(ServedBy, DiscoveryTest, ::testing::Values("etcd", "etcdpp"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace etcdpp::testing
