@@ -240,8 +240,9 @@ TEST(ConfigTest, UnimplementedFlagsAreRefusedByName) {
     EXPECT_TRUE(absl::StrContains(c.status().message(), "not supported")) << c.status();
   }
   // The same through the environment.
-  absl::StatusOr<Config> c = ParseConfig({}, {"ETCD_ENABLE_PPROF=true"});
-  EXPECT_TRUE(absl::StrContains(c.status().message(), "--enable-pprof")) << c.status();
+  absl::StatusOr<Config> c = ParseConfig({}, {"ETCD_EXPERIMENTAL_ENABLE_DISTRIBUTED_TRACING=true"});
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "--experimental-enable-distributed-tracing"))
+      << c.status();
   // Values that ask for what etcdpp does anyway.
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--enable-v2=false"},
@@ -450,7 +451,8 @@ TEST_F(ConfigFileTest, UnknownKeysWrongTypesAndUnreadableFilesAreNamed) {
            {"client-transport-security: yes\n", "key \"client-transport-security\""},
            {"snapshot-count: many\n", "snapshot-count"},
            {"client-cert-auth: maybe\n", "\"client-cert-auth\""},
-           {"enable-pprof: true\n", "--enable-pprof"},
+           {"experimental-enable-distributed-tracing: true\n",
+            "--experimental-enable-distributed-tracing"},
            {"name: [unclosed\n", "not valid YAML"},
        }) {
     const std::string path = Write(t.yaml);
