@@ -14,7 +14,7 @@ PACKAGES=(
   clang clang-format python3
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
   python3-prometheus-client  # tests: tests/compat/metrics_families.sh parses /metrics with it
-  etcd-server etcd-client golang-etcd-server-dev
+  etcd-server etcd-client golang-etcd-server-dev golang-go  # tests/e2e: etcd 3.4's e2e suite, built from source
   debootstrap iproute2  # tests/package/deb_install_test.sh: a clean Debian 12 root, a netns
   zsh fish  # tests: tools/etcdctl/completion_test.sh loads `etcdctl completion zsh/fish`
   dnsmasq-base  # tests: tests/dns_discovery_process_test.cc serves SRV records (test only)
