@@ -20,6 +20,10 @@
 //    (the shim makes the rename over its database fail) stops before applying anything else,
 //    and its restart installs the snapshot and converges with the others (on ec3f637 it went on
 //    applying entries to its old state, committed them, and restarted diverged).
+//  - Faults/DiskFaultTest: on one member of 1 and of 3, fsync failing with EIO (WAL, database),
+//    a full disk under the WAL, a slow WAL and a slow database disk; a failing disk stops the
+//    member with the error in its log while the others serve, then it loses power and comes
+//    back with every acknowledged write on every member.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -34,6 +38,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -490,6 +495,85 @@ TEST(PowerLossTest, ConfChangeRightAfterASnapshotReachesAFollowerThatInstallsIt)
       << "the follower lost the learner added after the snapshot";
   if (::testing::Test::HasFailure()) c.KeepTempDirs();
 }
+
+// ---- Disk faults on one member of 1 and of 3 ------------------------------------------------
+
+struct DiskFault {
+  const char* name;
+  const char* env;       // the shim's fault, on member m0 only
+  bool stops;            // the member must stop (else it keeps serving, slowly)
+  const char* log_says;  // what its log must say when it stops
+};
+
+constexpr DiskFault kDiskFaults[] = {
+    // fsync errors are not retried: the member stops and never acknowledges what it could not
+    // sync (the shim's failed sync syncs nothing, so the power loss below undoes it all).
+    {"WalSyncFails", "ETCDPP_POWERLOSS_FAIL_SYNC=.wal:300", true, "nput/output error"},
+    {"DatabaseSyncFails", "ETCDPP_POWERLOSS_FAIL_SYNC=/member/snap/db:40", true,
+     "nput/output error"},
+    {"WalDiskFull", "ETCDPP_POWERLOSS_DISK_FULL=.wal:524288", true, "No space left on device"},
+    {"SlowWalDisk", "ETCDPP_POWERLOSS_DELAY_SYNC=.wal:50", false, ""},
+    {"SlowDatabaseDisk", "ETCDPP_POWERLOSS_DELAY_SYNC=/member/snap/db:1000", false, ""},
+};
+
+class DiskFaultTest : public ::testing::TestWithParam<std::tuple<DiskFault, int>> {};
+
+// Member m0's disk fails (or is slow) under write load. A failing disk stops it with the error
+// in its log; the others (with 3 members) keep serving. Then m0 loses power (what it never
+// synced is undone), comes back on a good disk, and every acknowledged write is there, on every
+// member.
+TEST_P(DiskFaultTest, MemberRestartsWithEveryAcknowledgedWrite) {
+  if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
+  const auto& [fault, members] = GetParam();
+  JournalCleanup cleanup;
+  ClusterOptions o = ShimCluster({}, &cleanup);
+  o.size = members;
+  o.before_launch = [&cleanup, &fault](ServerProcess* p) {
+    cleanup.Add(*p);
+    std::vector<std::string> env;
+    if (p->config().name == "m0") env.push_back(fault.env);
+    p->set_extra_env(ShimEnvFor(*p, env));
+  };
+  auto made = FaultCluster::Start(o);
+  ASSERT_TRUE(made.ok()) << made.status();
+  FaultCluster& c = **made;
+  ServerProcess& m0 = c.member(0);
+  std::map<std::string, Ack> acked;
+  {
+    AckedWriters w(Endpoints(c), 4, 7);
+    if (fault.stops) {
+      ASSERT_TRUE(WaitExited(m0, absl::Seconds(120))) << "m0 did not stop\n" << m0.LogTail();
+      EXPECT_TRUE(WIFEXITED(m0.last_wait_status()) && WEXITSTATUS(m0.last_wait_status()) != 0)
+          << "status " << m0.last_wait_status();
+      const std::string log = m0.LogTail(400);
+      EXPECT_NE(log.find(fault.log_says), std::string::npos) << log;
+    } else {
+      EXPECT_TRUE(PollUntil([&] { return w.acked().size() > 500; }, absl::Seconds(120)));
+    }
+    if (members > 1) {
+      const size_t before = w.acked().size();
+      EXPECT_TRUE(PollUntil([&] { return w.acked().size() > before + 300; }, absl::Seconds(60)))
+          << "the other members stopped serving";
+    }
+    ASSERT_TRUE(PowerOff(m0, /*crash_only=*/false, /*torn=*/false, 7).ok());
+    w.Stop();
+    acked = w.acked();
+  }
+  EXPECT_GT(acked.size(), 100u);
+  m0.set_extra_env(ShimEnvFor(m0));
+  absl::Status st = m0.Restart(absl::Seconds(60));
+  ASSERT_TRUE(st.ok()) << st << "\n" << m0.LogTail();
+  ExpectConvergedWithEveryAck(c, acked);
+  if (::testing::Test::HasFailure()) c.KeepTempDirs();
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, DiskFaultTest,
+                         ::testing::Combine(::testing::ValuesIn(kDiskFaults),
+                                            ::testing::Values(1, 3)),
+                         [](const ::testing::TestParamInfo<std::tuple<DiskFault, int>>& i) {
+                           return absl::StrCat(std::get<0>(i.param).name, "Of",
+                                               std::get<1>(i.param), "Members");
+                         });
 
 }  // namespace
 }  // namespace etcdpp::testing

@@ -32,7 +32,9 @@
 // ends with <suffix> sleep <ms> milliseconds before the real call (a slow disk). With
 // ETCDPP_POWERLOSS_DISK_FULL=<suffix>:<bytes>, a write to a tracked file whose path ends with
 // <suffix> that would reach past <bytes> fails with ENOSPC and writes nothing (a full disk;
-// only writes are refused, not ftruncate/fallocate growth).
+// only writes are refused, not ftruncate/fallocate growth). With
+// ETCDPP_POWERLOSS_FAIL_SYNC=<suffix>:<n>, after <n> successful fsync/fdatasync calls on
+// tracked files whose path ends with <suffix>, every later one fails with EIO (a failing disk).
 //
 // Ordering (the process may be SIGKILLed at any instruction): undo information is journaled
 // before the real write; a sync after the real sync returned; directory changes as intents
@@ -48,6 +50,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <string>
 
@@ -328,17 +331,25 @@ int DoFallocate(int fd, int mode, off_t offset, off_t len, Real real) {
   return DoResize(fd, from, end, real);
 }
 
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), std::string::npos, suffix) == 0;
+}
+
+// Syncs of files matching ETCDPP_POWERLOSS_FAIL_SYNC so far (process-wide).
+std::atomic<uint64_t> matching_syncs{0};
+
 template <typename Real>
 int DoSync(int fd, Real real) {
   const Config* c = Active();
   if (c == nullptr || !IsTracked(fd)) return real();
-  if (c->delay_sync_ms > 0) {
-    const std::string path = FdPath(fd);
-    const std::string& suffix = c->delay_sync_suffix;
-    if (path.size() >= suffix.size() &&
-        path.compare(path.size() - suffix.size(), std::string::npos, suffix) == 0) {
-      usleep(c->delay_sync_ms * 1000);  // the slow disk, before the real sync
-    }
+  if (c->delay_sync_ms > 0 && EndsWith(FdPath(fd), c->delay_sync_suffix)) {
+    usleep(c->delay_sync_ms * 1000);  // the slow disk, before the real sync
+  }
+  if (!c->fail_sync_suffix.empty() && EndsWith(FdPath(fd), c->fail_sync_suffix) &&
+      matching_syncs.fetch_add(1) >= c->fail_sync_after) {
+    errno = EIO;  // the failing disk: nothing is synced, so a power loss still undoes it all
+    return -1;
   }
   uint64_t covers, dev, ino;
   std::string dir;

@@ -108,6 +108,13 @@ void Init() {
     c->disk_full_suffix = f.substr(0, colon);
     c->disk_full_bytes = strtoull(f.c_str() + colon + 1, nullptr, 10);
   }
+  if (const char* fail = getenv("ETCDPP_POWERLOSS_FAIL_SYNC"); fail != nullptr) {
+    std::string f = fail;
+    size_t colon = f.rfind(':');
+    if (colon == std::string::npos) Fatal("ETCDPP_POWERLOSS_FAIL_SYNC is <suffix>:<n>", f);
+    c->fail_sync_suffix = f.substr(0, colon);
+    c->fail_sync_after = strtoull(f.c_str() + colon + 1, nullptr, 10);
+  }
   c->journal_fd = RealOpen()(c->journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (c->journal_fd < 0) Fatal("cannot open the journal", c->journal);
   if (RealMkdir()(c->trash.c_str(), 0755) != 0 && errno != EEXIST) {

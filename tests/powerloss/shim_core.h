@@ -52,6 +52,11 @@ struct Config {
   // "" = none).
   std::string disk_full_suffix;
   uint64_t disk_full_bytes = 0;
+  // ETCDPP_POWERLOSS_FAIL_SYNC=<suffix>:<n>: after <n> successful fsync/fdatasync calls on
+  // tracked files whose path ends with <suffix>, every later one on such a file fails with EIO
+  // and syncs nothing (a disk that fails; "" = none).
+  std::string fail_sync_suffix;
+  uint64_t fail_sync_after = 0;
 };
 
 // The configuration, or nullptr when the shim passes everything through (not configured, or a
