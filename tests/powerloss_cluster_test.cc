@@ -21,7 +21,8 @@
 //    and its restart installs the snapshot and converges with the others (on ec3f637 it went on
 //    applying entries to its old state, committed them, and restarted diverged).
 //  - Faults/DiskFaultTest: on one member of 1 and of 3, fsync failing with EIO (WAL, database),
-//    a full disk under the WAL, a slow WAL and a slow database disk; a failing disk stops the
+//    a full disk under the WAL and under the database, a slow WAL and a slow database disk; a
+//    failing disk stops the
 //    member with the error in its log while the others serve, then it loses power and comes
 //    back with every acknowledged write on every member.
 
@@ -512,6 +513,8 @@ constexpr DiskFault kDiskFaults[] = {
     {"DatabaseSyncFails", "ETCDPP_POWERLOSS_FAIL_SYNC=/member/snap/db:40", true,
      "nput/output error"},
     {"WalDiskFull", "ETCDPP_POWERLOSS_DISK_FULL=.wal:524288", true, "No space left on device"},
+    {"DatabaseDiskFull", "ETCDPP_POWERLOSS_DISK_FULL=/member/snap/db:1048576", true,
+     "No space left on device"},
     {"SlowWalDisk", "ETCDPP_POWERLOSS_DELAY_SYNC=.wal:50", false, ""},
     {"SlowDatabaseDisk", "ETCDPP_POWERLOSS_DELAY_SYNC=/member/snap/db:1000", false, ""},
 };
