@@ -60,8 +60,8 @@ void CompactionJob::Wait() {
   while (!done_) cv_.Wait(&mu_);
 }
 
-Compactor::Compactor(backend::Backend* be, const CompactionReport* report)
-    : be_(be), report_(report) {
+Compactor::Compactor(backend::Backend* be, std::shared_ptr<const CompactionReport> report)
+    : be_(be), report_(std::move(report)) {
   loop_.Start("etcdpp-compact", [this] { Loop(); });
 }
 

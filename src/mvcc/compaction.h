@@ -54,8 +54,8 @@ class CompactionJob {
 // A FIFO worker thread running compaction jobs.
 class Compactor {
  public:
-  // `report` is not owned and must outlive the compactor.
-  Compactor(backend::Backend* be, const CompactionReport* report);
+  // The compactor shares `report` (it may outlive the store that made it: KvStore::Reload).
+  Compactor(backend::Backend* be, std::shared_ptr<const CompactionReport> report);
   // Abandons queued jobs (their waiters return) and joins the thread.
   ~Compactor();
 
@@ -66,7 +66,7 @@ class Compactor {
   void Loop();
 
   backend::Backend* const be_;
-  const CompactionReport* const report_;
+  const std::shared_ptr<const CompactionReport> report_;
   std::atomic<bool> stop_{false};  // set first on destruction: ends a compaction in its chunks
   LoopThread loop_;                // runs Loop()
   std::deque<std::shared_ptr<CompactionJob>> queue_ ABSL_GUARDED_BY(loop_.mu());

@@ -54,7 +54,7 @@ bool IsCompacted(const absl::Status& s) { return HasErrorId(s, kCompactedId); }
 bool IsFutureRev(const absl::Status& s) { return HasErrorId(s, kFutureRevId); }
 
 KvStore::KvStore(backend::Backend* be, CompactionReport report)
-    : be_(be), report_(std::move(report)) {}
+    : be_(be), report_(std::make_shared<const CompactionReport>(std::move(report))) {}
 
 KvStore::~KvStore() { compactor_.reset(); }
 
@@ -101,7 +101,7 @@ absl::Status KvStore::Restore() {
   RETURN_NOT_OK(bad);
   // The newest revisions may all have been compacted away (deletions at the compact rev).
   current_rev_.store(std::max(current, finished));
-  compactor_ = std::make_unique<Compactor>(be_, &report_);
+  compactor_ = std::make_unique<Compactor>(be_, report_);
 
   if (scheduled > 0 && scheduled > finished) {  // an interrupted compaction: finish it
     compact_rev_.store(scheduled);
@@ -189,7 +189,7 @@ absl::StatusOr<std::function<void()>> KvStore::Compact(int64_t rev, uint64_t con
     tx.Put(backend::Bucket::kMeta, backend::kScheduledCompactKey, RevBytes(Revision{rev, 0}));
     const absl::Time start = absl::Now();
     keep = index_.Compact(rev);
-    if (report_.index_pause) report_.index_pause(absl::Now() - start);
+    if (report_->index_pause) report_->index_pause(absl::Now() - start);
   }
   // The scheduled compaction is durable before any revision is removed (as etcd).
   ETCDPP_FAILPOINT_OR_RETURN(compactBeforeCommitScheduledCompact);
@@ -209,8 +209,10 @@ std::function<void()> KvStore::SchedulePhysicalCompaction(int64_t rev, RevisionS
 }
 
 absl::Status KvStore::Reload() {
-  // A second store over the same backend does the rebuild; its results move over at once.
-  ASSIGN_OR_RETURN(std::unique_ptr<KvStore> fresh, Open(be_));
+  // A second store over the same backend does the rebuild; its results move over at once. Its
+  // compactor, which comes over too, reports where this store's did (and shares the report, so
+  // it outlives `fresh`).
+  ASSIGN_OR_RETURN(std::unique_ptr<KvStore> fresh, Open(be_, *report_));
   index_.Swap(&fresh->index_);
   compactor_.swap(fresh->compactor_);  // the old one stops with `fresh`
   restored_leases_.swap(fresh->restored_leases_);

@@ -144,7 +144,7 @@ class KvStore {
 
   // Constant after construction.
   backend::Backend* const be_;
-  const CompactionReport report_;
+  const std::shared_ptr<const CompactionReport> report_;  // shared with compactor_
 
   Index index_;  // internally synchronized; mutated by the writer only
   // Published by the writer after a txn's values and index entries are in place.

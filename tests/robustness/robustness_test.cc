@@ -3,8 +3,9 @@
 // compacts; then checker.h validates the recorded history. tests/robustness/README.md.
 //
 // Each case runs ETCDPP_ROBUSTNESS_SECONDS of load (default 30) with ETCDPP_ROBUSTNESS_SEED
-// (default: from the clock, printed) and writes its history to the member temp dirs it keeps
-// when it fails. Longer and repeated runs:
+// (default: from the clock, printed) and the faults ETCDPP_ROBUSTNESS_NEMESIS names (a comma
+// list of kill, pause, cut, failpoint, defrag, compact; default all) and writes its history to the
+// member temp dirs it keeps when it fails. Longer and repeated runs:
 //   ETCDPP_ROBUSTNESS_SECONDS=60 build/bin/robustness_test --gtest_repeat=20
 //
 // Needs a build with the server's test hooks (the peer fault switch) and failpoints
@@ -29,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/failpoint.h"
@@ -382,16 +384,30 @@ constexpr const char* kCrashFailpoints[] = {
 
 class Nemesis {
  public:
+  // The faults: kill, pause, cut, failpoint, defrag, compact; `only` (a comma list of them,
+  // ETCDPP_ROBUSTNESS_NEMESIS) narrows them down.
+  static constexpr const char* kKinds[] = {"kill",      "pause",  "cut",
+                                           "failpoint", "defrag", "compact"};
+
   Nemesis(FaultCluster& c, bool cut_links, uint64_t seed,
-          const std::vector<std::unique_ptr<Watcher>>& watchers)
-      : c_(c), cut_links_(cut_links), rng_(seed), watchers_(watchers) {}
+          const std::vector<std::unique_ptr<Watcher>>& watchers, const std::string& only)
+      : c_(c), cut_links_(cut_links), rng_(seed), watchers_(watchers) {
+    for (int k = 0; k < static_cast<int>(std::size(kKinds)); ++k) {
+      if (only.empty() ||
+          absl::StrContains(absl::StrCat(",", only, ","), absl::StrCat(",", kKinds[k], ","))) {
+        kinds_.push_back(k);
+      }
+    }
+  }
+  bool empty() const { return kinds_.empty(); }
 
   void Run(const std::atomic<bool>& stop) {
     for (int round = 0; !stop && round < 10'000; ++round) {
       Sleep(500 + rng_() % 1000);
       if (stop) break;
       const int victim = static_cast<int>(rng_() % static_cast<uint64_t>(c_.size()));
-      switch (rng_() % 6) {
+      const int fault = kinds_[rng_() % kinds_.size()];
+      switch (fault) {
         case 0:
           Kill(victim);
           break;
@@ -515,6 +531,7 @@ class Nemesis {
   const std::vector<std::unique_ptr<Watcher>>& watchers_;
   std::vector<std::string> log_;
   int failures_ = 0;
+  std::vector<int> kinds_;  // indexes into kKinds
 };
 
 // ---- the test --------------------------------------------------------------------------------
@@ -594,7 +611,10 @@ TEST_P(RobustnessTest, NoViolationsUnderFaults) {
   for (auto& cl : clients) client_threads.emplace_back([&, cp = cl.get()] { cp->Run(stop); });
   Leaser leaser(eps, seed * 7);
   client_threads.emplace_back([&] { leaser.Run(stop); });
-  Nemesis nemesis(*c, no_cuts.empty(), seed * 3, watchers);
+  const char* only = std::getenv("ETCDPP_ROBUSTNESS_NEMESIS");
+  Nemesis nemesis(*c, no_cuts.empty(), seed * 3, watchers, only ? only : "");
+  ASSERT_FALSE(nemesis.empty()) << "ETCDPP_ROBUSTNESS_NEMESIS names no fault of: kill, pause, "
+                                   "cut, failpoint, defrag, compact";
   std::thread nemesis_thread([&] { nemesis.Run(stop); });
 
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
