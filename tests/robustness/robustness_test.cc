@@ -404,6 +404,7 @@ class Nemesis {
   void Run(const std::atomic<bool>& stop) {
     for (int round = 0; !stop && round < 10'000; ++round) {
       Sleep(500 + rng_() % 1000);
+      CheckAlive();
       if (stop) break;
       const int victim = static_cast<int>(rng_() % static_cast<uint64_t>(c_.size()));
       const int fault = kinds_[rng_() % kinds_.size()];
@@ -439,6 +440,7 @@ class Nemesis {
   }
   // Every member up and connected again (after Run returns).
   void Heal() {
+    CheckAlive();
     for (int i = 0; i < c_.size(); ++i) {
       Signal(i, SIGCONT);
       if (cut_links_) c_.CutOff(i, {}).IgnoreError();
@@ -446,6 +448,7 @@ class Nemesis {
     }
   }
   const std::vector<std::string>& log() const { return log_; }
+  // Restarts that failed, and members found dead that no fault killed (a crash).
   int failures() const { return failures_; }
 
  private:
@@ -456,6 +459,17 @@ class Nemesis {
     return m.Running() && m.pid() > 0 && kill(m.pid(), sig) == 0;
   }
   void Note(std::string s) { log_.push_back(std::move(s)); }
+  // Between faults every member runs: one that does not died on its own.
+  void CheckAlive() {
+    for (int i = 0; i < c_.size(); ++i) {
+      testing::ServerProcess& m = c_.member(i);
+      if (m.Running()) continue;
+      ++failures_;
+      Note(absl::StrCat("member ", i, " died on its own (wait status ", m.last_wait_status(),
+                        "):\n", m.LogTail(5)));
+      Restart(i);
+    }
+  }
   void Restart(int i) {
     absl::Status st = c_.member(i).Restart(absl::Seconds(30));
     if (!st.ok()) {
