@@ -315,7 +315,6 @@ auth_curl_script() {
   c DELETE /v2/auth/roles/root -u root:rpw
   c POST /v2/members -u cu:pass "${j[@]}" -d '{"peerURLs":["http://127.0.0.1:1"]}'
   c GET /v2/members -u cu:pass
-  c GET /v2/stats/store
   c DELETE /v2/auth/enable
   c DELETE /v2/auth/enable -u root:rpw
   c DELETE /v2/auth/enable

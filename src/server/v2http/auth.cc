@@ -12,6 +12,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/json_text.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "server/v2http/v2_http.h"
 #include "server/v2store/node.h"
 
@@ -39,6 +41,29 @@ int ErrorCode(const std::string& json) {
   const size_t at = json.find(kKey);
   if (at == std::string::npos) return 0;
   return std::atoi(json.c_str() + at + kKey.size());
+}
+
+// The node's value and its children's keys, from a read's event JSON (a QGET's answer: reading
+// the local store again would count a second read in the store's statistics, which etcd's
+// does not).
+DoResult NodeOf(const std::string& event_json) {
+  google::protobuf::Struct s;
+  if (!google::protobuf::util::JsonStringToMessage(event_json, &s).ok()) {
+    return DoResult{0, HttpErr(500, "Internal Server Error"), {}, {}};
+  }
+  DoResult d;
+  auto node = s.fields().find("node");
+  if (node == s.fields().end()) return d;
+  const google::protobuf::Struct& n = node->second.struct_value();
+  if (auto v = n.fields().find("value"); v != n.fields().end()) d.value = v->second.string_value();
+  if (auto c = n.fields().find("nodes"); c != n.fields().end()) {
+    for (const google::protobuf::Value& child : c->second.list_value().values()) {
+      auto key = child.struct_value().fields().find("key");
+      if (key != child.struct_value().fields().end())
+        d.children.push_back(key->second.string_value());
+    }
+  }
+  return d;
 }
 
 // Go's Request.BasicAuth.
@@ -79,7 +104,6 @@ DoResult V2Http::AuthDo(internalpb::V2Request r) {
   auto answer = std::make_shared<std::promise<absl::StatusOr<internalpb::V2Response>>>();
   std::future<absl::StatusOr<internalpb::V2Response>> got = answer->get_future();
   const bool qget = r.method() == "QGET";
-  const std::string path = r.path();
   v_.propose(std::move(r), [answer](absl::StatusOr<internalpb::V2Response> res) {
     answer->set_value(std::move(res));
   });
@@ -90,11 +114,7 @@ DoResult V2Http::AuthDo(internalpb::V2Request r) {
   if (!res.ok()) return DoResult{0, HttpErr(500, "Internal Server Error"), {}, {}};
   if (res->action().empty()) return FromV2Error(*res, ErrorCode(res->json()));
   if (!qget) return DoResult{};
-  // Applied on this member by now: the local store holds at least what the QGET saw.
-  internalpb::V2Request get;
-  get.set_method("GET");
-  get.set_path(path);
-  return AuthDo(std::move(get));
+  return NodeOf(res->json());
 }
 
 void V2Http::ReplyAuthError(const HttpError& e, bool with_cluster_id, http::Responder* resp) const {
@@ -145,7 +165,10 @@ std::optional<User> V2Http::RequestUser(const http::Request& req, bool* anonymou
 }
 
 bool V2Http::HasRootAccess(const http::Request& req) {
-  if (!auth_->AuthEnabled()) return true;
+  return !auth_->AuthEnabled() || IsRoot(req);
+}
+
+bool V2Http::IsRoot(const http::Request& req) {
   bool anonymous = false;
   std::optional<User> u = RequestUser(req, &anonymous);
   if (!u.has_value() || !u->roles.has_value()) return false;
@@ -156,7 +179,6 @@ bool V2Http::HasRootAccess(const http::Request& req) {
 }
 
 bool V2Http::HasKeyPrefixAccess(const http::Request& req, const std::string& key, bool recursive) {
-  if (!auth_->AuthEnabled()) return true;
   const bool write = !IsRead(req);
   bool anonymous = false;
   std::optional<User> u = RequestUser(req, &anonymous);

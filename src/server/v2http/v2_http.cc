@@ -80,7 +80,7 @@ void V2Http::Handle(http::Request req, std::shared_ptr<http::Responder> resp) {
       http::Responder* r = resp.get();
       RunOnAuthWorker(
           [this, req, path, resp] {
-            if (!HasRootAccess(req)) return ReplyNoAuth(resp.get());
+            if (!IsRoot(req)) return ReplyNoAuth(resp.get());
             Members(req, path, resp.get());
           },
           r);

@@ -91,7 +91,11 @@ class V2Http {
   // The AuthStore's Doer: GET reads the local store, other methods are proposed and waited for.
   DoResult AuthDo(internalpb::V2Request r);
   bool AuthEnabled();
+  // etcd's hasRootAccess: auth off, or the request's user holds the root role.
   bool HasRootAccess(const http::Request& req);
+  // The request's user holds the root role (auth known to be on).
+  bool IsRoot(const http::Request& req);
+  // etcd's hasKeyPrefixAccess once auth is known to be on.
   bool HasKeyPrefixAccess(const http::Request& req, const std::string& key, bool recursive);
   std::optional<User> RequestUser(const http::Request& req, bool* anonymous);
   std::optional<User> UserFromBasicAuth(const http::Request& req);
