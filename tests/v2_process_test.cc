@@ -11,6 +11,8 @@
 //    the same on both.
 //  - A member that missed writes while stopped catches up by a raft snapshot (the v2 store is
 //    in it), and the whole cluster killed and restarted keeps every v2 key.
+//  - v2 auth set up and enabled through one member holds on the others (a user's credentials,
+//    the guest role, root-only /v2/auth) and after the whole cluster is killed and restarted.
 
 #include <algorithm>
 #include <chrono>
@@ -36,12 +38,12 @@ struct Reply {
   std::string body;
 };
 
-// curl `method` <member>/<path_query> with the form `form` (empty: no body); bounded by
-// `max_seconds`.
+// curl `method` <member>/<path_query> with the form `form` (empty: no body) and the curl
+// arguments `extra` (shell words); bounded by `max_seconds`.
 Reply Curl(const ServerProcess& m, const std::string& method, const std::string& path_query,
-           const std::string& form = "", int max_seconds = 10) {
+           const std::string& form = "", int max_seconds = 10, const std::string& extra = "") {
   std::string cmd = absl::StrCat("curl -sS -m ", max_seconds, " -X ", method, " '", m.ClientUrl(),
-                                 path_query, "'");
+                                 path_query, "' ", extra);
   if (!form.empty()) absl::StrAppend(&cmd, " --data '", form, "'");
   absl::StrAppend(&cmd, " -w '\\n%{http_code}'");
   int rc = 0;
@@ -224,6 +226,107 @@ TEST(V2ProcessTest, KeysTravelInSnapshotsAndSurviveRestarts) {
     ASSERT_TRUE(c->member(i).WaitReady(absl::Seconds(30)).ok()) << c->member(i).LogTail();
   }
   for (int i = 0; i < 3; ++i) EXPECT_EQ(LocalTree(c->member(i), "/s"), tree) << "member " << i;
+}
+
+// A /v2/auth change (JSON body) on `m`, as user:password `cred` ("": none).
+Reply AuthPut(const ServerProcess& m, const std::string& path, const std::string& json,
+              const std::string& cred = "") {
+  std::string extra = absl::StrCat("-H 'Content-Type: application/json' --data '", json, "'");
+  if (!cred.empty()) absl::StrAppend(&extra, " -u '", cred, "'");
+  return Curl(m, "PUT", path, "", 10, extra);
+}
+
+Reply AsUser(const ServerProcess& m, const std::string& method, const std::string& path,
+             const std::string& cred, const std::string& form = "") {
+  return Curl(m, method, path, form, 10, cred.empty() ? "" : absl::StrCat("-u '", cred, "'"));
+}
+
+// `m`'s answer to GET `path` as `cred` once it is `status` (the member applies the writes made
+// through another one soon after): bounded, 50 tries.
+Reply AwaitStatus(const ServerProcess& m, const std::string& path, const std::string& cred,
+                  int status) {
+  Reply r;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    r = AsUser(m, "GET", path, cred);
+    if (r.status == status) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return r;
+}
+
+// What member `m` lets each identity do once auth is on: app reads /app/* but writes nothing,
+// the guest (no credentials) reads nothing, root writes, a wrong password is refused, and
+// /v2/auth answers root only.
+void ExpectAuthEnforced(const ServerProcess& m) {
+  // A member just restarted may still be replaying its log: wait (bounded) for the answer.
+  Reply read = AwaitStatus(m, "/v2/keys/app/k", "app:apppw", 200);
+  EXPECT_EQ(read.status, 200) << read.body;
+  EXPECT_TRUE(absl::StrContains(read.body, "\"value\":\"v1\"")) << read.body;
+  Reply write = AsUser(m, "PUT", "/v2/keys/app/k", "app:apppw", "value=no");
+  EXPECT_EQ(write.status, 401) << write.body;
+  EXPECT_TRUE(absl::StartsWith(write.body,
+                               "{\"errorCode\":110,\"message\":\"The request requires user "
+                               "authentication\",\"cause\":\"Insufficient credentials\""))
+      << write.body;
+  Reply guest = AsUser(m, "GET", "/v2/keys/app/k", "");
+  EXPECT_EQ(guest.status, 401) << guest.body;
+  Reply wrong = AsUser(m, "GET", "/v2/keys/app/k", "app:nope");
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  Reply list = AsUser(m, "GET", "/v2/auth/users", "app:apppw");
+  EXPECT_EQ(list.status, 401) << list.body;
+  EXPECT_EQ(list.body, "{\"message\":\"Insufficient credentials\"}");
+  Reply users = AsUser(m, "GET", "/v2/auth/users", "root:rootpw");
+  EXPECT_EQ(users.status, 200) << users.body;
+  EXPECT_TRUE(absl::StrContains(users.body, "{\"user\":\"app\",\"roles\":[{\"role\":\"app\","))
+      << users.body;
+  Reply enabled = AsUser(m, "GET", "/v2/auth/enable", "");
+  EXPECT_EQ(enabled.body, "{\"enabled\":true}\n");
+}
+
+TEST(V2ProcessTest, AuthEnabledOnOneMemberHoldsOnAllAndSurvivesRestarts) {
+  auto c = StartCluster({});
+  ASSERT_NE(c, nullptr);
+  const ServerProcess& m0 = c->member(0);
+  ASSERT_EQ(Curl(m0, "PUT", "/v2/keys/app/k", "value=v1").status, 201);
+  Reply root = AuthPut(m0, "/v2/auth/users/root", R"({"user":"root","password":"rootpw"})");
+  ASSERT_EQ(root.status, 201) << root.body;
+  EXPECT_EQ(root.body, "{\"user\":\"root\",\"roles\":[\"root\"]}\n");
+  Reply role = AuthPut(m0, "/v2/auth/roles/app",
+                       R"({"role":"app","permissions":{"kv":{"read":["/app/*"]}}})");
+  ASSERT_EQ(role.status, 201) << role.body;
+  ASSERT_EQ(AuthPut(m0, "/v2/auth/users/app", R"({"user":"app","password":"apppw"})").status, 201);
+  Reply grant = AuthPut(m0, "/v2/auth/users/app", R"({"user":"app","grant":["app"]})");
+  ASSERT_EQ(grant.status, 200) << grant.body;
+  EXPECT_EQ(grant.body, "{\"user\":\"app\",\"roles\":[\"app\"]}\n");
+  Reply enable = Curl(m0, "PUT", "/v2/auth/enable");
+  ASSERT_EQ(enable.status, 200) << enable.body;
+  // The guest role etcd made on enabling reads and writes everything; take that away.
+  Reply guest =
+      AuthPut(m0, "/v2/auth/roles/guest",
+              R"({"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}})", "root:rootpw");
+  ASSERT_EQ(guest.status, 200) << guest.body;
+  EXPECT_EQ(guest.body,
+            "{\"role\":\"guest\",\"permissions\":{\"kv\":{\"read\":[],\"write\":[]}}}\n");
+  // Member 1 has applied all of it once the guest's read is refused there.
+  Reply refused = AwaitStatus(c->member(1), "/v2/keys/app/k", "", 401);
+  ASSERT_EQ(refused.status, 401) << refused.body;
+  ExpectAuthEnforced(c->member(1));
+  Reply root_write = AsUser(c->member(1), "PUT", "/v2/keys/app/k", "root:rootpw", "value=v1");
+  EXPECT_EQ(root_write.status, 200) << root_write.body;
+
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c->member(i).Kill().ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c->member(i).Launch().ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c->member(i).WaitReady(absl::Seconds(30)).ok()) << c->member(i).LogTail();
+  }
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(absl::StrCat("member ", i, " after the restart"));
+    ExpectAuthEnforced(c->member(i));
+  }
+  Reply disable = AsUser(c->member(2), "DELETE", "/v2/auth/enable", "root:rootpw");
+  EXPECT_EQ(disable.status, 200) << disable.body;
+  Reply open = AwaitStatus(c->member(0), "/v2/keys/app/k", "", 200);
+  EXPECT_EQ(open.status, 200) << open.body;
 }
 
 }  // namespace

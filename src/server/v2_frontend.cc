@@ -31,6 +31,8 @@ V2Frontend::V2Frontend(Deps d) : d_(std::move(d)), start_time_(absl::Now()) {
   v.self_stats = [this] { return SelfStats(); };
   v.leader_stats = [this] { return LeaderStats(); };
   v.cluster_id = d_.cluster_id;
+  v.auth_executor = &auth_workers_;
+  v.client_cert_auth = d_.cfg->client_tls.client_cert_auth;
   http_ = std::make_unique<v2http::V2Http>(std::move(v));
   leader_since_ = start_time_;
 }
@@ -38,10 +40,14 @@ V2Frontend::V2Frontend(Deps d) : d_(std::move(d)), start_time_(absl::Now()) {
 V2Frontend::~V2Frontend() { Stop(); }
 
 void V2Frontend::Start() {
+  auth_workers_.Start();
   loop_.Start("etcdpp-v2sync", [this] { SyncLoop(); });
 }
 
-void V2Frontend::Stop() { loop_.Stop(); }
+void V2Frontend::Stop() {
+  loop_.Stop();
+  auth_workers_.Stop();
+}
 
 void V2Frontend::Propose(internalpb::V2Request r, v2http::V2View::ProposeDone done) {
   internalpb::InternalRequest req;

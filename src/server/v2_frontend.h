@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/bounded_executor.h"
 #include "common/loop_thread.h"
 #include "server/config.h"
 #include "server/http/request.h"
@@ -57,6 +58,9 @@ class V2Frontend {
 
   const Deps d_;
   const absl::Time start_time_;
+  // The v2 auth work that blocks (bcrypt, proposals waited for): /v2/auth and the access checks
+  // once auth is enabled. Started by Start, stopped (after what is queued) by Stop.
+  BoundedExecutor auth_workers_{"etcdpp-v2auth", 2, 256};
   std::unique_ptr<v2http::V2Http> http_;
 
   // Runs SyncLoop(); mu() guards what follows.

@@ -11,7 +11,10 @@
 #   - the tutorial's v2 walk-through with the stock etcdctl (ETCDCTL_API=2) and with the
 #     etcdctl under test (default: etcdctl beside the etcdpp binary): set, get of a missing key,
 #     update, rm, mk twice, mkdir twice, setdir, updatedir, rmdir of a non-empty dir, ls,
-#     ls --recursive -p, watch, exec-watch, member list, cluster-health.
+#     ls --recursive -p, watch, exec-watch, member list, cluster-health;
+#   - v2 auth: /v2/auth/{users,roles,enable} with curl (create, grant, revoke, etcd's errors,
+#     enable, basic-auth checks on /v2/keys, /v2/auth and /v2/members, disable), then the same
+#     walk with each etcdctl (user/role/auth commands, --username right and wrong, guest).
 # lib.sh normalizes ids and ports; v2_compat_normalize.py the store indexes (as offsets from
 # the index before the first write: etcd's own /0 membership writes move its start, see
 # docs/compatibility.md), expiration times, TTLs left, raft index and term headers.
@@ -213,10 +216,123 @@ ctl_script() {
   v2 "$ctl" cluster-health
 }
 
+# The v2 auth walk-through with etcdctl CTL, names and keys under P: a root user, a role
+# granted reads of /P/* (and writes of /P/w/*, then revoked), a user with that role, auth on,
+# guest stripped of writes, key reads and writes with no, right and wrong credentials, listings
+# as nobody and as root, auth off, and everything removed again for the next run.
+auth_ctl_script() {
+  local ctl=$1 p=$2
+  local root=(--username root:rootpw)
+  v2 "$ctl" user add root:rootpw
+  v2 "$ctl" role add "$p-role"
+  v2 "$ctl" role add "$p-role"
+  v2 "$ctl" role grant --read --path "/$p/*" "$p-role"
+  v2 "$ctl" role grant --readwrite --path "/$p/w/*" "$p-role"
+  v2 "$ctl" role revoke --write --path "/$p/w/*" "$p-role"
+  v2 "$ctl" role get "$p-role"
+  v2 "$ctl" role list
+  v2 "$ctl" user add "$p-user:pw"
+  v2 "$ctl" user grant --roles "$p-role" "$p-user"
+  v2 "$ctl" user grant --roles "$p-role" "$p-user"
+  v2 "$ctl" user revoke --roles nosuchrole "$p-user"
+  v2 "$ctl" user get "$p-user"
+  v2 "$ctl" user get nosuchuser
+  v2 "$ctl" user list
+  v2 "$ctl" set "/$p/k" v1
+  v2 "$ctl" auth enable
+  v2 "$ctl" "${root[@]}" auth enable
+  v2 "$ctl" "${root[@]}" role revoke --write --path '/*' guest
+  v2 "$ctl" get "/$p/k"
+  v2 "$ctl" set "/$p/k" guest
+  v2 "$ctl" --username "$p-user:pw" get "/$p/k"
+  v2 "$ctl" --username "$p-user:pw" set "/$p/k" v2
+  v2 "$ctl" --username "$p-user:wrong" get "/$p/k"
+  v2 "$ctl" "${root[@]}" set "/$p/k" v3
+  v2 "$ctl" user list
+  v2 "$ctl" "${root[@]}" user list
+  v2 "$ctl" "${root[@]}" user get "$p-user"
+  v2 "$ctl" "${root[@]}" role list
+  v2 "$ctl" "${root[@]}" role get guest
+  v2 "$ctl" "${root[@]}" role get root
+  v2 "$ctl" "${root[@]}" user remove root
+  v2 "$ctl" auth disable
+  v2 "$ctl" "${root[@]}" auth disable
+  v2 "$ctl" auth disable
+  v2 "$ctl" get "/$p/k"
+  v2 "$ctl" user remove "$p-user"
+  v2 "$ctl" role remove "$p-role"
+  v2 "$ctl" role remove guest
+  v2 "$ctl" role remove root
+  v2 "$ctl" user remove root
+}
+
+# /v2/auth with curl: the same walk as JSON, and etcd's errors.
+auth_curl_script() {
+  local j=(-H 'Content-Type: application/json')
+  c GET /v2/auth/enable
+  c GET /v2/auth/users
+  c GET /v2/auth/roles
+  c PUT /v2/auth/enable
+  c PUT /v2/auth/users/cu "${j[@]}" -d '{"user":"cu", "password":"pass"}'
+  c PUT /v2/auth/users/cu "${j[@]}" -d '{"user":"cu", "password":"pass"}'
+  c PUT /v2/auth/users/cu "${j[@]}" -d '{"user":"other"}'
+  c PUT /v2/auth/users/cu "${j[@]}" -d 'not json'
+  c PUT /v2/auth/users/nopw "${j[@]}" -d '{"user":"nopw","roles":["x"]}'
+  c PUT /v2/auth/roles/cr "${j[@]}" -d '{"role":"cr", "permissions": {"kv": {"read": ["/cu/*"]}}}'
+  c PUT /v2/auth/roles/cr "${j[@]}" -d '{"role":"cr", "permissions": {"kv": {"read": ["/cu/*"]}}}'
+  c PUT /v2/auth/roles/cr "${j[@]}" -d '{"role":"cr", "grant": {"kv": {"write": ["/cu/w"]}}}'
+  c PUT /v2/auth/roles/cr "${j[@]}" -d '{"role":"cr", "grant": {"kv": {"write": ["/cu/w"]}}}'
+  c PUT /v2/auth/roles/cr "${j[@]}" -d '{"role":"cr", "revoke": {"kv": {"write": ["/nope"]}}}'
+  c PUT /v2/auth/roles/cr "${j[@]}" -d '{"role":"cr","permissions":{"kv":{"read":["/a"]}},"revoke":{"kv":{"read":["/a"]}}}'
+  c PUT /v2/auth/roles/root "${j[@]}" -d '{"role":"root"}'
+  c PUT /v2/auth/users/cu "${j[@]}" -d '{"user": "cu", "grant": ["cr"]}'
+  c PUT /v2/auth/users/cu "${j[@]}" -d '{"user": "cu", "grant": ["cr"], "roles": ["cr"]}'
+  c PUT /v2/auth/users/cu "${j[@]}" -d '{"user": "cu"}'
+  c PUT /v2/auth/users/root "${j[@]}" -d '{"user":"root", "password":"rpw"}'
+  c GET /v2/auth/users/cu
+  c GET /v2/auth/users/nobody
+  c GET /v2/auth/roles/cr
+  c GET /v2/auth/roles/nobody
+  c GET /v2/auth/roles/a/b
+  c GET /v2/auth/other
+  c POST /v2/auth/users
+  c PUT /v2/keys/cu/k -d value=1
+  c PUT /v2/auth/enable
+  c GET /v2/auth/enable
+  c GET /v2/auth/users
+  c GET /v2/auth/users -u root:rpw
+  c GET /v2/auth/users -u root:bad
+  c GET /v2/auth/users -u cu:pass
+  c GET /v2/auth/roles -u root:rpw
+  c GET /v2/keys/cu/k
+  c GET /v2/keys/cu/k -u cu:pass
+  c GET '/v2/keys/cu?recursive=true' -u cu:pass
+  c PUT /v2/keys/cu/w -u cu:pass -d value=2
+  c PUT /v2/keys/cu/k -u cu:pass -d value=2
+  c GET /v2/keys/cu/k -u cu:
+  c GET /v2/keys/cu/k -H 'Authorization: Basic !!!'
+  c DELETE /v2/auth/users/root -u root:rpw
+  c DELETE /v2/auth/roles/root -u root:rpw
+  c POST /v2/members -u cu:pass "${j[@]}" -d '{"peerURLs":["http://127.0.0.1:1"]}'
+  c GET /v2/members -u cu:pass
+  c DELETE /v2/auth/enable
+  c DELETE /v2/auth/enable -u root:rpw
+  c DELETE /v2/auth/enable
+  c DELETE /v2/auth/users/cu
+  c DELETE /v2/auth/users/cu
+  c DELETE /v2/auth/roles/cr
+  c DELETE /v2/auth/roles/cr
+  c DELETE /v2/auth/roles/guest
+  c DELETE /v2/auth/users/root
+}
+
 run_script() {
   curl_script
   ctl_script "$ETCDCTL" /stock
   ctl_script "$OUR_CTL" /ours
+  auth_curl_script
+  auth_ctl_script "$ETCDCTL" stock
+  auth_ctl_script "$OUR_CTL" ours
 }
 
 normalize() {

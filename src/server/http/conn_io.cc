@@ -73,6 +73,7 @@ class TlsIo final : public ConnIo {
   bool wants_write() const override { return want_write_; }
   bool is_tls() const override { return true; }
   std::string peer_common_name() const override { return cn_; }
+  std::vector<std::string> peer_chain_common_names() const override { return chain_cns_; }
   void Close() override {
     if (handshake_done_) SSL_shutdown(ssl_);
     ERR_clear_error();
@@ -101,6 +102,13 @@ class TlsIo final : public ConnIo {
         X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof(buf));
     if (len > 0) cn_.assign(buf, static_cast<size_t>(len));
     X509_free(cert);
+    // Go's VerifiedChains: leaf first, then each issuer up to the trusted root.
+    STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl_);
+    for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+      len = X509_NAME_get_text_by_NID(X509_get_subject_name(sk_X509_value(chain, i)),
+                                      NID_commonName, buf, sizeof(buf));
+      chain_cns_.emplace_back(buf, len > 0 ? static_cast<size_t>(len) : 0);
+    }
   }
   // etcd (Go's http server error log): rejected connection from "addr" (error "...", ServerName
   // "").
@@ -109,7 +117,7 @@ class TlsIo final : public ConnIo {
     ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
     const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
     SPDLOG_WARN("rejected connection from \"{}\" (error \"{}\", ServerName \"{}\")",
-                 RemoteAddress(fd_), buf, sni ? sni : "");
+                RemoteAddress(fd_), buf, sni ? sni : "");
   }
 
   const std::shared_ptr<SSL_CTX> ctx_;
@@ -117,6 +125,7 @@ class TlsIo final : public ConnIo {
   bool want_write_ = false;
   bool handshake_done_ = false;
   std::string cn_;
+  std::vector<std::string> chain_cns_;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace etcdpp::server::http {
 
@@ -30,6 +31,8 @@ class ConnIo {
   virtual bool is_tls() const { return false; }
   // The verified client certificate's Common Name ("" without one).
   virtual std::string peer_common_name() const { return ""; }
+  // The Common Names of the verified chain, the client's certificate first, its issuers after.
+  virtual std::vector<std::string> peer_chain_common_names() const { return {}; }
   // Closes the socket (a TLS connection sends close_notify first, best effort).
   virtual void Close() = 0;
 

@@ -206,6 +206,7 @@ void HttpServer::ParseAndDispatch(Conn* c) {
   Request req = c->parser.TakeRequest();
   req.tls = c->io->is_tls();
   req.tls_common_name = c->io->peer_common_name();
+  req.tls_chain_common_names = c->io->peer_chain_common_names();
   c->handling = true;
   c->deadline = absl::InfiniteFuture();
   c->responder = std::make_shared<Responder>(mailbox_, c->id, req.keep_alive);

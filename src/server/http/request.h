@@ -37,6 +37,8 @@ struct Request {
   bool keep_alive = true;
   bool tls = false;             // arrived over TLS
   std::string tls_common_name;  // CN of the verified client certificate (--client-cert-auth)
+  // CNs of its verified chain, the client's certificate first (Go's TLS.VerifiedChains).
+  std::vector<std::string> tls_chain_common_names;
 
   // The first header of that (lower-case) name, or "".
   std::string Header(absl::string_view name) const;

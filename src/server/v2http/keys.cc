@@ -16,16 +16,6 @@ constexpr std::string_view kKeysPrefix = "/v2/keys";
 // etcd's defaultWatchTimeout; V2Store::Poll runs the watches' pollers often enough to see it.
 constexpr absl::Duration kWatchTimeout = absl::Minutes(5);
 
-// A request of the keys API as parseKeyRequest reads it.
-struct KeyRequest {
-  internalpb::V2Request r;
-  bool wait = false;
-  bool stream = false;
-  bool quorum = false;
-  bool no_value = false;  // noValueOnSuccess
-  uint64_t since = 0;     // waitIndex
-};
-
 Error RequestError(int code, std::string cause) { return Error{code, std::move(cause), 0}; }
 
 // Reads a Go-style boolean parameter if present (false when absent).
@@ -130,7 +120,24 @@ void V2Http::Keys(const http::Request& req, const std::string& path,
     Answer(RenderV2Result(parsed.error()), false, false, resp.get());
     return;
   }
-  KeyRequest& k = parsed.value();
+  if (AuthEnabled()) {
+    // etcd's hasKeyPrefixAccess judges the path after /v2/keys, as requested.
+    RunOnAuthWorker(
+        [this, req, path, k = std::move(parsed.value()), resp]() mutable {
+          if (!HasKeyPrefixAccess(req, path.substr(kKeysPrefix.size()), k.r.recursive())) {
+            Error e{v2store::kEcodeUnauthorized, "Insufficient credentials", 0};
+            return Answer(RenderV2Result(e), false, false, resp.get());
+          }
+          ServeKey(req, std::move(k), std::move(resp));
+        },
+        resp.get());
+    return;
+  }
+  ServeKey(req, std::move(parsed.value()), std::move(resp));
+}
+
+void V2Http::ServeKey(const http::Request& req, KeyRequest k,
+                      std::shared_ptr<http::Responder> resp) {
   const bool head = req.method == "HEAD";
   if (req.method == "GET" && k.quorum) k.r.set_method("QGET");
   if (k.r.method() == "GET" && k.wait) {

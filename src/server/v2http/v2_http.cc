@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "auth/bcrypt.h"
 #include "common/json_text.h"
 
 namespace etcdpp::server::v2http {
@@ -51,6 +52,12 @@ bool AllowMethod(const std::string& method, const std::vector<std::string>& allo
   return false;
 }
 
+V2Http::V2Http(V2View view)
+    : v_(std::move(view)),
+      auth_(std::make_unique<AuthStore>(
+          [this](internalpb::V2Request r) { return AuthDo(std::move(r)); },
+          auth::kDefaultBcryptCost)) {}
+
 std::string V2Http::ClusterId() const { return absl::StrCat(absl::Hex(v_.cluster_id)); }
 
 void V2Http::Handle(http::Request req, std::shared_ptr<http::Responder> resp) {
@@ -67,16 +74,25 @@ void V2Http::Handle(http::Request req, std::shared_ptr<http::Responder> resp) {
   if (path == "/v2/keys" || path.starts_with("/v2/keys/")) {
     Keys(req, path, std::move(resp));
   } else if (path == kMembersPrefix || path.starts_with("/v2/members/")) {
+    const bool change = req.method == "POST" || req.method == "PUT" || req.method == "DELETE";
+    if (change && AuthEnabled()) {
+      // etcd's hasWriteRootAccess: member changes need the root role under auth.
+      http::Responder* r = resp.get();
+      RunOnAuthWorker(
+          [this, req, path, resp] {
+            if (!IsRoot(req)) return ReplyNoAuth(resp.get());
+            Members(req, path, resp.get());
+          },
+          r);
+      return;
+    }
     Members(req, path, resp.get());
   } else if (path == "/v2/machines") {
     Machines(req, resp.get());
   } else if (path.starts_with(kStatsPrefix)) {
     Stats(req, path.substr(kStatsPrefix.size()), resp.get());
-  } else if (path == "/v2/auth" || path.starts_with("/v2/auth/")) {
-    // Refused by name (docs/compatibility.md): etcd's clients read the message of this JSON.
-    resp->Reply(404, "application/json",
-                "{\"message\":\"etcdpp: the v2 auth API (/v2/auth) is not supported; use the v3 "
-                "auth API (ETCDCTL_API=3 etcdctl user/role/auth)\"}");
+  } else if (path.starts_with("/v2/auth/")) {
+    Auth(req, path, std::move(resp));
   } else {
     NotFound(resp.get());
   }
