@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/cobra_group.h"
 #include "common/go_flags.h"
 #include "common/go_text.h"
 #include "common/sd_notify.h"
@@ -23,13 +24,7 @@
 namespace etcdpp::server::grpcproxy {
 namespace {
 
-// ---- The command line: cobra's texts for the `grpc-proxy` group and its `start` command.
-
-constexpr char kGroupUsageHead[] =
-    "Usage:\n  etcd grpc-proxy [command]\n\nAvailable Commands:\n  start       start the grpc "
-    "proxy\n\nFlags:\n";
-constexpr char kGroupUsageTail[] =
-    "\nUse \"etcd grpc-proxy [command] --help\" for more information about a command.\n";
+// ---- The command line: etcd's flags of `grpc-proxy start`.
 
 void AddStartFlags(FlagSet* fs) {
   fs->AddString("listen-addr", "127.0.0.1:23790", "listen address");
@@ -82,22 +77,6 @@ void AddStartFlags(FlagSet* fs) {
   fs->AddBool("debug", false, "Enable debug-level logging for grpc-proxy.");
   fs->Add("max-concurrent-streams", "", FlagType::kUint, "4294967295",
           "Maximum concurrent streams that each client can open at a time.");
-  fs->AddBool("help", false, "help for start", "h");
-}
-
-std::string GroupUsage(const FlagSet& fs) {
-  return absl::StrCat(kGroupUsageHead, PflagUsages(fs.Sorted()), kGroupUsageTail);
-}
-
-std::string StartUsage(const FlagSet& fs) {
-  return absl::StrCat("Usage:\n  etcd grpc-proxy start [flags]\n\nFlags:\n",
-                      PflagUsages(fs.Sorted()));
-}
-
-// cobra's error path with etcd's main: "Error: <err>", the usage, then main's own print of err.
-int FlagError(absl::string_view err, const std::string& usage) {
-  std::cerr << "Error: " << err << "\n" << usage << "\n" << err;
-  return 1;
 }
 
 int Fail(absl::string_view msg) {
@@ -333,32 +312,9 @@ int Start(const FlagSet& fs) {
 }  // namespace
 
 int RunGrpcProxyCommand(const std::vector<std::string>& args) {
-  FlagSet group;
-  group.AddBool("help", false, "help for grpc-proxy", "h");
-  std::vector<std::string> words = group.CommandWords(args);
-  if (words.empty() || words.front() != "start") {
-    // A group without a Run: cobra prints its help (for any words), unless a flag is wrong.
-    absl::StatusOr<std::vector<std::string>> parsed = group.Parse(args);
-    if (!parsed.ok()) return FlagError(parsed.status().message(), GroupUsage(group));
-    std::cout << "grpc-proxy related command\n\n" << GroupUsage(group);
-    return 0;
-  }
-  std::vector<std::string> rest = args;
-  rest.erase(std::find(rest.begin(), rest.end(), "start"));
-  FlagSet start;
-  AddStartFlags(&start);
-  absl::StatusOr<std::vector<std::string>> parsed = start.Parse(rest);
-  if (!parsed.ok()) return FlagError(parsed.status().message(), StartUsage(start));
-  if (start.GetBool("help")) {
-    std::cout << "start the grpc proxy\n\n" << StartUsage(start);
-    return 0;
-  }
-  if (!parsed->empty()) {  // etcd ignores them; we refuse rather than drop them silently
-    std::cerr << "etcdpp grpc-proxy start: unexpected argument " << GoQuote(parsed->front())
-              << " (start takes flags only)\n";
-    return 1;
-  }
-  return Start(start);
+  return RunStartGroup(
+      {"grpc-proxy", "grpc-proxy related command", "start the grpc proxy", AddStartFlags, Start},
+      args);
 }
 
 }  // namespace etcdpp::server::grpcproxy
