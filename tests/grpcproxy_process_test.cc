@@ -231,6 +231,9 @@ TEST_F(GrpcProxyTest, ClientsGoOnWhenTheProxysMemberIsKilled) {
     EXPECT_EQ(Ctl(absl::StrCat("put after", i, " v"), &rc), "OK\n");
   }
   EXPECT_EQ(Ctl("get before --print-value-only", &rc), "1\n");
+  // The proxy says which member it left.
+  EXPECT_TRUE(absl::StrContains(proxy_->Log(), "\"endpoint\":\"" + c.member(0).Endpoint() + "\""))
+      << proxy_->Log();
   // The watch (etcdctl re-opens it through the proxy) sees later puts.
   ASSERT_TRUE(Eventually([&] {
     Ctl("put wk v2", &rc);

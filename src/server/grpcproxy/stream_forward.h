@@ -25,6 +25,7 @@
 #include "grpcpp/support/client_callback.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/grpcproxy/upstream.h"
+#include "spdlog/spdlog.h"
 
 namespace etcdpp::server::grpcproxy {
 
@@ -129,6 +130,8 @@ class StreamForward : public grpc::ServerBidiReactor<Req, Resp> {
 
   void UpDone(const grpc::Status& s) {
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE) up_->Failed(channel_);
+    SPDLOG_DEBUG("forwarded {}: code {} {}", method_, static_cast<int>(s.error_code()),
+                 s.error_message());  // --debug
     CopyTrailers(cctx_, sctx_);
     if (observer_->handled) observer_->handled(method_, s.error_code());
     this->Finish(s);

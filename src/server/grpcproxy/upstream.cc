@@ -6,7 +6,9 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "server/log/zap_log.h"
 #include "server/tls/tls_info.h"
+#include "spdlog/spdlog.h"
 
 namespace etcdpp::server::grpcproxy {
 namespace gx = grpc::experimental;
@@ -114,7 +116,13 @@ std::shared_ptr<grpc::Channel> Upstream::Pick() {
 
 void Upstream::Failed(const std::shared_ptr<grpc::Channel>& ch) {
   MutexLock l(&mu_);
-  if (channels_[current_] == ch) current_ = (current_ + 1) % channels_.size();
+  if (channels_[current_] != ch || channels_.size() == 1) return;
+  const size_t next = (current_ + 1) % channels_.size();
+  SPDLOG_WARN(
+      "{}",
+      log::With("member unavailable, moving to the next endpoint",
+                log::Fields().Str("endpoint", endpoints_[current_]).Str("next", endpoints_[next])));
+  current_ = next;
 }
 
 std::string Upstream::current_endpoint() {
