@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "server/etcd_server.h"
 #include "server/gateway/gateway_command.h"
+#include "server/grpcproxy/grpcproxy_command.h"
 #include "server/log/zap_log.h"
 #include "server/usage.h"
 #include "spdlog/spdlog.h"
@@ -84,10 +85,7 @@ int main(int argc, char** argv) {
     return etcdpp::server::gateway::RunGatewayCommand({args.begin() + 1, args.end()});
   }
   if (!args.empty() && args[0] == "grpc-proxy") {
-    std::fprintf(stderr,
-                 "etcdpp: grpc-proxy is not supported: etcdpp has no gRPC proxy yet (etcd's "
-                 "`grpc-proxy start`); `etcdpp gateway start` is an L4 proxy to the members\n");
-    return 1;
+    return etcdpp::server::grpcproxy::RunGrpcProxyCommand({args.begin() + 1, args.end()});
   }
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);

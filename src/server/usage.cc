@@ -354,7 +354,6 @@ std::string ServerUsage() {
 
   etcdpp grpc-proxy
     Run the stateless etcd v3 gRPC L7 reverse proxy.
-    [etcdpp] Not built yet: refused by name.
 
 )";
   for (const Section& s : Sections()) {

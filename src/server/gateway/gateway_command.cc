@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/cobra_group.h"
 #include "common/go_flags.h"
 #include "common/go_text.h"
 #include "common/sd_notify.h"
@@ -30,13 +31,7 @@
 namespace etcdpp::server::gateway {
 namespace {
 
-// ---- The command line: cobra's texts for the `gateway` group and its `start` command.
-
-constexpr char kGroupUsageHead[] =
-    "Usage:\n  etcd gateway [command]\n\nAvailable Commands:\n  start       start the gateway\n\n"
-    "Flags:\n";
-constexpr char kGroupUsageTail[] =
-    "\nUse \"etcd gateway [command] --help\" for more information about a command.\n";
+// ---- The command line: etcd's flags of `gateway start`.
 
 void AddStartFlags(FlagSet* fs) {
   fs->AddString("listen-addr", "127.0.0.1:23790", "listen address");
@@ -49,21 +44,6 @@ void AddStartFlags(FlagSet* fs) {
   fs->AddStringSlice("endpoints", {"127.0.0.1:2379"}, "comma separated etcd cluster endpoints");
   fs->Add("retry-delay", "", FlagType::kDuration, "1m0s",
           "duration of delay before retrying failed endpoints");
-  fs->AddBool("help", false, "help for start", "h");
-}
-
-std::string GroupUsage(const FlagSet& fs) {
-  return absl::StrCat(kGroupUsageHead, PflagUsages(fs.Sorted()), kGroupUsageTail);
-}
-
-std::string StartUsage(const FlagSet& fs) {
-  return absl::StrCat("Usage:\n  etcd gateway start [flags]\n\nFlags:\n", PflagUsages(fs.Sorted()));
-}
-
-// cobra's error path with etcd's main: "Error: <err>", the usage, then main's own print of err.
-int FlagError(absl::string_view err, const std::string& usage) {
-  std::cerr << "Error: " << err << "\n" << usage << "\n" << err;
-  return 1;
 }
 
 // ---- Start-up checks (gateway.go startGateway), with its messages on stdout.
@@ -260,32 +240,8 @@ int Start(const FlagSet& fs) {
 }  // namespace
 
 int RunGatewayCommand(const std::vector<std::string>& args) {
-  FlagSet group;
-  group.AddBool("help", false, "help for gateway", "h");
-  std::vector<std::string> words = group.CommandWords(args);
-  if (words.empty() || words.front() != "start") {
-    // A group without a Run: cobra prints its help (for any words), unless a flag is wrong.
-    absl::StatusOr<std::vector<std::string>> parsed = group.Parse(args);
-    if (!parsed.ok()) return FlagError(parsed.status().message(), GroupUsage(group));
-    std::cout << "gateway related command\n\n" << GroupUsage(group);
-    return 0;
-  }
-  std::vector<std::string> rest = args;
-  rest.erase(std::find(rest.begin(), rest.end(), "start"));
-  FlagSet start;
-  AddStartFlags(&start);
-  absl::StatusOr<std::vector<std::string>> parsed = start.Parse(rest);
-  if (!parsed.ok()) return FlagError(parsed.status().message(), StartUsage(start));
-  if (start.GetBool("help")) {
-    std::cout << "start the gateway\n\n" << StartUsage(start);
-    return 0;
-  }
-  if (!parsed->empty()) {  // etcd ignores them; we refuse rather than drop them silently
-    std::cerr << "etcdpp gateway start: unexpected argument " << GoQuote(parsed->front())
-              << " (start takes flags only)\n";
-    return 1;
-  }
-  return Start(start);
+  return RunStartGroup(
+      {"gateway", "gateway related command", "start the gateway", AddStartFlags, Start}, args);
 }
 
 }  // namespace etcdpp::server::gateway

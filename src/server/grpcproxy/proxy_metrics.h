@@ -1,0 +1,44 @@
+#pragma once
+// ProxyMetrics: what the proxy's /metrics serves. Its own registry (the proxy has no member
+// state to report): go-grpc-prometheus's grpc_server_started_total and
+// grpc_server_handled_total for the calls it forwards, and client_golang's process_* series.
+// etcd 3.4's proxy answers /metrics with one member's exposition instead (docs/compatibility.md).
+
+#include <memory>
+#include <string>
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+#include "server/grpcproxy/forward_call.h"
+
+namespace etcdpp::server::grpcproxy {
+
+class ProxyMetrics {
+ public:
+  ProxyMetrics();
+  // Hooks for the forwarding service (valid as long as this object).
+  const CallObserver* observer() const { return &observer_; }
+  // The text exposition (format 0.0.4).
+  std::string Render() const;
+
+ private:
+  void Started(const std::string& method);
+  void Handled(const std::string& method, int code);
+
+  std::shared_ptr<prometheus::Registry> registry_;  // shared: prometheus-cpp's Collectable type
+  prometheus::Family<prometheus::Counter>* started_;
+  prometheus::Family<prometheus::Counter>* handled_;
+  CallObserver observer_;
+};
+
+// go-grpc-prometheus's labels of a full method name ("/etcdserverpb.KV/Range"): grpc_service,
+// grpc_method, and grpc_type of etcd's methods ("unary", "server_stream", "bidi_stream").
+struct MethodLabels {
+  std::string service;
+  std::string method;
+  std::string type;
+};
+MethodLabels LabelsOf(const std::string& full_method);
+
+}  // namespace etcdpp::server::grpcproxy

@@ -1,0 +1,82 @@
+#pragma once
+// ProxyServer: what `etcdpp grpc-proxy start` serves. The --listen-addr socket carries gRPC
+// and HTTP/1.1 on one port (the client port's PortSharer, as etcd's proxy uses cmux): gRPC
+// calls go to the ForwardingService, HTTP requests get /metrics and /health (proxy_http.h).
+// --namespace puts typed KV, Watch and Lease services in front (namespace_services.h).
+// --metrics-addr adds a listener with /metrics and /health alone. With a certificate the
+// listen socket is TLS only (gRPC's own TLS for gRPC clients, ours for HTTP), as etcd's proxy
+// wraps its listener in TLS.
+//
+// Shutdown (Stop, the destructor): the accept loops stop, then the gRPC server, then HTTP.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "server/grpcproxy/forward_call.h"
+#include "server/grpcproxy/key_namespace.h"
+#include "server/grpcproxy/namespace_services.h"
+#include "server/grpcproxy/proxy_http.h"
+#include "server/grpcproxy/proxy_metrics.h"
+#include "server/grpcproxy/upstream.h"
+#include "server/http/http_server.h"
+#include "server/http/port_sharer.h"
+#include "server/tls/ssl_context.h"
+#include "server/tls/tls_info.h"
+
+namespace etcdpp::server::grpcproxy {
+
+class ProxyServer {
+ public:
+  struct Address {
+    std::string host;
+    int port = 0;
+    bool tls = false;
+  };
+  struct Options {
+    Address listen;
+    Address metrics;  // port 0 with host "": no --metrics-addr listener
+    bool metrics_listener = false;
+    tls::TlsInfo tls;  // the listener's certificate (--cert-file ...), enabled or not
+    uint32_t max_concurrent_streams = UINT32_MAX;
+    std::string key_namespace;  // --namespace ("": none)
+  };
+  // Binds the sockets (a busy port fails here), builds and starts the gRPC server and the
+  // HTTP side. `up` must outlive the server.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ProxyServer>> Start(Options opts,
+                                                                          Upstream* up);
+  ~ProxyServer() { Stop(); }
+  void Stop();
+  int port() const { return sharer_->port(0); }
+
+ private:
+  ProxyServer(Options opts, Upstream* up);
+  [[nodiscard]] absl::Status Listen();
+  [[nodiscard]] absl::Status StartGrpc();
+  [[nodiscard]] absl::Status StartHttp();
+  void RouteConnections();
+
+  // Constant after Start.
+  const Options opts_;
+  Upstream* const up_;
+  ProxyMetrics metrics_;
+  ForwardingService forwarding_;
+  ProxyHttp http_handler_;
+  // With --namespace (else null): the typed services served before the generic forwarding.
+  std::unique_ptr<KeyNamespace> ns_;
+  std::unique_ptr<NamespaceKv> ns_kv_;
+  std::unique_ptr<NamespaceWatch> ns_watch_;
+  std::unique_ptr<NamespaceLease> ns_lease_;
+  std::unique_ptr<http::PortSharer> sharer_;
+  std::unique_ptr<http::PortSharer> metrics_sharer_;    // null without --metrics-addr
+  std::shared_ptr<grpc::ServerCredentials> tls_creds_;  // shared: gRPC's credentials type
+  std::unique_ptr<tls::SslContextSource> ssl_;          // TLS for the HTTP side
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<http::HttpServer> http_;
+  bool stopped_ = false;
+};
+
+}  // namespace etcdpp::server::grpcproxy
