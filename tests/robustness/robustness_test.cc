@@ -629,13 +629,21 @@ TEST_P(RobustnessTest, NoViolationsUnderFaults) {
   Nemesis nemesis(*c, no_cuts.empty(), seed * 3, watchers, only ? only : "");
   ASSERT_FALSE(nemesis.empty()) << "ETCDPP_ROBUSTNESS_NEMESIS names no fault of: kill, pause, "
                                    "cut, failpoint, defrag, compact";
-  std::thread nemesis_thread([&] { nemesis.Run(stop); });
+  // The harness's members die with the thread that launched them (PR_SET_PDEATHSIG), so the
+  // nemesis thread, which restarts them, lives until the test is done with them.
+  std::atomic<bool> healed{false};
+  std::atomic<bool> finished{false};
+  std::thread nemesis_thread([&] {
+    nemesis.Run(stop);
+    nemesis.Heal();
+    healed = true;
+    while (!finished && Now() < give_up) std::this_thread::sleep_for(milliseconds(50));
+  });
 
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
-  nemesis_thread.join();
   for (auto& t : client_threads) t.join();
-  nemesis.Heal();
+  while (!healed && Now() < give_up) std::this_thread::sleep_for(milliseconds(50));
 
   // Converged: one more linearizable read of every key, then the watchers catch up to the
   // final revision.
@@ -650,6 +658,7 @@ TEST_P(RobustnessTest, NoViolationsUnderFaults) {
   until = final_rev;
   stop_watch = true;
   for (auto& t : threads) t.join();
+  const int nemesis_failures = nemesis.failures();
 
   History h;
   for (auto& cl : clients) {
@@ -669,7 +678,7 @@ TEST_P(RobustnessTest, NoViolationsUnderFaults) {
             << h.leases.size() << " leases, nemesis: " << absl::StrJoin(nemesis.log(), "; ")
             << "\nrobustness: " << r.Summary() << std::endl;
   EXPECT_FALSE(compacted) << "a watcher was compacted past (the nemesis compacts below them)";
-  EXPECT_EQ(nemesis.failures(), 0) << absl::StrJoin(nemesis.log(), "\n");
+  EXPECT_EQ(nemesis_failures, 0) << absl::StrJoin(nemesis.log(), "\n");
   for (const auto& w : watchers) {
     EXPECT_GE(w->progress(), final_rev)
         << "watcher " << w->log().watcher << " did not catch up to revision " << final_rev;
@@ -685,6 +694,8 @@ TEST_P(RobustnessTest, NoViolationsUnderFaults) {
     c->KeepTempDirs();
     std::cout << "robustness: history in " << path << ", seed " << seed << std::endl;
   }
+  finished = true;
+  nemesis_thread.join();
 }
 
 INSTANTIATE_TEST_SUITE_P(Members, RobustnessTest, ::testing::Values(3, 5),
