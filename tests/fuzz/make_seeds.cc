@@ -229,7 +229,7 @@ void BboltSeeds() {
     Must(r.status());
     Write("bbolt_reader", name, sink.data());
   };
-  write("small_pages", 512, 40);  // a branch page over several leaves, and an inline bucket
+  write("small_pages", 1024, 60);  // a branch page over several leaves, and an inline bucket
   write("default_pages", 4096, 3);
 }
 
