@@ -12,6 +12,7 @@ PACKAGES=(
   libgoogle-perftools-dev  # --enable-pprof: the CPU profile of /debug/pprof/profile (libprofiler)
   libcurl4-openssl-dev  # etcdctl ETCDCTL_API=2: the v2 HTTP API (tools/etcdctl/v2)
   clang clang-format python3
+  libclang-rt-14-dev  # ETCDPP_FUZZ (scripts/fuzz.sh): libFuzzer and the sanitizer runtimes of clang 14
   python3-jwt python3-cryptography  # tests: src/auth/jwt_interop_test.cc checks tokens against PyJWT
   python3-prometheus-client  # tests: tests/compat/metrics_families.sh parses /metrics with it
   etcd-server etcd-client golang-etcd-server-dev golang-go  # tests/e2e: etcd 3.4's e2e suite, built from source

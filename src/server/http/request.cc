@@ -109,7 +109,14 @@ RequestParser::Result RequestParser::ParseHeaders(std::string* in) {
     scanned_ = line_start_ = nl + 1;
   }
   scanned_ = in->size();
-  if (in->size() > limits_.max_header_bytes) return Fail(431);
+  // No blank line yet: refuse only a head that must exceed the limit however the rest arrives,
+  // so that the verdict does not depend on how the bytes were split. A partial line that may be
+  // the blank line's start (nothing, or a lone CR) adds nothing to the head; any other adds its
+  // bytes and at least a LF.
+  const size_t partial = in->size() - line_start_;
+  const bool may_end_here = partial == 0 || (partial == 1 && (*in)[line_start_] == '\r');
+  const size_t least_head = may_end_here ? line_start_ : in->size() + 1;
+  if (least_head > limits_.max_header_bytes) return Fail(431);
   return Result::kNeedMore;
 }
 

@@ -18,8 +18,10 @@ void EncodeSnapshot(const raft::Snapshot& s, internalpb::RaftMessage* out) {
   out->set_snapshot_data(s.data);
 }
 
+// A snapshot at index 0 is no snapshot (raft::Snapshot::IsEmpty), as EncodeSnapshot sends it:
+// whatever else a peer put beside it is dropped, so decoding and encoding agree.
 void DecodeSnapshot(const internalpb::RaftMessage& in, raft::Snapshot* s) {
-  if (!in.has_snapshot()) return;
+  if (!in.has_snapshot() || in.snapshot().index() == 0) return;
   const internalpb::RaftSnapshotMeta& md = in.snapshot();
   s->metadata.conf_state.voters.assign(md.voters().begin(), md.voters().end());
   s->metadata.conf_state.learners.assign(md.learners().begin(), md.learners().end());

@@ -37,5 +37,23 @@ TEST(PeerCodecTest, RefusesUnknownTypes) {
   EXPECT_FALSE(DecodeRaftMessage(pm).ok());
 }
 
+// Found by the peer_message fuzzer: a snapshot at index 0 with voters and data decoded to a
+// non-empty snapshot that re-encoded to none.
+TEST(PeerCodecTest, SnapshotAtIndexZeroIsNoSnapshot) {
+  internalpb::RaftMessage pm;
+  pm.set_type(static_cast<uint32_t>(raft::MessageType::kApp));
+  pm.mutable_snapshot()->add_voters(1);
+  pm.mutable_snapshot()->set_term(3);
+  pm.set_snapshot_data("db");
+  absl::StatusOr<raft::Message> m = DecodeRaftMessage(pm);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->snapshot, raft::Snapshot{});
+  internalpb::RaftMessage again;
+  EncodeRaftMessage(*m, &again);
+  absl::StatusOr<raft::Message> back = DecodeRaftMessage(again);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, *m);
+}
+
 }  // namespace
 }  // namespace etcdpp::server
