@@ -417,11 +417,6 @@ TEST_F(GatewayCommandLineTest, UnsupportedPartsAreRefusedByName) {
   Outcome extra = RunBinary(BinaryUnderTest(), "gateway start now");
   EXPECT_EQ(extra.rc, 1);
   EXPECT_TRUE(absl::StrContains(extra.err, "unexpected argument \"now\"")) << extra.err;
-  for (const std::string& args : {"grpc-proxy start", "grpc-proxy"}) {
-    Outcome r = RunBinary(BinaryUnderTest(), args);
-    EXPECT_EQ(r.rc, 1);
-    EXPECT_TRUE(absl::StrContains(r.err, "grpc-proxy is not supported")) << r.err;
-  }
 }
 
 }  // namespace

@@ -153,21 +153,21 @@ TEST(CheckerTest, GoodHistoryPasses) {
 TEST(CheckerTest, ConcurrentOperationsMayTakeEffectInEitherOrder) {
   History h = Good();
   // A read that overlaps the first put of "a" may see it absent or present.
-  Op* put = Find(h, OpKind::kPut, "a");
+  const Op put = *Find(h, OpKind::kPut, "a");  // a copy: push_back below moves the ops
   Op read;
   read.client = 5;
   read.kind = OpKind::kGet;
   read.key = "a";
-  read.invoke = put->invoke + 1;
-  read.ret = put->ret + 1;
+  read.invoke = put.invoke + 1;
+  read.ret = put.ret + 1;
   read.outcome = Outcome::kOk;
   read.revision = 1;  // served before the put
   h.ops.push_back(read);
   Report r = Check(h);
   EXPECT_TRUE(r.violations.empty()) << r.Summary();
-  h.ops.back().revision = put->revision;  // or after it
+  h.ops.back().revision = put.revision;  // or after it
   h.ops.back().read_value = "a1";
-  h.ops.back().read_mod_revision = put->revision;
+  h.ops.back().read_mod_revision = put.revision;
   r = Check(h);
   EXPECT_TRUE(r.violations.empty()) << r.Summary();
 }
