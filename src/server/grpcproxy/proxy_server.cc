@@ -5,7 +5,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/http/conn_io.h"
-#include "server/tls/grpc_credentials.h"
+#include "server/tls/listener_tls.h"
 
 namespace etcdpp::server::grpcproxy {
 
@@ -43,14 +43,10 @@ absl::Status ProxyServer::Listen() {
     metrics_sharer_ = std::move(*ms);
   }
   if (!opts_.tls.Enabled()) return absl::OkStatus();
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-      tls::GrpcServerCredentials(opts_.tls);
-  if (!creds.ok()) return creds.status();
-  tls_creds_ = std::move(*creds);
-  absl::StatusOr<std::unique_ptr<tls::SslContextSource>> ssl =
-      tls::SslContextSource::Create(opts_.tls);
-  if (!ssl.ok()) return ssl.status();
-  ssl_ = std::move(*ssl);
+  absl::StatusOr<tls::ListenerTls> t = tls::MakeListenerTls(opts_.tls);
+  if (!t.ok()) return t.status();
+  tls_creds_ = std::move(t->grpc);
+  ssl_ = std::move(t->http);
   return absl::OkStatus();
 }
 

@@ -7,7 +7,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "server/http/conn_io.h"
-#include "server/tls/grpc_credentials.h"
+#include "server/tls/listener_tls.h"
 
 namespace etcdpp::server::http {
 
@@ -33,14 +33,10 @@ absl::Status ClientPort::PrepareTls() {
   bool any_tls = false;
   for (const PortSharer::Address& a : opts_.addresses) any_tls |= a.tls;
   if (!any_tls) return absl::OkStatus();
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-      tls::GrpcServerCredentials(opts_.tls);
-  if (!creds.ok()) return creds.status();
-  tls_creds_ = std::move(*creds);
-  absl::StatusOr<std::unique_ptr<tls::SslContextSource>> ssl =
-      tls::SslContextSource::Create(opts_.tls);
-  if (!ssl.ok()) return ssl.status();
-  ssl_ = std::move(*ssl);
+  absl::StatusOr<tls::ListenerTls> t = tls::MakeListenerTls(opts_.tls);
+  if (!t.ok()) return t.status();
+  tls_creds_ = std::move(t->grpc);
+  ssl_ = std::move(t->http);
   return absl::OkStatus();
 }
 
