@@ -185,7 +185,9 @@ absl::Status Backend::CommitStaged() {
   if (maps == nullptr) return absl::OkStatus();
   std::shared_lock env_lock(env_mu_);  // ReplaceWith holds commit_mu_: never contended
   MDB_txn* txn = nullptr;
+  ETCDPP_FAILPOINT(beforeStartDBTxn);
   int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+  ETCDPP_FAILPOINT(afterStartDBTxn);
   if (rc != 0) return fail(rc, "begin", nullptr);
   for (size_t i = 0; i < kNumBuckets; ++i) {
     for (const auto& [key, value] : (*maps)[i]) {

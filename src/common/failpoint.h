@@ -50,12 +50,17 @@ namespace etcdpp::failpoint {
   X(raftAfterApplySnap, true)                  \
   X(raftBeforeFollowerSend, false)             \
   X(raftBeforeAdvance, false)                  \
+  X(raftAfterWALRelease, false)                \
   X(walBeforeSync, true)                       \
   X(walAfterSync, true)                        \
   X(beforeCommit, false)                       \
   X(afterCommit, false)                        \
+  X(beforeStartDBTxn, false)                   \
+  X(afterStartDBTxn, false)                    \
   X(beforeApplyOneEntryNormal, false)          \
   X(beforeApplyOneConfChange, false)           \
+  X(applyBeforeOpenSnapshot, false)            \
+  X(applyAfterOpenSnapshot, false)             \
   X(compactBeforeCommitScheduledCompact, true) \
   X(compactAfterCommitScheduledCompact, true)  \
   X(compactBeforeCommitBatch, false)           \

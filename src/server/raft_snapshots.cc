@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/failpoint.h"
 #include "common/status.h"
 #include "server/metrics/metrics.h"
 #include "server/snap/snap_metrics.h"
@@ -70,7 +71,9 @@ void RaftSnapshots::Install(const raft::Snapshot& snap) {
   const uint64_t index = snap.metadata.index;
   absl::Time start = absl::Now();
   Metrics::Get().SnapshotApplying(true);
+  ETCDPP_FAILPOINT(applyBeforeOpenSnapshot);
   absl::Status status = st->SwapInBackend(SnapDbPath(st->snap_dir(), index));
+  ETCDPP_FAILPOINT(applyAfterOpenSnapshot);
   if (status.ok()) d_.cluster_ops->SyncPeersWithMembers();
   if (status.ok() && st->kv->ConsistentIndex() < index) {
     // The leader's database must hold everything up to the snapshot (it is taken after a
@@ -99,6 +102,7 @@ void RaftSnapshots::Install(const raft::Snapshot& snap) {
   const Config& cfg = *d_.cfg;
   absl::Status rel =
       cfg.max_wals == 0 ? absl::OkStatus() : st->wal->ReleaseLockTo(index, cfg.max_wals);
+  ETCDPP_FAILPOINT(raftAfterWALRelease);
   if (rel.ok()) rel = st->snap_files->Purge(cfg.max_snapshots);
   if (rel.ok()) rel = RemoveReceivedDbsUpTo(index);
   if (!rel.ok()) SPDLOG_WARN("purging after the snapshot at index {}: {}", index, rel.ToString());
