@@ -2,10 +2,11 @@
 // while a nemesis kills, pauses, cuts off and crashes members (failpoints), defragments and
 // compacts; then checker.h validates the recorded history. tests/robustness/README.md.
 //
-// Each case runs ETCDPP_ROBUSTNESS_SECONDS of load (default 30) with ETCDPP_ROBUSTNESS_SEED
-// (default: from the clock, printed) and the faults ETCDPP_ROBUSTNESS_NEMESIS names (a comma
-// list of kill, pause, cut, failpoint, defrag, compact; default all) and writes its history to the
-// member temp dirs it keeps when it fails. Longer and repeated runs:
+// Each case runs ETCDPP_ROBUSTNESS_SECONDS of load (default 60: the CI run) with
+// ETCDPP_ROBUSTNESS_SEED (default: from the clock, printed) and the faults
+// ETCDPP_ROBUSTNESS_NEMESIS names (a comma list of kill, pause, cut, failpoint, defrag, compact;
+// default all) and writes its history to the member temp dirs it keeps when it fails. Longer and
+// repeated runs:
 //   ETCDPP_ROBUSTNESS_SECONDS=60 build/bin/robustness_test --gtest_repeat=20
 //
 // Needs a build with the server's test hooks (the peer fault switch) and failpoints
@@ -141,6 +142,14 @@ class Client {
       op.outcome = op.kind == OpKind::kGet ? Outcome::kFailed : Outcome::kUnknown;
     }
   }
+  // One KV call on a random member, its outcome recorded in `op`.
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (pb::KV::Stub::*rpc)(grpc::ClientContext*, const Req&, Resp*),
+                    const Req& req, Resp* resp, Op& op) {
+    grpc::Status st = (Kv().*rpc)(ContextWithDeadline(kRpc).get(), req, resp);
+    End(op, st, resp->header());
+    return st;
+  }
   void Remember(const std::string& key, std::optional<std::string> v) { seen_[key] = std::move(v); }
 
   Op Get(const std::string& key) {
@@ -148,8 +157,7 @@ class Client {
     pb::RangeRequest req;
     req.set_key(key);
     pb::RangeResponse resp;
-    grpc::Status st = Kv().Range(ContextWithDeadline(kRpc).get(), req, &resp);
-    End(op, st, resp.header());
+    grpc::Status st = Call(&pb::KV::Stub::Range, req, &resp, op);
     if (st.ok() && resp.kvs_size() > 0) {
       op.read_value = resp.kvs(0).value();
       op.read_mod_revision = resp.kvs(0).mod_revision();
@@ -164,8 +172,7 @@ class Client {
     req.set_key(key);
     req.set_value(value);
     pb::PutResponse resp;
-    grpc::Status st = Kv().Put(ContextWithDeadline(kRpc).get(), req, &resp);
-    End(op, st, resp.header());
+    grpc::Status st = Call(&pb::KV::Stub::Put, req, &resp, op);
     if (st.ok()) Remember(key, value);
     return op;
   }
@@ -174,8 +181,7 @@ class Client {
     pb::DeleteRangeRequest req;
     req.set_key(key);
     pb::DeleteRangeResponse resp;
-    grpc::Status st = Kv().DeleteRange(ContextWithDeadline(kRpc).get(), req, &resp);
-    End(op, st, resp.header());
+    grpc::Status st = Call(&pb::KV::Stub::DeleteRange, req, &resp, op);
     op.deleted = resp.deleted();
     if (st.ok()) Remember(key, std::nullopt);
     return op;
@@ -202,8 +208,7 @@ class Client {
     put->set_value(value);
     req.add_failure()->mutable_request_range()->set_key(key);
     pb::TxnResponse resp;
-    grpc::Status st = Kv().Txn(ContextWithDeadline(kRpc).get(), req, &resp);
-    End(op, st, resp.header());
+    grpc::Status st = Call(&pb::KV::Stub::Txn, req, &resp, op);
     if (st.ok()) {
       op.succeeded = resp.succeeded();
       if (op.succeeded) {
@@ -581,7 +586,7 @@ TEST_P(RobustnessTest, NoViolationsUnderFaults) {
   if (std::string why = testing::WhyNotRunnable(testing::FlavorByName("etcdpp")); !why.empty()) {
     GTEST_SKIP() << why;
   }
-  const int seconds = EnvInt("ETCDPP_ROBUSTNESS_SECONDS", 30);
+  const int seconds = EnvInt("ETCDPP_ROBUSTNESS_SECONDS", 60);
   const uint64_t seed = static_cast<uint64_t>(
       EnvInt("ETCDPP_ROBUSTNESS_SEED", static_cast<int>(Now() % 1'000'000'007)));
   std::cout << "robustness: " << GetParam() << " members, " << seconds << " s, seed " << seed
