@@ -527,7 +527,9 @@ class DiskFaultTest : public ::testing::TestWithParam<std::tuple<DiskFault, int>
 // member.
 TEST_P(DiskFaultTest, MemberRestartsWithEveryAcknowledgedWrite) {
   if (Skip()) GTEST_SKIP() << "etcdpp binary not available";
-  const auto& [fault, members] = GetParam();
+  // Not a structured binding: clang 14 cannot capture one in a lambda.
+  const DiskFault& fault = std::get<0>(GetParam());
+  const int members = std::get<1>(GetParam());
   JournalCleanup cleanup;
   ClusterOptions o = ShimCluster({}, &cleanup);
   o.size = members;

@@ -135,7 +135,10 @@ class Backend {
   // returned object lives (etcd's snapshot export reads all buckets from it). Uncommitted staged
   // writes are not in it: ForceCommit first when they must be. Writers and commits go on
   // meanwhile (LMDB cannot reuse the pages the view still sees, so the file may grow while it
-  // lives); ReplaceWith waits for it to end. Any thread.
+  // lives); ReplaceWith waits for it to end. Any thread, but the thread that holds a view must
+  // not commit (ForceCommit, Defragment, ReplaceWith) until it ends: a commit takes commit_mu_
+  // and then env_mu_, so a view holder waiting for commit_mu_ deadlocks with a ReplaceWith that
+  // holds commit_mu_ and waits for the view to end (TSan reports the inverted order).
   [[nodiscard]] absl::StatusOr<std::unique_ptr<ReadSnapshot>> OpenReadSnapshot() const;
   // Replaces the whole database with the LMDB file at `file` (a copy made by CopyTo, fsynced,
   // in the same directory): waits for the open BatchTx and any commit, drops what is staged,
