@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs every test: the unit tests and the real-process
-# tests through ctest, then every test of etcd's own e2e suite that passes (tests/e2e).
+# tests through ctest, every test of etcd's own e2e suite that passes (tests/e2e), then the
+# unit tests of the core libraries again under ASan+UBSan and under TSan (scripts/sanitize.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${ETCDPP_BUILD_DIR:-$ROOT/build}
@@ -26,4 +27,19 @@ else
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO python3 "$ROOT/tests/e2e/run_e2e.py" "$BUILD/bin/etcdpp" --build-dir "$BUILD" \
     --list-file "$ROOT/tests/e2e/passing.txt" --timeout 90 --retries 1
+fi
+
+# The sanitizers, on the unit tests of the core libraries: what fits the CI budget (a cold
+# sanitizer build of everything is about 30 minutes each on 2 cores). The whole suite under
+# both: scripts/sanitize.sh address | thread (docs/design/testing.md). ETCDPP_SKIP_SANITIZERS=1
+# leaves them out.
+if [ "${ETCDPP_SKIP_SANITIZERS:-0}" = 1 ]; then
+  echo "== sanitizers skipped (ETCDPP_SKIP_SANITIZERS=1)"
+else
+  echo "== ASan+UBSan (the core libraries' unit tests)"
+  "$ROOT/scripts/sanitize.sh" address --targets \
+    "common_test raft_test wal_test backend_test mvcc_test watch_test lease_test server_http_test"
+  echo "== TSan (the core libraries' unit tests)"
+  "$ROOT/scripts/sanitize.sh" thread --targets \
+    "common_test raft_test wal_test backend_test mvcc_test watch_test lease_test"
 fi
