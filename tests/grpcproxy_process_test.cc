@@ -2,7 +2,10 @@
 // cluster behind the proxy, driven by the stock etcdctl through it (put, get, txn, watch,
 // lease, member list, endpoint status); the proxy's /health and /metrics; the member the proxy
 // talks to killed with SIGKILL, after which clients go on through the proxy; TLS on both sides
-// of the proxy; the flags etcdpp refuses by name.
+// of the proxy; the flags etcdpp refuses by name. With gRPC clients: 10,000 watches of 100 keys
+// cost the members 100 watches, each client keeping its own filters and prev_kv; 1,000
+// clients keeping one lease alive cost the members one keep-alive stream; watches through the
+// proxy go on, with no event lost or repeated, when the proxy's member is killed.
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -14,8 +17,11 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -26,12 +32,15 @@
 #include "harness/binaries.h"
 #include "harness/cluster.h"
 #include "harness/command.h"
+#include "harness/grpc_util.h"
 #include "harness/http_util.h"
 #include "harness/ports.h"
 #include "harness/server_process.h"
 
 namespace etcdpp::testing {
 namespace {
+
+namespace pb = etcdserverpb;
 
 constexpr char kEtcdctl[] = "/usr/bin/etcdctl";
 const std::string kFixtures = "/usr/share/gocode/src/go.etcd.io/etcd/integration/fixtures";
@@ -350,6 +359,325 @@ TEST_F(GrpcProxyTest, RefusedAndInvalidFlags) {
   // An unknown cipher suite name fails before anything listens.
   EXPECT_EQ(RunRefused({"--listen-cipher-suites=TLS_NOPE"}, &out), 1);
   EXPECT_TRUE(absl::StrContains(out, "TLS_NOPE")) << out;
+}
+
+// The sum of one series over the members' /metrics (-1 when one cannot be scraped).
+double MembersSum(Cluster& c, const std::string& series) {
+  double sum = 0;
+  for (int i = 0; i < c.size(); ++i) {
+    absl::StatusOr<std::map<std::string, double>> m = Scrape(c.member(i).config().client_port);
+    if (!m.ok()) return -1;
+    sum += (*m)[series];
+  }
+  return sum;
+}
+
+int64_t Put(pb::KV::Stub& kv, const std::string& k, const std::string& v) {
+  pb::PutRequest req;
+  req.set_key(k);
+  req.set_value(v);
+  pb::PutResponse resp;
+  auto ctx = ContextWithDeadline(std::chrono::seconds(10));
+  grpc::Status s = kv.Put(ctx.get(), req, &resp);
+  return s.ok() ? resp.header().revision() : -1;
+}
+
+// One Watch stream of a test client through the proxy.
+struct WatchStream {
+  explicit WatchStream(const std::shared_ptr<grpc::Channel>& ch) : stub(pb::Watch::NewStub(ch)) {
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(180));
+    stream = stub->Watch(&ctx);
+  }
+  ~WatchStream() {
+    ctx.TryCancel();
+    pb::WatchResponse r;
+    while (stream->Read(&r)) {
+    }
+    (void)stream->Finish();
+  }
+  bool Create(const std::string& key, int64_t start = 0, bool prev_kv = false,
+              std::vector<pb::WatchCreateRequest::FilterType> filters = {}) {
+    pb::WatchRequest req;
+    pb::WatchCreateRequest* c = req.mutable_create_request();
+    c->set_key(key);
+    c->set_start_revision(start);
+    c->set_prev_kv(prev_kv);
+    for (auto f : filters) c->add_filters(f);
+    return stream->Write(req);
+  }
+  std::unique_ptr<pb::Watch::Stub> stub;
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>> stream;
+};
+
+// 10,000 client watches (100 streams, each watching the same 100 keys) cost the members 100
+// watches; each event reaches each of them once. Watches of one key with different prev_kv and
+// filters share one member watch and each gets its own view; a watch from an old revision gets
+// the history, then shares the current watch of its key.
+TEST_F(GrpcProxyTest, WatchesCoalesceOnTheMembers) {
+  auto cluster = Cluster::Start(BinaryUnderTest(), 3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  Cluster& c = **cluster;
+  StartProxy({c.member(0).Endpoint(), c.member(1).Endpoint(), c.member(2).Endpoint()});
+  auto direct = pb::KV::NewStub(NewChannel(c.member(1).Endpoint()));
+  const std::string watchers = "etcd_debugging_mvcc_watcher_total";
+  const double before = MembersSum(c, watchers);
+  ASSERT_GE(before, 0);
+
+  constexpr int kStreams = 100;
+  constexpr int kKeys = 100;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < 10; ++i) channels.push_back(NewChannel(addr_));
+  std::vector<std::unique_ptr<WatchStream>> streams;
+  for (int s = 0; s < kStreams; ++s) {
+    streams.push_back(std::make_unique<WatchStream>(channels[s % channels.size()]));
+    for (int k = 0; k < kKeys; ++k) ASSERT_TRUE(streams.back()->Create(absl::StrCat("k", k)));
+  }
+  // Each stream's watches are created in order, with ids 0..99.
+  for (auto& ws : streams) {
+    for (int k = 0; k < kKeys; ++k) {
+      pb::WatchResponse r;
+      ASSERT_TRUE(ws->stream->Read(&r));
+      ASSERT_TRUE(r.created()) << r.ShortDebugString();
+      ASSERT_FALSE(r.canceled()) << r.ShortDebugString();
+      ASSERT_EQ(r.watch_id(), k);
+    }
+  }
+  std::map<int, int64_t> rev_of;
+  for (int k = 0; k < kKeys; ++k) {
+    rev_of[k] = Put(*direct, absl::StrCat("k", k), absl::StrCat("v", k));
+    ASSERT_GT(rev_of[k], 0);
+  }
+  // Every watch sees its key's put once (events of one stream come in revision order).
+  for (auto& ws : streams) {
+    std::set<int64_t> seen;
+    for (int k = 0; k < kKeys; ++k) {
+      pb::WatchResponse r;
+      ASSERT_TRUE(ws->stream->Read(&r));
+      ASSERT_EQ(r.events_size(), 1) << r.ShortDebugString();
+      const int key = static_cast<int>(r.watch_id());
+      EXPECT_EQ(r.events(0).kv().key(), absl::StrCat("k", key));
+      EXPECT_EQ(r.events(0).kv().value(), absl::StrCat("v", key));
+      EXPECT_EQ(r.events(0).kv().mod_revision(), rev_of[key]);
+      EXPECT_FALSE(r.events(0).has_prev_kv());  // not asked for
+      EXPECT_TRUE(seen.insert(r.watch_id()).second) << "repeated: " << r.ShortDebugString();
+    }
+  }
+  // The members hold one watch per key (the proxy's), whatever the number of clients.
+  EXPECT_TRUE(Eventually([&] { return MembersSum(c, watchers) - before == kKeys; }))
+      << MembersSum(c, watchers) - before;
+  absl::StatusOr<std::map<std::string, double>> pm = Scrape(port_);
+  ASSERT_TRUE(pm.ok()) << pm.status();
+  EXPECT_EQ((*pm)["etcdpp_grpc_proxy_member_watchers"], kKeys);
+  EXPECT_EQ((*pm)["etcd_grpc_proxy_watchers_coalescing_total"], kStreams * kKeys - kKeys);
+  EXPECT_EQ((*pm)["etcd_grpc_proxy_events_coalescing_total"], (kStreams - 1) * kKeys);
+
+  // One key, four clients with their own settings, one member watch.
+  WatchStream f(channels[0]);
+  ASSERT_TRUE(f.Create("f", 0, /*prev_kv=*/true));
+  ASSERT_TRUE(f.Create("f", 0, /*prev_kv=*/false));
+  ASSERT_TRUE(f.Create("f", 0, false, {pb::WatchCreateRequest::NODELETE}));
+  ASSERT_TRUE(f.Create("f", 0, false, {pb::WatchCreateRequest::NOPUT}));
+  for (int i = 0; i < 4; ++i) {
+    pb::WatchResponse r;
+    ASSERT_TRUE(f.stream->Read(&r));
+    ASSERT_TRUE(r.created()) << r.ShortDebugString();
+  }
+  ASSERT_GT(Put(*direct, "f", "a"), 0);
+  ASSERT_GT(Put(*direct, "f", "b"), 0);
+  {
+    pb::DeleteRangeRequest del;
+    del.set_key("f");
+    pb::DeleteRangeResponse resp;
+    auto ctx = ContextWithDeadline(std::chrono::seconds(10));
+    ASSERT_TRUE(direct->DeleteRange(ctx.get(), del, &resp).ok());
+  }
+  // Expected per watch id: (event type, prev value or "" for none) in order.
+  std::map<int64_t, std::vector<std::string>> got;
+  const std::map<int64_t, std::vector<std::string>> want = {
+      {0, {"PUT a", "PUT b prev=a", "DELETE prev=b"}},
+      {1, {"PUT a", "PUT b", "DELETE"}},
+      {2, {"PUT a", "PUT b"}},
+      {3, {"DELETE"}}};
+  size_t total = 0;
+  while (total < 9) {
+    pb::WatchResponse r;
+    ASSERT_TRUE(f.stream->Read(&r));
+    for (const auto& ev : r.events()) {
+      std::string d = ev.type() == mvccpb::Event::PUT ? "PUT " + ev.kv().value() : "DELETE";
+      if (ev.has_prev_kv()) d += " prev=" + ev.prev_kv().value();
+      got[r.watch_id()].push_back(d);
+      ++total;
+    }
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(Eventually([&] { return MembersSum(c, watchers) - before == kKeys + 1; }))
+      << MembersSum(c, watchers) - before;
+
+  // A watch from an old revision gets the history from there, then merges into its key's
+  // current member watch at the next event.
+  WatchStream h(channels[1]);
+  ASSERT_TRUE(h.Create("k7", rev_of[7]));
+  pb::WatchResponse r;
+  ASSERT_TRUE(h.stream->Read(&r));
+  ASSERT_TRUE(r.created()) << r.ShortDebugString();
+  ASSERT_TRUE(h.stream->Read(&r));
+  ASSERT_EQ(r.events_size(), 1) << r.ShortDebugString();
+  EXPECT_EQ(r.events(0).kv().mod_revision(), rev_of[7]);
+  const int64_t again = Put(*direct, "k7", "again");
+  ASSERT_GT(again, 0);
+  ASSERT_TRUE(h.stream->Read(&r));
+  ASSERT_EQ(r.events_size(), 1) << r.ShortDebugString();
+  EXPECT_EQ(r.events(0).kv().mod_revision(), again);
+  EXPECT_TRUE(Eventually([&] { return MembersSum(c, watchers) - before == kKeys + 1; }))
+      << MembersSum(c, watchers) - before;
+
+  // When every client of a key leaves, the proxy cancels its member watch.
+  streams.clear();
+  EXPECT_TRUE(Eventually([&] { return MembersSum(c, watchers) - before == 1 + 1; }))
+      << MembersSum(c, watchers) - before;  // f, and h's k7
+  if (HasFailure()) c.KeepTempDirs();
+}
+
+// 1,000 clients keep one lease alive through the proxy: the members see one LeaseKeepAlive
+// stream, and every client gets its answer.
+TEST_F(GrpcProxyTest, LeaseKeepAlivesShareOneMemberStream) {
+  auto cluster = Cluster::Start(BinaryUnderTest(), 3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  Cluster& c = **cluster;
+  StartProxy({c.member(0).Endpoint(), c.member(1).Endpoint(), c.member(2).Endpoint()});
+  auto lease = pb::Lease::NewStub(NewChannel(addr_));
+  pb::LeaseGrantRequest grant;
+  grant.set_ttl(60);
+  pb::LeaseGrantResponse granted;
+  {
+    auto ctx = ContextWithDeadline(std::chrono::seconds(10));
+    ASSERT_TRUE(lease->LeaseGrant(ctx.get(), grant, &granted).ok());
+  }
+  const std::string started =
+      "grpc_server_started_total{grpc_method=\"LeaseKeepAlive\",grpc_service=\"etcdserverpb."
+      "Lease\",grpc_type=\"bidi_stream\"}";
+  const std::string received =
+      "grpc_server_msg_received_total{grpc_method=\"LeaseKeepAlive\",grpc_service=\""
+      "etcdserverpb.Lease\",grpc_type=\"bidi_stream\"}";
+  const double streams_before = MembersSum(c, started);
+  const double msgs_before = MembersSum(c, received);
+  ASSERT_GE(streams_before, 0);
+
+  constexpr int kClients = 1000;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < 10; ++i) channels.push_back(NewChannel(addr_));
+  struct Client {
+    std::unique_ptr<pb::Lease::Stub> stub;
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReaderWriter<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse>>
+        stream;
+  };
+  std::vector<std::unique_ptr<Client>> clients;
+  pb::LeaseKeepAliveRequest ka;
+  ka.set_id(granted.id());
+  for (int i = 0; i < kClients; ++i) {
+    auto cl = std::make_unique<Client>();
+    cl->stub = pb::Lease::NewStub(channels[i % channels.size()]);
+    cl->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    cl->stream = cl->stub->LeaseKeepAlive(&cl->ctx);
+    ASSERT_TRUE(cl->stream->Write(ka));
+    clients.push_back(std::move(cl));
+  }
+  for (auto& cl : clients) {
+    pb::LeaseKeepAliveResponse r;
+    ASSERT_TRUE(cl->stream->Read(&r));
+    EXPECT_EQ(r.id(), granted.id());
+    EXPECT_GT(r.ttl(), 0);
+  }
+  EXPECT_EQ(MembersSum(c, started) - streams_before, 1);
+  const double msgs = MembersSum(c, received) - msgs_before;
+  EXPECT_GE(msgs, 1);
+  EXPECT_LE(msgs, kClients);
+  std::printf("1,000 clients' keep-alives: %.0f keep-alive(s) on the members' one stream\n", msgs);
+  for (auto& cl : clients) {
+    cl->ctx.TryCancel();
+    (void)cl->stream->Finish();
+  }
+  if (HasFailure()) c.KeepTempDirs();
+}
+
+// The proxy's member is killed while watches through it see a stream of puts: the watches go
+// on with no error, and every acknowledged put reaches each of them once, in order.
+TEST_F(GrpcProxyTest, WatchesResumeWhenTheProxysMemberDies) {
+  auto cluster = Cluster::Start(BinaryUnderTest(), 3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  Cluster& c = **cluster;
+  StartProxy({c.member(0).Endpoint(), c.member(1).Endpoint(), c.member(2).Endpoint()});
+  auto ch = NewChannel(addr_);
+  WatchStream prefix(ch);
+  WatchStream key(ch);
+  {
+    pb::WatchRequest req;
+    req.mutable_create_request()->set_key("r/");
+    req.mutable_create_request()->set_range_end("r0");  // the prefix r/
+    ASSERT_TRUE(prefix.stream->Write(req));
+  }
+  ASSERT_TRUE(key.Create("r/7"));
+  pb::WatchResponse r;
+  ASSERT_TRUE(prefix.stream->Read(&r));
+  ASSERT_TRUE(r.created());
+  ASSERT_TRUE(key.stream->Read(&r));
+  ASSERT_TRUE(r.created());
+
+  // Puts go directly to members 1 and 2 (the survivors), retried until acknowledged.
+  std::vector<std::unique_ptr<pb::KV::Stub>> kv;
+  kv.push_back(pb::KV::NewStub(NewChannel(c.member(1).Endpoint())));
+  kv.push_back(pb::KV::NewStub(NewChannel(c.member(2).Endpoint())));
+  constexpr int kPuts = 120;
+  std::vector<int64_t> acked;
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+  for (int i = 0; i < kPuts && absl::Now() < deadline;) {
+    if (i == kPuts / 3 && c.member(0).Running()) {
+      ASSERT_TRUE(c.member(0).Kill().ok());
+    }
+    const int64_t rev = Put(*kv[i % 2], absl::StrCat("r/", i % 10), absl::StrCat(i));
+    if (rev < 0) {
+      absl::SleepFor(absl::Milliseconds(100));
+      continue;
+    }
+    acked.push_back(rev);
+    ++i;
+  }
+  ASSERT_EQ(acked.size(), static_cast<size_t>(kPuts)) << proxy_->Log();
+  // A put retried after a lost answer may have been applied twice: each applied put is a
+  // revision of its own, so the watch must see every acknowledged one and may see a few more.
+  std::vector<int64_t> seen;
+  while (seen.empty() || seen.back() < acked.back()) {
+    ASSERT_TRUE(prefix.stream->Read(&r)) << prefix.stream->Finish().error_message();
+    ASSERT_FALSE(r.canceled()) << r.ShortDebugString();
+    for (const auto& ev : r.events()) seen.push_back(ev.kv().mod_revision());
+  }
+  for (size_t i = 1; i < seen.size(); ++i) {
+    ASSERT_LT(seen[i - 1], seen[i]) << "event out of order or repeated at " << i;
+  }
+  const std::set<int64_t> seen_set(seen.begin(), seen.end());
+  for (int64_t rev : acked) EXPECT_TRUE(seen_set.contains(rev)) << "lost revision " << rev;
+  // The single-key watch saw its own key's puts, each once.
+  std::vector<int64_t> seen7;
+  int64_t last7 = 0;
+  for (int i = 0; i < kPuts; ++i) {
+    if (i % 10 == 7) last7 = acked[i];
+  }
+  while (seen7.empty() || seen7.back() < last7) {
+    ASSERT_TRUE(key.stream->Read(&r));
+    ASSERT_FALSE(r.canceled()) << r.ShortDebugString();
+    for (const auto& ev : r.events()) {
+      EXPECT_EQ(ev.kv().key(), "r/7");
+      if (!seen7.empty()) {
+        EXPECT_LT(seen7.back(), ev.kv().mod_revision());
+      }
+      seen7.push_back(ev.kv().mod_revision());
+    }
+  }
+  EXPECT_GE(seen7.size(), static_cast<size_t>(kPuts / 10));
+  EXPECT_TRUE(absl::StrContains(proxy_->Log(), "resuming")) << proxy_->Log();
+  if (HasFailure()) c.KeepTempDirs();
 }
 
 }  // namespace

@@ -50,6 +50,22 @@ ProxyMetrics::ProxyMetrics() : registry_(std::make_shared<pm::Registry>()) {
                       "Total number of RPCs completed on the server, regardless of success or "
                       "failure.")
                   .Register(*registry_);
+  watch_.watchers_coalescing = &pm::BuildGauge()
+                                    .Name("etcd_grpc_proxy_watchers_coalescing_total")
+                                    .Help("Total number of current watchers coalescing")
+                                    .Register(*registry_)
+                                    .Add({});
+  watch_.events_coalescing = &pm::BuildCounter()
+                                  .Name("etcd_grpc_proxy_events_coalescing_total")
+                                  .Help("Total number of events coalescing")
+                                  .Register(*registry_)
+                                  .Add({});
+  watch_.upstream_watchers =
+      &pm::BuildGauge()
+           .Name("etcdpp_grpc_proxy_member_watchers")
+           .Help("Watches the proxy holds on the members for its clients' watches.")
+           .Register(*registry_)
+           .Add({});
   observer_.started = [this](const std::string& m) { Started(m); };
   observer_.handled = [this](const std::string& m, int code) { Handled(m, code); };
 }

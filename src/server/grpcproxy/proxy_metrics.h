@@ -1,7 +1,10 @@
 #pragma once
 // ProxyMetrics: what the proxy's /metrics serves. Its own registry (the proxy has no member
 // state to report): go-grpc-prometheus's grpc_server_started_total and
-// grpc_server_handled_total for the calls it forwards, and client_golang's process_* series.
+// grpc_server_handled_total for the calls it forwards, etcd's proxy watch series
+// (etcd_grpc_proxy_watchers_coalescing_total, etcd_grpc_proxy_events_coalescing_total), the
+// member watches it holds (etcdpp_grpc_proxy_member_watchers), and client_golang's process_*
+// series.
 // etcd 3.4's proxy answers /metrics with one member's exposition instead (docs/compatibility.md).
 
 #include <memory>
@@ -9,8 +12,10 @@
 
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "server/grpcproxy/forward_call.h"
+#include "server/grpcproxy/watch_coalescer.h"
 
 namespace etcdpp::server::grpcproxy {
 
@@ -19,6 +24,8 @@ class ProxyMetrics {
   ProxyMetrics();
   // Hooks for the forwarding service (valid as long as this object).
   const CallObserver* observer() const { return &observer_; }
+  // The watch service's series (valid as long as this object).
+  WatchMetrics watch() const { return watch_; }
   // The text exposition (format 0.0.4).
   std::string Render() const;
 
@@ -30,6 +37,7 @@ class ProxyMetrics {
   prometheus::Family<prometheus::Counter>* started_;
   prometheus::Family<prometheus::Counter>* handled_;
   CallObserver observer_;
+  WatchMetrics watch_;
 };
 
 // go-grpc-prometheus's labels of a full method name ("/etcdserverpb.KV/Range"): grpc_service,

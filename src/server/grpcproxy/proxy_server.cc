@@ -57,14 +57,13 @@ absl::Status ProxyServer::StartGrpc() {
       tls_creds_ ? tls_creds_ : grpc::InsecureServerCredentials());
   if (!opts_.key_namespace.empty()) {
     ns_ = std::make_unique<KeyNamespace>(opts_.key_namespace);
-    NamespaceContext c{ns_.get(), up_, metrics_.observer()};
-    ns_kv_ = std::make_unique<NamespaceKv>(c);
-    ns_watch_ = std::make_unique<NamespaceWatch>(c);
-    ns_lease_ = std::make_unique<NamespaceLease>(c);
+    ns_kv_ = std::make_unique<NamespaceKv>(NamespaceContext{ns_.get(), up_, metrics_.observer()});
     builder.RegisterService(ns_kv_.get());
-    builder.RegisterService(ns_watch_.get());
-    builder.RegisterService(ns_lease_.get());
   }
+  watch_ = std::make_unique<CoalescingWatch>(up_, metrics_.observer(), metrics_.watch(), ns_.get());
+  lease_ = std::make_unique<CoalescingLease>(up_, metrics_.observer(), ns_.get());
+  builder.RegisterService(watch_.get());
+  builder.RegisterService(lease_.get());
   builder.RegisterCallbackGenericService(&forwarding_);
   builder.AddChannelArgument(
       GRPC_ARG_MAX_CONCURRENT_STREAMS,

@@ -1,5 +1,7 @@
 #include "server/grpcproxy/stream_forward.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 
 namespace etcdpp::server::grpcproxy {
@@ -13,11 +15,18 @@ bool HopByHop(absl::string_view key) {
 
 }  // namespace
 
-void CopyCallContext(const grpc::ServerContextBase& from, grpc::ClientContext* to) {
+Metadata ForwardedMetadata(const grpc::ServerContextBase& from) {
+  Metadata out;
   for (const auto& [k, v] : from.client_metadata()) {
     std::string key(k.data(), k.size());
-    if (!HopByHop(key)) to->AddMetadata(key, std::string(v.data(), v.size()));
+    if (!HopByHop(key)) out.emplace_back(std::move(key), std::string(v.data(), v.size()));
   }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void CopyCallContext(const grpc::ServerContextBase& from, grpc::ClientContext* to) {
+  for (auto& [k, v] : ForwardedMetadata(from)) to->AddMetadata(k, v);
   to->set_deadline(from.deadline());
 }
 

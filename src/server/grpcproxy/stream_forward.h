@@ -17,6 +17,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/mutex.h"
 #include "grpcpp/client_context.h"
@@ -29,8 +31,11 @@
 
 namespace etcdpp::server::grpcproxy {
 
-// The caller's metadata (auth token, "hasleader", ...; not gRPC's own) and deadline, for the
-// call to the member.
+// The caller's metadata that goes up to the member (auth token, "hasleader", ...; not gRPC's
+// own), sorted.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+Metadata ForwardedMetadata(const grpc::ServerContextBase& from);
+// That metadata and the caller's deadline, for the call to the member.
 void CopyCallContext(const grpc::ServerContextBase& from, grpc::ClientContext* to);
 // The member's trailing metadata (not gRPC's own), for the client.
 void CopyTrailers(const grpc::ClientContext& from, grpc::ServerContextBase* to);

@@ -11,6 +11,7 @@
 #include "server/api/v3rpc/views.h"
 #include "server/api/v3rpc/watch_convert.h"
 #include "server/api/v3rpc/watch_service.h"
+#include "server/api/watch_fragment.h"
 #include "server/errors.h"
 #include "server/metrics/metrics.h"
 #include "server/test_hooks.h"
