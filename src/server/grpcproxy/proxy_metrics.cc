@@ -66,6 +66,12 @@ ProxyMetrics::ProxyMetrics() : registry_(std::make_shared<pm::Registry>()) {
            .Help("Watches the proxy holds on the members for its clients' watches.")
            .Register(*registry_)
            .Add({});
+  auto gauge = [this](const char* name, const char* help) {
+    return &pm::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+  };
+  cache_.keys = gauge("etcd_grpc_proxy_cache_keys_total", "Total number of keys/ranges cached");
+  cache_.hits = gauge("etcd_grpc_proxy_cache_hits_total", "Total number of cache hits");
+  cache_.misses = gauge("etcd_grpc_proxy_cache_misses_total", "Total number of cache misses");
   observer_.started = [this](const std::string& m) { Started(m); };
   observer_.handled = [this](const std::string& m, int code) { Handled(m, code); };
 }

@@ -1,8 +1,9 @@
 #pragma once
 // ProxyMetrics: what the proxy's /metrics serves. Its own registry (the proxy has no member
 // state to report): go-grpc-prometheus's grpc_server_started_total and
-// grpc_server_handled_total for the calls it forwards, etcd's proxy watch series
-// (etcd_grpc_proxy_watchers_coalescing_total, etcd_grpc_proxy_events_coalescing_total), the
+// grpc_server_handled_total for the calls it forwards, etcd's proxy watch and cache series
+// (etcd_grpc_proxy_watchers_coalescing_total, etcd_grpc_proxy_events_coalescing_total,
+// etcd_grpc_proxy_cache_{keys,hits,misses}_total, gauges as etcd's), the
 // member watches it holds (etcdpp_grpc_proxy_member_watchers), and client_golang's process_*
 // series.
 // etcd 3.4's proxy answers /metrics with one member's exposition instead (docs/compatibility.md).
@@ -15,6 +16,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "server/grpcproxy/forward_call.h"
+#include "server/grpcproxy/kv_proxy.h"
 #include "server/grpcproxy/watch_coalescer.h"
 
 namespace etcdpp::server::grpcproxy {
@@ -26,6 +28,8 @@ class ProxyMetrics {
   const CallObserver* observer() const { return &observer_; }
   // The watch service's series (valid as long as this object).
   WatchMetrics watch() const { return watch_; }
+  // The KV service's cache series (valid as long as this object).
+  CacheMetrics cache() const { return cache_; }
   // The text exposition (format 0.0.4).
   std::string Render() const;
 
@@ -38,6 +42,7 @@ class ProxyMetrics {
   prometheus::Family<prometheus::Counter>* handled_;
   CallObserver observer_;
   WatchMetrics watch_;
+  CacheMetrics cache_;
 };
 
 // go-grpc-prometheus's labels of a full method name ("/etcdserverpb.KV/Range"): grpc_service,

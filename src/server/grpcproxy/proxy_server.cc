@@ -55,13 +55,11 @@ absl::Status ProxyServer::StartGrpc() {
   acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       tls_creds_ ? tls_creds_ : grpc::InsecureServerCredentials());
-  if (!opts_.key_namespace.empty()) {
-    ns_ = std::make_unique<KeyNamespace>(opts_.key_namespace);
-    ns_kv_ = std::make_unique<NamespaceKv>(NamespaceContext{ns_.get(), up_, metrics_.observer()});
-    builder.RegisterService(ns_kv_.get());
-  }
+  if (!opts_.key_namespace.empty()) ns_ = std::make_unique<KeyNamespace>(opts_.key_namespace);
+  kv_ = std::make_unique<ProxyKv>(up_, metrics_.observer(), ns_.get(), &cache_, metrics_.cache());
   watch_ = std::make_unique<CoalescingWatch>(up_, metrics_.observer(), metrics_.watch(), ns_.get());
   lease_ = std::make_unique<CoalescingLease>(up_, metrics_.observer(), ns_.get());
+  builder.RegisterService(kv_.get());
   builder.RegisterService(watch_.get());
   builder.RegisterService(lease_.get());
   builder.RegisterCallbackGenericService(&forwarding_);

@@ -2,8 +2,8 @@
 // ProxyServer: what `etcdpp grpc-proxy start` serves. The --listen-addr socket carries gRPC
 // and HTTP/1.1 on one port (the client port's PortSharer, as etcd's proxy uses cmux): gRPC
 // calls go to the ForwardingService, HTTP requests get /metrics and /health (proxy_http.h).
-// The typed Watch and Lease services coalesce (watch_coalescer.h, lease_coalescer.h) and are
-// served before it; --namespace adds a typed KV service (namespace_services.h).
+// The typed KV (with the read cache), Watch and Lease services (kv_proxy.h, watch_coalescer.h,
+// lease_coalescer.h) are served before it, and apply --namespace.
 // --metrics-addr adds a listener with /metrics and /health alone. With a certificate the
 // listen socket is TLS only (gRPC's own TLS for gRPC clients, ours for HTTP), as etcd's proxy
 // wraps its listener in TLS.
@@ -18,8 +18,8 @@
 #include "grpcpp/server_builder.h"
 #include "server/grpcproxy/forward_call.h"
 #include "server/grpcproxy/key_namespace.h"
+#include "server/grpcproxy/kv_proxy.h"
 #include "server/grpcproxy/lease_coalescer.h"
-#include "server/grpcproxy/namespace_services.h"
 #include "server/grpcproxy/proxy_http.h"
 #include "server/grpcproxy/proxy_metrics.h"
 #include "server/grpcproxy/upstream.h"
@@ -67,10 +67,10 @@ class ProxyServer {
   ProxyMetrics metrics_;
   ForwardingService forwarding_;
   ProxyHttp http_handler_;
-  // With --namespace (else null): the key prefix and the typed KV service.
-  std::unique_ptr<KeyNamespace> ns_;
-  std::unique_ptr<NamespaceKv> ns_kv_;
+  std::unique_ptr<KeyNamespace> ns_;  // --namespace (else null)
+  RangeCache cache_;
   // Served before the generic forwarding; made in StartGrpc (after ns_).
+  std::unique_ptr<ProxyKv> kv_;
   std::unique_ptr<CoalescingWatch> watch_;
   std::unique_ptr<CoalescingLease> lease_;
   std::unique_ptr<http::PortSharer> sharer_;

@@ -1,5 +1,5 @@
 #pragma once
-// ForwardUnary: one unary call of a typed service the proxy serves (namespace_services.h,
+// ForwardUnary: one unary call of a typed service the proxy serves (kv_proxy.h,
 // lease_coalescer.h), forwarded to the current member with the caller's metadata and deadline;
 // `done` may rewrite the member's answer before the client gets it. An UNAVAILABLE end moves
 // the proxy to the next member, as the generic forwarding does (forward_call.h).
