@@ -29,6 +29,20 @@ TEST(JsonCodecTest, ParsesNumbersOrStringsIgnoresUnknownFieldsEmptyIsEmpty) {
   EXPECT_TRUE(JsonToProto(" \n", &empty).ok());
 }
 
+// Found by the gateway_json fuzzer: protobuf's parser kept an object under the empty name as
+// unknown fields of the message (they would have gone on into the raft log).
+TEST(JsonCodecTest, AnObjectUnderTheEmptyNameLeavesNothingBehind) {
+  etcdserverpb::TxnRequest with;
+  ASSERT_TRUE(
+      JsonToProto(R"({"compare":[{"target":"MOD","key":"YQ==","":{"key":"Zm9v","value":"YmF6"}}]})",
+                  &with)
+          .ok());
+  etcdserverpb::TxnRequest without;
+  ASSERT_TRUE(JsonToProto(R"({"compare":[{"target":"MOD","key":"YQ=="}]})", &without).ok());
+  EXPECT_EQ(with.SerializeAsString(), without.SerializeAsString());
+  EXPECT_TRUE(with.compare(0).GetReflection()->GetUnknownFields(with.compare(0)).empty());
+}
+
 TEST(JsonCodecTest, TruncatedInputIsUnexpectedEof) {
   etcdserverpb::RangeRequest r;
   absl::Status st = JsonToProto(R"({"key":"Zm9v")", &r);
