@@ -36,7 +36,7 @@ namespace {
 using Impl = CoalescingLease::Impl;
 
 // A client's LeaseKeepAlive stream.
-class KaStream : public ClientBidi<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
+class KaStream final : public ClientBidi<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
  public:
   KaStream(std::shared_ptr<Impl> impl, std::shared_ptr<KaGroup> group)
       : ClientBidi(kKeepAlive, impl->observer, CoalescingLease::kMaxQueuedBytes),
@@ -51,7 +51,7 @@ class KaStream : public ClientBidi<pb::LeaseKeepAliveRequest, pb::LeaseKeepAlive
   const std::shared_ptr<KaGroup> group_;
 };
 
-class KaGroup : public MemberLink<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
+class KaGroup final : public MemberLink<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
  public:
   KaGroup(const std::shared_ptr<Impl>& impl, std::string key, Metadata md)
       : MemberLink(impl->up, impl->pending, kKeepAlive, std::move(md)), key_(std::move(key)) {}

@@ -72,7 +72,7 @@ namespace {
 using Impl = CoalescingWatch::Impl;
 
 // The client's side of one Watch stream.
-class ClientStream : public ClientBidi<pb::WatchRequest, pb::WatchResponse> {
+class ClientStream final : public ClientBidi<pb::WatchRequest, pb::WatchResponse> {
  public:
   ClientStream(std::shared_ptr<Impl> impl, std::shared_ptr<Group> group)
       : ClientBidi(kMethod, impl->observer, CoalescingWatch::kMaxQueuedBytes),
@@ -89,7 +89,7 @@ class ClientStream : public ClientBidi<pb::WatchRequest, pb::WatchResponse> {
 
 // The client streams that send the same metadata up, their watches and broadcasts, and their
 // member stream.
-class Group : public MemberLink<pb::WatchRequest, pb::WatchResponse> {
+class Group final : public MemberLink<pb::WatchRequest, pb::WatchResponse> {
  public:
   Group(std::shared_ptr<Impl> impl, std::string key, Metadata md)
       : MemberLink(impl->up, impl->pending, kMethod, std::move(md)),
@@ -119,6 +119,7 @@ class Group : public MemberLink<pb::WatchRequest, pb::WatchResponse> {
   void Resume() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Dispatch(ClientStream* s, const pb::WatchRequest& req) ABSL_LOCKS_EXCLUDED(mu_);
   void Create(ClientStream* s, pb::WatchCreateRequest c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Refuse(ClientStream* s, const char* reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CancelWatch(ClientStream* s, int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RequestProgress(ClientStream* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SendProgressRequest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -230,22 +231,14 @@ void Group::Dispatch(ClientStream* s, const pb::WatchRequest& req) {
 
 void Group::Create(ClientStream* s, pb::WatchCreateRequest c) {
   StreamWatches& sw = streams_[s];
-  auto refuse = [&](const char* reason) {
-    pb::WatchResponse r;
-    *r.mutable_header() = last_header_;
-    r.set_watch_id(-1);
-    r.set_created(true);
-    r.set_canceled(true);
-    r.set_cancel_reason(reason);
-    PostTo(s, std::move(r), false);
-  };
+
   // The member's checks (watch_stream.cc): a non-empty range, an unused id.
   const std::string key = c.key().empty() ? std::string(1, '\0') : c.key();
   const bool from_key = c.range_end() == std::string(1, '\0');
-  if (!c.range_end().empty() && !from_key && key >= c.range_end()) return refuse(kRangeEmpty);
+  if (!c.range_end().empty() && !from_key && key >= c.range_end()) return Refuse(s, kRangeEmpty);
   int64_t id = c.watch_id();
   if (id != 0) {
-    if (sw.by_id.contains(id)) return refuse(kDuplicateId);
+    if (sw.by_id.contains(id)) return Refuse(s, kDuplicateId);
   } else {
     while (sw.by_id.contains(sw.next_id)) ++sw.next_id;
     id = sw.next_id++;
@@ -295,6 +288,17 @@ void Group::Create(ClientStream* s, pb::WatchCreateRequest c) {
   if (impl_->metrics.upstream_watchers) impl_->metrics.upstream_watchers->Increment();
   Join(b, r);
   SendCreate(b);
+}
+
+// A create the member would refuse, refused as it would (created and canceled, id -1).
+void Group::Refuse(ClientStream* s, const char* reason) {
+  pb::WatchResponse r;
+  *r.mutable_header() = last_header_;
+  r.set_watch_id(-1);
+  r.set_created(true);
+  r.set_canceled(true);
+  r.set_cancel_reason(reason);
+  PostTo(s, std::move(r), false);
 }
 
 void Group::CancelWatch(ClientStream* s, int64_t id) {
