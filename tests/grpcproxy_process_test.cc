@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -182,12 +183,12 @@ TEST_F(GrpcProxyTest, StockEtcdctlThroughProxy) {
   EXPECT_TRUE(absl::StrContains(Ctl("lease revoke " + lease, &rc), "revoked")) << rc;
   EXPECT_EQ(Ctl("get lk", &rc), "");
 
-  // Cluster and maintenance calls are forwarded: the members' own answers.
+  // member list through a proxy lists the proxy (etcd's: its host name and
+  // --advertise-client-url, default 127.0.0.1:23790); maintenance calls are forwarded.
   std::string members = Ctl("member list", &rc);
   EXPECT_EQ(rc, 0) << members;
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(absl::StrContains(members, c.member(i).PeerUrl())) << members;
-  }
+  EXPECT_TRUE(absl::StrContains(members, ", 127.0.0.1:23790, false")) << members;
+  EXPECT_EQ(std::count(members.begin(), members.end(), '\n'), 1) << members;
   std::string status = Ctl("endpoint status", &rc);
   EXPECT_EQ(rc, 0) << status;
   EXPECT_TRUE(absl::StrContains(status, addr_)) << status;
@@ -551,7 +552,7 @@ TEST_F(GrpcProxyTest, SerializableReadsComeFromTheCache) {
   int rc = 0;
   ASSERT_EQ(Ctl("put k v1", &rc), "OK\n");
   EXPECT_EQ(Ctl("get k --consistency=s --print-value-only", &rc), "v1\n");  // a miss, cached
-  ASSERT_EQ(Ctl("put k v2", &rc, direct), "OK\n");                         // behind its back
+  ASSERT_EQ(Ctl("put k v2", &rc, direct), "OK\n");                          // behind its back
   EXPECT_EQ(Ctl("get k --consistency=s --print-value-only", &rc), "v1\n");  // a hit: stale
   EXPECT_EQ(Ctl("get k --print-value-only", &rc), "v2\n");                  // linearizable
   EXPECT_EQ(Ctl("get k --consistency=s --print-value-only", &rc), "v2\n");  // refreshed
@@ -581,6 +582,55 @@ TEST_F(GrpcProxyTest, SerializableReadsComeFromTheCache) {
   EXPECT_EQ((*m)["etcd_grpc_proxy_cache_hits_total"], 3);  // v1 (stale), v2, the compacted rev
   EXPECT_GE((*m)["etcd_grpc_proxy_cache_misses_total"], 5);
   EXPECT_GE((*m)["etcd_grpc_proxy_cache_keys_total"], 1);
+}
+
+// --resolver-prefix: each proxy registers its --advertise-client-url under the prefix as
+// etcd's endpoints manager writes it, on a lease it keeps alive, and member list through any of
+// them lists the registered proxies; a proxy killed drops out once its lease expires.
+TEST_F(GrpcProxyTest, ProxiesRegisterUnderTheResolverPrefix) {
+  auto member = ServerProcess::Start(BinaryUnderTest(), MemberConfig{}, absl::Seconds(30));
+  ASSERT_TRUE(member.ok()) << member.status();
+  const std::string direct = (*member)->Endpoint();
+  auto other_port = PickFreePort();
+  ASSERT_TRUE(other_port.ok());
+  const std::string other = absl::StrCat("127.0.0.1:", *other_port);
+  // This proxy's address is known once it started: start the other one first, advertising
+  // its own, then this one.
+  auto other_proxy = std::make_unique<Proc>(
+      std::vector<std::string>{BinaryUnderTest(), "grpc-proxy", "start", "--endpoints=" + direct,
+                               "--listen-addr=" + other, "--advertise-client-url=" + other,
+                               "--resolver-prefix=/pfx", "--resolver-ttl=3"},
+      (tmp_ / "other.log").string());
+  int rc = 0;
+  ASSERT_TRUE(Eventually([&] { return !Ctl("get /pfx/" + other, &rc, direct).empty(); }))
+      << other_proxy->Log();
+  // etcd's endpoints manager's value, under its key.
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  EXPECT_EQ(Ctl("get /pfx/" + other + " --print-value-only", &rc, direct),
+            absl::StrCat("{\"Op\":0,\"Addr\":\"", other, "\",\"Metadata\":\"{\\\"name\\\":\\\"",
+                         host, "\\\"}\"}\n"));
+  auto port = PickFreePort();
+  ASSERT_TRUE(port.ok());
+  const std::string self = absl::StrCat("127.0.0.1:", *port);
+  StartProxy({direct},
+             {"--advertise-client-url=" + self, "--resolver-prefix=/pfx", "--resolver-ttl=3"});
+  // member list through either lists both proxies, by host name and address.
+  for (const std::string& through : {addr_, other}) {
+    ASSERT_TRUE(Eventually([&] {
+      std::string list = Ctl("member list", &rc, through);
+      return absl::StrContains(list, ", " + std::string(host) + ", , " + self + ", false") &&
+             absl::StrContains(list, ", " + std::string(host) + ", , " + other + ", false");
+    })) << Ctl("member list", &rc, through);
+  }
+  EXPECT_TRUE(absl::StrContains(proxy_->Log(), "registered")) << proxy_->Log();
+  // The other proxy killed: its lease (3 s) expires, and it leaves the list.
+  other_proxy.reset();
+  ASSERT_TRUE(Eventually([&] {
+    std::string list = Ctl("member list", &rc);
+    return absl::StrContains(list, self) && !absl::StrContains(list, other);
+  })) << Ctl("member list", &rc);
+  EXPECT_EQ(Ctl("get /pfx/" + other, &rc, direct), "");
 }
 
 // 1,000 clients keep one lease alive through the proxy: the members see one LeaseKeepAlive

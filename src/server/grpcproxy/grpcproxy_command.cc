@@ -110,9 +110,6 @@ int RefuseUnsupported(const FlagSet& fs) {
        "--endpoints"},
       {"discovery-srv-name", "the gRPC proxy has no DNS SRV discovery yet"},
       {"insecure-discovery", "the gRPC proxy has no DNS SRV discovery yet"},
-      {"resolver-prefix",
-       "the gRPC proxy does not register itself yet (member list through "
-       "it lists the members)"},
       {"enable-pprof", "the gRPC proxy has no profiling endpoint"},
       {"experimental-serializable-ordering",
        "the gRPC proxy does not order serializable "
@@ -189,9 +186,6 @@ void WarnIdle(const FlagSet& fs, const tls::TlsInfo& listen_tls) {
         "--listen-cipher-suites has no effect: the proxy listener has no TLS "
         "(--cert-file/--key-file or --auto-tls)");
   }
-  if (fs.Changed("advertise-client-url")) {
-    SPDLOG_WARN("--advertise-client-url has no effect without --resolver-prefix");
-  }
   if (fs.Changed("data-dir") && !listen_tls.self_signed) {
     SPDLOG_WARN("--data-dir has no effect without --auto-tls (the proxy keeps no other data)");
   }
@@ -264,6 +258,9 @@ int Start(const FlagSet& fs) {
   }
   opts.max_concurrent_streams = static_cast<uint32_t>(fs.GetUint64("max-concurrent-streams"));
   opts.key_namespace = fs.GetString("namespace");
+  opts.cluster.advertise = fs.GetString("advertise-client-url");
+  opts.cluster.prefix = fs.GetString("resolver-prefix");
+  opts.cluster.ttl = static_cast<int>(fs.GetInt64("resolver-ttl"));
 
   MemberTls member_tls{fs.GetString("cacert"), fs.GetString("cert"), fs.GetString("key"),
                        fs.GetBool("insecure-skip-tls-verify")};

@@ -59,7 +59,9 @@ absl::Status ProxyServer::StartGrpc() {
   kv_ = std::make_unique<ProxyKv>(up_, metrics_.observer(), ns_.get(), &cache_, metrics_.cache());
   watch_ = std::make_unique<CoalescingWatch>(up_, metrics_.observer(), metrics_.watch(), ns_.get());
   lease_ = std::make_unique<CoalescingLease>(up_, metrics_.observer(), ns_.get());
+  cluster_ = std::make_unique<ProxyCluster>(up_, metrics_.observer(), opts_.cluster);
   builder.RegisterService(kv_.get());
+  builder.RegisterService(cluster_.get());
   builder.RegisterService(watch_.get());
   builder.RegisterService(lease_.get());
   builder.RegisterCallbackGenericService(&forwarding_);
@@ -117,6 +119,7 @@ void ProxyServer::Stop() {
     grpc_->Wait();
   }
   if (http_) http_->Stop();
+  if (cluster_) cluster_->Stop();  // revokes the registration
 }
 
 }  // namespace etcdpp::server::grpcproxy

@@ -3,7 +3,8 @@
 // and HTTP/1.1 on one port (the client port's PortSharer, as etcd's proxy uses cmux): gRPC
 // calls go to the ForwardingService, HTTP requests get /metrics and /health (proxy_http.h).
 // The typed KV (with the read cache), Watch and Lease services (kv_proxy.h, watch_coalescer.h,
-// lease_coalescer.h) are served before it, and apply --namespace.
+// lease_coalescer.h) are served before it, and apply --namespace; so is the Cluster service,
+// which lists proxies and registers this one under --resolver-prefix (cluster_proxy.h).
 // --metrics-addr adds a listener with /metrics and /health alone. With a certificate the
 // listen socket is TLS only (gRPC's own TLS for gRPC clients, ours for HTTP), as etcd's proxy
 // wraps its listener in TLS.
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "server/grpcproxy/cluster_proxy.h"
 #include "server/grpcproxy/forward_call.h"
 #include "server/grpcproxy/key_namespace.h"
 #include "server/grpcproxy/kv_proxy.h"
@@ -44,7 +46,8 @@ class ProxyServer {
     bool metrics_listener = false;
     tls::TlsInfo tls;  // the listener's certificate (--cert-file ...), enabled or not
     uint32_t max_concurrent_streams = UINT32_MAX;
-    std::string key_namespace;  // --namespace ("": none)
+    std::string key_namespace;      // --namespace ("": none)
+    ProxyCluster::Options cluster;  // --advertise-client-url, --resolver-prefix, --resolver-ttl
   };
   // Binds the sockets (a busy port fails here), builds and starts the gRPC server and the
   // HTTP side. `up` must outlive the server.
@@ -72,6 +75,7 @@ class ProxyServer {
   // Served before the generic forwarding; made in StartGrpc (after ns_).
   std::unique_ptr<ProxyKv> kv_;
   std::unique_ptr<CoalescingWatch> watch_;
+  std::unique_ptr<ProxyCluster> cluster_;
   std::unique_ptr<CoalescingLease> lease_;
   std::unique_ptr<http::PortSharer> sharer_;
   std::unique_ptr<http::PortSharer> metrics_sharer_;    // null without --metrics-addr
