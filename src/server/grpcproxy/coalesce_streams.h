@@ -104,8 +104,9 @@ class ClientBidi : public grpc::ServerBidiReactor<Req, Resp> {
   void Post(Resp r) {
     MutexLock l(&mu_);
     if (finished_) return;
-    queued_bytes_ += r.ByteSizeLong();
-    queue_.push_back(std::move(r));
+    const size_t size = r.ByteSizeLong();
+    queued_bytes_ += size;
+    queue_.push_back({std::move(r), size});
     if (queued_bytes_ > max_queued_) {
       SPDLOG_WARN("grpc-proxy: a {} stream's unsent answers passed {} bytes; ending it", method_,
                   max_queued_);
@@ -168,9 +169,9 @@ class ClientBidi : public grpc::ServerBidiReactor<Req, Resp> {
   // stream relies on the same), so the write starts under mu_.
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_ || queue_.empty()) return;
-    out_ = std::move(queue_.front());
+    out_ = std::move(queue_.front().resp);
+    queued_bytes_ -= std::min(queued_bytes_, queue_.front().size);
     queue_.pop_front();
-    queued_bytes_ -= std::min(queued_bytes_, static_cast<size_t>(out_.ByteSizeLong()));
     writing_ = true;
     this->StartWrite(&out_);
   }
@@ -181,7 +182,11 @@ class ClientBidi : public grpc::ServerBidiReactor<Req, Resp> {
   Req req_;  // one read at a time
 
   Mutex mu_;
-  std::deque<Resp> queue_ ABSL_GUARDED_BY(mu_);
+  struct Queued {
+    Resp resp;
+    size_t size;  // its bytes, computed once
+  };
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
