@@ -36,10 +36,9 @@ fi
 if [ "${ETCDPP_SKIP_SANITIZERS:-0}" = 1 ]; then
   echo "== sanitizers skipped (ETCDPP_SKIP_SANITIZERS=1)"
 else
+  core="common_test raft_test wal_test backend_test mvcc_test watch_test lease_test"
   echo "== ASan+UBSan (the core libraries' unit tests)"
-  "$ROOT/scripts/sanitize.sh" address --targets \
-    "common_test raft_test wal_test backend_test mvcc_test watch_test lease_test server_http_test"
+  "$ROOT/scripts/sanitize.sh" address --targets "$core server_http_test"
   echo "== TSan (the core libraries' unit tests)"
-  "$ROOT/scripts/sanitize.sh" thread --targets \
-    "common_test raft_test wal_test backend_test mvcc_test watch_test lease_test"
+  "$ROOT/scripts/sanitize.sh" thread --targets "$core"
 fi

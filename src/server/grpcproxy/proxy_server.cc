@@ -45,8 +45,7 @@ absl::Status ProxyServer::Listen() {
   if (!opts_.tls.Enabled()) return absl::OkStatus();
   absl::StatusOr<tls::ListenerTls> t = tls::MakeListenerTls(opts_.tls);
   if (!t.ok()) return t.status();
-  tls_creds_ = std::move(t->grpc);
-  ssl_ = std::move(t->http);
+  tls_ = std::move(*t);
   return absl::OkStatus();
 }
 
@@ -54,7 +53,7 @@ absl::Status ProxyServer::StartGrpc() {
   grpc::ServerBuilder builder;
   acceptor_ = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
-      tls_creds_ ? tls_creds_ : grpc::InsecureServerCredentials());
+      tls_.grpc ? tls_.grpc : grpc::InsecureServerCredentials());
   if (!opts_.key_namespace.empty()) ns_ = std::make_unique<KeyNamespace>(opts_.key_namespace);
   kv_ = std::make_unique<ProxyKv>(up_, metrics_.observer(), ns_.get(), &cache_, metrics_.cache());
   watch_ = std::make_unique<CoalescingWatch>(up_, metrics_.observer(), metrics_.watch(), ns_.get());
@@ -97,7 +96,7 @@ void ProxyServer::RouteConnections() {
   };
   sinks.http = [this](int fd, bool tls) {
     if (tls) {
-      http_->Adopt(http::ConnIo::Tls(fd, ssl_->Get()));
+      http_->Adopt(http::ConnIo::Tls(fd, tls_.http->Get()));
     } else {
       http_->Adopt(fd);
     }

@@ -28,7 +28,7 @@
 #include "server/grpcproxy/watch_coalescer.h"
 #include "server/http/http_server.h"
 #include "server/http/port_sharer.h"
-#include "server/tls/ssl_context.h"
+#include "server/tls/listener_tls.h"
 #include "server/tls/tls_info.h"
 
 namespace etcdpp::server::grpcproxy {
@@ -78,9 +78,8 @@ class ProxyServer {
   std::unique_ptr<ProxyCluster> cluster_;
   std::unique_ptr<CoalescingLease> lease_;
   std::unique_ptr<http::PortSharer> sharer_;
-  std::unique_ptr<http::PortSharer> metrics_sharer_;    // null without --metrics-addr
-  std::shared_ptr<grpc::ServerCredentials> tls_creds_;  // shared: gRPC's credentials type
-  std::unique_ptr<tls::SslContextSource> ssl_;          // TLS for the HTTP side
+  std::unique_ptr<http::PortSharer> metrics_sharer_;  // null without --metrics-addr
+  tls::ListenerTls tls_;                              // empty without a certificate
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<http::HttpServer> http_;

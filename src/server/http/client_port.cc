@@ -35,8 +35,7 @@ absl::Status ClientPort::PrepareTls() {
   if (!any_tls) return absl::OkStatus();
   absl::StatusOr<tls::ListenerTls> t = tls::MakeListenerTls(opts_.tls);
   if (!t.ok()) return t.status();
-  tls_creds_ = std::move(t->grpc);
-  ssl_ = std::move(t->http);
+  tls_ = std::move(*t);
   return absl::OkStatus();
 }
 
@@ -49,9 +48,9 @@ void ClientPort::AddTo(grpc::ServerBuilder* builder) {
   acceptor_ = builder->experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       grpc::InsecureServerCredentials());
-  if (tls_creds_) {
+  if (tls_.grpc) {
     tls_acceptor_ = builder->experimental().AddExternalConnectionAcceptor(
-        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, tls_creds_);
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, tls_.grpc);
   }
 }
 
@@ -84,7 +83,7 @@ absl::Status ClientPort::Start(grpc::Server* server, MemberView member) {
     if (!http_) {
       close(fd);
     } else if (tls) {
-      http_->Adopt(ConnIo::Tls(fd, ssl_->Get()));
+      http_->Adopt(ConnIo::Tls(fd, tls_.http->Get()));
     } else {
       http_->Adopt(fd);
     }

@@ -21,7 +21,7 @@
 #include "server/http/http_server.h"
 #include "server/http/metrics_port.h"
 #include "server/http/port_sharer.h"
-#include "server/tls/ssl_context.h"
+#include "server/tls/listener_tls.h"
 #include "server/tls/tls_info.h"
 
 namespace etcdpp::server::http {
@@ -57,8 +57,7 @@ class ClientPort {
 
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;      // plaintext
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> tls_acceptor_;  // gRPC's TLS
-  std::shared_ptr<grpc::ServerCredentials> tls_creds_;
-  std::unique_ptr<tls::SslContextSource> ssl_;  // TLS for the HTTP/1.1 side
+  tls::ListenerTls tls_;  // empty without a TLS address
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<ClientHttp> http_handler_;
   std::unique_ptr<HttpServer> http_;
