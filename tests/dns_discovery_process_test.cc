@@ -12,7 +12,9 @@
 // Covered: plain http peers (_etcd-server._tcp), TLS peers (_etcd-server-ssl._tcp, etcd's test
 // certificates) with --discovery-srv-name (_etcd-server-ssl-<name>._tcp), a record set none of
 // whose targets is the member's advertised peer URL (etcd's "cannot find local etcd member"),
-// and etcdctl --discovery-srv over _etcd-client._tcp. The reference etcd runs the same where it
+// etcdctl --discovery-srv over _etcd-client._tcp, and `gateway start` / `grpc-proxy start`
+// --discovery-srv over _etcd-client-ssl._tcp (the checks of the discovered endpoints, TLS
+// members, both lookups failing). The reference etcd runs the same where it
 // can (TLS and the mismatch): the cluster forms and the messages agree. etcd 3.4 ignores
 // _etcd-server._tcp (etcd issue 11321, fixed in 3.5); etcdpp follows 3.5 (docs/compatibility.md)
 // and the test checks 3.4's refusal to document the difference.
@@ -28,6 +30,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,10 +54,60 @@ const std::string kFixtures = "/usr/share/gocode/src/go.etcd.io/etcd/integration
 std::string Fx(const std::string& name) { return kFixtures + "/" + name; }
 constexpr char kDomain[] = "etcd.test";
 
-// One dnsmasq process the test started, killed by PID.
+// A process the test started, output appended to a log, SIGKILLed by PID when stopped.
+class Daemon {
+ public:
+  ~Daemon() { Stop(); }
+  [[nodiscard]] absl::Status Start(std::vector<std::string> args, const std::string& log_path) {
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) return absl::InternalError("cannot open " + log_path);
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);
+      dup2(log_fd, 1);
+      dup2(log_fd, 2);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(log_fd);
+    return pid_ < 0 ? absl::InternalError("fork") : absl::OkStatus();
+  }
+  // Whether it still runs (false once it exited, which is reaped).
+  bool Running() {
+    int st = 0;
+    if (pid_ > 0 && waitpid(pid_, &st, WNOHANG) == pid_) pid_ = -1;
+    return pid_ > 0;
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Waits (up to 10 s) for port on 127.0.0.1 to accept connections while `d` runs.
+absl::Status WaitListening(Daemon& d, int port, const std::string& what) {
+  for (int i = 0; i < 100; ++i) {
+    if (PortAcceptsConnections(port)) return absl::OkStatus();
+    if (!d.Running()) return absl::InternalError(what + " exited at start-up");
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(what, " did not listen on port ", port));
+}
+
+// One dnsmasq process the test started.
 class Dnsmasq {
  public:
-  ~Dnsmasq() { Stop(); }
   [[nodiscard]] absl::Status Start(const std::string& ns, const std::vector<std::string>& records,
                                    const std::string& log_path) {
     std::vector<std::string> args = {"/usr/sbin/ip",
@@ -76,44 +129,15 @@ class Dnsmasq {
                                      "--log-queries",
                                      absl::StrCat("--local=/", kDomain, "/")};
     args.insert(args.end(), records.begin(), records.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) return absl::InternalError("cannot open " + log_path);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      dup2(log_fd, 1);
-      dup2(log_fd, 2);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(log_fd);
-    if (pid_ < 0) return absl::InternalError("fork");
-    for (int i = 0; i < 100; ++i) {  // up to 10 s for port 53 to answer
-      if (PortAcceptsConnections(53)) return absl::OkStatus();
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return absl::InternalError("dnsmasq exited at start-up; see " + log_path);
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return absl::DeadlineExceededError("dnsmasq did not listen on 127.0.0.1:53");
+    if (absl::Status st = daemon_.Start(std::move(args), log_path); !st.ok()) return st;
+    absl::Status st = WaitListening(daemon_, 53, "dnsmasq");
+    if (!st.ok()) return absl::Status(st.code(), absl::StrCat(st.message(), "; see ", log_path));
+    return st;
   }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int st = 0;
-    waitpid(pid_, &st, 0);
-    pid_ = -1;
-  }
+  void Stop() { daemon_.Stop(); }
 
  private:
-  pid_t pid_ = -1;
+  Daemon daemon_;
 };
 
 // The SRV record dnsmasq serves for _<service>._tcp.etcd.test.
@@ -220,6 +244,21 @@ class DnsDiscoveryTest : public ::testing::Test {
     return members_.back().get();
   }
 
+  // A single-member cluster of `binary` (--initial-cluster its own) with `flags`, ready.
+  void StartMember(const std::string& binary, const Member& m,
+                   const std::vector<std::string>& flags) {
+    MemberConfig cfg;
+    cfg.name = m.name;
+    cfg.client_port = m.client_port;
+    cfg.peer_port = m.peer_port;
+    cfg.extra_flags = flags;
+    auto s = ServerProcess::Create(InNamespace(binary), cfg);
+    ASSERT_TRUE(s.ok()) << s.status();
+    members_.push_back(std::move(*s));
+    ASSERT_TRUE(members_.back()->Launch().ok());
+    WaitAllReady();
+  }
+
   void WaitAllReady() {
     for (auto& m : members_) {
       absl::Status st = m->WaitReady(absl::Seconds(40));
@@ -258,6 +297,11 @@ class DnsDiscoveryTest : public ::testing::Test {
   std::vector<std::unique_ptr<ServerProcess>> members_;
   int rc_ = 0;
 };
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 std::string Flavor(const std::string& name) {
   const std::string why = WhyNotRunnable(FlavorByName(name));
@@ -381,6 +425,120 @@ TEST_P(DnsDiscoveryFlavorTest, RecordsNotMatchingTheMemberStopIt) {
       log, "error setting up initial cluster: cannot find local etcd member \"m0\" in SRV records"))
       << log;
   EXPECT_NE(m->last_wait_status(), 0);
+}
+
+// `gateway start --discovery-srv`: the records of _etcd-client-ssl._tcp (and _etcd-client._tcp)
+// name the members. Without --insecure-discovery etcd keeps the https records whose port accepts
+// a connection: here the one on the member's (plain) client port; the record of a port where
+// nothing listens and the http record are dropped, with etcd's warning. --endpoints names
+// nothing useful: the gateway must not fall back to it.
+TEST_P(DnsDiscoveryFlavorTest, GatewayFindsMembersFromClientRecords) {
+  const std::string binary = Flavor(GetParam());
+  if (binary.empty()) GTEST_SKIP() << WhyNotRunnable(FlavorByName(GetParam()));
+  std::vector<Member> ms = PickMembers();
+  const int nothing = *PickFreePort();
+  ASSERT_NO_FATAL_FAILURE(
+      StartDns({absl::StrCat("--host-record=m0.", kDomain, ",127.0.0.1"),
+                absl::StrCat("--host-record=gone.", kDomain, ",127.0.0.1"),
+                Srv("etcd-client-ssl", absl::StrCat("m0.", kDomain), ms[0].client_port),
+                Srv("etcd-client-ssl", absl::StrCat("gone.", kDomain), nothing),
+                Srv("etcd-client", absl::StrCat("m0.", kDomain), ms[1].client_port)}));
+  ASSERT_NO_FATAL_FAILURE(StartMember(binary, ms[0], {}));
+  const int port = *PickFreePort();
+  Daemon gw;
+  const std::string log = dir_ + "/gateway.log";
+  ASSERT_TRUE(
+      gw.Start({InNamespace(binary), "gateway", "start", absl::StrCat("--discovery-srv=", kDomain),
+                absl::StrCat("--listen-addr=127.0.0.1:", port),
+                absl::StrCat("--endpoints=127.0.0.1:", nothing)},
+               log)
+          .ok());
+  ASSERT_TRUE(WaitListening(gw, port, "the gateway").ok()) << FileText(log);
+  int rc = 0;
+  std::string out = Etcdctl(
+      kStockEtcdctl, absl::StrCat("--endpoints=127.0.0.1:", port, " put gw-key via-srv"), &rc);
+  EXPECT_EQ(out, "OK\n") << FileText(log);
+  EXPECT_EQ(StockGet(ms[0], "gw-key"), "via-srv\n");
+  const std::string text = FileText(log);
+  EXPECT_TRUE(absl::StrContains(text, "failed to validate discovered endpoints")) << text;
+  EXPECT_TRUE(absl::StrContains(text, absl::StrCat("gone.", kDomain, ".:", nothing))) << text;
+  EXPECT_TRUE(absl::StrContains(text, "is insecure")) << text;
+}
+
+// `grpc-proxy start --discovery-srv` with TLS members: the record of "localhost" (the name the
+// member's certificate carries) is used, with --cacert for the connection to it. The proxy's
+// --trusted-ca-file (which also makes its listener ask clients for certificates) checks the
+// records: etcdpp completes a TLS handshake and checks the name, so a record naming the same
+// member as m0.etcd.test (not in its certificate) is dropped; etcd 3.4 only connects, and is
+// given the good record alone.
+TEST_P(DnsDiscoveryFlavorTest, GrpcProxyFindsTlsMembersFromClientRecords) {
+  const std::string binary = Flavor(GetParam());
+  if (binary.empty()) GTEST_SKIP() << WhyNotRunnable(FlavorByName(GetParam()));
+  if (!std::filesystem::exists(Fx("ca.crt"))) GTEST_SKIP() << "etcd's fixtures are not installed";
+  const bool ours = GetParam() == "etcdpp";
+  std::vector<Member> ms = PickMembers();
+  std::vector<std::string> records = {"--host-record=localhost,127.0.0.1",
+                                      absl::StrCat("--host-record=m0.", kDomain, ",127.0.0.1"),
+                                      Srv("etcd-client-ssl", "localhost", ms[0].client_port)};
+  if (ours)
+    records.push_back(Srv("etcd-client-ssl", absl::StrCat("m0.", kDomain), ms[0].client_port));
+  ASSERT_NO_FATAL_FAILURE(StartDns(records));
+  const std::string url = absl::StrCat("https://127.0.0.1:", ms[0].client_port);
+  ASSERT_NO_FATAL_FAILURE(
+      StartMember(binary, ms[0],
+                  {"--listen-client-urls=" + url, "--advertise-client-urls=" + url,
+                   "--cert-file=" + Fx("server.crt"), "--key-file=" + Fx("server.key.insecure")}));
+  const int port = *PickFreePort();
+  Daemon proxy;
+  const std::string log = dir_ + "/proxy.log";
+  ASSERT_TRUE(
+      proxy
+          .Start({InNamespace(binary), "grpc-proxy", "start",
+                  absl::StrCat("--discovery-srv=", kDomain),
+                  absl::StrCat("--listen-addr=127.0.0.1:", port), "--endpoints=127.0.0.1:1",
+                  "--cacert=" + Fx("ca.crt"), "--trusted-ca-file=" + Fx("ca.crt"),
+                  "--cert-file=" + Fx("server2.crt"), "--key-file=" + Fx("server2.key.insecure")},
+                 log)
+          .ok());
+  ASSERT_TRUE(WaitListening(proxy, port, "the gRPC proxy").ok()) << FileText(log);
+  const std::string tls = absl::StrCat("--cacert=", Fx("ca.crt"), " --cert=", Fx("server.crt"),
+                                       " --key=", Fx("server.key.insecure"));
+  int rc = 0;
+  std::string out =
+      Etcdctl(kStockEtcdctl,
+              absl::StrCat(tls, " --endpoints=https://127.0.0.1:", port, " put px via-srv"), &rc);
+  EXPECT_EQ(out, "OK\n") << FileText(log);
+  out = Etcdctl(kStockEtcdctl,
+                absl::StrCat(tls, " --endpoints=", url, " get px --print-value-only"), &rc);
+  EXPECT_EQ(out, "via-srv\n");
+  const std::string text = FileText(log);
+  EXPECT_TRUE(absl::StrContains(text, "validating discovered SRV endpoints")) << text;
+  if (ours) {
+    EXPECT_TRUE(absl::StrContains(
+        text, absl::StrCat("m0.", kDomain, ".:", ms[0].client_port, "\\\" failed to dial (x509: ")))
+        << text;
+  }
+}
+
+// Both lookups failing stops either command before it listens, with Go's message.
+TEST_P(DnsDiscoveryFlavorTest, NoRecordsStopTheProxies) {
+  const std::string binary = Flavor(GetParam());
+  if (binary.empty()) GTEST_SKIP() << WhyNotRunnable(FlavorByName(GetParam()));
+  ASSERT_NO_FATAL_FAILURE(StartDns({}));
+  for (const char* command : {"gateway", "grpc-proxy"}) {
+    int rc = 0;
+    const std::string out =
+        RunCommand(absl::StrCat("timeout 20 ", InNamespace(binary), " ", command,
+                                " start --listen-addr=127.0.0.1:", *PickFreePort(),
+                                " --discovery-srv=", kDomain, " 2>&1"),
+                   &rc);
+    EXPECT_EQ(rc, 1) << command << ": " << out;
+    EXPECT_TRUE(absl::StrContains(
+        out, absl::StrCat("dns lookup errors: lookup _etcd-client-ssl._tcp.", kDomain,
+                          " on 127.0.0.1:53: no such host and lookup _etcd-client._tcp.", kDomain,
+                          " on 127.0.0.1:53: no such host\n")))
+        << command << ": " << out;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EtcdppAndEtcd, DnsDiscoveryFlavorTest, ::testing::Values("etcdpp", "etcd"),

@@ -82,6 +82,39 @@ std::string SrvService(const std::string& service, const std::string& service_na
   return service_name.empty() ? s : absl::StrCat(s, "-", service_name);
 }
 
+std::string JoinHostPort(const std::string& host, int port) {
+  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
+                                             : absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<SrvClients> GetSrvClients(const std::string& service, const std::string& domain,
+                                         const std::string& service_name,
+                                         const SrvLookupFn& lookup) {
+  SrvClients out;
+  std::string errs[2];
+  int failed = 0;
+  for (bool https : {true, false}) {
+    absl::StatusOr<std::vector<SrvRecord>> recs =
+        lookup(absl::StrCat("_", SrvService(service, service_name, https), "._tcp.", domain));
+    if (!recs.ok()) {
+      errs[failed++] = std::string(recs.status().message());
+      continue;
+    }
+    std::stable_sort(recs->begin(), recs->end(), [](const SrvRecord& a, const SrvRecord& b) {
+      return a.priority < b.priority;
+    });
+    for (SrvRecord& r : *recs) {
+      out.endpoints.push_back(
+          absl::StrCat(https ? "https://" : "http://", JoinHostPort(r.target, r.port)));
+      out.records.push_back(std::move(r));
+    }
+  }
+  if (failed == 2) {
+    return absl::NotFoundError(absl::StrCat("dns lookup errors: ", errs[0], " and ", errs[1]));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<SrvRecord>> LookupSrv(const std::string& name) {
   res_init();
   unsigned char buf[65536];

@@ -31,6 +31,22 @@ using TcpResolveFn = std::function<absl::StatusOr<std::string>(const std::string
 // pkg/srv's GetSRVService: "etcd-client" -> "etcd-client-ssl" for https, then "-<name>".
 std::string SrvService(const std::string& service, const std::string& service_name, bool https);
 
+// pkg/srv's GetClient: the records of _<service>-ssl[-<name>]._tcp.<domain> as
+// "https://<target>:<port>" endpoints, then those of _<service>[-<name>]._tcp.<domain> as
+// "http://..." ones (each lookup's records by priority, as Go's LookupSRV sorts them; targets
+// keep their trailing dot). One lookup may fail; both failing is Go's "dns lookup errors: <https>
+// and <http>".
+struct SrvClients {
+  std::vector<std::string> endpoints;
+  std::vector<SrvRecord> records;  // records[i] is endpoints[i]'s
+};
+absl::StatusOr<SrvClients> GetSrvClients(const std::string& service, const std::string& domain,
+                                         const std::string& service_name,
+                                         const SrvLookupFn& lookup);
+
+// Go's net.JoinHostPort: "host:port", "[v6]:port" when host has a colon.
+std::string JoinHostPort(const std::string& host, int port);
+
 // The system resolver's answer (res_query) for name's SRV records, sorted by priority (Go's
 // LookupSRV order; records of equal priority keep the server's order instead of Go's weighted
 // shuffle).

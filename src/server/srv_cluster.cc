@@ -15,12 +15,6 @@ namespace {
 
 constexpr char kPrefix[] = "error setting up initial cluster: ";
 
-// Go's net.JoinHostPort.
-std::string JoinHostPort(const std::string& host, int port) {
-  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
-                                             : absl::StrCat(host, ":", port);
-}
-
 // One service's members (pkg/srv.GetCluster): "name=scheme://target:port" for each record whose
 // target resolves. `next_name` numbers the members that are not this one, across both services
 // (etcd numbers each service from 0, so a mixed record set would merge members; docs/

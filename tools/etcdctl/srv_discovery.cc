@@ -1,9 +1,6 @@
 #include "srv_discovery.h"
 
-#include <algorithm>
-
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 
 namespace etcdpp::etcdctl {
 
@@ -11,27 +8,9 @@ absl::StatusOr<std::vector<std::string>> DiscoverEndpoints(const std::string& do
                                                            const std::string& service_name,
                                                            bool insecure, const SrvLookupFn& lookup,
                                                            std::ostream& warn) {
-  std::vector<std::string> eps;
-  std::string errs[2];
-  int failed = 0;
-  for (bool https : {true, false}) {
-    const std::string name =
-        absl::StrCat("_", SrvService("etcd-client", service_name, https), "._tcp.", domain);
-    absl::StatusOr<std::vector<SrvRecord>> recs = lookup(name);
-    if (!recs.ok()) {
-      errs[failed++] = std::string(recs.status().message());
-      continue;
-    }
-    std::stable_sort(recs->begin(), recs->end(), [](const SrvRecord& a, const SrvRecord& b) {
-      return a.priority < b.priority;
-    });
-    for (const SrvRecord& r : *recs) {
-      eps.push_back(absl::StrCat(https ? "https://" : "http://", r.target, ":", r.port));
-    }
-  }
-  if (failed == 2) {
-    return absl::NotFoundError(absl::StrCat("dns lookup errors: ", errs[0], " and ", errs[1]));
-  }
+  absl::StatusOr<SrvClients> found = GetSrvClients("etcd-client", domain, service_name, lookup);
+  if (!found.ok()) return found.status();
+  std::vector<std::string>& eps = found->endpoints;
   if (insecure) return eps;
   std::vector<std::string> secure;
   for (const std::string& ep : eps) {

@@ -26,6 +26,7 @@
 #include "common/sd_notify.h"
 #include "server/gateway/tcp_proxy.h"
 #include "server/log/zap_log.h"
+#include "server/srv_endpoints.h"
 #include "spdlog/spdlog.h"
 
 namespace etcdpp::server::gateway {
@@ -109,12 +110,27 @@ std::vector<sockaddr_storage> Resolve(const std::string& host, uint16_t port) {
   return out;
 }
 
-// The SRV discovery flags are refused until the gateway has DNS SRV discovery.
-std::string RefusedDiscoveryFlag(const FlagSet& fs) {
-  for (const char* name : {"discovery-srv", "discovery-srv-name", "trusted-ca-file"}) {
-    if (!fs.GetString(name).empty()) return name;
+// --discovery-srv and its companions, as etcdmain's discoverEndpoints reads them.
+ClientDiscovery Discovery(const FlagSet& fs) {
+  return {fs.GetString("discovery-srv"), fs.GetString("discovery-srv-name"),
+          fs.GetBool("insecure-discovery"), fs.GetString("trusted-ca-file")};
+}
+
+// Discovery flags that have nothing to act on in this configuration, said once at start-up.
+void WarnIdleDiscoveryFlags(const ClientDiscovery& d) {
+  if (!d.domain.empty()) {
+    if (!d.trusted_ca_file.empty() && d.insecure) {
+      SPDLOG_WARN(
+          "--trusted-ca-file has no effect with --insecure-discovery: discovered "
+          "endpoints are not checked");
+    }
+    return;
   }
-  return fs.GetBool("insecure-discovery") ? "insecure-discovery" : "";
+  if (!d.service_name.empty())
+    SPDLOG_WARN("--discovery-srv-name has no effect without --discovery-srv");
+  if (d.insecure) SPDLOG_WARN("--insecure-discovery has no effect without --discovery-srv");
+  if (!d.trusted_ca_file.empty())
+    SPDLOG_WARN("--trusted-ca-file has no effect without --discovery-srv");
 }
 
 // The members to proxy to, resolved, or the exit code of a failed check.
@@ -125,10 +141,18 @@ struct Plan {
   int exit_code = 0;
 };
 
-Plan CheckEndpoints(const FlagSet& fs) {
+// The discovered records when there are any (srvs), else --endpoints without their schemes.
+Plan CheckEndpoints(const FlagSet& fs, const SrvClients& srvs) {
   Plan plan;
   plan.listen_addr = fs.GetString("listen-addr");
-  for (const std::string& raw : fs.GetStringSlice("endpoints")) {
+  for (const SrvRecord& rec : srvs.records) {
+    ResolvedEndpoint r;
+    r.endpoint.host = rec.target;
+    r.endpoint.port = rec.port;
+    plan.endpoints.push_back(std::move(r));
+  }
+  for (const std::string& raw :
+       srvs.records.empty() ? fs.GetStringSlice("endpoints") : std::vector<std::string>{}) {
     const std::string ep = StripScheme(raw);
     std::string host, port;
     if (!SplitHostPort(ep, &host, &port)) {
@@ -199,14 +223,6 @@ int Listen(const Plan& plan) {
 }
 
 int Start(const FlagSet& fs) {
-  if (std::string flag = RefusedDiscoveryFlag(fs); !flag.empty()) {
-    std::cerr << "etcdpp gateway: --" << flag
-              << " is not supported: etcdpp's gateway has no DNS SRV discovery yet; "
-                 "list the members with --endpoints\n";
-    return 1;
-  }
-  Plan plan = CheckEndpoints(fs);
-  if (plan.exit_code != 0) return plan.exit_code;
   // zap.NewProduction: JSON lines on stderr, info and above.
   log::LogSetup setup;
   setup.outputs = {"stderr"};
@@ -214,6 +230,15 @@ int Start(const FlagSet& fs) {
     std::cerr << st.message() << "\n";
     return 1;
   }
+  const ClientDiscovery discovery = Discovery(fs);
+  WarnIdleDiscoveryFlags(discovery);
+  absl::StatusOr<SrvClients> srvs = DiscoverClientEndpoints(discovery);
+  if (!srvs.ok()) {
+    std::cerr << srvs.status().message() << "\n";
+    return 1;
+  }
+  Plan plan = CheckEndpoints(fs, *srvs);
+  if (plan.exit_code != 0) return plan.exit_code;
   int listen_fd = Listen(plan);
   if (listen_fd < 0) return 1;
   sigset_t set;

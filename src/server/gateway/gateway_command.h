@@ -5,9 +5,8 @@
 // the same byte for byte); `start` runs the TCP proxy (tcp_proxy.h) on the calling thread until
 // SIGINT or SIGTERM.
 //
-// DNS SRV discovery (--discovery-srv, --discovery-srv-name, --insecure-discovery and
-// --trusted-ca-file, which only checks discovered members) is not supported yet: those flags
-// are refused by name at start-up (docs/compatibility.md).
+// --discovery-srv finds the members in DNS SRV records (server/srv_endpoints.h): when it
+// finds any that pass its checks, their targets replace --endpoints.
 
 #include <string>
 #include <vector>

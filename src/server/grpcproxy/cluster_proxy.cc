@@ -282,7 +282,6 @@ grpc::ServerUnaryReactor* ProxyCluster::MemberList(grpc::CallbackServerContext* 
     return ForwardUnary<pb::MemberListRequest, pb::MemberListResponse>(up_, observer_, ctx, kMethod,
                                                                        *req, resp);
   }
-  if (observer_->started) observer_->started(kMethod);
   {
     MutexLock l(&mu_);
     for (const auto& [key, member] : registered_) {
@@ -296,10 +295,7 @@ grpc::ServerUnaryReactor* ProxyCluster::MemberList(grpc::CallbackServerContext* 
     m->set_name(hostname_);
     m->add_clienturls(opts_.advertise);
   }
-  if (observer_->handled) observer_->handled(kMethod, grpc::StatusCode::OK);
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return AnswerLocally(observer_, ctx, kMethod, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* ProxyCluster::MemberAdd(grpc::CallbackServerContext* ctx,

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -14,9 +15,11 @@
 #include "common/go_flags.h"
 #include "common/go_text.h"
 #include "common/sd_notify.h"
+#include "etcdserverpb/rpc.grpc.pb.h"
 #include "server/grpcproxy/proxy_server.h"
 #include "server/grpcproxy/upstream.h"
 #include "server/log/zap_log.h"
+#include "server/srv_endpoints.h"
 #include "server/tls/self_cert.h"
 #include "server/tls/tls_info.h"
 #include "spdlog/spdlog.h"
@@ -105,15 +108,7 @@ int RefuseUnsupported(const FlagSet& fs) {
     const char* why;
   };
   const Refusal kRefused[] = {
-      {"discovery-srv",
-       "the gRPC proxy has no DNS SRV discovery yet; list the members with "
-       "--endpoints"},
-      {"discovery-srv-name", "the gRPC proxy has no DNS SRV discovery yet"},
-      {"insecure-discovery", "the gRPC proxy has no DNS SRV discovery yet"},
       {"enable-pprof", "the gRPC proxy has no profiling endpoint"},
-      {"experimental-serializable-ordering",
-       "the gRPC proxy does not order serializable "
-       "reads across members yet"},
       {"experimental-leasing-prefix", "the gRPC proxy has no leasing cache"},
   };
   for (const Refusal& r : kRefused) {
@@ -181,6 +176,11 @@ absl::StatusOr<tls::TlsInfo> ListenTls(const FlagSet& fs, const std::string& lis
 
 // Warnings for flags that are valid but have nothing to act on in this configuration.
 void WarnIdle(const FlagSet& fs, const tls::TlsInfo& listen_tls) {
+  if (fs.GetString("discovery-srv").empty()) {
+    for (const char* flag : {"discovery-srv-name", "insecure-discovery"}) {
+      if (fs.Changed(flag)) SPDLOG_WARN("--{} has no effect without --discovery-srv", flag);
+    }
+  }
   if (!fs.GetStringSlice("listen-cipher-suites").empty() && !listen_tls.Enabled()) {
     SPDLOG_WARN(
         "--listen-cipher-suites has no effect: the proxy listener has no TLS "
@@ -207,6 +207,38 @@ absl::StatusOr<ProxyServer::Address> MetricsAddress(const std::string& url) {
     return absl::InvalidArgumentError(absl::StrCat("cannot parse ", GoQuote(url)));
   }
   return a;
+}
+
+// --experimental-serializable-ordering: before serving, a linearizable read through the
+// members sets the revision the proxy's answers may not go below (etcd's "waiting for
+// linearized read from cluster to recover ordering"), tried again every second until it
+// succeeds; false when SIGINT or SIGTERM came meanwhile.
+bool RecoverOrdering(Upstream* up, RevisionOrder* order) {
+  SPDLOG_INFO("waiting for linearized read from cluster to recover ordering");
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  for (;;) {
+    std::shared_ptr<grpc::Channel> ch = up->Pick();
+    std::unique_ptr<etcdserverpb::KV::Stub> kv = etcdserverpb::KV::NewStub(ch);
+    etcdserverpb::RangeRequest req;
+    req.set_key("_");
+    req.set_keys_only(true);
+    etcdserverpb::RangeResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Status s = kv->Range(&ctx, req, &resp);
+    if (s.ok()) {
+      order->Saw(resp.header().revision());
+      return true;
+    }
+    if (s.error_code() == grpc::StatusCode::UNAVAILABLE) up->Failed(ch);
+    SPDLOG_WARN("{}", log::With("ordering recovery failed, retrying in 1s",
+                                log::Fields().Str("error", s.error_message())));
+    const timespec second{1, 0};
+    if (sigtimedwait(&set, nullptr, &second) > 0) return false;
+  }
 }
 
 int WaitForSignal() {
@@ -279,13 +311,24 @@ int Start(const FlagSet& fs) {
                                                              .Str("cacert", member_tls.cacert)));
   }
   Upstream::Options uo;
-  uo.endpoints = fs.GetStringSlice("endpoints");
+  // etcd checks discovered endpoints with the listener's --trusted-ca-file.
+  absl::StatusOr<SrvClients> srvs =
+      DiscoverClientEndpoints({fs.GetString("discovery-srv"), fs.GetString("discovery-srv-name"),
+                               fs.GetBool("insecure-discovery"), fs.GetString("trusted-ca-file")});
+  if (!srvs.ok()) return Fail(srvs.status().message());
+  uo.endpoints = srvs->endpoints.empty() ? fs.GetStringSlice("endpoints") : srvs->endpoints;
   uo.creds = *creds;
   uo.max_send_bytes = static_cast<int>(fs.GetInt64("max-send-bytes"));
   uo.max_recv_bytes = static_cast<int>(fs.GetInt64("max-recv-bytes"));
   absl::StatusOr<std::unique_ptr<Upstream>> up = Upstream::Open(uo);
   if (!up.ok()) return Fail(up.status().message());
 
+  // clientv3/ordering gives up after five rounds over the endpoints.
+  RevisionOrder order(5 * static_cast<int>((*up)->endpoints().size()));
+  if (fs.GetBool("experimental-serializable-ordering")) {
+    if (!RecoverOrdering(up->get(), &order)) return 0;
+    opts.order = &order;
+  }
   absl::StatusOr<std::unique_ptr<ProxyServer>> server = ProxyServer::Start(opts, up->get());
   if (!server.ok()) return Fail(server.status().message());
   SPDLOG_INFO("{}", log::With("listening for gRPC proxy client requests",

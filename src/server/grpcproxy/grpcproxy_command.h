@@ -4,9 +4,10 @@
 // messages are etcd's; `start` runs the proxy (proxy_server.h) until SIGINT or SIGTERM.
 //
 // Every flag of etcd 3.4's `grpc-proxy start` is honoured or refused by name at start-up
-// (docs/compatibility.md lists the refused ones: DNS SRV discovery, the resolver registration,
-// --enable-pprof, --experimental-serializable-ordering,
-// --experimental-leasing-prefix).
+// (docs/compatibility.md lists the refused ones: --enable-pprof and
+// --experimental-leasing-prefix). --discovery-srv finds the members in DNS SRV records
+// (server/srv_endpoints.h); --experimental-serializable-ordering keeps KV answers from going
+// back in revision (RevisionOrder, unary_forward.h).
 
 #include <string>
 #include <vector>

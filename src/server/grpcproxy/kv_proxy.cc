@@ -16,14 +16,10 @@ namespace pb = etcdserverpb;
 constexpr char kEmptyKey[] = "etcdserver: key is not provided";
 constexpr char kCompacted[] = "etcdserver: mvcc: required revision has been compacted";
 
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(s);
-  return reactor;
-}
-
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const char* msg) {
-  return Answer(ctx, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg));
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg));
+  return reactor;
 }
 
 }  // namespace
@@ -44,7 +40,6 @@ grpc::ServerUnaryReactor* ProxyKv::Range(grpc::CallbackServerContext* ctx,
     const RangeCache::Lookup found = cache_->Get(scope, up, &cached);
     if (found != RangeCache::Lookup::kMiss) {
       if (metrics_.hits) metrics_.hits->Increment();
-      if (observer_->started) observer_->started(kMethod);
       grpc::Status s;
       if (found == RangeCache::Lookup::kCompacted) {
         s = grpc::Status(grpc::StatusCode::OUT_OF_RANGE, kCompacted);
@@ -52,8 +47,7 @@ grpc::ServerUnaryReactor* ProxyKv::Range(grpc::CallbackServerContext* ctx,
         if (ns_ != nullptr) ns_->Strip(&cached);
         *resp = std::move(cached);
       }
-      if (observer_->handled) observer_->handled(kMethod, s.error_code());
-      return Answer(ctx, s);
+      return AnswerLocally(observer_, ctx, kMethod, s);
     }
     if (metrics_.misses) metrics_.misses->Increment();
   }
@@ -64,7 +58,8 @@ grpc::ServerUnaryReactor* ProxyKv::Range(grpc::CallbackServerContext* ctx,
         cache_->Add(scope, key, *r);  // a linearizable answer serves serializable reads too
         CountKeys();
         if (ns_ != nullptr) ns_->Strip(r);
-      });
+      },
+      order_, Ordering::kCheck);
 }
 
 grpc::ServerUnaryReactor* ProxyKv::Put(grpc::CallbackServerContext* ctx, const pb::PutRequest* req,
@@ -73,13 +68,14 @@ grpc::ServerUnaryReactor* ProxyKv::Put(grpc::CallbackServerContext* ctx, const p
   pb::PutRequest up = *req;
   if (ns_ != nullptr) ns_->Prefix(&up);
   cache_->Invalidate(up.key(), "");
-  return ForwardUnary<pb::PutRequest, pb::PutResponse>(up_, observer_, ctx, "/etcdserverpb.KV/Put",
-                                                       up, resp,
-                                                       [this, key = up.key()](pb::PutResponse* r) {
-                                                         cache_->Invalidate(key, "");
-                                                         CountKeys();
-                                                         if (ns_ != nullptr) ns_->Strip(r);
-                                                       });
+  return ForwardUnary<pb::PutRequest, pb::PutResponse>(
+      up_, observer_, ctx, "/etcdserverpb.KV/Put", up, resp,
+      [this, key = up.key()](pb::PutResponse* r) {
+        cache_->Invalidate(key, "");
+        CountKeys();
+        if (ns_ != nullptr) ns_->Strip(r);
+      },
+      order_, Ordering::kRecord);
 }
 
 grpc::ServerUnaryReactor* ProxyKv::DeleteRange(grpc::CallbackServerContext* ctx,
@@ -95,7 +91,8 @@ grpc::ServerUnaryReactor* ProxyKv::DeleteRange(grpc::CallbackServerContext* ctx,
         cache_->Invalidate(key, end);
         CountKeys();
         if (ns_ != nullptr) ns_->Strip(r);
-      });
+      },
+      order_, Ordering::kRecord);
 }
 
 grpc::ServerUnaryReactor* ProxyKv::Txn(grpc::CallbackServerContext* ctx, const pb::TxnRequest* req,
@@ -103,12 +100,14 @@ grpc::ServerUnaryReactor* ProxyKv::Txn(grpc::CallbackServerContext* ctx, const p
   auto up = std::make_shared<pb::TxnRequest>(*req);
   if (ns_ != nullptr) ns_->Prefix(up.get());
   cache_->Invalidate(*up);
-  return ForwardUnary<pb::TxnRequest, pb::TxnResponse>(up_, observer_, ctx, "/etcdserverpb.KV/Txn",
-                                                       *up, resp, [this, up](pb::TxnResponse* r) {
-                                                         cache_->Invalidate(*up);
-                                                         CountKeys();
-                                                         if (ns_ != nullptr) ns_->Strip(r);
-                                                       });
+  return ForwardUnary<pb::TxnRequest, pb::TxnResponse>(
+      up_, observer_, ctx, "/etcdserverpb.KV/Txn", *up, resp,
+      [this, up](pb::TxnResponse* r) {
+        cache_->Invalidate(*up);
+        CountKeys();
+        if (ns_ != nullptr) ns_->Strip(r);
+      },
+      order_, Ordering::kCheck);
 }
 
 grpc::ServerUnaryReactor* ProxyKv::Compact(grpc::CallbackServerContext* ctx,

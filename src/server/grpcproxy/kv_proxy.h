@@ -10,7 +10,12 @@
 //   - with --namespace, as etcd's proxy wraps its client's KV in clientv3/namespace: requests
 //     (Range, Put, DeleteRange, Txn with its compares and nested operations) get the prefix and
 //     their answers lose it (key_namespace.h); a Range, Put or DeleteRange of an empty key is
-//     refused ("etcdserver: key is not provided"), as the namespace client does.
+//     refused ("etcdserver: key is not provided"), as the namespace client does;
+//   - with --experimental-serializable-ordering (`order`, unary_forward.h), Range and Txn
+//     answers must not go back in revision: a member behind is left for the next one. Put and
+//     DeleteRange answers raise the revision too (etcd's ordering client counts only Get and
+//     Txn answers). Cached answers are served as they are, as in etcd, where the cache sits
+//     in front of the ordering client.
 // The Watch and Lease services apply the namespace themselves (watch_coalescer.h,
 // lease_coalescer.h); Cluster, Maintenance, Auth, Election and Lock pass unchanged through the
 // generic forwarding, as in etcd's proxy.
@@ -21,6 +26,7 @@
 #include "server/grpcproxy/key_namespace.h"
 #include "server/grpcproxy/range_cache.h"
 #include "server/grpcproxy/stream_forward.h"
+#include "server/grpcproxy/unary_forward.h"
 #include "server/grpcproxy/upstream.h"
 
 namespace etcdpp::server::grpcproxy {
@@ -34,10 +40,11 @@ struct CacheMetrics {
 
 class ProxyKv : public etcdserverpb::KV::CallbackService {
  public:
-  // ns: --namespace (null: none). Everything here outlives the service.
+  // ns: --namespace, order: --experimental-serializable-ordering (null: none). Everything here
+  // outlives the service.
   ProxyKv(Upstream* up, const CallObserver* observer, const KeyNamespace* ns, RangeCache* cache,
-          CacheMetrics metrics)
-      : up_(up), observer_(observer), ns_(ns), cache_(cache), metrics_(metrics) {}
+          CacheMetrics metrics, RevisionOrder* order)
+      : up_(up), observer_(observer), ns_(ns), cache_(cache), metrics_(metrics), order_(order) {}
 
   grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* ctx,
                                   const etcdserverpb::RangeRequest* req,
@@ -63,6 +70,7 @@ class ProxyKv : public etcdserverpb::KV::CallbackService {
   const KeyNamespace* const ns_;
   RangeCache* const cache_;
   const CacheMetrics metrics_;
+  RevisionOrder* const order_;
 };
 
 }  // namespace etcdpp::server::grpcproxy

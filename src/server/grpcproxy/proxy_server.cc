@@ -55,7 +55,8 @@ absl::Status ProxyServer::StartGrpc() {
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       tls_.grpc ? tls_.grpc : grpc::InsecureServerCredentials());
   if (!opts_.key_namespace.empty()) ns_ = std::make_unique<KeyNamespace>(opts_.key_namespace);
-  kv_ = std::make_unique<ProxyKv>(up_, metrics_.observer(), ns_.get(), &cache_, metrics_.cache());
+  kv_ = std::make_unique<ProxyKv>(up_, metrics_.observer(), ns_.get(), &cache_, metrics_.cache(),
+                                  opts_.order);
   watch_ = std::make_unique<CoalescingWatch>(up_, metrics_.observer(), metrics_.watch(), ns_.get());
   lease_ = std::make_unique<CoalescingLease>(up_, metrics_.observer(), ns_.get());
   cluster_ = std::make_unique<ProxyCluster>(up_, metrics_.observer(), opts_.cluster);

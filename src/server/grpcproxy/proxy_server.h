@@ -46,8 +46,9 @@ class ProxyServer {
     bool metrics_listener = false;
     tls::TlsInfo tls;  // the listener's certificate (--cert-file ...), enabled or not
     uint32_t max_concurrent_streams = UINT32_MAX;
-    std::string key_namespace;      // --namespace ("": none)
-    ProxyCluster::Options cluster;  // --advertise-client-url, --resolver-prefix, --resolver-ttl
+    std::string key_namespace;       // --namespace ("": none)
+    ProxyCluster::Options cluster;   // --advertise-client-url, --resolver-prefix, --resolver-ttl
+    RevisionOrder* order = nullptr;  // --experimental-serializable-ordering (outlives the server)
   };
   // Binds the sockets (a busy port fails here), builds and starts the gRPC server and the
   // HTTP side. `up` must outlive the server.

@@ -92,9 +92,22 @@ absl::StatusOr<std::unique_ptr<Upstream>> Upstream::Open(Options opts) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
     // Separate channels must not share one connection (gRPC pools subchannels by default).
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    std::shared_ptr<grpc::ChannelCredentials> creds =
-        opts.creds ? opts.creds : grpc::InsecureChannelCredentials();
-    up->channels_.push_back(grpc::CreateCustomChannel(ChannelTarget(ep), creds, args));
+    std::shared_ptr<grpc::ChannelCredentials> creds = opts.creds;
+    const bool tls =
+        !absl::StartsWith(ep, "http://") && (creds != nullptr || absl::StartsWith(ep, "https://"));
+    if (!tls) {
+      creds = grpc::InsecureChannelCredentials();
+    } else if (!creds) {
+      creds = grpc::SslCredentials(grpc::SslCredentialsOptions());
+    }
+    // A discovered target keeps DNS's trailing dot ("m0.example.com.:2379"); the certificate
+    // names the host without it (Go's crypto/tls drops it too).
+    const std::string target = ChannelTarget(ep);
+    const std::string host = target.substr(0, target.rfind(':'));
+    if (tls && absl::EndsWith(host, ".")) {
+      args.SetSslTargetNameOverride(host.substr(0, host.size() - 1));
+    }
+    up->channels_.push_back(grpc::CreateCustomChannel(target, creds, args));
   }
   up->channels_.front()->GetState(/*try_to_connect=*/true);
   return up;
@@ -114,13 +127,13 @@ std::shared_ptr<grpc::Channel> Upstream::Pick() {
   return channels_[current_];
 }
 
-void Upstream::Failed(const std::shared_ptr<grpc::Channel>& ch) {
+void Upstream::Failed(const std::shared_ptr<grpc::Channel>& ch, const char* why) {
   MutexLock l(&mu_);
   if (channels_[current_] != ch || channels_.size() == 1) return;
   const size_t next = (current_ + 1) % channels_.size();
   SPDLOG_WARN(
       "{}",
-      log::With("member unavailable, moving to the next endpoint",
+      log::With(why,
                 log::Fields().Str("endpoint", endpoints_[current_]).Str("next", endpoints_[next])));
   current_ = next;
 }

@@ -38,8 +38,11 @@ class Upstream {
  public:
   struct Options {
     std::vector<std::string> endpoints;  // "host:port", "http(s)://host:port", "unix://path"
-    std::shared_ptr<grpc::ChannelCredentials> creds;  // null: plaintext
-    int max_send_bytes = 0;                           // 0: gRPC's default
+    // The TLS flags' credentials (null: none given). As clientv3 reads an endpoint's scheme:
+    // http:// is plaintext whatever is given; https:// uses these, or TLS checked against the
+    // system's roots without them; no scheme uses these, or plaintext without them.
+    std::shared_ptr<grpc::ChannelCredentials> creds;
+    int max_send_bytes = 0;  // 0: gRPC's default
     int max_recv_bytes = 0;
   };
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Upstream>> Open(Options opts);
@@ -47,8 +50,10 @@ class Upstream {
   // The channel for a new call: the current one unless it is failing, else the next that is
   // not (all failing: the current one, and the call fails fast).
   std::shared_ptr<grpc::Channel> Pick();
-  // A call on `ch` ended UNAVAILABLE: the next call goes to the next member.
-  void Failed(const std::shared_ptr<grpc::Channel>& ch);
+  // A call on `ch` ended UNAVAILABLE (or, `why`, its member is otherwise unfit): the next call
+  // goes to the next member.
+  void Failed(const std::shared_ptr<grpc::Channel>& ch,
+              const char* why = "member unavailable, moving to the next endpoint");
   const std::vector<std::string>& endpoints() const { return endpoints_; }
   // The endpoint of the current channel (logs and tests).
   std::string current_endpoint();
