@@ -3,11 +3,13 @@
 // go-grpc-prometheus's grpc_server_* families and etcd's v3rpc client byte counters, kept
 // by one interceptor per call.
 
+#include <array>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/clock.h"
 #include "common/json_text.h"
 #include "common/mutex.h"
@@ -37,6 +39,61 @@ const char* CodeName(grpc::StatusCode c) {
   return i >= 0 && i < kCodeCount ? kNames[i] : "Unknown";
 }
 
+// Prometheus's DefBuckets, which go-grpc-prometheus's handling histogram uses.
+const pm::Histogram::BucketBoundaries& DefBuckets() {
+  static const pm::Histogram::BucketBoundaries kBuckets = {.005, .01, .025, .05, .1, .25,
+                                                           .5,   1,   2.5,  5,   10};
+  return kBuckets;
+}
+
+// The grpc_server_* series of one method. A family's Add hashes its label map and takes the
+// family's lock, and building the map allocates: resolved once per method, a call costs one
+// table lookup instead of five Adds.
+struct MethodSeries {
+  bool unary = false;
+  pm::Counter* started = nullptr;
+  pm::Counter* received = nullptr;
+  pm::Counter* sent = nullptr;
+  pm::Histogram* handling = nullptr;  // null unless the histogram is enabled
+  pm::Counter* handled[kCodeCount] = {};
+};
+
+// At most this many methods get a cached entry (the registered services have about 60; a
+// method name is what the client sends, so the table must not grow without bound). Later
+// ones are resolved on every call, as before.
+constexpr size_t kMaxCachedMethods = 256;
+
+void Resolve(Metrics& mx, const pm::Labels& labels, MethodSeries* s) {
+  s->unary = labels.at("grpc_type") == "unary";
+  s->started = &mx.grpc_started->Add(labels);
+  s->received = &mx.grpc_msg_received->Add(labels);
+  s->sent = &mx.grpc_msg_sent->Add(labels);
+  if (mx.grpc_handling_seconds != nullptr) {
+    s->handling = &mx.grpc_handling_seconds->Add(labels, DefBuckets());
+  }
+  for (int c = 0; c < kCodeCount; ++c) {
+    pm::Labels with_code = labels;
+    with_code["grpc_code"] = CodeName(static_cast<grpc::StatusCode>(c));
+    s->handled[c] = &mx.grpc_handled->Add(with_code);
+  }
+}
+
+// The series of `method` (with `labels`), from the table or resolved into *scratch.
+const MethodSeries* SeriesOf(Metrics& mx, const std::string& method, const pm::Labels& labels,
+                             MethodSeries* scratch) {
+  static Mutex mu;
+  static auto* table = new absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>>();
+  MutexLock l(&mu);
+  auto it = table->find(method);
+  if (it != table->end()) return it->second.get();
+  MethodSeries* s = scratch;
+  if (table->size() < kMaxCachedMethods) {
+    s = table->emplace(method, std::make_unique<MethodSeries>()).first->second.get();
+  }
+  Resolve(mx, labels, s);
+  return s;
+}
+
 }  // namespace
 
 // go-grpc-prometheus's server metrics, one interceptor per call.
@@ -45,34 +102,33 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
   explicit GrpcMetricsInterceptor(grpc::experimental::ServerRpcInfo* info) {
     std::string m = info->method();  // "/etcdserverpb.KV/Range"
     size_t slash = m.rfind('/');
-    labels_ = {{"grpc_type", Type(info->type())},
-               {"grpc_service", m.substr(1, slash - 1)},
-               {"grpc_method", m.substr(slash + 1)}};
+    pm::Labels labels = {{"grpc_type", Type(info->type())},
+                         {"grpc_service", m.substr(1, slash - 1)},
+                         {"grpc_method", m.substr(slash + 1)}};
+    series_ = SeriesOf(Metrics::Get(), m.append(":").append(Type(info->type())), labels, &own_);
     start_ = absl::Now();
   }
   void Intercept(grpc::experimental::InterceptorBatchMethods* b) override {
     using HP = grpc::experimental::InterceptionHookPoints;
     Metrics& mx = Metrics::Get();
     if (b->QueryInterceptionHookPoint(HP::POST_RECV_INITIAL_METADATA)) {
-      mx.grpc_started->Add(labels_).Increment();
+      series_->started->Increment();
       CountClientRequest(b->GetRecvInitialMetadata(), mx);
     }
     if (b->QueryInterceptionHookPoint(HP::POST_RECV_MESSAGE)) {
-      mx.grpc_msg_received->Add(labels_).Increment();
+      series_->received->Increment();
       mx.client_grpc_received_bytes->Increment(
           static_cast<double>(EncodedSize(b->GetRecvMessage())));
     }
     if (b->QueryInterceptionHookPoint(HP::PRE_SEND_MESSAGE)) {
-      mx.grpc_msg_sent->Add(labels_).Increment();
+      series_->sent->Increment();
       mx.client_grpc_sent_bytes->Increment(static_cast<double>(EncodedSize(b->GetSendMessage())));
     }
     if (b->QueryInterceptionHookPoint(HP::PRE_SEND_STATUS)) {
-      pm::Labels l = labels_;
-      l["grpc_code"] = CodeName(b->GetSendStatus().error_code());
-      mx.grpc_handled->Add(l).Increment();
-      if (mx.grpc_handling_seconds != nullptr) {
-        mx.grpc_handling_seconds->Add(labels_, DefBuckets())
-            .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+      const int code = static_cast<int>(b->GetSendStatus().error_code());
+      series_->handled[code >= 0 && code < kCodeCount ? code : 2]->Increment();  // 2: Unknown
+      if (series_->handling != nullptr) {
+        series_->handling->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
       }
     }
     b->Proceed();
@@ -94,21 +150,29 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
       if (n == 0) return;
       i += n;
     }
+    // version -> its counters for {stream, unary} calls, resolved when first seen.
+    using Pair = std::array<pm::Counter*, 2>;
+    static Mutex mu;
+    static auto* seen = new absl::flat_hash_map<std::string, Pair>();
+    pm::Counter* counter = nullptr;
     {
-      static Mutex mu;
-      static absl::flat_hash_set<std::string>* seen = new absl::flat_hash_set<std::string>();
       MutexLock l(&mu);
-      if (!seen->contains(version)) {
-        if (seen->size() >= kMaxVersions) {
-          version = "other";
-        } else {
-          seen->insert(version);
-        }
+      auto it = seen->find(version);
+      if (it == seen->end()) {
+        if (seen->size() >= kMaxVersions) version = "other";
+        it = seen->find(version);
       }
+      if (it == seen->end()) {
+        Pair p;
+        for (int unary = 0; unary < 2; ++unary) {
+          p[unary] = &mx.client_requests->Add(
+              {{"type", unary ? "unary" : "stream"}, {"client_api_version", version}});
+        }
+        it = seen->emplace(version, p).first;
+      }
+      counter = it->second[series_->unary ? 1 : 0];
     }
-    const bool unary = labels_.at("grpc_type") == "unary";
-    mx.client_requests->Add({{"type", unary ? "unary" : "stream"}, {"client_api_version", version}})
-        .Increment();
+    counter->Increment();
   }
 
   static const char* Type(const google::protobuf::MethodDescriptor& m) {
@@ -128,15 +192,10 @@ class GrpcMetricsInterceptor : public grpc::experimental::Interceptor {
         return "bidi_stream";
     }
   }
-  // Prometheus's DefBuckets, which go-grpc-prometheus's handling histogram uses.
-  static const pm::Histogram::BucketBoundaries& DefBuckets() {
-    static const pm::Histogram::BucketBoundaries kBuckets = {.005, .01, .025, .05, .1, .25,
-                                                             .5,   1,   2.5,  5,   10};
-    return kBuckets;
-  }
 
  private:
-  pm::Labels labels_;
+  const MethodSeries* series_ = nullptr;
+  MethodSeries own_;  // the series when the method has no table entry
   absl::Time start_;
 };
 
@@ -196,8 +255,7 @@ void Metrics::PreRegisterGrpcService(const std::string& full_name) {
     grpc_started->Add(l);
     grpc_msg_received->Add(l);
     grpc_msg_sent->Add(l);
-    if (grpc_handling_seconds != nullptr)
-      grpc_handling_seconds->Add(l, GrpcMetricsInterceptor::DefBuckets());
+    if (grpc_handling_seconds != nullptr) grpc_handling_seconds->Add(l, DefBuckets());
     for (int c = 0; c < kCodeCount; ++c) {
       pm::Labels with_code = l;
       with_code["grpc_code"] = CodeName(static_cast<grpc::StatusCode>(c));
