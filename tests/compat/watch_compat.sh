@@ -85,8 +85,9 @@ icase() {
   shift 3
   N=$((N + 1))
   printf '### %03d etcdctl watch -i <<< %s\n' "$N" "$(printf '%q;' "$@")"
-  local done_file="$CTL_OUT.done"
-  rm -f "$done_file"
+  # One file per case: the next case must not remove it before this feeder has seen it (a
+  # feeder that misses it loops forever and the script never ends).
+  local done_file="$CTL_OUT.done.$N"
   (printf '%s\n' "$@"; while [[ ! -e $done_file ]]; do sleep 0.1; done) |
     "$ETCDCTL" --endpoints="$EP" --dial-timeout=3s watch -i >"$CTL_OUT.out" 2>"$CTL_OUT.err" &
   local pid=$!
