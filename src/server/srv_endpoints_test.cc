@@ -7,25 +7,17 @@
 
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <set>
+#include <utility>
 
 #include "absl/strings/match.h"
+#include "common/fake_srv_lookup.h"
 
 namespace etcdpp::server {
 namespace {
 
-using Answers = std::map<std::string, std::vector<SrvRecord>>;
-
-SrvLookupFn Fake(Answers answers) {
-  return [answers](const std::string& name) -> absl::StatusOr<std::vector<SrvRecord>> {
-    auto it = answers.find(name);
-    if (it == answers.end()) {
-      return absl::NotFoundError("lookup " + name + " on 127.0.0.1:53: no such host");
-    }
-    return it->second;
-  };
-}
+using Answers = SrvAnswers;
+SrvLookupFn Fake(Answers answers) { return FakeSrvLookup(std::move(answers)); }
 
 // A check that passes the targets in `up` and records what it was asked.
 struct FakeCheck {

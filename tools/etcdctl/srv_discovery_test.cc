@@ -2,24 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
 #include <sstream>
+#include <utility>
+
+#include "common/fake_srv_lookup.h"
 
 namespace etcdpp::etcdctl {
 namespace {
 
-using Answers = std::map<std::string, std::vector<SrvRecord>>;
-
-// A resolver that knows `answers` and says Go's "no such host" for any other name.
-SrvLookupFn Fake(Answers answers) {
-  return [answers](const std::string& name) -> absl::StatusOr<std::vector<SrvRecord>> {
-    auto it = answers.find(name);
-    if (it == answers.end()) {
-      return absl::NotFoundError("lookup " + name + " on 10.0.0.53:53: no such host");
-    }
-    return it->second;
-  };
-}
+SrvLookupFn Fake(SrvAnswers answers) { return FakeSrvLookup(std::move(answers), "10.0.0.53:53"); }
 
 TEST(DiscoverEndpoints, HttpsFirstByPriorityAndInsecureKeptWhenAllowed) {
   std::ostringstream warn;
